@@ -1,0 +1,3 @@
+//! recovery-deck: recover Canton participants from a permanently lost synchronizer.
+
+pub mod wire;

@@ -1,0 +1,87 @@
+//! Generated protobuf and gRPC code, nested as the protobuf packages are (prost refers
+//! across packages with `super::` paths), with short aliases for the rest of the crate.
+
+#![allow(clippy::all, missing_docs, rustdoc::all)]
+
+pub mod com {
+    pub mod digitalasset {
+        pub mod canton {
+            pub mod admin {
+                pub mod participant {
+                    pub mod v30 {
+                        tonic::include_proto!("com.digitalasset.canton.admin.participant.v30");
+                    }
+                }
+                pub mod sequencer {
+                    pub mod v30 {
+                        tonic::include_proto!("com.digitalasset.canton.admin.sequencer.v30");
+                    }
+                }
+                pub mod time {
+                    pub mod v30 {
+                        tonic::include_proto!("com.digitalasset.canton.admin.time.v30");
+                    }
+                }
+                pub mod topology {
+                    pub mod v30 {
+                        tonic::include_proto!("com.digitalasset.canton.admin.topology.v30");
+                    }
+                }
+                pub mod health {
+                    pub mod v30 {
+                        tonic::include_proto!("com.digitalasset.canton.admin.health.v30");
+                    }
+                }
+            }
+            pub mod version {
+                pub mod v1 {
+                    tonic::include_proto!("com.digitalasset.canton.version.v1");
+                }
+            }
+        }
+    }
+    pub mod daml {
+        pub mod ledger {
+            pub mod api {
+                pub mod v2 {
+                    tonic::include_proto!("com.daml.ledger.api.v2");
+                    pub mod admin {
+                        tonic::include_proto!("com.daml.ledger.api.v2.admin");
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub mod google {
+    pub mod rpc {
+        tonic::include_proto!("google.rpc");
+    }
+}
+
+pub mod recoverydeck {
+    pub mod lab {
+        pub mod v1 {
+            tonic::include_proto!("recoverydeck.lab.v1");
+        }
+    }
+}
+
+/// Canton participant admin API v30.
+pub use com::digitalasset::canton::admin::participant::v30 as admin;
+/// Canton participant status messages.
+pub use com::digitalasset::canton::admin::health::v30 as health;
+/// Sequencer connection messages used in synchronizer configs.
+pub use com::digitalasset::canton::admin::sequencer::v30 as sequencer;
+/// Time tracker messages used in synchronizer configs.
+pub use com::digitalasset::canton::admin::time::v30 as time;
+/// `UntypedVersionedMessage`, the envelope of ACS snapshots.
+pub use com::digitalasset::canton::version::v1 as version;
+/// Ledger API v2.
+pub use com::daml::ledger::api::v2 as ledger;
+/// Ledger API v2 admin services.
+pub use com::daml::ledger::api::v2::admin as ledger_admin;
+/// The lab's own protocol (synchronizer, fault injection, counters).
+pub use recoverydeck::lab::v1 as lab;
+
