@@ -1,3 +1,12 @@
 //! recovery-deck: recover Canton participants from a permanently lost synchronizer.
 
+pub mod acs;
+pub mod canton_error;
+pub mod cli;
+pub mod client;
+pub mod cmd;
+pub mod config;
+pub mod inventory;
+pub mod lab;
+pub mod value;
 pub mod wire;

@@ -1,0 +1,122 @@
+//! Errors of calls to a participant, with Canton's code id, category and cause parsed
+//! out of the gRPC status so that operators see `CODE: cause` and the executor can tell
+//! transient failures from refusals.
+
+use crate::canton_error::{self, CantonError, Category};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{participant}: {rpc} failed: {canton}")]
+    Canton {
+        participant: String,
+        rpc: &'static str,
+        grpc: tonic::Code,
+        canton: CantonError,
+    },
+    #[error("{participant}: {rpc} failed ({grpc:?}): {message}")]
+    Grpc {
+        participant: String,
+        rpc: &'static str,
+        grpc: tonic::Code,
+        message: String,
+    },
+    #[error("{participant}: {message}")]
+    Setup { participant: String, message: String },
+    #[error("{participant}: {rpc}: {message}")]
+    Protocol {
+        participant: String,
+        rpc: &'static str,
+        message: String,
+    },
+}
+
+impl ClientError {
+    pub fn from_status(participant: &str, rpc: &'static str, status: tonic::Status) -> ClientError {
+        match canton_error::parse(status.message()) {
+            Some(canton) => ClientError::Canton {
+                participant: participant.to_string(),
+                rpc,
+                grpc: status.code(),
+                canton,
+            },
+            None => ClientError::Grpc {
+                participant: participant.to_string(),
+                rpc,
+                grpc: status.code(),
+                message: if status.message().is_empty() {
+                    format!("{status}")
+                } else {
+                    status.message().to_string()
+                },
+            },
+        }
+    }
+
+    pub fn grpc_code(&self) -> Option<tonic::Code> {
+        match self {
+            ClientError::Canton { grpc, .. } | ClientError::Grpc { grpc, .. } => Some(*grpc),
+            _ => None,
+        }
+    }
+
+    /// Canton's error code id, e.g. `CONTRACT_ASSIGNATION_CHANGE_ERROR`.
+    pub fn canton_code(&self) -> Option<&str> {
+        match self {
+            ClientError::Canton { canton, .. } => Some(&canton.code),
+            _ => None,
+        }
+    }
+
+    pub fn category(&self) -> Option<Category> {
+        match self {
+            ClientError::Canton { canton, .. } => canton.category,
+            _ => None,
+        }
+    }
+
+    /// The node or the network is momentarily unavailable: the only failure a bounded
+    /// retry may paper over.
+    pub fn is_unavailable(&self) -> bool {
+        self.grpc_code() == Some(tonic::Code::Unavailable)
+    }
+
+    pub fn participant(&self) -> &str {
+        match self {
+            ClientError::Canton { participant, .. }
+            | ClientError::Grpc { participant, .. }
+            | ClientError::Setup { participant, .. }
+            | ClientError::Protocol { participant, .. } => participant,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ClientError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canton_error::{codes, status};
+
+    #[test]
+    fn canton_statuses_keep_code_category_and_cause() {
+        let e = ClientError::from_status(
+            "participant1",
+            "ChangeAssignation",
+            status(codes::CONTRACT_ASSIGNATION_CHANGE_ERROR, "There are still synchronizers connected."),
+        );
+        assert_eq!(e.canton_code(), Some("CONTRACT_ASSIGNATION_CHANGE_ERROR"));
+        assert_eq!(e.category(), Some(Category::InvalidGivenCurrentSystemStateOther));
+        assert_eq!(e.grpc_code(), Some(tonic::Code::FailedPrecondition));
+        assert!(!e.is_unavailable());
+        let text = e.to_string();
+        assert!(text.starts_with("participant1: ChangeAssignation failed: CONTRACT_ASSIGNATION_CHANGE_ERROR: There are still"), "{text}");
+    }
+
+    #[test]
+    fn plain_statuses_are_kept_verbatim() {
+        let e = ClientError::from_status("p", "Ping", tonic::Status::unavailable("tcp connect error"));
+        assert!(e.is_unavailable());
+        assert_eq!(e.canton_code(), None);
+        assert!(e.to_string().contains("tcp connect error"));
+    }
+}

@@ -1,0 +1,726 @@
+//! `ParticipantApi` over tonic: one lazily connected channel per API (admin, ledger),
+//! TLS with the participant's own CA, a bearer token on every call and a deadline per
+//! call kind.
+
+use super::{ClientError, ContractStream, ParticipantApi, Result, types::*};
+use crate::acs::{AcsDecoder, AcsEncoder};
+use crate::config::ParticipantConfig;
+use crate::wire::admin::{
+    self, ChangeAssignationRequest, ContractImportMode, CountInFlightRequest, DisconnectAllSynchronizersRequest,
+    DisconnectSynchronizerRequest, ExportAcsRequest, GetSynchronizerIdRequest, ImportAcsRequest,
+    InspectCommitmentContractsRequest, ListConnectedSynchronizersRequest, ListRegisteredSynchronizersRequest,
+    ModifySynchronizerRequest, ParticipantStatusRequest, PingRequest, PurgeContractsRequest,
+    ReconnectSynchronizerRequest, RegisterSynchronizerRequest, SynchronizerConnectionConfig,
+    connected_synchronizer::Health, contract_state::synchronizer_state::State,
+    participant_inspection_service_client::ParticipantInspectionServiceClient,
+    participant_repair_service_client::ParticipantRepairServiceClient,
+    participant_status_response::Kind, participant_status_service_client::ParticipantStatusServiceClient,
+    ping_response, ping_service_client::PingServiceClient, register_synchronizer_request::SynchronizerConnection,
+    synchronizer_connectivity_service_client::SynchronizerConnectivityServiceClient,
+};
+use crate::wire::ledger::{
+    self, ActiveContract, Commands, EventFormat, Filters, GetActiveContractsRequest, GetLedgerEndRequest,
+    SubmitAndWaitRequest, command_service_client::CommandServiceClient, cumulative_filter::IdentifierFilter,
+    get_active_contracts_response::ContractEntry, state_service_client::StateServiceClient,
+};
+use crate::wire::ledger_admin::{ListKnownPartiesRequest, party_management_service_client::PartyManagementServiceClient};
+use crate::wire::sequencer::SequencerConnectionValidation;
+use crate::wire::version::{UntypedVersionedMessage, untyped_versioned_message::Wrapper};
+use async_trait::async_trait;
+use futures::StreamExt;
+use prost::Message;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_REPAIR_TIMEOUT: Duration = Duration::from_secs(600);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// ImportAcs chunk size, well below Canton's default 10 MiB inbound message limit.
+const IMPORT_CHUNK: usize = 1 << 20;
+const USER_ID: &str = "recovery-deck";
+
+pub struct GrpcParticipant {
+    name: String,
+    admin: Channel,
+    ledger: Channel,
+    token: Option<MetadataValue<Ascii>>,
+    timeout: Duration,
+    repair_timeout: Duration,
+}
+
+fn channel(name: &str, url: &str, cfg: Option<&ParticipantConfig>) -> Result<Channel> {
+    let setup = |message: String| ClientError::Setup {
+        participant: name.to_string(),
+        message,
+    };
+    let mut endpoint = Endpoint::from_shared(url.to_string())
+        .map_err(|e| setup(format!("invalid endpoint {url}: {e}")))?
+        .connect_timeout(CONNECT_TIMEOUT)
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(20))
+        .keep_alive_while_idle(true);
+    if url.starts_with("https://") {
+        let mut tls = ClientTlsConfig::new();
+        match cfg.and_then(|c| c.tls_ca.as_ref()) {
+            Some(ca) => {
+                let pem = std::fs::read(ca).map_err(|e| setup(format!("TLS CA {}: {e}", ca.display())))?;
+                tls = tls.ca_certificate(Certificate::from_pem(pem));
+            }
+            None => tls = tls.with_native_roots(),
+        }
+        if let Some(domain) = cfg.and_then(|c| c.tls_domain.as_ref()) {
+            tls = tls.domain_name(domain.clone());
+        }
+        endpoint = endpoint.tls_config(tls).map_err(|e| setup(format!("TLS for {url}: {e}")))?;
+    }
+    Ok(endpoint.connect_lazy())
+}
+
+fn token_of(cfg: &ParticipantConfig) -> Result<Option<MetadataValue<Ascii>>> {
+    let setup = |message: String| ClientError::Setup {
+        participant: cfg.name.clone(),
+        message,
+    };
+    let raw = match (&cfg.token_file, &cfg.token_env) {
+        (Some(file), _) => Some(
+            std::fs::read_to_string(file).map_err(|e| setup(format!("token file {}: {e}", file.display())))?,
+        ),
+        (None, Some(var)) => Some(std::env::var(var).map_err(|_| setup(format!("environment variable {var} (token_env) is not set")))?),
+        (None, None) => None,
+    };
+    raw.map(|t| {
+        format!("Bearer {}", t.trim())
+            .parse()
+            .map_err(|_| setup("the bearer token contains characters not allowed in a header".into()))
+    })
+    .transpose()
+}
+
+impl GrpcParticipant {
+    /// Builds a client from the incident config; no connection is made until the first call.
+    pub fn from_config(cfg: &ParticipantConfig) -> Result<GrpcParticipant> {
+        Ok(GrpcParticipant {
+            name: cfg.name.clone(),
+            admin: channel(&cfg.name, &cfg.admin, Some(cfg))?,
+            ledger: channel(&cfg.name, &cfg.ledger, Some(cfg))?,
+            token: token_of(cfg)?,
+            timeout: cfg.timeout_secs.map(Duration::from_secs).unwrap_or(DEFAULT_TIMEOUT),
+            repair_timeout: cfg.repair_timeout_secs.map(Duration::from_secs).unwrap_or(DEFAULT_REPAIR_TIMEOUT),
+        })
+    }
+
+    fn req<T>(&self, msg: T, timeout: Duration) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(msg);
+        r.set_timeout(timeout);
+        if let Some(t) = &self.token {
+            r.metadata_mut().insert("authorization", t.clone());
+        }
+        r
+    }
+
+    /// A request without a deadline, for streams whose length depends on the data.
+    fn stream_req<T>(&self, msg: T) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(msg);
+        if let Some(t) = &self.token {
+            r.metadata_mut().insert("authorization", t.clone());
+        }
+        r
+    }
+
+    fn err(&self, rpc: &'static str) -> impl Fn(tonic::Status) -> ClientError + '_ {
+        move |s| ClientError::from_status(&self.name, rpc, s)
+    }
+
+    fn protocol(&self, rpc: &'static str, message: impl Into<String>) -> ClientError {
+        ClientError::Protocol {
+            participant: self.name.clone(),
+            rpc,
+            message: message.into(),
+        }
+    }
+
+    fn connectivity(&self) -> SynchronizerConnectivityServiceClient<Channel> {
+        SynchronizerConnectivityServiceClient::new(self.admin.clone())
+    }
+
+    fn repair(&self) -> ParticipantRepairServiceClient<Channel> {
+        ParticipantRepairServiceClient::new(self.admin.clone()).max_decoding_message_size(64 << 20)
+    }
+}
+
+/// Turns a stream of ACS snapshot chunks into a stream of contracts.
+fn decode_chunks<S>(participant: String, rpc: &'static str, mut chunks: S) -> ContractStream
+where
+    S: futures::Stream<Item = std::result::Result<Vec<u8>, tonic::Status>> + Send + Unpin + 'static,
+{
+    let (tx, rx) = mpsc::channel::<Result<ActiveContract>>(256);
+    tokio::spawn(async move {
+        let mut decoder = AcsDecoder::new();
+        let fail = |m: String| ClientError::Protocol {
+            participant: participant.clone(),
+            rpc,
+            message: m,
+        };
+        while let Some(chunk) = chunks.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(s) => {
+                    let _ = tx.send(Err(ClientError::from_status(&participant, rpc, s))).await;
+                    return;
+                }
+            };
+            match decoder.feed(&chunk) {
+                Ok(contracts) => {
+                    for c in contracts {
+                        if tx.send(Ok(c)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(fail(format!("invalid ACS snapshot: {e}")))).await;
+                    return;
+                }
+            }
+        }
+        match decoder.finish() {
+            Ok(rest) => {
+                for c in rest {
+                    if tx.send(Ok(c)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(fail(format!("invalid ACS snapshot: {e}")))).await;
+            }
+        }
+    });
+    ReceiverStream::new(rx).boxed()
+}
+
+fn inspected(state: Option<State>) -> InspectedState {
+    match state {
+        Some(State::Created(_)) => InspectedState::Created,
+        Some(State::Assigned(a)) => InspectedState::Assigned {
+            counter: a.reassignment_counter_target,
+        },
+        Some(State::Archived(_)) => InspectedState::Archived,
+        Some(State::Unassigned(u)) => InspectedState::Unassigned {
+            target: u.target_synchronizer_id,
+        },
+        Some(State::Unknown(_)) | None => InspectedState::Unknown,
+    }
+}
+
+#[async_trait]
+impl ParticipantApi for GrpcParticipant {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn list_registered(&self) -> Result<Vec<RegisteredSynchronizer>> {
+        let resp = self
+            .connectivity()
+            .list_registered_synchronizers(self.req(ListRegisteredSynchronizersRequest { all_statuses: false }, self.timeout))
+            .await
+            .map_err(self.err("ListRegisteredSynchronizers"))?;
+        Ok(resp
+            .into_inner()
+            .results
+            .into_iter()
+            .filter_map(|r| {
+                let c = r.config?;
+                Some(RegisteredSynchronizer {
+                    sequencers: super::sync_config::endpoints(&c),
+                    alias: c.synchronizer_alias,
+                    connected: r.connected,
+                    manual_connect: c.manual_connect,
+                    physical_id: r.physical_synchronizer_id.filter(|p| !p.is_empty()),
+                    priority: c.priority,
+                })
+            })
+            .collect())
+    }
+
+    async fn registered_configs(&self) -> Result<Vec<SynchronizerConnectionConfig>> {
+        let resp = self
+            .connectivity()
+            .list_registered_synchronizers(self.req(ListRegisteredSynchronizersRequest { all_statuses: false }, self.timeout))
+            .await
+            .map_err(self.err("ListRegisteredSynchronizers"))?;
+        Ok(resp.into_inner().results.into_iter().filter_map(|r| r.config).collect())
+    }
+
+    async fn list_connected(&self) -> Result<Vec<ConnectedSynchronizer>> {
+        let resp = self
+            .connectivity()
+            .list_connected_synchronizers(self.req(ListConnectedSynchronizersRequest {}, self.timeout))
+            .await
+            .map_err(self.err("ListConnectedSynchronizers"))?;
+        Ok(resp
+            .into_inner()
+            .connected_synchronizers
+            .into_iter()
+            .map(|c| ConnectedSynchronizer {
+                alias: c.synchronizer_alias,
+                synchronizer_id: c.synchronizer_id,
+                physical_id: c.physical_synchronizer_id,
+                healthy: c.healthy,
+            })
+            .collect())
+    }
+
+    async fn register(&self, config: SynchronizerConnectionConfig, handshake: bool) -> Result<()> {
+        let mode = if handshake {
+            SynchronizerConnection::Handshake
+        } else {
+            SynchronizerConnection::None
+        };
+        let validation = if handshake {
+            SequencerConnectionValidation::Active
+        } else {
+            SequencerConnectionValidation::Disabled
+        };
+        let req = RegisterSynchronizerRequest {
+            config: Some(config),
+            synchronizer_connection: mode as i32,
+            sequencer_connection_validation: validation as i32,
+            onboarding_transactions: Vec::new(),
+        };
+        self.connectivity()
+            .register_synchronizer(self.req(req, self.timeout))
+            .await
+            .map_err(self.err("RegisterSynchronizer"))?;
+        Ok(())
+    }
+
+    async fn connect(&self, config: SynchronizerConnectionConfig) -> Result<bool> {
+        let req = admin::ConnectSynchronizerRequest {
+            config: Some(config),
+            sequencer_connection_validation: SequencerConnectionValidation::Active as i32,
+            onboarding_transactions: Vec::new(),
+        };
+        let resp = self
+            .connectivity()
+            .connect_synchronizer(self.req(req, self.timeout))
+            .await
+            .map_err(self.err("ConnectSynchronizer"))?;
+        Ok(resp.into_inner().connected_successfully)
+    }
+
+    async fn reconnect(&self, alias: &str, retry: bool) -> Result<bool> {
+        let req = ReconnectSynchronizerRequest {
+            synchronizer_alias: alias.to_string(),
+            retry,
+        };
+        let resp = self
+            .connectivity()
+            .reconnect_synchronizer(self.req(req, self.timeout))
+            .await
+            .map_err(self.err("ReconnectSynchronizer"))?;
+        Ok(resp.into_inner().connected_successfully)
+    }
+
+    async fn disconnect(&self, alias: &str) -> Result<()> {
+        let req = DisconnectSynchronizerRequest {
+            synchronizer_alias: alias.to_string(),
+        };
+        self.connectivity()
+            .disconnect_synchronizer(self.req(req, self.timeout))
+            .await
+            .map_err(self.err("DisconnectSynchronizer"))?;
+        Ok(())
+    }
+
+    async fn disconnect_all(&self) -> Result<()> {
+        self.connectivity()
+            .disconnect_all_synchronizers(self.req(DisconnectAllSynchronizersRequest {}, self.timeout))
+            .await
+            .map_err(self.err("DisconnectAllSynchronizers"))?;
+        Ok(())
+    }
+
+    async fn modify(&self, config: SynchronizerConnectionConfig, validation: SequencerConnectionValidation) -> Result<()> {
+        let req = ModifySynchronizerRequest {
+            physical_synchronizer_id: None,
+            new_config: Some(config),
+            sequencer_connection_validation: validation as i32,
+        };
+        self.connectivity()
+            .modify_synchronizer(self.req(req, self.timeout))
+            .await
+            .map_err(self.err("ModifySynchronizer"))?;
+        Ok(())
+    }
+
+    async fn synchronizer_id(&self, alias: &str) -> Result<SynchronizerIds> {
+        let req = GetSynchronizerIdRequest {
+            synchronizer_alias: alias.to_string(),
+        };
+        let resp = self
+            .connectivity()
+            .get_synchronizer_id(self.req(req, self.timeout))
+            .await
+            .map_err(self.err("GetSynchronizerId"))?
+            .into_inner();
+        Ok(SynchronizerIds {
+            logical: resp.synchronizer_id,
+            physical: resp.physical_synchronizer_id,
+        })
+    }
+
+    async fn export_acs(&self, synchronizer_id: Option<&str>, ledger_offset: i64) -> Result<ContractStream> {
+        let req = ExportAcsRequest {
+            party_ids: Vec::new(),
+            synchronizer_id: synchronizer_id.unwrap_or_default().to_string(),
+            ledger_offset,
+            contract_synchronizer_renames: Default::default(),
+            excluded_stakeholder_ids: Vec::new(),
+        };
+        let stream = self
+            .repair()
+            .export_acs(self.stream_req(req))
+            .await
+            .map_err(self.err("ExportAcs"))?
+            .into_inner()
+            .map(|r| r.map(|c| c.chunk));
+        Ok(decode_chunks(self.name.clone(), "ExportAcs", stream))
+    }
+
+    async fn import_acs(&self, synchronizer_id: &str, mode: ImportMode, mut contracts: ContractStream) -> Result<()> {
+        let mode = match mode {
+            ImportMode::Validation => ContractImportMode::Validation,
+            ImportMode::Accept => ContractImportMode::Accept,
+        };
+        let (tx, rx) = mpsc::channel::<ImportAcsRequest>(4);
+        let (failed_tx, failed_rx) = oneshot::channel::<(ClientError, mpsc::Sender<ImportAcsRequest>)>();
+        let sync_id = synchronizer_id.to_string();
+        let name = self.name.clone();
+        // The producer hands its sender back on failure instead of dropping it: dropping
+        // it would half-close the request stream, which Canton reads as "snapshot
+        // complete" and would import a partial snapshot.
+        let producer = tokio::spawn(async move {
+            let mut encoder = AcsEncoder::with_chunk_size(IMPORT_CHUNK);
+            let mut first = true;
+            let message = |chunk: Vec<u8>, first: &mut bool| {
+                let opts = std::mem::take(first);
+                ImportAcsRequest {
+                    acs_snapshot: chunk,
+                    workflow_id_prefix: opts.then(|| format!("recovery-deck-{}", uuid::Uuid::new_v4().simple())),
+                    contract_import_mode: opts.then_some(mode as i32),
+                    excluded_stakeholder_ids: Vec::new(),
+                    representative_package_id_override: None,
+                    synchronizer_id: opts.then(|| sync_id.clone()),
+                }
+            };
+            while let Some(item) = contracts.next().await {
+                let contract = match item {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = failed_tx.send((e, tx));
+                        return;
+                    }
+                };
+                match encoder.push(&contract) {
+                    Ok(Some(chunk)) => {
+                        if tx.send(message(chunk.to_vec(), &mut first)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        let err = ClientError::Protocol {
+                            participant: name.clone(),
+                            rpc: "ImportAcs",
+                            message: format!("encoding the snapshot: {e}"),
+                        };
+                        let _ = failed_tx.send((err, tx));
+                        return;
+                    }
+                }
+            }
+            match encoder.finish() {
+                Ok(chunk) => {
+                    let _ = tx.send(message(chunk.to_vec(), &mut first)).await;
+                }
+                Err(e) => {
+                    let err = ClientError::Protocol {
+                        participant: name.clone(),
+                        rpc: "ImportAcs",
+                        message: format!("encoding the snapshot: {e}"),
+                    };
+                    let _ = failed_tx.send((err, tx));
+                }
+            }
+        });
+        let mut repair = self.repair();
+        let mut req = tonic::Request::new(ReceiverStream::new(rx));
+        req.set_timeout(self.repair_timeout);
+        if let Some(t) = &self.token {
+            req.metadata_mut().insert("authorization", t.clone());
+        }
+        let mut call = Box::pin(repair.import_acs(req));
+        let outcome = tokio::select! {
+            r = &mut call => r.map(|_| ()).map_err(self.err("ImportAcs")),
+            failed = failed_rx => match failed {
+                Ok((e, sender)) => {
+                    // Dropping the call resets the HTTP/2 stream (a cancel). The sender is
+                    // kept alive a little longer so the body can never end cleanly first.
+                    drop(call);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                        drop(sender);
+                    });
+                    Err(e)
+                }
+                // The producer finished normally; wait for the server's answer.
+                Err(_) => call.await.map(|_| ()).map_err(self.err("ImportAcs")),
+            },
+        };
+        producer.abort();
+        outcome
+    }
+
+    async fn change_assignation(&self, source_alias: &str, target_alias: &str, contract_ids: &[String], skip_inactive: bool) -> Result<()> {
+        let req = ChangeAssignationRequest {
+            source_synchronizer_alias: source_alias.to_string(),
+            target_synchronizer_alias: target_alias.to_string(),
+            skip_inactive,
+            contracts: contract_ids
+                .iter()
+                .map(|id| admin::change_assignation_request::Contract {
+                    id: id.clone(),
+                    reassignment_counter_override: None,
+                })
+                .collect(),
+        };
+        self.repair()
+            .change_assignation(self.req(req, self.repair_timeout))
+            .await
+            .map_err(self.err("ChangeAssignation"))?;
+        Ok(())
+    }
+
+    async fn purge(&self, alias: &str, contract_ids: &[String], ignore_already_purged: bool) -> Result<()> {
+        let req = PurgeContractsRequest {
+            synchronizer_alias: alias.to_string(),
+            contract_ids: contract_ids.to_vec(),
+            ignore_already_purged,
+        };
+        self.repair()
+            .purge_contracts(self.req(req, self.repair_timeout))
+            .await
+            .map_err(self.err("PurgeContracts"))?;
+        Ok(())
+    }
+
+    async fn inspect_contracts(&self, synchronizer_id: &str, contract_ids: &[String]) -> Result<Vec<ContractInspection>> {
+        const RPC: &str = "InspectCommitmentContracts";
+        let cids = contract_ids
+            .iter()
+            .map(|id| hex::decode(id).map_err(|_| self.protocol(RPC, format!("contract id {id} is not hex"))))
+            .collect::<Result<Vec<_>>>()?;
+        let now = jiff::Timestamp::now();
+        let req = InspectCommitmentContractsRequest {
+            cids,
+            expected_synchronizer_id: synchronizer_id.to_string(),
+            timestamp: Some(prost_types::Timestamp {
+                seconds: now.as_second(),
+                nanos: now.subsec_nanosecond(),
+            }),
+            download_payload: false,
+        };
+        let mut stream = ParticipantInspectionServiceClient::new(self.admin.clone())
+            .inspect_commitment_contracts(self.req(req, self.timeout))
+            .await
+            .map_err(self.err(RPC))?
+            .into_inner();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            bytes.extend(chunk.map_err(self.err(RPC))?.chunk);
+        }
+        let mut slice = bytes.as_slice();
+        let mut out = Vec::new();
+        while !slice.is_empty() {
+            let framed = UntypedVersionedMessage::decode_length_delimited(&mut slice)
+                .map_err(|e| self.protocol(RPC, format!("undecodable record: {e}")))?;
+            if framed.version != 30 {
+                return Err(self.protocol(RPC, format!("unsupported record version {}", framed.version)));
+            }
+            let Some(Wrapper::Data(data)) = framed.wrapper else {
+                return Err(self.protocol(RPC, "record without data"));
+            };
+            let c = admin::CommitmentContract::decode(data.as_slice())
+                .map_err(|e| self.protocol(RPC, format!("undecodable CommitmentContract: {e}")))?;
+            out.push(ContractInspection {
+                contract_id: hex::encode(&c.cid),
+                active_on_expected: c.active_on_expected_synchronizer,
+                states: c.states.into_iter().map(|s| (s.synchronizer_id, inspected(s.state))).collect(),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn count_in_flight(&self, synchronizer_id: &str) -> Result<InFlight> {
+        let req = CountInFlightRequest {
+            synchronizer_id: synchronizer_id.to_string(),
+        };
+        let resp = ParticipantInspectionServiceClient::new(self.admin.clone())
+            .count_in_flight(self.req(req, self.timeout))
+            .await
+            .map_err(self.err("CountInFlight"))?
+            .into_inner();
+        Ok(InFlight {
+            pending_submissions: resp.pending_submissions,
+            pending_transactions: resp.pending_transactions,
+        })
+    }
+
+    async fn status(&self) -> Result<ParticipantStatus> {
+        let resp = ParticipantStatusServiceClient::new(self.admin.clone())
+            .participant_status(self.req(ParticipantStatusRequest {}, self.timeout))
+            .await
+            .map_err(self.err("ParticipantStatus"))?
+            .into_inner();
+        match resp.kind {
+            Some(Kind::Status(s)) => {
+                let common = s.common_status.unwrap_or_default();
+                Ok(ParticipantStatus {
+                    uid: common.uid,
+                    version: common.version,
+                    active: s.active,
+                    uptime_secs: common.uptime.map(|d| u64::try_from(d.seconds).unwrap_or(0)).unwrap_or(0),
+                    connected: s
+                        .connected_synchronizers
+                        .into_iter()
+                        .map(|c| (c.physical_synchronizer_id, c.health == Health::Healthy as i32))
+                        .collect(),
+                    protocol_versions: s.supported_protocol_versions,
+                })
+            }
+            Some(Kind::NotInitialized(_)) => Err(self.protocol("ParticipantStatus", "the participant is not initialized")),
+            None => Err(self.protocol("ParticipantStatus", "empty status")),
+        }
+    }
+
+    async fn ping(&self, parties: &[String], synchronizer_id: &str, timeout: Duration) -> Result<PingOutcome> {
+        let req = PingRequest {
+            target_parties: parties.to_vec(),
+            validators: Vec::new(),
+            timeout: Some(prost_types::Duration {
+                seconds: i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX),
+                nanos: i32::try_from(timeout.subsec_nanos()).unwrap_or(0),
+            }),
+            levels: 0,
+            synchronizer_id: synchronizer_id.to_string(),
+            workflow_id: String::new(),
+            id: uuid::Uuid::new_v4().to_string(),
+        };
+        let resp = PingServiceClient::new(self.admin.clone())
+            .ping(self.req(req, timeout + self.timeout))
+            .await
+            .map_err(self.err("Ping"))?
+            .into_inner();
+        Ok(match resp.response {
+            Some(ping_response::Response::Success(s)) => PingOutcome::Success {
+                millis: s.ping_time,
+                responder: s.responder,
+            },
+            Some(ping_response::Response::Failure(f)) => PingOutcome::Failure { reason: f.reason },
+            None => PingOutcome::Failure {
+                reason: "empty ping response".into(),
+            },
+        })
+    }
+
+    async fn ledger_end(&self) -> Result<i64> {
+        let resp = StateServiceClient::new(self.ledger.clone())
+            .get_ledger_end(self.req(GetLedgerEndRequest {}, self.timeout))
+            .await
+            .map_err(self.err("GetLedgerEnd"))?;
+        Ok(resp.into_inner().offset)
+    }
+
+    async fn active_contracts(&self, offset: i64, include_blob: bool) -> Result<ContractStream> {
+        let wildcard = ledger::CumulativeFilter {
+            identifier_filter: Some(IdentifierFilter::WildcardFilter(ledger::WildcardFilter {
+                include_created_event_blob: include_blob,
+            })),
+        };
+        let req = GetActiveContractsRequest {
+            active_at_offset: offset,
+            event_format: Some(EventFormat {
+                filters_by_party: Default::default(),
+                filters_for_any_party: Some(Filters { cumulative: vec![wildcard] }),
+                verbose: true,
+            }),
+            stream_continuation_token: None,
+        };
+        let name = self.name.clone();
+        let stream = StateServiceClient::new(self.ledger.clone())
+            .max_decoding_message_size(64 << 20)
+            .get_active_contracts(self.stream_req(req))
+            .await
+            .map_err(self.err("GetActiveContracts"))?
+            .into_inner()
+            .filter_map(move |r| {
+                let out = match r {
+                    Ok(resp) => match resp.contract_entry {
+                        Some(ContractEntry::ActiveContract(c)) => Some(Ok(c)),
+                        _ => None,
+                    },
+                    Err(s) => Some(Err(ClientError::from_status(&name, "GetActiveContracts", s))),
+                };
+                futures::future::ready(out)
+            });
+        Ok(stream.boxed())
+    }
+
+    async fn known_parties(&self) -> Result<Vec<KnownParty>> {
+        let mut out = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let req = ListKnownPartiesRequest {
+                identity_provider_id: String::new(),
+                page_token: page_token.clone(),
+                page_size: 0,
+                filter_party: String::new(),
+            };
+            let resp = PartyManagementServiceClient::new(self.ledger.clone())
+                .list_known_parties(self.req(req, self.timeout))
+                .await
+                .map_err(self.err("ListKnownParties"))?
+                .into_inner();
+            out.extend(resp.party_details.into_iter().map(|p| KnownParty {
+                party: p.party,
+                is_local: p.is_local,
+            }));
+            if resp.next_page_token.is_empty() || resp.next_page_token == page_token {
+                return Ok(out);
+            }
+            page_token = resp.next_page_token;
+        }
+    }
+
+    async fn submit_and_wait(&self, mut commands: Commands) -> Result<SubmitOutcome> {
+        if commands.user_id.is_empty() {
+            commands.user_id = USER_ID.to_string();
+        }
+        if commands.command_id.is_empty() {
+            commands.command_id = uuid::Uuid::new_v4().to_string();
+        }
+        let resp = CommandServiceClient::new(self.ledger.clone())
+            .submit_and_wait(self.req(SubmitAndWaitRequest { commands: Some(commands) }, self.timeout))
+            .await
+            .map_err(self.err("SubmitAndWait"))?
+            .into_inner();
+        Ok(SubmitOutcome {
+            update_id: resp.update_id,
+            completion_offset: resp.completion_offset,
+        })
+    }
+}

@@ -1,0 +1,80 @@
+//! Talking to participants: the `ParticipantApi` trait covers every RPC recovery needs
+//! (DESIGN §2), `GrpcParticipant` implements it over tonic with per-participant TLS,
+//! bearer token and deadlines, and errors carry Canton's parsed code.
+
+mod error;
+mod grpc;
+pub mod sync_config;
+mod types;
+
+pub use error::{ClientError, Result};
+pub use grpc::GrpcParticipant;
+pub use types::*;
+
+use crate::wire::admin::SynchronizerConnectionConfig;
+use crate::wire::ledger::{ActiveContract, Commands};
+use crate::wire::sequencer::SequencerConnectionValidation;
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use std::time::Duration;
+
+/// A stream of contracts decoded from an ACS snapshot or the Ledger API.
+pub type ContractStream = BoxStream<'static, Result<ActiveContract>>;
+
+#[async_trait]
+pub trait ParticipantApi: Send + Sync {
+    /// The participant's name in the incident config.
+    fn name(&self) -> &str;
+
+    async fn list_registered(&self) -> Result<Vec<RegisteredSynchronizer>>;
+    /// The full stored configs, for read-modify-write.
+    async fn registered_configs(&self) -> Result<Vec<SynchronizerConnectionConfig>>;
+    async fn list_connected(&self) -> Result<Vec<ConnectedSynchronizer>>;
+    async fn register(&self, config: SynchronizerConnectionConfig, handshake: bool) -> Result<()>;
+    async fn connect(&self, config: SynchronizerConnectionConfig) -> Result<bool>;
+    async fn reconnect(&self, alias: &str, retry: bool) -> Result<bool>;
+    async fn disconnect(&self, alias: &str) -> Result<()>;
+    async fn disconnect_all(&self) -> Result<()>;
+    async fn modify(&self, config: SynchronizerConnectionConfig, validation: SequencerConnectionValidation) -> Result<()>;
+    async fn synchronizer_id(&self, alias: &str) -> Result<SynchronizerIds>;
+
+    /// Streams the ACS snapshot at `ledger_offset` (a synchronizer id filters it).
+    async fn export_acs(&self, synchronizer_id: Option<&str>, ledger_offset: i64) -> Result<ContractStream>;
+    /// Sends `contracts` as one ImportAcs snapshot. If the stream yields an error the RPC
+    /// is cancelled, never half-closed, so the participant applies nothing.
+    async fn import_acs(&self, synchronizer_id: &str, mode: ImportMode, contracts: ContractStream) -> Result<()>;
+    async fn change_assignation(&self, source_alias: &str, target_alias: &str, contract_ids: &[String], skip_inactive: bool) -> Result<()>;
+    async fn purge(&self, alias: &str, contract_ids: &[String], ignore_already_purged: bool) -> Result<()>;
+
+    async fn inspect_contracts(&self, synchronizer_id: &str, contract_ids: &[String]) -> Result<Vec<ContractInspection>>;
+    async fn count_in_flight(&self, synchronizer_id: &str) -> Result<InFlight>;
+    async fn status(&self) -> Result<ParticipantStatus>;
+    async fn ping(&self, parties: &[String], synchronizer_id: &str, timeout: Duration) -> Result<PingOutcome>;
+
+    async fn ledger_end(&self) -> Result<i64>;
+    /// Active contracts at `offset` for every party the participant hosts.
+    async fn active_contracts(&self, offset: i64, include_blob: bool) -> Result<ContractStream>;
+    async fn known_parties(&self) -> Result<Vec<KnownParty>>;
+    async fn submit_and_wait(&self, commands: Commands) -> Result<SubmitOutcome>;
+}
+
+/// The console's `synchronizers.modify`: read the stored config, flip `manual_connect`,
+/// write the whole config back. Validation is DISABLED because the lost synchronizer's
+/// sequencers cannot be reached (and UNSPECIFIED is rejected).
+pub async fn set_manual_connect(api: &dyn ParticipantApi, alias: &str, manual: bool) -> Result<bool> {
+    let configs = api.registered_configs().await?;
+    let mut config = configs
+        .into_iter()
+        .find(|c| c.synchronizer_alias == alias)
+        .ok_or_else(|| ClientError::Protocol {
+            participant: api.name().to_string(),
+            rpc: "ModifySynchronizer",
+            message: format!("no synchronizer with alias {alias} is registered"),
+        })?;
+    if config.manual_connect == manual {
+        return Ok(false);
+    }
+    config.manual_connect = manual;
+    api.modify(config, SequencerConnectionValidation::Disabled).await?;
+    Ok(true)
+}

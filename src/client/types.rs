@@ -1,0 +1,94 @@
+//! Plain results of participant calls, independent of the generated protobuf types
+//! where that makes them easier to use.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegisteredSynchronizer {
+    pub alias: String,
+    pub connected: bool,
+    pub manual_connect: bool,
+    /// Known once the participant has shaken hands with the synchronizer.
+    pub physical_id: Option<String>,
+    pub sequencers: Vec<String>,
+    pub priority: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectedSynchronizer {
+    pub alias: String,
+    pub synchronizer_id: String,
+    pub physical_id: String,
+    pub healthy: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SynchronizerIds {
+    pub logical: String,
+    pub physical: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct InFlight {
+    pub pending_submissions: u32,
+    pub pending_transactions: u32,
+}
+
+impl InFlight {
+    pub fn total(&self) -> u32 {
+        self.pending_submissions.saturating_add(self.pending_transactions)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParticipantStatus {
+    pub uid: String,
+    pub version: String,
+    pub active: bool,
+    pub uptime_secs: u64,
+    pub connected: Vec<(String, bool)>,
+    pub protocol_versions: Vec<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum PingOutcome {
+    Success { millis: u64, responder: String },
+    Failure { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KnownParty {
+    pub party: String,
+    pub is_local: bool,
+}
+
+/// A contract's state on one synchronizer, as InspectCommitmentContracts reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum InspectedState {
+    Created,
+    Assigned { counter: i64 },
+    Archived,
+    Unassigned { target: String },
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContractInspection {
+    pub contract_id: String,
+    pub active_on_expected: bool,
+    pub states: Vec<(String, InspectedState)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ImportMode {
+    /// Canton authenticates each contract id against its payload.
+    Validation,
+    Accept,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubmitOutcome {
+    pub update_id: String,
+    pub completion_offset: i64,
+}

@@ -1,0 +1,180 @@
+//! `lab …`: run, break and inspect local lab nodes.
+
+use super::{Fail, Outcome, is_json, print_json};
+use crate::cli::{Format, LabCommand, NodeCommand, NodeCommon};
+use crate::config::IncidentConfig;
+use crate::lab::node::{self, ParticipantArgs, ServeOptions, SynchronizerArgs};
+use crate::lab::scenario;
+use crate::lab::supervisor::{Lab, Launcher};
+use crate::lab::workflow;
+use serde_json::json;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+fn open(dir: &Path) -> Result<Lab, Fail> {
+    Ok(Lab::open(dir, Launcher::current(false)?)?)
+}
+
+fn summary(lab: &Lab) -> serde_json::Value {
+    let nodes: Vec<serde_json::Value> = lab
+        .layout
+        .nodes
+        .iter()
+        .map(|n| {
+            let info = lab.info(&n.name);
+            json!({
+                "name": n.name,
+                "kind": n.kind,
+                "running": info.is_some(),
+                "pid": info.as_ref().map(|i| i.pid),
+                "port": n.port,
+                "ledger_port": (n.ledger_port != 0).then_some(n.ledger_port),
+                "lost": n.lost,
+            })
+        })
+        .collect();
+    json!({
+        "dir": lab.dir,
+        "scenario": lab.layout.scenario,
+        "incident": lab.incident_path(),
+        "nodes": nodes,
+    })
+}
+
+fn print_summary(lab: &Lab, format: Format) -> Result<(), Fail> {
+    if is_json(format) {
+        return print_json(&summary(lab));
+    }
+    println!("lab {} ({}): incident config {}", lab.dir.display(), lab.layout.scenario, lab.incident_path().display());
+    for n in &lab.layout.nodes {
+        let state = if n.lost {
+            "lost".to_string()
+        } else {
+            match lab.info(&n.name) {
+                Some(i) => format!("running, pid {}", i.pid),
+                None => "stopped".to_string(),
+            }
+        };
+        let ports = if n.ledger_port != 0 {
+            format!("admin 127.0.0.1:{}  ledger 127.0.0.1:{}", n.port, n.ledger_port)
+        } else {
+            format!("sequencer 127.0.0.1:{}", n.port)
+        };
+        println!("  {:<14} {:<13} {:<44} {state}", n.name, format!("{:?}", n.kind).to_lowercase(), ports);
+    }
+    Ok(())
+}
+
+pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
+    match cmd {
+        LabCommand::Up { dir, scenario, detach } => {
+            let lab = scenario::up(&dir, scenario, Launcher::current(!detach)?).await?;
+            print_summary(&lab, format)?;
+            if detach {
+                return Ok(ExitCode::SUCCESS);
+            }
+            eprintln!("lab running; press Ctrl-C to stop it");
+            let _ = tokio::signal::ctrl_c().await;
+            lab.down()?;
+            eprintln!("lab stopped");
+            Ok(ExitCode::SUCCESS)
+        }
+        LabCommand::Down { dir } => {
+            let lab = open(&dir)?;
+            lab.down()?;
+            if !is_json(format) {
+                println!("lab {} stopped", dir.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        LabCommand::Lose { dir, synchronizer } => {
+            let mut lab = open(&dir)?;
+            lab.lose(&synchronizer)?;
+            print_summary(&lab, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        LabCommand::Kill { dir, node } => {
+            let lab = open(&dir)?;
+            lab.kill(&node)?;
+            print_summary(&lab, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        LabCommand::Start { dir, node } => {
+            let mut lab = open(&dir)?;
+            lab.start(&node)?;
+            print_summary(&lab, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        LabCommand::Workflow { dir } => {
+            let cfg = IncidentConfig::load(&dir.join("incident.toml"))?;
+            let report = workflow::run(&cfg).await?;
+            if is_json(format) || format == Format::Text {
+                print_json(&report)?;
+            }
+            Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        LabCommand::Node(node) => run_node(node).await,
+    }
+}
+
+fn serve_options(common: &NodeCommon) -> Result<ServeOptions, Fail> {
+    let token = match &common.token_file {
+        Some(f) => Some(
+            std::fs::read_to_string(f)
+                .map_err(|e| Fail(format!("token file {}: {e}", f.display())))?
+                .trim()
+                .to_string(),
+        ),
+        None => None,
+    };
+    Ok(ServeOptions {
+        tls_cert: common.tls_cert.clone(),
+        tls_key: common.tls_key.clone(),
+        token,
+        exit_with_parent: common.exit_with_parent,
+    })
+}
+
+async fn run_node(cmd: NodeCommand) -> Outcome {
+    let result = match cmd {
+        NodeCommand::Participant {
+            common,
+            admin_port,
+            ledger_port,
+            parties,
+        } => {
+            let opts = serve_options(&common)?;
+            node::run_participant(
+                ParticipantArgs {
+                    name: common.name,
+                    dir: common.dir,
+                    admin_port,
+                    ledger_port,
+                    parties,
+                },
+                opts,
+            )
+            .await
+        }
+        NodeCommand::Synchronizer {
+            common,
+            port,
+            confirmation_timeout_ms,
+        } => {
+            let opts = serve_options(&common)?;
+            node::run_synchronizer(
+                SynchronizerArgs {
+                    name: common.name,
+                    dir: common.dir,
+                    port,
+                    confirmation_timeout: Duration::from_millis(confirmation_timeout_ms),
+                },
+                opts,
+            )
+            .await
+        }
+    };
+    result.map_err(|e| Fail(e.to_string()))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,65 @@
+//! Command implementations behind the CLI. Each returns an exit code or a one-line
+//! error; output goes to stdout, diagnostics to stderr.
+
+mod demo;
+mod lab;
+mod search;
+mod status;
+
+use crate::cli::{Cli, Command, Format};
+use crate::client::{GrpcParticipant, ParticipantApi};
+use crate::config::IncidentConfig;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// An error that ends the command: printed as one line, exit code 1.
+#[derive(Debug)]
+pub struct Fail(pub String);
+
+impl<E: std::fmt::Display> From<E> for Fail {
+    fn from(e: E) -> Self {
+        Fail(e.to_string())
+    }
+}
+
+pub type Outcome = Result<ExitCode, Fail>;
+
+pub async fn run(cli: Cli) -> Outcome {
+    match cli.command {
+        Command::Demo { scenario } => demo::run(scenario).await,
+        Command::Lab(cmd) => lab::run(cmd, cli.format).await,
+        Command::Status => status::run(&load(&cli.config)?, cli.format).await,
+        Command::Search(args) => search::run(&load(&cli.config)?, &args, cli.format).await,
+    }
+}
+
+fn load(path: &std::path::Path) -> Result<IncidentConfig, Fail> {
+    Ok(IncidentConfig::load(path)?)
+}
+
+/// One client per participant of the config, in config order.
+pub fn clients(cfg: &IncidentConfig) -> Result<Vec<Arc<dyn ParticipantApi>>, Fail> {
+    cfg.participants
+        .iter()
+        .map(|p| Ok(Arc::new(GrpcParticipant::from_config(p)?) as Arc<dyn ParticipantApi>))
+        .collect()
+}
+
+pub fn print_json(value: &impl serde::Serialize) -> Result<(), Fail> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+pub fn is_json(f: Format) -> bool {
+    f == Format::Json
+}
+
+/// A contract or party id shortened for a terminal column, keeping its start.
+pub fn short(id: &str, n: usize) -> String {
+    if id.chars().count() <= n {
+        id.to_string()
+    } else {
+        let head: String = id.chars().take(n.saturating_sub(1)).collect();
+        format!("{head}…")
+    }
+}

@@ -1,0 +1,30 @@
+//! `search`: the pcs_search equivalent for one participant and synchronizer.
+
+use super::{Fail, Outcome, is_json, print_json, short};
+use crate::cli::{Format, SearchArgs};
+use crate::client::GrpcParticipant;
+use crate::config::IncidentConfig;
+use crate::inventory::{self, SearchFilter};
+use std::process::ExitCode;
+
+pub async fn run(cfg: &IncidentConfig, args: &SearchArgs, format: Format) -> Outcome {
+    let p = cfg.participant(&args.participant).ok_or_else(|| {
+        let names: Vec<&str> = cfg.participants.iter().map(|p| p.name.as_str()).collect();
+        Fail(format!("no participant {:?} in the incident config (known: {})", args.participant, names.join(", ")))
+    })?;
+    let api = GrpcParticipant::from_config(p)?;
+    let filter = SearchFilter {
+        template_prefix: args.template.clone(),
+        party: args.party.clone(),
+    };
+    let hits = inventory::search(&api, &args.synchronizer, &filter).await?;
+    if is_json(format) {
+        print_json(&hits)?;
+    } else {
+        println!("{} on {}: {} active contract(s)", args.participant, args.synchronizer, hits.len());
+        for h in &hits {
+            println!("{}  {:<12}  {}", short(&h.contract_id, 18), h.template_id, serde_json::to_string(&h.payload)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,133 @@
+//! What a participant holds on a synchronizer: the remote equivalent of the console's
+//! `testing.pcs_search` (which has no gRPC form), built on the Ledger API's active
+//! contracts, each of which names its synchronizer.
+
+use crate::client::{ParticipantApi, Result};
+use crate::value;
+use crate::wire::ledger::ActiveContract;
+use futures::StreamExt;
+use serde::Serialize;
+
+/// pcs_search-style filters.
+#[derive(Debug, Clone, Default)]
+pub struct SearchFilter {
+    /// Prefix of `Module:Entity` (a leading `^`, as in pcs_search's `"^Iou"`, is accepted).
+    pub template_prefix: Option<String>,
+    /// Matches contracts with a stakeholder whose id starts with this (so `Alice` finds
+    /// `Alice::1220…`).
+    pub party: Option<String>,
+}
+
+impl SearchFilter {
+    pub fn matches(&self, template: &str, stakeholders: &[String]) -> bool {
+        let template_ok = self
+            .template_prefix
+            .as_deref()
+            .map(|p| p.strip_prefix('^').unwrap_or(p))
+            .is_none_or(|p| template.starts_with(p));
+        let party_ok = self
+            .party
+            .as_deref()
+            .is_none_or(|p| stakeholders.iter().any(|s| s.starts_with(p)));
+        template_ok && party_ok
+    }
+}
+
+/// One contract as `search --format json` prints it (DESIGN §4).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SearchHit {
+    pub contract_id: String,
+    pub template_id: String,
+    pub synchronizer: String,
+    pub signatories: Vec<String>,
+    pub observers: Vec<String>,
+    pub stakeholders: Vec<String>,
+    pub payload: serde_json::Value,
+}
+
+impl SearchHit {
+    pub fn from_contract(c: &ActiveContract, synchronizer: &str) -> Option<SearchHit> {
+        let ev = c.created_event.as_ref()?;
+        let template = ev.template_id.as_ref().map(value::qualified_name).unwrap_or_default();
+        let mut stakeholders: Vec<String> = ev.signatories.iter().chain(&ev.observers).cloned().collect();
+        stakeholders.sort();
+        stakeholders.dedup();
+        Some(SearchHit {
+            contract_id: ev.contract_id.clone(),
+            template_id: template,
+            synchronizer: synchronizer.to_string(),
+            signatories: ev.signatories.clone(),
+            observers: ev.observers.clone(),
+            stakeholders,
+            payload: ev
+                .create_arguments
+                .as_ref()
+                .map(value::record_to_json)
+                .unwrap_or(serde_json::Value::Null),
+        })
+    }
+}
+
+/// The logical part of a synchronizer id (`name::namespace`), dropping a physical
+/// `::<pv>-<serial>` suffix.
+pub fn logical_id(id: &str) -> &str {
+    match id.rsplit_once("::") {
+        Some((logical, suffix)) if logical.contains("::") && suffix.contains('-') => logical,
+        _ => id,
+    }
+}
+
+/// Active contracts of `api` on the synchronizer with `alias`, sorted by contract id.
+pub async fn search(api: &dyn ParticipantApi, alias: &str, filter: &SearchFilter) -> Result<Vec<SearchHit>> {
+    let ids = api.synchronizer_id(alias).await?;
+    let end = api.ledger_end().await?;
+    let mut hits = Vec::new();
+    if end > 0 {
+        let mut stream = api.active_contracts(end, false).await?;
+        while let Some(c) = stream.next().await {
+            let c = c?;
+            if logical_id(&c.synchronizer_id) != ids.logical {
+                continue;
+            }
+            if let Some(hit) = SearchHit::from_contract(&c, alias)
+                && filter.matches(&hit.template_id, &hit.stakeholders)
+            {
+                hits.push(hit);
+            }
+        }
+    }
+    hits.sort_by(|a, b| a.contract_id.cmp(&b.contract_id));
+    Ok(hits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_prefix_follows_pcs_search() {
+        let f = SearchFilter {
+            template_prefix: Some("^Iou".into()),
+            party: None,
+        };
+        assert!(f.matches("Iou:Iou", &[]));
+        assert!(f.matches("Iou:GetCash", &[]));
+        assert!(!f.matches("LockIou:LockedIou", &[]));
+        assert!(!f.matches("Paint:PaintHouse", &[]));
+        let exact = SearchFilter {
+            template_prefix: Some("Iou:GetCash".into()),
+            party: None,
+        };
+        assert!(!exact.matches("Iou:Iou", &[]));
+    }
+
+    #[test]
+    fn party_filter_matches_a_stakeholder_prefix() {
+        let f = SearchFilter {
+            template_prefix: None,
+            party: Some("Alice".into()),
+        };
+        assert!(f.matches("Iou:Iou", &["Alice::1220ab".into(), "Bob::1220cd".into()]));
+        assert!(!f.matches("Iou:Iou", &["Bob::1220cd".into()]));
+    }
+}

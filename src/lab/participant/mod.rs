@@ -1,0 +1,178 @@
+//! A lab participant node: serves the Canton v30 admin subset and the Ledger API v2
+//! subset over gRPC, keeps its state in SQLite, talks to lab synchronizers, and
+//! behaves as Canton does where recovery depends on it (preconditions, per-contract
+//! repair rules, error codes).
+
+mod connectivity;
+mod inspection;
+mod ledger;
+mod protocol;
+mod repair;
+
+pub use connectivity::ConnectivityService;
+pub use inspection::{InspectionService, PingService, StatusService};
+pub use ledger::{CommandService, PartyService, StateService};
+pub use repair::RepairService;
+
+use crate::canton_error::{self, codes};
+use crate::lab::ids;
+use crate::lab::store::{Store, StoreError};
+use crate::wire::lab::{CountersRequest, CountersResponse, participant_control_server};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+/// The outcome of one of our own submissions, delivered when its verdict is processed.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub update_id: String,
+    pub offset: i64,
+    pub rejection: Option<String>,
+}
+
+/// A live connection to a synchronizer (the task that holds the subscription).
+struct Conn {
+    cancel: CancellationToken,
+    /// The subscription is currently established.
+    healthy: Arc<AtomicBool>,
+    /// The subscription was established at least once since this connect.
+    established: Arc<AtomicBool>,
+    synchronizer_id: String,
+    physical_id: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+pub struct Node {
+    pub name: String,
+    pub uid: String,
+    db_path: PathBuf,
+    store: Mutex<Store>,
+    conns: Mutex<HashMap<String, Conn>>,
+    waiters: Mutex<HashMap<String, oneshot::Sender<Completion>>>,
+    counters: Mutex<BTreeMap<String, u64>>,
+    /// Repairs and connection establishment take turns, as on Canton's shared queue.
+    repair_lock: tokio::sync::Mutex<()>,
+    started: Instant,
+    ports: Mutex<BTreeMap<String, i32>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) fn store_error(e: StoreError) -> Status {
+    canton_error::status(codes::INTERNAL_ERROR, e.to_string())
+}
+
+impl Node {
+    /// Opens (or creates) the participant's store and allocates `parties` (hints).
+    pub fn open(name: &str, dir: &Path, parties: &[String]) -> Result<Arc<Node>, StoreError> {
+        let db_path = dir.join("participant.db");
+        let store = Store::open(&db_path)?;
+        store.set_meta("name", name)?;
+        for hint in parties {
+            store.add_party(&ids::party_id(hint, name))?;
+        }
+        Ok(Arc::new(Node {
+            name: name.to_string(),
+            uid: ids::participant_uid(name),
+            db_path,
+            store: Mutex::new(store),
+            conns: Mutex::new(HashMap::new()),
+            waiters: Mutex::new(HashMap::new()),
+            counters: Mutex::new(BTreeMap::new()),
+            repair_lock: tokio::sync::Mutex::new(()),
+            started: Instant::now(),
+            ports: Mutex::new(BTreeMap::new()),
+        }))
+    }
+
+    pub fn set_ports(&self, ports: BTreeMap<String, i32>) {
+        *lock(&self.ports) = ports;
+    }
+
+    /// Runs `f` on the store off the async runtime's threads.
+    pub(crate) async fn db<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, Status> {
+        let node = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = lock(&node.store);
+            f(&mut store)
+        })
+        .await
+        .map_err(|e| Status::internal(format!("store task failed: {e}")))?
+        .map_err(store_error)
+    }
+
+    /// A separate read connection for long scans (exports), so they do not hold up
+    /// writers; WAL gives it a consistent snapshot.
+    pub(crate) fn reader(&self) -> Result<Store, Status> {
+        Store::open(&self.db_path).map_err(store_error)
+    }
+
+    pub fn count_call(&self, path: &str) {
+        *lock(&self.counters).entry(path.to_string()).or_default() += 1;
+    }
+
+    pub fn counters(&self) -> BTreeMap<String, u64> {
+        lock(&self.counters).clone()
+    }
+
+    /// Canton refuses repairs unless every synchronizer is disconnected.
+    pub(crate) fn ensure_all_disconnected(&self, code: canton_error::Code) -> Result<(), Status> {
+        if lock(&self.conns).is_empty() {
+            Ok(())
+        } else {
+            Err(canton_error::status(
+                code,
+                "There are still synchronizers connected. Please disconnect all synchronizers.",
+            ))
+        }
+    }
+
+    fn complete(&self, submission_id: &str, completion: Completion) {
+        if let Some(tx) = lock(&self.waiters).remove(submission_id) {
+            let _ = tx.send(completion);
+        }
+    }
+
+    /// Connects every registered synchronizer without `manual_connect`, as a restarting
+    /// Canton participant does; unreachable ones are retried in the background.
+    pub async fn auto_reconnect(self: &Arc<Self>) {
+        let syncs = match self.db(|s| s.syncs()).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("cannot read registered synchronizers: {e}");
+                return;
+            }
+        };
+        for s in syncs.into_iter().filter(|s| !s.config.manual_connect) {
+            if let Err(e) = connectivity::connect_alias(self, &s.alias, true).await {
+                tracing::warn!("auto-reconnect to {}: {}", s.alias, e.message());
+            }
+        }
+    }
+
+    pub fn uptime(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
+}
+
+#[derive(Clone)]
+pub struct ControlService(pub Arc<Node>);
+
+#[tonic::async_trait]
+impl participant_control_server::ParticipantControl for ControlService {
+    async fn counters(&self, _req: Request<CountersRequest>) -> Result<Response<CountersResponse>, Status> {
+        Ok(Response::new(CountersResponse {
+            calls: self.0.counters().into_iter().collect(),
+        }))
+    }
+}

@@ -1,0 +1,295 @@
+//! The participant side of the lab synchronizer protocol: processing sequenced events
+//! (topology, confirmation requests, verdicts) exactly once and crash-safely — each
+//! event's effects and the new subscription cursor commit in one SQLite transaction —
+//! and submitting our own transactions.
+
+use super::{Completion, Node, lock};
+use crate::canton_error::{self, codes};
+use crate::lab::store::{self, Activeness, Status as AcsStatus, acs, pending, sync};
+use crate::wire::lab::{
+    ConfirmRequest, ConfirmationRequest, LabTransaction, SequencedEvent, SubmitRequest,
+    sequenced_event::Payload, sequencer_client::SequencerClient,
+};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tonic::Status;
+use tonic::transport::Channel;
+
+/// How long SubmitAndWait waits for the verdict before answering REQUEST_TIME_OUT.
+pub(crate) const SUBMISSION_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Applies one sequenced event and, for a confirmation request, answers the mediator.
+pub(crate) async fn process_event(
+    node: &Arc<Node>,
+    alias: &str,
+    synchronizer_id: &str,
+    event: SequencedEvent,
+    client: &mut SequencerClient<Channel>,
+) -> Result<(), Status> {
+    let seq = event.seq;
+    let ts = event.timestamp_micros;
+    let (alias, sync_id, uid) = (alias.to_string(), synchronizer_id.to_string(), node.uid.clone());
+    match event.payload {
+        Some(Payload::Topology(t)) => {
+            let hostings: Vec<(String, String)> = t.hostings.into_iter().map(|h| (h.party, h.participant)).collect();
+            node.db(move |s| {
+                let tx = s.conn().transaction()?;
+                sync::replace_topology(&tx, &alias, &sync_id, &hostings, &uid)?;
+                sync::set_last_seq(&tx, &alias, seq)?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+        }
+        Some(Payload::Request(request)) => {
+            let request_id = request.request_id.clone();
+            let (approve, reason) = node
+                .db(move |s| {
+                    let hosted: BTreeSet<String> = s.hosted_parties()?.into_iter().collect();
+                    let tx = s.conn().transaction()?;
+                    let (locked, verdict) = validate(&tx, &sync_id, &request, &hosted)?;
+                    pending::insert_request(&tx, &sync_id, &request, &locked, verdict.is_ok())?;
+                    sync::set_last_seq(&tx, &alias, seq)?;
+                    tx.commit()?;
+                    Ok(match verdict {
+                        Ok(()) => (true, String::new()),
+                        Err(reason) => (false, reason),
+                    })
+                })
+                .await?;
+            send_confirmation(client, &node.uid, &request_id, approve, reason).await;
+            Ok(())
+        }
+        Some(Payload::Verdict(v)) => {
+            let node2 = node.clone();
+            let completion = node
+                .db(move |s| {
+                    let hosted: BTreeSet<String> = s.hosted_parties()?.into_iter().collect();
+                    let tx = s.conn().transaction()?;
+                    let done = match pending::take_request(&tx, &v.request_id)? {
+                        None => None,
+                        Some(p) => {
+                            let tr = p.request.transaction.clone().unwrap_or_default();
+                            let ours = p.request.submitter == uid;
+                            let offset = if v.approved && p.approved {
+                                apply(&tx, &sync_id, &tr, &hosted, ts, ours)?
+                            } else if ours {
+                                Some(store::next_offset(&tx)?)
+                            } else {
+                                None
+                            };
+                            if ours {
+                                pending::remove_submission(&tx, &p.request.submission_id)?;
+                                Some((
+                                    p.request.submission_id.clone(),
+                                    Completion {
+                                        update_id: tr.update_id.clone(),
+                                        offset: offset.unwrap_or(0),
+                                        rejection: (!v.approved).then(|| v.reason.clone()),
+                                    },
+                                ))
+                            } else {
+                                None
+                            }
+                        }
+                    };
+                    sync::set_last_seq(&tx, &alias, seq)?;
+                    tx.commit()?;
+                    Ok(done)
+                })
+                .await?;
+            if let Some((submission_id, c)) = completion {
+                node2.complete(&submission_id, c);
+            }
+            Ok(())
+        }
+        None => {
+            node.db(move |s| {
+                sync::set_last_seq(s.conn(), &alias, seq)?;
+                Ok(())
+            })
+            .await
+        }
+    }
+}
+
+/// Checks the request's inputs against our ACS; returns the contracts it locks and
+/// whether we approve (with the reason when not).
+fn validate(
+    conn: &rusqlite::Connection,
+    synchronizer_id: &str,
+    request: &ConfirmationRequest,
+    hosted: &BTreeSet<String>,
+) -> store::Result<(Vec<String>, Result<(), String>)> {
+    let tx = request.transaction.clone().unwrap_or_default();
+    let locked_now = pending::locked_contracts(conn)?;
+    let mut locks = Vec::new();
+    for input in &tx.inputs {
+        if !input.stakeholders.iter().any(|p| hosted.contains(p)) {
+            continue;
+        }
+        let state = acs::activeness(conn, &input.contract_id, synchronizer_id)?;
+        let verdict = match state.map(|a| a.status) {
+            Some(AcsStatus::Active) => {
+                let digest = acs::contract_digest(conn, &input.contract_id)?;
+                if digest.as_deref() != Some(input.payload_digest.as_str()) {
+                    Err(format!("contract {} differs from our copy", input.contract_id))
+                } else if input.consumed && locked_now.contains(&input.contract_id) {
+                    Err(format!("contract {} is locked by another request", input.contract_id))
+                } else {
+                    Ok(())
+                }
+            }
+            Some(s) => Err(format!("contract {} is inactive here ({})", input.contract_id, s.as_str())),
+            None => Err(format!("contract {} is unknown here", input.contract_id)),
+        };
+        if let Err(reason) = verdict {
+            return Ok((Vec::new(), Err(reason)));
+        }
+        if input.consumed {
+            locks.push(input.contract_id.clone());
+        }
+    }
+    Ok((locks, Ok(())))
+}
+
+/// Applies an approved transaction to our stores; returns the new ledger offset when
+/// anything changed for us (or when we submitted it).
+fn apply(
+    conn: &rusqlite::Connection,
+    synchronizer_id: &str,
+    tx: &LabTransaction,
+    hosted: &BTreeSet<String>,
+    record_time: i64,
+    ours: bool,
+) -> store::Result<Option<i64>> {
+    let consumed: Vec<_> = tx
+        .inputs
+        .iter()
+        .filter(|i| i.consumed && i.stakeholders.iter().any(|p| hosted.contains(p)))
+        .collect();
+    let created: Vec<_> = tx
+        .created
+        .iter()
+        .filter(|c| c.signatories.iter().chain(&c.observers).any(|p| hosted.contains(p)))
+        .collect();
+    if consumed.is_empty() && created.is_empty() && !ours {
+        return Ok(None);
+    }
+    let offset = store::next_offset(conn)?;
+    for input in consumed {
+        let counter = acs::activeness(conn, &input.contract_id, synchronizer_id)?
+            .map(|a| a.reassignment_counter)
+            .unwrap_or(0);
+        let state = Activeness {
+            status: AcsStatus::Archived,
+            reassignment_counter: counter,
+            target: None,
+        };
+        acs::set_state(conn, &input.contract_id, synchronizer_id, &state, offset, record_time)?;
+    }
+    for blob in created {
+        acs::upsert_contract(conn, blob)?;
+        let state = Activeness {
+            status: AcsStatus::Active,
+            reassignment_counter: 0,
+            target: None,
+        };
+        acs::set_state(conn, &blob.contract_id, synchronizer_id, &state, offset, record_time)?;
+    }
+    Ok(Some(offset))
+}
+
+async fn send_confirmation(client: &mut SequencerClient<Channel>, member: &str, request_id: &str, approve: bool, reason: String) {
+    let req = ConfirmRequest {
+        member: member.to_string(),
+        request_id: request_id.to_string(),
+        approve,
+        reason,
+    };
+    if let Err(e) = client.confirm(req).await {
+        tracing::debug!("confirmation for {request_id} not delivered: {}", e.message());
+    }
+}
+
+/// After a reconnect, answers again for requests still awaiting their verdict (the
+/// mediator ignores answers it already has).
+pub(crate) async fn resend_confirmations(node: &Arc<Node>, synchronizer_id: &str, client: &mut SequencerClient<Channel>) {
+    let id = synchronizer_id.to_string();
+    let pending = match node.db(move |s| s.pending_on(&id)).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!("reading pending requests: {}", e.message());
+            return;
+        }
+    };
+    for p in pending {
+        let reason = if p.approved { String::new() } else { "rejected before restart".into() };
+        send_confirmation(client, &node.uid, &p.request.request_id, p.approved, reason).await;
+    }
+}
+
+/// Sequences our transaction on `alias` and waits for its verdict.
+pub(crate) async fn submit(
+    node: &Arc<Node>,
+    alias: &str,
+    synchronizer_id: &str,
+    transaction: LabTransaction,
+    submission_id: String,
+    timeout: Duration,
+) -> Result<Completion, Status> {
+    let a = alias.to_string();
+    let url = node
+        .db(move |s| Ok(s.sync(&a)?.and_then(|s| super::connectivity::first_endpoint(&s.config))))
+        .await?
+        .ok_or_else(|| canton_error::status(codes::NO_SYNCHRONIZER_FOR_SUBMISSION, format!("no sequencer endpoint for {alias}")))?;
+    let (tx, rx) = oneshot::channel();
+    lock(&node.waiters).insert(submission_id.clone(), tx);
+    let (sid, sync_id) = (submission_id.clone(), synchronizer_id.to_string());
+    node.db(move |s| s.add_submission(&sid, &sync_id)).await?;
+    let request = ConfirmationRequest {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        submitter: node.uid.clone(),
+        submission_id: submission_id.clone(),
+        transaction: Some(transaction),
+        recipients: Vec::new(),
+        confirmers: Vec::new(),
+    };
+    let sent = async {
+        let mut client = super::connectivity::sequencer_client(&url)
+            .await
+            .map_err(|e| canton_error::status(codes::SYNC_SERVICE_SYNCHRONIZER_DISCONNECTED, e))?;
+        client
+            .submit(SubmitRequest {
+                member: node.uid.clone(),
+                request: Some(request),
+            })
+            .await
+            .map_err(|e| match e.code() {
+                tonic::Code::FailedPrecondition => canton_error::status(codes::NO_SYNCHRONIZER_FOR_SUBMISSION, e.message().to_string()),
+                _ => canton_error::status(
+                    codes::SYNC_SERVICE_SYNCHRONIZER_DISCONNECTED,
+                    format!("synchronizer {alias} did not accept the submission: {}", e.message()),
+                ),
+            })
+    }
+    .await;
+    if let Err(e) = sent {
+        lock(&node.waiters).remove(&submission_id);
+        let sid = submission_id.clone();
+        node.db(move |s| s.drop_submission(&sid)).await?;
+        return Err(e);
+    }
+    match tokio::time::timeout(timeout, rx).await {
+        Ok(Ok(c)) => Ok(c),
+        _ => {
+            lock(&node.waiters).remove(&submission_id);
+            Err(canton_error::status(
+                codes::REQUEST_TIME_OUT,
+                format!("Timed out while awaiting the completion of submission {submission_id}; the transaction may still commit."),
+            ))
+        }
+    }
+}

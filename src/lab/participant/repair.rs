@@ -1,0 +1,473 @@
+//! ParticipantRepairService: ACS export and import, change of assignation and purge,
+//! with Canton's preconditions (every synchronizer disconnected for the mutating ones),
+//! its per-contract rules and its error codes. Each mutating call is one SQLite
+//! transaction: it applies completely or not at all.
+
+use super::{Node, lock};
+use crate::acs::{AcsDecoder, AcsEncoder};
+use crate::canton_error::{self, Code, codes};
+use crate::lab::ids;
+use crate::lab::store::{self, Activeness, Status as AcsStatus, StoreError, acs, sync};
+use crate::wire::admin::{
+    self, ChangeAssignationRequest, ChangeAssignationResponse, ContractImportMode, ExportAcsRequest,
+    ExportAcsResponse, ImportAcsRequest, ImportAcsResponse, PurgeContractsRequest, PurgeContractsResponse,
+};
+use crate::wire::lab::ContractBlob;
+use crate::wire::ledger::{self, CreatedEvent};
+use futures::StreamExt;
+use prost::Message;
+use std::collections::BTreeSet;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+/// Builds the Ledger API view of a stored contract (shared with the StateService).
+pub(crate) fn active_contract(
+    entry: acs::ActiveEntry,
+    hosted: &BTreeSet<String>,
+    include_blob: bool,
+    synchronizer_rename: Option<&str>,
+) -> ledger::ActiveContract {
+    let blob = entry.blob;
+    let witnesses: Vec<String> = acs::stakeholders(&blob).into_iter().filter(|p| hosted.contains(p)).collect();
+    let blob_bytes = if include_blob { blob.encode_to_vec() } else { Vec::new() };
+    let package_id = blob.template_id.as_ref().map(|t| t.package_id.clone()).unwrap_or_default();
+    let created_at = prost_types::Timestamp {
+        seconds: blob.created_at_micros.div_euclid(1_000_000),
+        nanos: i32::try_from(blob.created_at_micros.rem_euclid(1_000_000) * 1000).unwrap_or(0),
+    };
+    ledger::ActiveContract {
+        created_event: Some(CreatedEvent {
+            offset: 0,
+            node_id: 0,
+            contract_id: blob.contract_id,
+            template_id: blob.template_id,
+            contract_key: None,
+            create_arguments: blob.create_arguments,
+            created_event_blob: blob_bytes,
+            interface_views: Vec::new(),
+            witness_parties: witnesses,
+            signatories: blob.signatories,
+            observers: blob.observers,
+            created_at: Some(created_at),
+            package_name: blob.package_name,
+            acs_delta: false,
+            representative_package_id: package_id,
+            contract_key_hash: Vec::new(),
+        }),
+        synchronizer_id: synchronizer_rename.map(str::to_string).unwrap_or(entry.synchronizer_id),
+        reassignment_counter: u64::try_from(entry.reassignment_counter).unwrap_or(0),
+    }
+}
+
+fn repair_arg(cause: impl Into<String>) -> Status {
+    canton_error::status(codes::INVALID_ARGUMENT_REPAIR, cause)
+}
+
+/// A per-contract rule failure inside a repair transaction.
+struct Refusal(Code, String);
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        Refusal(codes::INTERNAL_ERROR, e.to_string())
+    }
+}
+
+impl From<rusqlite::Error> for Refusal {
+    fn from(e: rusqlite::Error) -> Self {
+        Refusal(codes::INTERNAL_ERROR, e.to_string())
+    }
+}
+
+/// Runs a repair transaction on the store, mapping rule failures to Canton statuses.
+async fn repair_tx<T: Send + 'static>(
+    node: &Arc<Node>,
+    f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, Refusal> + Send + 'static,
+) -> Result<T, Status> {
+    let node = node.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = lock(&node.store);
+        let tx = store.conn().transaction().map_err(|e| Refusal(codes::INTERNAL_ERROR, e.to_string()))?;
+        let out = f(&tx)?;
+        tx.commit().map_err(|e| Refusal(codes::INTERNAL_ERROR, e.to_string()))?;
+        Ok(out)
+    })
+    .await
+    .map_err(|e| Status::internal(format!("repair task failed: {e}")))?
+    .map_err(|Refusal(code, cause)| canton_error::status(code, cause))
+}
+
+/// Resolves an alias to its logical synchronizer id for a repair.
+fn alias_id(conn: &rusqlite::Connection, alias: &str) -> Result<(String, bool), Refusal> {
+    let row: Option<(Option<String>, bool)> = conn
+        .query_row(
+            "SELECT synchronizer_id, topology_initialised FROM synchronizers WHERE alias = ?1",
+            [alias],
+            |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    match row {
+        Some((Some(id), init)) => Ok((id, init)),
+        _ => Err(Refusal(
+            codes::INVALID_ARGUMENT_REPAIR,
+            format!("Unable to find synchronizer id for alias {alias}"),
+        )),
+    }
+}
+
+type ChunkStream = Pin<Box<dyn futures::Stream<Item = Result<ExportAcsResponse, Status>> + Send>>;
+
+#[derive(Clone)]
+pub struct RepairService(pub Arc<Node>);
+
+#[tonic::async_trait]
+impl admin::participant_repair_service_server::ParticipantRepairService for RepairService {
+    type ExportAcsStream = ChunkStream;
+
+    async fn export_acs(&self, req: Request<ExportAcsRequest>) -> Result<Response<ChunkStream>, Status> {
+        let node = self.0.clone();
+        let req = req.into_inner();
+        let end = node.db(|s| s.ledger_end()).await?;
+        if req.ledger_offset <= 0 {
+            return Err(repair_arg(format!("ledger_offset must be positive, got {}", req.ledger_offset)));
+        }
+        if req.ledger_offset > end {
+            return Err(repair_arg(format!(
+                "ledger_offset {} is after the ledger end {end}",
+                req.ledger_offset
+            )));
+        }
+        let filter_sync = (!req.synchronizer_id.is_empty()).then(|| req.synchronizer_id.clone());
+        if let Some(id) = filter_sync.clone() {
+            let known = node.db(move |s| s.alias_of(&id)).await?;
+            if known.is_none() {
+                return Err(repair_arg(format!("Unknown synchronizer id {}", req.synchronizer_id)));
+            }
+        }
+        let hosted: BTreeSet<String> = node.db(|s| s.hosted_parties()).await?.into_iter().collect();
+        let parties: BTreeSet<String> = if req.party_ids.is_empty() {
+            hosted.clone()
+        } else {
+            req.party_ids.iter().cloned().collect()
+        };
+        let excluded: BTreeSet<String> = req.excluded_stakeholder_ids.iter().cloned().collect();
+        let renames: std::collections::HashMap<String, String> = req
+            .contract_synchronizer_renames
+            .into_iter()
+            .map(|(k, v)| (k, v.target_synchronizer_id))
+            .collect();
+        let reader = node.reader()?;
+        let offset = req.ledger_offset;
+        let (tx, rx) = mpsc::channel::<Result<ExportAcsResponse, Status>>(4);
+        tokio::task::spawn_blocking(move || {
+            let mut reader = reader;
+            let mut encoder = AcsEncoder::new();
+            let send = |chunk: bytes::Bytes| tx.blocking_send(Ok(ExportAcsResponse { chunk: chunk.to_vec() })).is_ok();
+            let result = acs::for_each_active(reader.conn(), offset, filter_sync.as_deref(), |entry| {
+                let holders = acs::stakeholders(&entry.blob);
+                if !holders.iter().any(|p| parties.contains(p)) || holders.iter().any(|p| excluded.contains(p)) {
+                    return Ok(true);
+                }
+                let rename = renames.get(&entry.synchronizer_id).cloned();
+                let contract = active_contract(entry, &hosted, true, rename.as_deref());
+                match encoder.push(&contract) {
+                    Ok(Some(chunk)) => Ok(send(chunk)),
+                    Ok(None) => Ok(true),
+                    Err(e) => Err(StoreError::Corrupt(e.to_string())),
+                }
+            });
+            let tail = result.map_err(|e| e.to_string()).and_then(|()| encoder.finish().map_err(|e| e.to_string()));
+            match tail {
+                Ok(chunk) => {
+                    if !chunk.is_empty() {
+                        send(chunk);
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(canton_error::status(codes::IO_STREAM_REPAIR_ERROR, e)));
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn import_acs(&self, req: Request<Streaming<ImportAcsRequest>>) -> Result<Response<ImportAcsResponse>, Status> {
+        let node = self.0.clone();
+        let mut stream = req.into_inner();
+        let _turn = node.repair_lock.lock().await;
+        node.ensure_all_disconnected(codes::IMPORT_ACS_ERROR)?;
+        let mut decoder = AcsDecoder::new();
+        let mut staged: Vec<ledger::ActiveContract> = Vec::new();
+        let mut options: Option<ImportOptions> = None;
+        // Half-close means "snapshot complete"; an error on the stream means the client
+        // cancelled, and then nothing is applied.
+        while let Some(msg) = stream.next().await {
+            let msg = msg.map_err(|e| Status::cancelled(format!("import aborted by the client: {}", e.message())))?;
+            if options.is_none() {
+                options = Some(ImportOptions::from_first(&msg)?);
+            }
+            let decoded = decoder
+                .feed(&msg.acs_snapshot)
+                .map_err(|e| canton_error::status(codes::IMPORT_ACS_ERROR, format!("Invalid ACS snapshot: {e}")))?;
+            staged.extend(decoded);
+        }
+        let options = options.ok_or_else(|| repair_arg("ImportAcs received no request"))?;
+        let rest = decoder
+            .finish()
+            .map_err(|e| canton_error::status(codes::IMPORT_ACS_ERROR, format!("Invalid ACS snapshot: {e}")))?;
+        staged.extend(rest);
+        let (imported, skipped, dropped) = repair_tx(&node, move |tx| import(tx, &options, staged)).await?;
+        tracing::info!("ImportAcs: {imported} persisted, {skipped} skipped (idempotent), {dropped} dropped (other synchronizer)");
+        Ok(Response::new(ImportAcsResponse {}))
+    }
+
+    async fn change_assignation(
+        &self,
+        req: Request<ChangeAssignationRequest>,
+    ) -> Result<Response<ChangeAssignationResponse>, Status> {
+        let node = self.0.clone();
+        let req = req.into_inner();
+        if req.source_synchronizer_alias == req.target_synchronizer_alias {
+            return Err(repair_arg("Source must differ from target synchronizer!"));
+        }
+        let _turn = node.repair_lock.lock().await;
+        node.ensure_all_disconnected(codes::CONTRACT_ASSIGNATION_CHANGE_ERROR)?;
+        if req.contracts.is_empty() {
+            return Ok(Response::new(ChangeAssignationResponse {}));
+        }
+        let uid = node.uid.clone();
+        repair_tx(&node, move |tx| change_assignation(tx, &uid, &req)).await?;
+        Ok(Response::new(ChangeAssignationResponse {}))
+    }
+
+    async fn purge_contracts(&self, req: Request<PurgeContractsRequest>) -> Result<Response<PurgeContractsResponse>, Status> {
+        let node = self.0.clone();
+        let req = req.into_inner();
+        if req.contract_ids.is_empty() {
+            return Err(repair_arg("Missing contract ids to purge"));
+        }
+        let _turn = node.repair_lock.lock().await;
+        node.ensure_all_disconnected(codes::CONTRACT_PURGE_ERROR)?;
+        repair_tx(&node, move |tx| purge(tx, &req)).await?;
+        Ok(Response::new(PurgeContractsResponse {}))
+    }
+}
+
+struct ImportOptions {
+    mode: ContractImportMode,
+    synchronizer_id: String,
+    excluded: BTreeSet<String>,
+}
+
+impl ImportOptions {
+    /// Canton reads the options from the first message only.
+    fn from_first(msg: &ImportAcsRequest) -> Result<ImportOptions, Status> {
+        let mode = match msg.contract_import_mode.map(ContractImportMode::try_from) {
+            Some(Ok(ContractImportMode::Accept)) => ContractImportMode::Accept,
+            Some(Ok(ContractImportMode::Validation)) => ContractImportMode::Validation,
+            _ => return Err(repair_arg("contract_import_mode is required and must not be UNSPECIFIED")),
+        };
+        let synchronizer_id = msg
+            .synchronizer_id
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| repair_arg("synchronizer_id is required in the first ImportAcs message"))?;
+        Ok(ImportOptions {
+            mode,
+            synchronizer_id,
+            excluded: msg.excluded_stakeholder_ids.iter().cloned().collect(),
+        })
+    }
+}
+
+fn import_error(cause: impl Into<String>) -> Refusal {
+    Refusal(codes::IMPORT_ACS_ERROR, cause.into())
+}
+
+/// Applies an imported ACS; returns (persisted, skipped as already present, dropped).
+fn import(
+    tx: &rusqlite::Transaction<'_>,
+    options: &ImportOptions,
+    contracts: Vec<ledger::ActiveContract>,
+) -> Result<(usize, usize, usize), Refusal> {
+    let target = ids::logical_of(&options.synchronizer_id).to_string();
+    let known: Option<String> = tx
+        .query_row(
+            "SELECT alias FROM synchronizers WHERE synchronizer_id = ?1",
+            [&target],
+            |r| r.get(0),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    if known.is_none() {
+        return Err(import_error(format!("Not able to find synchronizer alias for {}", options.synchronizer_id)));
+    }
+    let offset = store::next_offset(tx)?;
+    let now = store::now_micros();
+    let (mut imported, mut skipped, mut dropped) = (0, 0, 0);
+    for c in contracts {
+        if ids::logical_of(&c.synchronizer_id) != target {
+            dropped += 1;
+            continue;
+        }
+        let event = c.created_event.ok_or_else(|| import_error("an ActiveContract has no created_event"))?;
+        if event.created_event_blob.is_empty() {
+            return Err(import_error(format!("created_event_blob is required for contract {}", event.contract_id)));
+        }
+        let blob = ContractBlob::decode(event.created_event_blob.as_slice())
+            .map_err(|e| import_error(format!("Cannot decode the blob of contract {}: {e}", event.contract_id)))?;
+        if blob.contract_id != event.contract_id {
+            return Err(import_error(format!("The blob of contract {} carries id {}", event.contract_id, blob.contract_id)));
+        }
+        if crate::lab::templates::resolve_template(blob.template_id.as_ref()).is_err() {
+            return Err(import_error(format!("Failed to locate package for contract {}", blob.contract_id)));
+        }
+        if acs::stakeholders(&blob).iter().any(|p| options.excluded.contains(p)) {
+            dropped += 1;
+            continue;
+        }
+        if options.mode == ContractImportMode::Validation && !ids::authenticate(&blob) {
+            return Err(import_error(format!("Failed to authenticate contract with id {}", blob.contract_id)));
+        }
+        let counter = i64::try_from(c.reassignment_counter).unwrap_or(i64::MAX);
+        let id = blob.contract_id.clone();
+        let mismatch = || import_error(format!("Contract {id} exists in synchronizer {target}, but does not match with contract being added"));
+        let state = acs::activeness(tx, &id, &target)?;
+        match state.as_ref().map(|s| s.status) {
+            Some(AcsStatus::Active) => {
+                if acs::upsert_contract(tx, &blob)? == acs::ContractInsert::Conflict {
+                    return Err(mismatch());
+                }
+                skipped += 1;
+                continue;
+            }
+            Some(AcsStatus::Archived) => {
+                return Err(import_error(format!(
+                    "Cannot add previously archived contract {id} as archived contracts cannot become active."
+                )));
+            }
+            Some(AcsStatus::Unassigned) => {
+                let old = state.as_ref().map(|s| s.reassignment_counter).unwrap_or(0);
+                if counter <= old {
+                    return Err(import_error(format!(
+                        "Cannot assign contract {id} back to {target}: reassignment counter {counter} does not exceed {old}"
+                    )));
+                }
+            }
+            Some(AcsStatus::Purged) | None => {}
+        }
+        if acs::upsert_contract(tx, &blob)? == acs::ContractInsert::Conflict {
+            return Err(mismatch());
+        }
+        let active = Activeness {
+            status: AcsStatus::Active,
+            reassignment_counter: counter,
+            target: None,
+        };
+        acs::set_state(tx, &id, &target, &active, offset, now)?;
+        imported += 1;
+    }
+    Ok((imported, skipped, dropped))
+}
+
+fn change_error(cause: impl Into<String>) -> Refusal {
+    Refusal(codes::CONTRACT_ASSIGNATION_CHANGE_ERROR, cause.into())
+}
+
+fn change_assignation(tx: &rusqlite::Transaction<'_>, uid: &str, req: &ChangeAssignationRequest) -> Result<(), Refusal> {
+    let (source, _) = alias_id(tx, &req.source_synchronizer_alias)?;
+    let (target, initialised) = alias_id(tx, &req.target_synchronizer_alias)?;
+    if !initialised {
+        return Err(change_error(format!(
+            "Synchronizer {} is not initialized. Reconnect to the synchronizer to initialize the identity management and retry repair afterwards.",
+            req.target_synchronizer_alias
+        )));
+    }
+    let on_target: BTreeSet<String> = sync::parties_on(tx, &target, uid)?.into_iter().collect();
+    let offset = store::next_offset(tx)?;
+    let now = store::now_micros();
+    let (src_alias, dst_alias) = (&req.source_synchronizer_alias, &req.target_synchronizer_alias);
+    for c in &req.contracts {
+        let id = &c.id;
+        let src = acs::activeness(tx, id, &source)?;
+        let cannot = |why: String| change_error(format!("Cannot change contract assignation: contract {id} {why}"));
+        let src = match src {
+            Some(a) if a.status == AcsStatus::Active => a,
+            _ if req.skip_inactive => continue,
+            None => return Err(cannot(format!("does not exist in source synchronizer {src_alias}"))),
+            Some(a) => {
+                return Err(cannot(match a.status {
+                    AcsStatus::Archived => format!("has been archived in source synchronizer {src_alias}"),
+                    AcsStatus::Purged => format!("has been purged from source synchronizer {src_alias}"),
+                    _ => format!("has been reassigned to {}", a.target.unwrap_or_default()),
+                }));
+            }
+        };
+        if let Some(t) = acs::activeness(tx, id, &target)?
+            && matches!(t.status, AcsStatus::Active | AcsStatus::Archived)
+        {
+            return Err(change_error(format!(
+                "Active contract {id} in source synchronizer {src_alias} exists in target synchronizer {dst_alias} with status {}. Use 'repair.add' or 'repair.purge' instead.",
+                t.status.as_str()
+            )));
+        }
+        let holders = acs::contract_stakeholders(tx, id)?.unwrap_or_default();
+        if !holders.iter().any(|p| on_target.contains(p)) {
+            return Err(change_error(format!(
+                "Not allowed to change assignation of contract {id} without at least one stakeholder of {holders:?} existing locally on the target synchronizer {dst_alias}"
+            )));
+        }
+        let counter = c.reassignment_counter_override.unwrap_or(src.reassignment_counter + 1);
+        let away = Activeness {
+            status: AcsStatus::Unassigned,
+            reassignment_counter: src.reassignment_counter,
+            target: Some(target.clone()),
+        };
+        let here = Activeness {
+            status: AcsStatus::Active,
+            reassignment_counter: counter,
+            target: None,
+        };
+        acs::set_state(tx, id, &source, &away, offset, now)?;
+        acs::set_state(tx, id, &target, &here, offset, now)?;
+    }
+    Ok(())
+}
+
+fn purge(tx: &rusqlite::Transaction<'_>, req: &PurgeContractsRequest) -> Result<(), Refusal> {
+    let (sync_id, _) = alias_id(tx, &req.synchronizer_alias)?;
+    let offset = store::next_offset(tx)?;
+    let now = store::now_micros();
+    for id in &req.contract_ids {
+        let state = acs::activeness(tx, id, &sync_id)?;
+        let refuse = |what: &str| {
+            Refusal(
+                codes::CONTRACT_PURGE_ERROR,
+                format!("Contract {id} cannot be purged: {what}. Set ignoreAlreadyPurged = true to skip non-existing contracts"),
+            )
+        };
+        let counter = match state {
+            Some(a) if matches!(a.status, AcsStatus::Active | AcsStatus::Unassigned) => a.reassignment_counter,
+            _ if req.ignore_already_purged => continue,
+            None => return Err(refuse("unknown contract")),
+            Some(a) if a.status == AcsStatus::Archived => return Err(refuse("archived contract")),
+            Some(_) => return Err(refuse("purged contract")),
+        };
+        let purged = Activeness {
+            status: AcsStatus::Purged,
+            reassignment_counter: counter,
+            target: None,
+        };
+        acs::set_state(tx, id, &sync_id, &purged, offset, now)?;
+    }
+    Ok(())
+}

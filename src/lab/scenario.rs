@@ -1,0 +1,276 @@
+//! The scenarios a lab reproduces, driven over gRPC through the client library exactly
+//! as an operator's tooling would:
+//! - `seed`: participant1 hosts Alice, participant2 Bob; on lostDomain three Ious each
+//!   way (payer Alice 100/120/140 USD, payer Bob 110/130/150 USD); newDomain registered
+//!   but never connected; lostDomain lost.
+//! - `diverged`: seed, plus one transaction from participant1 (Alice calls the 110 Iou,
+//!   transfers the 130 Iou to Charlie, creates a 160 Iou for Bob) whose verdict reaches
+//!   only participant1 before lostDomain dies, so participant2 still holds what
+//!   participant1 archived and lacks what participant1 created.
+
+use crate::client::{GrpcParticipant, ParticipantApi, sync_config};
+use crate::config::{Incident, IncidentConfig, ParticipantConfig};
+use crate::lab::ids;
+use crate::lab::node::NodeKind;
+use crate::lab::supervisor::{Lab, LabError, Launcher, Layout, NodeSpec};
+use crate::lab::templates;
+use crate::value;
+use crate::wire::lab::{ArmPartialDeliveryRequest, synchronizer_control_client::SynchronizerControlClient};
+use crate::wire::ledger::Commands;
+use futures::StreamExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+pub const LOST: &str = "lostDomain";
+pub const TARGET: &str = "newDomain";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    Seed,
+    Diverged,
+}
+
+impl Scenario {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Seed => "seed",
+            Scenario::Diverged => "diverged",
+        }
+    }
+
+    fn layout(self) -> Layout {
+        let participant = |name: &str, parties: &[&str]| NodeSpec {
+            name: name.into(),
+            kind: NodeKind::Participant,
+            parties: parties.iter().map(|p| p.to_string()).collect(),
+            port: 0,
+            ledger_port: 0,
+            lost: false,
+        };
+        let synchronizer = |name: &str| NodeSpec {
+            name: name.into(),
+            kind: NodeKind::Synchronizer,
+            parties: Vec::new(),
+            port: 0,
+            ledger_port: 0,
+            lost: false,
+        };
+        let p1_parties: &[&str] = match self {
+            Scenario::Seed => &["Alice"],
+            Scenario::Diverged => &["Alice", "Charlie"],
+        };
+        Layout {
+            scenario: self.name().into(),
+            nodes: vec![
+                synchronizer(LOST),
+                synchronizer(TARGET),
+                participant("participant1", p1_parties),
+                participant("participant2", &["Bob"]),
+            ],
+        }
+    }
+}
+
+fn step(what: &str) -> impl Fn(crate::client::ClientError) -> LabError + '_ {
+    move |e| LabError::Scenario(format!("{what}: {e}"))
+}
+
+/// The incident config pointing at a lab's participants.
+pub fn incident_config(lab: &Lab) -> Result<IncidentConfig, LabError> {
+    let mut participants = Vec::new();
+    for n in lab.layout.nodes.iter().filter(|n| n.kind == NodeKind::Participant) {
+        participants.push(ParticipantConfig {
+            name: n.name.clone(),
+            admin: lab.endpoint(&n.name)?,
+            ledger: lab.ledger_endpoint(&n.name)?,
+            tls_ca: None,
+            tls_domain: None,
+            token_file: None,
+            token_env: None,
+            operator: None,
+            timeout_secs: None,
+            repair_timeout_secs: None,
+        });
+    }
+    Ok(IncidentConfig {
+        incident: Incident {
+            name: format!("lab-{}", lab.layout.scenario),
+            lost: LOST.into(),
+            target: TARGET.into(),
+        },
+        participants,
+    })
+}
+
+pub fn client(lab: &Lab, name: &str) -> Result<GrpcParticipant, LabError> {
+    let cfg = incident_config(lab)?;
+    let p = cfg
+        .participant(name)
+        .ok_or_else(|| LabError::Refused(format!("{name} is not a participant of this lab")))?;
+    GrpcParticipant::from_config(p).map_err(|e| LabError::Scenario(e.to_string()))
+}
+
+/// Starts every node of `scenario` in `dir`, stages the scenario and writes
+/// `incident.toml`. Returns the running lab.
+pub async fn up(dir: &Path, scenario: Scenario, launcher: Launcher) -> Result<Lab, LabError> {
+    let dir = dir.to_path_buf();
+    let mut lab = tokio::task::spawn_blocking(move || -> Result<Lab, LabError> {
+        let mut lab = Lab::create(&dir, scenario.layout(), launcher)?;
+        let names: Vec<String> = lab.layout.nodes.iter().map(|n| n.name.clone()).collect();
+        for name in names {
+            if let Err(e) = lab.start(&name) {
+                let _ = lab.down();
+                return Err(e);
+            }
+        }
+        Ok(lab)
+    })
+    .await
+    .map_err(|e| LabError::Io(e.to_string()))??;
+    if let Err(e) = stage(&mut lab, scenario).await {
+        let _ = lab.down();
+        return Err(e);
+    }
+    let cfg = incident_config(&lab)?;
+    std::fs::write(lab.incident_path(), cfg.to_toml()).map_err(|e| LabError::Io(format!("writing incident.toml: {e}")))?;
+    Ok(lab)
+}
+
+async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
+    let p1 = client(lab, "participant1")?;
+    let p2 = client(lab, "participant2")?;
+    let lost_url = lab.endpoint(LOST)?;
+    let target_url = lab.endpoint(TARGET)?;
+    for p in [&p1, &p2] {
+        let ok = p
+            .connect(sync_config::default_config(LOST, &lost_url, false))
+            .await
+            .map_err(step("connecting to lostDomain"))?;
+        if !ok {
+            return Err(LabError::Scenario(format!("{} could not connect to {LOST}", p.name())));
+        }
+        // Registered ahead of the incident, kept from connecting until the recovery.
+        p.register(sync_config::default_config(TARGET, &target_url, true), false)
+            .await
+            .map_err(step("registering newDomain"))?;
+    }
+    let alice = ids::party_id("Alice", "participant1");
+    let bob = ids::party_id("Bob", "participant2");
+    for amount in ["100", "120", "140"] {
+        submit(&p1, &alice, vec![templates::create_iou_command(&alice, &bob, amount, "USD")]).await?;
+    }
+    for amount in ["110", "130", "150"] {
+        submit(&p2, &bob, vec![templates::create_iou_command(&bob, &alice, amount, "USD")]).await?;
+    }
+    let lost_id = ids::synchronizer_id(LOST);
+    for p in [&p1, &p2] {
+        wait_for_contracts(p, &lost_id, 6).await?;
+    }
+    if scenario == Scenario::Diverged {
+        diverge(lab, &p1, &alice, &bob).await?;
+    }
+    let lab_ref = &mut *lab;
+    lab_ref.lose(LOST)?;
+    for p in [&p1, &p2] {
+        wait_unhealthy(p, LOST).await?;
+    }
+    Ok(())
+}
+
+async fn submit(p: &GrpcParticipant, act_as: &str, commands: Vec<crate::wire::ledger::Command>) -> Result<(), LabError> {
+    p.submit_and_wait(Commands {
+        act_as: vec![act_as.to_string()],
+        commands,
+        ..Default::default()
+    })
+    .await
+    .map_err(step("submitting"))?;
+    Ok(())
+}
+
+/// Ious on `synchronizer_id` whose amount is `amount`.
+async fn iou_with_amount(p: &GrpcParticipant, synchronizer_id: &str, amount: &str) -> Result<String, LabError> {
+    let end = p.ledger_end().await.map_err(step("ledger end"))?;
+    let mut stream = p.active_contracts(end, false).await.map_err(step("reading the ACS"))?;
+    let wanted = value::normalize_decimal(amount).unwrap_or_default();
+    while let Some(c) = stream.next().await {
+        let c = c.map_err(step("reading the ACS"))?;
+        let Some(ev) = c.created_event else { continue };
+        let is_iou = ev.template_id.as_ref().is_some_and(|t| t.entity_name == "Iou");
+        let value = ev
+            .create_arguments
+            .as_ref()
+            .and_then(|r| value::field(r, "amount"))
+            .and_then(value::as_record)
+            .and_then(|a| value::field(a, "value"))
+            .and_then(value::as_numeric);
+        if c.synchronizer_id == synchronizer_id && is_iou && value == Some(wanted.as_str()) {
+            return Ok(ev.contract_id);
+        }
+    }
+    Err(LabError::Scenario(format!("{} holds no {amount} Iou", p.name())))
+}
+
+async fn diverge(lab: &Lab, p1: &GrpcParticipant, alice: &str, bob: &str) -> Result<(), LabError> {
+    let lost_id = ids::synchronizer_id(LOST);
+    let iou110 = iou_with_amount(p1, &lost_id, "110").await?;
+    let iou130 = iou_with_amount(p1, &lost_id, "130").await?;
+    let charlie = ids::party_id("Charlie", "participant1");
+    let mut control = SynchronizerControlClient::connect(lab.endpoint(LOST)?)
+        .await
+        .map_err(|e| LabError::Scenario(format!("reaching lostDomain's control service: {e}")))?;
+    control
+        .arm_partial_delivery(ArmPartialDeliveryRequest {
+            deliver_to: vec![ids::participant_uid("participant1")],
+        })
+        .await
+        .map_err(|e| LabError::Scenario(format!("arming lostDomain: {}", e.message())))?;
+    let new_owner = value::nested(value::record(vec![("newOwner", value::party(&charlie))]));
+    submit(
+        p1,
+        alice,
+        vec![
+            templates::exercise_iou_command(&iou110, "Call", value::unit()),
+            templates::exercise_iou_command(&iou130, "Transfer", new_owner),
+            templates::create_iou_command(alice, bob, "160", "USD"),
+        ],
+    )
+    .await
+}
+
+async fn wait_for_contracts(p: &GrpcParticipant, synchronizer_id: &str, n: usize) -> Result<(), LabError> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let end = p.ledger_end().await.map_err(step("ledger end"))?;
+        let stream = p.active_contracts(end, false).await.map_err(step("reading the ACS"))?;
+        let count = stream
+            .filter(|c| futures::future::ready(c.as_ref().is_ok_and(|c| c.synchronizer_id == synchronizer_id)))
+            .count()
+            .await;
+        if count >= n {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(LabError::Scenario(format!(
+                "{} sees {count} contracts on {synchronizer_id}, expected {n}",
+                p.name()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn wait_unhealthy(p: &GrpcParticipant, alias: &str) -> Result<(), LabError> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let connected = p.list_connected().await.map_err(step("listing connections"))?;
+        if connected.iter().all(|c| c.alias != alias || !c.healthy) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(LabError::Scenario(format!("{} still reports {alias} healthy", p.name())));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

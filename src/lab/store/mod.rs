@@ -1,0 +1,163 @@
+//! A lab participant's durable state in one SQLite file (WAL, synchronous=FULL): a
+//! change is acknowledged only after its transaction committed, so `kill -9` at any
+//! moment loses nothing that was acknowledged.
+
+pub mod acs;
+pub mod pending;
+pub mod sync;
+
+pub use acs::{Activeness, Status};
+pub use pending::PendingRequest;
+pub use sync::RegisteredSync;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("participant store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("participant store holds an undecodable record: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS parties (party_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS synchronizers (
+    alias TEXT PRIMARY KEY,
+    config BLOB NOT NULL,
+    synchronizer_id TEXT,
+    physical_id TEXT,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    topology_initialised INTEGER NOT NULL DEFAULT 0,
+    registered_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS topology (
+    synchronizer_id TEXT NOT NULL,
+    party TEXT NOT NULL,
+    participant TEXT NOT NULL,
+    PRIMARY KEY (synchronizer_id, party, participant)
+);
+CREATE TABLE IF NOT EXISTS contracts (
+    contract_id TEXT PRIMARY KEY,
+    blob BLOB NOT NULL,
+    template TEXT NOT NULL,
+    stakeholders TEXT NOT NULL,
+    digest TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS activeness (
+    contract_id TEXT NOT NULL,
+    synchronizer_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reassignment_counter INTEGER NOT NULL,
+    target_synchronizer_id TEXT,
+    changed_offset INTEGER NOT NULL,
+    PRIMARY KEY (contract_id, synchronizer_id)
+);
+CREATE INDEX IF NOT EXISTS activeness_by_sync ON activeness (synchronizer_id, status);
+CREATE TABLE IF NOT EXISTS acs_log (
+    ledger_offset INTEGER NOT NULL,
+    contract_id TEXT NOT NULL,
+    synchronizer_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reassignment_counter INTEGER NOT NULL,
+    record_time INTEGER NOT NULL,
+    PRIMARY KEY (contract_id, synchronizer_id, ledger_offset)
+);
+CREATE TABLE IF NOT EXISTS pending_requests (
+    request_id TEXT PRIMARY KEY,
+    synchronizer_id TEXT NOT NULL,
+    request BLOB NOT NULL,
+    locked TEXT NOT NULL,
+    approved INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending_submissions (
+    submission_id TEXT PRIMARY KEY,
+    synchronizer_id TEXT NOT NULL
+);
+"#;
+
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        // WAL keeps readers off the writer's back; FULL makes each commit durable on disk
+        // before we acknowledge, which is the promise the lab makes for kill -9 drills.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store { conn })
+    }
+
+    pub fn conn(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn ledger_end(&self) -> Result<i64> {
+        ledger_end(&self.conn)
+    }
+
+    pub fn add_party(&self, party: &str) -> Result<()> {
+        self.conn
+            .execute("INSERT OR IGNORE INTO parties (party_id) VALUES (?1)", [party])?;
+        Ok(())
+    }
+
+    pub fn hosted_parties(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT party_id FROM parties ORDER BY party_id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+}
+
+pub fn ledger_end(conn: &Connection) -> Result<i64> {
+    let v: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'ledger_end'", [], |r| r.get(0))
+        .optional()?;
+    match v {
+        None => Ok(0),
+        Some(s) => s
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("ledger_end = {s:?}"))),
+    }
+}
+
+/// Allocates the next ledger offset inside the caller's transaction.
+pub fn next_offset(conn: &Connection) -> Result<i64> {
+    let next = ledger_end(conn)? + 1;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('ledger_end', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [next.to_string()],
+    )?;
+    Ok(next)
+}
+
+pub fn now_micros() -> i64 {
+    jiff::Timestamp::now().as_microsecond()
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,316 @@
+//! A lab synchronizer: sequencer and mediator in one process. It orders submissions,
+//! delivers each event to the participants hosting a stakeholder, collects every such
+//! participant's confirmation and sequences the verdict. For drills it can be armed to
+//! deliver the next verdict to only some participants and then halt, which is how a
+//! synchronizer that dies mid-transaction leaves participants diverged.
+
+mod store;
+
+use crate::lab::ids;
+use crate::wire::lab::{
+    self, ArmPartialDeliveryRequest, ArmPartialDeliveryResponse, ConfirmRequest, ConfirmResponse,
+    ConfirmationRequest, HandshakeRequest, HandshakeResponse, SequencedEvent, SubmitRequest,
+    SubmitResponse, SubscribeRequest, SynchronizerStateRequest, SynchronizerStateResponse,
+    Topology, Verdict, sequenced_event::Payload,
+};
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use store::SyncStore;
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+struct PendingVerdict {
+    recipients: Vec<String>,
+    confirmers: BTreeSet<String>,
+    approvals: BTreeSet<String>,
+}
+
+pub struct SynchronizerNode {
+    name: String,
+    store: Mutex<SyncStore>,
+    latest: watch::Sender<i64>,
+    mediator: Mutex<HashMap<String, PendingVerdict>>,
+    armed: Mutex<Option<Vec<String>>>,
+    halted: AtomicBool,
+    confirmation_timeout: Duration,
+}
+
+fn internal(e: impl std::fmt::Display) -> Status {
+    Status::internal(format!("synchronizer store: {e}"))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock leaves plain data behind; keep serving.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl SynchronizerNode {
+    pub fn open(name: &str, dir: &Path, confirmation_timeout: Duration) -> Result<Arc<Self>, rusqlite::Error> {
+        let store = SyncStore::open(&dir.join("synchronizer.db"))?;
+        let last = store.last_seq()?;
+        let halted = store.halted()?;
+        let (latest, _) = watch::channel(last);
+        Ok(Arc::new(SynchronizerNode {
+            name: name.to_string(),
+            store: Mutex::new(store),
+            latest,
+            mediator: Mutex::new(HashMap::new()),
+            armed: Mutex::new(None),
+            halted: AtomicBool::new(halted),
+            confirmation_timeout,
+        }))
+    }
+
+    fn ensure_alive(&self) -> Result<(), Status> {
+        if self.halted.load(Ordering::SeqCst) {
+            Err(Status::unavailable(format!("synchronizer {} is down", self.name)))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn sequence(&self, payload: Payload, recipients: &[String]) -> Result<i64, Status> {
+        let event = SequencedEvent {
+            seq: 0,
+            timestamp_micros: crate::lab::store::now_micros(),
+            payload: Some(payload),
+        };
+        let ev = lock(&self.store).append(event, recipients).map_err(internal)?;
+        self.latest.send_replace(ev.seq);
+        Ok(ev.seq)
+    }
+
+    fn hosts_of(&self, parties: &BTreeSet<String>) -> Result<(BTreeSet<String>, Vec<String>), Status> {
+        let hostings = lock(&self.store).hostings().map_err(internal)?;
+        let mut hosts = BTreeSet::new();
+        let mut unknown = Vec::new();
+        for p in parties {
+            let mut found = false;
+            for h in hostings.iter().filter(|h| &h.party == p) {
+                hosts.insert(h.participant.clone());
+                found = true;
+            }
+            if !found {
+                unknown.push(p.clone());
+            }
+        }
+        Ok((hosts, unknown))
+    }
+
+    fn finalize(&self, request_id: &str, approved: bool, reason: String) -> Result<(), Status> {
+        let Some(pending) = lock(&self.mediator).remove(request_id) else {
+            return Ok(());
+        };
+        let mut recipients = pending.recipients;
+        let armed = lock(&self.armed).take();
+        if let Some(deliver_to) = &armed {
+            recipients.retain(|r| deliver_to.contains(r));
+        }
+        let verdict = Verdict {
+            request_id: request_id.to_string(),
+            approved,
+            reason,
+        };
+        self.sequence(Payload::Verdict(verdict), &recipients)?;
+        if armed.is_some() {
+            // The synchronizer "dies" right after this partial delivery.
+            lock(&self.store).set_halted().map_err(internal)?;
+            self.halted.store(true, Ordering::SeqCst);
+            lock(&self.mediator).clear();
+        }
+        Ok(())
+    }
+
+    fn topology_event(&self) -> Result<(), Status> {
+        let (hostings, members) = {
+            let s = lock(&self.store);
+            (s.hostings().map_err(internal)?, s.members().map_err(internal)?)
+        };
+        self.sequence(Payload::Topology(Topology { hostings }), &members)?;
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+pub struct SequencerService(pub Arc<SynchronizerNode>);
+
+type EventStream = Pin<Box<dyn futures::Stream<Item = Result<SequencedEvent, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl lab::sequencer_server::Sequencer for SequencerService {
+    async fn handshake(&self, _req: Request<HandshakeRequest>) -> Result<Response<HandshakeResponse>, Status> {
+        let node = &self.0;
+        node.ensure_alive()?;
+        Ok(Response::new(HandshakeResponse {
+            synchronizer_name: node.name.clone(),
+            synchronizer_id: ids::synchronizer_id(&node.name),
+            physical_synchronizer_id: ids::physical_synchronizer_id(&node.name),
+            protocol_version: ids::PROTOCOL_VERSION,
+        }))
+    }
+
+    type SubscribeStream = EventStream;
+
+    async fn subscribe(&self, req: Request<SubscribeRequest>) -> Result<Response<EventStream>, Status> {
+        let node = self.0.clone();
+        node.ensure_alive()?;
+        let req = req.into_inner();
+        if req.member.is_empty() {
+            return Err(Status::invalid_argument("member is required"));
+        }
+        let changed = lock(&node.store).onboard(&req.member, &req.parties).map_err(internal)?;
+        if changed {
+            node.topology_event()?;
+        }
+        let (tx, rx) = mpsc::channel(64);
+        let mut latest = node.latest.subscribe();
+        let member = req.member;
+        let mut cursor = req.after_seq;
+        tokio::spawn(async move {
+            loop {
+                let batch = lock(&node.store).events_for(&member, cursor, 256);
+                match batch {
+                    Ok(events) if events.is_empty() => {
+                        if latest.changed().await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(events) => {
+                        for ev in events {
+                            cursor = ev.seq;
+                            if tx.send(Ok(ev)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(internal(e))).await;
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn submit(&self, req: Request<SubmitRequest>) -> Result<Response<SubmitResponse>, Status> {
+        let node = self.0.clone();
+        node.ensure_alive()?;
+        let req = req.into_inner();
+        let mut request: ConfirmationRequest = req
+            .request
+            .ok_or_else(|| Status::invalid_argument("request is required"))?;
+        if request.request_id.is_empty() {
+            return Err(Status::invalid_argument("request_id is required"));
+        }
+        let tx = request.transaction.clone().unwrap_or_default();
+        let mut informees: BTreeSet<String> = BTreeSet::new();
+        for i in &tx.inputs {
+            informees.extend(i.stakeholders.iter().cloned());
+        }
+        for c in &tx.created {
+            informees.extend(c.signatories.iter().cloned());
+            informees.extend(c.observers.iter().cloned());
+        }
+        informees.extend(tx.ping_parties.iter().cloned());
+        let (mut hosts, unknown) = node.hosts_of(&informees)?;
+        if !unknown.is_empty() {
+            return Err(Status::failed_precondition(format!(
+                "informees not hosted on synchronizer {}: {}",
+                node.name,
+                unknown.join(", ")
+            )));
+        }
+        hosts.insert(req.member.clone());
+        let recipients: Vec<String> = hosts.iter().cloned().collect();
+        request.recipients = recipients.clone();
+        request.confirmers = recipients.clone();
+        request.submitter = req.member;
+        let request_id = request.request_id.clone();
+        lock(&node.mediator).insert(
+            request_id.clone(),
+            PendingVerdict {
+                recipients: recipients.clone(),
+                confirmers: hosts,
+                approvals: BTreeSet::new(),
+            },
+        );
+        let seq = node.sequence(Payload::Request(request), &recipients)?;
+        let timeout = node.confirmation_timeout;
+        let timer = node.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let missing: Option<Vec<String>> = lock(&timer.mediator)
+                .get(&request_id)
+                .map(|p| p.confirmers.difference(&p.approvals).cloned().collect());
+            if let Some(missing) = missing {
+                let reason = format!("mediator timeout: no confirmation from {}", missing.join(", "));
+                if let Err(e) = timer.finalize(&request_id, false, reason) {
+                    tracing::warn!("verdict for timed-out request {request_id}: {e}");
+                }
+            }
+        });
+        Ok(Response::new(SubmitResponse { seq }))
+    }
+
+    async fn confirm(&self, req: Request<ConfirmRequest>) -> Result<Response<ConfirmResponse>, Status> {
+        let node = &self.0;
+        node.ensure_alive()?;
+        let req = req.into_inner();
+        let decision = {
+            let mut mediator = lock(&node.mediator);
+            match mediator.get_mut(&req.request_id) {
+                None => None,
+                Some(p) if !p.confirmers.contains(&req.member) => {
+                    return Err(Status::permission_denied(format!(
+                        "{} is not a confirmer of {}",
+                        req.member, req.request_id
+                    )));
+                }
+                Some(_) if !req.approve => Some((false, format!("rejected by {}: {}", req.member, req.reason))),
+                Some(p) => {
+                    p.approvals.insert(req.member.clone());
+                    (p.approvals == p.confirmers).then(|| (true, String::new()))
+                }
+            }
+        };
+        if let Some((approved, reason)) = decision {
+            node.finalize(&req.request_id, approved, reason)?;
+        }
+        Ok(Response::new(ConfirmResponse {}))
+    }
+}
+
+#[derive(Clone)]
+pub struct ControlService(pub Arc<SynchronizerNode>);
+
+#[tonic::async_trait]
+impl lab::synchronizer_control_server::SynchronizerControl for ControlService {
+    async fn arm_partial_delivery(
+        &self,
+        req: Request<ArmPartialDeliveryRequest>,
+    ) -> Result<Response<ArmPartialDeliveryResponse>, Status> {
+        self.0.ensure_alive()?;
+        *lock(&self.0.armed) = Some(req.into_inner().deliver_to);
+        Ok(Response::new(ArmPartialDeliveryResponse {}))
+    }
+
+    async fn synchronizer_state(
+        &self,
+        _req: Request<SynchronizerStateRequest>,
+    ) -> Result<Response<SynchronizerStateResponse>, Status> {
+        let node = &self.0;
+        let s = lock(&node.store);
+        Ok(Response::new(SynchronizerStateResponse {
+            last_seq: s.last_seq().map_err(internal)?,
+            halted: node.halted.load(Ordering::SeqCst),
+            members: s.members().map_err(internal)?,
+            hostings: s.hostings().map_err(internal)?,
+        }))
+    }
+}
