@@ -84,3 +84,6 @@ pub use com::digitalasset::canton::admin::time::v30 as time;
 pub use com::digitalasset::canton::version::v1 as version;
 /// The lab's own protocol (synchronizer, fault injection, counters).
 pub use recoverydeck::lab::v1 as lab;
+
+#[cfg(test)]
+mod tests;
