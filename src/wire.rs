@@ -68,20 +68,22 @@ pub mod recoverydeck {
     }
 }
 
-/// Canton participant admin API v30.
-pub use com::digitalasset::canton::admin::participant::v30 as admin;
+/// Ledger API v2.
+pub use com::daml::ledger::api::v2 as ledger;
+/// Ledger API v2 admin services.
+pub use com::daml::ledger::api::v2::admin as ledger_admin;
 /// Canton participant status messages.
 pub use com::digitalasset::canton::admin::health::v30 as health;
+/// Canton participant admin API v30.
+pub use com::digitalasset::canton::admin::participant::v30 as admin;
 /// Sequencer connection messages used in synchronizer configs.
 pub use com::digitalasset::canton::admin::sequencer::v30 as sequencer;
 /// Time tracker messages used in synchronizer configs.
 pub use com::digitalasset::canton::admin::time::v30 as time;
 /// `UntypedVersionedMessage`, the envelope of ACS snapshots.
 pub use com::digitalasset::canton::version::v1 as version;
-/// Ledger API v2.
-pub use com::daml::ledger::api::v2 as ledger;
-/// Ledger API v2 admin services.
-pub use com::daml::ledger::api::v2::admin as ledger_admin;
 /// The lab's own protocol (synchronizer, fault injection, counters).
 pub use recoverydeck::lab::v1 as lab;
 
+#[cfg(test)]
+mod tests;
