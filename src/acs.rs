@@ -269,14 +269,9 @@ impl<M: Message + Default> FrameDecoder<M> {
         }
     }
 
-    fn emit(
-        &mut self,
-        frame: &[u8],
-        sink: &mut impl FnMut(u64, M) -> Result<(), AcsError>,
-    ) -> Result<(), AcsError> {
+    fn emit(&mut self, frame: &[u8], sink: &mut impl FnMut(u64, M) -> Result<(), AcsError>) -> Result<(), AcsError> {
         let record = self.records;
-        let (prefix, _) =
-            read_prefix(record, frame)?.ok_or(AcsError::BadLengthPrefix { record })?;
+        let (prefix, _) = read_prefix(record, frame)?.ok_or(AcsError::BadLengthPrefix { record })?;
         let payload = decode_record(record, &frame[prefix..])?;
         sink(record, payload)?;
         self.records += 1;
@@ -498,10 +493,7 @@ impl AcsEncoder {
 
 /// Encodes a stream of contracts into snapshot chunks of `chunk_size` bytes, for
 /// example as the body of an ImportAcs call. The stream ends after the first error.
-pub fn encode_stream<S>(
-    contracts: S,
-    chunk_size: usize,
-) -> impl Stream<Item = Result<Bytes, AcsError>> + Send
+pub fn encode_stream<S>(contracts: S, chunk_size: usize) -> impl Stream<Item = Result<Bytes, AcsError>> + Send
 where
     S: Stream<Item = ledger::ActiveContract> + Send,
 {
@@ -526,9 +518,10 @@ where
             }
             let step = match st.contracts.next().await {
                 Some(contract) => encoder.push(&contract),
-                None => st.encoder.take().map_or(Ok(()), |enc| {
-                    enc.finish().map(|rest| st.tail = rest.into_iter())
-                }),
+                None => st
+                    .encoder
+                    .take()
+                    .map_or(Ok(()), |enc| enc.finish().map(|rest| st.tail = rest.into_iter())),
             };
             if let Err(err) = step {
                 st.encoder = None;
@@ -786,11 +779,7 @@ impl AcsDecoder {
         }
     }
 
-    fn feed_inner(
-        &mut self,
-        mut input: &[u8],
-        out: &mut Vec<ledger::ActiveContract>,
-    ) -> Result<(), AcsError> {
+    fn feed_inner(&mut self, mut input: &[u8], out: &mut Vec<ledger::ActiveContract>) -> Result<(), AcsError> {
         while !input.is_empty() {
             let used = match self.stage {
                 Stage::Header => {
@@ -811,11 +800,7 @@ impl AcsDecoder {
 
     /// Inflates from `input` until it is used up or the deflate stream ends; returns
     /// the number of bytes used.
-    fn inflate(
-        &mut self,
-        input: &[u8],
-        out: &mut Vec<ledger::ActiveContract>,
-    ) -> Result<usize, AcsError> {
+    fn inflate(&mut self, input: &[u8], out: &mut Vec<ledger::ActiveContract>) -> Result<usize, AcsError> {
         let mut used = 0;
         loop {
             self.inflated.clear();
@@ -828,12 +813,14 @@ impl AcsDecoder {
             used += consumed;
             self.crc.update(&self.inflated);
             self.frames.feed_each(&self.inflated, |record, wrapper| {
-                let contract = ledger::ActiveContract::decode(wrapper.active_contract.as_slice())
-                    .map_err(|source| AcsError::Decode {
-                    record,
-                    message: message_name::<ledger::ActiveContract>(),
-                    source,
-                })?;
+                let contract =
+                    ledger::ActiveContract::decode(wrapper.active_contract.as_slice()).map_err(|source| {
+                        AcsError::Decode {
+                            record,
+                            message: message_name::<ledger::ActiveContract>(),
+                            source,
+                        }
+                    })?;
                 out.push(contract);
                 Ok(())
             })?;

@@ -161,13 +161,7 @@ impl fmt::Display for CantonError {
 /// Builds the gRPC status Canton would send for `code` with `cause`.
 pub fn status(code: Code, cause: impl Into<String>) -> tonic::Status {
     let correlation = &uuid::Uuid::new_v4().simple().to_string()[..8];
-    let message = format!(
-        "{}({},{}): {}",
-        code.id,
-        code.category.id(),
-        correlation,
-        cause.into()
-    );
+    let message = format!("{}({},{}): {}", code.id, code.category.id(), correlation, cause.into());
     tonic::Status::new(code.category.grpc_code(), message)
 }
 
@@ -215,10 +209,7 @@ mod tests {
         assert_eq!(st.code(), tonic::Code::FailedPrecondition);
         let parsed = parse(st.message()).expect("canton format");
         assert_eq!(parsed.code, "CONTRACT_ASSIGNATION_CHANGE_ERROR");
-        assert_eq!(
-            parsed.category,
-            Some(Category::InvalidGivenCurrentSystemStateOther)
-        );
+        assert_eq!(parsed.category, Some(Category::InvalidGivenCurrentSystemStateOther));
         assert_eq!(parsed.correlation.len(), 8);
         assert!(parsed.cause.starts_with("There are still synchronizers connected"));
     }

@@ -169,12 +169,45 @@ mod tests {
 
     #[test]
     fn parses_the_documented_commands() {
-        let cli = Cli::try_parse_from(["recovery-deck", "search", "--participant", "participant1", "--synchronizer", "lostDomain", "--template", "^Iou", "--format", "json"])
-            .expect("parse");
+        let cli = Cli::try_parse_from([
+            "recovery-deck",
+            "search",
+            "--participant",
+            "participant1",
+            "--synchronizer",
+            "lostDomain",
+            "--template",
+            "^Iou",
+            "--format",
+            "json",
+        ])
+        .expect("parse");
         assert_eq!(cli.format, Format::Json);
-        assert!(matches!(cli.command, Command::Search(SearchArgs { ref template, .. }) if template.as_deref() == Some("^Iou")));
-        let cli = Cli::try_parse_from(["recovery-deck", "lab", "up", "--dir", "/tmp/x", "--scenario", "diverged", "--detach"]).expect("parse");
-        assert!(matches!(cli.command, Command::Lab(LabCommand::Up { detach: true, scenario: Scenario::Diverged, .. })));
-        assert!(Cli::try_parse_from(["recovery-deck", "lab", "up"]).is_err(), "--dir is required");
+        assert!(
+            matches!(cli.command, Command::Search(SearchArgs { ref template, .. }) if template.as_deref() == Some("^Iou"))
+        );
+        let cli = Cli::try_parse_from([
+            "recovery-deck",
+            "lab",
+            "up",
+            "--dir",
+            "/tmp/x",
+            "--scenario",
+            "diverged",
+            "--detach",
+        ])
+        .expect("parse");
+        assert!(matches!(
+            cli.command,
+            Command::Lab(LabCommand::Up {
+                detach: true,
+                scenario: Scenario::Diverged,
+                ..
+            })
+        ));
+        assert!(
+            Cli::try_parse_from(["recovery-deck", "lab", "up"]).is_err(),
+            "--dir is required"
+        );
     }
 }

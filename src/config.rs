@@ -187,11 +187,26 @@ operator = "bob"
     fn rejects_bad_configs_with_a_cause() {
         let dir = tempfile::tempdir().expect("tempdir");
         let cases = [
-            (EXAMPLE.replace("target = \"newDomain\"", "target = \"lostDomain\""), "replacement"),
-            (EXAMPLE.replace("name = \"participant2\"", "name = \"participant1\""), "listed twice"),
-            (EXAMPLE.replace("http://127.0.0.1:5012", "127.0.0.1:5012"), "must start with"),
-            (EXAMPLE.replace("operator = \"bob\"", "operatr = \"bob\""), "unknown field"),
-            ("[incident]\nname='x'\nlost='a'\ntarget='b'\n".to_string(), "at least one"),
+            (
+                EXAMPLE.replace("target = \"newDomain\"", "target = \"lostDomain\""),
+                "replacement",
+            ),
+            (
+                EXAMPLE.replace("name = \"participant2\"", "name = \"participant1\""),
+                "listed twice",
+            ),
+            (
+                EXAMPLE.replace("http://127.0.0.1:5012", "127.0.0.1:5012"),
+                "must start with",
+            ),
+            (
+                EXAMPLE.replace("operator = \"bob\"", "operatr = \"bob\""),
+                "unknown field",
+            ),
+            (
+                "[incident]\nname='x'\nlost='a'\ntarget='b'\n".to_string(),
+                "at least one",
+            ),
         ];
         for (text, expected) in cases {
             let err = IncidentConfig::load(&write(dir.path(), &text)).expect_err("invalid");

@@ -123,9 +123,7 @@ fn split<'a>(data: &'a [u8], sizes: &[usize]) -> Vec<&'a [u8]> {
     out
 }
 
-fn decode_chunks<'a>(
-    chunks: impl IntoIterator<Item = &'a [u8]>,
-) -> Result<Vec<ledger::ActiveContract>, AcsError> {
+fn decode_chunks<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<ledger::ActiveContract>, AcsError> {
     let mut dec = AcsDecoder::new();
     let mut out = Vec::new();
     for chunk in chunks {
@@ -169,10 +167,7 @@ fn snapshot_is_one_gzip_stream_of_delimited_records() {
 fn decodes_a_snapshot_from_another_gzip_writer() {
     let cs = contracts(4);
     let plain: Vec<u8> = cs.iter().flat_map(contract_record).collect();
-    assert_eq!(
-        decode_chunks([gzip(&plain).as_slice()]).expect("decodes"),
-        cs
-    );
+    assert_eq!(decode_chunks([gzip(&plain).as_slice()]).expect("decodes"), cs);
 }
 
 #[test]
@@ -238,10 +233,7 @@ fn large_contracts_at_the_default_chunk_size() {
     let (last, full) = chunks.split_last().expect("chunks");
     assert!(full.iter().all(|c| c.len() == DEFAULT_CHUNK_SIZE));
     assert!(!last.is_empty() && last.len() <= DEFAULT_CHUNK_SIZE);
-    assert_eq!(
-        decode_chunks(chunks.iter().map(|c| &c[..])).expect("decodes"),
-        cs
-    );
+    assert_eq!(decode_chunks(chunks.iter().map(|c| &c[..])).expect("decodes"), cs);
 }
 
 #[test]
@@ -282,10 +274,7 @@ async fn encode_stream_runs_in_a_spawned_task() {
     .expect("task");
     assert!(chunks.len() > 1);
     assert!(chunks.iter().all(|c| !c.is_empty() && c.len() <= 64));
-    assert_eq!(
-        decode_chunks(chunks.iter().map(|c| &c[..])).expect("decodes"),
-        cs
-    );
+    assert_eq!(decode_chunks(chunks.iter().map(|c| &c[..])).expect("decodes"), cs);
 }
 
 #[test]
@@ -352,10 +341,7 @@ fn not_gzip() {
     assert_ne!(plain[0], 0x1f);
     assert!(matches!(decode_err(&plain), AcsError::NotGzip));
     // Refused on the first byte, not after a full header.
-    assert!(matches!(
-        AcsDecoder::new().feed(&[0x1f, 0x8c]),
-        Err(AcsError::NotGzip)
-    ));
+    assert!(matches!(AcsDecoder::new().feed(&[0x1f, 0x8c]), Err(AcsError::NotGzip)));
 }
 
 #[test]
@@ -381,16 +367,10 @@ fn trailer_mismatch() {
     let len = stream.len();
     let mut crc = stream.clone();
     crc[len - 8] ^= 1;
-    assert!(matches!(
-        decode_err(&crc),
-        AcsError::CorruptGzip("CRC-32 mismatch")
-    ));
+    assert!(matches!(decode_err(&crc), AcsError::CorruptGzip("CRC-32 mismatch")));
     let mut size = stream;
     size[len - 1] ^= 1;
-    assert!(matches!(
-        decode_err(&size),
-        AcsError::CorruptGzip("length mismatch")
-    ));
+    assert!(matches!(decode_err(&size), AcsError::CorruptGzip("length mismatch")));
 }
 
 #[test]
@@ -407,17 +387,10 @@ fn wrong_version() {
     let wrapper = admin::ActiveContract {
         active_contract: c.encode_to_vec(),
     };
-    let plain = [
-        contract_record(&c),
-        record(31, Some(wrapper.encode_to_vec())),
-    ]
-    .concat();
+    let plain = [contract_record(&c), record(31, Some(wrapper.encode_to_vec()))].concat();
     assert!(matches!(
         decode_err(&gzip(&plain)),
-        AcsError::UnsupportedVersion {
-            record: 1,
-            version: 31
-        }
+        AcsError::UnsupportedVersion { record: 1, version: 31 }
     ));
 }
 
@@ -455,9 +428,7 @@ fn undecodable_layers() {
     ];
     for (plain, name) in cases {
         match decode_err(&gzip(&plain)) {
-            AcsError::Decode {
-                record: 0, message, ..
-            } => assert_eq!(message, name),
+            AcsError::Decode { record: 0, message, .. } => assert_eq!(message, name),
             other => panic!("{name}: {other:?}"),
         }
     }
@@ -498,10 +469,7 @@ fn oversized_record_is_refused_from_its_prefix() {
 
 #[test]
 fn malformed_length_prefix() {
-    for prefix in [
-        [0xff; 10],
-        [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02],
-    ] {
+    for prefix in [[0xff; 10], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]] {
         let mut dec = FrameDecoder::<admin::CommitmentContract>::new();
         assert!(matches!(
             dec.feed(&prefix),
@@ -514,15 +482,8 @@ fn malformed_length_prefix() {
 fn frame_stream_ending_inside_a_record() {
     let frame = record(RECORD_VERSION, Some(vec![0x0a, 0x01, 0xab]));
     let mut dec = FrameDecoder::<admin::CommitmentContract>::new();
-    assert!(
-        dec.feed(&frame[..frame.len() - 1])
-            .expect("feeds")
-            .is_empty()
-    );
-    assert!(matches!(
-        dec.finish(),
-        Err(AcsError::Truncated(Truncation::Record(0)))
-    ));
+    assert!(dec.feed(&frame[..frame.len() - 1]).expect("feeds").is_empty());
+    assert!(matches!(dec.finish(), Err(AcsError::Truncated(Truncation::Record(0)))));
 }
 
 #[test]
@@ -548,13 +509,11 @@ fn arb_identifier() -> impl Strategy<Value = ledger::Identifier> {
         "[A-Z][A-Za-z.]{0,12}",
         "[A-Z][A-Za-z]{0,12}",
     )
-        .prop_map(
-            |(package_id, module_name, entity_name)| ledger::Identifier {
-                package_id,
-                module_name,
-                entity_name,
-            },
-        )
+        .prop_map(|(package_id, module_name, entity_name)| ledger::Identifier {
+            package_id,
+            module_name,
+            entity_name,
+        })
 }
 
 fn arb_party() -> impl Strategy<Value = String> {
@@ -573,25 +532,19 @@ fn arb_value() -> impl Strategy<Value = ledger::Value> {
         arb_party().prop_map(|v| Some(Sum::Party(v))),
         any::<String>().prop_map(|v| Some(Sum::Text(v))),
         "[0-9a-f]{2,80}".prop_map(|v| Some(Sum::ContractId(v))),
-        (option::of(arb_identifier()), "[A-Z][a-z]{0,8}").prop_map(|(enum_id, constructor)| {
-            Some(Sum::Enum(ledger::Enum {
-                enum_id,
-                constructor,
-            }))
-        }),
+        (option::of(arb_identifier()), "[A-Z][a-z]{0,8}")
+            .prop_map(|(enum_id, constructor)| { Some(Sum::Enum(ledger::Enum { enum_id, constructor })) }),
     ]
     .prop_map(|sum| ledger::Value { sum });
     leaf.prop_recursive(4, 48, 4, |inner| {
-        let field = ("[a-z]{0,8}", option::of(inner.clone()))
-            .prop_map(|(label, value)| ledger::RecordField { label, value });
+        let field =
+            ("[a-z]{0,8}", option::of(inner.clone())).prop_map(|(label, value)| ledger::RecordField { label, value });
         prop_oneof![
             vec(inner.clone(), 0..4).prop_map(|elements| Sum::List(ledger::List { elements })),
-            option::of(inner.clone()).prop_map(|v| Sum::Optional(Box::new(ledger::Optional {
-                value: v.map(Box::new),
-            }))),
-            (option::of(arb_identifier()), vec(field, 0..4)).prop_map(|(record_id, fields)| {
-                Sum::Record(ledger::Record { record_id, fields })
-            }),
+            option::of(inner.clone())
+                .prop_map(|v| Sum::Optional(Box::new(ledger::Optional { value: v.map(Box::new) }))),
+            (option::of(arb_identifier()), vec(field, 0..4))
+                .prop_map(|(record_id, fields)| { Sum::Record(ledger::Record { record_id, fields }) }),
             (
                 option::of(arb_identifier()),
                 "[A-Z][a-z]{0,8}",
@@ -626,8 +579,7 @@ fn arb_value() -> impl Strategy<Value = ledger::Value> {
 }
 
 fn arb_record() -> impl Strategy<Value = ledger::Record> {
-    let field = ("[a-z]{0,8}", option::of(arb_value()))
-        .prop_map(|(label, value)| ledger::RecordField { label, value });
+    let field = ("[a-z]{0,8}", option::of(arb_value())).prop_map(|(label, value)| ledger::RecordField { label, value });
     (option::of(arb_identifier()), vec(field, 0..5))
         .prop_map(|(record_id, fields)| ledger::Record { record_id, fields })
 }
@@ -676,16 +628,7 @@ fn arb_created_event() -> impl Strategy<Value = ledger::CreatedEvent> {
     );
     (head, tail).prop_map(
         |(
-            (
-                offset,
-                node_id,
-                contract_id,
-                template_id,
-                contract_key,
-                create_arguments,
-                blob,
-                views,
-            ),
+            (offset, node_id, contract_id, template_id, contract_key, create_arguments, blob, views),
             (witnesses, signatories, observers, created_at, package_name, acs_delta, rep, key_hash),
         )| ledger::CreatedEvent {
             offset,
@@ -699,8 +642,7 @@ fn arb_created_event() -> impl Strategy<Value = ledger::CreatedEvent> {
             witness_parties: witnesses,
             signatories,
             observers,
-            created_at: created_at
-                .map(|(seconds, nanos)| prost_types::Timestamp { seconds, nanos }),
+            created_at: created_at.map(|(seconds, nanos)| prost_types::Timestamp { seconds, nanos }),
             package_name,
             acs_delta,
             representative_package_id: rep,
@@ -715,13 +657,13 @@ fn arb_contract() -> impl Strategy<Value = ledger::ActiveContract> {
         "[a-z][a-z0-9-]{0,8}::1220[0-9a-f]{8}",
         any::<u64>(),
     )
-        .prop_map(|(created_event, synchronizer_id, reassignment_counter)| {
-            ledger::ActiveContract {
+        .prop_map(
+            |(created_event, synchronizer_id, reassignment_counter)| ledger::ActiveContract {
                 created_event,
                 synchronizer_id,
                 reassignment_counter,
-            }
-        })
+            },
+        )
 }
 
 fn arb_commitment_contract() -> impl Strategy<Value = admin::CommitmentContract> {
@@ -744,35 +686,25 @@ fn arb_commitment_contract() -> impl Strategy<Value = admin::CommitmentContract>
             reassignment_id: r,
         })),
     ];
-    let sync_state = ("[a-z:0-9]{0,16}", option::of(state)).prop_map(|(synchronizer_id, state)| {
-        SynchronizerState {
-            synchronizer_id,
-            state,
-        }
-    });
+    let sync_state = ("[a-z:0-9]{0,16}", option::of(state))
+        .prop_map(|(synchronizer_id, state)| SynchronizerState { synchronizer_id, state });
     (
         vec(any::<u8>(), 0..40),
         any::<bool>(),
         option::of(vec(any::<u8>(), 0..300)),
         vec(sync_state, 0..4),
     )
-        .prop_map(
-            |(cid, active, contract, states)| admin::CommitmentContract {
-                cid,
-                active_on_expected_synchronizer: active,
-                contract,
-                states,
-            },
-        )
+        .prop_map(|(cid, active, contract, states)| admin::CommitmentContract {
+            cid,
+            active_on_expected_synchronizer: active,
+            contract,
+            states,
+        })
 }
 
 /// Slice lengths for re-chunking a byte stream: single bytes, small or large pieces.
 fn arb_split() -> impl Strategy<Value = Vec<usize>> {
-    prop_oneof![
-        Just(vec![1]),
-        vec(1usize..16, 1..8),
-        vec(1usize..5000, 1..8),
-    ]
+    prop_oneof![Just(vec![1]), vec(1usize..16, 1..8), vec(1usize..5000, 1..8),]
 }
 
 proptest! {

@@ -102,14 +102,22 @@ mod tests {
         let e = ClientError::from_status(
             "participant1",
             "ChangeAssignation",
-            status(codes::CONTRACT_ASSIGNATION_CHANGE_ERROR, "There are still synchronizers connected."),
+            status(
+                codes::CONTRACT_ASSIGNATION_CHANGE_ERROR,
+                "There are still synchronizers connected.",
+            ),
         );
         assert_eq!(e.canton_code(), Some("CONTRACT_ASSIGNATION_CHANGE_ERROR"));
         assert_eq!(e.category(), Some(Category::InvalidGivenCurrentSystemStateOther));
         assert_eq!(e.grpc_code(), Some(tonic::Code::FailedPrecondition));
         assert!(!e.is_unavailable());
         let text = e.to_string();
-        assert!(text.starts_with("participant1: ChangeAssignation failed: CONTRACT_ASSIGNATION_CHANGE_ERROR: There are still"), "{text}");
+        assert!(
+            text.starts_with(
+                "participant1: ChangeAssignation failed: CONTRACT_ASSIGNATION_CHANGE_ERROR: There are still"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -13,9 +13,9 @@ use crate::wire::admin::{
     ReconnectSynchronizerRequest, RegisterSynchronizerRequest, SynchronizerConnectionConfig,
     connected_synchronizer::Health, contract_state::synchronizer_state::State,
     participant_inspection_service_client::ParticipantInspectionServiceClient,
-    participant_repair_service_client::ParticipantRepairServiceClient,
-    participant_status_response::Kind, participant_status_service_client::ParticipantStatusServiceClient,
-    ping_response, ping_service_client::PingServiceClient, register_synchronizer_request::SynchronizerConnection,
+    participant_repair_service_client::ParticipantRepairServiceClient, participant_status_response::Kind,
+    participant_status_service_client::ParticipantStatusServiceClient, ping_response,
+    ping_service_client::PingServiceClient, register_synchronizer_request::SynchronizerConnection,
     synchronizer_connectivity_service_client::SynchronizerConnectivityServiceClient,
 };
 use crate::wire::ledger::{
@@ -23,7 +23,9 @@ use crate::wire::ledger::{
     SubmitAndWaitRequest, command_service_client::CommandServiceClient, cumulative_filter::IdentifierFilter,
     get_active_contracts_response::ContractEntry, state_service_client::StateServiceClient,
 };
-use crate::wire::ledger_admin::{ListKnownPartiesRequest, party_management_service_client::PartyManagementServiceClient};
+use crate::wire::ledger_admin::{
+    ListKnownPartiesRequest, party_management_service_client::PartyManagementServiceClient,
+};
 use crate::wire::sequencer::SequencerConnectionValidation;
 use crate::wire::version::{UntypedVersionedMessage, untyped_versioned_message::Wrapper};
 use async_trait::async_trait;
@@ -74,7 +76,9 @@ fn channel(name: &str, url: &str, cfg: Option<&ParticipantConfig>) -> Result<Cha
         if let Some(domain) = cfg.and_then(|c| c.tls_domain.as_ref()) {
             tls = tls.domain_name(domain.clone());
         }
-        endpoint = endpoint.tls_config(tls).map_err(|e| setup(format!("TLS for {url}: {e}")))?;
+        endpoint = endpoint
+            .tls_config(tls)
+            .map_err(|e| setup(format!("TLS for {url}: {e}")))?;
     }
     Ok(endpoint.connect_lazy())
 }
@@ -85,10 +89,12 @@ fn token_of(cfg: &ParticipantConfig) -> Result<Option<MetadataValue<Ascii>>> {
         message,
     };
     let raw = match (&cfg.token_file, &cfg.token_env) {
-        (Some(file), _) => Some(
-            std::fs::read_to_string(file).map_err(|e| setup(format!("token file {}: {e}", file.display())))?,
-        ),
-        (None, Some(var)) => Some(std::env::var(var).map_err(|_| setup(format!("environment variable {var} (token_env) is not set")))?),
+        (Some(file), _) => {
+            Some(std::fs::read_to_string(file).map_err(|e| setup(format!("token file {}: {e}", file.display())))?)
+        }
+        (None, Some(var)) => {
+            Some(std::env::var(var).map_err(|_| setup(format!("environment variable {var} (token_env) is not set")))?)
+        }
         (None, None) => None,
     };
     raw.map(|t| {
@@ -108,7 +114,10 @@ impl GrpcParticipant {
             ledger: channel(&cfg.name, &cfg.ledger, Some(cfg))?,
             token: token_of(cfg)?,
             timeout: cfg.timeout_secs.map(Duration::from_secs).unwrap_or(DEFAULT_TIMEOUT),
-            repair_timeout: cfg.repair_timeout_secs.map(Duration::from_secs).unwrap_or(DEFAULT_REPAIR_TIMEOUT),
+            repair_timeout: cfg
+                .repair_timeout_secs
+                .map(Duration::from_secs)
+                .unwrap_or(DEFAULT_REPAIR_TIMEOUT),
         })
     }
 
@@ -187,13 +196,7 @@ where
             }
         }
         match decoder.finish() {
-            Ok(rest) => {
-                for c in rest {
-                    if tx.send(Ok(c)).await.is_err() {
-                        return;
-                    }
-                }
-            }
+            Ok(_) => {}
             Err(e) => {
                 let _ = tx.send(Err(fail(format!("invalid ACS snapshot: {e}")))).await;
             }
@@ -225,7 +228,9 @@ impl ParticipantApi for GrpcParticipant {
     async fn list_registered(&self) -> Result<Vec<RegisteredSynchronizer>> {
         let resp = self
             .connectivity()
-            .list_registered_synchronizers(self.req(ListRegisteredSynchronizersRequest { all_statuses: false }, self.timeout))
+            .list_registered_synchronizers(
+                self.req(ListRegisteredSynchronizersRequest { all_statuses: false }, self.timeout),
+            )
             .await
             .map_err(self.err("ListRegisteredSynchronizers"))?;
         Ok(resp
@@ -249,7 +254,9 @@ impl ParticipantApi for GrpcParticipant {
     async fn registered_configs(&self) -> Result<Vec<SynchronizerConnectionConfig>> {
         let resp = self
             .connectivity()
-            .list_registered_synchronizers(self.req(ListRegisteredSynchronizersRequest { all_statuses: false }, self.timeout))
+            .list_registered_synchronizers(
+                self.req(ListRegisteredSynchronizersRequest { all_statuses: false }, self.timeout),
+            )
             .await
             .map_err(self.err("ListRegisteredSynchronizers"))?;
         Ok(resp.into_inner().results.into_iter().filter_map(|r| r.config).collect())
@@ -344,7 +351,11 @@ impl ParticipantApi for GrpcParticipant {
         Ok(())
     }
 
-    async fn modify(&self, config: SynchronizerConnectionConfig, validation: SequencerConnectionValidation) -> Result<()> {
+    async fn modify(
+        &self,
+        config: SynchronizerConnectionConfig,
+        validation: SequencerConnectionValidation,
+    ) -> Result<()> {
         let req = ModifySynchronizerRequest {
             physical_synchronizer_id: None,
             new_config: Some(config),
@@ -426,12 +437,13 @@ impl ParticipantApi for GrpcParticipant {
                     }
                 };
                 match encoder.push(&contract) {
-                    Ok(Some(chunk)) => {
-                        if tx.send(message(chunk.to_vec(), &mut first)).await.is_err() {
-                            return;
+                    Ok(()) => {
+                        while let Some(chunk) = encoder.take_chunk() {
+                            if tx.send(message(chunk.to_vec(), &mut first)).await.is_err() {
+                                return;
+                            }
                         }
                     }
-                    Ok(None) => {}
                     Err(e) => {
                         let err = ClientError::Protocol {
                             participant: name.clone(),
@@ -444,8 +456,12 @@ impl ParticipantApi for GrpcParticipant {
                 }
             }
             match encoder.finish() {
-                Ok(chunk) => {
-                    let _ = tx.send(message(chunk.to_vec(), &mut first)).await;
+                Ok(chunks) => {
+                    for chunk in chunks {
+                        if tx.send(message(chunk.to_vec(), &mut first)).await.is_err() {
+                            return;
+                        }
+                    }
                 }
                 Err(e) => {
                     let err = ClientError::Protocol {
@@ -485,7 +501,13 @@ impl ParticipantApi for GrpcParticipant {
         outcome
     }
 
-    async fn change_assignation(&self, source_alias: &str, target_alias: &str, contract_ids: &[String], skip_inactive: bool) -> Result<()> {
+    async fn change_assignation(
+        &self,
+        source_alias: &str,
+        target_alias: &str,
+        contract_ids: &[String],
+        skip_inactive: bool,
+    ) -> Result<()> {
         let req = ChangeAssignationRequest {
             source_synchronizer_alias: source_alias.to_string(),
             target_synchronizer_alias: target_alias.to_string(),
@@ -518,7 +540,11 @@ impl ParticipantApi for GrpcParticipant {
         Ok(())
     }
 
-    async fn inspect_contracts(&self, synchronizer_id: &str, contract_ids: &[String]) -> Result<Vec<ContractInspection>> {
+    async fn inspect_contracts(
+        &self,
+        synchronizer_id: &str,
+        contract_ids: &[String],
+    ) -> Result<Vec<ContractInspection>> {
         const RPC: &str = "InspectCommitmentContracts";
         let cids = contract_ids
             .iter()
@@ -559,7 +585,11 @@ impl ParticipantApi for GrpcParticipant {
             out.push(ContractInspection {
                 contract_id: hex::encode(&c.cid),
                 active_on_expected: c.active_on_expected_synchronizer,
-                states: c.states.into_iter().map(|s| (s.synchronizer_id, inspected(s.state))).collect(),
+                states: c
+                    .states
+                    .into_iter()
+                    .map(|s| (s.synchronizer_id, inspected(s.state)))
+                    .collect(),
             });
         }
         Ok(out)
@@ -593,7 +623,10 @@ impl ParticipantApi for GrpcParticipant {
                     uid: common.uid,
                     version: common.version,
                     active: s.active,
-                    uptime_secs: common.uptime.map(|d| u64::try_from(d.seconds).unwrap_or(0)).unwrap_or(0),
+                    uptime_secs: common
+                        .uptime
+                        .map(|d| u64::try_from(d.seconds).unwrap_or(0))
+                        .unwrap_or(0),
                     connected: s
                         .connected_synchronizers
                         .into_iter()
@@ -602,7 +635,9 @@ impl ParticipantApi for GrpcParticipant {
                     protocol_versions: s.supported_protocol_versions,
                 })
             }
-            Some(Kind::NotInitialized(_)) => Err(self.protocol("ParticipantStatus", "the participant is not initialized")),
+            Some(Kind::NotInitialized(_)) => {
+                Err(self.protocol("ParticipantStatus", "the participant is not initialized"))
+            }
             None => Err(self.protocol("ParticipantStatus", "empty status")),
         }
     }
@@ -655,7 +690,9 @@ impl ParticipantApi for GrpcParticipant {
             active_at_offset: offset,
             event_format: Some(EventFormat {
                 filters_by_party: Default::default(),
-                filters_for_any_party: Some(Filters { cumulative: vec![wildcard] }),
+                filters_for_any_party: Some(Filters {
+                    cumulative: vec![wildcard],
+                }),
                 verbose: true,
             }),
             stream_continuation_token: None,
@@ -714,7 +751,12 @@ impl ParticipantApi for GrpcParticipant {
             commands.command_id = uuid::Uuid::new_v4().to_string();
         }
         let resp = CommandServiceClient::new(self.ledger.clone())
-            .submit_and_wait(self.req(SubmitAndWaitRequest { commands: Some(commands) }, self.timeout))
+            .submit_and_wait(self.req(
+                SubmitAndWaitRequest {
+                    commands: Some(commands),
+                },
+                self.timeout,
+            ))
             .await
             .map_err(self.err("SubmitAndWait"))?
             .into_inner();

@@ -35,7 +35,11 @@ pub trait ParticipantApi: Send + Sync {
     async fn reconnect(&self, alias: &str, retry: bool) -> Result<bool>;
     async fn disconnect(&self, alias: &str) -> Result<()>;
     async fn disconnect_all(&self) -> Result<()>;
-    async fn modify(&self, config: SynchronizerConnectionConfig, validation: SequencerConnectionValidation) -> Result<()>;
+    async fn modify(
+        &self,
+        config: SynchronizerConnectionConfig,
+        validation: SequencerConnectionValidation,
+    ) -> Result<()>;
     async fn synchronizer_id(&self, alias: &str) -> Result<SynchronizerIds>;
 
     /// Streams the ACS snapshot at `ledger_offset` (a synchronizer id filters it).
@@ -43,10 +47,20 @@ pub trait ParticipantApi: Send + Sync {
     /// Sends `contracts` as one ImportAcs snapshot. If the stream yields an error the RPC
     /// is cancelled, never half-closed, so the participant applies nothing.
     async fn import_acs(&self, synchronizer_id: &str, mode: ImportMode, contracts: ContractStream) -> Result<()>;
-    async fn change_assignation(&self, source_alias: &str, target_alias: &str, contract_ids: &[String], skip_inactive: bool) -> Result<()>;
+    async fn change_assignation(
+        &self,
+        source_alias: &str,
+        target_alias: &str,
+        contract_ids: &[String],
+        skip_inactive: bool,
+    ) -> Result<()>;
     async fn purge(&self, alias: &str, contract_ids: &[String], ignore_already_purged: bool) -> Result<()>;
 
-    async fn inspect_contracts(&self, synchronizer_id: &str, contract_ids: &[String]) -> Result<Vec<ContractInspection>>;
+    async fn inspect_contracts(
+        &self,
+        synchronizer_id: &str,
+        contract_ids: &[String],
+    ) -> Result<Vec<ContractInspection>>;
     async fn count_in_flight(&self, synchronizer_id: &str) -> Result<InFlight>;
     async fn status(&self) -> Result<ParticipantStatus>;
     async fn ping(&self, parties: &[String], synchronizer_id: &str, timeout: Duration) -> Result<PingOutcome>;

@@ -75,9 +75,10 @@ pub fn endpoints(c: &SynchronizerConnectionConfig) -> Vec<String> {
     c.sequencer_connections
         .iter()
         .flat_map(|s| &s.sequencer_connections)
-        .filter_map(|sc| match &sc.r#type {
-            Some(sequencer_connection::Type::Grpc(g)) => Some(g.connections.clone()),
-            None => None,
+        .filter_map(|sc| {
+            sc.r#type.as_ref().map(|t| match t {
+                sequencer_connection::Type::Grpc(g) => g.connections.clone(),
+            })
         })
         .flatten()
         .collect()

@@ -33,7 +33,17 @@ pub async fn run(scenario: Scenario) -> Outcome {
         let syncs: Vec<String> = r
             .synchronizers
             .iter()
-            .map(|s| format!("{}={}", s.alias, if s.connected { if s.healthy == Some(true) { "up" } else { "unreachable" } } else { "disconnected" }))
+            .map(|s| {
+                format!(
+                    "{}={}",
+                    s.alias,
+                    if s.connected {
+                        if s.healthy == Some(true) { "up" } else { "unreachable" }
+                    } else {
+                        "disconnected"
+                    }
+                )
+            })
             .collect();
         println!("{:<14} {}", r.participant, syncs.join("  "));
     }
@@ -42,8 +52,14 @@ pub async fn run(scenario: Scenario) -> Outcome {
     for (i, p) in cfg.participants.iter().enumerate() {
         let api = GrpcParticipant::from_config(p)?;
         for hit in inventory::search(&api, &cfg.incident.lost, &SearchFilter::default()).await? {
-            let label = format!("{} {}", hit.template_id, hit.payload["amount"]["value"].as_str().unwrap_or(""));
-            let row = rows.entry(hit.contract_id.clone()).or_insert_with(|| vec![String::new(); names.len() + 1]);
+            let label = format!(
+                "{} {}",
+                hit.template_id,
+                hit.payload["amount"]["value"].as_str().unwrap_or("")
+            );
+            let row = rows
+                .entry(hit.contract_id.clone())
+                .or_insert_with(|| vec![String::new(); names.len() + 1]);
             row[0] = label;
             row[i + 1] = "active".into();
         }
@@ -51,7 +67,10 @@ pub async fn run(scenario: Scenario) -> Outcome {
     println!("\ncontracts on {} (aligned by contract id):", cfg.incident.lost);
     println!("{:<18} {:<24} {}", "contract", "template / amount", names.join("  "));
     for (id, row) in &rows {
-        let cells: Vec<String> = row[1..].iter().map(|c| if c.is_empty() { "—".to_string() } else { c.clone() }).collect();
+        let cells: Vec<String> = row[1..]
+            .iter()
+            .map(|c| if c.is_empty() { "—".to_string() } else { c.clone() })
+            .collect();
         println!("{:<18} {:<24} {}", short(id, 18), short(&row[0], 24), cells.join("  "));
     }
     println!("\nThe interactive recovery screen is not there yet; this demo shows the incident it will resolve.");

@@ -46,7 +46,12 @@ fn print_summary(lab: &Lab, format: Format) -> Result<(), Fail> {
     if is_json(format) {
         return print_json(&summary(lab));
     }
-    println!("lab {} ({}): incident config {}", lab.dir.display(), lab.layout.scenario, lab.incident_path().display());
+    println!(
+        "lab {} ({}): incident config {}",
+        lab.dir.display(),
+        lab.layout.scenario,
+        lab.incident_path().display()
+    );
     for n in &lab.layout.nodes {
         let state = if n.lost {
             "lost".to_string()
@@ -61,7 +66,12 @@ fn print_summary(lab: &Lab, format: Format) -> Result<(), Fail> {
         } else {
             format!("sequencer 127.0.0.1:{}", n.port)
         };
-        println!("  {:<14} {:<13} {:<44} {state}", n.name, format!("{:?}", n.kind).to_lowercase(), ports);
+        println!(
+            "  {:<14} {:<13} {:<44} {state}",
+            n.name,
+            format!("{:?}", n.kind).to_lowercase(),
+            ports
+        );
     }
     Ok(())
 }
@@ -112,7 +122,11 @@ pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
             if is_json(format) || format == Format::Text {
                 print_json(&report)?;
             }
-            Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         LabCommand::Node(node) => run_node(node).await,
     }

@@ -10,7 +10,11 @@ use std::process::ExitCode;
 pub async fn run(cfg: &IncidentConfig, args: &SearchArgs, format: Format) -> Outcome {
     let p = cfg.participant(&args.participant).ok_or_else(|| {
         let names: Vec<&str> = cfg.participants.iter().map(|p| p.name.as_str()).collect();
-        Fail(format!("no participant {:?} in the incident config (known: {})", args.participant, names.join(", ")))
+        Fail(format!(
+            "no participant {:?} in the incident config (known: {})",
+            args.participant,
+            names.join(", ")
+        ))
     })?;
     let api = GrpcParticipant::from_config(p)?;
     let filter = SearchFilter {
@@ -21,9 +25,19 @@ pub async fn run(cfg: &IncidentConfig, args: &SearchArgs, format: Format) -> Out
     if is_json(format) {
         print_json(&hits)?;
     } else {
-        println!("{} on {}: {} active contract(s)", args.participant, args.synchronizer, hits.len());
+        println!(
+            "{} on {}: {} active contract(s)",
+            args.participant,
+            args.synchronizer,
+            hits.len()
+        );
         for h in &hits {
-            println!("{}  {:<12}  {}", short(&h.contract_id, 18), h.template_id, serde_json::to_string(&h.payload)?);
+            println!(
+                "{}  {:<12}  {}",
+                short(&h.contract_id, 18),
+                h.template_id,
+                serde_json::to_string(&h.payload)?
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -70,7 +70,13 @@ async fn report(api: &dyn ParticipantApi) -> ParticipantReport {
                 alias: s.alias,
             });
         }
-        r.parties = api.known_parties().await?.into_iter().filter(|p| p.is_local).map(|p| p.party).collect();
+        r.parties = api
+            .known_parties()
+            .await?
+            .into_iter()
+            .filter(|p| p.is_local)
+            .map(|p| p.party)
+            .collect();
         Ok::<(), crate::client::ClientError>(())
     }
     .await;
@@ -92,10 +98,19 @@ fn describe(s: &SynchronizerStatus) -> String {
         (false, _, true) => "registered, disconnected".to_string(),
         (false, _, false) => "registered, never connected".to_string(),
     };
-    let mode = if s.manual_connect { "manual-connect" } else { "auto-connect" };
+    let mode = if s.manual_connect {
+        "manual-connect"
+    } else {
+        "auto-connect"
+    };
     let flight = s
         .in_flight
-        .map(|f| format!("in-flight {} submissions / {} transactions", f.pending_submissions, f.pending_transactions))
+        .map(|f| {
+            format!(
+                "in-flight {} submissions / {} transactions",
+                f.pending_submissions, f.pending_transactions
+            )
+        })
         .unwrap_or_else(|| "in-flight unknown".into());
     format!("{state}; {mode}; {flight}")
 }
@@ -106,11 +121,19 @@ pub async fn run(cfg: &IncidentConfig, format: Format) -> Outcome {
     if is_json(format) {
         print_json(&reports)?;
     } else {
-        println!("incident {}: lost {} -> target {}", cfg.incident.name, cfg.incident.lost, cfg.incident.target);
+        println!(
+            "incident {}: lost {} -> target {}",
+            cfg.incident.name, cfg.incident.lost, cfg.incident.target
+        );
         for r in &reports {
             println!();
             match (&r.uid, r.reachable) {
-                (Some(uid), true) => println!("{}  reachable  {}  {}", r.participant, short(uid, 40), r.version.as_deref().unwrap_or("")),
+                (Some(uid), true) => println!(
+                    "{}  reachable  {}  {}",
+                    r.participant,
+                    short(uid, 40),
+                    r.version.as_deref().unwrap_or("")
+                ),
                 _ => println!("{}  UNREACHABLE", r.participant),
             }
             if let Some(e) = &r.error {
@@ -132,5 +155,9 @@ pub async fn run(cfg: &IncidentConfig, format: Format) -> Outcome {
             }
         }
     }
-    Ok(if all_reachable { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if all_reachable {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }

@@ -121,7 +121,10 @@ mod tests {
         assert!(!authenticate(&tampered));
         let mut other = b.clone();
         other.contract_id = contract_id(&[b"update-1", &1u32.to_be_bytes()], &blob());
-        assert_ne!(other.contract_id, b.contract_id, "discriminator separates equal payloads");
+        assert_ne!(
+            other.contract_id, b.contract_id,
+            "discriminator separates equal payloads"
+        );
         assert_eq!(payload_digest(&other), payload_digest(&b));
         tampered.contract_id = "00zz".into();
         assert!(!authenticate(&tampered));

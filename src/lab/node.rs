@@ -137,40 +137,60 @@ pub async fn run_participant(args: ParticipantArgs, opts: ServeOptions) -> Resul
     };
     let admin_server = builder(&opts)?
         .layer(guard.clone())
-        .add_service(admin::synchronizer_connectivity_service_server::SynchronizerConnectivityServiceServer::new(
-            participant::ConnectivityService(node.clone()),
+        .add_service(
+            admin::synchronizer_connectivity_service_server::SynchronizerConnectivityServiceServer::new(
+                participant::ConnectivityService(node.clone()),
+            ),
+        )
+        .add_service(
+            admin::participant_repair_service_server::ParticipantRepairServiceServer::new(participant::RepairService(
+                node.clone(),
+            )),
+        )
+        .add_service(
+            admin::participant_inspection_service_server::ParticipantInspectionServiceServer::new(
+                participant::InspectionService(node.clone()),
+            ),
+        )
+        .add_service(
+            admin::participant_status_service_server::ParticipantStatusServiceServer::new(participant::StatusService(
+                node.clone(),
+            )),
+        )
+        .add_service(admin::ping_service_server::PingServiceServer::new(
+            participant::PingService(node.clone()),
         ))
-        .add_service(admin::participant_repair_service_server::ParticipantRepairServiceServer::new(
-            participant::RepairService(node.clone()),
-        ))
-        .add_service(admin::participant_inspection_service_server::ParticipantInspectionServiceServer::new(
-            participant::InspectionService(node.clone()),
-        ))
-        .add_service(admin::participant_status_service_server::ParticipantStatusServiceServer::new(
-            participant::StatusService(node.clone()),
-        ))
-        .add_service(admin::ping_service_server::PingServiceServer::new(participant::PingService(node.clone())))
         .add_service(lab::participant_control_server::ParticipantControlServer::new(
             participant::ControlService(node.clone()),
         ));
     let ledger_server = builder(&opts)?
         .layer(guard)
-        .add_service(ledger::state_service_server::StateServiceServer::new(participant::StateService(node.clone())))
-        .add_service(ledger::command_service_server::CommandServiceServer::new(participant::CommandService(
-            node.clone(),
-        )))
-        .add_service(ledger_admin::party_management_service_server::PartyManagementServiceServer::new(
-            participant::PartyService(node.clone()),
-        ));
+        .add_service(ledger::state_service_server::StateServiceServer::new(
+            participant::StateService(node.clone()),
+        ))
+        .add_service(ledger::command_service_server::CommandServiceServer::new(
+            participant::CommandService(node.clone()),
+        ))
+        .add_service(
+            ledger_admin::party_management_service_server::PartyManagementServiceServer::new(
+                participant::PartyService(node.clone()),
+            ),
+        );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut stop_a = stop_rx.clone();
     let mut stop_l = stop_rx;
-    let admin_task = tokio::spawn(admin_server.serve_with_incoming_shutdown(TcpIncoming::from(admin_listener), async move {
-        let _ = stop_a.wait_for(|s| *s).await;
-    }));
-    let ledger_task = tokio::spawn(ledger_server.serve_with_incoming_shutdown(TcpIncoming::from(ledger_listener), async move {
-        let _ = stop_l.wait_for(|s| *s).await;
-    }));
+    let admin_task = tokio::spawn(admin_server.serve_with_incoming_shutdown(
+        TcpIncoming::from(admin_listener),
+        async move {
+            let _ = stop_a.wait_for(|s| *s).await;
+        },
+    ));
+    let ledger_task = tokio::spawn(ledger_server.serve_with_incoming_shutdown(
+        TcpIncoming::from(ledger_listener),
+        async move {
+            let _ = stop_l.wait_for(|s| *s).await;
+        },
+    ));
     write_info(
         &args.dir,
         &NodeInfo {
@@ -182,7 +202,10 @@ pub async fn run_participant(args: ParticipantArgs, opts: ServeOptions) -> Resul
             tls: opts.tls_cert.is_some(),
         },
     )?;
-    tracing::info!("participant {} serving admin on {admin_port}, ledger on {ledger_port}", args.name);
+    tracing::info!(
+        "participant {} serving admin on {admin_port}, ledger on {ledger_port}",
+        args.name
+    );
     node.auto_reconnect().await;
     shutdown_signal(opts.exit_with_parent).await;
     let _ = stop_tx.send(true);
@@ -200,11 +223,15 @@ pub async fn run_synchronizer(args: SynchronizerArgs, opts: ServeOptions) -> Res
             node: None,
             token: None,
         })
-        .add_service(lab::sequencer_server::SequencerServer::new(synchronizer::SequencerService(node.clone())))
+        .add_service(lab::sequencer_server::SequencerServer::new(
+            synchronizer::SequencerService(node.clone()),
+        ))
         .add_service(lab::synchronizer_control_server::SynchronizerControlServer::new(
             synchronizer::ControlService(node),
         ));
-    let serving = tokio::spawn(server.serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown_signal(opts.exit_with_parent)));
+    let serving = tokio::spawn(
+        server.serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown_signal(opts.exit_with_parent)),
+    );
     write_info(
         &args.dir,
         &NodeInfo {

@@ -133,7 +133,8 @@ pub async fn up(dir: &Path, scenario: Scenario, launcher: Launcher) -> Result<La
         return Err(e);
     }
     let cfg = incident_config(&lab)?;
-    std::fs::write(lab.incident_path(), cfg.to_toml()).map_err(|e| LabError::Io(format!("writing incident.toml: {e}")))?;
+    std::fs::write(lab.incident_path(), cfg.to_toml())
+        .map_err(|e| LabError::Io(format!("writing incident.toml: {e}")))?;
     Ok(lab)
 }
 
@@ -158,10 +159,20 @@ async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
     let alice = ids::party_id("Alice", "participant1");
     let bob = ids::party_id("Bob", "participant2");
     for amount in ["100", "120", "140"] {
-        submit(&p1, &alice, vec![templates::create_iou_command(&alice, &bob, amount, "USD")]).await?;
+        submit(
+            &p1,
+            &alice,
+            vec![templates::create_iou_command(&alice, &bob, amount, "USD")],
+        )
+        .await?;
     }
     for amount in ["110", "130", "150"] {
-        submit(&p2, &bob, vec![templates::create_iou_command(&bob, &alice, amount, "USD")]).await?;
+        submit(
+            &p2,
+            &bob,
+            vec![templates::create_iou_command(&bob, &alice, amount, "USD")],
+        )
+        .await?;
     }
     let lost_id = ids::synchronizer_id(LOST);
     for p in [&p1, &p2] {
@@ -178,7 +189,11 @@ async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
     Ok(())
 }
 
-async fn submit(p: &GrpcParticipant, act_as: &str, commands: Vec<crate::wire::ledger::Command>) -> Result<(), LabError> {
+async fn submit(
+    p: &GrpcParticipant,
+    act_as: &str,
+    commands: Vec<crate::wire::ledger::Command>,
+) -> Result<(), LabError> {
     p.submit_and_wait(Commands {
         act_as: vec![act_as.to_string()],
         commands,
@@ -269,7 +284,10 @@ async fn wait_unhealthy(p: &GrpcParticipant, alias: &str) -> Result<(), LabError
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(LabError::Scenario(format!("{} still reports {alias} healthy", p.name())));
+            return Err(LabError::Scenario(format!(
+                "{} still reports {alias} healthy",
+                p.name()
+            )));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

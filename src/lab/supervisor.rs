@@ -129,7 +129,10 @@ impl Lab {
     pub fn spec(&self, name: &str) -> Result<&NodeSpec, LabError> {
         self.layout.nodes.iter().find(|n| n.name == name).ok_or_else(|| {
             let names: Vec<&str> = self.layout.nodes.iter().map(|n| n.name.as_str()).collect();
-            LabError::Refused(format!("no node named {name} in this lab (nodes: {})", names.join(", ")))
+            LabError::Refused(format!(
+                "no node named {name} in this lab (nodes: {})",
+                names.join(", ")
+            ))
         })
     }
 
@@ -203,7 +206,10 @@ impl Lab {
             return Err(LabError::Refused(format!("{name} was lost for good; its data is gone")));
         }
         if let Some(info) = self.info(name) {
-            return Err(LabError::Refused(format!("{name} is already running (pid {})", info.pid)));
+            return Err(LabError::Refused(format!(
+                "{name} is already running (pid {})",
+                info.pid
+            )));
         }
         let dir = self.node_dir(name);
         std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
@@ -242,7 +248,10 @@ impl Lab {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err))
-            .env("RUST_LOG", std::env::var("RECOVERY_DECK_LAB_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RECOVERY_DECK_LAB_LOG").unwrap_or_else(|_| "info".into()),
+            )
             // Own process group: a Ctrl-C meant for the supervisor does not reach nodes
             // directly; the supervisor stops them in order.
             .process_group(0);
@@ -252,7 +261,10 @@ impl Lab {
             if let Ok(Some(status)) = child.try_wait() {
                 return Err(LabError::NotReady {
                     name: name.into(),
-                    message: format!("exited with {status}; last log lines:\n{}", tail(&dir.join("node.log"), 15)),
+                    message: format!(
+                        "exited with {status}; last log lines:\n{}",
+                        tail(&dir.join("node.log"), 15)
+                    ),
                 });
             }
             if let Some(info) = node::read_info(&dir).filter(|i| i.pid == child.id()) {
@@ -262,7 +274,10 @@ impl Lab {
                 let _ = child.kill();
                 return Err(LabError::NotReady {
                     name: name.into(),
-                    message: format!("no answer within {READY_TIMEOUT:?}; last log lines:\n{}", tail(&dir.join("node.log"), 15)),
+                    message: format!(
+                        "no answer within {READY_TIMEOUT:?}; last log lines:\n{}",
+                        tail(&dir.join("node.log"), 15)
+                    ),
                 });
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -329,7 +344,9 @@ impl Lab {
     pub fn lose(&mut self, name: &str) -> Result<(), LabError> {
         let spec = self.spec(name)?;
         if spec.kind != NodeKind::Synchronizer {
-            return Err(LabError::Refused(format!("{name} is a participant; only synchronizers can be lost")));
+            return Err(LabError::Refused(format!(
+                "{name} is a participant; only synchronizers can be lost"
+            )));
         }
         if let Some(info) = self.info(name) {
             signal(info.pid, Signal::SIGKILL);

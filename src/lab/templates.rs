@@ -83,7 +83,12 @@ pub struct Effects {
 }
 
 pub fn resolve_template(id: Option<&Identifier>) -> Result<Template, Rejection> {
-    let id = id.ok_or_else(|| reject(codes::MISSING_FIELD, "The submitted command is missing a mandatory field: template_id"))?;
+    let id = id.ok_or_else(|| {
+        reject(
+            codes::MISSING_FIELD,
+            "The submitted command is missing a mandatory field: template_id",
+        )
+    })?;
     let package_ok = id.package_id == package_id() || id.package_id == format!("#{PACKAGE_NAME}");
     let template = match (id.module_name.as_str(), id.entity_name.as_str()) {
         ("Iou", "Iou") => Some(Template::Iou),
@@ -121,8 +126,8 @@ fn amount_field(r: &Record) -> Result<Record, Rejection> {
     let raw = field(amount, "value")
         .and_then(as_numeric)
         .ok_or_else(|| interpretation("Missing or ill-typed field 'amount.value': expected Decimal"))?;
-    let normalised = value::normalize_decimal(raw)
-        .ok_or_else(|| interpretation(format!("'{raw}' is not a valid Decimal")))?;
+    let normalised =
+        value::normalize_decimal(raw).ok_or_else(|| interpretation(format!("'{raw}' is not a valid Decimal")))?;
     let currency = field(amount, "currency")
         .and_then(as_text)
         .ok_or_else(|| interpretation("Missing or ill-typed field 'amount.currency': expected Text"))?;
@@ -164,7 +169,10 @@ fn iou(payer: &str, owner: &str, amount: Record, viewers: Vec<String>) -> Result
         ("payer", value::party(payer)),
         ("owner", value::party(owner)),
         ("amount", value::nested(amount)),
-        ("viewers", value::list(viewers.iter().map(|v| value::party(v)).collect())),
+        (
+            "viewers",
+            value::list(viewers.iter().map(|v| value::party(v)).collect()),
+        ),
     ]);
     let signatories = vec![payer.to_string()];
     let observers = observers_of(&signatories, std::iter::once(owner.to_string()).chain(viewers));
@@ -198,7 +206,9 @@ fn require_authorized(required: &[String], authorizers: &BTreeSet<String>, what:
     } else {
         Err(reject(
             codes::DAML_AUTHORIZATION_ERROR,
-            format!("Interpretation error: {what} requires authorizers {missing:?}, but only {authorizers:?} were given"),
+            format!(
+                "Interpretation error: {what} requires authorizers {missing:?}, but only {authorizers:?} were given"
+            ),
         ))
     }
 }
@@ -277,7 +287,10 @@ pub fn interpret(
     lookup: impl Fn(&str) -> Option<ContractBlob>,
 ) -> Result<Effects, Rejection> {
     if commands.is_empty() {
-        return Err(reject(codes::MISSING_FIELD, "The submitted command is missing a mandatory field: commands"));
+        return Err(reject(
+            codes::MISSING_FIELD,
+            "The submitted command is missing a mandatory field: commands",
+        ));
     }
     let mut effects = Effects::default();
     let mut consumed: BTreeSet<String> = BTreeSet::new();
@@ -285,10 +298,12 @@ pub fn interpret(
         match &cmd.command {
             Some(command::Command::Create(c)) => {
                 let template = resolve_template(c.template_id.as_ref())?;
-                let args = c
-                    .create_arguments
-                    .as_ref()
-                    .ok_or_else(|| reject(codes::MISSING_FIELD, "The submitted command is missing a mandatory field: create_arguments"))?;
+                let args = c.create_arguments.as_ref().ok_or_else(|| {
+                    reject(
+                        codes::MISSING_FIELD,
+                        "The submitted command is missing a mandatory field: create_arguments",
+                    )
+                })?;
                 effects.created.push(create(template, args, act_as)?);
             }
             Some(command::Command::Exercise(e)) => {
@@ -296,11 +311,17 @@ pub fn interpret(
                 if consumed.contains(&e.contract_id) {
                     return Err(reject(
                         codes::CONTRACT_NOT_FOUND,
-                        format!("Contract could not be found with id {} (consumed earlier in this transaction)", e.contract_id),
+                        format!(
+                            "Contract could not be found with id {} (consumed earlier in this transaction)",
+                            e.contract_id
+                        ),
                     ));
                 }
                 let input = lookup(&e.contract_id).ok_or_else(|| {
-                    reject(codes::CONTRACT_NOT_FOUND, format!("Contract could not be found with id {}", e.contract_id))
+                    reject(
+                        codes::CONTRACT_NOT_FOUND,
+                        format!("Contract could not be found with id {}", e.contract_id),
+                    )
                 })?;
                 let actual = resolve_template(input.template_id.as_ref())?;
                 if actual != template {
@@ -322,7 +343,12 @@ pub fn interpret(
                     "The lab supports create and exercise commands only",
                 ));
             }
-            None => return Err(reject(codes::MISSING_FIELD, "The submitted command is missing a mandatory field: command")),
+            None => {
+                return Err(reject(
+                    codes::MISSING_FIELD,
+                    "The submitted command is missing a mandatory field: command",
+                ));
+            }
         }
     }
     Ok(effects)
@@ -379,7 +405,10 @@ mod tests {
 
     #[test]
     fn payer_creates_an_iou_with_owner_as_observer() {
-        let fx = interpret(&[create_iou_command("A", "B", "100", "USD")], &parties(&["A"]), |_| None).expect("ok");
+        let fx = interpret(&[create_iou_command("A", "B", "100", "USD")], &parties(&["A"]), |_| {
+            None
+        })
+        .expect("ok");
         assert_eq!(fx.created.len(), 1);
         let iou = &fx.created[0];
         assert_eq!(iou.signatories, vec!["A"]);
@@ -407,7 +436,11 @@ mod tests {
         let lookup = |id: &str| (id == "00c1").then(|| iou.clone());
         let call = exercise_iou_command("00c1", "Call", value::unit());
         let err = interpret(std::slice::from_ref(&call), &parties(&["A"]), lookup).unwrap_err();
-        assert_eq!(err.code, codes::DAML_AUTHORIZATION_ERROR, "only the owner controls Call");
+        assert_eq!(
+            err.code,
+            codes::DAML_AUTHORIZATION_ERROR,
+            "only the owner controls Call"
+        );
         let fx = interpret(&[call], &parties(&["B"]), lookup).expect("ok");
         assert_eq!(fx.consumed.len(), 1);
         assert_eq!(fx.created[0].template, Template::GetCash);
@@ -420,7 +453,12 @@ mod tests {
         let iou = stored(fx0.created.into_iter().next().expect("iou"), "00c1");
         let lookup = |id: &str| (id == "00c1").then(|| iou.clone());
         let arg = value::nested(value::record(vec![("newOwner", value::party("C"))]));
-        let fx = interpret(&[exercise_iou_command("00c1", "Transfer", arg)], &parties(&["B"]), lookup).expect("ok");
+        let fx = interpret(
+            &[exercise_iou_command("00c1", "Transfer", arg)],
+            &parties(&["B"]),
+            lookup,
+        )
+        .expect("ok");
         assert_eq!(fx.created[0].observers, vec!["C"]);
         let arg = value::nested(value::record(vec![("viewer", value::party("V"))]));
         let fx = interpret(&[exercise_iou_command("00c1", "Share", arg)], &parties(&["B"]), lookup).expect("ok");
@@ -429,11 +467,20 @@ mod tests {
 
     #[test]
     fn unknown_contracts_templates_and_double_spends_are_rejected() {
-        let err = interpret(&[exercise_iou_command("00ff", "Call", value::unit())], &parties(&["B"]), |_| None).unwrap_err();
+        let err = interpret(
+            &[exercise_iou_command("00ff", "Call", value::unit())],
+            &parties(&["B"]),
+            |_| None,
+        )
+        .unwrap_err();
         assert_eq!(err.code, codes::CONTRACT_NOT_FOUND);
         let mut bad = create_iou_command("A", "B", "5", "USD");
         if let Some(command::Command::Create(c)) = &mut bad.command {
-            c.template_id = Some(Identifier { package_id: "x".into(), module_name: "Paint".into(), entity_name: "PaintHouse".into() });
+            c.template_id = Some(Identifier {
+                package_id: "x".into(),
+                module_name: "Paint".into(),
+                entity_name: "PaintHouse".into(),
+            });
         }
         let err = interpret(&[bad], &parties(&["A"]), |_| None).unwrap_err();
         assert_eq!(err.code, codes::TEMPLATES_OR_INTERFACES_NOT_FOUND);

@@ -42,7 +42,11 @@ async fn owned_ious(h: &Holder, target_id: &str) -> Result<Vec<(String, String)>
         if c.synchronizer_id != target_id || ev.template_id.as_ref().is_none_or(|t| t.entity_name != "Iou") {
             continue;
         }
-        let owner = ev.create_arguments.as_ref().and_then(|r| value::field(r, "owner")).and_then(value::as_party);
+        let owner = ev
+            .create_arguments
+            .as_ref()
+            .and_then(|r| value::field(r, "owner"))
+            .and_then(value::as_party);
         if let Some(owner) = owner.filter(|o| h.parties.iter().any(|p| p == o)) {
             out.push((ev.contract_id.clone(), owner.to_string()));
         }
@@ -93,10 +97,15 @@ pub async fn run(cfg: &IncidentConfig) -> Result<WorkflowReport, ClientError> {
                     record(
                         &name,
                         format!("Call on moved Iou {}", &id[..id.len().min(16)]),
-                        res.map(|o| format!("update {}", o.update_id)).map_err(|e| e.to_string()),
+                        res.map(|o| format!("update {}", o.update_id))
+                            .map_err(|e| e.to_string()),
                     );
                 }
-                None => record(&name, "Call on a moved Iou".into(), Err(format!("no Iou owned here is on {}", cfg.incident.target))),
+                None => record(
+                    &name,
+                    "Call on a moved Iou".into(),
+                    Err(format!("no Iou owned here is on {}", cfg.incident.target)),
+                ),
             },
             Err(e) => record(&name, "list Ious on the target".into(), Err(e.to_string())),
         }
@@ -104,11 +113,18 @@ pub async fn run(cfg: &IncidentConfig) -> Result<WorkflowReport, ClientError> {
     for (i, h) in holders.iter().enumerate() {
         let name = h.api.name().to_string();
         let Some(payer) = h.parties.first() else {
-            record(&name, "find a local party".into(), Err("the participant hosts no party".into()));
+            record(
+                &name,
+                "find a local party".into(),
+                Err("the participant hosts no party".into()),
+            );
             continue;
         };
         // The counterparty is a party of the next participant (the lab pairs them up).
-        let other = holders.get((i + 1) % holders.len()).and_then(|o| o.parties.first()).cloned();
+        let other = holders
+            .get((i + 1) % holders.len())
+            .and_then(|o| o.parties.first())
+            .cloned();
         if let Some(owner) = other.filter(|o| o != payer) {
             let amount = format!("{}", 1 + i);
             let res = h
@@ -123,7 +139,8 @@ pub async fn run(cfg: &IncidentConfig) -> Result<WorkflowReport, ClientError> {
             record(
                 &name,
                 format!("create a new Iou {payer} -> {owner}"),
-                res.map(|o| format!("update {}", o.update_id)).map_err(|e| e.to_string()),
+                res.map(|o| format!("update {}", o.update_id))
+                    .map_err(|e| e.to_string()),
             );
         }
     }

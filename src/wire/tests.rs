@@ -127,10 +127,7 @@ fn strings(items: &[&str]) -> Vec<String> {
 }
 
 fn string_map(items: &[(&str, &str)]) -> HashMap<String, String> {
-    items
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+    items.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
 /// The writer itself, checked against the examples of the protobuf encoding guide.
@@ -143,9 +140,7 @@ fn writer_matches_protobuf_encoding_guide() {
     assert_eq!(pb(&[(3, Z(1))]), [0x18, 0x02]);
     assert_eq!(
         pb(&[(1, I(-2))]),
-        [
-            0x08, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01
-        ]
+        [0x08, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]
     );
     assert_eq!(pb(&[(5, X(1))]), [0x29, 1, 0, 0, 0, 0, 0, 0, 0]);
     assert_eq!(pb(&[(4, P(&[3, 270]))]), [0x22, 0x03, 0x03, 0x8e, 0x02]);
@@ -193,13 +188,7 @@ fn record() -> (Vec<u8>, ledger::Record) {
     let (id_b, id) = identifier("1220aa", "Iou", "Iou");
     let bytes = pb(&[
         (1, M(id_b)),
-        (
-            2,
-            M(pb(&[
-                (1, S("owner")),
-                (2, M(pb(&[(7, S("alice::1220ab"))]))),
-            ])),
-        ),
+        (2, M(pb(&[(1, S("owner")), (2, M(pb(&[(7, S("alice::1220ab"))])))]))),
         (2, M(pb(&[(2, M(pb(&[(3, Z(-5))])))]))),
     ]);
     let expected = ledger::Record {
@@ -255,33 +244,14 @@ fn sequencer_connections() -> (Vec<u8>, sequencer::SequencerConnections) {
             ])),
         ),
         // Neither optional field present.
-        (
-            1,
-            M(pb(&[
-                (2, M(pb(&[(1, S("http://seq3:5001"))]))),
-                (3, S("seq3")),
-            ])),
-        ),
+        (1, M(pb(&[(2, M(pb(&[(1, S("http://seq3:5001"))]))), (3, S("seq3"))]))),
         (2, U(2)),
         (
             3,
-            M(pb(&[
-                (1, U(3)),
-                (2, M(patience_b)),
-                (3, U(0)),
-                (4, M(conf_patience_b)),
-            ])),
+            M(pb(&[(1, U(3)), (2, M(patience_b)), (3, U(0)), (4, M(conf_patience_b))])),
         ),
         (4, U(1)),
-        (
-            5,
-            M(pb(&[
-                (1, M(d1_b)),
-                (2, M(d2_b)),
-                (3, M(d3_b)),
-                (4, M(d4_b)),
-            ])),
-        ),
+        (5, M(pb(&[(1, M(d1_b)), (2, M(d2_b)), (3, M(d3_b)), (4, M(d4_b))]))),
         (6, M(pb(&[(1, M(d5_b)), (2, U(100))]))),
     ]);
     let expected = sequencer::SequencerConnections {
@@ -406,10 +376,7 @@ fn created_event() -> (Vec<u8>, ledger::CreatedEvent) {
     let status_b = pb(&[
         (1, I(3)),
         (2, S("no view")),
-        (
-            3,
-            M(pb(&[(1, S("type.googleapis.com/x.Y")), (2, B(&[1, 2]))])),
-        ),
+        (3, M(pb(&[(1, S("type.googleapis.com/x.Y")), (2, B(&[1, 2]))]))),
     ]);
     let bytes = pb(&[
         (1, I(42)),
@@ -515,10 +482,7 @@ mod paths {
 
         fn call(&mut self, req: http::Request<Body>) -> Self::Future {
             assert_eq!(req.method(), http::Method::POST);
-            self.0
-                .lock()
-                .expect("recorder lock")
-                .push(req.uri().path().to_owned());
+            self.0.lock().expect("recorder lock").push(req.uri().path().to_owned());
             ready(Ok(Status::unimplemented(REFUSAL).into_http()))
         }
     }
@@ -571,14 +535,8 @@ mod paths {
             c.disconnect_all_synchronizers(admin::DisconnectAllSynchronizersRequest::default())
                 .await,
         );
-        refused(
-            c.modify_synchronizer(admin::ModifySynchronizerRequest::default())
-                .await,
-        );
-        refused(
-            c.get_synchronizer_id(admin::GetSynchronizerIdRequest::default())
-                .await,
-        );
+        refused(c.modify_synchronizer(admin::ModifySynchronizerRequest::default()).await);
+        refused(c.get_synchronizer_id(admin::GetSynchronizerIdRequest::default()).await);
         rec.assert_paths(&[
             "/com.digitalasset.canton.admin.participant.v30.SynchronizerConnectivityService/ListRegisteredSynchronizers",
             "/com.digitalasset.canton.admin.participant.v30.SynchronizerConnectivityService/ListConnectedSynchronizers",
@@ -604,14 +562,8 @@ mod paths {
         refused(c.export_acs(admin::ExportAcsRequest::default()).await);
         let chunks = futures::stream::iter([admin::ImportAcsRequest::default()]);
         refused(c.import_acs(chunks).await);
-        refused(
-            c.change_assignation(admin::ChangeAssignationRequest::default())
-                .await,
-        );
-        refused(
-            c.purge_contracts(admin::PurgeContractsRequest::default())
-                .await,
-        );
+        refused(c.change_assignation(admin::ChangeAssignationRequest::default()).await);
+        refused(c.purge_contracts(admin::PurgeContractsRequest::default()).await);
         rec.assert_paths(&[
             "/com.digitalasset.canton.admin.participant.v30.ParticipantRepairService/ExportAcs",
             "/com.digitalasset.canton.admin.participant.v30.ParticipantRepairService/ImportAcs",
@@ -633,10 +585,7 @@ mod paths {
             c.inspect_commitment_contracts(admin::InspectCommitmentContractsRequest::default())
                 .await,
         );
-        refused(
-            c.count_in_flight(admin::CountInFlightRequest::default())
-                .await,
-        );
+        refused(c.count_in_flight(admin::CountInFlightRequest::default()).await);
         rec.assert_paths(&[
             "/com.digitalasset.canton.admin.participant.v30.ParticipantInspectionService/InspectCommitmentContracts",
             "/com.digitalasset.canton.admin.participant.v30.ParticipantInspectionService/CountInFlight",
@@ -652,10 +601,7 @@ mod paths {
         use admin::participant_status_service_client::ParticipantStatusServiceClient;
         let rec = Recorder::default();
         let mut c = ParticipantStatusServiceClient::new(rec.clone());
-        refused(
-            c.participant_status(admin::ParticipantStatusRequest::default())
-                .await,
-        );
+        refused(c.participant_status(admin::ParticipantStatusRequest::default()).await);
         rec.assert_paths(&[
             "/com.digitalasset.canton.admin.participant.v30.ParticipantStatusService/ParticipantStatus",
         ]);
@@ -683,10 +629,7 @@ mod paths {
         use ledger::state_service_client::StateServiceClient;
         let rec = Recorder::default();
         let mut c = StateServiceClient::new(rec.clone());
-        refused(
-            c.get_ledger_end(ledger::GetLedgerEndRequest::default())
-                .await,
-        );
+        refused(c.get_ledger_end(ledger::GetLedgerEndRequest::default()).await);
         refused(
             c.get_active_contracts(ledger::GetActiveContractsRequest::default())
                 .await,
@@ -706,10 +649,7 @@ mod paths {
         use ledger::command_service_client::CommandServiceClient;
         let rec = Recorder::default();
         let mut c = CommandServiceClient::new(rec.clone());
-        refused(
-            c.submit_and_wait(ledger::SubmitAndWaitRequest::default())
-                .await,
-        );
+        refused(c.submit_and_wait(ledger::SubmitAndWaitRequest::default()).await);
         rec.assert_paths(&["/com.daml.ledger.api.v2.CommandService/SubmitAndWait"]);
         assert_eq!(
             ledger::command_service_server::SERVICE_NAME,
@@ -726,9 +666,7 @@ mod paths {
             c.list_known_parties(ledger_admin::ListKnownPartiesRequest::default())
                 .await,
         );
-        rec.assert_paths(&[
-            "/com.daml.ledger.api.v2.admin.PartyManagementService/ListKnownParties",
-        ]);
+        rec.assert_paths(&["/com.daml.ledger.api.v2.admin.PartyManagementService/ListKnownParties"]);
         assert_eq!(
             ledger_admin::party_management_service_server::SERVICE_NAME,
             "com.daml.ledger.api.v2.admin.PartyManagementService"
@@ -750,10 +688,7 @@ mod paths {
             "/recoverydeck.lab.v1.Sequencer/Submit",
             "/recoverydeck.lab.v1.Sequencer/Confirm",
         ]);
-        assert_eq!(
-            lab::sequencer_server::SERVICE_NAME,
-            "recoverydeck.lab.v1.Sequencer"
-        );
+        assert_eq!(lab::sequencer_server::SERVICE_NAME, "recoverydeck.lab.v1.Sequencer");
     }
 
     #[tokio::test]
@@ -761,14 +696,8 @@ mod paths {
         use lab::synchronizer_control_client::SynchronizerControlClient;
         let rec = Recorder::default();
         let mut c = SynchronizerControlClient::new(rec.clone());
-        refused(
-            c.arm_partial_delivery(lab::ArmPartialDeliveryRequest::default())
-                .await,
-        );
-        refused(
-            c.synchronizer_state(lab::SynchronizerStateRequest::default())
-                .await,
-        );
+        refused(c.arm_partial_delivery(lab::ArmPartialDeliveryRequest::default()).await);
+        refused(c.synchronizer_state(lab::SynchronizerStateRequest::default()).await);
         rec.assert_paths(&[
             "/recoverydeck.lab.v1.SynchronizerControl/ArmPartialDelivery",
             "/recoverydeck.lab.v1.SynchronizerControl/SynchronizerState",
@@ -819,13 +748,7 @@ fn register_and_connect_requests() {
     use admin::register_synchronizer_request::SynchronizerConnection;
     use sequencer::SequencerConnectionValidation as Validation;
     let (cfg_b, cfg) = connection_config();
-    let bytes = pb(&[
-        (1, M(cfg_b.clone())),
-        (2, U(2)),
-        (3, U(4)),
-        (4, B(b"tx1")),
-        (4, B(b"")),
-    ]);
+    let bytes = pb(&[(1, M(cfg_b.clone())), (2, U(2)), (3, U(4)), (4, B(b"tx1")), (4, B(b""))]);
     roundtrip(
         &bytes,
         admin::RegisterSynchronizerRequest {
@@ -929,14 +852,7 @@ fn list_registered_synchronizers() {
                 (2, U(1)),
                 (3, S("mysync::1220ef::34-1")),
                 (4, U(5)),
-                (
-                    5,
-                    M(pb(&[
-                        (1, S("mysync::1220ef::34-0")),
-                        (2, M(ts_b)),
-                        (3, U(1)),
-                    ])),
-                ),
+                (5, M(pb(&[(1, S("mysync::1220ef::34-0")), (2, M(ts_b)), (3, U(1))]))),
             ])),
         ),
         (1, M(pb(&[(1, M(cfg_b)), (4, U(6))]))),
@@ -1198,9 +1114,7 @@ fn inspect_commitment_contracts() {
 #[test]
 fn commitment_contract_states() {
     use admin::contract_state::synchronizer_state::State;
-    use admin::contract_state::{
-        Archived, Assigned, Created, ReassignmentId, SynchronizerState, Unassigned, Unknown,
-    };
+    use admin::contract_state::{Archived, Assigned, Created, ReassignmentId, SynchronizerState, Unassigned, Unknown};
     let state = |id: &str, state| SynchronizerState {
         synchronizer_id: id.into(),
         state: Some(state),
@@ -1215,10 +1129,7 @@ fn commitment_contract_states() {
             4,
             M(pb(&[
                 (1, S("c")),
-                (
-                    4,
-                    M(pb(&[(1, S("d")), (2, I(-2)), (3, M(pb(&[(1, S("r1"))])))])),
-                ),
+                (4, M(pb(&[(1, S("d")), (2, I(-2)), (3, M(pb(&[(1, S("r1"))])))]))),
             ])),
         ),
         (
@@ -1386,10 +1297,7 @@ fn status_ports_with_several_entries() {
     roundtrip_unordered(
         &bytes,
         health::Status {
-            ports: HashMap::from([
-                ("admin-api".to_owned(), 5002),
-                ("ledger-api".to_owned(), 5001),
-            ]),
+            ports: HashMap::from([("admin-api".to_owned(), 5002), ("ledger-api".to_owned(), 5001)]),
             ..Default::default()
         },
     );
@@ -1476,19 +1384,10 @@ fn value_every_member_of_sum() {
             pb(&[(5, X(1_700_000_000_123_456))]),
             Sum::Timestamp(1_700_000_000_123_456),
         ),
-        (
-            pb(&[(6, S("-12.3400000000"))]),
-            Sum::Numeric("-12.3400000000".into()),
-        ),
-        (
-            pb(&[(7, S("alice::1220ab"))]),
-            Sum::Party("alice::1220ab".into()),
-        ),
+        (pb(&[(6, S("-12.3400000000"))]), Sum::Numeric("-12.3400000000".into())),
+        (pb(&[(7, S("alice::1220ab"))]), Sum::Party("alice::1220ab".into())),
         (pb(&[(8, S(""))]), Sum::Text(String::new())),
-        (
-            pb(&[(9, S("00abcdef"))]),
-            Sum::ContractId("00abcdef".into()),
-        ),
+        (pb(&[(9, S("00abcdef"))]), Sum::ContractId("00abcdef".into())),
         (
             pb(&[(10, M(pb(&[(1, M(pb(&[(3, Z(5))])))])))]),
             Sum::Optional(Box::new(ledger::Optional {
@@ -1510,11 +1409,7 @@ fn value_every_member_of_sum() {
                 ])),
             )]),
             Sum::List(ledger::List {
-                elements: vec![
-                    int(0),
-                    value(Sum::Text("x".into())),
-                    ledger::Value { sum: None },
-                ],
+                elements: vec![int(0), value(Sum::Text("x".into())), ledger::Value { sum: None }],
             }),
         ),
         (
@@ -1529,10 +1424,7 @@ fn value_every_member_of_sum() {
         (
             pb(&[(
                 13,
-                M(pb(&[(
-                    1,
-                    entry(M(pb(&[(7, S("bob::1220ab"))])), M(pb(&[(2, U(1))]))),
-                )])),
+                M(pb(&[(1, entry(M(pb(&[(7, S("bob::1220ab"))])), M(pb(&[(2, U(1))]))))])),
             )]),
             Sum::GenMap(ledger::GenMap {
                 entries: vec![ledger::gen_map::Entry {
@@ -1545,11 +1437,7 @@ fn value_every_member_of_sum() {
         (
             pb(&[(
                 15,
-                M(pb(&[
-                    (1, M(id_b.clone())),
-                    (2, S("Some")),
-                    (3, M(pb(&[(5, X(0))]))),
-                ])),
+                M(pb(&[(1, M(id_b.clone())), (2, S("Some")), (3, M(pb(&[(5, X(0))])))])),
             )]),
             Sum::Variant(Box::new(ledger::Variant {
                 variant_id: Some(id.clone()),
@@ -1575,10 +1463,7 @@ fn value_int64_is_zigzag_and_timestamp_is_fixed() {
     use ledger::value::Sum;
     // -1 as sint64 is one byte; as int64 it would be ten.
     assert_eq!(value(Sum::Int64(-1)).encode_to_vec(), [0x18, 0x01]);
-    assert_eq!(
-        value(Sum::Timestamp(1)).encode_to_vec(),
-        [0x29, 1, 0, 0, 0, 0, 0, 0, 0]
-    );
+    assert_eq!(value(Sum::Timestamp(1)).encode_to_vec(), [0x29, 1, 0, 0, 0, 0, 0, 0, 0]);
 }
 
 // ---------------------------------------------------------------------------------
@@ -1588,10 +1473,7 @@ fn value_int64_is_zigzag_and_timestamp_is_fixed() {
 fn ledger_end() {
     let (ts_b, ts) = timestamp(1_750_000_000, 999);
     roundtrip(
-        &pb(&[
-            (1, I(77)),
-            (2, M(pb(&[(1, S("mysync::1220ef")), (2, M(ts_b))]))),
-        ]),
+        &pb(&[(1, I(77)), (2, M(pb(&[(1, S("mysync::1220ef")), (2, M(ts_b))])))]),
         ledger::GetLedgerEndResponse {
             offset: 77,
             synchronizer_times: vec![ledger::SynchronizerTime {
@@ -1609,10 +1491,7 @@ fn get_active_contracts_request() {
     let (iface_b, iface) = identifier("1220bb", "Iface", "View");
     let filters = pb(&[
         (1, M(pb(&[(1, M(pb(&[(1, U(1))])))]))),
-        (
-            1,
-            M(pb(&[(2, M(pb(&[(1, M(iface_b)), (2, U(1)), (3, U(1))])))])),
-        ),
+        (1, M(pb(&[(2, M(pb(&[(1, M(iface_b)), (2, U(1)), (3, U(1))])))]))),
         (1, M(pb(&[(3, M(pb(&[(1, M(tpl_b)), (2, U(1))])))]))),
     ]);
     let format = pb(&[
@@ -1692,23 +1571,19 @@ fn get_active_contracts_response_entries() {
         (
             pb(&[(3, M(pb(&[(1, M(ev_b)), (2, B(b"unassigned"))])))]),
             ledger::GetActiveContractsResponse {
-                contract_entry: Some(ContractEntry::IncompleteUnassigned(
-                    ledger::IncompleteUnassigned {
-                        created_event: Some(ev),
-                        unassigned_event: b"unassigned".to_vec(),
-                    },
-                )),
+                contract_entry: Some(ContractEntry::IncompleteUnassigned(ledger::IncompleteUnassigned {
+                    created_event: Some(ev),
+                    unassigned_event: b"unassigned".to_vec(),
+                })),
                 ..Default::default()
             },
         ),
         (
             pb(&[(4, M(pb(&[(1, B(b"assigned"))])))]),
             ledger::GetActiveContractsResponse {
-                contract_entry: Some(ContractEntry::IncompleteAssigned(
-                    ledger::IncompleteAssigned {
-                        assigned_event: b"assigned".to_vec(),
-                    },
-                )),
+                contract_entry: Some(ContractEntry::IncompleteAssigned(ledger::IncompleteAssigned {
+                    assigned_event: b"assigned".to_vec(),
+                })),
                 ..Default::default()
             },
         ),
@@ -1748,12 +1623,7 @@ fn event_format_with_several_parties() {
 #[test]
 fn list_known_parties() {
     roundtrip(
-        &pb(&[
-            (1, S("idp")),
-            (2, S("page-2")),
-            (3, I(100)),
-            (4, S("alice")),
-        ]),
+        &pb(&[(1, S("idp")), (2, S("page-2")), (3, I(100)), (4, S("alice"))]),
         ledger_admin::ListKnownPartiesRequest {
             identity_provider_id: "idp".into(),
             page_token: "page-2".into(),
@@ -1845,10 +1715,7 @@ fn submit_and_wait() {
         (3, S("cmd-1")),
         (
             4,
-            M(pb(&[(
-                1,
-                M(pb(&[(1, M(tpl_b.clone())), (2, M(args_b.clone()))])),
-            )])),
+            M(pb(&[(1, M(pb(&[(1, M(tpl_b.clone())), (2, M(args_b.clone()))])))])),
         ),
         (
             4,
@@ -1983,12 +1850,7 @@ fn submit_and_wait() {
 fn commands_deduplication_offset_and_absent_optionals() {
     use ledger::commands::DeduplicationPeriod;
     // The oneof member is written even when 0; taps_max_passes and limit stay unset.
-    let bytes = pb(&[
-        (3, S("cmd-2")),
-        (6, I(0)),
-        (9, S("alice::1220ab")),
-        (15, M(vec![])),
-    ]);
+    let bytes = pb(&[(3, S("cmd-2")), (6, I(0)), (9, S("alice::1220ab")), (15, M(vec![]))]);
     roundtrip(
         &bytes,
         ledger::Commands {

@@ -8,10 +8,9 @@ use crate::wire::admin::{
     self, ConnectSynchronizerRequest, ConnectSynchronizerResponse, DisconnectAllSynchronizersRequest,
     DisconnectAllSynchronizersResponse, DisconnectSynchronizerRequest, DisconnectSynchronizerResponse,
     GetSynchronizerIdRequest, GetSynchronizerIdResponse, ListConnectedSynchronizersRequest,
-    ListConnectedSynchronizersResponse, ListRegisteredSynchronizersRequest,
-    ListRegisteredSynchronizersResponse, ModifySynchronizerRequest, ModifySynchronizerResponse,
-    ReconnectSynchronizerRequest, ReconnectSynchronizerResponse, RegisterSynchronizerRequest,
-    RegisterSynchronizerResponse, SynchronizerConnectionConfig,
+    ListConnectedSynchronizersResponse, ListRegisteredSynchronizersRequest, ListRegisteredSynchronizersResponse,
+    ModifySynchronizerRequest, ModifySynchronizerResponse, ReconnectSynchronizerRequest, ReconnectSynchronizerResponse,
+    RegisterSynchronizerRequest, RegisterSynchronizerResponse, SynchronizerConnectionConfig,
     list_registered_synchronizers_response::{Result as RegisteredResult, Status as RegStatus},
     register_synchronizer_request::SynchronizerConnection,
 };
@@ -56,7 +55,10 @@ pub(crate) fn validate_config(c: &SynchronizerConnectionConfig) -> Result<(), St
             return Err(invalid("sequencer_connections.grpc.connections: must not be empty"));
         }
         if !aliases.insert(sc.alias.clone()) {
-            return Err(invalid(format!("sequencer_connections: duplicate sequencer alias {:?}", sc.alias)));
+            return Err(invalid(format!(
+                "sequencer_connections: duplicate sequencer alias {:?}",
+                sc.alias
+            )));
         }
     }
     if conns.sequencer_trust_threshold < 1 {
@@ -67,14 +69,21 @@ pub(crate) fn validate_config(c: &SynchronizerConnectionConfig) -> Result<(), St
         .as_ref()
         .ok_or_else(|| invalid("submission_request_amplification: field is required"))?;
     if amp.factor < 1 || amp.patience.is_none() {
-        return Err(invalid("submission_request_amplification: factor must be positive and patience set"));
+        return Err(invalid(
+            "submission_request_amplification: factor must be positive and patience set",
+        ));
     }
     let delays = conns
         .sequencer_connection_pool_delays
         .as_ref()
         .ok_or_else(|| invalid("sequencer_connection_pool_delays: field is required"))?;
-    if delays.min_restart_delay.is_none() || delays.max_restart_delay.is_none() || delays.subscription_request_delay.is_none() {
-        return Err(invalid("sequencer_connection_pool_delays: min/max restart and subscription request delays are required"));
+    if delays.min_restart_delay.is_none()
+        || delays.max_restart_delay.is_none()
+        || delays.subscription_request_delay.is_none()
+    {
+        return Err(invalid(
+            "sequencer_connection_pool_delays: min/max restart and subscription request delays are required",
+        ));
     }
     let tt = c
         .time_tracker
@@ -126,7 +135,10 @@ pub(crate) async fn sequencer_client(url: &str) -> Result<SequencerClient<Channe
         .map_err(|e| format!("bad sequencer endpoint {url}: {e}"))?
         .connect_timeout(HANDSHAKE_TIMEOUT)
         .timeout(HANDSHAKE_TIMEOUT * 2);
-    let channel = endpoint.connect().await.map_err(|e| format!("sequencer {url} unreachable: {e}"))?;
+    let channel = endpoint
+        .connect()
+        .await
+        .map_err(|e| format!("sequencer {url} unreachable: {e}"))?;
     Ok(SequencerClient::new(channel))
 }
 
@@ -134,7 +146,9 @@ async fn handshake(url: &str, member: &str) -> Result<HandshakeResponse, String>
     let mut client = sequencer_client(url).await?;
     let resp = tokio::time::timeout(
         HANDSHAKE_TIMEOUT,
-        client.handshake(HandshakeRequest { member: member.to_string() }),
+        client.handshake(HandshakeRequest {
+            member: member.to_string(),
+        }),
     )
     .await
     .map_err(|_| format!("sequencer {url} did not answer the handshake"))?
@@ -143,7 +157,11 @@ async fn handshake(url: &str, member: &str) -> Result<HandshakeResponse, String>
 }
 
 /// Validates the sequencers of a config as the requested mode says.
-async fn validate_sequencers(node: &Node, c: &SynchronizerConnectionConfig, v: SequencerConnectionValidation) -> Result<(), Status> {
+async fn validate_sequencers(
+    node: &Node,
+    c: &SynchronizerConnectionConfig,
+    v: SequencerConnectionValidation,
+) -> Result<(), Status> {
     if v == SequencerConnectionValidation::Disabled {
         return Ok(());
     }
@@ -151,7 +169,10 @@ async fn validate_sequencers(node: &Node, c: &SynchronizerConnectionConfig, v: S
     handshake(&url, &node.uid).await.map(|_| ()).map_err(|e| {
         canton_error::status(
             codes::SEQUENCER_CONNECTION_VALIDATION_FAILED,
-            format!("Sequencer connection validation failed for {}: {e}", c.synchronizer_alias),
+            format!(
+                "Sequencer connection validation failed for {}: {e}",
+                c.synchronizer_alias
+            ),
         )
     })
 }
@@ -180,7 +201,13 @@ pub(crate) async fn connect_alias(node: &Arc<Node>, alias: &str, retry: bool) ->
         Err(e) => {
             tracing::info!("{alias}: {e}");
             if retry {
-                spawn_runner(node, alias, &url, sync.synchronizer_id.clone(), sync.physical_id.clone());
+                spawn_runner(
+                    node,
+                    alias,
+                    &url,
+                    sync.synchronizer_id.clone(),
+                    sync.physical_id.clone(),
+                );
             }
             return Ok(false);
         }
@@ -195,14 +222,26 @@ pub(crate) async fn connect_alias(node: &Arc<Node>, alias: &str, retry: bool) ->
             ),
         ));
     }
-    let (a, id, phys) = (alias.to_string(), hs.synchronizer_id.clone(), hs.physical_synchronizer_id.clone());
+    let (a, id, phys) = (
+        alias.to_string(),
+        hs.synchronizer_id.clone(),
+        hs.physical_synchronizer_id.clone(),
+    );
     node.db(move |s| s.set_sync_ids(&a, &id, &phys)).await?;
-    let established = spawn_runner(node, alias, &url, Some(hs.synchronizer_id), Some(hs.physical_synchronizer_id));
+    let established = spawn_runner(
+        node,
+        alias,
+        &url,
+        Some(hs.synchronizer_id),
+        Some(hs.physical_synchronizer_id),
+    );
     // Canton's connect returns once the synchronizer's topology is known locally.
     let deadline = tokio::time::Instant::now() + CONNECT_WAIT;
     loop {
         let a = alias.to_string();
-        let initialised = node.db(move |s| Ok(s.sync(&a)?.is_some_and(|s| s.topology_initialised))).await?;
+        let initialised = node
+            .db(move |s| Ok(s.sync(&a)?.is_some_and(|s| s.topology_initialised)))
+            .await?;
         if initialised && established.load(Ordering::SeqCst) {
             return Ok(true);
         }
@@ -283,8 +322,14 @@ impl Runner {
             Some(id) => id.clone(),
             None => {
                 let hs = handshake(&self.url, &node.uid).await?;
-                let (a, id, phys) = (self.alias.clone(), hs.synchronizer_id.clone(), hs.physical_synchronizer_id.clone());
-                node.db(move |s| s.set_sync_ids(&a, &id, &phys)).await.map_err(|e| e.message().to_string())?;
+                let (a, id, phys) = (
+                    self.alias.clone(),
+                    hs.synchronizer_id.clone(),
+                    hs.physical_synchronizer_id.clone(),
+                );
+                node.db(move |s| s.set_sync_ids(&a, &id, &phys))
+                    .await
+                    .map_err(|e| e.message().to_string())?;
                 if let Some(c) = lock(&node.conns).get_mut(&self.alias) {
                     c.synchronizer_id = hs.synchronizer_id.clone();
                     c.physical_id = hs.physical_synchronizer_id.clone();
@@ -406,7 +451,10 @@ impl admin::synchronizer_connectivity_service_server::SynchronizerConnectivitySe
         let hs = if mode == SynchronizerConnection::Handshake {
             let url = sequencer_url(&config).ok_or_else(|| invalid("sequencer_connections: no endpoint"))?;
             Some(handshake(&url, &node.uid).await.map_err(|e| {
-                canton_error::status(codes::SEQUENCER_CONNECTION_VALIDATION_FAILED, format!("Handshake with {} failed: {e}", config.synchronizer_alias))
+                canton_error::status(
+                    codes::SEQUENCER_CONNECTION_VALIDATION_FAILED,
+                    format!("Handshake with {} failed: {e}", config.synchronizer_alias),
+                )
             })?)
         } else {
             None
@@ -420,7 +468,8 @@ impl admin::synchronizer_connectivity_service_server::SynchronizerConnectivitySe
             ));
         }
         if let Some(hs) = hs {
-            node.db(move |s| s.set_sync_ids(&alias, &hs.synchronizer_id, &hs.physical_synchronizer_id)).await?;
+            node.db(move |s| s.set_sync_ids(&alias, &hs.synchronizer_id, &hs.physical_synchronizer_id))
+                .await?;
         }
         Ok(Response::new(RegisterSynchronizerResponse {}))
     }
@@ -444,7 +493,9 @@ impl admin::synchronizer_connectivity_service_server::SynchronizerConnectivitySe
             ));
         }
         let ok = connect_alias(node, &alias, false).await?;
-        Ok(Response::new(ConnectSynchronizerResponse { connected_successfully: ok }))
+        Ok(Response::new(ConnectSynchronizerResponse {
+            connected_successfully: ok,
+        }))
     }
 
     async fn reconnect_synchronizer(
@@ -453,7 +504,9 @@ impl admin::synchronizer_connectivity_service_server::SynchronizerConnectivitySe
     ) -> Result<Response<ReconnectSynchronizerResponse>, Status> {
         let req = req.into_inner();
         let ok = connect_alias(&self.0, &req.synchronizer_alias, req.retry).await?;
-        Ok(Response::new(ReconnectSynchronizerResponse { connected_successfully: ok }))
+        Ok(Response::new(ReconnectSynchronizerResponse {
+            connected_successfully: ok,
+        }))
     }
 
     async fn disconnect_synchronizer(
@@ -498,7 +551,10 @@ impl admin::synchronizer_connectivity_service_server::SynchronizerConnectivitySe
         if let Some(pid) = req.physical_synchronizer_id.filter(|p| !p.is_empty())
             && existing.physical_id.as_deref() != Some(pid.as_str())
         {
-            return Err(unknown_alias(&format!("{} (physical id {pid})", config.synchronizer_alias)));
+            return Err(unknown_alias(&format!(
+                "{} (physical id {pid})",
+                config.synchronizer_alias
+            )));
         }
         validate_sequencers(node, &config, validation).await?;
         node.db(move |s| s.replace_sync_config(&config)).await?;
@@ -511,7 +567,11 @@ impl admin::synchronizer_connectivity_service_server::SynchronizerConnectivitySe
     ) -> Result<Response<GetSynchronizerIdResponse>, Status> {
         let alias = req.into_inner().synchronizer_alias;
         let a = alias.clone();
-        let sync = self.0.db(move |s| s.sync(&a)).await?.ok_or_else(|| unknown_alias(&alias))?;
+        let sync = self
+            .0
+            .db(move |s| s.sync(&a))
+            .await?
+            .ok_or_else(|| unknown_alias(&alias))?;
         match (sync.synchronizer_id, sync.physical_id) {
             (Some(id), Some(phys)) => Ok(Response::new(GetSynchronizerIdResponse {
                 synchronizer_id: id,

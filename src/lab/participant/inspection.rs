@@ -7,8 +7,9 @@ use crate::lab::ids;
 use crate::lab::store::{Status as AcsStatus, acs};
 use crate::wire::admin::{
     self, CommitmentContract, CountInFlightRequest, CountInFlightResponse, InspectCommitmentContractsRequest,
-    InspectCommitmentContractsResponse, ParticipantStatusRequest, ParticipantStatusResponse, PingFailure,
-    PingRequest, PingResponse, PingSuccess, connected_synchronizer::Health,
+    InspectCommitmentContractsResponse, ParticipantStatusRequest, ParticipantStatusResponse, PingFailure, PingRequest,
+    PingResponse, PingSuccess,
+    connected_synchronizer::Health,
     contract_state::{self, synchronizer_state::State},
     participant_status_response::{Kind, ParticipantStatusResponseStatus},
     ping_response,
@@ -63,12 +64,19 @@ impl admin::participant_inspection_service_server::ParticipantInspectionService 
         let ts = req
             .timestamp
             .ok_or_else(|| canton_error::status(codes::MISSING_FIELD, "timestamp: field is required"))?;
-        let micros = ts.seconds.saturating_mul(1_000_000).saturating_add(i64::from(ts.nanos / 1000));
+        let micros = ts
+            .seconds
+            .saturating_mul(1_000_000)
+            .saturating_add(i64::from(ts.nanos / 1000));
         let expected = ids::logical_of(&req.expected_synchronizer_id).to_string();
-        let ids: Vec<(Vec<u8>, String)> = req.cids.into_iter().map(|b| {
-            let hex = hex::encode(&b);
-            (b, hex)
-        }).collect();
+        let ids: Vec<(Vec<u8>, String)> = req
+            .cids
+            .into_iter()
+            .map(|b| {
+                let hex = hex::encode(&b);
+                (b, hex)
+            })
+            .collect();
         let download = req.download_payload;
         let records = self
             .0
@@ -79,7 +87,10 @@ impl admin::participant_inspection_service_server::ParticipantInspectionService 
                     let active = states
                         .iter()
                         .any(|(sync, a)| sync == &expected && a.status == AcsStatus::Active);
-                    let mut entries: Vec<_> = states.iter().map(|(sync, a)| synchronizer_state(sync.clone(), a)).collect();
+                    let mut entries: Vec<_> = states
+                        .iter()
+                        .map(|(sync, a)| synchronizer_state(sync.clone(), a))
+                        .collect();
                     if entries.is_empty() {
                         entries.push(contract_state::SynchronizerState {
                             synchronizer_id: expected.clone(),
@@ -118,10 +129,16 @@ impl admin::participant_inspection_service_server::ParticipantInspectionService 
         Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
     }
 
-    async fn count_in_flight(&self, req: Request<CountInFlightRequest>) -> Result<Response<CountInFlightResponse>, Status> {
+    async fn count_in_flight(
+        &self,
+        req: Request<CountInFlightRequest>,
+    ) -> Result<Response<CountInFlightResponse>, Status> {
         let id = ids::logical_of(&req.into_inner().synchronizer_id).to_string();
         if id.is_empty() {
-            return Err(canton_error::status(codes::MISSING_FIELD, "synchronizer_id: field is required"));
+            return Err(canton_error::status(
+                codes::MISSING_FIELD,
+                "synchronizer_id: field is required",
+            ));
         }
         let (subs, txs) = self.0.db(move |s| s.in_flight(&id)).await?;
         Ok(Response::new(CountInFlightResponse {
@@ -202,7 +219,10 @@ impl admin::ping_service_server::PingService for PingService {
         let timeout = Duration::from_secs(u64::try_from(timeout.seconds).unwrap_or(0))
             + Duration::from_nanos(u64::try_from(timeout.nanos).unwrap_or(0));
         if req.target_parties.is_empty() {
-            return Err(canton_error::status(codes::MISSING_FIELD, "target_parties: must not be empty"));
+            return Err(canton_error::status(
+                codes::MISSING_FIELD,
+                "target_parties: must not be empty",
+            ));
         }
         let wanted = ids::logical_of(&req.synchronizer_id).to_string();
         let candidates: Vec<(String, String)> = {
@@ -231,7 +251,11 @@ impl admin::ping_service_server::PingService for PingService {
                 })
                 .await?;
             if responders.iter().all(Option::is_some) {
-                chosen = Some((alias, sync_id, responders.into_iter().flatten().next().unwrap_or_default()));
+                chosen = Some((
+                    alias,
+                    sync_id,
+                    responders.into_iter().flatten().next().unwrap_or_default(),
+                ));
                 break;
             }
         }
@@ -248,7 +272,11 @@ impl admin::ping_service_server::PingService for PingService {
             ping_parties: req.target_parties,
             ..Default::default()
         };
-        let id = if req.id.is_empty() { uuid::Uuid::new_v4().to_string() } else { req.id };
+        let id = if req.id.is_empty() {
+            uuid::Uuid::new_v4().to_string()
+        } else {
+            req.id
+        };
         match protocol::submit(node, &alias, &sync_id, tx, format!("ping-{id}"), timeout).await {
             Ok(c) if c.rejection.is_none() => Ok(Response::new(PingResponse {
                 response: Some(ping_response::Response::Success(PingSuccess {

@@ -86,21 +86,33 @@ pub struct StateService(pub Arc<Node>);
 impl ledger::state_service_server::StateService for StateService {
     type GetActiveContractsStream = AcsStream;
 
-    async fn get_active_contracts(&self, req: Request<GetActiveContractsRequest>) -> Result<Response<AcsStream>, Status> {
+    async fn get_active_contracts(
+        &self,
+        req: Request<GetActiveContractsRequest>,
+    ) -> Result<Response<AcsStream>, Status> {
         let node = self.0.clone();
         let req = req.into_inner();
         let format = req.event_format.ok_or_else(|| missing("event_format"))?;
         if format.filters_by_party.is_empty() && format.filters_for_any_party.is_none() {
-            return Err(canton_error::status(codes::INVALID_ARGUMENT, "event_format must select at least one party or any party"));
+            return Err(canton_error::status(
+                codes::INVALID_ARGUMENT,
+                "event_format must select at least one party or any party",
+            ));
         }
         let end = node.db(|s| s.ledger_end()).await?;
         if req.active_at_offset < 0 {
-            return Err(canton_error::status(codes::INVALID_ARGUMENT, "active_at_offset must not be negative"));
+            return Err(canton_error::status(
+                codes::INVALID_ARGUMENT,
+                "active_at_offset must not be negative",
+            ));
         }
         if req.active_at_offset > end {
             return Err(canton_error::status(
                 codes::OFFSET_AFTER_LEDGER_END,
-                format!("Requested offset {} is after the ledger end {end}", req.active_at_offset),
+                format!(
+                    "Requested offset {} is after the ledger end {end}",
+                    req.active_at_offset
+                ),
             ));
         }
         let sel = selection(&format);
@@ -139,7 +151,10 @@ impl ledger::state_service_server::StateService for StateService {
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
-    async fn get_ledger_end(&self, _req: Request<GetLedgerEndRequest>) -> Result<Response<GetLedgerEndResponse>, Status> {
+    async fn get_ledger_end(
+        &self,
+        _req: Request<GetLedgerEndRequest>,
+    ) -> Result<Response<GetLedgerEndResponse>, Status> {
         let offset = self.0.db(|s| s.ledger_end()).await?;
         Ok(Response::new(GetLedgerEndResponse {
             offset,
@@ -155,7 +170,10 @@ const MAX_PAGE: i32 = 10_000;
 
 #[tonic::async_trait]
 impl ledger_admin::party_management_service_server::PartyManagementService for PartyService {
-    async fn list_known_parties(&self, req: Request<ListKnownPartiesRequest>) -> Result<Response<ListKnownPartiesResponse>, Status> {
+    async fn list_known_parties(
+        &self,
+        req: Request<ListKnownPartiesRequest>,
+    ) -> Result<Response<ListKnownPartiesResponse>, Status> {
         let req = req.into_inner();
         if req.page_size < 0 || req.page_size > MAX_PAGE {
             return Err(canton_error::status(
@@ -163,7 +181,11 @@ impl ledger_admin::party_management_service_server::PartyManagementService for P
                 format!("page_size must be between 0 and {MAX_PAGE}"),
             ));
         }
-        let page = if req.page_size == 0 { 1000 } else { req.page_size as usize };
+        let page = if req.page_size == 0 {
+            1000
+        } else {
+            req.page_size as usize
+        };
         let known = self
             .0
             .db(|s| {
@@ -273,7 +295,9 @@ async fn choose_synchronizer(
         .next()
         .map(|(_, alias, id)| (alias, id))
         .ok_or_else(|| match input_syncs.first() {
-            Some(s) => no_sync(format!("Not connected to synchronizer {s}, to which the inputs are assigned")),
+            Some(s) => no_sync(format!(
+                "Not connected to synchronizer {s}, to which the inputs are assigned"
+            )),
             None => no_sync(format!(
                 "No connected synchronizer hosts all informees {:?}",
                 informees.iter().collect::<Vec<_>>()
@@ -283,7 +307,10 @@ async fn choose_synchronizer(
 
 #[tonic::async_trait]
 impl ledger::command_service_server::CommandService for CommandService {
-    async fn submit_and_wait(&self, req: Request<SubmitAndWaitRequest>) -> Result<Response<SubmitAndWaitResponse>, Status> {
+    async fn submit_and_wait(
+        &self,
+        req: Request<SubmitAndWaitRequest>,
+    ) -> Result<Response<SubmitAndWaitResponse>, Status> {
         let node = self.0.clone();
         let cmds = req.into_inner().commands.ok_or_else(|| missing("commands"))?;
         if cmds.command_id.is_empty() {
@@ -316,7 +343,9 @@ impl ledger::command_service_server::CommandService for CommandService {
             .db(move |s| {
                 let mut out = BTreeMap::new();
                 for id in named {
-                    let active = acs::all_states(s.conn(), &id)?.iter().any(|(_, a)| a.status == AcsStatus::Active);
+                    let active = acs::all_states(s.conn(), &id)?
+                        .iter()
+                        .any(|(_, a)| a.status == AcsStatus::Active);
                     if active && let Some(b) = acs::contract(s.conn(), &id)? {
                         out.insert(id, b);
                     }
@@ -370,7 +399,8 @@ impl ledger::command_service_server::CommandService for CommandService {
         } else {
             cmds.submission_id.clone()
         };
-        let completion = protocol::submit(&node, &alias, &sync_id, tx, submission_id, protocol::SUBMISSION_TIMEOUT).await?;
+        let completion =
+            protocol::submit(&node, &alias, &sync_id, tx, submission_id, protocol::SUBMISSION_TIMEOUT).await?;
         match completion.rejection {
             None => Ok(Response::new(SubmitAndWaitResponse {
                 update_id: completion.update_id,
@@ -384,7 +414,10 @@ impl ledger::command_service_server::CommandService for CommandService {
                 } else {
                     codes::LOCAL_VERDICT_INACTIVE_CONTRACTS
                 };
-                Err(canton_error::status(code, format!("Rejected by the synchronizer {alias}: {reason}")))
+                Err(canton_error::status(
+                    code,
+                    format!("Rejected by the synchronizer {alias}: {reason}"),
+                ))
             }
         }
     }

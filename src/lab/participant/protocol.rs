@@ -7,8 +7,8 @@ use super::{Completion, Node, lock};
 use crate::canton_error::{self, codes};
 use crate::lab::store::{self, Activeness, Status as AcsStatus, acs, pending, sync};
 use crate::wire::lab::{
-    ConfirmRequest, ConfirmationRequest, LabTransaction, SequencedEvent, SubmitRequest,
-    sequenced_event::Payload, sequencer_client::SequencerClient,
+    ConfirmRequest, ConfirmationRequest, LabTransaction, SequencedEvent, SubmitRequest, sequenced_event::Payload,
+    sequencer_client::SequencerClient,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -142,7 +142,11 @@ fn validate(
                     Ok(())
                 }
             }
-            Some(s) => Err(format!("contract {} is inactive here ({})", input.contract_id, s.as_str())),
+            Some(s) => Err(format!(
+                "contract {} is inactive here ({})",
+                input.contract_id,
+                s.as_str()
+            )),
             None => Err(format!("contract {} is unknown here", input.contract_id)),
         };
         if let Err(reason) = verdict {
@@ -202,7 +206,13 @@ fn apply(
     Ok(Some(offset))
 }
 
-async fn send_confirmation(client: &mut SequencerClient<Channel>, member: &str, request_id: &str, approve: bool, reason: String) {
+async fn send_confirmation(
+    client: &mut SequencerClient<Channel>,
+    member: &str,
+    request_id: &str,
+    approve: bool,
+    reason: String,
+) {
     let req = ConfirmRequest {
         member: member.to_string(),
         request_id: request_id.to_string(),
@@ -216,7 +226,11 @@ async fn send_confirmation(client: &mut SequencerClient<Channel>, member: &str, 
 
 /// After a reconnect, answers again for requests still awaiting their verdict (the
 /// mediator ignores answers it already has).
-pub(crate) async fn resend_confirmations(node: &Arc<Node>, synchronizer_id: &str, client: &mut SequencerClient<Channel>) {
+pub(crate) async fn resend_confirmations(
+    node: &Arc<Node>,
+    synchronizer_id: &str,
+    client: &mut SequencerClient<Channel>,
+) {
     let id = synchronizer_id.to_string();
     let pending = match node.db(move |s| s.pending_on(&id)).await {
         Ok(p) => p,
@@ -226,7 +240,11 @@ pub(crate) async fn resend_confirmations(node: &Arc<Node>, synchronizer_id: &str
         }
     };
     for p in pending {
-        let reason = if p.approved { String::new() } else { "rejected before restart".into() };
+        let reason = if p.approved {
+            String::new()
+        } else {
+            "rejected before restart".into()
+        };
         send_confirmation(client, &node.uid, &p.request.request_id, p.approved, reason).await;
     }
 }
@@ -244,7 +262,12 @@ pub(crate) async fn submit(
     let url = node
         .db(move |s| Ok(s.sync(&a)?.and_then(|s| super::connectivity::first_endpoint(&s.config))))
         .await?
-        .ok_or_else(|| canton_error::status(codes::NO_SYNCHRONIZER_FOR_SUBMISSION, format!("no sequencer endpoint for {alias}")))?;
+        .ok_or_else(|| {
+            canton_error::status(
+                codes::NO_SYNCHRONIZER_FOR_SUBMISSION,
+                format!("no sequencer endpoint for {alias}"),
+            )
+        })?;
     let (tx, rx) = oneshot::channel();
     lock(&node.waiters).insert(submission_id.clone(), tx);
     let (sid, sync_id) = (submission_id.clone(), synchronizer_id.to_string());
@@ -268,7 +291,9 @@ pub(crate) async fn submit(
             })
             .await
             .map_err(|e| match e.code() {
-                tonic::Code::FailedPrecondition => canton_error::status(codes::NO_SYNCHRONIZER_FOR_SUBMISSION, e.message().to_string()),
+                tonic::Code::FailedPrecondition => {
+                    canton_error::status(codes::NO_SYNCHRONIZER_FOR_SUBMISSION, e.message().to_string())
+                }
                 _ => canton_error::status(
                     codes::SYNC_SERVICE_SYNCHRONIZER_DISCONNECTED,
                     format!("synchronizer {alias} did not accept the submission: {}", e.message()),
@@ -288,7 +313,9 @@ pub(crate) async fn submit(
             lock(&node.waiters).remove(&submission_id);
             Err(canton_error::status(
                 codes::REQUEST_TIME_OUT,
-                format!("Timed out while awaiting the completion of submission {submission_id}; the transaction may still commit."),
+                format!(
+                    "Timed out while awaiting the completion of submission {submission_id}; the transaction may still commit."
+                ),
             ))
         }
     }

@@ -9,8 +9,8 @@ use crate::canton_error::{self, Code, codes};
 use crate::lab::ids;
 use crate::lab::store::{self, Activeness, Status as AcsStatus, StoreError, acs, sync};
 use crate::wire::admin::{
-    self, ChangeAssignationRequest, ChangeAssignationResponse, ContractImportMode, ExportAcsRequest,
-    ExportAcsResponse, ImportAcsRequest, ImportAcsResponse, PurgeContractsRequest, PurgeContractsResponse,
+    self, ChangeAssignationRequest, ChangeAssignationResponse, ContractImportMode, ExportAcsRequest, ExportAcsResponse,
+    ImportAcsRequest, ImportAcsResponse, PurgeContractsRequest, PurgeContractsResponse,
 };
 use crate::wire::lab::ContractBlob;
 use crate::wire::ledger::{self, CreatedEvent};
@@ -31,9 +31,16 @@ pub(crate) fn active_contract(
     synchronizer_rename: Option<&str>,
 ) -> ledger::ActiveContract {
     let blob = entry.blob;
-    let witnesses: Vec<String> = acs::stakeholders(&blob).into_iter().filter(|p| hosted.contains(p)).collect();
+    let witnesses: Vec<String> = acs::stakeholders(&blob)
+        .into_iter()
+        .filter(|p| hosted.contains(p))
+        .collect();
     let blob_bytes = if include_blob { blob.encode_to_vec() } else { Vec::new() };
-    let package_id = blob.template_id.as_ref().map(|t| t.package_id.clone()).unwrap_or_default();
+    let package_id = blob
+        .template_id
+        .as_ref()
+        .map(|t| t.package_id.clone())
+        .unwrap_or_default();
     let created_at = prost_types::Timestamp {
         seconds: blob.created_at_micros.div_euclid(1_000_000),
         nanos: i32::try_from(blob.created_at_micros.rem_euclid(1_000_000) * 1000).unwrap_or(0),
@@ -89,7 +96,10 @@ async fn repair_tx<T: Send + 'static>(
     let node = node.clone();
     tokio::task::spawn_blocking(move || {
         let mut store = lock(&node.store);
-        let tx = store.conn().transaction().map_err(|e| Refusal(codes::INTERNAL_ERROR, e.to_string()))?;
+        let tx = store
+            .conn()
+            .transaction()
+            .map_err(|e| Refusal(codes::INTERNAL_ERROR, e.to_string()))?;
         let out = f(&tx)?;
         tx.commit().map_err(|e| Refusal(codes::INTERNAL_ERROR, e.to_string()))?;
         Ok(out)
@@ -135,7 +145,10 @@ impl admin::participant_repair_service_server::ParticipantRepairService for Repa
         let req = req.into_inner();
         let end = node.db(|s| s.ledger_end()).await?;
         if req.ledger_offset <= 0 {
-            return Err(repair_arg(format!("ledger_offset must be positive, got {}", req.ledger_offset)));
+            return Err(repair_arg(format!(
+                "ledger_offset must be positive, got {}",
+                req.ledger_offset
+            )));
         }
         if req.ledger_offset > end {
             return Err(repair_arg(format!(
@@ -168,7 +181,10 @@ impl admin::participant_repair_service_server::ParticipantRepairService for Repa
         tokio::task::spawn_blocking(move || {
             let mut reader = reader;
             let mut encoder = AcsEncoder::new();
-            let send = |chunk: bytes::Bytes| tx.blocking_send(Ok(ExportAcsResponse { chunk: chunk.to_vec() })).is_ok();
+            let send = |chunk: bytes::Bytes| {
+                tx.blocking_send(Ok(ExportAcsResponse { chunk: chunk.to_vec() }))
+                    .is_ok()
+            };
             let result = acs::for_each_active(reader.conn(), offset, filter_sync.as_deref(), |entry| {
                 let holders = acs::stakeholders(&entry.blob);
                 if !holders.iter().any(|p| parties.contains(p)) || holders.iter().any(|p| excluded.contains(p)) {
@@ -176,17 +192,25 @@ impl admin::participant_repair_service_server::ParticipantRepairService for Repa
                 }
                 let rename = renames.get(&entry.synchronizer_id).cloned();
                 let contract = active_contract(entry, &hosted, true, rename.as_deref());
-                match encoder.push(&contract) {
-                    Ok(Some(chunk)) => Ok(send(chunk)),
-                    Ok(None) => Ok(true),
-                    Err(e) => Err(StoreError::Corrupt(e.to_string())),
+                encoder
+                    .push(&contract)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                while let Some(chunk) = encoder.take_chunk() {
+                    if !send(chunk) {
+                        return Ok(false);
+                    }
                 }
+                Ok(true)
             });
-            let tail = result.map_err(|e| e.to_string()).and_then(|()| encoder.finish().map_err(|e| e.to_string()));
+            let tail = result
+                .map_err(|e| e.to_string())
+                .and_then(|()| encoder.finish().map_err(|e| e.to_string()));
             match tail {
-                Ok(chunk) => {
-                    if !chunk.is_empty() {
-                        send(chunk);
+                Ok(chunks) => {
+                    for chunk in chunks {
+                        if !send(chunk) {
+                            break;
+                        }
                     }
                 }
                 Err(e) => {
@@ -197,7 +221,10 @@ impl admin::participant_repair_service_server::ParticipantRepairService for Repa
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
-    async fn import_acs(&self, req: Request<Streaming<ImportAcsRequest>>) -> Result<Response<ImportAcsResponse>, Status> {
+    async fn import_acs(
+        &self,
+        req: Request<Streaming<ImportAcsRequest>>,
+    ) -> Result<Response<ImportAcsResponse>, Status> {
         let node = self.0.clone();
         let mut stream = req.into_inner();
         let _turn = node.repair_lock.lock().await;
@@ -218,12 +245,13 @@ impl admin::participant_repair_service_server::ParticipantRepairService for Repa
             staged.extend(decoded);
         }
         let options = options.ok_or_else(|| repair_arg("ImportAcs received no request"))?;
-        let rest = decoder
+        decoder
             .finish()
             .map_err(|e| canton_error::status(codes::IMPORT_ACS_ERROR, format!("Invalid ACS snapshot: {e}")))?;
-        staged.extend(rest);
         let (imported, skipped, dropped) = repair_tx(&node, move |tx| import(tx, &options, staged)).await?;
-        tracing::info!("ImportAcs: {imported} persisted, {skipped} skipped (idempotent), {dropped} dropped (other synchronizer)");
+        tracing::info!(
+            "ImportAcs: {imported} persisted, {skipped} skipped (idempotent), {dropped} dropped (other synchronizer)"
+        );
         Ok(Response::new(ImportAcsResponse {}))
     }
 
@@ -246,7 +274,10 @@ impl admin::participant_repair_service_server::ParticipantRepairService for Repa
         Ok(Response::new(ChangeAssignationResponse {}))
     }
 
-    async fn purge_contracts(&self, req: Request<PurgeContractsRequest>) -> Result<Response<PurgeContractsResponse>, Status> {
+    async fn purge_contracts(
+        &self,
+        req: Request<PurgeContractsRequest>,
+    ) -> Result<Response<PurgeContractsResponse>, Status> {
         let node = self.0.clone();
         let req = req.into_inner();
         if req.contract_ids.is_empty() {
@@ -271,7 +302,11 @@ impl ImportOptions {
         let mode = match msg.contract_import_mode.map(ContractImportMode::try_from) {
             Some(Ok(ContractImportMode::Accept)) => ContractImportMode::Accept,
             Some(Ok(ContractImportMode::Validation)) => ContractImportMode::Validation,
-            _ => return Err(repair_arg("contract_import_mode is required and must not be UNSPECIFIED")),
+            _ => {
+                return Err(repair_arg(
+                    "contract_import_mode is required and must not be UNSPECIFIED",
+                ));
+            }
         };
         let synchronizer_id = msg
             .synchronizer_id
@@ -309,7 +344,10 @@ fn import(
             e => Err(e),
         })?;
     if known.is_none() {
-        return Err(import_error(format!("Not able to find synchronizer alias for {}", options.synchronizer_id)));
+        return Err(import_error(format!(
+            "Not able to find synchronizer alias for {}",
+            options.synchronizer_id
+        )));
     }
     let offset = store::next_offset(tx)?;
     let now = store::now_micros();
@@ -319,28 +357,46 @@ fn import(
             dropped += 1;
             continue;
         }
-        let event = c.created_event.ok_or_else(|| import_error("an ActiveContract has no created_event"))?;
+        let event = c
+            .created_event
+            .ok_or_else(|| import_error("an ActiveContract has no created_event"))?;
         if event.created_event_blob.is_empty() {
-            return Err(import_error(format!("created_event_blob is required for contract {}", event.contract_id)));
+            return Err(import_error(format!(
+                "created_event_blob is required for contract {}",
+                event.contract_id
+            )));
         }
         let blob = ContractBlob::decode(event.created_event_blob.as_slice())
             .map_err(|e| import_error(format!("Cannot decode the blob of contract {}: {e}", event.contract_id)))?;
         if blob.contract_id != event.contract_id {
-            return Err(import_error(format!("The blob of contract {} carries id {}", event.contract_id, blob.contract_id)));
+            return Err(import_error(format!(
+                "The blob of contract {} carries id {}",
+                event.contract_id, blob.contract_id
+            )));
         }
         if crate::lab::templates::resolve_template(blob.template_id.as_ref()).is_err() {
-            return Err(import_error(format!("Failed to locate package for contract {}", blob.contract_id)));
+            return Err(import_error(format!(
+                "Failed to locate package for contract {}",
+                blob.contract_id
+            )));
         }
         if acs::stakeholders(&blob).iter().any(|p| options.excluded.contains(p)) {
             dropped += 1;
             continue;
         }
         if options.mode == ContractImportMode::Validation && !ids::authenticate(&blob) {
-            return Err(import_error(format!("Failed to authenticate contract with id {}", blob.contract_id)));
+            return Err(import_error(format!(
+                "Failed to authenticate contract with id {}",
+                blob.contract_id
+            )));
         }
         let counter = i64::try_from(c.reassignment_counter).unwrap_or(i64::MAX);
         let id = blob.contract_id.clone();
-        let mismatch = || import_error(format!("Contract {id} exists in synchronizer {target}, but does not match with contract being added"));
+        let mismatch = || {
+            import_error(format!(
+                "Contract {id} exists in synchronizer {target}, but does not match with contract being added"
+            ))
+        };
         let state = acs::activeness(tx, &id, &target)?;
         match state.as_ref().map(|s| s.status) {
             Some(AcsStatus::Active) => {
@@ -383,7 +439,11 @@ fn change_error(cause: impl Into<String>) -> Refusal {
     Refusal(codes::CONTRACT_ASSIGNATION_CHANGE_ERROR, cause.into())
 }
 
-fn change_assignation(tx: &rusqlite::Transaction<'_>, uid: &str, req: &ChangeAssignationRequest) -> Result<(), Refusal> {
+fn change_assignation(
+    tx: &rusqlite::Transaction<'_>,
+    uid: &str,
+    req: &ChangeAssignationRequest,
+) -> Result<(), Refusal> {
     let (source, _) = alias_id(tx, &req.source_synchronizer_alias)?;
     let (target, initialised) = alias_id(tx, &req.target_synchronizer_alias)?;
     if !initialised {
@@ -452,7 +512,9 @@ fn purge(tx: &rusqlite::Transaction<'_>, req: &PurgeContractsRequest) -> Result<
         let refuse = |what: &str| {
             Refusal(
                 codes::CONTRACT_PURGE_ERROR,
-                format!("Contract {id} cannot be purged: {what}. Set ignoreAlreadyPurged = true to skip non-existing contracts"),
+                format!(
+                    "Contract {id} cannot be purged: {what}. Set ignoreAlreadyPurged = true to skip non-existing contracts"
+                ),
             )
         };
         let counter = match state {

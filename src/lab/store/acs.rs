@@ -83,7 +83,13 @@ pub fn upsert_contract(conn: &Connection, blob: &ContractBlob) -> Result<Contrac
             conn.prepare_cached(
                 "INSERT INTO contracts (contract_id, blob, template, stakeholders, digest) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![blob.contract_id, blob.encode_to_vec(), template_name(blob), holders, digest])?;
+            .execute(params![
+                blob.contract_id,
+                blob.encode_to_vec(),
+                template_name(blob),
+                holders,
+                digest
+            ])?;
             Ok(ContractInsert::New)
         }
     }
@@ -94,9 +100,7 @@ pub fn contract(conn: &Connection, contract_id: &str) -> Result<Option<ContractB
         .prepare_cached("SELECT blob FROM contracts WHERE contract_id = ?1")?
         .query_row([contract_id], |r| r.get(0))
         .optional()?;
-    bytes
-        .map(|b| decode_blob(&b, contract_id))
-        .transpose()
+    bytes.map(|b| decode_blob(&b, contract_id)).transpose()
 }
 
 pub fn decode_blob(bytes: &[u8], contract_id: &str) -> Result<ContractBlob> {
@@ -108,8 +112,10 @@ pub fn contract_stakeholders(conn: &Connection, contract_id: &str) -> Result<Opt
         .prepare_cached("SELECT stakeholders FROM contracts WHERE contract_id = ?1")?
         .query_row([contract_id], |r| r.get(0))
         .optional()?;
-    json.map(|j| serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(format!("stakeholders of {contract_id}: {e}"))))
-        .transpose()
+    json.map(|j| {
+        serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(format!("stakeholders of {contract_id}: {e}")))
+    })
+    .transpose()
 }
 
 pub fn contract_digest(conn: &Connection, contract_id: &str) -> Result<Option<String>> {
@@ -263,7 +269,12 @@ pub fn states_at_time(conn: &Connection, contract_id: &str, record_time: i64) ->
           ORDER BY l.synchronizer_id",
     )?;
     let rows = stmt.query_map(params![contract_id, record_time], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get::<_, Option<String>>(3)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get::<_, Option<String>>(3)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {

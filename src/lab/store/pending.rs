@@ -100,9 +100,9 @@ impl Store {
     /// Requests on a synchronizer that we approved and whose verdict is outstanding;
     /// after a reconnect their confirmations are sent again.
     pub fn pending_on(&self, synchronizer_id: &str) -> Result<Vec<PendingRequest>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT request_id, request, approved FROM pending_requests WHERE synchronizer_id = ?1",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT request_id, request, approved FROM pending_requests WHERE synchronizer_id = ?1")?;
         let rows = stmt.query_map([synchronizer_id], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, bool>(2)?))
         })?;

@@ -18,15 +18,45 @@ pub struct RegisteredSync {
 }
 
 fn decode_config(bytes: &[u8], alias: &str) -> Result<SynchronizerConnectionConfig> {
-    SynchronizerConnectionConfig::decode(bytes)
-        .map_err(|e| StoreError::Corrupt(format!("config of {alias}: {e}")))
+    SynchronizerConnectionConfig::decode(bytes).map_err(|e| StoreError::Corrupt(format!("config of {alias}: {e}")))
 }
 
-fn row_to_sync(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Vec<u8>, Option<String>, Option<String>, i64, bool)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, i64>(5)? != 0))
+/// A row of `synchronizers` before its config is decoded.
+struct RawSync {
+    alias: String,
+    config: Vec<u8>,
+    synchronizer_id: Option<String>,
+    physical_id: Option<String>,
+    last_seq: i64,
+    topology_initialised: bool,
 }
 
-const SELECT: &str = "SELECT alias, config, synchronizer_id, physical_id, last_seq, topology_initialised FROM synchronizers";
+fn row_to_sync(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawSync> {
+    Ok(RawSync {
+        alias: r.get(0)?,
+        config: r.get(1)?,
+        synchronizer_id: r.get(2)?,
+        physical_id: r.get(3)?,
+        last_seq: r.get(4)?,
+        topology_initialised: r.get::<_, i64>(5)? != 0,
+    })
+}
+
+impl RawSync {
+    fn decode(self) -> Result<RegisteredSync> {
+        Ok(RegisteredSync {
+            config: decode_config(&self.config, &self.alias)?,
+            alias: self.alias,
+            synchronizer_id: self.synchronizer_id,
+            physical_id: self.physical_id,
+            last_seq: self.last_seq,
+            topology_initialised: self.topology_initialised,
+        })
+    }
+}
+
+const SELECT: &str =
+    "SELECT alias, config, synchronizer_id, physical_id, last_seq, topology_initialised FROM synchronizers";
 
 impl Store {
     /// Returns false when the alias is already registered.
@@ -51,17 +81,7 @@ impl Store {
             .conn
             .query_row(&format!("{SELECT} WHERE alias = ?1"), [alias], row_to_sync)
             .optional()?;
-        row.map(|(alias, cfg, id, phys, seq, init)| {
-            Ok(RegisteredSync {
-                config: decode_config(&cfg, &alias)?,
-                alias,
-                synchronizer_id: id,
-                physical_id: phys,
-                last_seq: seq,
-                topology_initialised: init,
-            })
-        })
-        .transpose()
+        row.map(RawSync::decode).transpose()
     }
 
     pub fn syncs(&self) -> Result<Vec<RegisteredSync>> {
@@ -69,15 +89,7 @@ impl Store {
         let rows = stmt.query_map([], row_to_sync)?;
         let mut out = Vec::new();
         for row in rows {
-            let (alias, cfg, id, phys, seq, init) = row?;
-            out.push(RegisteredSync {
-                config: decode_config(&cfg, &alias)?,
-                alias,
-                synchronizer_id: id,
-                physical_id: phys,
-                last_seq: seq,
-                topology_initialised: init,
-            });
+            out.push(row?.decode()?);
         }
         Ok(out)
     }
@@ -109,18 +121,17 @@ impl Store {
 
     /// Every (party, participant) hosting known for the synchronizer.
     pub fn topology(&self, synchronizer_id: &str) -> Result<Vec<(String, String)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT party, participant FROM topology WHERE synchronizer_id = ?1 ORDER BY party, participant")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT party, participant FROM topology WHERE synchronizer_id = ?1 ORDER BY party, participant",
+        )?;
         let rows = stmt.query_map([synchronizer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 }
 
 pub fn parties_on(conn: &Connection, synchronizer_id: &str, participant: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT party FROM topology WHERE synchronizer_id = ?1 AND participant = ?2 ORDER BY party",
-    )?;
+    let mut stmt = conn
+        .prepare_cached("SELECT party FROM topology WHERE synchronizer_id = ?1 AND participant = ?2 ORDER BY party")?;
     let rows = stmt.query_map([synchronizer_id, participant], |r| r.get(0))?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
@@ -135,9 +146,8 @@ pub fn replace_topology(
     own_participant: &str,
 ) -> Result<()> {
     conn.execute("DELETE FROM topology WHERE synchronizer_id = ?1", [synchronizer_id])?;
-    let mut stmt = conn.prepare_cached(
-        "INSERT OR IGNORE INTO topology (synchronizer_id, party, participant) VALUES (?1, ?2, ?3)",
-    )?;
+    let mut stmt = conn
+        .prepare_cached("INSERT OR IGNORE INTO topology (synchronizer_id, party, participant) VALUES (?1, ?2, ?3)")?;
     let mut hosts_us = false;
     for (party, participant) in hostings {
         stmt.execute(params![synchronizer_id, party, participant])?;

@@ -8,10 +8,9 @@ mod store;
 
 use crate::lab::ids;
 use crate::wire::lab::{
-    self, ArmPartialDeliveryRequest, ArmPartialDeliveryResponse, ConfirmRequest, ConfirmResponse,
-    ConfirmationRequest, HandshakeRequest, HandshakeResponse, SequencedEvent, SubmitRequest,
-    SubmitResponse, SubscribeRequest, SynchronizerStateRequest, SynchronizerStateResponse,
-    Topology, Verdict, sequenced_event::Payload,
+    self, ArmPartialDeliveryRequest, ArmPartialDeliveryResponse, ConfirmRequest, ConfirmResponse, ConfirmationRequest,
+    HandshakeRequest, HandshakeResponse, SequencedEvent, SubmitRequest, SubmitResponse, SubscribeRequest,
+    SynchronizerStateRequest, SynchronizerStateResponse, Topology, Verdict, sequenced_event::Payload,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;

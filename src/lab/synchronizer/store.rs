@@ -43,10 +43,8 @@ impl SyncStore {
     }
 
     pub fn set_halted(&self) -> Result<()> {
-        self.conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('halted', '1')",
-            [],
-        )?;
+        self.conn
+            .execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('halted', '1')", [])?;
         Ok(())
     }
 

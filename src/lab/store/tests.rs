@@ -1,0 +1,170 @@
+use super::*;
+use crate::client::sync_config::default_config;
+use crate::lab::ids;
+use crate::value;
+use crate::wire::lab::ContractBlob;
+
+fn blob(n: u32) -> ContractBlob {
+    let mut b = ContractBlob {
+        contract_id: String::new(),
+        template_id: Some(crate::lab::templates::template_id("Iou")),
+        package_name: "CantonExamples".into(),
+        create_arguments: Some(value::record(vec![
+            ("payer", value::party("A::1")),
+            ("n", value::text(&n.to_string())),
+        ])),
+        signatories: vec!["A::1".into()],
+        observers: vec!["B::2".into()],
+        created_at_micros: 1,
+    };
+    b.contract_id = ids::contract_id(&[&n.to_be_bytes()], &b);
+    b
+}
+
+fn active(counter: i64) -> Activeness {
+    Activeness {
+        status: Status::Active,
+        reassignment_counter: counter,
+        target: None,
+    }
+}
+
+#[test]
+fn state_survives_reopening_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("p.db");
+    let b = blob(1);
+    {
+        let mut s = Store::open(&path).expect("open");
+        s.add_party("A::1").expect("party");
+        assert!(
+            s.register_sync(&default_config("lost", "http://x:1", false))
+                .expect("register")
+        );
+        assert!(
+            !s.register_sync(&default_config("lost", "http://y:2", true))
+                .expect("again"),
+            "alias is taken"
+        );
+        let tx = s.conn().transaction().expect("tx");
+        let off = next_offset(&tx).expect("offset");
+        assert_eq!(acs::upsert_contract(&tx, &b).expect("insert"), acs::ContractInsert::New);
+        acs::set_state(&tx, &b.contract_id, "lost::1", &active(0), off, 10).expect("state");
+        tx.commit().expect("commit");
+    }
+    let mut s = Store::open(&path).expect("reopen");
+    assert_eq!(s.hosted_parties().expect("parties"), vec!["A::1"]);
+    assert_eq!(s.ledger_end().expect("end"), 1);
+    let reg = s.sync("lost").expect("read").expect("registered");
+    assert_eq!(
+        reg.config.sequencer_connections.map(|c| c.sequencer_connections.len()),
+        Some(1)
+    );
+    assert!(
+        !reg.config.manual_connect,
+        "the second registration must not have replaced the first"
+    );
+    assert_eq!(
+        acs::active_ids(s.conn(), "lost::1").expect("ids"),
+        vec![b.contract_id.clone()]
+    );
+    assert_eq!(acs::contract(s.conn(), &b.contract_id).expect("read"), Some(b));
+}
+
+#[test]
+fn a_different_payload_under_the_same_id_is_a_conflict() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(&dir.path().join("p.db")).expect("open");
+    let b = blob(1);
+    let mut other = blob(2);
+    other.contract_id = b.contract_id.clone();
+    let tx = s.conn().transaction().expect("tx");
+    assert_eq!(acs::upsert_contract(&tx, &b).expect("new"), acs::ContractInsert::New);
+    assert_eq!(acs::upsert_contract(&tx, &b).expect("same"), acs::ContractInsert::Same);
+    assert_eq!(
+        acs::upsert_contract(&tx, &other).expect("conflict"),
+        acs::ContractInsert::Conflict
+    );
+}
+
+#[test]
+fn the_acs_can_be_read_as_of_an_earlier_offset_and_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(&dir.path().join("p.db")).expect("open");
+    let (a, b) = (blob(1), blob(2));
+    let tx = s.conn().transaction().expect("tx");
+    for c in [&a, &b] {
+        acs::upsert_contract(&tx, c).expect("insert");
+    }
+    acs::set_state(
+        &tx,
+        &a.contract_id,
+        "lost",
+        &active(0),
+        next_offset(&tx).expect("o1"),
+        100,
+    )
+    .expect("a");
+    acs::set_state(
+        &tx,
+        &b.contract_id,
+        "lost",
+        &active(0),
+        next_offset(&tx).expect("o2"),
+        200,
+    )
+    .expect("b");
+    let moved = Activeness {
+        status: Status::Unassigned,
+        reassignment_counter: 0,
+        target: Some("new".into()),
+    };
+    let o3 = next_offset(&tx).expect("o3");
+    acs::set_state(&tx, &a.contract_id, "lost", &moved, o3, 300).expect("unassign");
+    acs::set_state(&tx, &a.contract_id, "new", &active(1), o3, 300).expect("assign");
+    tx.commit().expect("commit");
+    let ids_at = |s: &mut Store, offset: i64, sync: Option<&str>| {
+        let mut out = Vec::new();
+        acs::for_each_active(s.conn(), offset, sync, |e| {
+            out.push((e.blob.contract_id, e.synchronizer_id, e.reassignment_counter));
+            Ok(true)
+        })
+        .expect("scan");
+        out
+    };
+    assert_eq!(ids_at(&mut s, 1, None), vec![(a.contract_id.clone(), "lost".into(), 0)]);
+    assert_eq!(ids_at(&mut s, 2, Some("lost")).len(), 2);
+    let now = ids_at(&mut s, 3, None);
+    assert!(now.contains(&(a.contract_id.clone(), "new".into(), 1)));
+    assert!(now.contains(&(b.contract_id.clone(), "lost".into(), 0)));
+    assert_eq!(now.len(), 2, "a is active only on the new synchronizer");
+    let before_move = acs::states_at_time(s.conn(), &a.contract_id, 250).expect("states");
+    assert_eq!(before_move, vec![("lost".to_string(), active(0))]);
+    let after = acs::states_at_time(s.conn(), &a.contract_id, 300).expect("states");
+    assert_eq!(after.len(), 2);
+    assert!(after.contains(&("lost".to_string(), moved)));
+    assert!(
+        acs::states_at_time(s.conn(), &a.contract_id, 50)
+            .expect("states")
+            .is_empty()
+    );
+}
+
+#[test]
+fn pending_requests_count_as_in_flight_until_taken() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(&dir.path().join("p.db")).expect("open");
+    let req = crate::wire::lab::ConfirmationRequest {
+        request_id: "r1".into(),
+        ..Default::default()
+    };
+    s.add_submission("sub1", "lost::1").expect("sub");
+    pending::insert_request(s.conn(), "lost::1", &req, &["c1".into()], true).expect("insert");
+    assert_eq!(s.in_flight("lost::1").expect("count"), (1, 1));
+    assert_eq!(s.in_flight("new::1").expect("count"), (0, 0));
+    assert!(pending::locked_contracts(s.conn()).expect("locks").contains("c1"));
+    let taken = pending::take_request(s.conn(), "r1").expect("take").expect("present");
+    assert!(taken.approved);
+    assert!(pending::remove_submission(s.conn(), "sub1").expect("remove"));
+    assert_eq!(s.in_flight("lost::1").expect("count"), (0, 0));
+}
