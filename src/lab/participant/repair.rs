@@ -109,8 +109,13 @@ async fn repair_tx<T: Send + 'static>(
     .map_err(|Refusal(code, cause)| canton_error::status(code, cause))
 }
 
-/// Resolves an alias to its logical synchronizer id for a repair.
-fn alias_id(conn: &rusqlite::Connection, alias: &str) -> Result<(String, bool), Refusal> {
+/// Resolves an alias to its logical synchronizer id for a repair; an alias that is
+/// registered but whose id was never learned is refused with `unknown_id`.
+fn alias_id(
+    conn: &rusqlite::Connection,
+    alias: &str,
+    unknown_id: impl FnOnce() -> Refusal,
+) -> Result<(String, bool), Refusal> {
     let row: Option<(Option<String>, bool)> = conn
         .query_row(
             "SELECT synchronizer_id, topology_initialised FROM synchronizers WHERE alias = ?1",
@@ -124,10 +129,23 @@ fn alias_id(conn: &rusqlite::Connection, alias: &str) -> Result<(String, bool), 
         })?;
     match row {
         Some((Some(id), init)) => Ok((id, init)),
-        _ => Err(Refusal(
+        Some((None, _)) => Err(unknown_id()),
+        None => Err(Refusal(
             codes::INVALID_ARGUMENT_REPAIR,
             format!("Unable to find synchronizer id for alias {alias}"),
         )),
+    }
+}
+
+fn never_connected(code: Code, alias: &str) -> impl FnOnce() -> Refusal {
+    let alias = alias.to_string();
+    move || {
+        Refusal(
+            code,
+            format!(
+                "Unable to resolve {alias} to a physical synchronizer id: it was never connected. Reconnect to the synchronizer to initialize the identity management and retry repair afterwards."
+            ),
+        )
     }
 }
 
@@ -444,8 +462,17 @@ fn change_assignation(
     uid: &str,
     req: &ChangeAssignationRequest,
 ) -> Result<(), Refusal> {
-    let (source, _) = alias_id(tx, &req.source_synchronizer_alias)?;
-    let (target, initialised) = alias_id(tx, &req.target_synchronizer_alias)?;
+    let code = codes::CONTRACT_ASSIGNATION_CHANGE_ERROR;
+    let (source, _) = alias_id(
+        tx,
+        &req.source_synchronizer_alias,
+        never_connected(code, &req.source_synchronizer_alias),
+    )?;
+    let (target, initialised) = alias_id(
+        tx,
+        &req.target_synchronizer_alias,
+        never_connected(code, &req.target_synchronizer_alias),
+    )?;
     if !initialised {
         return Err(change_error(format!(
             "Synchronizer {} is not initialized. Reconnect to the synchronizer to initialize the identity management and retry repair afterwards.",
@@ -504,7 +531,11 @@ fn change_assignation(
 }
 
 fn purge(tx: &rusqlite::Transaction<'_>, req: &PurgeContractsRequest) -> Result<(), Refusal> {
-    let (sync_id, _) = alias_id(tx, &req.synchronizer_alias)?;
+    let (sync_id, _) = alias_id(
+        tx,
+        &req.synchronizer_alias,
+        never_connected(codes::CONTRACT_PURGE_ERROR, &req.synchronizer_alias),
+    )?;
     let offset = store::next_offset(tx)?;
     let now = store::now_micros();
     for id in &req.contract_ids {
