@@ -1,0 +1,285 @@
+//! The command-line contract, driven through the real binary: a detached lab, `status`
+//! and `search` with their JSON shapes, fault drills, and a `lab down` that leaves no
+//! process behind.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_recovery-deck"))
+        .args(args)
+        .output()
+        .expect("run the binary")
+}
+
+fn ok_json(args: &[&str]) -> Value {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON output")
+}
+
+fn pids(dir: &Path) -> Vec<u32> {
+    ["lostDomain", "newDomain", "participant1", "participant2"]
+        .iter()
+        .filter_map(|n| recovery_deck::lab::node::read_info(&dir.join(n)))
+        .map(|i| i.pid)
+        .collect()
+}
+
+fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.split_whitespace().nth(2) != Some("Z"))
+}
+
+/// `(template, payer hint, owner hint, amount)` of every contract a search returned.
+fn summarise(hits: &Value) -> BTreeSet<(String, String, String, String)> {
+    let hint = |p: &Value| p.as_str().unwrap_or("").split("::").next().unwrap_or("").to_string();
+    hits.as_array()
+        .expect("array")
+        .iter()
+        .map(|h| {
+            (
+                h["template_id"].as_str().unwrap_or("").to_string(),
+                hint(&h["payload"]["payer"]),
+                hint(&h["payload"]["owner"]),
+                h["payload"]["amount"]["value"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+struct LabDir(tempfile::TempDir);
+
+impl Drop for LabDir {
+    fn drop(&mut self) {
+        let _ = run(&["lab", "down", "--dir", &self.0.path().to_string_lossy()]);
+    }
+}
+
+#[test]
+fn seed_lab_status_search_and_teardown() {
+    let lab = LabDir(tempfile::tempdir().expect("tempdir"));
+    let dir = lab.0.path().to_string_lossy().to_string();
+    let up = ok_json(&[
+        "lab",
+        "up",
+        "--dir",
+        &dir,
+        "--scenario",
+        "seed",
+        "--detach",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(up["scenario"], "seed");
+    let config = format!("{dir}/incident.toml");
+
+    let status = ok_json(&["status", "--config", &config, "--format", "json"]);
+    for p in status.as_array().expect("array") {
+        assert_eq!(p["reachable"], true);
+        let syncs = p["synchronizers"].as_array().expect("synchronizers");
+        let by = |alias: &str| syncs.iter().find(|s| s["alias"] == alias).cloned().expect("registered");
+        let lost = by("lostDomain");
+        assert_eq!(
+            (lost["connected"].clone(), lost["healthy"].clone()),
+            (Value::Bool(true), Value::Bool(false)),
+            "lostDomain unreachable"
+        );
+        let new = by("newDomain");
+        assert_eq!(
+            (new["connected"].clone(), new["ever_connected"].clone()),
+            (Value::Bool(false), Value::Bool(false))
+        );
+    }
+
+    let expected: BTreeSet<(String, String, String, String)> = [
+        ("Alice", "Bob", "100"),
+        ("Alice", "Bob", "120"),
+        ("Alice", "Bob", "140"),
+        ("Bob", "Alice", "110"),
+        ("Bob", "Alice", "130"),
+        ("Bob", "Alice", "150"),
+    ]
+    .iter()
+    .map(|(payer, owner, amount)| {
+        (
+            "Iou:Iou".to_string(),
+            payer.to_string(),
+            owner.to_string(),
+            format!("{amount}.0000000000"),
+        )
+    })
+    .collect();
+    let mut ids = Vec::new();
+    for p in ["participant1", "participant2"] {
+        let hits = ok_json(&[
+            "search",
+            "--config",
+            &config,
+            "--participant",
+            p,
+            "--synchronizer",
+            "lostDomain",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(summarise(&hits), expected, "{p}");
+        assert!(
+            hits.as_array()
+                .expect("array")
+                .iter()
+                .all(|h| h["synchronizer"] == "lostDomain")
+        );
+        ids.push(
+            hits.as_array()
+                .expect("array")
+                .iter()
+                .map(|h| h["contract_id"].clone())
+                .collect::<Vec<_>>(),
+        );
+        let only_alice_paid = ok_json(&[
+            "search",
+            "--config",
+            &config,
+            "--participant",
+            p,
+            "--synchronizer",
+            "lostDomain",
+            "--template",
+            "^Iou",
+            "--party",
+            "Alice",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(
+            only_alice_paid.as_array().map(Vec::len),
+            Some(6),
+            "every Iou has Alice as a stakeholder"
+        );
+    }
+    assert_eq!(ids[0], ids[1], "both participants list the same contract ids");
+
+    // Errors are one line and the exit code is non-zero.
+    let out = run(&[
+        "search",
+        "--config",
+        &config,
+        "--participant",
+        "nobody",
+        "--synchronizer",
+        "lostDomain",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: no participant \"nobody\""), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // The business check fails before the recovery.
+    let wf = run(&["lab", "workflow", "--dir", &dir]);
+    assert!(
+        !wf.status.success(),
+        "workflow must fail while the contracts are on a lost synchronizer"
+    );
+
+    // Fault drill: crash and restart a participant; it comes back with its contracts.
+    let before = pids(lab.0.path());
+    assert!(
+        run(&["lab", "kill", "--dir", &dir, "--node", "participant2"])
+            .status
+            .success()
+    );
+    assert!(
+        run(&["lab", "start", "--dir", &dir, "--node", "participant2"])
+            .status
+            .success()
+    );
+    let hits = ok_json(&[
+        "search",
+        "--config",
+        &config,
+        "--participant",
+        "participant2",
+        "--synchronizer",
+        "lostDomain",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(summarise(&hits), expected);
+    let refused = run(&["lab", "start", "--dir", &dir, "--node", "lostDomain"]);
+    assert!(!refused.status.success(), "a lost synchronizer cannot be started again");
+
+    let after = pids(lab.0.path());
+    assert!(run(&["lab", "down", "--dir", &dir]).status.success());
+    for pid in before.iter().chain(&after) {
+        assert!(!alive(*pid), "process {pid} outlived lab down");
+    }
+}
+
+#[test]
+fn diverged_lab_shows_differences() {
+    let lab = LabDir(tempfile::tempdir().expect("tempdir"));
+    let dir = lab.0.path().to_string_lossy().to_string();
+    ok_json(&[
+        "lab",
+        "up",
+        "--dir",
+        &dir,
+        "--scenario",
+        "diverged",
+        "--detach",
+        "--format",
+        "json",
+    ]);
+    let config = format!("{dir}/incident.toml");
+    let search = |p: &str| {
+        let hits = ok_json(&[
+            "search",
+            "--config",
+            &config,
+            "--participant",
+            p,
+            "--synchronizer",
+            "lostDomain",
+            "--format",
+            "json",
+        ]);
+        hits.as_array()
+            .expect("array")
+            .iter()
+            .map(|h| {
+                (
+                    h["contract_id"].as_str().unwrap_or("").to_string(),
+                    h["template_id"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect::<BTreeSet<_>>()
+    };
+    let (p1, p2) = (search("participant1"), search("participant2"));
+    let only1: Vec<_> = p1.difference(&p2).collect();
+    let only2: Vec<_> = p2.difference(&p1).collect();
+    assert_eq!(
+        only1.len(),
+        3,
+        "participant1 alone holds the GetCash, the transferred Iou and the new Iou: {only1:?}"
+    );
+    assert!(only1.iter().any(|(_, t)| t == "Iou:GetCash"));
+    assert_eq!(
+        only2.len(),
+        2,
+        "participant2 still holds the Ious participant1 archived: {only2:?}"
+    );
+    assert_eq!(p1.intersection(&p2).count(), 4);
+    let status = ok_json(&["status", "--config", &config, "--format", "json"]);
+    let in_flight = |i: usize| status[i]["synchronizers"][0]["in_flight"]["pending_transactions"].as_u64();
+    assert_eq!(
+        (in_flight(0), in_flight(1)),
+        (Some(0), Some(1)),
+        "participant2 never saw the verdict"
+    );
+}

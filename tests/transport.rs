@@ -1,0 +1,145 @@
+//! Per-participant TLS with a custom CA and bearer tokens, as real Canton deployments
+//! use them: a lab participant serving TLS and requiring a token, reached by the client
+//! built from an incident config.
+
+mod common;
+
+use recovery_deck::client::{ClientError, GrpcParticipant, ParticipantApi};
+use recovery_deck::config::ParticipantConfig;
+use recovery_deck::lab::node;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn ca_and_server(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("ca key")).expect("ca");
+    let server_key = KeyPair::generate().expect("key");
+    let server = CertificateParams::new(vec!["participant.lab.test".to_string()])
+        .expect("params")
+        .signed_by(&server_key, &ca)
+        .expect("server cert");
+    let (ca_pem, cert, key) = (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"));
+    std::fs::write(&ca_pem, ca.pem()).expect("write");
+    std::fs::write(&cert, server.pem()).expect("write");
+    std::fs::write(&key, server_key.serialize_pem()).expect("write");
+    (ca_pem, cert, key)
+}
+
+fn start_participant(dir: &Path, cert: &Path, key: &Path, token_file: &Path) -> (Kill, node::NodeInfo) {
+    let child = Command::new(env!("CARGO_BIN_EXE_recovery-deck"))
+        .args([
+            "lab",
+            "node",
+            "participant",
+            "--name",
+            "secure",
+            "--party",
+            "Alice",
+            "--dir",
+        ])
+        .arg(dir.join("secure"))
+        .arg("--tls-cert")
+        .arg(cert)
+        .arg("--tls-key")
+        .arg(key)
+        .arg("--token-file")
+        .arg(token_file)
+        .arg("--exit-with-parent")
+        .arg(std::process::id().to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let guard = Kill(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(info) = node::read_info(&dir.join("secure")) {
+            assert!(info.tls);
+            return (guard, info);
+        }
+        assert!(Instant::now() < deadline, "participant did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn config(info: &node::NodeInfo, ca: Option<&Path>, token_file: Option<&Path>) -> ParticipantConfig {
+    ParticipantConfig {
+        name: "secure".into(),
+        admin: format!("https://127.0.0.1:{}", info.port),
+        ledger: format!("https://127.0.0.1:{}", info.ledger_port.expect("ledger port")),
+        tls_ca: ca.map(Path::to_path_buf),
+        tls_domain: Some("participant.lab.test".into()),
+        token_file: token_file.map(Path::to_path_buf),
+        token_env: None,
+        operator: None,
+        timeout_secs: Some(5),
+        repair_timeout_secs: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_a_custom_ca_and_a_bearer_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ca, cert, key) = ca_and_server(dir.path());
+    let token = dir.path().join("p.token");
+    std::fs::write(&token, "s3cret-token\n").expect("token");
+    let (_node, info) = start_participant(dir.path(), &cert, &key, &token);
+
+    let good = GrpcParticipant::from_config(&config(&info, Some(&ca), Some(&token))).expect("client");
+    let status = good.status().await.expect("status over TLS with token");
+    assert!(status.uid.starts_with("PAR::secure::"));
+    let parties = good.known_parties().await.expect("ledger API over TLS");
+    assert_eq!(parties.len(), 1);
+
+    let no_token = GrpcParticipant::from_config(&config(&info, Some(&ca), None)).expect("client");
+    match no_token.status().await {
+        Err(e @ ClientError::Canton { .. }) => {
+            assert_eq!(e.canton_code(), Some("UNAUTHENTICATED"));
+            assert_eq!(e.grpc_code(), Some(tonic::Code::Unauthenticated));
+        }
+        other => panic!("expected UNAUTHENTICATED, got {other:?}"),
+    }
+
+    let other_dir = tempfile::tempdir().expect("tempdir");
+    let (other_ca, _, _) = ca_and_server(other_dir.path());
+    let wrong_ca = GrpcParticipant::from_config(&config(&info, Some(&other_ca), Some(&token))).expect("client");
+    let err = wrong_ca
+        .status()
+        .await
+        .expect_err("a certificate from another CA is refused");
+    assert_eq!(err.canton_code(), None, "{err}");
+
+    let missing = config(&info, Some(&dir.path().join("nope.pem")), Some(&token));
+    let err = GrpcParticipant::from_config(&missing).err().expect("missing CA file");
+    assert!(err.to_string().contains("nope.pem"), "{err}");
+}
+
+#[tokio::test]
+async fn a_token_from_the_environment_is_sent() {
+    let cfg = ParticipantConfig {
+        name: "p".into(),
+        admin: "http://127.0.0.1:1".into(),
+        ledger: "http://127.0.0.1:1".into(),
+        tls_ca: None,
+        tls_domain: None,
+        token_file: None,
+        token_env: Some("RECOVERY_DECK_TEST_TOKEN_UNSET".into()),
+        operator: None,
+        timeout_secs: None,
+        repair_timeout_secs: None,
+    };
+    let err = GrpcParticipant::from_config(&cfg).err().expect("unset variable");
+    assert!(err.to_string().contains("RECOVERY_DECK_TEST_TOKEN_UNSET"), "{err}");
+}
