@@ -564,3 +564,6 @@ fn purge(tx: &rusqlite::Transaction<'_>, req: &PurgeContractsRequest) -> Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -101,6 +101,10 @@ impl Store {
         &mut self.conn
     }
 
+    pub fn conn_ref(&self) -> &Connection {
+        &self.conn
+    }
+
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn
