@@ -7,6 +7,7 @@ pub mod client;
 pub mod cmd;
 pub mod config;
 pub mod inventory;
+pub mod journal;
 pub mod lab;
 pub mod value;
 pub mod wire;

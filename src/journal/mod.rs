@@ -1,0 +1,127 @@
+//! The session journal: append-only JSON lines, one event per line, hash-chained. Line 1
+//! is a header (incident, tool version, participants, operator); every later line is an
+//! event whose `prev` is the previous line's hash and whose `hash` is the sha256 of its
+//! own canonical JSON without `hash`. Truncation or tampering breaks the chain and the
+//! reader says where. Plan, execution and verification events are fsynced before the
+//! writer returns; the journal never goes through a lossy logger.
+
+mod reader;
+mod writer;
+
+pub use reader::{Journal, read};
+pub use writer::JournalWriter;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub const FORMAT: &str = "recovery-deck-journal";
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Header {
+    pub format: String,
+    pub version: u32,
+    pub incident: String,
+    /// RFC 3339, UTC.
+    pub started: String,
+    pub tool: Tool,
+    pub participants: Vec<ParticipantRef>,
+    pub operator: String,
+    #[serde(default)]
+    pub host: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ParticipantRef {
+    pub name: String,
+    pub endpoint: String,
+}
+
+impl Header {
+    pub fn new(incident: &str, operator: &str, participants: Vec<ParticipantRef>) -> Header {
+        Header {
+            format: FORMAT.into(),
+            version: VERSION,
+            incident: incident.into(),
+            started: jiff::Timestamp::now().to_string(),
+            tool: Tool {
+                name: env!("CARGO_PKG_NAME").into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            participants,
+            operator: operator.into(),
+            host: nix::unistd::gethostname()
+                .ok()
+                .and_then(|h| h.into_string().ok())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Who caused an event: an operator, acting on a participant (or on the session).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Actor {
+    pub op: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Event {
+    pub seq: u64,
+    /// RFC 3339, UTC, with milliseconds.
+    pub ts: String,
+    /// Seconds since the session started.
+    pub t: f64,
+    pub actor: Actor,
+    pub kind: String,
+    pub data: Value,
+    pub prev: String,
+    pub hash: String,
+}
+
+/// Event kinds that must be on disk before the caller goes on.
+pub fn is_durable_kind(kind: &str) -> bool {
+    ["plan.", "exec.", "phase.", "verify.", "preflight.", "session."]
+        .iter()
+        .any(|p| kind.starts_with(p))
+}
+
+/// sha256 of canonical JSON (serde_json sorts object keys), as `sha256:<hex>`.
+pub fn digest(value: &Value) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(value.to_string().as_bytes())))
+}
+
+/// The hash of a journal line as it is chained: the header line hashes as a whole,
+/// events hash without their `hash` field.
+pub fn event_hash(event: &Event) -> String {
+    let mut v = serde_json::to_value(event).unwrap_or(Value::Null);
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("hash");
+    }
+    digest(&v)
+}
+
+pub fn header_hash(header: &Header) -> String {
+    digest(&serde_json::to_value(header).unwrap_or(Value::Null))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("journal {path}, line {line}: {message}")]
+    Invalid { path: String, line: usize, message: String },
+    #[error("journal {path}: the hash chain breaks at event {seq}: {message}")]
+    Chain { path: String, seq: u64, message: String },
+}
+
+#[cfg(test)]
+mod tests;
