@@ -1,3 +1,4 @@
 //! recovery-deck: recover Canton participants from a permanently lost synchronizer.
 
+pub mod reconcile;
 pub mod wire;

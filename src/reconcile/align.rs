@@ -1,0 +1,405 @@
+//! Alignment of several participants' snapshots by contract id.
+//!
+//! Each snapshot is sorted once (O(n log n)) by reference, then all are merged in one pass.
+//! Nothing is copied except reference-counted pointers.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use super::classify::classify;
+use super::comparison::{ClassCounts, Comparison, ParticipantState, Row};
+use super::model::{
+    ContractId, ContractSummary, Inspection, InspectionResult, Name, ParticipantSnapshot,
+    Stakeholders, is_valid_contract_id,
+};
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CompareError {
+    #[error("no participant snapshots to compare; export at least one participant first")]
+    NoParticipants,
+    #[error("a participant snapshot has an empty name; every snapshot must name its participant")]
+    EmptyParticipantName,
+    #[error("participant {0} was given twice; pass each participant's snapshot once")]
+    DuplicateParticipant(String),
+    #[error(
+        "participant {participant} lists contract {contract_id} twice; its export is inconsistent, re-export it"
+    )]
+    DuplicateContract {
+        participant: String,
+        contract_id: String,
+    },
+    #[error(
+        "participant {participant} has a contract id {contract_id:?} that is empty or contains whitespace; check its export"
+    )]
+    InvalidContractId {
+        participant: String,
+        contract_id: String,
+    },
+}
+
+/// Snapshots sorted by participant name, each with its contracts sorted by id.
+struct Prepared<'a> {
+    snapshots: Vec<&'a ParticipantSnapshot>,
+    sorted: Vec<Vec<&'a ContractSummary>>,
+    hosts: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(snapshots: &'a [ParticipantSnapshot]) -> Result<Self, CompareError> {
+        if snapshots.is_empty() {
+            return Err(CompareError::NoParticipants);
+        }
+        let mut ordered: Vec<&ParticipantSnapshot> = snapshots.iter().collect();
+        ordered.sort_by(|a, b| a.participant.cmp(&b.participant));
+        for pair in ordered.windows(2) {
+            if pair[0].participant == pair[1].participant {
+                return Err(CompareError::DuplicateParticipant(
+                    pair[0].participant.clone(),
+                ));
+            }
+        }
+        let mut sorted = Vec::with_capacity(ordered.len());
+        let mut hosts: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, snap) in ordered.iter().enumerate() {
+            if snap.participant.is_empty() {
+                return Err(CompareError::EmptyParticipantName);
+            }
+            for party in &snap.hosted_parties {
+                hosts.entry(party.as_str()).or_default().push(i);
+            }
+            sorted.push(sort_contracts(snap)?);
+        }
+        Ok(Self {
+            snapshots: ordered,
+            sorted,
+            hosts,
+        })
+    }
+
+    /// Calls `f` once per distinct contract id, in id order, with each participant's version.
+    fn for_each_id(&self, mut f: impl FnMut(&[Option<&'a ContractSummary>])) {
+        let mut cursors = vec![0usize; self.sorted.len()];
+        let mut group: Vec<Option<&ContractSummary>> = vec![None; self.sorted.len()];
+        loop {
+            let next = self
+                .sorted
+                .iter()
+                .zip(&cursors)
+                .filter_map(|(list, &c)| list.get(c))
+                .map(|c| &c.contract_id)
+                .min()
+                .cloned();
+            let Some(id) = next else { break };
+            for (i, list) in self.sorted.iter().enumerate() {
+                group[i] = match list.get(cursors[i]) {
+                    Some(c) if c.contract_id == id => {
+                        cursors[i] += 1;
+                        Some(*c)
+                    }
+                    _ => None,
+                };
+            }
+            f(&group);
+        }
+    }
+
+    /// A participant is relevant if it hosts a stakeholder of any version of the contract,
+    /// or holds the contract at all: a holder must take part in the move whatever its
+    /// party list says, or it would keep a copy behind.
+    fn relevance(&self, group: &[Option<&ContractSummary>], out: &mut [bool]) {
+        for (slot, held) in out.iter_mut().zip(group) {
+            *slot = held.is_some();
+        }
+        let mut seen: Option<&Stakeholders> = None;
+        for c in group.iter().flatten() {
+            if seen.is_some_and(|s| Arc::ptr_eq(s, &c.stakeholders)) {
+                continue;
+            }
+            seen = Some(&c.stakeholders);
+            for party in c.stakeholders.iter() {
+                for &i in self.hosts.get(&**party).into_iter().flatten() {
+                    out[i] = true;
+                }
+            }
+        }
+    }
+}
+
+fn sort_contracts(snap: &ParticipantSnapshot) -> Result<Vec<&ContractSummary>, CompareError> {
+    let mut list: Vec<&ContractSummary> = snap.contracts.iter().collect();
+    list.sort_unstable_by(|a, b| a.contract_id.cmp(&b.contract_id));
+    for c in &list {
+        if !is_valid_contract_id(&c.contract_id) {
+            return Err(CompareError::InvalidContractId {
+                participant: snap.participant.clone(),
+                contract_id: c.contract_id.to_string(),
+            });
+        }
+    }
+    if let Some(pair) = list
+        .windows(2)
+        .find(|p| p[0].contract_id == p[1].contract_id)
+    {
+        return Err(CompareError::DuplicateContract {
+            participant: snap.participant.clone(),
+            contract_id: pair[0].contract_id.to_string(),
+        });
+    }
+    Ok(list)
+}
+
+/// Which ids to ask each participant about with InspectCommitmentContracts: those some
+/// participant holds that this relevant participant lacks. Sorted; participants with
+/// nothing to ask are absent.
+pub fn inspection_requests(
+    snapshots: &[ParticipantSnapshot],
+) -> Result<BTreeMap<String, Vec<ContractId>>, CompareError> {
+    let prep = Prepared::new(snapshots)?;
+    let mut relevant = vec![false; prep.snapshots.len()];
+    let mut asks: Vec<Vec<ContractId>> = vec![Vec::new(); prep.snapshots.len()];
+    prep.for_each_id(|group| {
+        prep.relevance(group, &mut relevant);
+        for (i, held) in group.iter().enumerate() {
+            if relevant[i] && held.is_none() {
+                let id = group.iter().flatten().map(|c| &c.contract_id).next();
+                asks[i].extend(id.cloned());
+            }
+        }
+    });
+    Ok(prep
+        .snapshots
+        .iter()
+        .zip(asks)
+        .filter(|(_, ids)| !ids.is_empty())
+        .map(|(s, ids)| (s.participant.clone(), ids))
+        .collect())
+}
+
+/// Aligns the snapshots and classifies every contract (see [`super::classify`]).
+pub fn compare(
+    synchronizer: &str,
+    snapshots: &[ParticipantSnapshot],
+    inspection: &Inspection,
+) -> Result<Comparison, CompareError> {
+    let prep = Prepared::new(snapshots)?;
+    let names: Vec<String> = prep
+        .snapshots
+        .iter()
+        .map(|s| s.participant.clone())
+        .collect();
+    let mut relevant = vec![false; names.len()];
+    let mut rows = Vec::with_capacity(prep.sorted.iter().map(Vec::len).max().unwrap_or(0));
+    let mut counts = ClassCounts::default();
+    let mut moved_to: HashMap<&str, Name> = HashMap::new();
+
+    prep.for_each_id(|group| {
+        prep.relevance(group, &mut relevant);
+        let Some(first) = group.iter().flatten().next() else {
+            return;
+        };
+        let id = &first.contract_id;
+        let mut states: Box<[ParticipantState]> = group
+            .iter()
+            .zip(&relevant)
+            .zip(&names)
+            .map(|((held, &rel), name)| match held {
+                Some(c) => ParticipantState::Active {
+                    digest: c.payload_digest,
+                },
+                None if !rel => ParticipantState::NotHosted,
+                None => match inspection.get(name, id) {
+                    Some(InspectionResult::Archived) => ParticipantState::Archived,
+                    Some(InspectionResult::Moved { to }) => ParticipantState::Moved {
+                        to: moved_to
+                            .entry(to.as_str())
+                            .or_insert_with(|| Arc::from(to.as_str()))
+                            .clone(),
+                    },
+                    Some(InspectionResult::Unknown) | None => ParticipantState::Unknown,
+                },
+            })
+            .collect();
+        let (class, reference) = classify(&mut states);
+        let reference = reference.and_then(|i| group[i]).unwrap_or(first);
+        counts.add(class);
+        rows.push(Row {
+            contract_id: Arc::clone(id),
+            template_id: Arc::clone(&reference.template_id),
+            stakeholders: stakeholder_union(group, &reference.stakeholders),
+            class,
+            states,
+        });
+    });
+
+    Ok(Comparison {
+        synchronizer: synchronizer.to_owned(),
+        participants: names,
+        rows,
+        counts,
+    })
+}
+
+/// Versions of one contract normally share their stakeholders; only diverged payloads can
+/// differ, and then the row shows everyone any version involves. Always sorted.
+fn stakeholder_union(group: &[Option<&ContractSummary>], reference: &Stakeholders) -> Stakeholders {
+    let canonical = reference.windows(2).all(|w| w[0] < w[1]);
+    if canonical && group.iter().flatten().all(|c| c.stakeholders == *reference) {
+        return Arc::clone(reference);
+    }
+    let mut all: Vec<Name> = group
+        .iter()
+        .flatten()
+        .flat_map(|c| c.stakeholders.iter().cloned())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    all.sort_unstable();
+    Arc::from(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::comparison::RowClass;
+    use crate::reconcile::model::Interner;
+    use crate::reconcile::testkit::*;
+
+    fn two() -> (Vec<ParticipantSnapshot>, Interner) {
+        (
+            vec![snapshot("p2", &["Bob"]), snapshot("p1", &["Alice"])],
+            Interner::new(),
+        )
+    }
+
+    #[test]
+    fn rows_are_sorted_and_participants_ordered_by_name() {
+        let (mut snaps, mut i) = two();
+        hold(
+            &mut snaps,
+            &mut i,
+            &["p1", "p2"],
+            "c2",
+            &["Alice", "Bob"],
+            1,
+        );
+        hold(
+            &mut snaps,
+            &mut i,
+            &["p1", "p2"],
+            "c1",
+            &["Alice", "Bob"],
+            1,
+        );
+        let cmp = compare("lost", &snaps, &Inspection::new()).unwrap();
+        assert_eq!(cmp.participants(), ["p1", "p2"]);
+        let ids: Vec<&str> = cmp.rows().iter().map(|r| &**r.contract_id()).collect();
+        assert_eq!(ids, ["c1", "c2"]);
+        assert_eq!(cmp.counts().get(RowClass::Agreed), 2);
+    }
+
+    #[test]
+    fn inspection_decides_between_missing_and_archived() {
+        let (mut snaps, mut i) = two();
+        hold(&mut snaps, &mut i, &["p1"], "c1", &["Alice", "Bob"], 1);
+        hold(&mut snaps, &mut i, &["p1"], "c2", &["Alice", "Bob"], 1);
+        hold(&mut snaps, &mut i, &["p1"], "c3", &["Alice", "Bob"], 1);
+        let mut ins = Inspection::new();
+        ins.record("p2", "c2", InspectionResult::Archived);
+        ins.record("p2", "c3", InspectionResult::Moved { to: "other".into() });
+        let cmp = compare("lost", &snaps, &ins).unwrap();
+        let state = |id: &str| cmp.row(id).unwrap().state(1).unwrap().clone();
+        assert_eq!(state("c1"), ParticipantState::Unknown);
+        assert_eq!(state("c2"), ParticipantState::Archived);
+        assert_eq!(state("c3"), ParticipantState::Moved { to: "other".into() });
+        assert_eq!(cmp.row("c1").unwrap().class(), RowClass::Missing);
+        assert_eq!(cmp.row("c3").unwrap().class(), RowClass::ArchivedSomewhere);
+    }
+
+    #[test]
+    fn non_hosting_participants_are_not_relevant() {
+        let (mut snaps, mut i) = two();
+        hold(&mut snaps, &mut i, &["p1"], "c1", &["Alice"], 1);
+        let cmp = compare("lost", &snaps, &Inspection::new()).unwrap();
+        let row = cmp.row("c1").unwrap();
+        assert_eq!(row.class(), RowClass::LocalOnly);
+        assert_eq!(row.state(1), Some(&ParticipantState::NotHosted));
+    }
+
+    #[test]
+    fn a_holder_is_relevant_even_without_hosting_a_stakeholder() {
+        let (mut snaps, mut i) = two();
+        hold(&mut snaps, &mut i, &["p1", "p2"], "c1", &["Alice"], 1);
+        let cmp = compare("lost", &snaps, &Inspection::new()).unwrap();
+        assert_eq!(cmp.row("c1").unwrap().class(), RowClass::Agreed);
+    }
+
+    #[test]
+    fn inspection_requests_list_what_relevant_participants_lack() {
+        let mut i = Interner::new();
+        let mut snaps = vec![
+            snapshot("p1", &["Alice"]),
+            snapshot("p2", &["Bob"]),
+            snapshot("p3", &["Carol"]),
+        ];
+        hold(&mut snaps, &mut i, &["p1"], "c1", &["Alice", "Bob"], 1);
+        hold(
+            &mut snaps,
+            &mut i,
+            &["p2"],
+            "c2",
+            &["Alice", "Bob", "Carol"],
+            1,
+        );
+        hold(
+            &mut snaps,
+            &mut i,
+            &["p1", "p2"],
+            "c3",
+            &["Alice", "Bob"],
+            1,
+        );
+        let asks = inspection_requests(&snaps).unwrap();
+        let ids = |p: &str| -> Vec<&str> { asks[p].iter().map(|c| &**c).collect() };
+        assert_eq!(ids("p1"), ["c2"]);
+        assert_eq!(ids("p2"), ["c1"]);
+        assert_eq!(ids("p3"), ["c2"]);
+    }
+
+    #[test]
+    fn diverged_stakeholders_are_merged_and_sorted() {
+        let (mut snaps, mut i) = two();
+        hold(&mut snaps, &mut i, &["p1"], "c1", &["Alice", "Bob"], 1);
+        hold(&mut snaps, &mut i, &["p2"], "c1", &["Bob", "Carol"], 2);
+        let cmp = compare("lost", &snaps, &Inspection::new()).unwrap();
+        let parties: Vec<&str> = cmp.rows()[0].stakeholders().iter().map(|p| &**p).collect();
+        assert_eq!(parties, ["Alice", "Bob", "Carol"]);
+        assert_eq!(cmp.rows()[0].class(), RowClass::PayloadMismatch);
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_the_participant_named() {
+        let (mut snaps, mut i) = two();
+        assert_eq!(
+            compare("lost", &[], &Inspection::new()),
+            Err(CompareError::NoParticipants)
+        );
+        hold(&mut snaps, &mut i, &["p1"], "c1", &["Alice"], 1);
+        hold(&mut snaps, &mut i, &["p1"], "c1", &["Alice"], 2);
+        let err = compare("lost", &snaps, &Inspection::new()).unwrap_err();
+        assert!(
+            err.to_string().contains("p1 lists contract c1 twice"),
+            "{err}"
+        );
+        let dup = vec![snapshot("p1", &[]), snapshot("p1", &[])];
+        assert_eq!(
+            compare("lost", &dup, &Inspection::new()),
+            Err(CompareError::DuplicateParticipant("p1".into()))
+        );
+        let (mut snaps, mut i) = two();
+        hold(&mut snaps, &mut i, &["p2"], "bad id", &["Bob"], 1);
+        assert!(matches!(
+            compare("lost", &snaps, &Inspection::new()),
+            Err(CompareError::InvalidContractId { .. })
+        ));
+    }
+}
