@@ -8,6 +8,9 @@ mod classify;
 mod comparison;
 mod json;
 mod model;
+mod select_error;
+mod selection;
+mod strategy;
 
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -20,3 +23,14 @@ pub use model::{
     ContractId, ContractSummary, Digest, Inspection, InspectionResult, Interner, Name,
     ParticipantSnapshot, Stakeholders, is_valid_contract_id,
 };
+pub use select_error::{IdSource, SelectionError, SelectionProblem, UndecidedRow};
+pub use selection::{
+    Decision, ExcludedRow, ExclusionReason, ParticipantWork, Selection, SelectionRequest, Strategy,
+};
+pub use strategy::select;
+
+#[cfg(test)]
+mod strategy_tests;
+
+#[cfg(test)]
+pub(crate) mod proptests;
