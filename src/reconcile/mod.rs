@@ -6,6 +6,7 @@
 mod align;
 mod classify;
 mod comparison;
+pub mod diff;
 mod json;
 mod model;
 mod select_error;
