@@ -106,7 +106,12 @@ impl<'a> Prepared<'a> {
     /// A participant is relevant if it hosts a stakeholder of any version of the contract,
     /// or holds the contract at all: a holder must take part in the move whatever its
     /// party list says, or it would keep a copy behind.
-    fn relevance(&self, group: &[Option<&ContractSummary>], out: &mut [bool]) {
+    fn relevance(
+        &self,
+        group: &[Option<&ContractSummary>],
+        cache: &mut HostCache,
+        out: &mut [bool],
+    ) {
         for (slot, held) in out.iter_mut().zip(group) {
             *slot = held.is_some();
         }
@@ -116,26 +121,81 @@ impl<'a> Prepared<'a> {
                 continue;
             }
             seen = Some(&c.stakeholders);
-            for party in c.stakeholders.iter() {
-                for &i in self.hosts.get(&**party).into_iter().flatten() {
-                    out[i] = true;
+            let hosts = cache.hosts(&c.stakeholders, |parties, mask| {
+                for party in parties.iter() {
+                    for &i in self.hosts.get(&**party).into_iter().flatten() {
+                        mask[i] = true;
+                    }
                 }
+            });
+            for (slot, &h) in out.iter_mut().zip(hosts) {
+                *slot |= h;
             }
         }
     }
 }
 
-fn sort_contracts(snap: &ParticipantSnapshot) -> Result<Vec<&ContractSummary>, CompareError> {
-    let mut list: Vec<&ContractSummary> = snap.contracts.iter().collect();
-    list.sort_unstable_by(|a, b| a.contract_id.cmp(&b.contract_id));
-    for c in &list {
-        if !is_valid_contract_id(&c.contract_id) {
-            return Err(CompareError::InvalidContractId {
-                participant: snap.participant.clone(),
-                contract_id: c.contract_id.to_string(),
-            });
+/// Which participants host someone in a stakeholder set, remembered per interned set.
+/// Interned snapshots share a handful of sets across millions of rows, so a few entries
+/// replace two hash lookups of long party ids per contract with a pointer comparison.
+struct HostCache {
+    width: usize,
+    entries: Vec<(Stakeholders, Box<[bool]>)>,
+    next: usize,
+}
+
+impl HostCache {
+    const SIZE: usize = 16;
+
+    fn new(width: usize) -> Self {
+        Self {
+            width,
+            entries: Vec::with_capacity(Self::SIZE),
+            next: 0,
         }
     }
+
+    fn hosts(&mut self, set: &Stakeholders, compute: impl FnOnce(&[Name], &mut [bool])) -> &[bool] {
+        if let Some(i) = self.entries.iter().position(|(s, _)| Arc::ptr_eq(s, set)) {
+            return &self.entries[i].1;
+        }
+        let mut mask = vec![false; self.width].into_boxed_slice();
+        compute(set, &mut mask);
+        let slot = if self.entries.len() < Self::SIZE {
+            self.entries.push((Arc::clone(set), mask));
+            self.entries.len() - 1
+        } else {
+            self.next = (self.next + 1) % Self::SIZE;
+            self.entries[self.next] = (Arc::clone(set), mask);
+            self.next
+        };
+        &self.entries[slot].1
+    }
+}
+
+fn sort_contracts(snap: &ParticipantSnapshot) -> Result<Vec<&ContractSummary>, CompareError> {
+    if let Some(bad) = snap
+        .contracts
+        .iter()
+        .find(|c| !is_valid_contract_id(&c.contract_id))
+    {
+        return Err(CompareError::InvalidContractId {
+            participant: snap.participant.clone(),
+            contract_id: bad.contract_id.to_string(),
+        });
+    }
+    // Comparing ids through their pointers costs two cache misses per comparison, which
+    // dominates at a million contracts; the inline prefix settles almost every comparison.
+    let mut keyed: Vec<(u128, &ContractSummary)> = snap
+        .contracts
+        .iter()
+        .map(|c| (prefix_key(&c.contract_id), c))
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| a.1.contract_id.cmp(&b.1.contract_id))
+    });
+    let list: Vec<&ContractSummary> = keyed.into_iter().map(|(_, c)| c).collect();
     if let Some(pair) = list
         .windows(2)
         .find(|p| p[0].contract_id == p[1].contract_id)
@@ -148,6 +208,15 @@ fn sort_contracts(snap: &ParticipantSnapshot) -> Result<Vec<&ContractSummary>, C
     Ok(list)
 }
 
+/// The first 16 bytes, big-endian, zero-padded. Valid ids contain no NUL, so padding sorts
+/// before any real byte and the key order agrees with the string order.
+fn prefix_key(id: &str) -> u128 {
+    let mut buf = [0u8; 16];
+    let n = id.len().min(16);
+    buf[..n].copy_from_slice(&id.as_bytes()[..n]);
+    u128::from_be_bytes(buf)
+}
+
 /// Which ids to ask each participant about with InspectCommitmentContracts: those some
 /// participant holds that this relevant participant lacks. Sorted; participants with
 /// nothing to ask are absent.
@@ -156,9 +225,10 @@ pub fn inspection_requests(
 ) -> Result<BTreeMap<String, Vec<ContractId>>, CompareError> {
     let prep = Prepared::new(snapshots)?;
     let mut relevant = vec![false; prep.snapshots.len()];
+    let mut cache = HostCache::new(prep.snapshots.len());
     let mut asks: Vec<Vec<ContractId>> = vec![Vec::new(); prep.snapshots.len()];
     prep.for_each_id(|group| {
-        prep.relevance(group, &mut relevant);
+        prep.relevance(group, &mut cache, &mut relevant);
         for (i, held) in group.iter().enumerate() {
             if relevant[i] && held.is_none() {
                 let id = group.iter().flatten().map(|c| &c.contract_id).next();
@@ -188,12 +258,13 @@ pub fn compare(
         .map(|s| s.participant.clone())
         .collect();
     let mut relevant = vec![false; names.len()];
+    let mut cache = HostCache::new(names.len());
     let mut rows = Vec::with_capacity(prep.sorted.iter().map(Vec::len).max().unwrap_or(0));
     let mut counts = ClassCounts::default();
     let mut moved_to: HashMap<&str, Name> = HashMap::new();
 
     prep.for_each_id(|group| {
-        prep.relevance(group, &mut relevant);
+        prep.relevance(group, &mut cache, &mut relevant);
         let Some(first) = group.iter().flatten().next() else {
             return;
         };

@@ -141,3 +141,54 @@ fn bad_input_is_refused_with_the_participant_named() {
         Err(CompareError::InvalidContractId { .. })
     ));
 }
+
+#[test]
+fn prefix_keys_sort_like_the_ids() {
+    let mut ids = vec![
+        "00aa",
+        "00a",
+        "00aaaaaaaaaaaaaaaa1",
+        "00aaaaaaaaaaaaaaaa0",
+        "00aaaaaaaaaaaaaa",
+        "0",
+        "~",
+        "00b",
+    ];
+    let mut by_key = ids.clone();
+    by_key.sort_by(|a, b| prefix_key(a).cmp(&prefix_key(b)).then(a.cmp(b)));
+    ids.sort();
+    assert_eq!(by_key, ids);
+}
+
+#[test]
+fn relevance_stays_right_beyond_the_host_cache() {
+    let mut i = Interner::new();
+    let parties: Vec<String> = (0..40).map(|k| format!("party{k}")).collect();
+    let hosted = |parity: usize| -> Vec<&str> {
+        parties
+            .iter()
+            .skip(parity)
+            .step_by(2)
+            .map(String::as_str)
+            .collect()
+    };
+    let mut snaps = vec![snapshot("even", &hosted(0)), snapshot("odd", &hosted(1))];
+    // 40 distinct stakeholder sets cycle three times through a cache of 16 entries.
+    for round in 0..3 {
+        for (k, party) in parties.iter().enumerate() {
+            let id = format!("c{round}-{k:02}");
+            hold(&mut snaps, &mut i, &["even"], &id, &[party.as_str()], 1);
+        }
+    }
+    let cmp = compare("lost", &snaps, &Inspection::new()).unwrap();
+    assert_eq!(cmp.len(), 120);
+    for row in cmp.rows() {
+        let k: usize = row.contract_id()[3..].parse().unwrap();
+        let expected = if k.is_multiple_of(2) {
+            RowClass::LocalOnly
+        } else {
+            RowClass::Missing
+        };
+        assert_eq!(row.class(), expected, "{}", row.contract_id());
+    }
+}

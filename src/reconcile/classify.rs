@@ -34,21 +34,24 @@ pub(super) fn classify(states: &mut [ParticipantState]) -> (RowClass, Option<usi
     (class_of(states), reference.map(|(_, i)| i))
 }
 
+/// O(k²) over the participants without allocating: k is small and this runs once per row.
 fn majority(states: &[ParticipantState]) -> Option<(Digest, usize)> {
-    // (digest, holders, first holder index); rows rarely have more than two versions.
-    let mut tally: Vec<(Digest, usize, usize)> = Vec::new();
-    for (i, s) in states.iter().enumerate() {
-        if let Some(d) = s.digest() {
-            match tally.iter_mut().find(|(t, _, _)| t == d) {
-                Some(entry) => entry.1 += 1,
-                None => tally.push((*d, 1, i)),
-            }
+    let mut best: Option<(Digest, usize, usize)> = None;
+    for (i, d) in states
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((i, s.digest()?)))
+    {
+        if best.is_some_and(|(b, _, _)| b == *d) {
+            continue;
+        }
+        let holders = states.iter().filter(|s| s.digest() == Some(d)).count();
+        // Strictly more: on a tie the earlier participant (by name) keeps the lead.
+        if best.is_none_or(|(_, n, _)| holders > n) {
+            best = Some((*d, holders, i));
         }
     }
-    tally
-        .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)))
-        .map(|(d, _, first)| (d, first))
+    best.map(|(d, _, first)| (d, first))
 }
 
 fn class_of(states: &[ParticipantState]) -> RowClass {
