@@ -245,7 +245,7 @@ pub fn inspection_requests(
         .collect())
 }
 
-/// Aligns the snapshots and classifies every contract (see [`super::classify`]).
+/// Aligns the snapshots and classifies every contract (see [`RowClass`](super::RowClass)).
 pub fn compare(
     synchronizer: &str,
     snapshots: &[ParticipantSnapshot],

@@ -5,8 +5,18 @@ use std::str::FromStr;
 
 use super::model::{ContractId, Digest, Name, Stakeholders};
 
-/// How the participants' views of one contract relate. See [`super::classify`] for the
-/// precedence when several descriptions fit.
+/// How the participants' views of one contract relate.
+///
+/// Precedence when several classes describe a row (first match wins):
+/// 1. `local_only`: exactly one participant is relevant, so nobody can disagree.
+/// 2. `archived_somewhere`: a relevant participant saw it archived or moved away. Importing
+///    it there is impossible and moving it elsewhere would resurrect a consumed contract.
+/// 3. `payload_mismatch`: holders disagree on the payload.
+/// 4. `missing`: a relevant participant never saw it; ImportAcs can fix that.
+/// 5. `agreed`.
+///
+/// The "majority" payload is the one held by the most participants; on a tie, the version
+/// of the participant whose name sorts first. The others are [`ParticipantState::Differs`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RowClass {
     Agreed,

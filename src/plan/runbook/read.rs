@@ -27,10 +27,14 @@ pub fn runbook_sidecar(text: &str) -> Result<Option<String>, RunbookError> {
     Ok(parse_doc(text)?.runbook.sidecar.map(|s| s.file))
 }
 
+/// Loads the plan, refusing a recorded plan hash that its content does not reproduce.
+/// `sidecar` is the text of the file [`runbook_sidecar`] names; it is ignored when the
+/// runbook names none.
 pub fn from_runbook(text: &str, sidecar: Option<&str>) -> Result<Plan, RunbookError> {
     load_runbook(text, sidecar).map(|r| r.plan)
 }
 
+/// Like [`from_runbook`], also returning who proposed the plan and when.
 pub fn load_runbook(text: &str, sidecar_text: Option<&str>) -> Result<LoadedRunbook, RunbookError> {
     let doc = parse_doc(text)?;
     let sections = match &doc.runbook.sidecar {
