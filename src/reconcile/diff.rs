@@ -286,4 +286,38 @@ mod tests {
         assert!(text.contains("+    \"value\": \"100.5\"\n"), "{text}");
         assert!(unified_diff(&iou("1"), &iou("1"), "a", "b").is_empty());
     }
+
+    fn payload() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let scalar = prop_oneof![
+            any::<u8>().prop_map(|n| json!(n)),
+            "[a-c0-9.]{0,6}".prop_map(|t| json!(t)),
+        ];
+        let field = (scalar.clone(), prop::collection::vec(scalar, 0..3))
+            .prop_map(|(v, list)| if list.is_empty() { v } else { json!(list) });
+        prop::collection::btree_map("[a-e]", field, 0..6)
+            .prop_map(|m| Value::Object(m.into_iter().collect()))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rows_rebuild_both_sides_in_order(l in payload(), r in payload()) {
+            let rows = side_by_side(&l, &r);
+            let side = |pick: fn(&DiffRow) -> Option<&DiffLine>| -> (String, Vec<usize>) {
+                let lines: Vec<&DiffLine> = rows.iter().filter_map(pick).collect();
+                let text = lines.iter().map(|l| l.text() + "\n").collect();
+                (text, lines.iter().map(|l| l.number).collect())
+            };
+            let (left, left_numbers) = side(|r| r.left.as_ref());
+            let (right, right_numbers) = side(|r| r.right.as_ref());
+            proptest::prop_assert_eq!(left, canonical_json(&l));
+            proptest::prop_assert_eq!(right, canonical_json(&r));
+            let counting = |n: &[usize]| n.iter().enumerate().all(|(i, &x)| x == i + 1);
+            proptest::prop_assert!(counting(&left_numbers) && counting(&right_numbers));
+            for row in &rows {
+                let both = row.left.is_some() && row.right.is_some();
+                proptest::prop_assert_eq!(both, matches!(row.tag, DiffTag::Equal | DiffTag::Replace));
+            }
+        }
+    }
 }
