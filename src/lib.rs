@@ -9,5 +9,7 @@ pub mod config;
 pub mod inventory;
 pub mod journal;
 pub mod lab;
+pub mod plan;
+pub mod reconcile;
 pub mod value;
 pub mod wire;

@@ -1,0 +1,223 @@
+//! What the operators asked for (strategy, decisions, exclusions) and what it means for
+//! each participant (purge, import, move).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::str::FromStr;
+
+use super::comparison::RowClass;
+use super::model::ContractId;
+
+/// Which rows to move to the new synchronizer (DESIGN §5).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Strategy {
+    /// Only rows every relevant participant already agrees on.
+    #[default]
+    Intersection,
+    /// Also rows some participant lacks (imported there first); rows archived somewhere or
+    /// with diverging payloads need a decision each.
+    Union,
+    /// Only the rows the operator picked, each treated as under `Union`.
+    Manual { include: BTreeSet<ContractId> },
+}
+
+impl Strategy {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Strategy::Intersection => "intersection",
+            Strategy::Union => "union",
+            Strategy::Manual { .. } => "manual",
+        }
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Strategy::Manual { include } => write!(f, "manual ({} rows)", include.len()),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+/// An operator's ruling on a row the participants disagree about.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Decision {
+    /// Leave it on the lost synchronizer everywhere.
+    Exclude,
+    /// Purge it wherever it is still active, so every participant agrees it is gone.
+    Purge,
+    /// Payload mismatch only: that participant's version wins; it replaces the others and moves.
+    Adopt { participant: String },
+}
+
+impl Decision {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Decision::Exclude => "exclude",
+            Decision::Purge => "purge",
+            Decision::Adopt { .. } => "adopt",
+        }
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Decision::Adopt { participant } => write!(f, "adopt {participant}'s version"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+/// Everything the operators chose; together with the comparison it determines the selection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SelectionRequest {
+    pub strategy: Strategy,
+    pub decisions: BTreeMap<ContractId, Decision>,
+    /// Applied last: an excluded row is left on the lost synchronizer whatever else says.
+    pub exclusions: BTreeSet<ContractId>,
+}
+
+impl SelectionRequest {
+    pub fn new(strategy: Strategy) -> Self {
+        Self {
+            strategy,
+            ..Self::default()
+        }
+    }
+
+    pub fn decide(mut self, contract_id: &str, decision: Decision) -> Self {
+        self.decisions.insert(contract_id.into(), decision);
+        self
+    }
+
+    pub fn exclude(mut self, contract_id: &str) -> Self {
+        self.exclusions.insert(contract_id.into());
+        self
+    }
+}
+
+/// Why a row does not move.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ExclusionReason {
+    /// The strategy leaves rows of this class on the lost synchronizer.
+    NotInStrategy,
+    DecidedExclude,
+    /// Purged where it was active, on the operator's decision.
+    DecidedPurge,
+    /// Not picked in a manual selection.
+    NotSelected,
+    ExcludeList,
+}
+
+impl ExclusionReason {
+    pub const ALL: [ExclusionReason; 5] = [
+        ExclusionReason::NotInStrategy,
+        ExclusionReason::DecidedExclude,
+        ExclusionReason::DecidedPurge,
+        ExclusionReason::NotSelected,
+        ExclusionReason::ExcludeList,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExclusionReason::NotInStrategy => "not_in_strategy",
+            ExclusionReason::DecidedExclude => "decision_exclude",
+            ExclusionReason::DecidedPurge => "decision_purge",
+            ExclusionReason::NotSelected => "not_selected",
+            ExclusionReason::ExcludeList => "exclude_list",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            ExclusionReason::NotInStrategy => "the strategy leaves this class on the lost synchronizer",
+            ExclusionReason::DecidedExclude => "excluded by operator decision",
+            ExclusionReason::DecidedPurge => "purged where active by operator decision",
+            ExclusionReason::NotSelected => "excluded by operator",
+            ExclusionReason::ExcludeList => "on the exclude list",
+        }
+    }
+}
+
+impl fmt::Display for ExclusionReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ExclusionReason {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown exclusion reason {s:?}"))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExcludedRow {
+    pub contract_id: ContractId,
+    pub class: RowClass,
+    pub reason: ExclusionReason,
+}
+
+/// The repair work one participant must do. Every list is sorted and free of duplicates.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ParticipantWork {
+    pub purge: Vec<ContractId>,
+    /// Source participant -> ids to import from its export.
+    pub import: BTreeMap<String, Vec<ContractId>>,
+    pub moves: Vec<ContractId>,
+}
+
+impl ParticipantWork {
+    pub fn import_count(&self) -> usize {
+        self.import.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.purge.is_empty() && self.import.is_empty() && self.moves.is_empty()
+    }
+}
+
+/// The outcome of a strategy applied to a comparison.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    pub(super) participants: Vec<String>,
+    /// Indexed like `participants`.
+    pub(super) work: Vec<ParticipantWork>,
+    /// Sorted by contract id.
+    pub(super) excluded: Vec<ExcludedRow>,
+}
+
+impl Selection {
+    pub fn participants(&self) -> &[String] {
+        &self.participants
+    }
+
+    pub fn work(&self, participant: &str) -> Option<&ParticipantWork> {
+        let i = self.participants.iter().position(|p| p == participant)?;
+        self.work.get(i)
+    }
+
+    /// (participant, work) in participant name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ParticipantWork)> {
+        self.participants.iter().map(String::as_str).zip(&self.work)
+    }
+
+    pub fn excluded(&self) -> &[ExcludedRow] {
+        &self.excluded
+    }
+
+    /// Every id moved by at least one participant.
+    pub fn moved_ids(&self) -> BTreeSet<ContractId> {
+        self.work.iter().flat_map(|w| w.moves.iter().cloned()).collect()
+    }
+
+    pub fn moved_count(&self) -> usize {
+        self.moved_ids().len()
+    }
+}

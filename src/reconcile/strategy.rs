@@ -1,0 +1,218 @@
+//! Applying a strategy, decisions and exclusions to a comparison.
+
+use std::collections::BTreeSet;
+
+use super::comparison::{Comparison, ParticipantState, Row, RowClass};
+use super::model::ContractId;
+use super::select_error::{IdSource, SelectionError, SelectionProblem, UndecidedRow};
+use super::selection::{
+    Decision, ExcludedRow, ExclusionReason, ParticipantWork, Selection, SelectionRequest, Strategy,
+};
+
+/// Computes what every participant must purge, import and move.
+///
+/// Problems with the request (unknown ids, decisions that do not fit) are reported first,
+/// all at once; then every row still lacking a decision.
+pub fn select(cmp: &Comparison, req: &SelectionRequest) -> Result<Selection, SelectionError> {
+    let problems = validate(cmp, req);
+    if !problems.is_empty() {
+        return Err(SelectionError::Invalid(problems));
+    }
+    let mut b = Builder {
+        cmp,
+        work: vec![ParticipantWork::default(); cmp.participants().len()],
+        excluded: Vec::new(),
+    };
+    let mut undecided = Vec::new();
+    for row in cmp.rows() {
+        let id = row.contract_id();
+        if req.exclusions.contains(id) {
+            b.exclude(row, ExclusionReason::ExcludeList);
+            continue;
+        }
+        let beyond_agreement = match &req.strategy {
+            Strategy::Intersection => false,
+            Strategy::Union => true,
+            Strategy::Manual { include } if include.contains(id) => true,
+            Strategy::Manual { .. } => {
+                b.exclude(row, ExclusionReason::NotSelected);
+                continue;
+            }
+        };
+        match row.class() {
+            RowClass::Agreed | RowClass::LocalOnly => b.move_everywhere(row),
+            _ if !beyond_agreement => b.exclude(row, ExclusionReason::NotInStrategy),
+            RowClass::Missing => b.fill_and_move(row),
+            RowClass::ArchivedSomewhere | RowClass::PayloadMismatch => match req.decisions.get(id) {
+                None => undecided.push(UndecidedRow {
+                    contract_id: id.clone(),
+                    class: row.class(),
+                }),
+                Some(Decision::Exclude) => b.exclude(row, ExclusionReason::DecidedExclude),
+                Some(Decision::Purge) => b.purge_everywhere(row),
+                Some(Decision::Adopt { participant }) => b.adopt(row, participant),
+            },
+        }
+    }
+    if !undecided.is_empty() {
+        return Err(SelectionError::Undecided(undecided));
+    }
+    Ok(Selection {
+        participants: cmp.participants().to_vec(),
+        work: b.work,
+        excluded: b.excluded,
+    })
+}
+
+fn validate(cmp: &Comparison, req: &SelectionRequest) -> Vec<SelectionProblem> {
+    let unknown = |ids: &BTreeSet<ContractId>, source| {
+        ids.iter()
+            .filter(|id| cmp.row(id).is_none())
+            .map(move |id| SelectionProblem::UnknownContract {
+                contract_id: id.clone(),
+                source,
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut problems = unknown(&req.exclusions, IdSource::ExcludeList);
+    if let Strategy::Manual { include } = &req.strategy {
+        problems.extend(unknown(include, IdSource::ManualSelection));
+    }
+    for (id, decision) in &req.decisions {
+        problems.extend(check_decision(cmp, req, id, decision));
+    }
+    problems
+}
+
+fn check_decision(
+    cmp: &Comparison,
+    req: &SelectionRequest,
+    id: &ContractId,
+    decision: &Decision,
+) -> Option<SelectionProblem> {
+    let contract_id = id.clone();
+    let Some(row) = cmp.row(id) else {
+        return Some(SelectionProblem::UnknownContract {
+            contract_id,
+            source: IdSource::Decision,
+        });
+    };
+    let unused = |why| {
+        Some(SelectionProblem::DecisionUnused {
+            contract_id: id.clone(),
+            why,
+        })
+    };
+    if req.exclusions.contains(id) {
+        return unused("the row is also on the exclude list; remove one of the two");
+    }
+    match &req.strategy {
+        Strategy::Intersection => {
+            return unused("intersection never imports or purges; switch to union or manual, or drop it");
+        }
+        Strategy::Manual { include } if !include.contains(id) => {
+            return unused("the row is not in the manual selection; pick the row or drop the decision");
+        }
+        _ => {}
+    }
+    if !row.class().needs_decision() {
+        return Some(SelectionProblem::DecisionNotNeeded {
+            contract_id,
+            class: row.class(),
+        });
+    }
+    let Decision::Adopt { participant } = decision else {
+        return None;
+    };
+    if row.class() == RowClass::ArchivedSomewhere {
+        return Some(SelectionProblem::AdoptOnArchived { contract_id });
+    }
+    let Some(state) = cmp.participant_index(participant).and_then(|i| row.state(i)) else {
+        return Some(SelectionProblem::UnknownParticipant {
+            contract_id,
+            participant: participant.clone(),
+        });
+    };
+    (!state.is_held()).then(|| SelectionProblem::AdoptFromNonHolder {
+        contract_id,
+        participant: participant.clone(),
+        state: state.json_name(),
+    })
+}
+
+/// Rows are visited in id order, so pushing keeps every list sorted without a final sort.
+struct Builder<'a> {
+    cmp: &'a Comparison,
+    work: Vec<ParticipantWork>,
+    excluded: Vec<ExcludedRow>,
+}
+
+impl Builder<'_> {
+    fn exclude(&mut self, row: &Row, reason: ExclusionReason) {
+        self.excluded.push(ExcludedRow {
+            contract_id: row.contract_id().clone(),
+            class: row.class(),
+            reason,
+        });
+    }
+
+    fn move_everywhere(&mut self, row: &Row) {
+        for i in row.relevant() {
+            self.work[i].moves.push(row.contract_id().clone());
+        }
+    }
+
+    fn import(&mut self, into: usize, from: usize, row: &Row) {
+        let source = self.cmp.participants()[from].clone();
+        self.work[into]
+            .import
+            .entry(source)
+            .or_default()
+            .push(row.contract_id().clone());
+    }
+
+    /// Missing rows: every holder has the same payload, so the source is simply the first
+    /// holder by participant name, which keeps the plan independent of input order.
+    fn fill_and_move(&mut self, row: &Row) {
+        let Some(source) = row.states().iter().position(ParticipantState::is_held) else {
+            return;
+        };
+        let lacking: Vec<usize> = row
+            .relevant()
+            .filter(|&i| matches!(row.states()[i], ParticipantState::Unknown))
+            .collect();
+        for i in lacking {
+            self.import(i, source, row);
+        }
+        self.move_everywhere(row);
+    }
+
+    fn purge_everywhere(&mut self, row: &Row) {
+        for (i, s) in row.states().iter().enumerate() {
+            if s.is_held() {
+                self.work[i].purge.push(row.contract_id().clone());
+            }
+        }
+        self.exclude(row, ExclusionReason::DecidedPurge);
+    }
+
+    /// Purge-then-import where the payload differs, import where unknown, then move.
+    fn adopt(&mut self, row: &Row, participant: &str) {
+        let winner = self.cmp.participant_index(participant);
+        let Some((w, digest)) = winner.and_then(|w| Some((w, *row.state(w)?.digest()?))) else {
+            return;
+        };
+        let relevant: Vec<usize> = row.relevant().collect();
+        for i in relevant {
+            match row.states()[i].digest() {
+                Some(d) if *d == digest => {}
+                Some(_) => {
+                    self.work[i].purge.push(row.contract_id().clone());
+                    self.import(i, w, row);
+                }
+                None => self.import(i, w, row),
+            }
+        }
+        self.move_everywhere(row);
+    }
+}
