@@ -48,6 +48,80 @@ pub enum Command {
     Status,
     /// Active contracts of one participant on one synchronizer (the pcs_search equivalent).
     Search(SearchArgs),
+    /// Aligned comparison of every participant's contracts on a synchronizer.
+    Compare(CompareArgs),
+    /// Turn a strategy into a recovery plan and write it as a runbook (TOML).
+    Plan(PlanArgs),
+    /// Execute (or with --dry-run, describe) a runbook; running it again resumes it.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Synchronizer alias (default: the incident's lost synchronizer).
+    #[arg(long)]
+    pub synchronizer: Option<String>,
+    /// Prefix of `Module:Entity`, as pcs_search's "^Iou".
+    #[arg(long)]
+    pub template: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// Move what every relevant participant agrees on; leave the rest on the lost synchronizer.
+    Intersection,
+    /// Also give every participant the contracts it is missing; differences need --decide.
+    Union,
+    /// Move only the contracts given with --include.
+    Manual,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The lost synchronizer (default: from the incident config).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The replacement synchronizer (default: from the incident config).
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, value_enum)]
+    pub strategy: StrategyArg,
+    /// Contract to include (manual strategy; repeatable).
+    #[arg(long = "include", value_name = "ID")]
+    pub include: Vec<String>,
+    /// Contract to leave on the lost synchronizer whatever the strategy says (repeatable).
+    #[arg(long = "exclude", value_name = "ID")]
+    pub exclude: Vec<String>,
+    /// Decision for a row that needs one: ID=exclude, ID=purge or ID=adopt:PARTICIPANT (repeatable).
+    #[arg(long = "decide", value_name = "ID=DECISION")]
+    pub decide: Vec<String>,
+    /// Contracts per ChangeAssignation / PurgeContracts call.
+    #[arg(long, default_value_t = 500)]
+    pub batch_size: u32,
+    /// Where to write the runbook (a sidecar with long id lists may be written next to it).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// Who proposes the plan (default: $USER).
+    #[arg(long, env = "RECOVERY_DECK_OPERATOR")]
+    pub operator: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The runbook written by `plan`.
+    pub runbook: std::path::PathBuf,
+    /// Print every call that would change state and send none.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for the typed confirmation (for scripted runs).
+    #[arg(long)]
+    pub yes: bool,
+    /// Journal file (default: next to the runbook, `<name>.journal.jsonl`).
+    #[arg(long)]
+    pub journal: Option<std::path::PathBuf>,
+    /// Who runs it (default: $USER).
+    #[arg(long, env = "RECOVERY_DECK_OPERATOR")]
+    pub operator: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! error; output goes to stdout, diagnostics to stderr.
 
 mod demo;
+mod engine;
 mod lab;
 mod search;
 mod status;
@@ -30,11 +31,23 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Lab(cmd) => lab::run(cmd, cli.format).await,
         Command::Status => status::run(&load(&cli.config)?, cli.format).await,
         Command::Search(args) => search::run(&load(&cli.config)?, &args, cli.format).await,
+        Command::Compare(args) => engine::compare(&load(&cli.config)?, &args, cli.format).await,
+        Command::Plan(args) => engine::plan(&load(&cli.config)?, &args, cli.format).await,
+        Command::Run(args) => engine::run(&load(&cli.config)?, &args, cli.format).await,
     }
 }
 
 fn load(path: &std::path::Path) -> Result<IncidentConfig, Fail> {
     Ok(IncidentConfig::load(path)?)
+}
+
+/// The operator's name for journals and runbooks.
+pub fn operator(given: Option<&str>) -> String {
+    given
+        .map(str::to_string)
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "operator".to_string())
 }
 
 /// One client per participant of the config, in config order.

@@ -1,0 +1,323 @@
+//! `compare`, `plan` and `run`: the headless recovery engine.
+
+use super::{Fail, Outcome, clients, is_json, operator, print_json, short};
+use crate::cli::{CompareArgs, Format, PlanArgs, RunArgs, StrategyArg};
+use crate::config::IncidentConfig;
+use crate::exec::{self, Participants, Progress, RunOptions, Runner, survey};
+use crate::inventory::SearchFilter;
+use crate::plan::{self, PlanInput, PlanSummary, RunbookMeta};
+use crate::reconcile::{self, Comparison, Decision, ParticipantState, SelectionRequest, Strategy};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The marker a state shows with, readable without colour.
+pub fn marker(state: &ParticipantState) -> &'static str {
+    match state {
+        ParticipantState::Active { .. } => "✓",
+        ParticipantState::Differs { .. } => "~",
+        ParticipantState::Archived | ParticipantState::Moved { .. } => "×",
+        ParticipantState::Unknown => "+",
+        ParticipantState::NotHosted => "·",
+    }
+}
+
+fn print_comparison(cmp: &Comparison) {
+    let names = cmp.participants();
+    print!("{:<20} {:<14} {:<19}", "contract", "template", "class");
+    for n in names {
+        print!(" {:>12}", short(n, 12));
+    }
+    println!();
+    for row in cmp.rows() {
+        print!(
+            "{:<20} {:<14} {:<19}",
+            short(row.contract_id(), 20),
+            short(row.template_id(), 14),
+            row.class().as_str()
+        );
+        for s in row.states() {
+            print!(" {:>12}", marker(s));
+        }
+        println!();
+    }
+    let counts: Vec<String> = cmp
+        .counts()
+        .iter()
+        .map(|(c, n)| format!("{} {n}", c.as_str()))
+        .collect();
+    println!("\n{} rows: {}", cmp.len(), counts.join(", "));
+    println!("✓ active  + missing here  × archived/moved here  ~ payload differs  · not hosted here");
+}
+
+pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -> Outcome {
+    let apis = clients(cfg)?;
+    let alias = args.synchronizer.clone().unwrap_or_else(|| cfg.incident.lost.clone());
+    let filter = SearchFilter {
+        template_prefix: args.template.clone(),
+        party: None,
+    };
+    let s = survey::survey(&apis, &alias, &filter, false).await?;
+    if is_json(format) {
+        print_json(&s.comparison)?;
+    } else {
+        println!("{alias}: {} participants", s.comparison.participants().len());
+        print_comparison(&s.comparison);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_decision(text: &str) -> Result<(String, Decision), Fail> {
+    let (id, what) = text.split_once('=').ok_or_else(|| {
+        Fail(format!(
+            "--decide {text:?}: expected ID=exclude, ID=purge or ID=adopt:PARTICIPANT"
+        ))
+    })?;
+    let decision = match what {
+        "exclude" => Decision::Exclude,
+        "purge" => Decision::Purge,
+        other => match other.strip_prefix("adopt:") {
+            Some(p) if !p.is_empty() => Decision::Adopt {
+                participant: p.to_string(),
+            },
+            _ => {
+                return Err(Fail(format!(
+                    "--decide {text:?}: the decision must be exclude, purge or adopt:PARTICIPANT"
+                )));
+            }
+        },
+    };
+    Ok((id.to_string(), decision))
+}
+
+fn sidecar_path(runbook: &Path, file_name: &str) -> PathBuf {
+    runbook.parent().unwrap_or(Path::new(".")).join(file_name)
+}
+
+fn write_atomically(path: &Path, text: &str) -> Result<(), Fail> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).map_err(|e| Fail(format!("writing {}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, path).map_err(|e| Fail(format!("writing {}: {e}", path.display())))?;
+    Ok(())
+}
+
+pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outcome {
+    let lost = args.from.clone().unwrap_or_else(|| cfg.incident.lost.clone());
+    let target = args.to.clone().unwrap_or_else(|| cfg.incident.target.clone());
+    if lost == target {
+        return Err(Fail(format!("--from and --to are both {lost}")));
+    }
+    let apis = clients(cfg)?;
+    let s = survey::survey(&apis, &lost, &SearchFilter::default(), false).await?;
+    let strategy = match args.strategy {
+        StrategyArg::Intersection => Strategy::Intersection,
+        StrategyArg::Union => Strategy::Union,
+        StrategyArg::Manual => Strategy::Manual {
+            include: args
+                .include
+                .iter()
+                .map(|i| reconcile::ContractId::from(i.as_str()))
+                .collect(),
+        },
+    };
+    if args.strategy != StrategyArg::Manual && !args.include.is_empty() {
+        return Err(Fail("--include only applies to --strategy manual".into()));
+    }
+    let mut request = SelectionRequest::new(strategy);
+    for d in &args.decide {
+        let (id, decision) = parse_decision(d)?;
+        request = request.decide(&id, decision);
+    }
+    for id in &args.exclude {
+        request = request.exclude(id);
+    }
+    let selection = reconcile::select(&s.comparison, &request).map_err(|e| {
+        Fail(format!(
+            "{e}\nDecide each listed row with --decide <ID>=exclude (leave it on {lost}) or --decide <ID>=purge (remove it where it is still active), then plan again."
+        ))
+    })?;
+    let participants: Vec<String> = s.comparison.participants().to_vec();
+    let plan = plan::build_plan(&PlanInput {
+        incident: &cfg.incident.name,
+        lost: &lost,
+        target: &target,
+        participants: &participants,
+        comparison: &s.comparison,
+        selection: &selection,
+        request: &request,
+        batch_size: args.batch_size,
+        in_flight: &s.in_flight,
+    })?;
+    let meta = RunbookMeta {
+        created: jiff::Timestamp::now().to_string(),
+        proposed_by: operator(args.operator.as_deref()),
+    };
+    let (toml, sidecar) = plan::to_runbook(&plan, &meta)?;
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut sidecar_file = None;
+    if let Some(side) = &sidecar {
+        let path = sidecar_path(&args.out, &side.file_name);
+        write_atomically(&path, &side.text)?;
+        sidecar_file = Some(path);
+    }
+    write_atomically(&args.out, &toml)?;
+    let summary = PlanSummary::of(&plan);
+    if is_json(format) {
+        print_json(&serde_json::json!({
+            "plan_hash": plan.hash(),
+            "runbook": args.out,
+            "sidecar": sidecar_file,
+            "strategy": summary.strategy,
+            "moved": summary.moved,
+            "excluded": plan.excluded().len(),
+            "in_flight": plan.in_flight().iter().map(|(p, f)| (p.clone(), f.pending_submissions + f.pending_transactions)).collect::<std::collections::BTreeMap<_, _>>(),
+        }))?;
+    } else {
+        println!("{summary}");
+        println!("runbook {} ({})", args.out.display(), plan.hash());
+        if let Some(p) = &sidecar_file {
+            println!("contract ids in {}", p.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a runbook and its sidecar (if it names one).
+pub fn load_runbook(path: &Path) -> Result<plan::LoadedRunbook, Fail> {
+    let toml = std::fs::read_to_string(path).map_err(|e| Fail(format!("reading runbook {}: {e}", path.display())))?;
+    let sidecar = match plan::runbook_sidecar(&toml)? {
+        Some(name) => {
+            let p = sidecar_path(path, &name);
+            Some(std::fs::read_to_string(&p).map_err(|e| Fail(format!("reading sidecar {}: {e}", p.display())))?)
+        }
+        None => None,
+    };
+    Ok(plan::load_runbook(&toml, sidecar.as_deref())?)
+}
+
+pub fn default_journal(runbook: &Path, dry_run: bool) -> PathBuf {
+    let name = runbook.file_name().and_then(|n| n.to_str()).unwrap_or("recovery");
+    let stem = name
+        .strip_suffix(".runbook.toml")
+        .or_else(|| name.strip_suffix(".toml"))
+        .unwrap_or(name);
+    let suffix = if dry_run {
+        "dry-run.journal.jsonl"
+    } else {
+        "journal.jsonl"
+    };
+    runbook.with_file_name(format!("{stem}.{suffix}"))
+}
+
+/// Asks for the typed confirmation; refuses when nobody can answer.
+fn confirm(plan: &plan::Plan) -> Result<(), Fail> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Fail(
+            "refusing to run without --yes: stdin is not a terminal, so nobody can confirm. Review the plan with --dry-run, then pass --yes".into(),
+        ));
+    }
+    eprintln!("{}", PlanSummary::of(plan));
+    eprint!(
+        "This changes the participants listed above. Type the target synchronizer's alias ({}) to proceed: ",
+        plan.target()
+    );
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    if line.trim() == plan.target() {
+        Ok(())
+    } else {
+        Err(Fail("not confirmed; nothing was changed".into()))
+    }
+}
+
+fn describe(p: &Progress) -> Option<String> {
+    Some(match p {
+        Progress::Preflight { problems } if problems.is_empty() => "preflight ok".into(),
+        Progress::Preflight { problems } => format!("preflight refused:\n  {}", problems.join("\n  ")),
+        Progress::PhaseStarted { phase, participants } => format!("phase {phase}: {}", participants.join(", ")),
+        Progress::Advance {
+            phase,
+            participant,
+            done,
+            total,
+        } if total > &1 => format!("  {phase} {participant} {done}/{total}"),
+        Progress::StepFailed {
+            phase,
+            participant,
+            error,
+            ..
+        } => format!("  {phase} {participant} FAILED: {error}"),
+        Progress::PhaseDone { phase } => format!("phase {phase} done"),
+        Progress::PhaseSkipped { phase } => format!("phase {phase} skipped (done according to the journal)"),
+        Progress::WouldSend {
+            participant,
+            rpc,
+            detail,
+        } => format!("would send  {participant:<14} {rpc:<26} {detail}"),
+        _ => return None,
+    })
+}
+
+pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcome {
+    let loaded = load_runbook(&args.runbook)?;
+    let plan = loaded.plan;
+    if plan.incident() != cfg.incident.name {
+        eprintln!(
+            "note: the runbook is for incident {:?}, the config names {:?}",
+            plan.incident(),
+            cfg.incident.name
+        );
+    }
+    if !args.dry_run && !args.yes {
+        confirm(&plan)?;
+    }
+    let apis = clients(cfg)?;
+    let participants: Participants = apis.iter().map(|a| (a.name().to_string(), a.clone())).collect();
+    let journal = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| default_journal(&args.runbook, args.dry_run));
+    let mut options = RunOptions::new(journal, &operator(args.operator.as_deref()));
+    options.dry_run = args.dry_run;
+    options.endpoints = cfg
+        .participants
+        .iter()
+        .map(|p| (p.name.clone(), p.admin.clone()))
+        .collect();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let printer = tokio::spawn(async move {
+        while let Some(p) = rx.recv().await {
+            if let Some(line) = describe(&p) {
+                if matches!(p, Progress::WouldSend { .. }) {
+                    println!("{line}");
+                } else {
+                    eprintln!("{line}");
+                }
+            }
+        }
+    });
+    let outcome = Runner::new(plan, participants, options)?.with_progress(tx).run().await;
+    let _ = printer.await;
+    let report = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            let report = exec::RunReport {
+                ok: false,
+                error: Some(e.to_string()),
+                ..Default::default()
+            };
+            println!("{}", serde_json::to_string(&report)?);
+            return Err(Fail(e.to_string()));
+        }
+    };
+    let _ = format;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,226 @@
+//! Checks before the first state-changing call: every participant reachable and still
+//! hosting what it must move, both synchronizers registered, no new transaction in flight
+//! on the lost synchronizer, and the participants' holdings still those the plan was made
+//! from (on a resumed run: changed only in the ways the plan itself changes them).
+
+use super::Participants;
+use super::survey;
+use crate::client::ParticipantApi;
+use crate::inventory::SearchFilter;
+use crate::plan::{Action, PhaseKind, Plan};
+use crate::reconcile::ContractId;
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PreflightProblem {
+    pub participant: String,
+    pub check: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for PreflightProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}]: {}", self.participant, self.check, self.message)
+    }
+}
+
+/// Ids the plan purges, imports and moves on `participant`.
+fn planned(plan: &Plan, participant: &str) -> (BTreeSet<ContractId>, BTreeSet<ContractId>, BTreeSet<ContractId>) {
+    let (mut purge, mut import, mut moves) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for phase in plan.phases() {
+        for step in phase.steps.iter().filter(|s| s.participant == participant) {
+            let set = match step.action {
+                Action::PurgeContracts { .. } => &mut purge,
+                Action::ImportAcs { .. } => &mut import,
+                Action::ChangeAssignation { .. } => &mut moves,
+                _ => continue,
+            };
+            set.extend(step.action.contract_ids().iter().cloned());
+        }
+    }
+    (purge, import, moves)
+}
+
+fn shown(ids: &[ContractId]) -> String {
+    let mut v: Vec<String> = ids
+        .iter()
+        .take(5)
+        .map(|i| i.chars().take(20).collect::<String>() + "…")
+        .collect();
+    if ids.len() > 5 {
+        v.push(format!("and {} more", ids.len() - 5));
+    }
+    v.join(", ")
+}
+
+async fn check_one(
+    plan: &Plan,
+    api: &dyn ParticipantApi,
+    lost_id: Option<&str>,
+    resumed: bool,
+) -> (Vec<PreflightProblem>, Option<survey::Holding>) {
+    let name = api.name().to_string();
+    let problem = |check: &'static str, message: String| PreflightProblem {
+        participant: name.clone(),
+        check,
+        message,
+    };
+    let mut problems = Vec::new();
+    if let Err(e) = api.status().await {
+        return (vec![problem("reachable", e.to_string())], None);
+    }
+    match api.list_registered().await {
+        Ok(regs) => {
+            for alias in [plan.lost(), plan.target()] {
+                if !regs.iter().any(|r| r.alias == alias) {
+                    problems.push(problem(
+                        "registered",
+                        format!("no synchronizer {alias} is registered; register it before the recovery"),
+                    ));
+                }
+            }
+        }
+        Err(e) => problems.push(problem("registered", e.to_string())),
+    }
+    let Some(lost_id) = lost_id else {
+        return (problems, None);
+    };
+    match api.count_in_flight(lost_id).await {
+        Ok(now) => {
+            let ack = plan.in_flight().get(&name).copied().unwrap_or_default();
+            if now.pending_submissions > ack.pending_submissions || now.pending_transactions > ack.pending_transactions
+            {
+                problems.push(problem(
+                    "in_flight",
+                    format!(
+                        "{} submission(s) and {} transaction(s) in flight on {}, the plan acknowledged {} and {}: the synchronizer may still be processing; make a new plan once it is certainly gone",
+                        now.pending_submissions, now.pending_transactions, plan.lost(), ack.pending_submissions, ack.pending_transactions
+                    ),
+                ));
+            }
+        }
+        Err(e) => problems.push(problem("in_flight", e.to_string())),
+    }
+    let holding = match survey::holding(api, lost_id, &SearchFilter::default(), false).await {
+        Ok(h) => h,
+        Err(e) => {
+            problems.push(problem("drift", e.to_string()));
+            return (problems, None);
+        }
+    };
+    if let Some(expected) = plan.expected(&name) {
+        let drift = expected.check(&holding.snapshot);
+        let (purge, import, moves) = planned(plan, &name);
+        let appeared: Vec<ContractId> = drift
+            .appeared
+            .iter()
+            .filter(|id| !(resumed && import.contains(*id)))
+            .cloned()
+            .collect();
+        let disappeared: Vec<ContractId> = drift
+            .disappeared
+            .iter()
+            .filter(|id| !(resumed && (purge.contains(*id) || moves.contains(*id))))
+            .cloned()
+            .collect();
+        if !appeared.is_empty() {
+            problems.push(problem(
+                "drift",
+                format!(
+                    "{} contract(s) appeared on {} since the plan was made: {}",
+                    appeared.len(),
+                    plan.lost(),
+                    shown(&appeared)
+                ),
+            ));
+        }
+        if !disappeared.is_empty() {
+            problems.push(problem(
+                "drift",
+                format!(
+                    "{} contract(s) the plan expects on {} are gone: {}",
+                    disappeared.len(),
+                    plan.lost(),
+                    shown(&disappeared)
+                ),
+            ));
+        }
+        if drift.payload_changed {
+            problems.push(problem(
+                "drift",
+                "the same contracts are there but a payload changed since the plan was made".into(),
+            ));
+        }
+    } else {
+        problems.push(problem(
+            "drift",
+            "the plan has no expected holdings for this participant".into(),
+        ));
+    }
+    (problems, Some(holding))
+}
+
+/// Runs every check; an empty list means the run may start. `done` are the phases the
+/// journal records as complete (a resumed run).
+pub async fn preflight(plan: &Plan, participants: &Participants, done: &BTreeSet<PhaseKind>) -> Vec<PreflightProblem> {
+    let resumed = done.iter().any(|p| *p != PhaseKind::Isolate);
+    let apis: Vec<_> = plan
+        .participants()
+        .iter()
+        .filter_map(|n| participants.get(n).cloned())
+        .collect();
+    let lost_id = match survey::synchronizer_id(&apis, plan.lost()).await {
+        Ok(id) => Some(id),
+        Err(e) => {
+            return vec![PreflightProblem {
+                participant: "all".into(),
+                check: "registered",
+                message: e.to_string(),
+            }];
+        }
+    };
+    let results = futures::future::join_all(
+        apis.iter()
+            .map(|a| check_one(plan, a.as_ref(), lost_id.as_deref(), resumed)),
+    )
+    .await;
+    let mut problems = Vec::new();
+    let mut stakeholders: HashMap<ContractId, Vec<String>> = HashMap::new();
+    let mut hosted: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for (ps, holding) in results {
+        problems.extend(ps);
+        if let Some(h) = holding {
+            for c in &h.snapshot.contracts {
+                stakeholders
+                    .entry(c.contract_id.clone())
+                    .or_insert_with(|| c.stakeholders.iter().map(|s| s.to_string()).collect());
+            }
+            hosted.insert(h.snapshot.participant.clone(), h.snapshot.hosted_parties);
+        }
+    }
+    // Each participant must still host a stakeholder of everything it is to move.
+    for (name, parties) in &hosted {
+        let orphans: Vec<ContractId> = plan
+            .moved_by(name)
+            .into_iter()
+            .filter(|id| {
+                stakeholders
+                    .get(id)
+                    .is_some_and(|s| !s.iter().any(|p| parties.contains(p)))
+            })
+            .collect();
+        if !orphans.is_empty() {
+            problems.push(PreflightProblem {
+                participant: name.clone(),
+                check: "hosting",
+                message: format!(
+                    "hosts no stakeholder of {} contract(s) it must move: {}",
+                    orphans.len(),
+                    shown(&orphans)
+                ),
+            });
+        }
+    }
+    problems
+}

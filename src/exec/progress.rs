@@ -1,0 +1,81 @@
+//! What the executor reports while it runs, for the CLI and the TUI.
+
+use crate::journal::Event;
+use crate::plan::PhaseKind;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Sent to the executor between phases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Run,
+    /// Finish the current phase, then wait.
+    Pause,
+    /// Finish the current phase, then stop (resumable by running again).
+    Abort,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub participant: String,
+    pub action: &'static str,
+    /// Contracts the step applied to in this run.
+    pub applied: usize,
+    /// Contracts found already done (resume) and not sent again.
+    pub skipped: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum Progress {
+    Preflight {
+        problems: Vec<String>,
+    },
+    PhaseStarted {
+        phase: PhaseKind,
+        participants: Vec<String>,
+    },
+    /// `done` of `total` contracts (or steps, for steps without contracts).
+    Advance {
+        phase: PhaseKind,
+        participant: String,
+        done: usize,
+        total: usize,
+    },
+    StepFailed {
+        phase: PhaseKind,
+        participant: String,
+        error: String,
+        code: Option<String>,
+    },
+    PhaseDone {
+        phase: PhaseKind,
+    },
+    PhaseSkipped {
+        phase: PhaseKind,
+    },
+    Paused {
+        before: PhaseKind,
+    },
+    Journal(Event),
+    /// A dry run's description of one call it would send.
+    WouldSend {
+        participant: String,
+        rpc: String,
+        detail: String,
+    },
+    Finished(RunReport),
+}
+
+/// The final outcome (DESIGN §4: the last line of `run`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunReport {
+    pub ok: bool,
+    pub moved: BTreeMap<String, usize>,
+    pub added: BTreeMap<String, usize>,
+    pub skipped: BTreeMap<String, usize>,
+    pub journal: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+}

@@ -1,0 +1,425 @@
+//! Running a plan: journal, preflight, phases with barriers, one task per participant.
+
+use super::Participants;
+use super::preflight::{PreflightProblem, preflight};
+use super::progress::{Control, Progress, RunReport, StepReport};
+use super::steps::{self, Ctx, StepError};
+use crate::client::ImportMode;
+use crate::journal::{self, Actor, Header, JournalError, JournalWriter, ParticipantRef};
+use crate::plan::{PhaseKind, Plan, Step};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub dry_run: bool,
+    pub operator: String,
+    pub journal: PathBuf,
+    /// Participant name -> admin endpoint, recorded in the journal header.
+    pub endpoints: BTreeMap<String, String>,
+    /// Attempts per call when the participant answers UNAVAILABLE.
+    pub max_attempts: u32,
+    pub retry_delay: Duration,
+    pub import_mode: ImportMode,
+}
+
+impl RunOptions {
+    pub fn new(journal: PathBuf, operator: &str) -> RunOptions {
+        RunOptions {
+            dry_run: false,
+            operator: operator.to_string(),
+            journal,
+            endpoints: BTreeMap::new(),
+            max_attempts: 4,
+            retry_delay: Duration::from_millis(250),
+            import_mode: ImportMode::Validation,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("the plan names participant {0}, which the incident config does not list")]
+    MissingParticipant(String),
+    #[error("journal {path} belongs to {found}, not to this plan ({expected}); pass another --journal")]
+    ForeignJournal {
+        path: String,
+        found: String,
+        expected: String,
+    },
+    #[error("preflight refused to start:\n{}", list(.0))]
+    Preflight(Vec<PreflightProblem>),
+    #[error(
+        "phase {phase} failed on {participant}: {error}. Nothing later ran; fix the cause and run the same runbook again to resume"
+    )]
+    Step {
+        phase: PhaseKind,
+        participant: String,
+        error: String,
+        code: Option<String>,
+    },
+    #[error("stopped by the operator before phase {0}; run the same runbook again to resume")]
+    Aborted(PhaseKind),
+}
+
+fn list(problems: &[PreflightProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub struct Runner {
+    plan: Arc<Plan>,
+    participants: Participants,
+    options: RunOptions,
+    progress: Option<mpsc::UnboundedSender<Progress>>,
+    control: Option<watch::Receiver<Control>>,
+}
+
+/// The journal shared by the participant tasks of a phase.
+#[derive(Clone)]
+pub(super) struct SharedJournal {
+    writer: Arc<Mutex<JournalWriter>>,
+    operator: String,
+    progress: Option<mpsc::UnboundedSender<Progress>>,
+}
+
+impl SharedJournal {
+    pub(super) async fn record(&self, kind: &str, node: Option<&str>, data: Value) -> Result<(), JournalError> {
+        let actor = Actor {
+            op: self.operator.clone(),
+            node: node.map(str::to_string),
+        };
+        let event = self.writer.lock().await.append(kind, actor, data)?;
+        if let Some(p) = &self.progress {
+            let _ = p.send(Progress::Journal(event));
+        }
+        Ok(())
+    }
+
+    pub(super) fn progress(&self, p: Progress) {
+        if let Some(tx) = &self.progress {
+            let _ = tx.send(p);
+        }
+    }
+}
+
+/// Phases the journal records as done for this plan, if the journal already exists.
+fn open_journal(plan: &Plan, options: &RunOptions) -> Result<(JournalWriter, BTreeSet<PhaseKind>, bool), RunError> {
+    let path = &options.journal;
+    if !path.exists() {
+        let participants = plan
+            .participants()
+            .iter()
+            .map(|n| ParticipantRef {
+                name: n.clone(),
+                endpoint: options.endpoints.get(n).cloned().unwrap_or_default(),
+            })
+            .collect();
+        let header = Header::new(plan.incident(), &options.operator, participants);
+        return Ok((JournalWriter::create(path, &header)?, BTreeSet::new(), false));
+    }
+    let existing = journal::read(path)?;
+    let ours = |e: &journal::Event| e.data.get("plan_hash").and_then(Value::as_str) == Some(plan.hash());
+    if !existing.of_kind("session.start").any(ours) {
+        let found = existing
+            .of_kind("session.start")
+            .filter_map(|e| e.data.get("plan_hash").and_then(Value::as_str))
+            .next()
+            .unwrap_or("another incident")
+            .to_string();
+        return Err(RunError::ForeignJournal {
+            path: path.display().to_string(),
+            found,
+            expected: plan.hash().to_string(),
+        });
+    }
+    let done: BTreeSet<PhaseKind> = existing
+        .of_kind("phase.done")
+        .filter(|e| ours(e))
+        .filter_map(|e| e.data.get("phase").and_then(Value::as_str).and_then(|p| p.parse().ok()))
+        .collect();
+    Ok((JournalWriter::append_to(path)?, done, true))
+}
+
+impl Runner {
+    pub fn new(plan: Plan, participants: Participants, options: RunOptions) -> Result<Runner, RunError> {
+        if let Some(missing) = plan.participants().iter().find(|p| !participants.contains_key(*p)) {
+            return Err(RunError::MissingParticipant(missing.clone()));
+        }
+        Ok(Runner {
+            plan: Arc::new(plan),
+            participants,
+            options,
+            progress: None,
+            control: None,
+        })
+    }
+
+    pub fn with_progress(mut self, tx: mpsc::UnboundedSender<Progress>) -> Runner {
+        self.progress = Some(tx);
+        self
+    }
+
+    pub fn with_control(mut self, rx: watch::Receiver<Control>) -> Runner {
+        self.control = Some(rx);
+        self
+    }
+
+    pub async fn run(self) -> Result<RunReport, RunError> {
+        let (writer, done, resumed) = open_journal(&self.plan, &self.options)?;
+        let journal = SharedJournal {
+            writer: Arc::new(Mutex::new(writer)),
+            operator: self.options.operator.clone(),
+            progress: self.progress.clone(),
+        };
+        let plan = self.plan.clone();
+        journal
+            .record(
+                "session.start",
+                None,
+                json!({
+                    "plan_hash": plan.hash(),
+                    "incident": plan.incident(),
+                    "lost": plan.lost(),
+                    "target": plan.target(),
+                    "strategy": plan.strategy().name(),
+                    "dry_run": self.options.dry_run,
+                    "resumed": resumed,
+                    "done_phases": done.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+                }),
+            )
+            .await?;
+        let outcome = self.execute(&journal, &done).await;
+        let mut report = match &outcome {
+            Ok(r) => r.clone(),
+            Err(e) => RunReport {
+                ok: false,
+                error: Some(e.to_string()),
+                ..RunReport::default()
+            },
+        };
+        report.journal = self.options.journal.display().to_string();
+        report.dry_run = self.options.dry_run;
+        journal
+            .record(
+                "session.end",
+                None,
+                json!({
+                    "plan_hash": plan.hash(),
+                    "ok": report.ok,
+                    "moved": report.moved,
+                    "added": report.added,
+                    "skipped": report.skipped,
+                    "error": report.error,
+                }),
+            )
+            .await?;
+        journal.progress(Progress::Finished(report.clone()));
+        outcome.map(|_| report)
+    }
+
+    async fn execute(&self, journal: &SharedJournal, done: &BTreeSet<PhaseKind>) -> Result<RunReport, RunError> {
+        let plan = &self.plan;
+        let problems = preflight(plan, &self.participants, done).await;
+        journal
+            .record(
+                "preflight.result",
+                None,
+                json!({
+                    "plan_hash": plan.hash(),
+                    "ok": problems.is_empty(),
+                    "problems": problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                }),
+            )
+            .await?;
+        journal.progress(Progress::Preflight {
+            problems: problems.iter().map(|p| p.to_string()).collect(),
+        });
+        if !problems.is_empty() {
+            return Err(RunError::Preflight(problems));
+        }
+        let ctx = Arc::new(Ctx {
+            plan: plan.clone(),
+            participants: self.participants.clone(),
+            journal: journal.clone(),
+            dry_run: self.options.dry_run,
+            max_attempts: self.options.max_attempts.max(1),
+            retry_delay: self.options.retry_delay,
+            import_mode: self.options.import_mode,
+        });
+        let mut report = RunReport {
+            ok: true,
+            ..RunReport::default()
+        };
+        for name in plan.participants() {
+            report.moved.insert(name.clone(), 0);
+            report.added.insert(name.clone(), 0);
+            report.skipped.insert(name.clone(), 0);
+        }
+        let mut control = self.control.clone();
+        for phase in plan.phases() {
+            if done.contains(&phase.kind) {
+                journal
+                    .record("phase.skipped", None, json!({"plan_hash": plan.hash(), "phase": phase.kind.as_str(), "reason": "done according to the journal"}))
+                    .await?;
+                journal.progress(Progress::PhaseSkipped { phase: phase.kind });
+                continue;
+            }
+            if let Some(rx) = control.as_mut() {
+                wait_for_go(rx, phase.kind, journal).await?;
+            }
+            let by_participant = group(&phase.steps);
+            journal
+                .record(
+                    "phase.start",
+                    None,
+                    json!({"plan_hash": plan.hash(), "phase": phase.kind.as_str(), "participants": by_participant.keys().collect::<Vec<_>>()}),
+                )
+                .await?;
+            journal.progress(Progress::PhaseStarted {
+                phase: phase.kind,
+                participants: by_participant.keys().cloned().collect(),
+            });
+            let stop = CancellationToken::new();
+            let tasks: Vec<_> = by_participant
+                .into_iter()
+                .map(|(participant, steps)| {
+                    let ctx = ctx.clone();
+                    let stop = stop.clone();
+                    let kind = phase.kind;
+                    tokio::spawn(async move {
+                        let mut reports = Vec::new();
+                        for step in steps {
+                            if stop.is_cancelled() {
+                                break;
+                            }
+                            match steps::execute(&ctx, kind, &step).await {
+                                Ok(r) => reports.push(r),
+                                Err(e) => {
+                                    stop.cancel();
+                                    return (participant, Err(e));
+                                }
+                            }
+                        }
+                        (participant, Ok(reports))
+                    })
+                })
+                .collect();
+            let mut failure: Option<(String, StepError)> = None;
+            for task in tasks {
+                let (participant, result) = match task.await {
+                    Ok(r) => r,
+                    Err(e) => (
+                        "executor".to_string(),
+                        Err(StepError::Internal(format!("participant task died: {e}"))),
+                    ),
+                };
+                match result {
+                    Ok(reports) => tally(&mut report, phase.kind, &reports),
+                    Err(e) => {
+                        failure.get_or_insert((participant, e));
+                    }
+                }
+            }
+            if let Some((participant, e)) = failure {
+                let code = e.code();
+                journal
+                    .record(
+                        "phase.failed",
+                        Some(&participant),
+                        json!({"plan_hash": plan.hash(), "phase": phase.kind.as_str(), "error": e.to_string(), "code": code}),
+                    )
+                    .await?;
+                journal.progress(Progress::StepFailed {
+                    phase: phase.kind,
+                    participant: participant.clone(),
+                    error: e.to_string(),
+                    code: code.clone(),
+                });
+                return Err(RunError::Step {
+                    phase: phase.kind,
+                    participant,
+                    error: e.to_string(),
+                    code,
+                });
+            }
+            if !self.options.dry_run {
+                journal
+                    .record(
+                        "phase.done",
+                        None,
+                        json!({"plan_hash": plan.hash(), "phase": phase.kind.as_str()}),
+                    )
+                    .await?;
+            }
+            journal.progress(Progress::PhaseDone { phase: phase.kind });
+        }
+        Ok(report)
+    }
+}
+
+/// Steps of a phase per participant, in plan order.
+fn group(steps: &[Step]) -> BTreeMap<String, Vec<Step>> {
+    let mut out: BTreeMap<String, Vec<Step>> = BTreeMap::new();
+    for s in steps {
+        out.entry(s.participant.clone()).or_default().push(s.clone());
+    }
+    out
+}
+
+fn tally(report: &mut RunReport, phase: PhaseKind, steps: &[StepReport]) {
+    for s in steps {
+        let bucket = match phase {
+            PhaseKind::Move => Some(&mut report.moved),
+            PhaseKind::Import => Some(&mut report.added),
+            _ => None,
+        };
+        if let Some(b) = bucket {
+            *b.entry(s.participant.clone()).or_default() += s.applied;
+        }
+        *report.skipped.entry(s.participant.clone()).or_default() += s.skipped;
+    }
+}
+
+/// Holds the run at a phase boundary while the operator has paused it.
+async fn wait_for_go(
+    rx: &mut watch::Receiver<Control>,
+    next: PhaseKind,
+    journal: &SharedJournal,
+) -> Result<(), RunError> {
+    let mut announced = false;
+    loop {
+        let current = *rx.borrow_and_update();
+        match current {
+            Control::Run => return Ok(()),
+            Control::Abort => {
+                journal
+                    .record("phase.aborted", None, json!({"before": next.as_str()}))
+                    .await?;
+                return Err(RunError::Aborted(next));
+            }
+            Control::Pause => {
+                if !announced {
+                    journal
+                        .record("phase.paused", None, json!({"before": next.as_str()}))
+                        .await?;
+                    journal.progress(Progress::Paused { before: next });
+                    announced = true;
+                }
+                if rx.changed().await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,490 @@
+//! One plan step against one participant: the call(s) it makes, journaled before and
+//! after, retried only while the participant answers UNAVAILABLE, and narrowed on resume
+//! to what the participant has not done yet.
+
+use super::Participants;
+use super::progress::{Progress, StepReport};
+use super::runner::SharedJournal;
+use crate::client::{ClientError, ContractStream, ImportMode, InspectedState, ParticipantApi};
+use crate::inventory::logical_id;
+use crate::journal::{JournalError, digest};
+use crate::plan::{Action, ConnectionValidation, PhaseKind, Plan, Step};
+use crate::reconcile::ContractId;
+use crate::wire::sequencer::SequencerConnectionValidation;
+use futures::StreamExt;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub(super) struct Ctx {
+    pub plan: Arc<Plan>,
+    pub participants: Participants,
+    pub journal: SharedJournal,
+    pub dry_run: bool,
+    pub max_attempts: u32,
+    pub retry_delay: Duration,
+    pub import_mode: ImportMode,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(super) enum StepError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("{0}")]
+    Failed(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl StepError {
+    pub(super) fn code(&self) -> Option<String> {
+        match self {
+            StepError::Client(e) => e.canton_code().map(str::to_string),
+            _ => None,
+        }
+    }
+}
+
+fn ids_digest(ids: &[String]) -> String {
+    digest(&Value::String(ids.join("\n")))
+}
+
+fn strings(ids: &[ContractId]) -> Vec<String> {
+    ids.iter().map(|c| c.to_string()).collect()
+}
+
+impl Ctx {
+    fn api(&self, participant: &str) -> Result<&Arc<dyn ParticipantApi>, StepError> {
+        self.participants
+            .get(participant)
+            .ok_or_else(|| StepError::Internal(format!("no client for {participant}")))
+    }
+
+    /// One state-changing call: journaled before it is sent and after it returns,
+    /// retried with backoff while the participant is UNAVAILABLE. In a dry run the call
+    /// is only described and `None` comes back.
+    async fn call<T, F, Fut>(
+        &self,
+        phase: PhaseKind,
+        participant: &str,
+        rpc: &str,
+        detail: Value,
+        f: F,
+    ) -> Result<Option<T>, StepError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ClientError>>,
+    {
+        let request_digest = digest(&json!({"rpc": rpc, "participant": participant, "detail": detail}));
+        if self.dry_run {
+            self.journal
+                .record(
+                    "dryrun.request",
+                    Some(participant),
+                    json!({"phase": phase.as_str(), "rpc": rpc, "detail": detail, "request_digest": request_digest}),
+                )
+                .await?;
+            self.journal.progress(Progress::WouldSend {
+                participant: participant.to_string(),
+                rpc: rpc.to_string(),
+                detail: detail.to_string(),
+            });
+            return Ok(None);
+        }
+        let mut delay = self.retry_delay;
+        for attempt in 1..=self.max_attempts {
+            self.journal
+                .record(
+                    "exec.request",
+                    Some(participant),
+                    json!({"plan_hash": self.plan.hash(), "phase": phase.as_str(), "rpc": rpc, "attempt": attempt, "detail": detail, "request_digest": request_digest}),
+                )
+                .await?;
+            let started = Instant::now();
+            let result = f().await;
+            let elapsed = started.elapsed().as_millis() as u64;
+            match &result {
+                Ok(_) => {
+                    self.journal
+                        .record(
+                            "exec.result",
+                            Some(participant),
+                            json!({"phase": phase.as_str(), "rpc": rpc, "attempt": attempt, "ok": true, "duration_ms": elapsed, "request_digest": request_digest}),
+                        )
+                        .await?
+                }
+                Err(e) => {
+                    self.journal
+                        .record(
+                            "exec.result",
+                            Some(participant),
+                            json!({
+                                "phase": phase.as_str(), "rpc": rpc, "attempt": attempt, "ok": false, "duration_ms": elapsed,
+                                "request_digest": request_digest, "code": e.canton_code(),
+                                "grpc": e.grpc_code().map(|c| format!("{c:?}")), "error": e.to_string(),
+                            }),
+                        )
+                        .await?
+                }
+            }
+            match result {
+                Ok(v) => return Ok(Some(v)),
+                Err(e) if e.is_unavailable() && attempt < self.max_attempts => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StepError::Internal("retries exhausted".into()))
+    }
+
+    /// A call whose answer carries nothing: sent (or, in a dry run, described).
+    async fn call_or_describe<F, Fut>(
+        &self,
+        phase: PhaseKind,
+        participant: &str,
+        rpc: &str,
+        detail: Value,
+        f: F,
+    ) -> Result<(), StepError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<(), ClientError>>,
+    {
+        self.call(phase, participant, rpc, detail, f).await.map(|_| ())
+    }
+
+    fn advance(&self, phase: PhaseKind, participant: &str, done: usize, total: usize) {
+        self.journal.progress(Progress::Advance {
+            phase,
+            participant: participant.to_string(),
+            done,
+            total,
+        });
+    }
+}
+
+fn report(step: &Step, applied: usize, skipped: usize) -> StepReport {
+    StepReport {
+        participant: step.participant.clone(),
+        action: step.action.kind(),
+        applied,
+        skipped,
+    }
+}
+
+pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<StepReport, StepError> {
+    let p = step.participant.as_str();
+    let api = ctx.api(p)?.clone();
+    match &step.action {
+        Action::DisconnectSynchronizer { synchronizer } => {
+            ctx.call_or_describe(
+                phase,
+                p,
+                "DisconnectSynchronizer",
+                json!({"synchronizer": synchronizer}),
+                || api.disconnect(synchronizer),
+            )
+            .await?;
+            ctx.advance(phase, p, 1, 1);
+            Ok(report(step, 0, 0))
+        }
+        Action::DisconnectAllSynchronizers => {
+            ctx.call_or_describe(phase, p, "DisconnectAllSynchronizers", json!({}), || {
+                api.disconnect_all()
+            })
+            .await?;
+            ctx.advance(phase, p, 1, 1);
+            Ok(report(step, 0, 0))
+        }
+        Action::ModifySynchronizer {
+            synchronizer,
+            manual_connect,
+            validation,
+        } => {
+            let configs = api.registered_configs().await?;
+            let mut config = configs
+                .into_iter()
+                .find(|c| &c.synchronizer_alias == synchronizer)
+                .ok_or_else(|| StepError::Failed(format!("{p} has no synchronizer {synchronizer} registered")))?;
+            if config.manual_connect == *manual_connect {
+                ctx.journal
+                    .record("exec.skip", Some(p), json!({"phase": phase.as_str(), "rpc": "ModifySynchronizer", "synchronizer": synchronizer, "reason": format!("manual_connect is already {manual_connect}")}))
+                    .await?;
+                ctx.advance(phase, p, 1, 1);
+                return Ok(report(step, 0, 0));
+            }
+            config.manual_connect = *manual_connect;
+            let validation = match validation {
+                ConnectionValidation::Disabled => SequencerConnectionValidation::Disabled,
+                ConnectionValidation::All => SequencerConnectionValidation::All,
+            };
+            let detail = json!({"synchronizer": synchronizer, "manual_connect": manual_connect, "validation": format!("{validation:?}")});
+            ctx.call_or_describe(phase, p, "ModifySynchronizer", detail, || {
+                api.modify(config.clone(), validation)
+            })
+            .await?;
+            ctx.advance(phase, p, 1, 1);
+            Ok(report(step, 0, 0))
+        }
+        Action::ReconnectSynchronizer { synchronizer, retry } => {
+            let detail = json!({"synchronizer": synchronizer, "retry": retry});
+            let connected = ctx
+                .call(phase, p, "ReconnectSynchronizer", detail, || {
+                    api.reconnect(synchronizer, *retry)
+                })
+                .await?;
+            if connected == Some(false) {
+                return Err(StepError::Failed(format!(
+                    "{p} could not connect to {synchronizer} (connected_successfully = false): check that its sequencers are reachable from the participant"
+                )));
+            }
+            ctx.advance(phase, p, 1, 1);
+            Ok(report(step, 0, 0))
+        }
+        Action::PurgeContracts {
+            synchronizer,
+            contract_ids,
+            ignore_already_purged,
+        } => {
+            let ids = strings(contract_ids);
+            let batch = ctx.plan.batch_size().max(1) as usize;
+            let mut done = 0;
+            for chunk in ids.chunks(batch) {
+                let detail = json!({"synchronizer": synchronizer, "ids": chunk.len(), "ids_digest": ids_digest(chunk), "ignore_already_purged": ignore_already_purged});
+                ctx.call_or_describe(phase, p, "PurgeContracts", detail, || {
+                    api.purge(synchronizer, chunk, *ignore_already_purged)
+                })
+                .await?;
+                done += chunk.len();
+                ctx.advance(phase, p, done, ids.len());
+            }
+            Ok(report(step, ids.len(), 0))
+        }
+        Action::ImportAcs {
+            synchronizer,
+            source_participant,
+            contract_ids,
+        } => import(ctx, phase, step, &api, synchronizer, source_participant, contract_ids).await,
+        Action::ChangeAssignation {
+            source_synchronizer,
+            target_synchronizer,
+            contract_ids,
+            skip_inactive,
+        } => {
+            let ids = strings(contract_ids);
+            let todo = if ctx.dry_run {
+                ids.clone()
+            } else {
+                not_yet_on(api.as_ref(), target_synchronizer, &ids).await?
+            };
+            let skipped = ids.len() - todo.len();
+            if skipped > 0 {
+                ctx.journal
+                    .record(
+                        "exec.skip",
+                        Some(p),
+                        json!({"phase": phase.as_str(), "rpc": "ChangeAssignation", "already_on_target": skipped}),
+                    )
+                    .await?;
+            }
+            let batch = ctx.plan.batch_size().max(1) as usize;
+            let mut done = skipped;
+            ctx.advance(phase, p, done, ids.len());
+            for chunk in todo.chunks(batch) {
+                let detail = json!({
+                    "source": source_synchronizer, "target": target_synchronizer, "skip_inactive": skip_inactive,
+                    "ids": chunk.len(), "ids_digest": ids_digest(chunk), "first_id": chunk.first(),
+                });
+                ctx.call_or_describe(phase, p, "ChangeAssignation", detail, || {
+                    api.change_assignation(source_synchronizer, target_synchronizer, chunk, *skip_inactive)
+                })
+                .await?;
+                done += chunk.len();
+                ctx.advance(phase, p, done, ids.len());
+            }
+            Ok(report(step, todo.len(), skipped))
+        }
+        Action::Verify {
+            synchronizer,
+            contract_ids,
+            ping,
+        } => {
+            if ctx.dry_run {
+                ctx.journal.progress(Progress::WouldSend {
+                    participant: p.to_string(),
+                    rpc: "verify (ExportAcs + Ping, read-only)".into(),
+                    detail: format!(
+                        "expect {} contracts on {synchronizer}, ping {}",
+                        contract_ids.len(),
+                        ping.join(", ")
+                    ),
+                });
+                return Ok(report(step, 0, 0));
+            }
+            let universe: HashSet<String> = ctx
+                .plan
+                .participants()
+                .iter()
+                .flat_map(|n| ctx.plan.moved_by(n))
+                .map(|c| c.to_string())
+                .collect();
+            let result = super::verify::verify(
+                api.as_ref(),
+                &ctx.participants,
+                synchronizer,
+                &strings(contract_ids),
+                ping,
+                &universe,
+            )
+            .await?;
+            ctx.journal
+                .record(
+                    "verify.result",
+                    Some(p),
+                    serde_json::to_value(&result).unwrap_or(Value::Null),
+                )
+                .await?;
+            ctx.advance(phase, p, 1, 1);
+            if result.ok {
+                Ok(report(step, 0, 0))
+            } else {
+                Err(StepError::Failed(format!(
+                    "verification failed on {p}: {}",
+                    result.summary()
+                )))
+            }
+        }
+    }
+}
+
+/// Ids of `ids` that the participant does not yet hold active on `target_alias`.
+async fn not_yet_on(api: &dyn ParticipantApi, target_alias: &str, ids: &[String]) -> Result<Vec<String>, StepError> {
+    let target = api.synchronizer_id(target_alias).await?.logical;
+    let mut todo = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        let found = api.inspect_contracts(&target, chunk).await?;
+        let on_target: HashSet<&str> = found
+            .iter()
+            .filter(|c| {
+                c.states.iter().any(|(sync, s)| {
+                    logical_id(sync) == target && matches!(s, InspectedState::Created | InspectedState::Assigned { .. })
+                })
+            })
+            .map(|c| c.contract_id.as_str())
+            .collect();
+        todo.extend(chunk.iter().filter(|id| !on_target.contains(id.as_str())).cloned());
+    }
+    Ok(todo)
+}
+
+/// Ids the participant already holds active on any synchronizer (already imported, or
+/// imported and moved on).
+async fn already_held(api: &dyn ParticipantApi, lost_id: &str, ids: &[String]) -> Result<HashSet<String>, StepError> {
+    let mut held = HashSet::new();
+    for chunk in ids.chunks(1000) {
+        for c in api.inspect_contracts(lost_id, chunk).await? {
+            if c.states
+                .iter()
+                .any(|(_, s)| matches!(s, InspectedState::Created | InspectedState::Assigned { .. }))
+            {
+                held.insert(c.contract_id);
+            }
+        }
+    }
+    Ok(held)
+}
+
+async fn import(
+    ctx: &Ctx,
+    phase: PhaseKind,
+    step: &Step,
+    api: &Arc<dyn ParticipantApi>,
+    synchronizer: &str,
+    source: &str,
+    contract_ids: &[ContractId],
+) -> Result<StepReport, StepError> {
+    let p = step.participant.as_str();
+    let ids = strings(contract_ids);
+    let source_api = ctx.api(source)?.clone();
+    let lost_id = source_api.synchronizer_id(synchronizer).await?.logical;
+    let held = if ctx.dry_run {
+        HashSet::new()
+    } else {
+        already_held(api.as_ref(), &lost_id, &ids).await?
+    };
+    let todo: Vec<String> = ids.iter().filter(|id| !held.contains(*id)).cloned().collect();
+    let skipped = ids.len() - todo.len();
+    if skipped > 0 {
+        ctx.journal
+            .record(
+                "exec.skip",
+                Some(p),
+                json!({"phase": phase.as_str(), "rpc": "ImportAcs", "already_held": skipped}),
+            )
+            .await?;
+    }
+    if todo.is_empty() {
+        ctx.advance(phase, p, ids.len(), ids.len());
+        return Ok(report(step, 0, skipped));
+    }
+    let detail = json!({"synchronizer": synchronizer, "source": source, "ids": todo.len(), "ids_digest": ids_digest(&todo), "mode": format!("{:?}", ctx.import_mode)});
+    let wanted: Arc<HashSet<String>> = Arc::new(todo.iter().cloned().collect());
+    let mode = ctx.import_mode;
+    ctx.call_or_describe(phase, p, "ImportAcs", detail, || {
+        let source_api = source_api.clone();
+        let api = api.clone();
+        let wanted = wanted.clone();
+        let lost_id = lost_id.clone();
+        let source_name = source.to_string();
+        async move {
+            let end = source_api.ledger_end().await?;
+            let export = source_api.export_acs(Some(&lost_id), end).await?;
+            api.import_acs(&lost_id, mode, only(export, wanted, source_name)).await
+        }
+    })
+    .await?;
+    ctx.advance(phase, p, ids.len(), ids.len());
+    Ok(report(step, todo.len(), skipped))
+}
+
+/// The contracts of `export` whose ids are wanted; fails at the end of the stream (which
+/// cancels the import) when the source no longer holds every one of them.
+fn only(export: ContractStream, wanted: Arc<HashSet<String>>, source: String) -> ContractStream {
+    let expected = wanted.len();
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    let filtered = export.filter(move |c| {
+        let keep = match c {
+            Ok(c) => c
+                .created_event
+                .as_ref()
+                .is_some_and(|e| wanted.contains(&e.contract_id)),
+            Err(_) => true,
+        };
+        if keep && c.is_ok() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        futures::future::ready(keep)
+    });
+    let check = futures::stream::once(async move {
+        let found = seen.load(std::sync::atomic::Ordering::SeqCst);
+        if found == expected {
+            None
+        } else {
+            Some(Err(ClientError::Protocol {
+                participant: source,
+                rpc: "ExportAcs",
+                message: format!(
+                    "the source holds only {found} of the {expected} contracts to import; the import was cancelled"
+                ),
+            }))
+        }
+    })
+    .filter_map(futures::future::ready);
+    filtered.chain(check).boxed()
+}

@@ -1,0 +1,228 @@
+//! The survey: what each participant holds on the lost synchronizer, turned into the
+//! reconcile module's snapshots, plus InspectCommitmentContracts answers for the ids a
+//! participant lacks (archived or never seen), and the in-flight counts.
+
+use crate::client::{ClientError, InspectedState, ParticipantApi};
+use crate::inventory::{SearchFilter, logical_id};
+use crate::plan;
+use crate::reconcile::{
+    self, Comparison, ContractId, ContractSummary, Digest, Inspection, InspectionResult, Interner, ParticipantSnapshot,
+};
+use crate::value;
+use crate::wire::ledger::ActiveContract;
+use futures::StreamExt;
+use sha2::{Digest as _, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// How many ids go into one InspectCommitmentContracts call.
+const INSPECT_BATCH: usize = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SurveyError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("{participant} knows the lost synchronizer {alias} as {found}, but {other} knows it as {expected}")]
+    IdMismatch {
+        participant: String,
+        alias: String,
+        found: String,
+        other: String,
+        expected: String,
+    },
+    #[error("comparing the snapshots: {0}")]
+    Compare(#[from] reconcile::CompareError),
+}
+
+/// The payload of every contract a participant holds, kept for diffs.
+pub type Payloads = HashMap<ContractId, serde_json::Value>;
+
+/// One participant's view of the lost synchronizer.
+#[derive(Debug)]
+pub struct Holding {
+    pub snapshot: ParticipantSnapshot,
+    pub payloads: Option<Payloads>,
+}
+
+/// What a payload digest covers: template, arguments and parties, in canonical JSON, so
+/// encoding details of either side (labels, record ids) cannot make equal payloads differ.
+pub fn payload_digest(
+    template: &str,
+    payload: &serde_json::Value,
+    signatories: &[String],
+    observers: &[String],
+) -> Digest {
+    let mut sigs = signatories.to_vec();
+    sigs.sort();
+    let mut obs = observers.to_vec();
+    obs.sort();
+    let canonical = serde_json::json!({
+        "template": template,
+        "payload": payload,
+        "signatories": sigs,
+        "observers": obs,
+    });
+    Sha256::digest(canonical.to_string().as_bytes()).into()
+}
+
+fn summary(c: &ActiveContract, interner: &mut Interner) -> Option<(ContractSummary, serde_json::Value)> {
+    let ev = c.created_event.as_ref()?;
+    let template = ev.template_id.as_ref().map(value::qualified_name).unwrap_or_default();
+    let payload = ev
+        .create_arguments
+        .as_ref()
+        .map(value::record_to_json)
+        .unwrap_or(serde_json::Value::Null);
+    let digest = payload_digest(&template, &payload, &ev.signatories, &ev.observers);
+    let stakeholders = interner.stakeholders(ev.signatories.iter().chain(&ev.observers));
+    let s = ContractSummary::new(ev.contract_id.as_str(), interner.name(&template), stakeholders, digest);
+    Some((s, payload))
+}
+
+/// Reads what `api` holds on the synchronizer `synchronizer_id` (logical).
+pub async fn holding(
+    api: &dyn ParticipantApi,
+    synchronizer_id: &str,
+    filter: &SearchFilter,
+    keep_payloads: bool,
+) -> Result<Holding, ClientError> {
+    let hosted: BTreeSet<String> = api
+        .known_parties()
+        .await?
+        .into_iter()
+        .filter(|p| p.is_local)
+        .map(|p| p.party)
+        .collect();
+    let end = api.ledger_end().await?;
+    let mut interner = Interner::new();
+    let mut contracts = Vec::new();
+    let mut payloads = keep_payloads.then(HashMap::new);
+    if end > 0 {
+        let mut stream = api.active_contracts(end, false).await?;
+        while let Some(c) = stream.next().await {
+            let c = c?;
+            if logical_id(&c.synchronizer_id) != synchronizer_id {
+                continue;
+            }
+            let Some((s, payload)) = summary(&c, &mut interner) else {
+                continue;
+            };
+            let parties: Vec<String> = s.stakeholders.iter().map(|p| p.to_string()).collect();
+            if !filter.matches(&s.template_id, &parties) {
+                continue;
+            }
+            if let Some(p) = payloads.as_mut() {
+                p.insert(s.contract_id.clone(), payload);
+            }
+            contracts.push(s);
+        }
+    }
+    Ok(Holding {
+        snapshot: ParticipantSnapshot {
+            participant: api.name().to_string(),
+            hosted_parties: hosted,
+            contracts,
+        },
+        payloads,
+    })
+}
+
+/// Resolves the lost synchronizer's id on every participant and checks they agree.
+pub async fn synchronizer_id(apis: &[Arc<dyn ParticipantApi>], alias: &str) -> Result<String, SurveyError> {
+    let mut agreed: Option<(String, String)> = None;
+    for api in apis {
+        let id = api.synchronizer_id(alias).await?.logical;
+        match &agreed {
+            None => agreed = Some((api.name().to_string(), id)),
+            Some((other, expected)) if expected != &id => {
+                return Err(SurveyError::IdMismatch {
+                    participant: api.name().to_string(),
+                    alias: alias.to_string(),
+                    found: id,
+                    other: other.clone(),
+                    expected: expected.clone(),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(agreed.map(|(_, id)| id).unwrap_or_default())
+}
+
+/// Asks each participant about the ids it lacks.
+pub async fn inspect(
+    apis: &[Arc<dyn ParticipantApi>],
+    synchronizer_id: &str,
+    snapshots: &[ParticipantSnapshot],
+) -> Result<Inspection, SurveyError> {
+    let requests = reconcile::inspection_requests(snapshots)?;
+    let mut inspection = Inspection::new();
+    for api in apis {
+        let Some(ids) = requests.get(api.name()) else { continue };
+        for batch in ids.chunks(INSPECT_BATCH) {
+            let list: Vec<String> = batch.iter().map(|c| c.to_string()).collect();
+            for found in api.inspect_contracts(synchronizer_id, &list).await? {
+                let on_lost = found
+                    .states
+                    .iter()
+                    .find(|(sync, _)| logical_id(sync) == synchronizer_id)
+                    .map(|(_, s)| s);
+                let result = match on_lost {
+                    Some(InspectedState::Archived) => InspectionResult::Archived,
+                    Some(InspectedState::Unassigned { target }) => InspectionResult::Moved { to: target.clone() },
+                    // Active now but absent from the snapshot a moment ago, or never seen:
+                    // either way nothing proves it was archived here.
+                    _ => InspectionResult::Unknown,
+                };
+                inspection.record(api.name(), found.contract_id.as_str(), result);
+            }
+        }
+    }
+    Ok(inspection)
+}
+
+/// Everything the comparison and the plan are built from.
+pub struct Survey {
+    pub synchronizer_id: String,
+    pub holdings: Vec<Holding>,
+    pub comparison: Comparison,
+    pub in_flight: BTreeMap<String, plan::InFlight>,
+}
+
+impl Survey {
+    pub fn snapshots(&self) -> Vec<ParticipantSnapshot> {
+        self.holdings.iter().map(|h| h.snapshot.clone()).collect()
+    }
+}
+
+/// Surveys every participant concurrently and compares their views of `alias`.
+pub async fn survey(
+    apis: &[Arc<dyn ParticipantApi>],
+    alias: &str,
+    filter: &SearchFilter,
+    keep_payloads: bool,
+) -> Result<Survey, SurveyError> {
+    let id = synchronizer_id(apis, alias).await?;
+    let holdings: Vec<Holding> =
+        futures::future::try_join_all(apis.iter().map(|a| holding(a.as_ref(), &id, filter, keep_payloads))).await?;
+    let snapshots: Vec<ParticipantSnapshot> = holdings.iter().map(|h| h.snapshot.clone()).collect();
+    let inspection = inspect(apis, &id, &snapshots).await?;
+    let comparison = reconcile::compare(alias, &snapshots, &inspection)?;
+    let mut in_flight = BTreeMap::new();
+    for api in apis {
+        let f = api.count_in_flight(&id).await?;
+        in_flight.insert(
+            api.name().to_string(),
+            plan::InFlight {
+                pending_submissions: f.pending_submissions,
+                pending_transactions: f.pending_transactions,
+            },
+        );
+    }
+    Ok(Survey {
+        synchronizer_id: id,
+        holdings,
+        comparison,
+        in_flight,
+    })
+}

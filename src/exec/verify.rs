@@ -1,0 +1,120 @@
+//! Verification after the reconnect: every participant holds on the target exactly the
+//! plan's contracts for it, and can ping every other participant over the target.
+
+use super::Participants;
+use crate::client::{ClientError, ParticipantApi, PingOutcome};
+use crate::inventory::logical_id;
+use futures::StreamExt;
+use serde::Serialize;
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
+
+const PING_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PingResult {
+    pub to: String,
+    pub ok: bool,
+    pub millis: Option<u64>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub participant: String,
+    pub ok: bool,
+    pub expected: usize,
+    pub held: usize,
+    /// Planned for this participant but not active on the target.
+    pub missing: Vec<String>,
+    /// Active on the target, part of the plan, but not planned for this participant.
+    pub unexpected: Vec<String>,
+    pub pings: Vec<PingResult>,
+}
+
+impl VerifyReport {
+    pub fn summary(&self) -> String {
+        let failed_pings: Vec<&str> = self.pings.iter().filter(|p| !p.ok).map(|p| p.to.as_str()).collect();
+        format!(
+            "{} of {} planned contracts on the target, {} missing, {} unexpected, pings failed to [{}]",
+            self.held,
+            self.expected,
+            self.missing.len(),
+            self.unexpected.len(),
+            failed_pings.join(", ")
+        )
+    }
+}
+
+pub async fn verify(
+    api: &dyn ParticipantApi,
+    participants: &Participants,
+    target_alias: &str,
+    expected: &[String],
+    ping: &[String],
+    universe: &HashSet<String>,
+) -> Result<VerifyReport, ClientError> {
+    let target = api.synchronizer_id(target_alias).await?.logical;
+    let end = api.ledger_end().await?;
+    let mut stream = api.export_acs(Some(&target), end).await?;
+    let mut on_target: BTreeSet<String> = BTreeSet::new();
+    while let Some(c) = stream.next().await {
+        let c = c?;
+        if logical_id(&c.synchronizer_id) != target {
+            continue;
+        }
+        if let Some(e) = c.created_event
+            && universe.contains(&e.contract_id)
+        {
+            on_target.insert(e.contract_id);
+        }
+    }
+    let want: BTreeSet<String> = expected.iter().cloned().collect();
+    let missing: Vec<String> = want.difference(&on_target).cloned().collect();
+    let unexpected: Vec<String> = on_target.difference(&want).cloned().collect();
+    let mut pings = Vec::new();
+    for other in ping {
+        let party = match participants.get(other) {
+            Some(o) => o
+                .known_parties()
+                .await?
+                .into_iter()
+                .find(|p| p.is_local)
+                .map(|p| p.party),
+            None => None,
+        };
+        let result = match party {
+            None => PingResult {
+                to: other.clone(),
+                ok: false,
+                millis: None,
+                reason: Some(format!("{other} hosts no party to ping")),
+            },
+            Some(party) => match api.ping(&[party], &target, PING_TIMEOUT).await? {
+                PingOutcome::Success { millis, .. } => PingResult {
+                    to: other.clone(),
+                    ok: true,
+                    millis: Some(millis),
+                    reason: None,
+                },
+                PingOutcome::Failure { reason } => PingResult {
+                    to: other.clone(),
+                    ok: false,
+                    millis: None,
+                    reason: Some(reason),
+                },
+            },
+        };
+        pings.push(result);
+    }
+    let ok = missing.is_empty() && unexpected.is_empty() && pings.iter().all(|p| p.ok);
+    Ok(VerifyReport {
+        participant: api.name().to_string(),
+        ok,
+        expected: want.len(),
+        held: want.len() - missing.len(),
+        missing,
+        unexpected,
+        pings,
+    })
+}
