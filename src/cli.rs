@@ -148,6 +148,9 @@ pub enum LabCommand {
         dir: PathBuf,
         #[arg(long, value_enum, default_value_t = Scenario::Seed)]
         scenario: Scenario,
+        /// Number of contracts of the `large` scenario.
+        #[arg(long, default_value_t = crate::lab::scenario::LARGE_DEFAULT)]
+        contracts: usize,
         /// Return once every node answers and leave the lab running (stop it with `lab down`).
         #[arg(long)]
         detach: bool,

@@ -11,7 +11,7 @@ pub enum ClientError {
         participant: String,
         rpc: &'static str,
         grpc: tonic::Code,
-        canton: CantonError,
+        canton: Box<CantonError>,
     },
     #[error("{participant}: {rpc} failed ({grpc:?}): {message}")]
     Grpc {
@@ -37,7 +37,7 @@ impl ClientError {
                 participant: participant.to_string(),
                 rpc,
                 grpc: status.code(),
-                canton,
+                canton: Box::new(canton),
             },
             None => ClientError::Grpc {
                 participant: participant.to_string(),

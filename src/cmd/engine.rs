@@ -3,9 +3,9 @@
 use super::{Fail, Outcome, clients, is_json, operator, print_json, short};
 use crate::cli::{CompareArgs, Format, PlanArgs, RunArgs, StrategyArg};
 use crate::config::IncidentConfig;
-use crate::exec::{self, Participants, Progress, RunOptions, Runner, survey};
+use crate::exec::{self, Incident, Participants, Progress, ProposeError, RunOptions, Runner, propose, survey};
 use crate::inventory::SearchFilter;
-use crate::plan::{self, PlanInput, PlanSummary, RunbookMeta};
+use crate::plan::{self, PlanSummary, RunbookMeta};
 use crate::reconcile::{self, Comparison, Decision, ParticipantState, SelectionRequest, Strategy};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -108,7 +108,6 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         return Err(Fail(format!("--from and --to are both {lost}")));
     }
     let apis = clients(cfg)?;
-    let s = survey::survey(&apis, &lost, &SearchFilter::default(), false).await?;
     let strategy = match args.strategy {
         StrategyArg::Intersection => Strategy::Intersection,
         StrategyArg::Union => Strategy::Union,
@@ -131,22 +130,16 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
     for id in &args.exclude {
         request = request.exclude(id);
     }
-    let selection = reconcile::select(&s.comparison, &request).map_err(|e| {
-        Fail(format!(
-            "{e}\nDecide each listed row with --decide <ID>=exclude (leave it on {lost}) or --decide <ID>=purge (remove it where it is still active), then plan again."
-        ))
-    })?;
-    let participants: Vec<String> = s.comparison.participants().to_vec();
-    let plan = plan::build_plan(&PlanInput {
-        incident: &cfg.incident.name,
+    let incident = Incident {
+        name: &cfg.incident.name,
         lost: &lost,
         target: &target,
-        participants: &participants,
-        comparison: &s.comparison,
-        selection: &selection,
-        request: &request,
-        batch_size: args.batch_size,
-        in_flight: &s.in_flight,
+    };
+    let (plan, _) = propose(&apis, &incident, &request, args.batch_size).await.map_err(|e| match e {
+        ProposeError::Selection(e) => Fail(format!(
+            "{e}\nDecide each listed row with --decide <ID>=exclude (leave it on {lost}) or --decide <ID>=purge (remove it where it is still active), then plan again."
+        )),
+        other => Fail(other.to_string()),
     })?;
     let meta = RunbookMeta {
         created: jiff::Timestamp::now().to_string(),
@@ -237,6 +230,9 @@ fn describe(p: &Progress) -> Option<String> {
     Some(match p {
         Progress::Preflight { problems } if problems.is_empty() => "preflight ok".into(),
         Progress::Preflight { problems } => format!("preflight refused:\n  {}", problems.join("\n  ")),
+        Progress::PhaseStarted { phase, participants } if participants.is_empty() => {
+            format!("phase {phase}: nothing to do")
+        }
         Progress::PhaseStarted { phase, participants } => format!("phase {phase}: {}", participants.join(", ")),
         Progress::Advance {
             phase,
@@ -280,7 +276,7 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
         .journal
         .clone()
         .unwrap_or_else(|| default_journal(&args.runbook, args.dry_run));
-    let mut options = RunOptions::new(journal, &operator(args.operator.as_deref()));
+    let mut options = RunOptions::new(journal.clone(), &operator(args.operator.as_deref()));
     options.dry_run = args.dry_run;
     options.endpoints = cfg
         .participants
@@ -307,6 +303,8 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
             let report = exec::RunReport {
                 ok: false,
                 error: Some(e.to_string()),
+                journal: journal.display().to_string(),
+                dry_run: args.dry_run,
                 ..Default::default()
             };
             println!("{}", serde_json::to_string(&report)?);

@@ -78,8 +78,13 @@ fn print_summary(lab: &Lab, format: Format) -> Result<(), Fail> {
 
 pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
     match cmd {
-        LabCommand::Up { dir, scenario, detach } => {
-            let lab = scenario::up(&dir, scenario, Launcher::current(!detach)?).await?;
+        LabCommand::Up {
+            dir,
+            scenario,
+            contracts,
+            detach,
+        } => {
+            let lab = scenario::up_sized(&dir, scenario, contracts, Launcher::current(!detach)?).await?;
             print_summary(&lab, format)?;
             if detach {
                 return Ok(ExitCode::SUCCESS);

@@ -7,6 +7,7 @@
 
 mod preflight;
 mod progress;
+mod propose;
 mod runner;
 mod steps;
 pub mod survey;
@@ -14,6 +15,7 @@ mod verify;
 
 pub use preflight::{PreflightProblem, preflight};
 pub use progress::{Control, Progress, RunReport, StepReport};
+pub use propose::{Incident, ProposeError, plan_from, propose};
 pub use runner::{RunError, RunOptions, Runner};
 pub use verify::{VerifyReport, verify};
 

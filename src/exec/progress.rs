@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
     Run,
+    /// Run the next phase, then wait for the next word.
+    Step,
     /// Finish the current phase, then wait.
     Pause,
     /// Finish the current phase, then stop (resumable by running again).

@@ -267,6 +267,8 @@ impl Runner {
             report.skipped.insert(name.clone(), 0);
         }
         let mut control = self.control.clone();
+        // Set when the operator asked for one phase only: wait at the next boundary.
+        let mut stepping = false;
         for phase in plan.phases() {
             if done.contains(&phase.kind) {
                 journal
@@ -276,7 +278,7 @@ impl Runner {
                 continue;
             }
             if let Some(rx) = control.as_mut() {
-                wait_for_go(rx, phase.kind, journal).await?;
+                stepping = wait_for_go(rx, phase.kind, journal, stepping).await?;
             }
             let by_participant = group(&phase.steps);
             journal
@@ -299,11 +301,15 @@ impl Runner {
                     let kind = phase.kind;
                     tokio::spawn(async move {
                         let mut reports = Vec::new();
+                        let total = steps.iter().map(steps::units).sum();
+                        let mut base = 0;
                         for step in steps {
                             if stop.is_cancelled() {
                                 break;
                             }
-                            match steps::execute(&ctx, kind, &step).await {
+                            let track = steps::Track { base, total };
+                            base += steps::units(&step);
+                            match steps::execute(&ctx, kind, &step, track).await {
                                 Ok(r) => reports.push(r),
                                 Err(e) => {
                                     stop.cancel();
@@ -391,17 +397,31 @@ fn tally(report: &mut RunReport, phase: PhaseKind, steps: &[StepReport]) {
     }
 }
 
-/// Holds the run at a phase boundary while the operator has paused it.
+/// Holds the run at a phase boundary while the operator has paused it. Returns whether
+/// the operator asked for this one phase only (`Control::Step`). After a step, the run
+/// waits here for the operator's next word before reading it.
 async fn wait_for_go(
     rx: &mut watch::Receiver<Control>,
     next: PhaseKind,
     journal: &SharedJournal,
-) -> Result<(), RunError> {
+    after_step: bool,
+) -> Result<bool, RunError> {
     let mut announced = false;
+    if after_step {
+        journal
+            .record("phase.paused", None, json!({"before": next.as_str()}))
+            .await?;
+        journal.progress(Progress::Paused { before: next });
+        announced = true;
+        if rx.changed().await.is_err() {
+            return Ok(false);
+        }
+    }
     loop {
         let current = *rx.borrow_and_update();
         match current {
-            Control::Run => return Ok(()),
+            Control::Run => return Ok(false),
+            Control::Step => return Ok(true),
             Control::Abort => {
                 journal
                     .record("phase.aborted", None, json!({"before": next.as_str()}))
@@ -417,7 +437,7 @@ async fn wait_for_go(
                     announced = true;
                 }
                 if rx.changed().await.is_err() {
-                    return Ok(());
+                    return Ok(false);
                 }
             }
         }

@@ -158,12 +158,14 @@ impl Ctx {
         self.call(phase, participant, rpc, detail, f).await.map(|_| ())
     }
 
-    fn advance(&self, phase: PhaseKind, participant: &str, done: usize, total: usize) {
+    /// Progress of a participant through its whole phase: `done` of this step's units on
+    /// top of what its earlier steps in the phase covered.
+    fn advance(&self, phase: PhaseKind, participant: &str, track: Track, done: usize) {
         self.journal.progress(Progress::Advance {
             phase,
             participant: participant.to_string(),
-            done,
-            total,
+            done: track.base + done,
+            total: track.total,
         });
     }
 }
@@ -177,7 +179,20 @@ fn report(step: &Step, applied: usize, skipped: usize) -> StepReport {
     }
 }
 
-pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<StepReport, StepError> {
+/// Where a step sits in its participant's phase, in units (contracts, or 1 per step
+/// without contracts).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Track {
+    pub base: usize,
+    pub total: usize,
+}
+
+/// The units a step counts for in progress reports.
+pub(super) fn units(step: &Step) -> usize {
+    step.action.contract_ids().len().max(1)
+}
+
+pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Track) -> Result<StepReport, StepError> {
     let p = step.participant.as_str();
     let api = ctx.api(p)?.clone();
     match &step.action {
@@ -190,7 +205,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<
                 || api.disconnect(synchronizer),
             )
             .await?;
-            ctx.advance(phase, p, 1, 1);
+            ctx.advance(phase, p, track, 1);
             Ok(report(step, 0, 0))
         }
         Action::DisconnectAllSynchronizers => {
@@ -198,7 +213,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<
                 api.disconnect_all()
             })
             .await?;
-            ctx.advance(phase, p, 1, 1);
+            ctx.advance(phase, p, track, 1);
             Ok(report(step, 0, 0))
         }
         Action::ModifySynchronizer {
@@ -206,7 +221,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<
             manual_connect,
             validation,
         } => {
-            let configs = api.registered_configs().await?;
+            let configs = read(ctx, || api.registered_configs()).await?;
             let mut config = configs
                 .into_iter()
                 .find(|c| &c.synchronizer_alias == synchronizer)
@@ -215,7 +230,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<
                 ctx.journal
                     .record("exec.skip", Some(p), json!({"phase": phase.as_str(), "rpc": "ModifySynchronizer", "synchronizer": synchronizer, "reason": format!("manual_connect is already {manual_connect}")}))
                     .await?;
-                ctx.advance(phase, p, 1, 1);
+                ctx.advance(phase, p, track, 1);
                 return Ok(report(step, 0, 0));
             }
             config.manual_connect = *manual_connect;
@@ -228,7 +243,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<
                 api.modify(config.clone(), validation)
             })
             .await?;
-            ctx.advance(phase, p, 1, 1);
+            ctx.advance(phase, p, track, 1);
             Ok(report(step, 0, 0))
         }
         Action::ReconnectSynchronizer { synchronizer, retry } => {
@@ -243,7 +258,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<
                     "{p} could not connect to {synchronizer} (connected_successfully = false): check that its sequencers are reachable from the participant"
                 )));
             }
-            ctx.advance(phase, p, 1, 1);
+            ctx.advance(phase, p, track, 1);
             Ok(report(step, 0, 0))
         }
         Action::PurgeContracts {
@@ -261,7 +276,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<
                 })
                 .await?;
                 done += chunk.len();
-                ctx.advance(phase, p, done, ids.len());
+                ctx.advance(phase, p, track, done);
             }
             Ok(report(step, ids.len(), 0))
         }
@@ -269,7 +284,19 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<
             synchronizer,
             source_participant,
             contract_ids,
-        } => import(ctx, phase, step, &api, synchronizer, source_participant, contract_ids).await,
+        } => {
+            import(
+                ctx,
+                phase,
+                step,
+                track,
+                &api,
+                synchronizer,
+                source_participant,
+                contract_ids,
+            )
+            .await
+        }
         Action::ChangeAssignation {
             source_synchronizer,
             target_synchronizer,
@@ -280,7 +307,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<
             let todo = if ctx.dry_run {
                 ids.clone()
             } else {
-                not_yet_on(api.as_ref(), target_synchronizer, &ids).await?
+                not_yet_on(ctx, api.as_ref(), target_synchronizer, &ids).await?
             };
             let skipped = ids.len() - todo.len();
             if skipped > 0 {
@@ -294,7 +321,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<
             }
             let batch = ctx.plan.batch_size().max(1) as usize;
             let mut done = skipped;
-            ctx.advance(phase, p, done, ids.len());
+            ctx.advance(phase, p, track, done);
             for chunk in todo.chunks(batch) {
                 let detail = json!({
                     "source": source_synchronizer, "target": target_synchronizer, "skip_inactive": skip_inactive,
@@ -305,7 +332,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<
                 })
                 .await?;
                 done += chunk.len();
-                ctx.advance(phase, p, done, ids.len());
+                ctx.advance(phase, p, track, done);
             }
             Ok(report(step, todo.len(), skipped))
         }
@@ -349,7 +376,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<
                     serde_json::to_value(&result).unwrap_or(Value::Null),
                 )
                 .await?;
-            ctx.advance(phase, p, 1, 1);
+            ctx.advance(phase, p, track, 1);
             if result.ok {
                 Ok(report(step, 0, 0))
             } else {
@@ -362,12 +389,38 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step) -> Result<
     }
 }
 
+/// A read-only call, retried like state-changing ones while the participant is
+/// UNAVAILABLE, but not journaled.
+async fn read<T, F, Fut>(ctx: &Ctx, f: F) -> Result<T, StepError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ClientError>>,
+{
+    let mut delay = ctx.retry_delay;
+    let mut attempt = 1;
+    loop {
+        match f().await {
+            Err(e) if e.is_unavailable() && attempt < ctx.max_attempts => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+                attempt += 1;
+            }
+            other => return other.map_err(StepError::from),
+        }
+    }
+}
+
 /// Ids of `ids` that the participant does not yet hold active on `target_alias`.
-async fn not_yet_on(api: &dyn ParticipantApi, target_alias: &str, ids: &[String]) -> Result<Vec<String>, StepError> {
-    let target = api.synchronizer_id(target_alias).await?.logical;
+async fn not_yet_on(
+    ctx: &Ctx,
+    api: &dyn ParticipantApi,
+    target_alias: &str,
+    ids: &[String],
+) -> Result<Vec<String>, StepError> {
+    let target = read(ctx, || api.synchronizer_id(target_alias)).await?.logical;
     let mut todo = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(1000) {
-        let found = api.inspect_contracts(&target, chunk).await?;
+        let found = read(ctx, || api.inspect_contracts(&target, chunk)).await?;
         let on_target: HashSet<&str> = found
             .iter()
             .filter(|c| {
@@ -384,10 +437,15 @@ async fn not_yet_on(api: &dyn ParticipantApi, target_alias: &str, ids: &[String]
 
 /// Ids the participant already holds active on any synchronizer (already imported, or
 /// imported and moved on).
-async fn already_held(api: &dyn ParticipantApi, lost_id: &str, ids: &[String]) -> Result<HashSet<String>, StepError> {
+async fn already_held(
+    ctx: &Ctx,
+    api: &dyn ParticipantApi,
+    lost_id: &str,
+    ids: &[String],
+) -> Result<HashSet<String>, StepError> {
     let mut held = HashSet::new();
     for chunk in ids.chunks(1000) {
-        for c in api.inspect_contracts(lost_id, chunk).await? {
+        for c in read(ctx, || api.inspect_contracts(lost_id, chunk)).await? {
             if c.states
                 .iter()
                 .any(|(_, s)| matches!(s, InspectedState::Created | InspectedState::Assigned { .. }))
@@ -399,10 +457,12 @@ async fn already_held(api: &dyn ParticipantApi, lost_id: &str, ids: &[String]) -
     Ok(held)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn import(
     ctx: &Ctx,
     phase: PhaseKind,
     step: &Step,
+    track: Track,
     api: &Arc<dyn ParticipantApi>,
     synchronizer: &str,
     source: &str,
@@ -411,11 +471,11 @@ async fn import(
     let p = step.participant.as_str();
     let ids = strings(contract_ids);
     let source_api = ctx.api(source)?.clone();
-    let lost_id = source_api.synchronizer_id(synchronizer).await?.logical;
+    let lost_id = read(ctx, || source_api.synchronizer_id(synchronizer)).await?.logical;
     let held = if ctx.dry_run {
         HashSet::new()
     } else {
-        already_held(api.as_ref(), &lost_id, &ids).await?
+        already_held(ctx, api.as_ref(), &lost_id, &ids).await?
     };
     let todo: Vec<String> = ids.iter().filter(|id| !held.contains(*id)).cloned().collect();
     let skipped = ids.len() - todo.len();
@@ -429,7 +489,7 @@ async fn import(
             .await?;
     }
     if todo.is_empty() {
-        ctx.advance(phase, p, ids.len(), ids.len());
+        ctx.advance(phase, p, track, ids.len());
         return Ok(report(step, 0, skipped));
     }
     let detail = json!({"synchronizer": synchronizer, "source": source, "ids": todo.len(), "ids_digest": ids_digest(&todo), "mode": format!("{:?}", ctx.import_mode)});
@@ -448,7 +508,7 @@ async fn import(
         }
     })
     .await?;
-    ctx.advance(phase, p, ids.len(), ids.len());
+    ctx.advance(phase, p, track, ids.len());
     Ok(report(step, todo.len(), skipped))
 }
 

@@ -7,6 +7,9 @@
 //!   transfers the 130 Iou to Charlie, creates a 160 Iou for Bob) whose verdict reaches
 //!   only participant1 before lostDomain dies, so participant2 still holds what
 //!   participant1 archived and lacks what participant1 created.
+//! - `large`: three participants hosting two parties each, N Ious (default 100,000) across
+//!   the party pairs on lostDomain, created in bulk transactions; newDomain registered;
+//!   lostDomain lost. The scale and fault-drill workload.
 
 use crate::client::{GrpcParticipant, ParticipantApi, sync_config};
 use crate::config::{Incident, IncidentConfig, ParticipantConfig};
@@ -29,13 +32,28 @@ pub const TARGET: &str = "newDomain";
 pub enum Scenario {
     Seed,
     Diverged,
+    Large,
 }
+
+/// Default size of the `large` scenario.
+pub const LARGE_DEFAULT: usize = 100_000;
+/// Creates per bulk transaction in the `large` scenario.
+const BULK: usize = 250;
+
+/// The party pairs of the `large` scenario: (payer participant, payer, owner participant, owner).
+const LARGE_PAIRS: [(&str, &str, &str, &str); 4] = [
+    ("participant1", "Alice", "participant2", "Bob"),
+    ("participant2", "Erin", "participant3", "Carol"),
+    ("participant3", "Frank", "participant1", "Dave"),
+    ("participant1", "Dave", "participant2", "Erin"),
+];
 
 impl Scenario {
     pub fn name(self) -> &'static str {
         match self {
             Scenario::Seed => "seed",
             Scenario::Diverged => "diverged",
+            Scenario::Large => "large",
         }
     }
 
@@ -56,18 +74,26 @@ impl Scenario {
             ledger_port: 0,
             lost: false,
         };
-        let p1_parties: &[&str] = match self {
-            Scenario::Seed => &["Alice"],
-            Scenario::Diverged => &["Alice", "Charlie"],
-        };
-        Layout {
-            scenario: self.name().into(),
-            nodes: vec![
-                synchronizer(LOST),
-                synchronizer(TARGET),
-                participant("participant1", p1_parties),
+        let participants = match self {
+            Scenario::Seed => vec![
+                participant("participant1", &["Alice"]),
                 participant("participant2", &["Bob"]),
             ],
+            Scenario::Diverged => vec![
+                participant("participant1", &["Alice", "Charlie"]),
+                participant("participant2", &["Bob"]),
+            ],
+            Scenario::Large => vec![
+                participant("participant1", &["Alice", "Dave"]),
+                participant("participant2", &["Bob", "Erin"]),
+                participant("participant3", &["Carol", "Frank"]),
+            ],
+        };
+        let mut nodes = vec![synchronizer(LOST), synchronizer(TARGET)];
+        nodes.extend(participants);
+        Layout {
+            scenario: self.name().into(),
+            nodes,
         }
     }
 }
@@ -112,8 +138,12 @@ pub fn client(lab: &Lab, name: &str) -> Result<GrpcParticipant, LabError> {
 }
 
 /// Starts every node of `scenario` in `dir`, stages the scenario and writes
-/// `incident.toml`. Returns the running lab.
+/// `incident.toml`. Returns the running lab. `contracts` sizes the `large` scenario.
 pub async fn up(dir: &Path, scenario: Scenario, launcher: Launcher) -> Result<Lab, LabError> {
+    up_sized(dir, scenario, LARGE_DEFAULT, launcher).await
+}
+
+pub async fn up_sized(dir: &Path, scenario: Scenario, contracts: usize, launcher: Launcher) -> Result<Lab, LabError> {
     let dir = dir.to_path_buf();
     let mut lab = tokio::task::spawn_blocking(move || -> Result<Lab, LabError> {
         let mut lab = Lab::create(&dir, scenario.layout(), launcher)?;
@@ -128,7 +158,11 @@ pub async fn up(dir: &Path, scenario: Scenario, launcher: Launcher) -> Result<La
     })
     .await
     .map_err(|e| LabError::Io(e.to_string()))??;
-    if let Err(e) = stage(&mut lab, scenario).await {
+    let staged = match scenario {
+        Scenario::Large => stage_large(&mut lab, contracts).await,
+        _ => stage(&mut lab, scenario).await,
+    };
+    if let Err(e) = staged {
         let _ = lab.down();
         return Err(e);
     }
@@ -141,21 +175,8 @@ pub async fn up(dir: &Path, scenario: Scenario, launcher: Launcher) -> Result<La
 async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
     let p1 = client(lab, "participant1")?;
     let p2 = client(lab, "participant2")?;
-    let lost_url = lab.endpoint(LOST)?;
-    let target_url = lab.endpoint(TARGET)?;
-    for p in [&p1, &p2] {
-        let ok = p
-            .connect(sync_config::default_config(LOST, &lost_url, false))
-            .await
-            .map_err(step("connecting to lostDomain"))?;
-        if !ok {
-            return Err(LabError::Scenario(format!("{} could not connect to {LOST}", p.name())));
-        }
-        // Registered ahead of the incident, kept from connecting until the recovery.
-        p.register(sync_config::default_config(TARGET, &target_url, true), false)
-            .await
-            .map_err(step("registering newDomain"))?;
-    }
+    // newDomain is registered ahead of the incident, kept from connecting until the recovery.
+    connect_all(lab, &[&p1, &p2]).await?;
     let alice = ids::party_id("Alice", "participant1");
     let bob = ids::party_id("Bob", "participant2");
     for amount in ["100", "120", "140"] {
@@ -184,6 +205,66 @@ async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
     let lab_ref = &mut *lab;
     lab_ref.lose(LOST)?;
     for p in [&p1, &p2] {
+        wait_unhealthy(p, LOST).await?;
+    }
+    Ok(())
+}
+
+/// Connects every participant to lostDomain and registers newDomain (manual_connect).
+async fn connect_all(lab: &Lab, participants: &[&GrpcParticipant]) -> Result<(), LabError> {
+    let lost_url = lab.endpoint(LOST)?;
+    let target_url = lab.endpoint(TARGET)?;
+    for p in participants {
+        let ok = p
+            .connect(sync_config::default_config(LOST, &lost_url, false))
+            .await
+            .map_err(step("connecting to lostDomain"))?;
+        if !ok {
+            return Err(LabError::Scenario(format!("{} could not connect to {LOST}", p.name())));
+        }
+        p.register(sync_config::default_config(TARGET, &target_url, true), false)
+            .await
+            .map_err(step("registering newDomain"))?;
+    }
+    Ok(())
+}
+
+async fn stage_large(lab: &mut Lab, contracts: usize) -> Result<(), LabError> {
+    let names = ["participant1", "participant2", "participant3"];
+    let clients: Vec<GrpcParticipant> = names.iter().map(|n| client(lab, n)).collect::<Result<_, _>>()?;
+    let refs: Vec<&GrpcParticipant> = clients.iter().collect();
+    connect_all(lab, &refs).await?;
+    let by_name = |n: &str| names.iter().position(|x| *x == n).map(|i| &clients[i]);
+    // Each pair creates its share in bulk transactions; the pairs run in parallel so that
+    // every participant submits concurrently.
+    let per_pair = contracts.div_ceil(LARGE_PAIRS.len());
+    let mut remaining = contracts;
+    let mut jobs = Vec::new();
+    for (i, (pp, payer, op, owner)) in LARGE_PAIRS.iter().enumerate() {
+        let n = per_pair.min(remaining);
+        remaining -= n;
+        let api = by_name(pp).ok_or_else(|| LabError::Scenario(format!("no participant {pp}")))?;
+        let payer_id = ids::party_id(payer, pp);
+        let owner_id = ids::party_id(owner, op);
+        jobs.push(async move {
+            let mut made = 0;
+            while made < n {
+                let k = BULK.min(n - made);
+                let commands = (0..k)
+                    .map(|j| {
+                        let amount = format!("{}.{:02}", 1 + (made + j) % 1000, i);
+                        templates::create_iou_command(&payer_id, &owner_id, &amount, "USD")
+                    })
+                    .collect();
+                submit(api, &payer_id, commands).await?;
+                made += k;
+            }
+            Ok::<(), LabError>(())
+        });
+    }
+    futures::future::try_join_all(jobs).await?;
+    lab.lose(LOST)?;
+    for p in &clients {
         wait_unhealthy(p, LOST).await?;
     }
     Ok(())

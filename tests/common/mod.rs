@@ -74,3 +74,35 @@ pub fn code_of<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (String, String
         other => panic!("expected a Canton error, got {other:?}"),
     }
 }
+
+/// The participants of a lab as the executor wants them.
+pub fn participants(lab: &Lab) -> recovery_deck::exec::Participants {
+    lab.layout
+        .nodes
+        .iter()
+        .filter(|n| n.kind == recovery_deck::lab::node::NodeKind::Participant)
+        .map(|n| {
+            let api: std::sync::Arc<dyn ParticipantApi> =
+                std::sync::Arc::new(scenario::client(lab, &n.name).expect("client"));
+            (n.name.clone(), api)
+        })
+        .collect()
+}
+
+/// Surveys the lab now and builds a plan for `request`.
+pub async fn plan_for(
+    lab: &Lab,
+    request: &recovery_deck::reconcile::SelectionRequest,
+    batch_size: u32,
+) -> recovery_deck::plan::Plan {
+    let apis: Vec<std::sync::Arc<dyn ParticipantApi>> = participants(lab).into_values().collect();
+    let incident = recovery_deck::exec::Incident {
+        name: "test",
+        lost: scenario::LOST,
+        target: scenario::TARGET,
+    };
+    recovery_deck::exec::propose(&apis, &incident, request, batch_size)
+        .await
+        .expect("plan")
+        .0
+}

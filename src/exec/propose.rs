@@ -1,0 +1,60 @@
+//! From the participants' current state to a plan: survey, select, build. Shared by the
+//! `plan` command, the TUI and tests.
+
+use super::survey::{self, Survey, SurveyError};
+use crate::client::ParticipantApi;
+use crate::inventory::SearchFilter;
+use crate::plan::{self, Plan, PlanError, PlanInput};
+use crate::reconcile::{self, SelectionError, SelectionRequest};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProposeError {
+    #[error(transparent)]
+    Survey(#[from] SurveyError),
+    #[error("{0}")]
+    Selection(#[from] SelectionError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
+
+/// What a plan is made for.
+pub struct Incident<'a> {
+    pub name: &'a str,
+    pub lost: &'a str,
+    pub target: &'a str,
+}
+
+/// Builds a plan from a comparison already surveyed.
+pub fn plan_from(
+    survey: &Survey,
+    incident: &Incident<'_>,
+    request: &SelectionRequest,
+    batch_size: u32,
+) -> Result<Plan, ProposeError> {
+    let selection = reconcile::select(&survey.comparison, request)?;
+    let participants: Vec<String> = survey.comparison.participants().to_vec();
+    Ok(plan::build_plan(&PlanInput {
+        incident: incident.name,
+        lost: incident.lost,
+        target: incident.target,
+        participants: &participants,
+        comparison: &survey.comparison,
+        selection: &selection,
+        request,
+        batch_size,
+        in_flight: &survey.in_flight,
+    })?)
+}
+
+/// Surveys the participants now and builds the plan for `request`.
+pub async fn propose(
+    apis: &[Arc<dyn ParticipantApi>],
+    incident: &Incident<'_>,
+    request: &SelectionRequest,
+    batch_size: u32,
+) -> Result<(Plan, Survey), ProposeError> {
+    let s = survey::survey(apis, incident.lost, &SearchFilter::default(), false).await?;
+    let plan = plan_from(&s, incident, request, batch_size)?;
+    Ok((plan, s))
+}

@@ -1,0 +1,403 @@
+//! The headless recovery engine against the diverged lab: intersection and union end to
+//! end, decisions, dry runs that send nothing, and runs interrupted at every phase
+//! boundary and by a participant crash in the middle of the move, finished by running
+//! the same plan again.
+
+mod common;
+
+use common::{TestLab, holdings, participants, plan_for};
+use recovery_deck::client::ParticipantApi;
+use recovery_deck::exec::{self, Control, Progress, RunOptions, Runner};
+use recovery_deck::inventory::SearchFilter;
+use recovery_deck::journal;
+use recovery_deck::lab::ids;
+use recovery_deck::lab::scenario::{LOST, Scenario, TARGET};
+use recovery_deck::plan::{PhaseKind, Plan};
+use recovery_deck::reconcile::{Decision, RowClass, SelectionRequest, Strategy};
+use recovery_deck::wire::lab::{CountersRequest, participant_control_client::ParticipantControlClient};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+fn options(dir: &Path, name: &str) -> RunOptions {
+    let mut o = RunOptions::new(dir.join(format!("{name}.journal.jsonl")), "tester");
+    o.retry_delay = std::time::Duration::from_millis(50);
+    o
+}
+
+/// Every participant holds on the target exactly what the plan moves for it, nothing it
+/// moved is still on the lost synchronizer, and no contract is active on both. Returns
+/// what each participant holds on the target.
+async fn assert_recovered(lab: &TestLab, plan: &Plan) -> BTreeMap<String, BTreeSet<String>> {
+    let (lost, new) = (ids::synchronizer_id(LOST), ids::synchronizer_id(TARGET));
+    let mut out = BTreeMap::new();
+    for name in plan.participants() {
+        let api = lab.client(name);
+        let h = holdings(&api).await.expect("export");
+        let on_new = h.get(&new).cloned().unwrap_or_default();
+        let on_lost = h.get(&lost).cloned().unwrap_or_default();
+        let planned: BTreeSet<String> = plan.moved_by(name).iter().map(|c| c.to_string()).collect();
+        assert_eq!(
+            on_new, planned,
+            "{name} holds exactly its planned contracts on the target"
+        );
+        assert!(
+            on_new.is_disjoint(&on_lost),
+            "{name}: no contract on both synchronizers"
+        );
+        let expected_left: BTreeSet<String> = plan
+            .expected(name)
+            .map(|e| e.active.iter().map(|c| c.to_string()).collect())
+            .unwrap_or_default();
+        let purged: BTreeSet<String> = plan
+            .phase(PhaseKind::Purge)
+            .into_iter()
+            .flat_map(|p| &p.steps)
+            .filter(|s| &s.participant == name)
+            .flat_map(|s| s.action.contract_ids().iter().map(|c| c.to_string()))
+            .collect();
+        let still: BTreeSet<String> = expected_left
+            .difference(&planned)
+            .filter(|id| !purged.contains(*id))
+            .cloned()
+            .collect();
+        assert_eq!(
+            on_lost, still,
+            "{name}: excluded contracts stay on the lost synchronizer"
+        );
+        out.insert(name.clone(), on_new);
+    }
+    out
+}
+
+/// With two participants that share every contract, both hold the same set.
+fn assert_shared(held: &BTreeMap<String, BTreeSet<String>>) {
+    let sets: Vec<&BTreeSet<String>> = held.values().collect();
+    assert_eq!(sets.len(), 2);
+    assert_eq!(sets[0], sets[1], "identical shared sets on the target");
+}
+
+async fn workflow_ok(lab: &TestLab) {
+    let cfg = recovery_deck::config::IncidentConfig::load(&lab.lab.incident_path()).expect("config");
+    let report = recovery_deck::lab::workflow::run(&cfg).await.expect("workflow");
+    assert!(report.ok, "business workflow after the recovery: {report:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intersection_recovers_the_diverged_lab() {
+    let lab = TestLab::up(Scenario::Diverged).await;
+    let plan = plan_for(&lab.lab, &SelectionRequest::new(Strategy::Intersection), 500).await;
+    assert_eq!(plan.moved_by("participant1").len(), 4, "the four agreed Ious");
+    assert_eq!(plan.excluded().len(), 5);
+    let report = Runner::new(plan.clone(), participants(&lab.lab), options(lab.dir.path(), "i"))
+        .expect("runner")
+        .run()
+        .await
+        .expect("run");
+    assert!(report.ok);
+    assert_eq!(report.moved.get("participant2"), Some(&4));
+    assert_shared(&assert_recovered(&lab, &plan).await);
+    workflow_ok(&lab).await;
+}
+
+async fn diverged_rows(lab: &TestLab) -> BTreeMap<RowClass, Vec<String>> {
+    let apis: Vec<std::sync::Arc<dyn ParticipantApi>> = participants(&lab.lab).into_values().collect();
+    let s = exec::survey::survey(&apis, LOST, &SearchFilter::default(), false)
+        .await
+        .expect("survey");
+    let mut out: BTreeMap<RowClass, Vec<String>> = BTreeMap::new();
+    for row in s.comparison.rows() {
+        out.entry(row.class()).or_default().push(row.contract_id().to_string());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn union_imports_missing_contracts_and_applies_decisions() {
+    let lab = TestLab::up(Scenario::Diverged).await;
+    let rows = diverged_rows(&lab).await;
+    let archived = rows.get(&RowClass::ArchivedSomewhere).cloned().unwrap_or_default();
+    assert_eq!(archived.len(), 2);
+    let apis: Vec<std::sync::Arc<dyn ParticipantApi>> = participants(&lab.lab).into_values().collect();
+    let incident = exec::Incident {
+        name: "test",
+        lost: LOST,
+        target: TARGET,
+    };
+    let undecided = exec::propose(&apis, &incident, &SelectionRequest::new(Strategy::Union), 500).await;
+    let Err(exec::ProposeError::Selection(e)) = undecided else {
+        panic!("union must wait for decisions");
+    };
+    let message = e.to_string();
+    assert!(
+        archived.iter().all(|id| message.contains(id.as_str())),
+        "the message names both rows: {message}"
+    );
+
+    let request = SelectionRequest::new(Strategy::Union)
+        .decide(&archived[0], Decision::Purge)
+        .decide(&archived[1], Decision::Exclude);
+    let plan = plan_for(&lab.lab, &request, 500).await;
+    assert_eq!(plan.moved_by("participant2").len(), 7, "4 agreed + 3 imported");
+    let report = Runner::new(plan.clone(), participants(&lab.lab), options(lab.dir.path(), "u"))
+        .expect("runner")
+        .run()
+        .await
+        .expect("run");
+    assert_eq!(report.added.get("participant2"), Some(&3));
+    assert_eq!(report.added.get("participant1"), Some(&0));
+    let held = assert_recovered(&lab, &plan).await;
+    // Charlie's Iou is shared by Bob and Charlie only; everything else by Alice and Bob.
+    assert_eq!(held["participant1"].len(), 7);
+    assert_eq!(held["participant2"].len(), 7);
+    let p2 = lab.client("participant2");
+    let on_lost = holdings(&p2)
+        .await
+        .expect("export")
+        .remove(&ids::synchronizer_id(LOST))
+        .unwrap_or_default();
+    assert!(!on_lost.contains(&archived[0]), "purged where it was still active");
+    assert!(
+        on_lost.contains(&archived[1]),
+        "excluded: left on the lost synchronizer"
+    );
+    workflow_ok(&lab).await;
+}
+
+const MUTATING: [&str; 9] = [
+    "ChangeAssignation",
+    "ImportAcs",
+    "PurgeContracts",
+    "DisconnectSynchronizer",
+    "DisconnectAllSynchronizers",
+    "ModifySynchronizer",
+    "ReconnectSynchronizer",
+    "ConnectSynchronizer",
+    "RegisterSynchronizer",
+];
+
+async fn mutating_calls(lab: &TestLab, name: &str) -> u64 {
+    let url = lab.lab.endpoint(name).expect("endpoint");
+    let mut client = ParticipantControlClient::connect(url).await.expect("control");
+    let counters = client
+        .counters(CountersRequest {})
+        .await
+        .expect("counters")
+        .into_inner();
+    counters
+        .calls
+        .iter()
+        .filter(|(path, _)| MUTATING.iter().any(|m| path.ends_with(&format!("/{m}"))))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_sends_no_state_changing_call() {
+    let lab = TestLab::up(Scenario::Diverged).await;
+    let rows = diverged_rows(&lab).await;
+    let archived = rows.get(&RowClass::ArchivedSomewhere).cloned().unwrap_or_default();
+    let request = SelectionRequest::new(Strategy::Union)
+        .decide(&archived[0], Decision::Purge)
+        .decide(&archived[1], Decision::Purge);
+    let plan = plan_for(&lab.lab, &request, 2).await;
+    let before = (
+        mutating_calls(&lab, "participant1").await,
+        mutating_calls(&lab, "participant2").await,
+    );
+    let mut o = options(lab.dir.path(), "dry");
+    o.dry_run = true;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let report = Runner::new(plan, participants(&lab.lab), o)
+        .expect("runner")
+        .with_progress(tx)
+        .run()
+        .await
+        .expect("dry run");
+    assert!(report.ok && report.dry_run);
+    let mut described = BTreeSet::new();
+    while let Ok(p) = rx.try_recv() {
+        if let Progress::WouldSend { rpc, .. } = p {
+            described.insert(rpc);
+        }
+    }
+    for rpc in [
+        "DisconnectSynchronizer",
+        "ModifySynchronizer",
+        "ReconnectSynchronizer",
+        "PurgeContracts",
+        "ImportAcs",
+        "ChangeAssignation",
+    ] {
+        assert!(described.contains(rpc), "the dry run describes {rpc}: {described:?}");
+    }
+    let after = (
+        mutating_calls(&lab, "participant1").await,
+        mutating_calls(&lab, "participant2").await,
+    );
+    assert_eq!(before, after, "the lab counted no state-changing call");
+    assert_eq!(
+        before,
+        (2, 2),
+        "the staging's own calls (connect, register) are what the counters hold"
+    );
+}
+
+/// Runs `plan` one phase at a time and aborts at the boundary after `stop_after`.
+async fn run_until(
+    lab: &TestLab,
+    plan: &Plan,
+    name: &str,
+    stop_after: PhaseKind,
+) -> Result<exec::RunReport, exec::RunError> {
+    let (ctl_tx, ctl_rx) = tokio::sync::watch::channel(Control::Step);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = Runner::new(plan.clone(), participants(&lab.lab), options(lab.dir.path(), name))
+        .expect("runner")
+        .with_progress(tx)
+        .with_control(ctl_rx);
+    let stop_before = PhaseKind::ALL
+        .iter()
+        .position(|p| *p == stop_after)
+        .and_then(|i| PhaseKind::ALL.get(i + 1))
+        .copied();
+    let watcher = tokio::spawn(async move {
+        while let Some(p) = rx.recv().await {
+            if let Progress::Paused { before } = p {
+                let next = if Some(before) == stop_before {
+                    Control::Abort
+                } else {
+                    Control::Step
+                };
+                let _ = ctl_tx.send(next);
+            }
+        }
+    });
+    let r = runner.run().await;
+    let _ = watcher.await;
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_at_any_phase_boundary_finishes_when_run_again() {
+    for stop_after in &PhaseKind::ALL[..PhaseKind::ALL.len() - 1] {
+        let lab = TestLab::up(Scenario::Diverged).await;
+        let rows = diverged_rows(&lab).await;
+        let archived = rows.get(&RowClass::ArchivedSomewhere).cloned().unwrap_or_default();
+        let request = SelectionRequest::new(Strategy::Union)
+            .decide(&archived[0], Decision::Purge)
+            .decide(&archived[1], Decision::Exclude);
+        let plan = plan_for(&lab.lab, &request, 2).await;
+        let first = run_until(&lab, &plan, "b", *stop_after).await;
+        assert!(
+            matches!(first, Err(exec::RunError::Aborted(_))),
+            "stopped after {stop_after}: {first:?}"
+        );
+        let second = Runner::new(plan.clone(), participants(&lab.lab), options(lab.dir.path(), "b"))
+            .expect("runner")
+            .run()
+            .await
+            .unwrap_or_else(|e| panic!("resuming after {stop_after}: {e}"));
+        assert!(second.ok);
+        assert_recovered(&lab, &plan).await;
+        let j = journal::read(&lab.dir.path().join("b.journal.jsonl")).expect("journal");
+        assert_eq!(j.of_kind("session.start").count(), 2, "both runs are in one journal");
+        assert_eq!(j.of_kind("phase.aborted").count(), 1);
+        let done: Vec<&str> = j
+            .of_kind("phase.done")
+            .filter_map(|e| e.data["phase"].as_str())
+            .collect();
+        let unique: BTreeSet<&str> = done.iter().copied().collect();
+        assert_eq!(done.len(), unique.len(), "no phase ran to completion twice: {done:?}");
+        assert_eq!(unique.len(), PhaseKind::ALL.len());
+        let skipped = j.of_kind("phase.skipped").count();
+        let expected_skips = PhaseKind::ALL
+            .iter()
+            .position(|p| p == stop_after)
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        assert_eq!(skipped, expected_skips, "phases done before the stop are skipped");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_participant_killed_mid_move_is_finished_by_running_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lab = recovery_deck::lab::scenario::up_sized(dir.path(), Scenario::Large, 3_000, common::launcher())
+        .await
+        .expect("lab");
+    let lab = TestLab { lab, dir };
+    let plan = plan_for(&lab.lab, &SelectionRequest::new(Strategy::Intersection), 10).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = Runner::new(plan.clone(), participants(&lab.lab), options(lab.dir.path(), "k"))
+        .expect("runner")
+        .with_progress(tx);
+    let handle = tokio::spawn(runner.run());
+    // Crash participant2 once its move is under way, at a batch that depends on the run.
+    let threshold = 200 + (std::process::id() as usize % 10) * 90;
+    while let Some(p) = rx.recv().await {
+        if let Progress::Advance {
+            phase: PhaseKind::Move,
+            participant,
+            done,
+            ..
+        } = &p
+            && participant == "participant2"
+            && *done >= threshold
+        {
+            lab.lab.kill("participant2").expect("kill -9");
+            break;
+        }
+    }
+    let first = handle.await.expect("join");
+    let Err(exec::RunError::Step { phase, participant, .. }) = &first else {
+        panic!("the run must fail when its participant dies: {first:?}");
+    };
+    assert_eq!((*phase, participant.as_str()), (PhaseKind::Move, "participant2"));
+    drop(rx);
+
+    let mut lab = lab;
+    lab.lab.start("participant2").expect("restart");
+    let second = Runner::new(plan.clone(), participants(&lab.lab), options(lab.dir.path(), "k"))
+        .expect("runner")
+        .run()
+        .await
+        .expect("second run");
+    assert!(second.ok);
+    let skipped = second.skipped.get("participant2").copied().unwrap_or(0);
+    assert!(
+        skipped >= threshold,
+        "contracts moved before the crash are not sent again ({skipped})"
+    );
+    assert_eq!(
+        second.moved.get("participant2").copied().unwrap_or(0) + skipped,
+        plan.moved_by("participant2").len()
+    );
+    assert_recovered(&lab, &plan).await;
+    let j = journal::read(&lab.dir.path().join("k.journal.jsonl")).expect("journal");
+    // The journal tells the whole story: two sessions, the failure, the resumed move.
+    let failed: Vec<_> = j.of_kind("phase.failed").collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].actor.node.as_deref(), Some("participant2"));
+    assert_eq!(failed[0].data["phase"], "move");
+    let ends: Vec<bool> = j
+        .of_kind("session.end")
+        .filter_map(|e| e.data["ok"].as_bool())
+        .collect();
+    assert_eq!(ends, vec![false, true]);
+    assert!(
+        j.of_kind("exec.skip")
+            .any(|e| e.actor.node.as_deref() == Some("participant2"))
+    );
+    let requests = j
+        .of_kind("exec.request")
+        .filter(|e| e.data["rpc"] == "ChangeAssignation")
+        .count();
+    let results = j
+        .of_kind("exec.result")
+        .filter(|e| e.data["rpc"] == "ChangeAssignation")
+        .count();
+    assert!(
+        requests - results <= 1,
+        "every call has its outcome, except one cut by the crash"
+    );
+}
