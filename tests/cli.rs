@@ -283,3 +283,123 @@ fn diverged_lab_shows_differences() {
         "participant2 never saw the verdict"
     );
 }
+
+#[test]
+fn compare_plan_and_run_through_the_command_line() {
+    let lab = LabDir(tempfile::tempdir().expect("tempdir"));
+    let dir = lab.0.path().to_string_lossy().to_string();
+    ok_json(&[
+        "lab",
+        "up",
+        "--dir",
+        &dir,
+        "--scenario",
+        "diverged",
+        "--detach",
+        "--format",
+        "json",
+    ]);
+    let config = format!("{dir}/incident.toml");
+
+    let cmp = ok_json(&["compare", "--config", &config, "--format", "json"]);
+    assert_eq!(cmp["synchronizer"], "lostDomain");
+    assert_eq!(cmp["participants"], serde_json::json!(["participant1", "participant2"]));
+    assert_eq!(cmp["summary"]["agreed"], 4);
+    assert_eq!(cmp["summary"]["missing"], 3);
+    assert_eq!(cmp["summary"]["archived_somewhere"], 2);
+    let rows = cmp["rows"].as_array().expect("rows");
+    let archived: Vec<String> = rows
+        .iter()
+        .filter(|r| r["class"] == "archived_somewhere")
+        .map(|r| r["contract_id"].as_str().unwrap_or("").to_string())
+        .collect();
+    let row = rows.iter().find(|r| r["class"] == "archived_somewhere").expect("row");
+    assert_eq!(row["per_participant"]["participant1"], "archived");
+    assert_eq!(row["per_participant"]["participant2"], "active");
+    assert!(row["stakeholders"].as_array().is_some_and(|s| s.len() == 2));
+
+    // Union is blocked until the operator decides the archived rows; the error names them.
+    let runbook = format!("{dir}/union.runbook.toml");
+    let out = run(&["plan", "--config", &config, "--strategy", "union", "--out", &runbook]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for id in &archived {
+        assert!(err.contains(id.as_str()), "the refusal names {id}: {err}");
+    }
+    assert!(err.contains("--decide"), "{err}");
+    assert!(
+        !Path::new(&runbook).exists(),
+        "no runbook is written for an undecided plan"
+    );
+
+    let d1 = format!("{}=purge", archived[0]);
+    let d2 = format!("{}=exclude", archived[1]);
+    let planned = ok_json(&[
+        "plan",
+        "--config",
+        &config,
+        "--strategy",
+        "union",
+        "--decide",
+        &d1,
+        "--decide",
+        &d2,
+        "--out",
+        &runbook,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(planned["moved"], 7);
+    let hash = planned["plan_hash"].as_str().expect("hash").to_string();
+    assert!(std::fs::read_to_string(&runbook).expect("runbook").contains(&hash));
+
+    // A dry run prints the calls it would make and changes nothing.
+    let dry = run(&["run", "--config", &config, &runbook, "--dry-run"]);
+    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    let text = String::from_utf8_lossy(&dry.stdout);
+    for rpc in [
+        "DisconnectSynchronizer",
+        "ModifySynchronizer",
+        "PurgeContracts",
+        "ImportAcs",
+        "ChangeAssignation",
+        "ReconnectSynchronizer",
+    ] {
+        assert!(text.contains(rpc), "dry run lists {rpc}:\n{text}");
+    }
+    let cmp_after = ok_json(&["compare", "--config", &config, "--format", "json"]);
+    assert_eq!(cmp_after["summary"], cmp["summary"], "the dry run changed nothing");
+
+    // Without --yes and without a terminal, run refuses.
+    let refused = run(&["run", "--config", &config, &runbook]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
+
+    let done = run(&["run", "--config", &config, &runbook, "--yes"]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    let last: Value = serde_json::from_str(stdout.lines().last().expect("final line")).expect("JSON final line");
+    assert_eq!(last["ok"], true);
+    assert_eq!(last["moved"]["participant2"], 7);
+    assert_eq!(last["added"]["participant2"], 3);
+    assert!(
+        last["journal"]
+            .as_str()
+            .is_some_and(|j| j.ends_with("union.journal.jsonl"))
+    );
+
+    // Running the finished runbook again is harmless: everything is skipped.
+    let again = run(&["run", "--config", &config, &runbook, "--yes"]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let wf = run(&["lab", "workflow", "--dir", &dir]);
+    assert!(wf.status.success(), "{}", String::from_utf8_lossy(&wf.stdout));
+
+    // A tampered runbook is refused.
+    let text = std::fs::read_to_string(&runbook)
+        .expect("runbook")
+        .replace("batch_size = 500", "batch_size = 501");
+    std::fs::write(&runbook, text).expect("write");
+    let tampered = run(&["run", "--config", &config, &runbook, "--dry-run"]);
+    assert!(!tampered.status.success());
+    assert!(String::from_utf8_lossy(&tampered.stderr).contains("plan hash mismatch"));
+}
