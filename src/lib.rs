@@ -12,5 +12,6 @@ pub mod journal;
 pub mod lab;
 pub mod plan;
 pub mod reconcile;
+pub mod tui;
 pub mod value;
 pub mod wire;

@@ -1,0 +1,292 @@
+//! Layered, rebindable key bindings, and the help text generated from them.
+//!
+//! A [`Keymap`] holds bindings per [`Layer`]. The app passes the layers that are active right
+//! now (for example `[Diff, Global]` while the diff popup is open) and
+//! [`Keymap::resolve`] walks them from the highest priority down; the first binding wins.
+//! [`Layer::Confirm`] and [`Layer::Prompt`] *capture* input: no layer below them is
+//! consulted, so typing `q` into the filter prompt never quits and `x` never executes.
+//! Keys they leave unbound resolve to `None` and belong to the text field.
+//!
+//! Default placement (see [`defaults`]) follows one rule: an action lives in the lowest
+//! layer where it is always meaningful.
+//! - Global: pane focus, row and page movement (every pane and popup scrolls), `esc`,
+//!   help, `:` commands, the journal pane and quit.
+//! - Table (the aligned comparison): filtering, the diff, manual selection, strategies,
+//!   per-row decisions, plan preview and refresh.
+//! - Plan (the plan preview): strategies again (to compare plans) and `x` execute, which
+//!   is bound nowhere else so that the plan is always on screen before the typed
+//!   confirmation is asked for.
+//! - Execution: `space` pauses or resumes between phases.
+//! - Diff, Help: popups that shadow `tab`, `q` and `esc` and otherwise fall through to
+//!   Global for scrolling.
+//! - Prompt, Confirm: `enter` submits, `esc` cancels (and `ctrl-c` in a prompt, `q` in a
+//!   confirmation); Confirm moves between its buttons with `tab`/`shift-tab` and
+//!   `left`/`right`. A typed confirmation is a Prompt, so only the exact text confirms.
+//!
+//! Users override bindings per layer with a TOML file (see [`Keymap::with_overrides`]) and
+//! read-only mode removes every destructive binding ([`Keymap::read_only`]).
+
+mod chord;
+pub mod defaults;
+mod file;
+#[cfg(test)]
+mod tests;
+
+pub use chord::{KeyChord, KeyParseError};
+pub use file::KeymapError;
+
+use crate::tui::action::Action;
+use ratatui::crossterm::event::{KeyEvent, KeyEventKind};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A group of bindings that is active in some state of the UI. Declared in priority order,
+/// highest first, so `Ord` is priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    /// A yes/no confirmation popup (Cancel focused first), such as "quit while steps are
+    /// running?". It can open over a prompt, hence the higher priority. A confirmation
+    /// that must be typed is a [`Layer::Prompt`].
+    Confirm,
+    /// A text field: the `/` filter, the `:` command line, the typed confirmation.
+    Prompt,
+    /// The help overlay.
+    Help,
+    /// The per-participant diff popup.
+    Diff,
+    /// The plan preview pane.
+    Plan,
+    /// The execution progress pane.
+    Execution,
+    /// The aligned comparison table.
+    Table,
+    /// Always active below everything else.
+    Global,
+}
+
+impl Layer {
+    /// Every layer, highest priority first.
+    pub const ALL: [Layer; 8] = [
+        Layer::Confirm,
+        Layer::Prompt,
+        Layer::Help,
+        Layer::Diff,
+        Layer::Plan,
+        Layer::Execution,
+        Layer::Table,
+        Layer::Global,
+    ];
+
+    /// The name used in key files (`[keys.<name>]`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Layer::Confirm => "confirm",
+            Layer::Prompt => "prompt",
+            Layer::Help => "help",
+            Layer::Diff => "diff",
+            Layer::Plan => "plan",
+            Layer::Execution => "execution",
+            Layer::Table => "table",
+            Layer::Global => "global",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Layer> {
+        Layer::ALL.into_iter().find(|l| l.name() == name)
+    }
+
+    /// Whether this layer hides every layer below it (it owns the keyboard).
+    pub const fn captures_input(self) -> bool {
+        matches!(self, Layer::Confirm | Layer::Prompt)
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// One line of the help overlay: all keys that trigger `action` in `layer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpEntry {
+    pub layer: Layer,
+    /// Canonical key texts, in binding order (defaults first, then the user's additions).
+    pub keys: Vec<String>,
+    pub action: Action,
+    pub description: &'static str,
+}
+
+/// One status-bar hint: press `key` to `label`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub key: String,
+    pub action: Action,
+    pub label: &'static str,
+}
+
+/// Bindings per layer. Cheap to clone; built once at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    // Indexed by `Layer as usize`. A Vec per layer keeps the binding order for help
+    // text; layers hold a few dozen keys, so a linear scan is as fast as a map.
+    layers: [Vec<(KeyChord, Action)>; Layer::ALL.len()],
+    read_only: bool,
+}
+
+impl Default for Keymap {
+    fn default() -> Keymap {
+        Keymap::defaults()
+    }
+}
+
+impl Keymap {
+    /// A keymap with no bindings at all.
+    pub fn empty() -> Keymap {
+        Keymap {
+            layers: Default::default(),
+            read_only: false,
+        }
+    }
+
+    /// The default bindings (see the module docs and [`defaults::BINDINGS`]).
+    pub fn defaults() -> Keymap {
+        let mut keymap = Keymap::empty();
+        for &(layer, key, action) in defaults::BINDINGS {
+            // The table is checked by a test; a bad entry is skipped rather than aborting start-up.
+            if let Ok(chord) = key.parse() {
+                keymap.bind(layer, chord, action);
+            }
+        }
+        keymap
+    }
+
+    /// Binds `chord` to `action` in `layer`, replacing what the chord did there. In a
+    /// read-only keymap destructive actions are refused (the chord is unbound instead).
+    pub fn bind(&mut self, layer: Layer, chord: KeyChord, action: Action) {
+        if self.read_only && action.destructive() {
+            self.unbind(layer, chord);
+            return;
+        }
+        let bindings = &mut self.layers[layer as usize];
+        match bindings.iter_mut().find(|(c, _)| *c == chord) {
+            Some(slot) => slot.1 = action,
+            None => bindings.push((chord, action)),
+        }
+    }
+
+    /// Removes `chord` from `layer`; lower layers may then handle it.
+    pub fn unbind(&mut self, layer: Layer, chord: KeyChord) {
+        self.layers[layer as usize].retain(|(c, _)| *c != chord);
+    }
+
+    /// This keymap with every destructive action unbound in every layer, now and for any
+    /// later [`bind`](Keymap::bind) or override file.
+    pub fn read_only(mut self) -> Keymap {
+        self.read_only = true;
+        for bindings in &mut self.layers {
+            bindings.retain(|(_, action)| !action.destructive());
+        }
+        self
+    }
+
+    /// Whether [`read_only`](Keymap::read_only) was applied (the UI shows `[RO]`).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The bindings of one layer, in binding order.
+    pub fn bindings(&self, layer: Layer) -> impl Iterator<Item = (KeyChord, Action)> + '_ {
+        self.layers[layer as usize].iter().copied()
+    }
+
+    /// What `chord` does in `layer` alone.
+    pub fn get(&self, layer: Layer, chord: KeyChord) -> Option<Action> {
+        self.layers[layer as usize]
+            .iter()
+            .find_map(|(c, a)| (*c == chord).then_some(*a))
+    }
+
+    /// The action a key press triggers with `active_layers` active (in any order; they are
+    /// walked by priority and the walk stops after a layer that captures input). Release
+    /// events never trigger anything; repeats do, so holding `j` scrolls.
+    pub fn resolve(&self, active_layers: &[Layer], key: KeyEvent) -> Option<Action> {
+        if key.kind == KeyEventKind::Release {
+            return None;
+        }
+        self.resolve_chord(active_layers, KeyChord::from(key))
+    }
+
+    /// [`resolve`](Keymap::resolve) for a chord.
+    pub fn resolve_chord(&self, active_layers: &[Layer], chord: KeyChord) -> Option<Action> {
+        self.handler(active_layers, chord).map(|(_, action)| action)
+    }
+
+    /// The layer that handles `chord` with `active_layers` active, and its action.
+    pub fn handler(&self, active_layers: &[Layer], chord: KeyChord) -> Option<(Layer, Action)> {
+        walk(active_layers).find_map(|layer| self.get(layer, chord).map(|action| (layer, action)))
+    }
+
+    /// The help listing for `active_layers`: per layer (priority order) and action (help
+    /// order), the keys that layer handles. A key bound in several active layers is listed
+    /// only under the one that wins, so every listed key does what its entry says.
+    pub fn help(&self, active_layers: &[Layer]) -> Vec<HelpEntry> {
+        let mut entries = Vec::new();
+        for layer in walk(active_layers) {
+            for action in Action::ALL {
+                let keys: Vec<String> = self
+                    .bindings(layer)
+                    .filter(|&(chord, a)| a == action && self.handler(active_layers, chord) == Some((layer, a)))
+                    .map(|(chord, _)| chord.to_string())
+                    .collect();
+                if !keys.is_empty() {
+                    entries.push(HelpEntry {
+                        layer,
+                        keys,
+                        action,
+                        description: action.description(),
+                    });
+                }
+            }
+        }
+        entries
+    }
+
+    /// Status-bar hints for the topmost active layer: its most useful actions (see
+    /// [`defaults::hint_actions`]) with the first key that reaches each through the active
+    /// layers. Unbound actions (read-only mode, user unbinding) are skipped.
+    pub fn hints(&self, active_layers: &[Layer]) -> Vec<Hint> {
+        let Some(top) = walk(active_layers).next() else {
+            return Vec::new();
+        };
+        defaults::hint_actions(top)
+            .iter()
+            .filter_map(|&action| {
+                let chord = walk(active_layers)
+                    .flat_map(|layer| self.bindings(layer).map(move |(chord, a)| (layer, chord, a)))
+                    .find(|&(layer, chord, a)| a == action && self.handler(active_layers, chord) == Some((layer, a)))?
+                    .1;
+                Some(Hint {
+                    key: chord.to_string(),
+                    action,
+                    label: action.label(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The active layers in priority order, each once, up to and including the first one that
+/// captures input.
+fn walk(active_layers: &[Layer]) -> impl Iterator<Item = Layer> + '_ {
+    let mut captured = false;
+    Layer::ALL
+        .into_iter()
+        .filter(|layer| active_layers.contains(layer))
+        .take_while(move |layer| {
+            let open = !captured;
+            captured |= layer.captures_input();
+            open
+        })
+}
