@@ -1,2 +1,3 @@
 pub mod action;
 pub mod keymap;
+pub mod theme;
