@@ -40,7 +40,11 @@ pub enum Command {
         /// Which incident the lab reproduces.
         #[arg(long, value_enum, default_value_t = Scenario::Diverged)]
         scenario: Scenario,
+        #[command(flatten)]
+        screen: ScreenArgs,
     },
+    /// The recovery screen against the participants of an incident config.
+    Tui(TuiArgs),
     /// Run and break local lab nodes that speak Canton's wire API.
     #[command(subcommand)]
     Lab(LabCommand),
@@ -122,6 +126,31 @@ pub struct RunArgs {
     /// Who runs it (default: $USER).
     #[arg(long, env = "RECOVERY_DECK_OPERATOR")]
     pub operator: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScreenArgs {
+    /// Leave every key that changes anything unbound (shown as [RO]).
+    #[arg(long)]
+    pub read_only: bool,
+    /// Theme: dark, light, high-contrast, mono, or a theme TOML file (NO_COLOR selects mono).
+    #[arg(long, env = "RECOVERY_DECK_THEME")]
+    pub theme: Option<String>,
+    /// Key bindings TOML overriding the defaults.
+    #[arg(long)]
+    pub keys: Option<PathBuf>,
+    /// Who operates (default: $USER).
+    #[arg(long, env = "RECOVERY_DECK_OPERATOR")]
+    pub operator: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub screen: ScreenArgs,
+    /// Session journal (default: `<incident>.journal.jsonl` next to the config).
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ pub mod journal;
 pub mod lab;
 pub mod plan;
 pub mod reconcile;
+pub mod status;
 pub mod tui;
 pub mod value;
 pub mod wire;

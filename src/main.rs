@@ -1,5 +1,5 @@
 use clap::Parser;
-use recovery_deck::cli::Cli;
+use recovery_deck::cli::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -10,15 +10,7 @@ fn main() -> ExitCode {
         let _ = nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl);
     }
     let cli = Cli::parse();
-    // Diagnostics go to stderr and stay quiet unless asked for; lab nodes log to their
-    // node.log through the same subscriber.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    init_logging(matches!(cli.command, Command::Demo { .. } | Command::Tui(_)));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -33,4 +25,28 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Diagnostics go to stderr and stay quiet unless asked for (lab nodes log to their
+/// node.log this way). The recovery screen owns the terminal, so it logs to a file.
+fn init_logging(screen: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if screen { "info" } else { "warn" }));
+    if screen {
+        let path = std::env::temp_dir().join("recovery-deck.log");
+        if let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+            eprintln!("logs: {}", path.display());
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::sync::Mutex::new(file))
+                .with_ansi(false)
+                .init();
+            return;
+        }
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
 }

@@ -4,6 +4,7 @@
 mod demo;
 mod engine;
 mod lab;
+mod screen;
 mod search;
 mod status;
 
@@ -27,7 +28,8 @@ pub type Outcome = Result<ExitCode, Fail>;
 
 pub async fn run(cli: Cli) -> Outcome {
     match cli.command {
-        Command::Demo { scenario } => demo::run(scenario).await,
+        Command::Demo { scenario, screen } => demo::run(scenario, &screen).await,
+        Command::Tui(args) => screen::run(&cli.config, &load(&cli.config)?, &args).await,
         Command::Lab(cmd) => lab::run(cmd, cli.format).await,
         Command::Status => status::run(&load(&cli.config)?, cli.format).await,
         Command::Search(args) => search::run(&load(&cli.config)?, &args, cli.format).await,

@@ -3,88 +3,9 @@
 
 use super::{Fail, Outcome, clients, is_json, print_json, short};
 use crate::cli::Format;
-use crate::client::{InFlight, ParticipantApi};
 use crate::config::IncidentConfig;
-use serde::Serialize;
+use crate::status::{ParticipantReport, SynchronizerStatus, report};
 use std::process::ExitCode;
-
-#[derive(Debug, Serialize)]
-pub struct SynchronizerStatus {
-    pub alias: String,
-    pub connected: bool,
-    /// None when not connected.
-    pub healthy: Option<bool>,
-    pub manual_connect: bool,
-    /// False while the participant has never shaken hands with it.
-    pub ever_connected: bool,
-    pub synchronizer_id: Option<String>,
-    pub in_flight: Option<InFlight>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ParticipantReport {
-    pub participant: String,
-    pub reachable: bool,
-    pub error: Option<String>,
-    pub uid: Option<String>,
-    pub version: Option<String>,
-    pub parties: Vec<String>,
-    pub synchronizers: Vec<SynchronizerStatus>,
-}
-
-async fn report(api: &dyn ParticipantApi) -> ParticipantReport {
-    let mut r = ParticipantReport {
-        participant: api.name().to_string(),
-        reachable: false,
-        error: None,
-        uid: None,
-        version: None,
-        parties: Vec::new(),
-        synchronizers: Vec::new(),
-    };
-    let gathered = async {
-        let status = api.status().await?;
-        r.reachable = true;
-        r.uid = Some(status.uid);
-        r.version = Some(status.version);
-        let registered = api.list_registered().await?;
-        let connected = api.list_connected().await?;
-        for s in registered {
-            let conn = connected.iter().find(|c| c.alias == s.alias);
-            let id = match conn {
-                Some(c) => Some(c.synchronizer_id.clone()),
-                None if s.physical_id.is_some() => api.synchronizer_id(&s.alias).await.ok().map(|i| i.logical),
-                None => None,
-            };
-            let in_flight = match &id {
-                Some(id) => api.count_in_flight(id).await.ok(),
-                None => None,
-            };
-            r.synchronizers.push(SynchronizerStatus {
-                connected: conn.is_some(),
-                healthy: conn.map(|c| c.healthy),
-                manual_connect: s.manual_connect,
-                ever_connected: s.physical_id.is_some(),
-                synchronizer_id: id,
-                in_flight,
-                alias: s.alias,
-            });
-        }
-        r.parties = api
-            .known_parties()
-            .await?
-            .into_iter()
-            .filter(|p| p.is_local)
-            .map(|p| p.party)
-            .collect();
-        Ok::<(), crate::client::ClientError>(())
-    }
-    .await;
-    if let Err(e) = gathered {
-        r.error = Some(e.to_string());
-    }
-    r
-}
 
 pub async fn gather(cfg: &IncidentConfig) -> Result<Vec<ParticipantReport>, Fail> {
     let apis = clients(cfg)?;

@@ -15,7 +15,7 @@ mod verify;
 
 pub use preflight::{PreflightProblem, preflight};
 pub use progress::{Control, Progress, RunReport, StepReport};
-pub use propose::{Incident, ProposeError, plan_from, propose};
+pub use propose::{Incident, ProposeError, plan_from, plan_from_parts, propose};
 pub use runner::{RunError, RunOptions, Runner};
 pub use verify::{VerifyReport, verify};
 

@@ -4,8 +4,10 @@
 use super::survey::{self, Survey, SurveyError};
 use crate::client::ParticipantApi;
 use crate::inventory::SearchFilter;
-use crate::plan::{self, Plan, PlanError, PlanInput};
+use crate::plan::{self, InFlight, Plan, PlanError, PlanInput};
+use crate::reconcile::Comparison;
 use crate::reconcile::{self, SelectionError, SelectionRequest};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,18 +34,29 @@ pub fn plan_from(
     request: &SelectionRequest,
     batch_size: u32,
 ) -> Result<Plan, ProposeError> {
-    let selection = reconcile::select(&survey.comparison, request)?;
-    let participants: Vec<String> = survey.comparison.participants().to_vec();
+    plan_from_parts(&survey.comparison, &survey.in_flight, incident, request, batch_size)
+}
+
+/// Builds a plan from a comparison and the in-flight counts observed with it.
+pub fn plan_from_parts(
+    comparison: &Comparison,
+    in_flight: &BTreeMap<String, InFlight>,
+    incident: &Incident<'_>,
+    request: &SelectionRequest,
+    batch_size: u32,
+) -> Result<Plan, ProposeError> {
+    let selection = reconcile::select(comparison, request)?;
+    let participants: Vec<String> = comparison.participants().to_vec();
     Ok(plan::build_plan(&PlanInput {
         incident: incident.name,
         lost: incident.lost,
         target: incident.target,
         participants: &participants,
-        comparison: &survey.comparison,
+        comparison,
         selection: &selection,
         request,
         batch_size,
-        in_flight: &survey.in_flight,
+        in_flight,
     })?)
 }
 

@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
-use tokio::sync::{Mutex, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone)]
@@ -48,7 +49,7 @@ pub enum RunError {
     Journal(#[from] JournalError),
     #[error("the plan names participant {0}, which the incident config does not list")]
     MissingParticipant(String),
-    #[error("journal {path} belongs to {found}, not to this plan ({expected}); pass another --journal")]
+    #[error("journal {path} belongs to {found}, not to {expected}; pass another --journal")]
     ForeignJournal {
         path: String,
         found: String,
@@ -83,6 +84,8 @@ pub struct Runner {
     options: RunOptions,
     progress: Option<mpsc::UnboundedSender<Progress>>,
     control: Option<watch::Receiver<Control>>,
+    /// A journal already open in this process (the recovery screen's session journal).
+    shared_journal: Option<Arc<Mutex<JournalWriter>>>,
 }
 
 /// The journal shared by the participant tasks of a phase.
@@ -99,7 +102,13 @@ impl SharedJournal {
             op: self.operator.clone(),
             node: node.map(str::to_string),
         };
-        let event = self.writer.lock().await.append(kind, actor, data)?;
+        // The append is a short synchronous write (plus fsync for durable kinds); the lock
+        // is never held across an await.
+        let event = self
+            .writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .append(kind, actor, data)?;
         if let Some(p) = &self.progress {
             let _ = p.send(Progress::Journal(event));
         }
@@ -113,42 +122,46 @@ impl SharedJournal {
     }
 }
 
-/// Phases the journal records as done for this plan, if the journal already exists.
-fn open_journal(plan: &Plan, options: &RunOptions) -> Result<(JournalWriter, BTreeSet<PhaseKind>, bool), RunError> {
-    let path = &options.journal;
+/// Phases the journal at `path` records as done for this plan (none for a new file).
+fn done_phases(plan: &Plan, path: &std::path::Path) -> Result<BTreeSet<PhaseKind>, RunError> {
     if !path.exists() {
-        let participants = plan
-            .participants()
-            .iter()
-            .map(|n| ParticipantRef {
-                name: n.clone(),
-                endpoint: options.endpoints.get(n).cloned().unwrap_or_default(),
-            })
-            .collect();
-        let header = Header::new(plan.incident(), &options.operator, participants);
-        return Ok((JournalWriter::create(path, &header)?, BTreeSet::new(), false));
+        return Ok(BTreeSet::new());
     }
     let existing = journal::read(path)?;
-    let ours = |e: &journal::Event| e.data.get("plan_hash").and_then(Value::as_str) == Some(plan.hash());
-    if !existing.of_kind("session.start").any(ours) {
-        let found = existing
-            .of_kind("session.start")
-            .filter_map(|e| e.data.get("plan_hash").and_then(Value::as_str))
-            .next()
-            .unwrap_or("another incident")
-            .to_string();
+    if existing.header.incident != plan.incident() {
         return Err(RunError::ForeignJournal {
             path: path.display().to_string(),
-            found,
-            expected: plan.hash().to_string(),
+            found: format!("incident {}", existing.header.incident),
+            expected: format!("incident {}", plan.incident()),
         });
     }
-    let done: BTreeSet<PhaseKind> = existing
+    // The journal may hold earlier plans of the same incident; only this plan's phase
+    // completions count.
+    let ours = |e: &journal::Event| e.data.get("plan_hash").and_then(Value::as_str) == Some(plan.hash());
+    Ok(existing
         .of_kind("phase.done")
         .filter(|e| ours(e))
         .filter_map(|e| e.data.get("phase").and_then(Value::as_str).and_then(|p| p.parse().ok()))
+        .collect())
+}
+
+/// Opens the journal for a run: a new file, or the continuation of an existing one.
+fn open_journal(plan: &Plan, options: &RunOptions) -> Result<(JournalWriter, BTreeSet<PhaseKind>), RunError> {
+    let path = &options.journal;
+    let done = done_phases(plan, path)?;
+    if path.exists() {
+        return Ok((JournalWriter::append_to(path)?, done));
+    }
+    let participants = plan
+        .participants()
+        .iter()
+        .map(|n| ParticipantRef {
+            name: n.clone(),
+            endpoint: options.endpoints.get(n).cloned().unwrap_or_default(),
+        })
         .collect();
-    Ok((JournalWriter::append_to(path)?, done, true))
+    let header = Header::new(plan.incident(), &options.operator, participants);
+    Ok((JournalWriter::create(path, &header)?, done))
 }
 
 impl Runner {
@@ -162,7 +175,15 @@ impl Runner {
             options,
             progress: None,
             control: None,
+            shared_journal: None,
         })
+    }
+
+    /// Records into a journal this process already writes (its path is read first to find
+    /// the phases a previous run of this plan completed).
+    pub fn with_journal(mut self, writer: Arc<Mutex<JournalWriter>>) -> Runner {
+        self.shared_journal = Some(writer);
+        self
     }
 
     pub fn with_progress(mut self, tx: mpsc::UnboundedSender<Progress>) -> Runner {
@@ -176,9 +197,19 @@ impl Runner {
     }
 
     pub async fn run(self) -> Result<RunReport, RunError> {
-        let (writer, done, resumed) = open_journal(&self.plan, &self.options)?;
+        let (writer, done) = match &self.shared_journal {
+            Some(w) => {
+                let path = w.lock().unwrap_or_else(|p| p.into_inner()).path().to_path_buf();
+                (w.clone(), done_phases(&self.plan, &path)?)
+            }
+            None => {
+                let (w, done) = open_journal(&self.plan, &self.options)?;
+                (Arc::new(Mutex::new(w)), done)
+            }
+        };
+        let resumed = !done.is_empty();
         let journal = SharedJournal {
-            writer: Arc::new(Mutex::new(writer)),
+            writer,
             operator: self.options.operator.clone(),
             progress: self.progress.clone(),
         };

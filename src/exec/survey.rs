@@ -79,12 +79,29 @@ fn summary(c: &ActiveContract, interner: &mut Interner) -> Option<(ContractSumma
     Some((s, payload))
 }
 
+/// Progress of a survey: contracts read so far from one participant.
+pub type Observer = tokio::sync::mpsc::UnboundedSender<(String, usize)>;
+
+/// Reports progress every this many contracts.
+const REPORT_EVERY: usize = 5_000;
+
 /// Reads what `api` holds on the synchronizer `synchronizer_id` (logical).
 pub async fn holding(
     api: &dyn ParticipantApi,
     synchronizer_id: &str,
     filter: &SearchFilter,
     keep_payloads: bool,
+) -> Result<Holding, ClientError> {
+    holding_observed(api, synchronizer_id, filter, keep_payloads, None).await
+}
+
+/// [`holding`], reporting how many contracts were read as it goes.
+pub async fn holding_observed(
+    api: &dyn ParticipantApi,
+    synchronizer_id: &str,
+    filter: &SearchFilter,
+    keep_payloads: bool,
+    observer: Option<&Observer>,
 ) -> Result<Holding, ClientError> {
     let hosted: BTreeSet<String> = api
         .known_parties()
@@ -115,7 +132,15 @@ pub async fn holding(
                 p.insert(s.contract_id.clone(), payload);
             }
             contracts.push(s);
+            if contracts.len() % REPORT_EVERY == 0
+                && let Some(o) = observer
+            {
+                let _ = o.send((api.name().to_string(), contracts.len()));
+            }
         }
+    }
+    if let Some(o) = observer {
+        let _ = o.send((api.name().to_string(), contracts.len()));
     }
     Ok(Holding {
         snapshot: ParticipantSnapshot {
@@ -202,9 +227,23 @@ pub async fn survey(
     filter: &SearchFilter,
     keep_payloads: bool,
 ) -> Result<Survey, SurveyError> {
+    survey_observed(apis, alias, filter, keep_payloads, None).await
+}
+
+/// [`survey`], reporting per participant how many contracts were read so far.
+pub async fn survey_observed(
+    apis: &[Arc<dyn ParticipantApi>],
+    alias: &str,
+    filter: &SearchFilter,
+    keep_payloads: bool,
+    observer: Option<Observer>,
+) -> Result<Survey, SurveyError> {
     let id = synchronizer_id(apis, alias).await?;
-    let holdings: Vec<Holding> =
-        futures::future::try_join_all(apis.iter().map(|a| holding(a.as_ref(), &id, filter, keep_payloads))).await?;
+    let holdings: Vec<Holding> = futures::future::try_join_all(
+        apis.iter()
+            .map(|a| holding_observed(a.as_ref(), &id, filter, keep_payloads, observer.as_ref())),
+    )
+    .await?;
     let snapshots: Vec<ParticipantSnapshot> = holdings.iter().map(|h| h.snapshot.clone()).collect();
     let inspection = inspect(apis, &id, &snapshots).await?;
     let comparison = reconcile::compare(alias, &snapshots, &inspection)?;

@@ -1,0 +1,87 @@
+//! Opening the recovery screen on an incident config.
+
+use super::app::{App, Context};
+use super::core::{Core, Services};
+use super::keymap::Keymap;
+use super::theme::Theme;
+use crate::client::{GrpcParticipant, ParticipantApi};
+use crate::config::IncidentConfig;
+use crate::journal::{Header, JournalWriter, ParticipantRef};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+pub struct TuiOptions {
+    pub read_only: bool,
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub journal: PathBuf,
+    pub operator: String,
+    pub batch_size: u32,
+}
+
+/// Opens (or continues) the incident's journal.
+pub fn open_journal(cfg: &IncidentConfig, path: &std::path::Path, operator: &str) -> Result<JournalWriter, String> {
+    if path.exists() {
+        return JournalWriter::append_to(path).map_err(|e| e.to_string());
+    }
+    let participants = cfg
+        .participants
+        .iter()
+        .map(|p| ParticipantRef {
+            name: p.name.clone(),
+            endpoint: p.admin.clone(),
+        })
+        .collect();
+    JournalWriter::create(path, &Header::new(&cfg.incident.name, operator, participants)).map_err(|e| e.to_string())
+}
+
+/// Builds the core the terminal runtime (or a test) drives.
+pub fn core(cfg: &IncidentConfig, opts: &TuiOptions) -> Result<Core, String> {
+    let apis: Vec<Arc<dyn ParticipantApi>> = cfg
+        .participants
+        .iter()
+        .map(|p| GrpcParticipant::from_config(p).map(|c| Arc::new(c) as Arc<dyn ParticipantApi>))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let journal = open_journal(cfg, &opts.journal, &opts.operator)?;
+    let mut names: Vec<String> = cfg.participants.iter().map(|p| p.name.clone()).collect();
+    names.sort();
+    let ctx = Context {
+        incident: cfg.incident.name.clone(),
+        lost: cfg.incident.lost.clone(),
+        target: cfg.incident.target.clone(),
+        operator: opts.operator.clone(),
+        participants: names,
+        read_only: opts.read_only,
+        theme: opts.theme.name().to_string(),
+    };
+    let keymap = if opts.read_only {
+        opts.keymap.clone().read_only()
+    } else {
+        opts.keymap.clone()
+    };
+    let app = App::new(ctx, keymap);
+    let services = Services {
+        apis,
+        incident: cfg.incident.name.clone(),
+        lost: cfg.incident.lost.clone(),
+        target: cfg.incident.target.clone(),
+        operator: opts.operator.clone(),
+        endpoints: cfg
+            .participants
+            .iter()
+            .map(|p| (p.name.clone(), p.admin.clone()))
+            .collect(),
+        journal: Arc::new(Mutex::new(journal)),
+        batch_size: opts.batch_size,
+    };
+    Ok(Core::new(app, services))
+}
+
+/// Runs the recovery screen until the operator quits.
+pub async fn run(cfg: &IncidentConfig, opts: TuiOptions) -> Result<(), String> {
+    let core = core(cfg, &opts)?;
+    super::runtime::run(core, &opts.theme)
+        .await
+        .map_err(|e| format!("terminal: {e}"))
+}

@@ -1,0 +1,79 @@
+//! What flows into the app (messages) and out of it (effects the runtime carries out).
+
+use crate::exec::survey::Payloads;
+use crate::exec::{Control, Progress, RunReport};
+use crate::plan::{InFlight, Plan};
+use crate::reconcile::{Comparison, SelectionRequest};
+use crate::status::ParticipantReport;
+use ratatui::crossterm::event::KeyEvent;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// One completed survey: the aligned comparison and what it was built from.
+#[derive(Debug, Clone)]
+pub struct SurveyData {
+    pub comparison: Arc<Comparison>,
+    /// Per participant (comparison order), the payloads it holds, for diffs.
+    pub payloads: Arc<Vec<Payloads>>,
+    pub in_flight: BTreeMap<String, InFlight>,
+}
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize,
+    /// A quarter-second clock for expiring flash messages.
+    Tick,
+    /// Requests carry the generation they were made in; stale answers are dropped.
+    Status {
+        generation: u64,
+        report: ParticipantReport,
+    },
+    SurveyProgress {
+        generation: u64,
+        participant: String,
+        contracts: usize,
+    },
+    Survey {
+        generation: u64,
+        result: Result<SurveyData, String>,
+    },
+    Plan {
+        generation: u64,
+        result: Result<Arc<Plan>, PlanProblem>,
+    },
+    Exec(Progress),
+    ExecDone(Result<RunReport, String>),
+}
+
+/// Why no plan could be made.
+#[derive(Debug, Clone)]
+pub enum PlanProblem {
+    /// Rows that need an operator decision first (id, class).
+    Undecided(Vec<(String, String)>),
+    Other(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum Effect {
+    LoadStatus {
+        generation: u64,
+    },
+    Survey {
+        generation: u64,
+    },
+    BuildPlan {
+        generation: u64,
+        request: SelectionRequest,
+    },
+    Execute {
+        plan: Arc<Plan>,
+    },
+    Control(Control),
+    /// A session event for the journal (what was seen, chosen, confirmed).
+    Record {
+        kind: &'static str,
+        data: serde_json::Value,
+    },
+    Quit,
+}

@@ -1,0 +1,268 @@
+//! The execution screen: a gauge per phase and participant, the live journal, the
+//! failure with its Canton code and what to do next, and the verification results.
+
+use super::super::app::App;
+use super::super::exec_view::{CellState, ExecView};
+use super::super::theme::{Role, Theme};
+use super::text::fit;
+use crate::journal::Event;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, LineGauge, Paragraph, Wrap};
+
+/// One journal event as a line: sequence, kind, participant, the gist of its data.
+pub fn journal_line(e: &Event) -> String {
+    let d = &e.data;
+    let node = e.actor.node.as_deref().unwrap_or("");
+    let gist = match e.kind.as_str() {
+        "exec.request" => format!(
+            "{} {}",
+            d["rpc"].as_str().unwrap_or(""),
+            d["detail"]["ids"]
+                .as_u64()
+                .map(|n| format!("{n} ids"))
+                .unwrap_or_default()
+        ),
+        "exec.result" => match d["ok"].as_bool() {
+            Some(true) => format!("{} ok", d["rpc"].as_str().unwrap_or("")),
+            _ => format!(
+                "{} FAILED {}",
+                d["rpc"].as_str().unwrap_or(""),
+                d["code"].as_str().or(d["grpc"].as_str()).unwrap_or("")
+            ),
+        },
+        "exec.skip" => format!("{} skipped (already done)", d["rpc"].as_str().unwrap_or("")),
+        k if k.starts_with("phase.") => d["phase"].as_str().or(d["before"].as_str()).unwrap_or("").to_string(),
+        "verify.result" => format!("ok={} {}/{}", d["ok"], d["held"], d["expected"]),
+        "preflight.result" => format!("ok={}", d["ok"]),
+        "session.start" => format!(
+            "plan {}",
+            d["plan_hash"].as_str().map(|h| fit(h, 20)).unwrap_or_default()
+        ),
+        "session.end" => format!("ok={}", d["ok"]),
+        _ => String::new(),
+    };
+    format!("#{:<4} {:<16} {:<13} {}", e.seq, e.kind, node, gist)
+}
+
+fn grid(frame: &mut Frame, area: Rect, view: &ExecView, theme: &Theme) {
+    let title = match (view.current, view.paused_before, view.finished) {
+        (_, _, true) if view.failure.is_some() => " execution — STOPPED (see the failure below) ".to_string(),
+        (_, _, true) => " execution — finished ".to_string(),
+        (_, Some(next), false) => format!(" execution — PAUSED before {next} (space resumes) "),
+        (Some(p), None, false) => format!(" execution — phase {p} "),
+        (None, None, false) => " execution — preflight ".to_string(),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.style(Role::Title)))
+        .border_style(theme.style(Role::FocusBorder));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let name_w = 14u16;
+    let n = view.participants.len().max(1) as u16;
+    let cell_w = (inner.width.saturating_sub(name_w) / n).max(6);
+    let header = Rect { height: 1, ..inner };
+    let mut spans = vec![Span::styled(
+        format!("{:<w$}", "phase", w = name_w as usize),
+        theme.style(Role::Header),
+    )];
+    for p in &view.participants {
+        spans.push(Span::styled(
+            format!("{:<w$}", fit(p, cell_w as usize - 1), w = cell_w as usize),
+            theme.style(Role::Header),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), header);
+    for (row, phase) in view.phases.iter().enumerate() {
+        let y = inner.y + 1 + row as u16;
+        if y >= inner.y + inner.height {
+            break;
+        }
+        let marker = if view.current == Some(*phase) && !view.finished {
+            "▶ "
+        } else {
+            "  "
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                format!("{marker}{}", phase.as_str()),
+                theme.style(Role::Base),
+            )),
+            Rect {
+                x: inner.x,
+                y,
+                width: name_w,
+                height: 1,
+            },
+        );
+        for (col, p) in view.participants.iter().enumerate() {
+            let area = Rect {
+                x: inner.x + name_w + col as u16 * cell_w,
+                y,
+                width: cell_w.saturating_sub(1),
+                height: 1,
+            };
+            let Some(cell) = view.cell(*phase, p) else {
+                frame.render_widget(Paragraph::new(Span::styled("—", theme.style(Role::Muted))), area);
+                continue;
+            };
+            let (label, role) = match cell.state {
+                CellState::Idle => ("waiting".to_string(), Role::Muted),
+                CellState::Running => (format!("{}/{}", cell.done, cell.total), Role::Gauge),
+                CellState::Done => (format!("done {}", cell.total), Role::GaugeDone),
+                CellState::Skipped => ("skipped (done)".to_string(), Role::Muted),
+                CellState::Failed => (format!("FAILED {}/{}", cell.done, cell.total), Role::Danger),
+            };
+            let ratio = if cell.total == 0 {
+                0.0
+            } else {
+                (cell.done as f64 / cell.total as f64).clamp(0.0, 1.0)
+            };
+            let ratio = if matches!(cell.state, CellState::Done | CellState::Skipped) {
+                1.0
+            } else {
+                ratio
+            };
+            let gauge = LineGauge::default()
+                .ratio(ratio)
+                .label(Span::styled(label, theme.style(role)))
+                .filled_style(theme.style(role))
+                .unfilled_style(theme.style(Role::Muted));
+            frame.render_widget(gauge, area);
+        }
+    }
+}
+
+fn outcome_lines(view: &ExecView, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    if let Some(problems) = &view.preflight
+        && !problems.is_empty()
+    {
+        lines.push(Line::from(Span::styled(
+            "preflight refused to start:",
+            theme.style(Role::Danger),
+        )));
+        for p in problems {
+            lines.push(Line::from(Span::styled(format!("  {p}"), theme.style(Role::Danger))));
+        }
+    }
+    if let Some(f) = &view.failure {
+        let code = f.code.clone().unwrap_or_else(|| "no Canton code".into());
+        lines.push(Line::from(Span::styled(
+            format!("✗ {} failed on {} [{code}]", f.phase, f.participant),
+            theme.style(Role::Danger),
+        )));
+        lines.push(Line::from(Span::styled(f.error.clone(), theme.style(Role::Base))));
+        lines.push(Line::from(Span::styled(
+            format!("next: {}", f.advice()),
+            theme.style(Role::Warn),
+        )));
+    }
+    for (name, v) in &view.verify {
+        let ok = v["ok"] == true;
+        let pings: Vec<String> = v["pings"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|p| {
+                        format!(
+                            "{} {}",
+                            p["to"].as_str().unwrap_or("?"),
+                            if p["ok"] == true { "ok" } else { "FAILED" }
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(
+                if ok { "✓ verified " } else { "✗ NOT verified " },
+                theme.style(if ok { Role::Ok } else { Role::Danger }),
+            ),
+            Span::styled(
+                format!(
+                    "{name}: {}/{} on target, ping {}",
+                    v["held"],
+                    v["expected"],
+                    pings.join(", ")
+                ),
+                theme.style(Role::Base),
+            ),
+        ]));
+    }
+    if view.finished && view.verified() {
+        lines.push(Line::from(Span::styled(
+            "VERIFIED: every participant holds exactly the plan's contracts on the target and answers pings.",
+            theme.style(Role::Ok),
+        )));
+    }
+    if let Some(r) = &view.report {
+        let moved: usize = r.moved.values().sum();
+        let added: usize = r.added.values().sum();
+        let skipped: usize = r.skipped.values().sum();
+        lines.push(Line::from(Span::styled(
+            format!(
+                "moved {moved} · imported {added} · already done {skipped} · journal {}",
+                r.journal
+            ),
+            theme.style(Role::Muted),
+        )));
+    }
+    lines
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(view) = &app.exec else { return };
+    let grid_height = view.phases.len() as u16 + 3;
+    let outcome = outcome_lines(view, theme);
+    let outcome_height = (outcome.len() as u16 + 2).min(area.height / 3).max(3);
+    let [g, o, j] = Layout::vertical([
+        Constraint::Length(grid_height),
+        Constraint::Length(outcome_height),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    grid(frame, g, view, theme);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(" outcome ", theme.style(Role::Title)))
+        .border_style(theme.style(Role::Border));
+    frame.render_widget(
+        Paragraph::new(outcome)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .style(theme.style(Role::Base)),
+        o,
+    );
+    let height = j.height.saturating_sub(2) as usize;
+    let total = view.journal.len();
+    // Follow the tail unless the operator scrolled up.
+    let end = total.saturating_sub(app.scroll.min(total));
+    let start = end.saturating_sub(height);
+    let lines: Vec<Line> = view
+        .journal
+        .iter()
+        .skip(start)
+        .take(end - start)
+        .map(|e| {
+            let role = if e.kind == "exec.result" && e.data["ok"] != true || e.kind == "phase.failed" {
+                Role::Danger
+            } else if e.kind.starts_with("phase.") || e.kind.starts_with("session.") {
+                Role::Accent
+            } else {
+                Role::Muted
+            };
+            Line::from(Span::styled(journal_line(e), theme.style(role)))
+        })
+        .collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(
+            format!(" journal ({total} events) "),
+            theme.style(Role::Title),
+        ))
+        .border_style(theme.style(Role::Border));
+    frame.render_widget(Paragraph::new(lines).block(block).style(theme.style(Role::Base)), j);
+}

@@ -1,0 +1,32 @@
+//! The top line: what incident, who, from where to where, which strategy, read-only.
+
+use super::super::app::App;
+use super::super::theme::{Role, Theme};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let ctx = &app.ctx;
+    let sep = Span::styled(" │ ", theme.style(Role::Muted));
+    let strategy = app.choice.strategy.map(|s| s.name()).unwrap_or("no strategy");
+    let mut spans = vec![
+        Span::styled(" recovery-deck ", theme.style(Role::Title)),
+        sep.clone(),
+        Span::styled(ctx.incident.clone(), theme.style(Role::Header)),
+        sep.clone(),
+        Span::styled(format!("{} → {}", ctx.lost, ctx.target), theme.style(Role::Accent)),
+        sep.clone(),
+        Span::styled(format!("strategy: {strategy}"), theme.style(Role::Header)),
+        sep.clone(),
+        Span::styled(format!("op {}", ctx.operator), theme.style(Role::Muted)),
+    ];
+    if ctx.read_only {
+        spans.push(sep.clone());
+        spans.push(Span::styled("[RO]", theme.style(Role::ReadOnly)));
+    }
+    spans.push(sep);
+    spans.push(Span::styled(app.crumbs().join(" › "), theme.style(Role::Muted)));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.style(Role::Base)), area);
+}

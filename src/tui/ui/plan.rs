@@ -1,0 +1,141 @@
+//! The plan preview: phases × participants with exact counts, what is left behind, and
+//! the decisions still open.
+
+use super::super::app::{App, PlanState};
+use super::super::msg::PlanProblem;
+use super::super::theme::{Role, Theme};
+use super::text::fit;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut lines: Vec<Line> = Vec::new();
+    let title;
+    match &app.plan {
+        PlanState::None | PlanState::Building => {
+            title = " plan ".to_string();
+            lines.push(Line::from(Span::styled(
+                "computing the plan…",
+                theme.style(Role::Muted),
+            )));
+        }
+        PlanState::Blocked(PlanProblem::Undecided(rows)) => {
+            title = " plan — decisions still open ".to_string();
+            lines.push(Line::from(Span::styled(
+                format!("{} row(s) need a decision before a plan can be made:", rows.len()),
+                theme.style(Role::Danger),
+            )));
+            for (id, class) in rows.iter().take(area.height.saturating_sub(6) as usize) {
+                lines.push(Line::from(vec![
+                    Span::styled("  ? ", theme.style(Role::Danger)),
+                    Span::styled(fit(id, 40), theme.style(Role::Base)),
+                    Span::styled(format!("  {class}"), theme.style(Role::Archived)),
+                ]));
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                "Esc back to the comparison, select each row and press P (purge where still active) or E (leave it on the lost synchronizer); then p again.",
+                theme.style(Role::Muted),
+            )));
+        }
+        PlanState::Blocked(PlanProblem::Other(e)) => {
+            title = " plan — refused ".to_string();
+            lines.push(Line::from(Span::styled(e.clone(), theme.style(Role::Danger))));
+        }
+        PlanState::Ready { plan, summary } => {
+            title = format!(" plan {} ", fit(plan.hash(), 24));
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("{} → {}", summary.lost, summary.target),
+                    theme.style(Role::Accent),
+                ),
+                Span::styled(
+                    format!(
+                        "  strategy {} · batch {} · {} contract(s) move",
+                        summary.strategy, summary.batch_size, summary.moved
+                    ),
+                    theme.style(Role::Base),
+                ),
+            ]));
+            let name_width = 12usize;
+            let cell_width =
+                ((area.width as usize).saturating_sub(name_width + 4) / summary.participants.len().max(1)).clamp(8, 30);
+            let mut head = vec![Span::styled(
+                format!("{:<name_width$}", "phase"),
+                theme.style(Role::Header),
+            )];
+            for p in &summary.participants {
+                head.push(Span::styled(
+                    format!("│{:<cell_width$}", fit(p, cell_width)),
+                    theme.style(Role::Header),
+                ));
+            }
+            lines.push(Line::from(head));
+            for phase in &summary.phases {
+                let mut spans = vec![Span::styled(
+                    format!("{:<name_width$}", phase.phase.as_str()),
+                    theme.style(Role::Base),
+                )];
+                for i in 0..summary.participants.len() {
+                    let text = phase.cell_text(i);
+                    let role = if text == "-" { Role::Muted } else { Role::Base };
+                    spans.push(Span::styled(
+                        format!("│{:<cell_width$}", fit(&text, cell_width)),
+                        theme.style(role),
+                    ));
+                }
+                lines.push(Line::from(spans));
+            }
+            let excluded: Vec<String> = summary
+                .excluded
+                .iter()
+                .map(|(r, n)| format!("{n} {}", r.as_str()))
+                .collect();
+            lines.push(Line::from(vec![
+                Span::styled("left on the lost synchronizer: ", theme.style(Role::Header)),
+                Span::styled(
+                    if excluded.is_empty() {
+                        "none".to_string()
+                    } else {
+                        excluded.join(", ")
+                    },
+                    theme.style(Role::Muted),
+                ),
+            ]));
+            let abandoned: Vec<String> = plan
+                .in_flight()
+                .iter()
+                .filter(|(_, f)| f.pending_submissions + f.pending_transactions > 0)
+                .map(|(p, f)| format!("{p} {}", f.pending_submissions + f.pending_transactions))
+                .collect();
+            if !abandoned.is_empty() {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        "in flight on the lost synchronizer (abandoned): ",
+                        theme.style(Role::Warn),
+                    ),
+                    Span::styled(abandoned.join(", "), theme.style(Role::Warn)),
+                ]));
+            }
+            lines.push(Line::from(""));
+            let next = if app.ctx.read_only {
+                "read-only: this plan can be reviewed, not executed"
+            } else {
+                "x execute (asks you to type the target's alias) · Esc back to the comparison"
+            };
+            lines.push(Line::from(Span::styled(next, theme.style(Role::KeyHint))));
+        }
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.style(Role::Title)))
+        .border_style(theme.style(Role::FocusBorder));
+    let para = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false })
+        .scroll((app.scroll.min(u16::MAX as usize) as u16, 0))
+        .style(theme.style(Role::Base));
+    frame.render_widget(para, area);
+}

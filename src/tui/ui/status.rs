@@ -1,0 +1,120 @@
+//! The bottom two lines: counts, filters and flash messages; then the prompt or the key
+//! hints of the active layer.
+
+use super::super::app::{App, Level, PromptKind, Screen, SurveyState};
+use super::super::theme::{Role, Theme};
+use crate::reconcile::RowClass;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+fn class_label(c: RowClass) -> &'static str {
+    match c {
+        RowClass::Agreed => "agreed",
+        RowClass::Missing => "missing",
+        RowClass::ArchivedSomewhere => "archived",
+        RowClass::PayloadMismatch => "mismatch",
+        RowClass::LocalOnly => "local",
+    }
+}
+
+pub fn class_role(c: RowClass) -> Role {
+    match c {
+        RowClass::Agreed => Role::Agreed,
+        RowClass::Missing => Role::Missing,
+        RowClass::ArchivedSomewhere => Role::Archived,
+        RowClass::PayloadMismatch => Role::Differs,
+        RowClass::LocalOnly => Role::LocalOnly,
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let [first, second] = [
+        Rect { height: 1, ..area },
+        Rect {
+            y: area.y + 1,
+            height: 1,
+            ..area
+        },
+    ];
+    let mut spans: Vec<Span> = Vec::new();
+    if let Some(flash) = &app.flash {
+        let role = match flash.level {
+            Level::Info => Role::Flash,
+            Level::Warn => Role::Warn,
+            Level::Error => Role::Danger,
+        };
+        spans.push(Span::styled(format!(" {} ", flash.text), theme.style(role)));
+    } else {
+        match (&app.survey, &app.data) {
+            (SurveyState::Loading, _) => {
+                spans.push(Span::styled(" reading the participants…", theme.style(Role::Muted)))
+            }
+            (SurveyState::Failed(e), _) => {
+                spans.push(Span::styled(format!(" survey failed: {e}"), theme.style(Role::Danger)))
+            }
+            (SurveyState::Ready, Some(d)) => {
+                let counts = d.comparison.counts();
+                spans.push(Span::styled(
+                    format!(" {} rows: ", d.comparison.len()),
+                    theme.style(Role::Base),
+                ));
+                for (i, (class, n)) in counts.iter().enumerate() {
+                    if i > 0 {
+                        spans.push(Span::styled(" · ", theme.style(Role::Muted)));
+                    }
+                    spans.push(Span::styled(
+                        format!("{} {n}", class_label(class)),
+                        theme.style(class_role(class)),
+                    ));
+                }
+                if app.screen == Screen::Main && (app.table.class.is_some() || !app.table.text.is_empty()) {
+                    let class = app.table.class.map(class_label).unwrap_or("all");
+                    let text = if app.table.text.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", /{}", app.table.text)
+                    };
+                    spans.push(Span::styled(
+                        format!("  │ showing {} ({class}{text})", app.table.rows.len()),
+                        theme.style(Role::Accent),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.style(Role::Base)), first);
+
+    let line = match &app.prompt {
+        Some(p) => {
+            let lead = match p.kind {
+                PromptKind::Filter => "/",
+                PromptKind::Command => ":",
+            };
+            Line::from(vec![
+                Span::styled(format!("{lead}{}", p.text), theme.style(Role::Base)),
+                Span::styled("▏", theme.style(Role::Cursor)),
+                Span::styled(
+                    match p.kind {
+                        PromptKind::Filter => {
+                            "   filter by contract id, template or party prefix · Enter keep · Esc cancel"
+                        }
+                        PromptKind::Command => "   :help :filter :class :goto :plan :refresh :q",
+                    },
+                    theme.style(Role::Muted),
+                ),
+            ])
+        }
+        None => {
+            let mut spans = Vec::new();
+            for hint in app.keymap.hints(&app.layers()) {
+                spans.push(Span::styled(format!(" {}", hint.key), theme.style(Role::KeyHint)));
+                spans.push(Span::styled(format!(" {} ", hint.label), theme.style(Role::Muted)));
+            }
+            Line::from(spans)
+        }
+    };
+    frame.render_widget(Paragraph::new(line).style(theme.style(Role::Base)), second);
+}

@@ -1,0 +1,80 @@
+//! The participants strip: one line per participant with reachability, synchronizers,
+//! parties and in-flight counts.
+
+use super::super::app::{App, Focus};
+use super::super::theme::{Role, Theme};
+use super::text::{fit, party_hint};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+/// Lines the strip takes (with its border), leaving the table room on small screens.
+pub fn height(app: &App, screen_height: u16) -> u16 {
+    let wanted = app.participants.len() as u16 + 2;
+    wanted.min(screen_height / 3).max(3)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let focused = app.focus == Focus::Participants;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(" participants ", theme.style(Role::Title)))
+        .border_style(theme.style(if focused { Role::FocusBorder } else { Role::Border }));
+    let width = area.width.saturating_sub(2) as usize;
+    let mut lines = Vec::new();
+    for p in &app.participants {
+        let mut spans = vec![
+            Span::styled(fit(&p.name, 14), theme.style(Role::Header)),
+            Span::raw(" "),
+        ];
+        match &p.report {
+            None => spans.push(Span::styled("… contacting", theme.style(Role::Muted))),
+            Some(r) if !r.reachable => {
+                spans.push(Span::styled("✗ UNREACHABLE", theme.style(Role::Danger)));
+                if let Some(e) = &r.error {
+                    spans.push(Span::styled(format!(" {}", fit(e, 60)), theme.style(Role::Muted)));
+                }
+            }
+            Some(r) => {
+                spans.push(Span::styled("● up", theme.style(Role::Ok)));
+                for s in &r.synchronizers {
+                    let (mark, role) = match (s.connected, s.healthy, s.ever_connected) {
+                        (true, Some(true), _) => ("▲", Role::Ok),
+                        (true, _, _) => ("✗", Role::Danger),
+                        (false, _, true) => ("▽", Role::Muted),
+                        (false, _, false) => ("○", Role::Muted),
+                    };
+                    let state = match (s.connected, s.healthy, s.ever_connected) {
+                        (true, Some(true), _) => "connected",
+                        (true, _, _) => "unreachable",
+                        (false, _, true) => "disconnected",
+                        (false, _, false) => "never connected",
+                    };
+                    spans.push(Span::raw("  "));
+                    spans.push(Span::styled(format!("{mark} {} {state}", s.alias), theme.style(role)));
+                    if let Some(f) = s.in_flight.filter(|f| f.total() > 0) {
+                        spans.push(Span::styled(
+                            format!(" (in flight {})", f.total()),
+                            theme.style(Role::Warn),
+                        ));
+                    }
+                }
+                let parties: Vec<&str> = r.parties.iter().map(|p| party_hint(p)).collect();
+                spans.push(Span::styled(
+                    format!("  parties {}", parties.join(",")),
+                    theme.style(Role::Muted),
+                ));
+            }
+        }
+        if let Some(n) = p.reading {
+            spans.push(Span::styled(format!("  reading {n}…"), theme.style(Role::Accent)));
+        }
+        let line = Line::from(spans);
+        // Keep the line within the strip; ratatui clips, but a clipped party list reads worse
+        // than a shortened one.
+        let _ = width;
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines).block(block).style(theme.style(Role::Base)), area);
+}

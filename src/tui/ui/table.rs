@@ -1,0 +1,209 @@
+//! The aligned view: one row per contract id, one column group per participant. Only the
+//! rows in view are built each frame.
+
+use super::super::app::{App, Focus, SurveyState};
+use super::super::choice::Fate;
+use super::super::theme::{Role, Theme};
+use super::status::class_role;
+use super::text::{fit, payload_summary};
+use crate::reconcile::{ParticipantState, RowClass};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+
+const ID_WIDTH: u16 = 16;
+const TEMPLATE_WIDTH: u16 = 12;
+const CLASS_WIDTH: u16 = 9;
+
+fn class_short(c: RowClass) -> &'static str {
+    match c {
+        RowClass::Agreed => "agreed",
+        RowClass::Missing => "missing",
+        RowClass::ArchivedSomewhere => "archived",
+        RowClass::PayloadMismatch => "mismatch",
+        RowClass::LocalOnly => "local",
+    }
+}
+
+/// Marker and word for a participant's state; the marker alone carries the meaning
+/// without colour.
+pub fn state_cell(s: &ParticipantState) -> (&'static str, Role) {
+    match s {
+        ParticipantState::Active { .. } => ("✓ active", Role::Agreed),
+        ParticipantState::Differs { .. } => ("~ differs", Role::Differs),
+        ParticipantState::Archived => ("× archived", Role::Archived),
+        ParticipantState::Moved { .. } => ("× moved", Role::Archived),
+        ParticipantState::Unknown => ("+ missing", Role::Missing),
+        ParticipantState::NotHosted => ("· ", Role::NotHosted),
+    }
+}
+
+fn fate_role(f: Fate) -> Role {
+    match f {
+        Fate::Undecided => Role::Muted,
+        Fate::Moved => Role::Ok,
+        Fate::LeftBehind => Role::Muted,
+        Fate::Purged => Role::Warn,
+        Fate::NeedsDecision => Role::Danger,
+    }
+}
+
+fn message(frame: &mut Frame, area: Rect, block: Block, text: &str, role: Role, theme: &Theme) {
+    frame.render_widget(
+        Paragraph::new(Span::styled(text.to_string(), theme.style(role)))
+            .block(block)
+            .style(theme.style(Role::Base)),
+        area,
+    );
+}
+
+/// Draws the table; returns the number of data rows that fit.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
+    let focused = app.focus == Focus::Table;
+    let title = format!(" contracts on {} ", app.ctx.lost);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.style(Role::Title)))
+        .border_style(theme.style(if focused { Role::FocusBorder } else { Role::Border }));
+    let page = area.height.saturating_sub(3) as usize;
+    let data = match (&app.survey, &app.data) {
+        (SurveyState::Failed(e), _) => {
+            message(
+                frame,
+                area,
+                block,
+                &format!("could not compare: {e}  (r retries)"),
+                Role::Danger,
+                theme,
+            );
+            return page;
+        }
+        (_, None) => {
+            message(
+                frame,
+                area,
+                block,
+                "reading what each participant holds…",
+                Role::Muted,
+                theme,
+            );
+            return page;
+        }
+        (_, Some(d)) => d,
+    };
+    let cmp = &data.comparison;
+    if app.table.rows.is_empty() {
+        let text = if cmp.is_empty() {
+            format!("no participant holds a contract on {}", app.ctx.lost)
+        } else {
+            "no row matches the filter (Esc clears it)".to_string()
+        };
+        message(frame, area, block, &text, Role::Muted, theme);
+        return page;
+    }
+    let names = cmp.participants();
+    let inner_width = area.width.saturating_sub(2);
+    let fixed = 2 + ID_WIDTH + 1 + TEMPLATE_WIDTH + 1 + CLASS_WIDTH + 1;
+    let col_width: Vec<u16> = names.iter().map(|n| (n.chars().count() as u16).clamp(10, 14)).collect();
+    // Participant columns from the horizontal scroll position, as many as fit with room
+    // left for at least a short payload summary on wide screens.
+    let mut shown = Vec::new();
+    let mut used = fixed;
+    for (i, w) in col_width.iter().enumerate().skip(app.table.first_column) {
+        if used + w + 1 > inner_width {
+            break;
+        }
+        used += w + 1;
+        shown.push(i);
+    }
+    let hidden_left = app.table.first_column.min(names.len());
+    let hidden_right = names.len().saturating_sub(hidden_left + shown.len());
+    let payload_width = inner_width.saturating_sub(used);
+
+    let mut header = vec![
+        Cell::from(Span::raw(" ")),
+        Cell::from(Span::raw("contract")),
+        Cell::from(Span::raw("template")),
+        Cell::from(Span::raw("class")),
+    ];
+    for (k, i) in shown.iter().enumerate() {
+        let mut label = names[*i].clone();
+        if k == 0 && hidden_left > 0 {
+            label = format!("◀{label}");
+        }
+        if k + 1 == shown.len() && hidden_right > 0 {
+            label = format!("{label}▶");
+        }
+        header.push(Cell::from(fit(&label, col_width[*i] as usize)));
+    }
+    header.push(Cell::from("payload"));
+
+    let selected = app.table.selected;
+    let offset = app.table.offset.min(selected);
+    let offset = if selected >= offset + page.max(1) {
+        selected + 1 - page.max(1)
+    } else {
+        offset
+    };
+    let rows = cmp.rows();
+    let visible = app.table.rows.iter().enumerate().skip(offset).take(page);
+    let mut out = Vec::with_capacity(page);
+    for (pos, idx) in visible {
+        let row = &rows[*idx as usize];
+        let fate = app.fate(row);
+        let mut cells = vec![
+            Cell::from(Span::styled(fate.marker(), theme.style(fate_role(fate)))),
+            Cell::from(fit(row.contract_id(), ID_WIDTH as usize)),
+            Cell::from(fit(row.template_id(), TEMPLATE_WIDTH as usize)),
+            Cell::from(Span::styled(
+                class_short(row.class()),
+                theme.style(class_role(row.class())),
+            )),
+        ];
+        for i in &shown {
+            let (text, role) = row.state(*i).map(state_cell).unwrap_or(("", Role::Muted));
+            cells.push(Cell::from(Span::styled(text, theme.style(role))));
+        }
+        let summary = if payload_width > 4 {
+            let holder = row
+                .states()
+                .iter()
+                .position(|s| matches!(s, ParticipantState::Active { .. } | ParticipantState::Differs { .. }));
+            holder
+                .and_then(|h| data.payloads.get(h))
+                .and_then(|m| m.get(row.contract_id()))
+                .map(payload_summary)
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        cells.push(Cell::from(Span::styled(
+            fit(&summary, payload_width as usize),
+            theme.style(Role::Muted),
+        )));
+        let style = if pos == selected {
+            theme.style(Role::Selection)
+        } else {
+            theme.style(Role::Base)
+        };
+        out.push(Row::new(cells).style(style));
+    }
+    let mut widths = vec![
+        Constraint::Length(1),
+        Constraint::Length(ID_WIDTH),
+        Constraint::Length(TEMPLATE_WIDTH),
+        Constraint::Length(CLASS_WIDTH),
+    ];
+    widths.extend(shown.iter().map(|i| Constraint::Length(col_width[*i])));
+    widths.push(Constraint::Min(0));
+    let position = format!(" {}/{} ", selected + 1, app.table.rows.len());
+    let block = block.title_bottom(Line::from(Span::styled(position, theme.style(Role::Muted))).right_aligned());
+    let table = Table::new(out, widths)
+        .header(Row::new(header).style(theme.style(Role::Header)))
+        .block(block)
+        .column_spacing(1)
+        .style(theme.style(Role::Base));
+    frame.render_widget(table, area);
+    page
+}

@@ -1,0 +1,192 @@
+//! Flow tests: key events through the real app and its effects over a real lab, waiting
+//! for the app to be idle (every request answered) instead of sleeping.
+
+mod common;
+
+use common::TestLab;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use recovery_deck::config::IncidentConfig;
+use recovery_deck::lab::scenario::Scenario;
+use recovery_deck::tui::app::{PlanState, Popup, Screen, SurveyState};
+use recovery_deck::tui::core::Core;
+use recovery_deck::tui::keymap::Keymap;
+use recovery_deck::tui::launch::{self, TuiOptions};
+use recovery_deck::tui::msg::Msg;
+use recovery_deck::tui::theme::Theme;
+use recovery_deck::tui::ui;
+
+struct Screenful {
+    core: Core,
+    terminal: Terminal<TestBackend>,
+    theme: Theme,
+}
+
+impl Screenful {
+    async fn open(lab: &TestLab, read_only: bool) -> Screenful {
+        let cfg = IncidentConfig::load(&lab.lab.incident_path()).expect("config");
+        let theme = Theme::preset("dark").expect("theme");
+        let opts = TuiOptions {
+            read_only,
+            theme: theme.clone(),
+            keymap: Keymap::defaults(),
+            journal: lab.dir.path().join("screen.journal.jsonl"),
+            operator: "tester".into(),
+            batch_size: 500,
+        };
+        let mut core = launch::core(&cfg, &opts).expect("core");
+        core.start();
+        core.settle().await;
+        let terminal = Terminal::new(TestBackend::new(120, 36)).expect("terminal");
+        let mut s = Screenful { core, terminal, theme };
+        s.draw();
+        s
+    }
+
+    fn draw(&mut self) {
+        let (app, theme) = (&mut self.core.app, &self.theme);
+        let mut page = app.page;
+        self.terminal.draw(|f| page = ui::draw(f, app, theme)).expect("draw");
+        app.page = page;
+    }
+
+    async fn key(&mut self, code: KeyCode) {
+        self.core.handle(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        self.core.settle().await;
+        self.draw();
+    }
+
+    async fn press(&mut self, c: char) {
+        self.key(KeyCode::Char(c)).await;
+    }
+
+    async fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(c).await;
+        }
+    }
+
+    fn screen(&self) -> String {
+        let buffer = self.terminal.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buffer.area.height {
+            for x in 0..buffer.area.width {
+                out.push_str(buffer[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intersection_preview_confirm_and_run_to_verified() {
+    let lab = TestLab::up(Scenario::Diverged).await;
+    let mut s = Screenful::open(&lab, false).await;
+    assert!(matches!(s.core.app.survey, SurveyState::Ready));
+    let screen = s.screen();
+    assert!(
+        screen.contains("participant1") && screen.contains("participant2"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("agreed 4") && screen.contains("missing 3") && screen.contains("archived 2"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("in flight 1"),
+        "participant2's abandoned transaction shows: {screen}"
+    );
+
+    s.press('i').await;
+    s.press('p').await;
+    assert_eq!(s.core.app.screen, Screen::Plan);
+    assert!(matches!(s.core.app.plan, PlanState::Ready { .. }), "plan built");
+    assert!(s.screen().contains("4 contract(s) move"), "{}", s.screen());
+
+    s.press('x').await;
+    assert!(matches!(s.core.app.popup, Some(Popup::Confirm(_))));
+    assert!(s.screen().contains("Type newDomain to execute"), "{}", s.screen());
+    // A wrong alias does not run anything.
+    s.type_text("newdomain").await;
+    s.key(KeyCode::Enter).await;
+    assert!(matches!(s.core.app.popup, Some(Popup::Confirm(_))), "still asking");
+    assert!(s.core.app.exec.is_none());
+    for _ in 0.."newdomain".len() {
+        s.key(KeyCode::Backspace).await;
+    }
+    s.type_text("newDomain").await;
+    s.key(KeyCode::Enter).await;
+
+    assert_eq!(s.core.app.screen, Screen::Execution);
+    let exec = s.core.app.exec.as_ref().expect("execution");
+    assert!(exec.finished && exec.verified(), "run verified: {:?}", exec.report);
+    let screen = s.screen();
+    assert!(screen.contains("VERIFIED"), "{screen}");
+    assert!(screen.contains("journal ("), "{screen}");
+
+    // The journal holds the whole session: what was seen, chosen, confirmed and done.
+    let j = recovery_deck::journal::read(&lab.dir.path().join("screen.journal.jsonl")).expect("journal");
+    for kind in [
+        "session.open",
+        "search.result",
+        "select.mode",
+        "plan.proposed",
+        "plan.approved",
+        "session.start",
+        "phase.done",
+        "verify.result",
+        "session.end",
+    ] {
+        assert!(j.of_kind(kind).count() > 0, "journal has {kind}");
+    }
+    s.press('q').await;
+    assert!(s.core.app.quit);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn union_needs_decisions_which_are_taken_on_the_rows() {
+    let lab = TestLab::up(Scenario::Diverged).await;
+    let mut s = Screenful::open(&lab, false).await;
+    s.press('u').await;
+    s.press('p').await;
+    let PlanState::Blocked(_) = &s.core.app.plan else {
+        panic!("union is blocked until the archived rows are decided");
+    };
+    assert!(s.screen().contains("need a decision"), "{}", s.screen());
+    s.key(KeyCode::Esc).await;
+    // Cycle the class filter to the archived rows and decide each.
+    for _ in 0..3 {
+        s.press('c').await;
+    }
+    assert_eq!(s.core.app.table.rows.len(), 2, "{}", s.screen());
+    s.press('P').await;
+    s.press('j').await;
+    s.press('E').await;
+    s.press('p').await;
+    assert!(matches!(s.core.app.plan, PlanState::Ready { .. }), "{}", s.screen());
+    assert!(s.screen().contains("7 contract(s) move"), "{}", s.screen());
+    // The diff popup opens on a row and cycles pairs.
+    s.key(KeyCode::Esc).await;
+    s.key(KeyCode::Esc).await;
+    s.key(KeyCode::Enter).await;
+    assert!(matches!(s.core.app.popup, Some(Popup::Diff(_))), "{}", s.screen());
+    assert!(s.screen().contains("payload"), "{}", s.screen());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_leaves_destructive_keys_unbound() {
+    let lab = TestLab::up(Scenario::Diverged).await;
+    let mut s = Screenful::open(&lab, true).await;
+    assert!(s.screen().contains("[RO]"), "{}", s.screen());
+    s.press('i').await;
+    assert!(s.core.app.choice.strategy.is_none(), "i is not bound in read-only mode");
+    s.press('x').await;
+    assert!(s.core.app.popup.is_none());
+    s.press(' ').await;
+    assert!(s.core.app.choice.manual.is_empty());
+    // Reading is allowed: filter, diff, help.
+    s.press('?').await;
+    assert!(matches!(s.core.app.popup, Some(Popup::Help)));
+}

@@ -1,0 +1,405 @@
+//! Every screen rendered through ratatui's TestBackend at 80×24 and 200×50, and the
+//! styled rendering of the main screens in every theme, as insta snapshots. The data is
+//! synthetic and fixed, so the snapshots are stable.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use recovery_deck::client::InFlight;
+use recovery_deck::exec::survey::{Payloads, payload_digest};
+use recovery_deck::exec::{self, Progress, RunReport};
+use recovery_deck::journal::{Actor, Event};
+use recovery_deck::plan::{self, PhaseKind};
+use recovery_deck::reconcile::{ContractSummary, Inspection, InspectionResult, Interner, ParticipantSnapshot, compare};
+use recovery_deck::status::{ParticipantReport, SynchronizerStatus};
+use recovery_deck::tui::app::{App, Context};
+use recovery_deck::tui::keymap::Keymap;
+use recovery_deck::tui::msg::{Msg, PlanProblem, SurveyData};
+use recovery_deck::tui::theme::Theme;
+use recovery_deck::tui::ui;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const ALICE: &str = "Alice::1220aaaa";
+const BOB: &str = "Bob::1220bbbb";
+const P1: &str = "participant1";
+const P2: &str = "participant2";
+
+fn id(n: u8) -> String {
+    format!("00{:02x}{}", n, "c0ffee".repeat(22))
+}
+
+fn iou(payer: &str, owner: &str, amount: &str) -> Value {
+    json!({"payer": payer, "owner": owner, "amount": {"value": amount, "currency": "USD"}, "viewers": []})
+}
+
+/// Six contracts, one of each interesting kind, as two participants see them.
+fn survey() -> SurveyData {
+    let mut interner = Interner::new();
+    let mut snaps = [
+        (P1, ALICE, Vec::new(), Payloads::new()),
+        (P2, BOB, Vec::new(), Payloads::new()),
+    ];
+    let rows: [(u8, &[usize], Value, Option<Value>); 6] = [
+        (1, &[0, 1], iou(ALICE, BOB, "100.0000000000"), None),
+        (2, &[0, 1], iou(BOB, ALICE, "110.0000000000"), None),
+        (3, &[0], iou(ALICE, BOB, "160.0000000000"), None),
+        (4, &[1], iou(BOB, ALICE, "130.0000000000"), None),
+        (
+            5,
+            &[0, 1],
+            iou(ALICE, BOB, "140.0000000000"),
+            Some(iou(ALICE, BOB, "140.5000000000")),
+        ),
+        (
+            6,
+            &[0],
+            json!({"payer": ALICE, "owner": ALICE, "amount": {"value": "1.0000000000", "currency": "EUR"}, "viewers": []}),
+            None,
+        ),
+    ];
+    for (n, holders, payload, other) in rows {
+        for &h in holders {
+            let p = if h == 1 {
+                other.clone().unwrap_or(payload.clone())
+            } else {
+                payload.clone()
+            };
+            let parties: Vec<String> = if n == 6 {
+                vec![ALICE.into()]
+            } else {
+                vec![ALICE.into(), BOB.into()]
+            };
+            let signatories = vec![p["payer"].as_str().unwrap_or_default().to_string()];
+            let observers = vec![p["owner"].as_str().unwrap_or_default().to_string()];
+            let digest = payload_digest("Iou:Iou", &p, &signatories, &observers);
+            let s = ContractSummary::new(
+                id(n).as_str(),
+                interner.name("Iou:Iou"),
+                interner.stakeholders(&parties),
+                digest,
+            );
+            snaps[h].3.insert(s.contract_id.clone(), p);
+            snaps[h].2.push(s);
+        }
+    }
+    let snapshots: Vec<ParticipantSnapshot> = snaps
+        .iter()
+        .map(|(name, party, contracts, _)| ParticipantSnapshot {
+            participant: name.to_string(),
+            hosted_parties: [party.to_string()].into(),
+            contracts: contracts.clone(),
+        })
+        .collect();
+    let mut inspection = Inspection::new();
+    inspection.record(P1, id(4).as_str(), InspectionResult::Archived);
+    let comparison = compare("lostDomain", &snapshots, &inspection).expect("compare");
+    let in_flight = BTreeMap::from([
+        (P1.to_string(), plan::InFlight::default()),
+        (
+            P2.to_string(),
+            plan::InFlight {
+                pending_submissions: 0,
+                pending_transactions: 1,
+            },
+        ),
+    ]);
+    SurveyData {
+        comparison: Arc::new(comparison),
+        payloads: Arc::new(snaps.into_iter().map(|s| s.3).collect()),
+        in_flight,
+    }
+}
+
+fn report(name: &str, party: &str) -> ParticipantReport {
+    let sync = |alias: &str, connected: bool, healthy: Option<bool>, ever: bool, in_flight: u32| SynchronizerStatus {
+        alias: alias.into(),
+        connected,
+        healthy,
+        manual_connect: alias == "newDomain",
+        ever_connected: ever,
+        synchronizer_id: ever.then(|| format!("{alias}::1220")),
+        in_flight: ever.then_some(InFlight {
+            pending_submissions: 0,
+            pending_transactions: in_flight,
+        }),
+    };
+    ParticipantReport {
+        participant: name.into(),
+        reachable: true,
+        error: None,
+        uid: Some(format!("PAR::{name}::1220")),
+        version: Some("lab".into()),
+        parties: vec![party.into()],
+        synchronizers: vec![
+            sync("lostDomain", true, Some(false), true, u32::from(name == P2)),
+            sync("newDomain", false, None, false, 0),
+        ],
+    }
+}
+
+fn app(read_only: bool) -> App {
+    let ctx = Context {
+        incident: "lab-diverged".into(),
+        lost: "lostDomain".into(),
+        target: "newDomain".into(),
+        operator: "alice".into(),
+        participants: vec![P1.into(), P2.into()],
+        read_only,
+        theme: "dark".into(),
+    };
+    let keymap = if read_only {
+        Keymap::defaults().read_only()
+    } else {
+        Keymap::defaults()
+    };
+    App::new(ctx, keymap)
+}
+
+fn loaded(read_only: bool) -> App {
+    let mut a = app(read_only);
+    a.start();
+    let generation = a.generation;
+    a.update(Msg::Status {
+        generation,
+        report: report(P1, ALICE),
+    });
+    a.update(Msg::Status {
+        generation,
+        report: report(P2, BOB),
+    });
+    a.update(Msg::Survey {
+        generation,
+        result: Ok(survey()),
+    });
+    a
+}
+
+fn key(a: &mut App, code: KeyCode) {
+    a.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn chars(a: &mut App, s: &str) {
+    for c in s.chars() {
+        key(a, KeyCode::Char(c));
+    }
+}
+
+/// The app with a union plan decided and built.
+fn planned() -> App {
+    let mut a = loaded(false);
+    chars(&mut a, "u");
+    // Decide the archived and the mismatched rows.
+    a.update(Msg::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)));
+    chars(&mut a, &format!("goto {}", &id(4)[..6]));
+    key(&mut a, KeyCode::Enter);
+    chars(&mut a, "P");
+    key(&mut a, KeyCode::Char(':'));
+    chars(&mut a, &format!("goto {}", &id(5)[..6]));
+    key(&mut a, KeyCode::Enter);
+    chars(&mut a, "E");
+    chars(&mut a, "p");
+    let data = survey();
+    let request = a.choice.request().expect("request");
+    let incident = exec::Incident {
+        name: "lab-diverged",
+        lost: "lostDomain",
+        target: "newDomain",
+    };
+    let plan = exec::plan_from_parts(&data.comparison, &data.in_flight, &incident, &request, 500).expect("plan");
+    let generation = a.generation;
+    a.update(Msg::Plan {
+        generation,
+        result: Ok(Arc::new(plan)),
+    });
+    a
+}
+
+fn event(seq: u64, kind: &str, node: Option<&str>, data: Value) -> Event {
+    Event {
+        seq,
+        ts: "2026-11-26T00:00:00.000Z".into(),
+        t: seq as f64,
+        actor: Actor {
+            op: "alice".into(),
+            node: node.map(str::to_string),
+        },
+        kind: kind.into(),
+        data,
+        prev: String::new(),
+        hash: String::new(),
+    }
+}
+
+/// Execution up to `until` phases done; finished and verified when `until` is all seven.
+fn executing(until: usize, fail: bool) -> App {
+    let mut a = planned();
+    chars(&mut a, "x");
+    chars(&mut a, "newDomain");
+    key(&mut a, KeyCode::Enter);
+    let mut seq = 0;
+    let mut ev = |a: &mut App, kind: &str, node: Option<&str>, data: Value| {
+        seq += 1;
+        a.update(Msg::Exec(Progress::Journal(event(seq, kind, node, data))));
+    };
+    a.update(Msg::Exec(Progress::Preflight { problems: Vec::new() }));
+    for (i, phase) in PhaseKind::ALL.iter().enumerate().take(until) {
+        a.update(Msg::Exec(Progress::PhaseStarted {
+            phase: *phase,
+            participants: vec![P1.into(), P2.into()],
+        }));
+        ev(&mut a, "phase.start", None, json!({"phase": phase.as_str()}));
+        for p in [P1, P2] {
+            ev(
+                &mut a,
+                "exec.request",
+                Some(p),
+                json!({"rpc": "ChangeAssignation", "detail": {"ids": 4}}),
+            );
+            ev(
+                &mut a,
+                "exec.result",
+                Some(p),
+                json!({"rpc": "ChangeAssignation", "ok": true}),
+            );
+        }
+        if fail && i + 1 == until {
+            a.update(Msg::Exec(Progress::Advance {
+                phase: *phase,
+                participant: P2.into(),
+                done: 1,
+                total: 4,
+            }));
+            a.update(Msg::Exec(Progress::StepFailed {
+                phase: *phase,
+                participant: P2.into(),
+                error: "participant2: ChangeAssignation failed: CONTRACT_ASSIGNATION_CHANGE_ERROR: There are still synchronizers connected. Please disconnect all synchronizers.".into(),
+                code: Some("CONTRACT_ASSIGNATION_CHANGE_ERROR".into()),
+            }));
+            ev(&mut a, "phase.failed", Some(P2), json!({"phase": phase.as_str()}));
+            a.update(Msg::Exec(Progress::Finished(RunReport {
+                ok: false,
+                journal: "incident.journal.jsonl".into(),
+                ..RunReport::default()
+            })));
+            a.update(Msg::ExecDone(Err("phase move failed on participant2".into())));
+            return a;
+        }
+        if *phase == PhaseKind::Verify {
+            for (p, other) in [(P1, P2), (P2, P1)] {
+                ev(
+                    &mut a,
+                    "verify.result",
+                    Some(p),
+                    json!({"participant": p, "ok": true, "expected": 5, "held": 5, "missing": [], "unexpected": [], "pings": [{"to": other, "ok": true, "millis": 12, "reason": null}]}),
+                );
+            }
+        }
+        a.update(Msg::Exec(Progress::PhaseDone { phase: *phase }));
+        ev(&mut a, "phase.done", None, json!({"phase": phase.as_str()}));
+    }
+    if until == PhaseKind::ALL.len() {
+        let report = RunReport {
+            ok: true,
+            moved: BTreeMap::from([(P1.into(), 5), (P2.into(), 5)]),
+            added: BTreeMap::from([(P1.into(), 0), (P2.into(), 1)]),
+            skipped: BTreeMap::from([(P1.into(), 0), (P2.into(), 0)]),
+            journal: "incident.journal.jsonl".into(),
+            error: None,
+            dry_run: false,
+        };
+        a.update(Msg::Exec(Progress::Finished(report.clone())));
+        a.update(Msg::ExecDone(Ok(report)));
+    } else {
+        a.update(Msg::Exec(Progress::Advance {
+            phase: PhaseKind::ALL[until],
+            participant: P1.into(),
+            done: 2,
+            total: 5,
+        }));
+    }
+    a
+}
+
+fn render(app: &mut App, width: u16, height: u16, theme: &Theme) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    let mut page = app.page;
+    terminal.draw(|f| page = ui::draw(f, app, theme)).expect("draw");
+    app.page = page;
+    terminal
+}
+
+fn screens() -> Vec<(&'static str, App)> {
+    let mut filtered = loaded(false);
+    chars(&mut filtered, "cc");
+    let mut diff = loaded(false);
+    key(&mut diff, KeyCode::Char(':'));
+    chars(&mut diff, &format!("goto {}", &id(5)[..6]));
+    key(&mut diff, KeyCode::Enter);
+    key(&mut diff, KeyCode::Enter);
+    let mut help = loaded(false);
+    chars(&mut help, "?");
+    let mut command = loaded(false);
+    chars(&mut command, ":goto 00");
+    let mut prompt = loaded(false);
+    chars(&mut prompt, "/Iou");
+    let mut blocked = loaded(false);
+    chars(&mut blocked, "up");
+    let generation = blocked.generation;
+    blocked.update(Msg::Plan {
+        generation,
+        result: Err(PlanProblem::Undecided(vec![
+            (id(4), "archived_somewhere".into()),
+            (id(5), "payload_mismatch".into()),
+        ])),
+    });
+    let mut confirm = planned();
+    chars(&mut confirm, "xnewDo");
+    vec![
+        ("main_loading", app(false)),
+        ("main", loaded(false)),
+        ("main_read_only", loaded(true)),
+        ("main_union_decided", {
+            let mut a = planned();
+            key(&mut a, KeyCode::Esc);
+            a
+        }),
+        ("main_filtered", filtered),
+        ("filter_prompt", prompt),
+        ("command_prompt", command),
+        ("diff", diff),
+        ("help", help),
+        ("plan_blocked", blocked),
+        ("plan_ready", planned()),
+        ("confirm", confirm),
+        ("execution_running", executing(4, false)),
+        ("execution_failed", executing(5, true)),
+        ("execution_verified", executing(7, false)),
+    ]
+}
+
+#[test]
+fn every_screen_at_both_sizes() {
+    let theme = Theme::preset("dark").expect("dark");
+    for (name, mut app) in screens() {
+        for (w, h) in [(80, 24), (200, 50)] {
+            let terminal = render(&mut app, w, h, &theme);
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), terminal.backend());
+        }
+    }
+}
+
+#[test]
+fn every_theme_styles_the_main_screens() {
+    for theme_name in ["dark", "light", "high-contrast", "mono"] {
+        let theme = Theme::preset(theme_name).expect("theme");
+        for (name, mut app) in screens()
+            .into_iter()
+            .filter(|(n, _)| ["main_union_decided", "confirm", "execution_verified"].contains(n))
+        {
+            let terminal = render(&mut app, 80, 24, &theme);
+            insta::assert_debug_snapshot!(format!("{name}_{theme_name}"), terminal.backend().buffer());
+        }
+    }
+}
