@@ -190,3 +190,34 @@ async fn read_only_leaves_destructive_keys_unbound() {
     s.press('?').await;
     assert!(matches!(s.core.app.popup, Some(Popup::Help)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_are_handled_while_the_survey_is_outstanding() {
+    let lab = TestLab::up(Scenario::Diverged).await;
+    let cfg = IncidentConfig::load(&lab.lab.incident_path()).expect("config");
+    let opts = TuiOptions {
+        read_only: false,
+        theme: Theme::preset("dark").expect("theme"),
+        keymap: Keymap::defaults(),
+        journal: lab.dir.path().join("screen.journal.jsonl"),
+        operator: "tester".into(),
+        batch_size: 500,
+    };
+    let mut core = launch::core(&cfg, &opts).expect("core");
+    core.start();
+    // The survey runs in other tasks: the app answers keys before any result arrives.
+    assert!(!core.idle(), "requests are outstanding");
+    assert!(matches!(core.app.survey, SurveyState::Loading));
+    core.handle(Msg::Key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE)));
+    assert!(matches!(core.app.popup, Some(Popup::Help)));
+    core.handle(Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::NONE)));
+    core.handle(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    core.handle(Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::NONE)));
+    assert!(
+        core.app.choice.strategy.is_some(),
+        "a strategy can be chosen while loading"
+    );
+    core.settle().await;
+    assert!(matches!(core.app.survey, SurveyState::Ready));
+    assert_eq!(core.app.table.rows.len(), 9);
+}

@@ -356,6 +356,20 @@ fn screens() -> Vec<(&'static str, App)> {
     });
     let mut confirm = planned();
     chars(&mut confirm, "xnewDo");
+    let mut journal = loaded(false);
+    chars(&mut journal, "iJ");
+    journal.update(Msg::Recorded(event(
+        1,
+        "search.result",
+        None,
+        json!({"classes": {"agreed": 2, "missing": 1}}),
+    )));
+    journal.update(Msg::Recorded(event(
+        2,
+        "select.mode",
+        None,
+        json!({"strategy": "intersection"}),
+    )));
     vec![
         ("main_loading", app(false)),
         ("main", loaded(false)),
@@ -366,6 +380,7 @@ fn screens() -> Vec<(&'static str, App)> {
             a
         }),
         ("main_filtered", filtered),
+        ("main_with_journal", journal),
         ("filter_prompt", prompt),
         ("command_prompt", command),
         ("diff", diff),

@@ -143,6 +143,8 @@ pub struct App {
     pub page: usize,
     /// Scroll of the plan preview and of the journal pane.
     pub scroll: usize,
+    /// The session's own journal events (what was seen and chosen), newest last.
+    pub session: std::collections::VecDeque<crate::journal::Event>,
 }
 
 impl App {
@@ -176,6 +178,7 @@ impl App {
             quit: false,
             page: 10,
             scroll: 0,
+            session: std::collections::VecDeque::new(),
         }
     }
 
@@ -288,6 +291,13 @@ impl App {
             }
             Msg::Survey { generation, result } => self.on_survey(generation, result),
             Msg::Plan { generation, result } => self.on_plan(generation, result),
+            Msg::Recorded(event) => {
+                self.session.push_back(event);
+                while self.session.len() > 200 {
+                    self.session.pop_front();
+                }
+                Vec::new()
+            }
             Msg::Exec(p) => {
                 if let Some(e) = self.exec.as_mut() {
                     e.apply(p);

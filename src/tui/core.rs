@@ -108,7 +108,7 @@ impl Core {
         }
     }
 
-    fn record(&self, kind: &str, data: serde_json::Value) {
+    fn record(&mut self, kind: &str, data: serde_json::Value) {
         let actor = Actor {
             op: self.services.operator.clone(),
             node: None,
@@ -119,8 +119,11 @@ impl Core {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .append(kind, actor, data);
-        if let Err(e) = result {
-            tracing::error!("journal: {e}");
+        match result {
+            Ok(event) => {
+                self.app.update(Msg::Recorded(event));
+            }
+            Err(e) => tracing::error!("journal: {e}"),
         }
     }
 

@@ -43,6 +43,8 @@ pub enum Msg {
         result: Result<Arc<Plan>, PlanProblem>,
     },
     Exec(Progress),
+    /// A session event the journal just recorded.
+    Recorded(crate::journal::Event),
     ExecDone(Result<RunReport, String>),
 }
 

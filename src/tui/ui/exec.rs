@@ -41,6 +41,15 @@ pub fn journal_line(e: &Event) -> String {
             d["plan_hash"].as_str().map(|h| fit(h, 20)).unwrap_or_default()
         ),
         "session.end" => format!("ok={}", d["ok"]),
+        "select.mode" => d["strategy"].as_str().unwrap_or("").to_string(),
+        "select.decision" => format!(
+            "{} {}",
+            d["decision"].as_str().unwrap_or(""),
+            d["contract_id"].as_str().map(|i| fit(i, 18)).unwrap_or_default()
+        ),
+        "plan.proposed" | "plan.approved" => d["plan_hash"].as_str().map(|h| fit(h, 24)).unwrap_or_default(),
+        "search.result" => format!("{}", d["classes"]),
+        "view.diff" => d["contract_id"].as_str().map(|i| fit(i, 24)).unwrap_or_default(),
         _ => String::new(),
     };
     format!("#{:<4} {:<16} {:<13} {}", e.seq, e.kind, node, gist)
@@ -211,6 +220,25 @@ fn outcome_lines(view: &ExecView, theme: &Theme) -> Vec<Line<'static>> {
         )));
     }
     lines
+}
+
+/// The session journal pane under the comparison (toggled with J).
+pub fn draw_session(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let height = area.height.saturating_sub(2) as usize;
+    let lines: Vec<Line> = app
+        .session
+        .iter()
+        .skip(app.session.len().saturating_sub(height))
+        .map(|e| Line::from(Span::styled(journal_line(e), theme.style(Role::Muted))))
+        .collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(
+            format!(" session journal ({} events) ", app.session.len()),
+            theme.style(Role::Title),
+        ))
+        .border_style(theme.style(Role::Border));
+    frame.render_widget(Paragraph::new(lines).block(block).style(theme.style(Role::Base)), area);
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {

@@ -37,6 +37,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> usize {
     }
     let mut page = app.page;
     match app.screen {
+        Screen::Main if app.show_journal => {
+            let [t, j] = Layout::vertical([Constraint::Min(5), Constraint::Length(8)]).areas(body);
+            page = table::draw(frame, t, app, theme);
+            exec::draw_session(frame, j, app, theme);
+        }
         Screen::Main => page = table::draw(frame, body, app, theme),
         Screen::Plan => plan::draw(frame, body, app, theme),
         Screen::Execution => exec::draw(frame, body, app, theme),
