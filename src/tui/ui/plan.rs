@@ -94,7 +94,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .map(|(r, n)| format!("{n} {}", r.as_str()))
                 .collect();
             lines.push(Line::from(vec![
-                Span::styled("left on the lost synchronizer: ", theme.style(Role::Header)),
+                Span::styled("not moved: ", theme.style(Role::Header)),
                 Span::styled(
                     if excluded.is_empty() {
                         "none".to_string()
