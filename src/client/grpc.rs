@@ -160,6 +160,14 @@ impl GrpcParticipant {
     }
 }
 
+fn encoding_failed(participant: &str, e: crate::acs::AcsError) -> ClientError {
+    ClientError::Protocol {
+        participant: participant.to_string(),
+        rpc: "ImportAcs",
+        message: format!("encoding the snapshot: {e}"),
+    }
+}
+
 /// Turns a stream of ACS snapshot chunks into a stream of contracts.
 fn decode_chunks<S>(participant: String, rpc: &'static str, mut chunks: S) -> ContractStream
 where
@@ -445,12 +453,7 @@ impl ParticipantApi for GrpcParticipant {
                         }
                     }
                     Err(e) => {
-                        let err = ClientError::Protocol {
-                            participant: name.clone(),
-                            rpc: "ImportAcs",
-                            message: format!("encoding the snapshot: {e}"),
-                        };
-                        let _ = failed_tx.send((err, tx));
+                        let _ = failed_tx.send((encoding_failed(&name, e), tx));
                         return;
                     }
                 }
@@ -464,12 +467,7 @@ impl ParticipantApi for GrpcParticipant {
                     }
                 }
                 Err(e) => {
-                    let err = ClientError::Protocol {
-                        participant: name.clone(),
-                        rpc: "ImportAcs",
-                        message: format!("encoding the snapshot: {e}"),
-                    };
-                    let _ = failed_tx.send((err, tx));
+                    let _ = failed_tx.send((encoding_failed(&name, e), tx));
                 }
             }
         });

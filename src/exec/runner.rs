@@ -437,12 +437,16 @@ async fn wait_for_go(
     journal: &SharedJournal,
     after_step: bool,
 ) -> Result<bool, RunError> {
-    let mut announced = false;
-    if after_step {
+    let announce = || async {
         journal
             .record("phase.paused", None, json!({"before": next.as_str()}))
             .await?;
         journal.progress(Progress::Paused { before: next });
+        Ok::<(), RunError>(())
+    };
+    let mut announced = false;
+    if after_step {
+        announce().await?;
         announced = true;
         if rx.changed().await.is_err() {
             return Ok(false);
@@ -461,10 +465,7 @@ async fn wait_for_go(
             }
             Control::Pause => {
                 if !announced {
-                    journal
-                        .record("phase.paused", None, json!({"before": next.as_str()}))
-                        .await?;
-                    journal.progress(Progress::Paused { before: next });
+                    announce().await?;
                     announced = true;
                 }
                 if rx.changed().await.is_err() {

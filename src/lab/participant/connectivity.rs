@@ -177,6 +177,19 @@ async fn validate_sequencers(
     })
 }
 
+/// Stores a new config; an alias can be registered once.
+async fn register(node: &Arc<Node>, config: SynchronizerConnectionConfig) -> Result<(), Status> {
+    let alias = config.synchronizer_alias.clone();
+    if node.db(move |s| s.register_sync(&config)).await? {
+        Ok(())
+    } else {
+        Err(canton_error::status(
+            codes::SYNC_SERVICE_ALREADY_ADDED,
+            format!("The synchronizer with alias {alias} was already added."),
+        ))
+    }
+}
+
 fn unknown_alias(alias: &str) -> Status {
     canton_error::status(
         codes::SYNC_SERVICE_UNKNOWN_SYNCHRONIZER,
@@ -460,13 +473,7 @@ impl admin::synchronizer_connectivity_service_server::SynchronizerConnectivitySe
             None
         };
         let alias = config.synchronizer_alias.clone();
-        let added = node.db(move |s| s.register_sync(&config)).await?;
-        if !added {
-            return Err(canton_error::status(
-                codes::SYNC_SERVICE_ALREADY_ADDED,
-                format!("The synchronizer with alias {alias} was already added."),
-            ));
-        }
+        register(node, config).await?;
         if let Some(hs) = hs {
             node.db(move |s| s.set_sync_ids(&alias, &hs.synchronizer_id, &hs.physical_synchronizer_id))
                 .await?;
@@ -485,13 +492,7 @@ impl admin::synchronizer_connectivity_service_server::SynchronizerConnectivitySe
         let validation = validation_of(req.sequencer_connection_validation)?;
         validate_sequencers(node, &config, validation).await?;
         let alias = config.synchronizer_alias.clone();
-        let added = node.db(move |s| s.register_sync(&config)).await?;
-        if !added {
-            return Err(canton_error::status(
-                codes::SYNC_SERVICE_ALREADY_ADDED,
-                format!("The synchronizer with alias {alias} was already added."),
-            ));
-        }
+        register(node, config).await?;
         let ok = connect_alias(node, &alias, false).await?;
         Ok(Response::new(ConnectSynchronizerResponse {
             connected_successfully: ok,
