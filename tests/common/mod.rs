@@ -26,7 +26,24 @@ pub struct TestLab {
 
 impl Drop for TestLab {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            dump_logs(&self.lab);
+        }
         let _ = self.lab.down();
+    }
+}
+
+/// Prints the end of every node's log, so that a failure on CI shows what the nodes saw.
+pub fn dump_logs(lab: &Lab) {
+    for n in &lab.layout.nodes {
+        let path = lab.node_dir(&n.name).join("node.log");
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|_| "(no log: the node was lost or never started)".into());
+        let lines: Vec<&str> = text.lines().collect();
+        eprintln!("---- {} ({} lines), last 30:", n.name, lines.len());
+        for l in &lines[lines.len().saturating_sub(30)..] {
+            eprintln!("  {l}");
+        }
     }
 }
 

@@ -24,7 +24,9 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Response, Status};
 
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Generous: on a loaded machine a healthy sequencer can take seconds to answer, and a
+/// validation that fails for that reason fails the operator's modify or connect.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
 
 fn invalid(cause: impl Into<String>) -> Status {

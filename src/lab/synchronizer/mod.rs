@@ -48,6 +48,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Runs store work (SQLite, fsync on every append) without stalling the runtime's other
+/// tasks: under disk pressure a commit can take long enough to starve accepts and
+/// handshakes if it runs on a worker thread as plain async code.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
 impl SynchronizerNode {
     pub fn open(name: &str, dir: &Path, confirmation_timeout: Duration) -> Result<Arc<Self>, rusqlite::Error> {
         let store = SyncStore::open(&dir.join("synchronizer.db"))?;
@@ -79,13 +86,13 @@ impl SynchronizerNode {
             timestamp_micros: crate::lab::store::now_micros(),
             payload: Some(payload),
         };
-        let ev = lock(&self.store).append(event, recipients).map_err(internal)?;
+        let ev = blocking(|| lock(&self.store).append(event, recipients)).map_err(internal)?;
         self.latest.send_replace(ev.seq);
         Ok(ev.seq)
     }
 
     fn hosts_of(&self, parties: &BTreeSet<String>) -> Result<(BTreeSet<String>, Vec<String>), Status> {
-        let hostings = lock(&self.store).hostings().map_err(internal)?;
+        let hostings = blocking(|| lock(&self.store).hostings()).map_err(internal)?;
         let mut hosts = BTreeSet::new();
         let mut unknown = Vec::new();
         for p in parties {
@@ -118,7 +125,7 @@ impl SynchronizerNode {
         self.sequence(Payload::Verdict(verdict), &recipients)?;
         if armed.is_some() {
             // The synchronizer "dies" right after this partial delivery.
-            lock(&self.store).set_halted().map_err(internal)?;
+            blocking(|| lock(&self.store).set_halted()).map_err(internal)?;
             self.halted.store(true, Ordering::SeqCst);
             lock(&self.mediator).clear();
         }
@@ -162,7 +169,7 @@ impl lab::sequencer_server::Sequencer for SequencerService {
         if req.member.is_empty() {
             return Err(Status::invalid_argument("member is required"));
         }
-        let changed = lock(&node.store).onboard(&req.member, &req.parties).map_err(internal)?;
+        let changed = blocking(|| lock(&node.store).onboard(&req.member, &req.parties)).map_err(internal)?;
         if changed {
             node.topology_event()?;
         }
@@ -172,7 +179,7 @@ impl lab::sequencer_server::Sequencer for SequencerService {
         let mut cursor = req.after_seq;
         tokio::spawn(async move {
             loop {
-                let batch = lock(&node.store).events_for(&member, cursor, 256);
+                let batch = blocking(|| lock(&node.store).events_for(&member, cursor, 256));
                 match batch {
                     Ok(events) if events.is_empty() => {
                         if latest.changed().await.is_err() {
