@@ -142,8 +142,16 @@ async fn the_seed_recipe_recovers_both_participants() {
         .await
         .expect("new Iou");
     }
-    let after1 = ids_on(&p1, &new).await;
-    let after2 = ids_on(&p2, &new).await;
+    // Each participant applies a verdict when its own subscription delivers it: the other
+    // side may be a moment behind the submitter.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let (after1, after2) = loop {
+        let (a, b) = (ids_on(&p1, &new).await, ids_on(&p2, &new).await);
+        if a == b || std::time::Instant::now() > deadline {
+            break (a, b);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert_eq!(
         after1, after2,
         "both participants see the same contracts on the new synchronizer"
