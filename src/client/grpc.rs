@@ -2,16 +2,17 @@
 //! TLS with the participant's own CA, a bearer token on every call and a deadline per
 //! call kind.
 
+use super::snapshot::{self, decode_chunks};
+use super::transport::{channel, token_of};
 use super::{ClientError, ContractStream, ParticipantApi, Result, types::*};
-use crate::acs::{AcsDecoder, AcsEncoder};
 use crate::config::ParticipantConfig;
 use crate::wire::admin::{
-    self, ChangeAssignationRequest, ContractImportMode, CountInFlightRequest, DisconnectAllSynchronizersRequest,
-    DisconnectSynchronizerRequest, ExportAcsRequest, GetSynchronizerIdRequest, ImportAcsRequest,
-    InspectCommitmentContractsRequest, ListConnectedSynchronizersRequest, ListRegisteredSynchronizersRequest,
-    ModifySynchronizerRequest, ParticipantStatusRequest, PingRequest, PurgeContractsRequest,
-    ReconnectSynchronizerRequest, RegisterSynchronizerRequest, SynchronizerConnectionConfig,
-    connected_synchronizer::Health, contract_state::synchronizer_state::State,
+    self, ChangeAssignationRequest, CountInFlightRequest, DisconnectAllSynchronizersRequest,
+    DisconnectSynchronizerRequest, ExportAcsRequest, GetSynchronizerIdRequest, InspectCommitmentContractsRequest,
+    ListConnectedSynchronizersRequest, ListRegisteredSynchronizersRequest, ModifySynchronizerRequest,
+    ParticipantStatusRequest, PingRequest, PurgeContractsRequest, ReconnectSynchronizerRequest,
+    RegisterSynchronizerRequest, SynchronizerConnectionConfig, connected_synchronizer::Health,
+    contract_state::synchronizer_state::State,
     participant_inspection_service_client::ParticipantInspectionServiceClient,
     participant_repair_service_client::ParticipantRepairServiceClient, participant_status_response::Kind,
     participant_status_service_client::ParticipantStatusServiceClient, ping_response,
@@ -19,8 +20,8 @@ use crate::wire::admin::{
     synchronizer_connectivity_service_client::SynchronizerConnectivityServiceClient,
 };
 use crate::wire::ledger::{
-    self, ActiveContract, Commands, EventFormat, Filters, GetActiveContractsRequest, GetLedgerEndRequest,
-    SubmitAndWaitRequest, command_service_client::CommandServiceClient, cumulative_filter::IdentifierFilter,
+    self, Commands, EventFormat, Filters, GetActiveContractsRequest, GetLedgerEndRequest, SubmitAndWaitRequest,
+    command_service_client::CommandServiceClient, cumulative_filter::IdentifierFilter,
     get_active_contracts_response::ContractEntry, state_service_client::StateServiceClient,
 };
 use crate::wire::ledger_admin::{
@@ -32,16 +33,11 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use prost::Message;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::metadata::{Ascii, MetadataValue};
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::Channel;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_REPAIR_TIMEOUT: Duration = Duration::from_secs(600);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// ImportAcs chunk size, well below Canton's default 10 MiB inbound message limit.
-const IMPORT_CHUNK: usize = 1 << 20;
 const USER_ID: &str = "recovery-deck";
 
 pub struct GrpcParticipant {
@@ -51,58 +47,6 @@ pub struct GrpcParticipant {
     token: Option<MetadataValue<Ascii>>,
     timeout: Duration,
     repair_timeout: Duration,
-}
-
-fn channel(name: &str, url: &str, cfg: Option<&ParticipantConfig>) -> Result<Channel> {
-    let setup = |message: String| ClientError::Setup {
-        participant: name.to_string(),
-        message,
-    };
-    let mut endpoint = Endpoint::from_shared(url.to_string())
-        .map_err(|e| setup(format!("invalid endpoint {url}: {e}")))?
-        .connect_timeout(CONNECT_TIMEOUT)
-        .tcp_nodelay(true)
-        .http2_keep_alive_interval(Duration::from_secs(20))
-        .keep_alive_while_idle(true);
-    if url.starts_with("https://") {
-        let mut tls = ClientTlsConfig::new();
-        match cfg.and_then(|c| c.tls_ca.as_ref()) {
-            Some(ca) => {
-                let pem = std::fs::read(ca).map_err(|e| setup(format!("TLS CA {}: {e}", ca.display())))?;
-                tls = tls.ca_certificate(Certificate::from_pem(pem));
-            }
-            None => tls = tls.with_native_roots(),
-        }
-        if let Some(domain) = cfg.and_then(|c| c.tls_domain.as_ref()) {
-            tls = tls.domain_name(domain.clone());
-        }
-        endpoint = endpoint
-            .tls_config(tls)
-            .map_err(|e| setup(format!("TLS for {url}: {e}")))?;
-    }
-    Ok(endpoint.connect_lazy())
-}
-
-fn token_of(cfg: &ParticipantConfig) -> Result<Option<MetadataValue<Ascii>>> {
-    let setup = |message: String| ClientError::Setup {
-        participant: cfg.name.clone(),
-        message,
-    };
-    let raw = match (&cfg.token_file, &cfg.token_env) {
-        (Some(file), _) => {
-            Some(std::fs::read_to_string(file).map_err(|e| setup(format!("token file {}: {e}", file.display())))?)
-        }
-        (None, Some(var)) => {
-            Some(std::env::var(var).map_err(|_| setup(format!("environment variable {var} (token_env) is not set")))?)
-        }
-        (None, None) => None,
-    };
-    raw.map(|t| {
-        format!("Bearer {}", t.trim())
-            .parse()
-            .map_err(|_| setup("the bearer token contains characters not allowed in a header".into()))
-    })
-    .transpose()
 }
 
 impl GrpcParticipant {
@@ -158,59 +102,6 @@ impl GrpcParticipant {
     fn repair(&self) -> ParticipantRepairServiceClient<Channel> {
         ParticipantRepairServiceClient::new(self.admin.clone()).max_decoding_message_size(64 << 20)
     }
-}
-
-fn encoding_failed(participant: &str, e: crate::acs::AcsError) -> ClientError {
-    ClientError::Protocol {
-        participant: participant.to_string(),
-        rpc: "ImportAcs",
-        message: format!("encoding the snapshot: {e}"),
-    }
-}
-
-/// Turns a stream of ACS snapshot chunks into a stream of contracts.
-fn decode_chunks<S>(participant: String, rpc: &'static str, mut chunks: S) -> ContractStream
-where
-    S: futures::Stream<Item = std::result::Result<Vec<u8>, tonic::Status>> + Send + Unpin + 'static,
-{
-    let (tx, rx) = mpsc::channel::<Result<ActiveContract>>(256);
-    tokio::spawn(async move {
-        let mut decoder = AcsDecoder::new();
-        let fail = |m: String| ClientError::Protocol {
-            participant: participant.clone(),
-            rpc,
-            message: m,
-        };
-        while let Some(chunk) = chunks.next().await {
-            let chunk = match chunk {
-                Ok(c) => c,
-                Err(s) => {
-                    let _ = tx.send(Err(ClientError::from_status(&participant, rpc, s))).await;
-                    return;
-                }
-            };
-            match decoder.feed(&chunk) {
-                Ok(contracts) => {
-                    for c in contracts {
-                        if tx.send(Ok(c)).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(fail(format!("invalid ACS snapshot: {e}")))).await;
-                    return;
-                }
-            }
-        }
-        match decoder.finish() {
-            Ok(_) => {}
-            Err(e) => {
-                let _ = tx.send(Err(fail(format!("invalid ACS snapshot: {e}")))).await;
-            }
-        }
-    });
-    ReceiverStream::new(rx).boxed()
 }
 
 fn inspected(state: Option<State>) -> InspectedState {
@@ -410,93 +301,13 @@ impl ParticipantApi for GrpcParticipant {
         Ok(decode_chunks(self.name.clone(), "ExportAcs", stream))
     }
 
-    async fn import_acs(&self, synchronizer_id: &str, mode: ImportMode, mut contracts: ContractStream) -> Result<()> {
-        let mode = match mode {
-            ImportMode::Validation => ContractImportMode::Validation,
-            ImportMode::Accept => ContractImportMode::Accept,
-        };
-        let (tx, rx) = mpsc::channel::<ImportAcsRequest>(4);
-        let (failed_tx, failed_rx) = oneshot::channel::<(ClientError, mpsc::Sender<ImportAcsRequest>)>();
-        let sync_id = synchronizer_id.to_string();
-        let name = self.name.clone();
-        // The producer hands its sender back on failure instead of dropping it: dropping
-        // it would half-close the request stream, which Canton reads as "snapshot
-        // complete" and would import a partial snapshot.
-        let producer = tokio::spawn(async move {
-            let mut encoder = AcsEncoder::with_chunk_size(IMPORT_CHUNK);
-            let mut first = true;
-            let message = |chunk: Vec<u8>, first: &mut bool| {
-                let opts = std::mem::take(first);
-                ImportAcsRequest {
-                    acs_snapshot: chunk,
-                    workflow_id_prefix: opts.then(|| format!("recovery-deck-{}", uuid::Uuid::new_v4().simple())),
-                    contract_import_mode: opts.then_some(mode as i32),
-                    excluded_stakeholder_ids: Vec::new(),
-                    representative_package_id_override: None,
-                    synchronizer_id: opts.then(|| sync_id.clone()),
-                }
-            };
-            while let Some(item) = contracts.next().await {
-                let contract = match item {
-                    Ok(c) => c,
-                    Err(e) => {
-                        let _ = failed_tx.send((e, tx));
-                        return;
-                    }
-                };
-                match encoder.push(&contract) {
-                    Ok(()) => {
-                        while let Some(chunk) = encoder.take_chunk() {
-                            if tx.send(message(chunk.to_vec(), &mut first)).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        let _ = failed_tx.send((encoding_failed(&name, e), tx));
-                        return;
-                    }
-                }
-            }
-            match encoder.finish() {
-                Ok(chunks) => {
-                    for chunk in chunks {
-                        if tx.send(message(chunk.to_vec(), &mut first)).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-                Err(e) => {
-                    let _ = failed_tx.send((encoding_failed(&name, e), tx));
-                }
-            }
-        });
-        let mut repair = self.repair();
-        let mut req = tonic::Request::new(ReceiverStream::new(rx));
+    async fn import_acs(&self, synchronizer_id: &str, mode: ImportMode, contracts: ContractStream) -> Result<()> {
+        let mut req = tonic::Request::new(());
         req.set_timeout(self.repair_timeout);
         if let Some(t) = &self.token {
             req.metadata_mut().insert("authorization", t.clone());
         }
-        let mut call = Box::pin(repair.import_acs(req));
-        let outcome = tokio::select! {
-            r = &mut call => r.map(|_| ()).map_err(self.err("ImportAcs")),
-            failed = failed_rx => match failed {
-                Ok((e, sender)) => {
-                    // Dropping the call resets the HTTP/2 stream (a cancel). The sender is
-                    // kept alive a little longer so the body can never end cleanly first.
-                    drop(call);
-                    tokio::spawn(async move {
-                        tokio::time::sleep(Duration::from_secs(2)).await;
-                        drop(sender);
-                    });
-                    Err(e)
-                }
-                // The producer finished normally; wait for the server's answer.
-                Err(_) => call.await.map(|_| ()).map_err(self.err("ImportAcs")),
-            },
-        };
-        producer.abort();
-        outcome
+        snapshot::import(&self.name, self.repair(), req, synchronizer_id, mode, contracts).await
     }
 
     async fn change_assignation(

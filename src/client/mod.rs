@@ -4,7 +4,9 @@
 
 mod error;
 mod grpc;
+mod snapshot;
 pub mod sync_config;
+mod transport;
 mod types;
 
 pub use error::{ClientError, Result};

@@ -8,6 +8,7 @@ mod inspection;
 mod ledger;
 mod protocol;
 mod repair;
+mod session;
 
 pub use connectivity::ConnectivityService;
 pub use inspection::{InspectionService, PingService, StatusService};

@@ -1,0 +1,62 @@
+//! Channels to a participant: TLS with the participant's own CA (or the system roots),
+//! a bearer token from a file or the environment, connected lazily.
+
+use super::{ClientError, Result};
+use crate::config::ParticipantConfig;
+use std::time::Duration;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub(super) fn channel(name: &str, url: &str, cfg: Option<&ParticipantConfig>) -> Result<Channel> {
+    let setup = |message: String| ClientError::Setup {
+        participant: name.to_string(),
+        message,
+    };
+    let mut endpoint = Endpoint::from_shared(url.to_string())
+        .map_err(|e| setup(format!("invalid endpoint {url}: {e}")))?
+        .connect_timeout(CONNECT_TIMEOUT)
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(20))
+        .keep_alive_while_idle(true);
+    if url.starts_with("https://") {
+        let mut tls = ClientTlsConfig::new();
+        match cfg.and_then(|c| c.tls_ca.as_ref()) {
+            Some(ca) => {
+                let pem = std::fs::read(ca).map_err(|e| setup(format!("TLS CA {}: {e}", ca.display())))?;
+                tls = tls.ca_certificate(Certificate::from_pem(pem));
+            }
+            None => tls = tls.with_native_roots(),
+        }
+        if let Some(domain) = cfg.and_then(|c| c.tls_domain.as_ref()) {
+            tls = tls.domain_name(domain.clone());
+        }
+        endpoint = endpoint
+            .tls_config(tls)
+            .map_err(|e| setup(format!("TLS for {url}: {e}")))?;
+    }
+    Ok(endpoint.connect_lazy())
+}
+
+pub(super) fn token_of(cfg: &ParticipantConfig) -> Result<Option<MetadataValue<Ascii>>> {
+    let setup = |message: String| ClientError::Setup {
+        participant: cfg.name.clone(),
+        message,
+    };
+    let raw = match (&cfg.token_file, &cfg.token_env) {
+        (Some(file), _) => {
+            Some(std::fs::read_to_string(file).map_err(|e| setup(format!("token file {}: {e}", file.display())))?)
+        }
+        (None, Some(var)) => {
+            Some(std::env::var(var).map_err(|_| setup(format!("environment variable {var} (token_env) is not set")))?)
+        }
+        (None, None) => None,
+    };
+    raw.map(|t| {
+        format!("Bearer {}", t.trim())
+            .parse()
+            .map_err(|_| setup("the bearer token contains characters not allowed in a header".into()))
+    })
+    .transpose()
+}
