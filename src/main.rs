@@ -3,12 +3,6 @@ use recovery_deck::cli::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // Behave like other Unix tools when the reader of our output goes away
-    // (`search … | head`): die quietly instead of panicking on a broken pipe.
-    // SAFETY: called first thing, before any other thread exists.
-    unsafe {
-        let _ = nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl);
-    }
     let cli = Cli::parse();
     init_logging(matches!(cli.command, Command::Demo { .. } | Command::Tui(_)));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

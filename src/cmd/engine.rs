@@ -23,31 +23,32 @@ pub fn marker(state: &ParticipantState) -> &'static str {
 }
 
 fn print_comparison(cmp: &Comparison) {
+    use std::fmt::Write as _;
     let names = cmp.participants();
-    print!("{:<20} {:<14} {:<19}", "contract", "template", "class");
+    let mut line = format!("{:<20} {:<14} {:<19}", "contract", "template", "class");
     for n in names {
-        print!(" {:>12}", short(n, 12));
+        let _ = write!(line, " {:>12}", short(n, 12));
     }
-    println!();
+    outln!("{line}");
     for row in cmp.rows() {
-        print!(
+        let mut line = format!(
             "{:<20} {:<14} {:<19}",
             short(row.contract_id(), 20),
             short(row.template_id(), 14),
             row.class().as_str()
         );
         for s in row.states() {
-            print!(" {:>12}", marker(s));
+            let _ = write!(line, " {:>12}", marker(s));
         }
-        println!();
+        outln!("{line}");
     }
     let counts: Vec<String> = cmp
         .counts()
         .iter()
         .map(|(c, n)| format!("{} {n}", c.as_str()))
         .collect();
-    println!("\n{} rows: {}", cmp.len(), counts.join(", "));
-    println!("✓ active  + missing here  × archived/moved here  ~ payload differs  · not hosted here");
+    outln!("\n{} rows: {}", cmp.len(), counts.join(", "));
+    outln!("✓ active  + missing here  × archived/moved here  ~ payload differs  · not hosted here");
 }
 
 pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -> Outcome {
@@ -61,7 +62,7 @@ pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -
     if is_json(format) {
         print_json(&s.comparison)?;
     } else {
-        println!("{alias}: {} participants", s.comparison.participants().len());
+        outln!("{alias}: {} participants", s.comparison.participants().len());
         print_comparison(&s.comparison);
     }
     Ok(ExitCode::SUCCESS)
@@ -168,10 +169,10 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
             "in_flight": plan.in_flight().iter().map(|(p, f)| (p.clone(), f.pending_submissions + f.pending_transactions)).collect::<std::collections::BTreeMap<_, _>>(),
         }))?;
     } else {
-        println!("{summary}");
-        println!("runbook {} ({})", args.out.display(), plan.hash());
+        outln!("{summary}");
+        outln!("runbook {} ({})", args.out.display(), plan.hash());
         if let Some(p) = &sidecar_file {
-            println!("contract ids in {}", p.display());
+            outln!("contract ids in {}", p.display());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -288,7 +289,7 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
         while let Some(p) = rx.recv().await {
             if let Some(line) = describe(&p) {
                 if matches!(p, Progress::WouldSend { .. }) {
-                    println!("{line}");
+                    outln!("{line}");
                 } else {
                     eprintln!("{line}");
                 }
@@ -307,12 +308,12 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
                 dry_run: args.dry_run,
                 ..Default::default()
             };
-            println!("{}", serde_json::to_string(&report)?);
+            outln!("{}", serde_json::to_string(&report)?);
             return Err(Fail(e.to_string()));
         }
     };
     let _ = format;
-    println!("{}", serde_json::to_string(&report)?);
+    outln!("{}", serde_json::to_string(&report)?);
     Ok(if report.ok {
         ExitCode::SUCCESS
     } else {

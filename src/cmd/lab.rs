@@ -46,7 +46,7 @@ fn print_summary(lab: &Lab, format: Format) -> Result<(), Fail> {
     if is_json(format) {
         return print_json(&summary(lab));
     }
-    println!(
+    outln!(
         "lab {} ({}): incident config {}",
         lab.dir.display(),
         lab.layout.scenario,
@@ -66,7 +66,7 @@ fn print_summary(lab: &Lab, format: Format) -> Result<(), Fail> {
         } else {
             format!("sequencer 127.0.0.1:{}", n.port)
         };
-        println!(
+        outln!(
             "  {:<14} {:<13} {:<44} {state}",
             n.name,
             format!("{:?}", n.kind).to_lowercase(),
@@ -99,7 +99,7 @@ pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
             let lab = open(&dir)?;
             lab.down()?;
             if !is_json(format) {
-                println!("lab {} stopped", dir.display());
+                outln!("lab {} stopped", dir.display());
             }
             Ok(ExitCode::SUCCESS)
         }

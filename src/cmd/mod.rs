@@ -1,6 +1,19 @@
 //! Command implementations behind the CLI. Each returns an exit code or a one-line
 //! error; output goes to stdout, diagnostics to stderr.
 
+/// Prints a line of output. When the reader went away (`search … | head`) the command ends
+/// quietly, as Unix tools do. SIGPIPE itself stays ignored (Rust's default): the same
+/// process writes to sockets, and a peer that resets a connection must be an error the
+/// code handles, not a signal that kills a lab node or a running recovery.
+macro_rules! outln {
+    () => {
+        $crate::cmd::emit("")
+    };
+    ($($arg:tt)*) => {
+        $crate::cmd::emit(&format!($($arg)*))
+    };
+}
+
 mod demo;
 mod engine;
 mod lab;
@@ -43,6 +56,18 @@ fn load(path: &std::path::Path) -> Result<IncidentConfig, Fail> {
     Ok(IncidentConfig::load(path)?)
 }
 
+/// Writes one line to stdout; exits quietly on a broken pipe.
+pub fn emit(line: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let written = out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n"));
+    if let Err(e) = written
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
+
 /// The operator's name for journals and runbooks.
 pub fn operator(given: Option<&str>) -> String {
     given
@@ -61,7 +86,7 @@ pub fn clients(cfg: &IncidentConfig) -> Result<Vec<Arc<dyn ParticipantApi>>, Fai
 }
 
 pub fn print_json(value: &impl serde::Serialize) -> Result<(), Fail> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 

@@ -25,14 +25,14 @@ pub async fn run(cfg: &IncidentConfig, args: &SearchArgs, format: Format) -> Out
     if is_json(format) {
         print_json(&hits)?;
     } else {
-        println!(
+        outln!(
             "{} on {}: {} active contract(s)",
             args.participant,
             args.synchronizer,
             hits.len()
         );
         for h in &hits {
-            println!(
+            outln!(
                 "{}  {:<12}  {}",
                 short(&h.contract_id, 18),
                 h.template_id,

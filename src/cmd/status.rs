@@ -42,27 +42,29 @@ pub async fn run(cfg: &IncidentConfig, format: Format) -> Outcome {
     if is_json(format) {
         print_json(&reports)?;
     } else {
-        println!(
+        outln!(
             "incident {}: lost {} -> target {}",
-            cfg.incident.name, cfg.incident.lost, cfg.incident.target
+            cfg.incident.name,
+            cfg.incident.lost,
+            cfg.incident.target
         );
         for r in &reports {
-            println!();
+            outln!();
             match (&r.uid, r.reachable) {
-                (Some(uid), true) => println!(
+                (Some(uid), true) => outln!(
                     "{}  reachable  {}  {}",
                     r.participant,
                     short(uid, 40),
                     r.version.as_deref().unwrap_or("")
                 ),
-                _ => println!("{}  UNREACHABLE", r.participant),
+                _ => outln!("{}  UNREACHABLE", r.participant),
             }
             if let Some(e) = &r.error {
-                println!("  error: {e}");
+                outln!("  error: {e}");
             }
             if !r.parties.is_empty() {
                 let parties: Vec<String> = r.parties.iter().map(|p| short(p, 24)).collect();
-                println!("  parties: {}", parties.join(", "));
+                outln!("  parties: {}", parties.join(", "));
             }
             for s in &r.synchronizers {
                 let role = if s.alias == cfg.incident.lost {
@@ -72,7 +74,7 @@ pub async fn run(cfg: &IncidentConfig, format: Format) -> Outcome {
                 } else {
                     ""
                 };
-                println!("  {:<14} {}", format!("{}{role}", s.alias), describe(s));
+                outln!("  {:<14} {}", format!("{}{role}", s.alias), describe(s));
             }
         }
     }

@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 const PING_TIMEOUT: Duration = Duration::from_secs(15);
+const PING_ATTEMPTS: u32 = 5;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PingResult {
@@ -34,7 +35,12 @@ pub struct VerifyReport {
 
 impl VerifyReport {
     pub fn summary(&self) -> String {
-        let failed_pings: Vec<&str> = self.pings.iter().filter(|p| !p.ok).map(|p| p.to.as_str()).collect();
+        let failed_pings: Vec<String> = self
+            .pings
+            .iter()
+            .filter(|p| !p.ok)
+            .map(|p| format!("{} ({})", p.to, p.reason.as_deref().unwrap_or("no answer")))
+            .collect();
         format!(
             "{} of {} planned contracts on the target, {} missing, {} unexpected, pings failed to [{}]",
             self.held,
@@ -44,6 +50,40 @@ impl VerifyReport {
             failed_pings.join(", ")
         )
     }
+}
+
+/// Pings `party` over the target, a few times if needed: right after a reconnect a
+/// participant may still be catching up with the synchronizer's topology (Canton's
+/// console waits for topology to settle after a reconnect for the same reason).
+async fn ping_until_settled(
+    api: &dyn ParticipantApi,
+    party: &str,
+    target: &str,
+    to: &str,
+) -> Result<PingResult, ClientError> {
+    let mut reason = String::new();
+    for attempt in 0..PING_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(500) * attempt).await;
+        }
+        match api.ping(&[party.to_string()], target, PING_TIMEOUT).await? {
+            PingOutcome::Success { millis, .. } => {
+                return Ok(PingResult {
+                    to: to.to_string(),
+                    ok: true,
+                    millis: Some(millis),
+                    reason: None,
+                });
+            }
+            PingOutcome::Failure { reason: r } => reason = r,
+        }
+    }
+    Ok(PingResult {
+        to: to.to_string(),
+        ok: false,
+        millis: None,
+        reason: Some(format!("{reason} (after {PING_ATTEMPTS} attempts)")),
+    })
 }
 
 pub async fn verify(
@@ -90,20 +130,7 @@ pub async fn verify(
                 millis: None,
                 reason: Some(format!("{other} hosts no party to ping")),
             },
-            Some(party) => match api.ping(&[party], &target, PING_TIMEOUT).await? {
-                PingOutcome::Success { millis, .. } => PingResult {
-                    to: other.clone(),
-                    ok: true,
-                    millis: Some(millis),
-                    reason: None,
-                },
-                PingOutcome::Failure { reason } => PingResult {
-                    to: other.clone(),
-                    ok: false,
-                    millis: None,
-                    reason: Some(reason),
-                },
-            },
+            Some(party) => ping_until_settled(api, &party, &target, other).await?,
         };
         pings.push(result);
     }

@@ -113,12 +113,15 @@ async fn shutdown_signal(exit_with_parent: Option<u32>) {
         }
     };
     let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        return parent_gone.await;
+        parent_gone.await;
+        tracing::info!("stopping: the parent process is gone");
+        return;
     };
+    // Say why the node stops: a drill reads this in node.log.
     tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-        _ = parent_gone => {}
+        _ = term.recv() => tracing::info!("stopping: SIGTERM"),
+        _ = int.recv() => tracing::info!("stopping: SIGINT"),
+        _ = parent_gone => tracing::info!("stopping: the parent process is gone"),
     }
 }
 
@@ -243,7 +246,11 @@ pub async fn run_synchronizer(args: SynchronizerArgs, opts: ServeOptions) -> Res
             tls: opts.tls_cert.is_some(),
         },
     )?;
-    tracing::info!("synchronizer {} sequencing on {port}", args.name);
+    tracing::info!(
+        "synchronizer {} sequencing on {port} (pid {})",
+        args.name,
+        std::process::id()
+    );
     serving.await??;
     Ok(())
 }

@@ -131,6 +131,19 @@ fn sequencer_url(c: &SynchronizerConnectionConfig) -> Option<String> {
         })
 }
 
+/// An error with its causes: tonic's transport errors say only "transport error" at the
+/// top, the cause (refused, reset, timed out) is further down.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
+}
+
 pub(crate) async fn sequencer_client(url: &str) -> Result<SequencerClient<Channel>, String> {
     let endpoint = Endpoint::from_shared(url.to_string())
         .map_err(|e| format!("bad sequencer endpoint {url}: {e}"))?
@@ -139,11 +152,27 @@ pub(crate) async fn sequencer_client(url: &str) -> Result<SequencerClient<Channe
     let channel = endpoint
         .connect()
         .await
-        .map_err(|e| format!("sequencer {url} unreachable: {e}"))?;
+        .map_err(|e| format!("sequencer {url} unreachable: {}", chain(&e)))?;
     Ok(SequencerClient::new(channel))
 }
 
 pub(super) async fn handshake(url: &str, member: &str) -> Result<HandshakeResponse, String> {
+    // Like Canton's sequencer connection pool, a refused or reset attempt is retried a
+    // couple of times before the sequencer counts as unreachable.
+    let mut last = String::new();
+    for attempt in 0..3u32 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(150 * u64::from(attempt))).await;
+        }
+        match handshake_once(url, member).await {
+            Ok(r) => return Ok(r),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+async fn handshake_once(url: &str, member: &str) -> Result<HandshakeResponse, String> {
     let mut client = sequencer_client(url).await?;
     let resp = tokio::time::timeout(
         HANDSHAKE_TIMEOUT,

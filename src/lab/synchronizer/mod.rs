@@ -132,12 +132,23 @@ impl SynchronizerNode {
         Ok(())
     }
 
+    /// Sequences the full topology to every member. Reading the state and appending the
+    /// event happen under one lock: participants replace their topology with the latest
+    /// event, so an event built from older state must never be sequenced after a newer one.
     fn topology_event(&self) -> Result<(), Status> {
-        let (hostings, members) = {
-            let s = lock(&self.store);
-            (s.hostings().map_err(internal)?, s.members().map_err(internal)?)
-        };
-        self.sequence(Payload::Topology(Topology { hostings }), &members)?;
+        let event = blocking(|| {
+            let mut s = lock(&self.store);
+            let hostings = s.hostings()?;
+            let members = s.members()?;
+            let event = SequencedEvent {
+                seq: 0,
+                timestamp_micros: crate::lab::store::now_micros(),
+                payload: Some(Payload::Topology(Topology { hostings })),
+            };
+            s.append(event, &members)
+        })
+        .map_err(internal)?;
+        self.latest.send_replace(event.seq);
         Ok(())
     }
 }
