@@ -452,6 +452,8 @@ fn ledger_active_contract() -> (Vec<u8>, ledger::ActiveContract) {
 // ---------------------------------------------------------------------------------
 // Method paths.
 
-mod admin_messages;
+mod admin_connectivity;
+mod admin_inspection;
+mod admin_repair;
 mod ledger_messages;
 mod paths;
