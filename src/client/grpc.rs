@@ -99,6 +99,19 @@ impl GrpcParticipant {
         SynchronizerConnectivityServiceClient::new(self.admin.clone())
     }
 
+    /// One `ListRegisteredSynchronizers` call shared by the summary and the full-config views,
+    /// so both see the same filter (active configurations only).
+    async fn registered_results(&self) -> Result<Vec<admin::list_registered_synchronizers_response::Result>> {
+        let resp = self
+            .connectivity()
+            .list_registered_synchronizers(
+                self.req(ListRegisteredSynchronizersRequest { all_statuses: false }, self.timeout),
+            )
+            .await
+            .map_err(self.err("ListRegisteredSynchronizers"))?;
+        Ok(resp.into_inner().results)
+    }
+
     fn repair(&self) -> ParticipantRepairServiceClient<Channel> {
         ParticipantRepairServiceClient::new(self.admin.clone()).max_decoding_message_size(64 << 20)
     }
@@ -125,16 +138,9 @@ impl ParticipantApi for GrpcParticipant {
     }
 
     async fn list_registered(&self) -> Result<Vec<RegisteredSynchronizer>> {
-        let resp = self
-            .connectivity()
-            .list_registered_synchronizers(
-                self.req(ListRegisteredSynchronizersRequest { all_statuses: false }, self.timeout),
-            )
-            .await
-            .map_err(self.err("ListRegisteredSynchronizers"))?;
-        Ok(resp
-            .into_inner()
-            .results
+        Ok(self
+            .registered_results()
+            .await?
             .into_iter()
             .filter_map(|r| {
                 let c = r.config?;
@@ -151,14 +157,12 @@ impl ParticipantApi for GrpcParticipant {
     }
 
     async fn registered_configs(&self) -> Result<Vec<SynchronizerConnectionConfig>> {
-        let resp = self
-            .connectivity()
-            .list_registered_synchronizers(
-                self.req(ListRegisteredSynchronizersRequest { all_statuses: false }, self.timeout),
-            )
-            .await
-            .map_err(self.err("ListRegisteredSynchronizers"))?;
-        Ok(resp.into_inner().results.into_iter().filter_map(|r| r.config).collect())
+        Ok(self
+            .registered_results()
+            .await?
+            .into_iter()
+            .filter_map(|r| r.config)
+            .collect())
     }
 
     async fn list_connected(&self) -> Result<Vec<ConnectedSynchronizer>> {
