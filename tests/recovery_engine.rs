@@ -386,7 +386,11 @@ async fn a_participant_killed_mid_move_is_finished_by_running_again() {
     assert_eq!(ends, vec![false, true]);
     assert!(
         j.of_kind("exec.skip")
-            .any(|e| e.actor.node.as_deref() == Some("participant2"))
+            .any(|e| e.actor.node.as_deref() == Some("participant2")
+                && e.data["rpc"] == "ChangeAssignation"
+                && e.data["phase"] == "move"
+                && e.data["already_on_target"].as_u64().is_some_and(|n| n > 0)),
+        "the rerun journals the contracts the crashed run had already moved"
     );
     let requests = j
         .of_kind("exec.request")

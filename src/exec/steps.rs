@@ -310,15 +310,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
                 not_yet_on(ctx, api.as_ref(), target_synchronizer, &ids).await?
             };
             let skipped = ids.len() - todo.len();
-            if skipped > 0 {
-                ctx.journal
-                    .record(
-                        "exec.skip",
-                        Some(p),
-                        json!({"phase": phase.as_str(), "rpc": "ChangeAssignation", "already_on_target": skipped}),
-                    )
-                    .await?;
-            }
+            skip(ctx, p, phase, "ChangeAssignation", "already_on_target", skipped).await?;
             let batch = ctx.plan.batch_size().max(1) as usize;
             let mut done = skipped;
             ctx.advance(phase, p, track, done);
@@ -391,6 +383,17 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
 
 /// A read-only call, retried like state-changing ones while the participant is
 /// UNAVAILABLE, but not journaled.
+/// Journals the part of a batch a rerun found already done, so the journal explains why
+/// fewer calls were made than the plan lists. Nothing is written when nothing was skipped.
+async fn skip(ctx: &Ctx, p: &str, phase: PhaseKind, rpc: &str, why: &str, skipped: usize) -> Result<(), StepError> {
+    if skipped > 0 {
+        let mut detail = json!({"phase": phase.as_str(), "rpc": rpc});
+        detail[why] = json!(skipped);
+        ctx.journal.record("exec.skip", Some(p), detail).await?;
+    }
+    Ok(())
+}
+
 async fn read<T, F, Fut>(ctx: &Ctx, f: F) -> Result<T, StepError>
 where
     F: Fn() -> Fut,
@@ -479,15 +482,7 @@ async fn import(
     };
     let todo: Vec<String> = ids.iter().filter(|id| !held.contains(*id)).cloned().collect();
     let skipped = ids.len() - todo.len();
-    if skipped > 0 {
-        ctx.journal
-            .record(
-                "exec.skip",
-                Some(p),
-                json!({"phase": phase.as_str(), "rpc": "ImportAcs", "already_held": skipped}),
-            )
-            .await?;
-    }
+    skip(ctx, p, phase, "ImportAcs", "already_held", skipped).await?;
     if todo.is_empty() {
         ctx.advance(phase, p, track, ids.len());
         return Ok(report(step, 0, skipped));
