@@ -389,6 +389,11 @@ fn screens() -> Vec<(&'static str, App)> {
         ("plan_ready", planned()),
         ("confirm", confirm),
         ("execution_running", executing(4, false)),
+        ("quit_while_running", {
+            let mut a = executing(4, false);
+            key(&mut a, KeyCode::Char('q'));
+            a
+        }),
         ("execution_failed", executing(5, true)),
         ("execution_verified", executing(7, false)),
     ]

@@ -3,11 +3,12 @@
 
 use super::super::app::{App, ConfirmView, PlanState};
 use super::super::theme::{Role, Theme};
+use super::panel::{Accent, text_panel};
 use crate::plan::{Action, PhaseKind};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::Clear;
 
 fn what_happens(plan: &crate::plan::Plan, participant: &str) -> String {
     let count = |kind: PhaseKind| -> usize {
@@ -127,20 +128,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &ConfirmView, theme:
             theme.style(Role::Muted),
         ),
     ]));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(
-            " DESTRUCTIVE: confirm the recovery ",
-            theme.style(Role::Danger),
-        ))
-        .border_style(theme.style(Role::Danger));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .style(theme.style(Role::Base)),
-        area,
-    );
+    let title = (" DESTRUCTIVE: confirm the recovery ", Accent::all(Role::Danger));
+    text_panel(frame, area, theme, title, 0, lines);
 }
 
 pub fn draw_quit(frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -154,15 +143,5 @@ pub fn draw_quit(frame: &mut Frame, area: Rect, theme: &Theme) {
         )),
         Line::from(Span::styled("any other key: keep running", theme.style(Role::Base))),
     ];
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(" quit? ", theme.style(Role::Warn)))
-        .border_style(theme.style(Role::Warn));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .style(theme.style(Role::Base)),
-        area,
-    );
+    text_panel(frame, area, theme, (" quit? ", Accent::all(Role::Warn)), 0, lines);
 }

@@ -4,12 +4,13 @@
 use super::super::app::App;
 use super::super::exec_view::{CellState, ExecView};
 use super::super::theme::{Role, Theme};
+use super::panel::{Accent, text_panel};
 use super::text::fit;
 use crate::journal::Event;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, LineGauge, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, LineGauge, Paragraph};
 
 /// One journal event as a line: sequence, kind, participant, the gist of its data.
 pub fn journal_line(e: &Event) -> String {
@@ -253,16 +254,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ])
     .areas(area);
     grid(frame, g, view, theme);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(" outcome ", theme.style(Role::Title)))
-        .border_style(theme.style(Role::Border));
-    frame.render_widget(
-        Paragraph::new(outcome)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .style(theme.style(Role::Base)),
+    text_panel(
+        frame,
         o,
+        theme,
+        (" outcome ", Accent::of(Role::Title, Role::Border)),
+        0,
+        outcome,
     );
     let height = j.height.saturating_sub(2) as usize;
     let total = view.journal.len();

@@ -3,10 +3,11 @@
 use super::super::app::App;
 use super::super::keymap::Layer;
 use super::super::theme::{Role, Theme};
+use super::panel::{Accent, text_panel};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::Clear;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Clear, area);
@@ -44,14 +45,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.style(Role::ReadOnly),
         )));
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(" help (? or esc closes) ", theme.style(Role::Title)))
-        .border_style(theme.style(Role::FocusBorder));
-    let para = Paragraph::new(lines)
-        .block(block)
-        .wrap(Wrap { trim: false })
-        .scroll((app.scroll.min(u16::MAX as usize) as u16, 0))
-        .style(theme.style(Role::Base));
-    frame.render_widget(para, area);
+    let title = (" help (? or esc closes) ", Accent::of(Role::Title, Role::FocusBorder));
+    text_panel(frame, area, theme, title, app.scroll, lines);
 }

@@ -6,6 +6,7 @@ mod diff;
 mod exec;
 mod header;
 mod help;
+mod panel;
 mod plan;
 mod status;
 mod strip;

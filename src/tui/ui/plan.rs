@@ -4,11 +4,11 @@
 use super::super::app::{App, PlanState};
 use super::super::msg::PlanProblem;
 use super::super::theme::{Role, Theme};
+use super::panel::{Accent, text_panel};
 use super::text::fit;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut lines: Vec<Line> = Vec::new();
@@ -128,14 +128,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             lines.push(Line::from(Span::styled(next, theme.style(Role::KeyHint))));
         }
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(title, theme.style(Role::Title)))
-        .border_style(theme.style(Role::FocusBorder));
-    let para = Paragraph::new(lines)
-        .block(block)
-        .wrap(Wrap { trim: false })
-        .scroll((app.scroll.min(u16::MAX as usize) as u16, 0))
-        .style(theme.style(Role::Base));
-    frame.render_widget(para, area);
+    let accent = Accent::of(Role::Title, Role::FocusBorder);
+    text_panel(frame, area, theme, (&title, accent), app.scroll, lines);
 }
