@@ -66,13 +66,7 @@ pub async fn report(api: &dyn ParticipantApi) -> ParticipantReport {
                 alias: s.alias,
             });
         }
-        r.parties = api
-            .known_parties()
-            .await?
-            .into_iter()
-            .filter(|p| p.is_local)
-            .map(|p| p.party)
-            .collect();
+        r.parties = api.hosted_parties().await?.into_iter().collect();
         Ok::<(), crate::client::ClientError>(())
     }
     .await;

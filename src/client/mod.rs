@@ -71,6 +71,17 @@ pub trait ParticipantApi: Send + Sync {
     /// Active contracts at `offset` for every party the participant hosts.
     async fn active_contracts(&self, offset: i64, include_blob: bool) -> Result<ContractStream>;
     async fn known_parties(&self) -> Result<Vec<KnownParty>>;
+    /// The parties this participant hosts itself, sorted: the ones whose contracts it must
+    /// hold, as opposed to parties it only knows of through topology.
+    async fn hosted_parties(&self) -> Result<std::collections::BTreeSet<String>> {
+        Ok(self
+            .known_parties()
+            .await?
+            .into_iter()
+            .filter(|p| p.is_local)
+            .map(|p| p.party)
+            .collect())
+    }
     async fn submit_and_wait(&self, commands: Commands) -> Result<SubmitOutcome>;
 }
 

@@ -12,7 +12,7 @@ use crate::value;
 use crate::wire::ledger::ActiveContract;
 use futures::StreamExt;
 use sha2::{Digest as _, Sha256};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// How many ids go into one InspectCommitmentContracts call.
@@ -103,13 +103,7 @@ pub async fn holding_observed(
     keep_payloads: bool,
     observer: Option<&Observer>,
 ) -> Result<Holding, ClientError> {
-    let hosted: BTreeSet<String> = api
-        .known_parties()
-        .await?
-        .into_iter()
-        .filter(|p| p.is_local)
-        .map(|p| p.party)
-        .collect();
+    let hosted = api.hosted_parties().await?;
     let end = api.ledger_end().await?;
     let mut interner = Interner::new();
     let mut contracts = Vec::new();
