@@ -54,31 +54,46 @@ fn summarise(hits: &Value) -> BTreeSet<(String, String, String, String)> {
         .collect()
 }
 
-struct LabDir(tempfile::TempDir);
+/// A detached lab in a temporary directory, taken down when the test ends however it ends.
+struct LabDir {
+    tmp: tempfile::TempDir,
+    dir: String,
+    config: String,
+}
+
+impl LabDir {
+    /// Starts `scenario` detached; returns the lab and what `lab up --format json` printed.
+    fn up(scenario: &str) -> (Self, Value) {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().to_string_lossy().to_string();
+        let config = format!("{dir}/incident.toml");
+        let lab = LabDir { tmp, dir, config };
+        let up = ok_json(&[
+            "lab",
+            "up",
+            "--dir",
+            &lab.dir,
+            "--scenario",
+            scenario,
+            "--detach",
+            "--format",
+            "json",
+        ]);
+        (lab, up)
+    }
+}
 
 impl Drop for LabDir {
     fn drop(&mut self) {
-        let _ = run(&["lab", "down", "--dir", &self.0.path().to_string_lossy()]);
+        let _ = run(&["lab", "down", "--dir", &self.dir]);
     }
 }
 
 #[test]
 fn seed_lab_status_search_and_teardown() {
-    let lab = LabDir(tempfile::tempdir().expect("tempdir"));
-    let dir = lab.0.path().to_string_lossy().to_string();
-    let up = ok_json(&[
-        "lab",
-        "up",
-        "--dir",
-        &dir,
-        "--scenario",
-        "seed",
-        "--detach",
-        "--format",
-        "json",
-    ]);
+    let (lab, up) = LabDir::up("seed");
+    let (dir, config) = (lab.dir.clone(), lab.config.clone());
     assert_eq!(up["scenario"], "seed");
-    let config = format!("{dir}/incident.toml");
 
     let status = ok_json(&["status", "--config", &config, "--format", "json"]);
     for p in status.as_array().expect("array") {
@@ -188,7 +203,7 @@ fn seed_lab_status_search_and_teardown() {
     );
 
     // Fault drill: crash and restart a participant; it comes back with its contracts.
-    let before = pids(lab.0.path());
+    let before = pids(lab.tmp.path());
     assert!(
         run(&["lab", "kill", "--dir", &dir, "--node", "participant2"])
             .status
@@ -214,7 +229,7 @@ fn seed_lab_status_search_and_teardown() {
     let refused = run(&["lab", "start", "--dir", &dir, "--node", "lostDomain"]);
     assert!(!refused.status.success(), "a lost synchronizer cannot be started again");
 
-    let after = pids(lab.0.path());
+    let after = pids(lab.tmp.path());
     assert!(run(&["lab", "down", "--dir", &dir]).status.success());
     for pid in before.iter().chain(&after) {
         assert!(!alive(*pid), "process {pid} outlived lab down");
@@ -223,20 +238,8 @@ fn seed_lab_status_search_and_teardown() {
 
 #[test]
 fn diverged_lab_shows_differences() {
-    let lab = LabDir(tempfile::tempdir().expect("tempdir"));
-    let dir = lab.0.path().to_string_lossy().to_string();
-    ok_json(&[
-        "lab",
-        "up",
-        "--dir",
-        &dir,
-        "--scenario",
-        "diverged",
-        "--detach",
-        "--format",
-        "json",
-    ]);
-    let config = format!("{dir}/incident.toml");
+    let (lab, _) = LabDir::up("diverged");
+    let config = lab.config.clone();
     let search = |p: &str| {
         let hits = ok_json(&[
             "search",
@@ -286,20 +289,8 @@ fn diverged_lab_shows_differences() {
 
 #[test]
 fn compare_plan_and_run_through_the_command_line() {
-    let lab = LabDir(tempfile::tempdir().expect("tempdir"));
-    let dir = lab.0.path().to_string_lossy().to_string();
-    ok_json(&[
-        "lab",
-        "up",
-        "--dir",
-        &dir,
-        "--scenario",
-        "diverged",
-        "--detach",
-        "--format",
-        "json",
-    ]);
-    let config = format!("{dir}/incident.toml");
+    let (lab, _) = LabDir::up("diverged");
+    let (dir, config) = (lab.dir.clone(), lab.config.clone());
 
     let cmp = ok_json(&["compare", "--config", &config, "--format", "json"]);
     assert_eq!(cmp["synchronizer"], "lostDomain");
