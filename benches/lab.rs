@@ -8,9 +8,10 @@
 mod support;
 
 use futures::StreamExt;
+use recovery_deck::client::logical_id;
 use recovery_deck::client::{ClientError, ParticipantApi, set_manual_connect};
 use recovery_deck::exec::{self, Participants, Progress, RunOptions, Runner};
-use recovery_deck::inventory::{SearchFilter, logical_id};
+use recovery_deck::inventory::SearchFilter;
 use recovery_deck::lab::ids;
 use recovery_deck::lab::node::NodeKind;
 use recovery_deck::lab::scenario::{self, LOST, Scenario, TARGET};

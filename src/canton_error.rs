@@ -1,11 +1,19 @@
-//! Canton's error format on the wire: a gRPC status whose message reads
-//! `CODE_ID(category,correlation): cause`. The lab produces it, the client parses it, so
-//! both sides share this one definition.
+//! Canton's error format on the wire, as `base/errors/.../SerializableErrorComponents.scala`
+//! (release-line-3.5) builds it: a gRPC status whose message reads
+//! `CODE_ID(category,correlation): cause`, with details in `grpc-status-details-bin` — an
+//! `ErrorInfo` (reason = code id, metadata `category` and `tid`), a `RetryInfo` for the
+//! retryable categories and a `RequestInfo` (the correlation id). Categories that redact
+//! their details send only a fixed message and the `RequestInfo`. The lab produces this
+//! form and the client reads it (details first, the message second), so both sides share
+//! this one definition.
 
 use std::fmt;
+use std::time::Duration;
+use tonic_types::{ErrorDetails, StatusExt};
 
-/// Canton's error categories (Daml error framework). The number is what appears in the
-/// status message; the category decides the gRPC status code.
+/// Canton's error categories (`base/errors/.../ErrorCategory.scala`). The number is what
+/// appears in the status message; the category decides the gRPC status code, whether the
+/// details are redacted and whether a retry can succeed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
@@ -13,7 +21,9 @@ pub enum Category {
     ContentionOnSharedResources,
     DeadlineExceededRequestStateUnknown,
     SystemInternalAssumptionViolated,
-    MaliciousOrFaultyBehaviour,
+    /// Canton has two categories with id 5 (`SecurityAlert`, redacted, and
+    /// `UnredactedSecurityAlert`); both map to INVALID_ARGUMENT.
+    SecurityAlert,
     AuthInterceptorInvalidAuthenticationCredentials,
     InsufficientPermission,
     InvalidIndependentOfSystemState,
@@ -31,7 +41,7 @@ impl Category {
         Category::ContentionOnSharedResources,
         Category::DeadlineExceededRequestStateUnknown,
         Category::SystemInternalAssumptionViolated,
-        Category::MaliciousOrFaultyBehaviour,
+        Category::SecurityAlert,
         Category::AuthInterceptorInvalidAuthenticationCredentials,
         Category::InsufficientPermission,
         Category::InvalidIndependentOfSystemState,
@@ -50,7 +60,7 @@ impl Category {
             Category::ContentionOnSharedResources => 2,
             Category::DeadlineExceededRequestStateUnknown => 3,
             Category::SystemInternalAssumptionViolated => 4,
-            Category::MaliciousOrFaultyBehaviour => 5,
+            Category::SecurityAlert => 5,
             Category::AuthInterceptorInvalidAuthenticationCredentials => 6,
             Category::InsufficientPermission => 7,
             Category::InvalidIndependentOfSystemState => 8,
@@ -74,8 +84,7 @@ impl Category {
             Category::ContentionOnSharedResources => Code::Aborted,
             Category::DeadlineExceededRequestStateUnknown => Code::DeadlineExceeded,
             Category::SystemInternalAssumptionViolated => Code::Internal,
-            // Canton hides the details of these from the caller.
-            Category::MaliciousOrFaultyBehaviour => Code::Unknown,
+            Category::SecurityAlert => Code::InvalidArgument,
             Category::AuthInterceptorInvalidAuthenticationCredentials => Code::Unauthenticated,
             Category::InsufficientPermission => Code::PermissionDenied,
             Category::InvalidIndependentOfSystemState => Code::InvalidArgument,
@@ -83,17 +92,40 @@ impl Category {
             Category::InvalidGivenCurrentSystemStateResourceExists => Code::AlreadyExists,
             Category::InvalidGivenCurrentSystemStateResourceMissing => Code::NotFound,
             Category::InvalidGivenCurrentSystemStateSeekAfterEnd => Code::OutOfRange,
+            // Never sent on an API (Canton has no gRPC code for it).
             Category::BackgroundProcessDegradationWarning => Code::Unknown,
             Category::InternalUnsupportedOperation => Code::Unimplemented,
         }
     }
 
-    /// Whether retrying the same request later can succeed without anyone acting.
-    pub fn is_retryable(self) -> bool {
+    /// Categories whose cause Canton never puts on the wire: the caller gets a fixed
+    /// message and the correlation id to ask the operator about.
+    pub fn redacts_details(self) -> bool {
         matches!(
             self,
-            Category::TransientServerFailure | Category::ContentionOnSharedResources
+            Category::SystemInternalAssumptionViolated
+                | Category::SecurityAlert
+                | Category::AuthInterceptorInvalidAuthenticationCredentials
+                | Category::InsufficientPermission
+                | Category::InternalUnsupportedOperation
         )
+    }
+
+    /// How long Canton asks a caller to wait before retrying, for the categories where a
+    /// retry of the same request can succeed without anyone acting (1 s for each).
+    pub fn retry_after(self) -> Option<Duration> {
+        matches!(
+            self,
+            Category::TransientServerFailure
+                | Category::ContentionOnSharedResources
+                | Category::DeadlineExceededRequestStateUnknown
+                | Category::InvalidGivenCurrentSystemStateSeekAfterEnd
+        )
+        .then_some(Duration::from_secs(1))
+    }
+
+    pub fn is_retryable(self) -> bool {
+        self.retry_after().is_some()
     }
 }
 
@@ -105,69 +137,234 @@ pub struct Code {
 }
 
 macro_rules! codes {
-    ($($name:ident = $id:literal, $cat:ident;)*) => {
-        $(pub const $name: Code = Code { id: $id, category: Category::$cat };)*
+    ($($(#[$doc:meta])* $name:ident = $cat:ident;)*) => {
+        $($(#[$doc])* pub const $name: Code = Code { id: stringify!($name), category: Category::$cat };)*
     };
 }
 
-/// The Canton error codes the lab emits (reference §5.2–5.7 and the Ledger API).
+/// The Canton error codes the lab emits, each with the category Canton gives it (the
+/// source file of each definition beside it, release-line-3.5 unless noted).
 pub mod codes {
     use super::{Category, Code};
     codes! {
-        INVALID_ARGUMENT_REPAIR = "INVALID_ARGUMENT_REPAIR", InvalidIndependentOfSystemState;
-        IO_STREAM_REPAIR_ERROR = "IO_STREAM_REPAIR_ERROR", InvalidGivenCurrentSystemStateOther;
-        INVALID_STATE_REPAIR_ERROR = "INVALID_STATE_REPAIR_ERROR", InvalidGivenCurrentSystemStateOther;
-        CONTRACT_PURGE_ERROR = "CONTRACT_PURGE_ERROR", InvalidGivenCurrentSystemStateOther;
-        CONTRACT_ASSIGNATION_CHANGE_ERROR = "CONTRACT_ASSIGNATION_CHANGE_ERROR", InvalidGivenCurrentSystemStateOther;
-        IMPORT_ACS_ERROR = "IMPORT_ACS_ERROR", InvalidIndependentOfSystemState;
-        SYNC_SERVICE_UNKNOWN_SYNCHRONIZER = "SYNC_SERVICE_UNKNOWN_SYNCHRONIZER", InvalidGivenCurrentSystemStateResourceMissing;
-        SYNC_SERVICE_ALREADY_ADDED = "SYNC_SERVICE_ALREADY_ADDED", InvalidGivenCurrentSystemStateResourceExists;
-        SYNC_SERVICE_SYNCHRONIZERS_MUST_BE_OFFLINE = "SYNC_SERVICE_SYNCHRONIZERS_MUST_BE_OFFLINE", InvalidGivenCurrentSystemStateOther;
-        SYNC_SERVICE_SYNCHRONIZER_DISCONNECTED = "SYNC_SERVICE_SYNCHRONIZER_DISCONNECTED", TransientServerFailure;
-        SYNC_SERVICE_SYNCHRONIZER_IS_NOT_INITIALIZED = "SYNC_SERVICE_SYNCHRONIZER_IS_NOT_INITIALIZED", InvalidGivenCurrentSystemStateOther;
-        SEQUENCER_CONNECTION_VALIDATION_FAILED = "SEQUENCER_CONNECTION_VALIDATION_FAILED", InvalidGivenCurrentSystemStateOther;
-        INVALID_ARGUMENT = "INVALID_ARGUMENT", InvalidIndependentOfSystemState;
-        INVALID_FIELD = "INVALID_FIELD", InvalidIndependentOfSystemState;
-        MISSING_FIELD = "MISSING_FIELD", InvalidIndependentOfSystemState;
-        CONTRACT_NOT_FOUND = "CONTRACT_NOT_FOUND", InvalidGivenCurrentSystemStateResourceMissing;
-        TEMPLATES_OR_INTERFACES_NOT_FOUND = "TEMPLATES_OR_INTERFACES_NOT_FOUND", InvalidGivenCurrentSystemStateResourceMissing;
-        DAML_AUTHORIZATION_ERROR = "DAML_AUTHORIZATION_ERROR", InvalidIndependentOfSystemState;
-        DAML_INTERPRETATION_ERROR = "DAML_INTERPRETATION_ERROR", InvalidGivenCurrentSystemStateOther;
-        NO_SYNCHRONIZER_FOR_SUBMISSION = "NO_SYNCHRONIZER_FOR_SUBMISSION", InvalidGivenCurrentSystemStateOther;
-        LOCAL_VERDICT_LOCKED_CONTRACTS = "LOCAL_VERDICT_LOCKED_CONTRACTS", ContentionOnSharedResources;
-        LOCAL_VERDICT_INACTIVE_CONTRACTS = "LOCAL_VERDICT_INACTIVE_CONTRACTS", InvalidGivenCurrentSystemStateOther;
-        REQUEST_TIME_OUT = "REQUEST_TIME_OUT", DeadlineExceededRequestStateUnknown;
-        OFFSET_AFTER_LEDGER_END = "OFFSET_AFTER_LEDGER_END", InvalidGivenCurrentSystemStateSeekAfterEnd;
-        UNAUTHENTICATED = "UNAUTHENTICATED", AuthInterceptorInvalidAuthenticationCredentials;
-        INTERNAL_ERROR = "INTERNAL_ERROR", SystemInternalAssumptionViolated;
+        // participant/admin/repair/RepairServiceError.scala
+        INVALID_ARGUMENT_REPAIR = InvalidIndependentOfSystemState;
+        IO_STREAM_REPAIR_ERROR = InvalidGivenCurrentSystemStateOther;
+        INVALID_STATE_REPAIR_ERROR = InvalidGivenCurrentSystemStateOther;
+        CONTRACT_PURGE_ERROR = InvalidGivenCurrentSystemStateOther;
+        CONTRACT_ASSIGNATION_CHANGE_ERROR = InvalidGivenCurrentSystemStateOther;
+        IMPORT_ACS_ERROR = InvalidIndependentOfSystemState;
+        // participant/sync/SyncServiceError.scala
+        SYNC_SERVICE_UNKNOWN_SYNCHRONIZER = InvalidGivenCurrentSystemStateResourceMissing;
+        SYNC_SERVICE_ALIAS_RESOLUTION = InvalidGivenCurrentSystemStateResourceMissing;
+        SYNCHRONIZER_REGISTRATION = InvalidGivenCurrentSystemStateResourceExists;
+        SYNC_SERVICE_BAD_CONNECTIVITY = InvalidGivenCurrentSystemStateOther;
+        SYNC_SERVICE_SYNCHRONIZERS_MUST_BE_OFFLINE = InvalidGivenCurrentSystemStateOther;
+        // participant/synchronizer/SynchronizerRegistry.scala
+        SYNCHRONIZER_IS_NOT_AVAILABLE = TransientServerFailure;
+        // participant/protocol/TransactionProcessor.scala
+        SEQUENCER_REQUEST_FAILED = ContentionOnSharedResources;
+        // ledger/error/groups/RequestValidationErrors.scala
+        INVALID_ARGUMENT = InvalidIndependentOfSystemState;
+        INVALID_FIELD = InvalidIndependentOfSystemState;
+        MISSING_FIELD = InvalidIndependentOfSystemState;
+        // ledger/error/groups/ConsistencyErrors.scala, RequestValidationErrors.scala
+        CONTRACT_NOT_FOUND = InvalidGivenCurrentSystemStateResourceMissing;
+        TEMPLATES_OR_INTERFACES_NOT_FOUND = InvalidGivenCurrentSystemStateResourceMissing;
+        // ledger/error/groups/CommandExecutionErrors.scala
+        DAML_AUTHORIZATION_ERROR = InvalidIndependentOfSystemState;
+        DAML_INTERPRETATION_ERROR = InvalidGivenCurrentSystemStateOther;
+        // participant/sync/SyncServiceError.scala (routing)
+        NO_SYNCHRONIZER_FOR_SUBMISSION = InvalidGivenCurrentSystemStateOther;
+        // participant/protocol/validation/LocalRejectError.scala
+        LOCAL_VERDICT_LOCKED_CONTRACTS = ContentionOnSharedResources;
+        LOCAL_VERDICT_INACTIVE_CONTRACTS = InvalidGivenCurrentSystemStateResourceMissing;
+        // ledger/error/groups/CommonErrors.scala, RequestValidationErrors.scala
+        REQUEST_TIME_OUT = DeadlineExceededRequestStateUnknown;
+        OFFSET_AFTER_LEDGER_END = InvalidGivenCurrentSystemStateSeekAfterEnd;
+        // ledger/error/groups/AuthorizationChecksErrors.scala: redacted on the wire.
+        UNAUTHENTICATED = AuthInterceptorInvalidAuthenticationCredentials;
+        // ledger/error/CommonErrors.scala: redacted on the wire.
+        SERVICE_INTERNAL_ERROR = SystemInternalAssumptionViolated;
     }
 }
 
-/// A Canton error as recovered from a gRPC status message.
+/// The message Canton sends for a redacted category (`BaseError.RedactedMessage`).
+const REDACTED_PREFIX: &str = "An error occurred. Please contact the operator and inquire about the request";
+
+/// Canton truncates a cause to this many characters (`MaxCauseLogLength`).
+const MAX_CAUSE: usize = 512;
+
+/// A Canton error as recovered from a gRPC status.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CantonError {
+    /// The code id; empty when the participant redacted the error.
     pub code: String,
     pub category: Option<Category>,
     pub correlation: String,
+    /// Canton's trace id, when the status carried one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tid: Option<String>,
     pub cause: String,
+    /// What the participant's `RetryInfo` asks for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<Duration>,
+    /// The category hides the details: only the correlation id tells the operator of the
+    /// participant which error it was.
+    pub redacted: bool,
+}
+
+impl CantonError {
+    /// Whether Canton says the same request can succeed later: its `RetryInfo`, or the
+    /// category when the details were lost.
+    pub fn is_retryable(&self) -> bool {
+        self.retry_after.is_some() || self.category.is_some_and(Category::is_retryable)
+    }
 }
 
 impl fmt::Display for CantonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.cause)
+        if self.redacted {
+            write!(
+                f,
+                "the participant redacted the error details; its operator can find request {} (tid {}) in the participant's log",
+                if self.correlation.is_empty() {
+                    "<none>"
+                } else {
+                    &self.correlation
+                },
+                self.tid.as_deref().unwrap_or("<none>"),
+            )
+        } else {
+            write!(f, "{}: {}", self.code, self.cause)
+        }
+    }
+}
+
+fn random_hex(len: usize) -> String {
+    let mut s = uuid::Uuid::new_v4().simple().to_string();
+    s.truncate(len);
+    s
+}
+
+/// The first `max` characters of `s` (never splitting a character), with "..." when cut.
+fn truncate_cause(s: String) -> String {
+    match s.char_indices().nth(MAX_CAUSE) {
+        Some((cut, _)) => format!("{}...", &s[..cut]),
+        None => s,
     }
 }
 
 /// Builds the gRPC status Canton would send for `code` with `cause`.
 pub fn status(code: Code, cause: impl Into<String>) -> tonic::Status {
-    let correlation = &uuid::Uuid::new_v4().simple().to_string()[..8];
-    let message = format!("{}({},{}): {}", code.id, code.category.id(), correlation, cause.into());
-    tonic::Status::new(code.category.grpc_code(), message)
+    let correlation = random_hex(8);
+    let tid = random_hex(32);
+    let grpc = code.category.grpc_code();
+    let mut details = ErrorDetails::new();
+    details.set_request_info(correlation.clone(), "");
+    if code.category.redacts_details() {
+        let message = format!("{REDACTED_PREFIX} {correlation} with tid {tid}");
+        return tonic::Status::with_error_details(grpc, message, details);
+    }
+    let metadata: std::collections::HashMap<String, String> = [
+        ("category".to_string(), code.category.id().to_string()),
+        ("tid".to_string(), tid),
+    ]
+    .into_iter()
+    .collect();
+    details.set_error_info(code.id, "", metadata);
+    if let Some(after) = code.category.retry_after() {
+        details.set_retry_info(Some(after));
+    }
+    let message = format!(
+        "{}({},{}): {}",
+        code.id,
+        code.category.id(),
+        correlation,
+        truncate_cause(cause.into())
+    );
+    tonic::Status::with_error_details(grpc, message, details)
 }
 
-/// Parses `CODE_ID(category,correlation): cause`; `None` when the message is not in
-/// Canton's format (plain gRPC errors from proxies, transport failures).
+/// Reads a Canton error from a status: the structured details first, the message second.
+/// `None` when neither is in Canton's form (plain gRPC errors from proxies, transport
+/// failures, grpc-java's bare `UNKNOWN` for an exception).
+pub fn from_status(status: &tonic::Status) -> Option<CantonError> {
+    let details = status.get_error_details();
+    let from_message = parse(status.message());
+    let request_id = details
+        .request_info()
+        .map(|r| r.request_id.clone())
+        .filter(|r| !r.is_empty());
+    let retry_after = details.retry_info().and_then(|r| r.retry_delay);
+    match details.error_info() {
+        Some(info) if !info.reason.is_empty() => {
+            let category = info
+                .metadata
+                .get("category")
+                .and_then(|c| c.parse::<u8>().ok())
+                .and_then(Category::from_id)
+                .or_else(|| from_message.as_ref().and_then(|m| m.category));
+            let (cause, correlation) = match &from_message {
+                Some(m) if m.code == info.reason => (m.cause.clone(), m.correlation.clone()),
+                _ => (status.message().to_string(), String::new()),
+            };
+            Some(CantonError {
+                code: info.reason.clone(),
+                category,
+                correlation: request_id.unwrap_or(correlation),
+                tid: info.metadata.get("tid").cloned(),
+                cause,
+                retry_after,
+                redacted: false,
+            })
+        }
+        _ => from_message.map(|mut m| {
+            if m.redacted && m.correlation.is_empty() {
+                m.correlation = request_id.unwrap_or_default();
+            }
+            if m.retry_after.is_none() {
+                m.retry_after = retry_after;
+            }
+            if m.redacted {
+                m.category = Some(redacted_category(status.code()));
+            }
+            m
+        }),
+    }
+}
+
+/// The category a redacted status must have had, from its gRPC code (the categories
+/// that redact map to distinct codes).
+fn redacted_category(code: tonic::Code) -> Category {
+    match code {
+        tonic::Code::InvalidArgument => Category::SecurityAlert,
+        tonic::Code::Unauthenticated => Category::AuthInterceptorInvalidAuthenticationCredentials,
+        tonic::Code::PermissionDenied => Category::InsufficientPermission,
+        tonic::Code::Unimplemented => Category::InternalUnsupportedOperation,
+        _ => Category::SystemInternalAssumptionViolated,
+    }
+}
+
+/// Parses the message alone: `CODE_ID(category,correlation): cause`, or Canton's redacted
+/// message. `None` when the message is in neither form.
 pub fn parse(message: &str) -> Option<CantonError> {
+    if let Some(rest) = message.strip_prefix(REDACTED_PREFIX) {
+        let rest = rest.trim();
+        let (correlation, tid) = match rest.split_once(" with tid ") {
+            Some((c, t)) => (c.trim(), Some(t.trim().to_string())),
+            None => (rest, None),
+        };
+        return Some(CantonError {
+            code: String::new(),
+            category: None,
+            correlation: correlation.trim_start_matches('<').trim_end_matches('>').to_string(),
+            tid,
+            cause: String::new(),
+            retry_after: None,
+            redacted: true,
+        });
+    }
     let open = message.find('(')?;
     let code = &message[..open];
     if code.is_empty()
@@ -192,66 +389,12 @@ pub fn parse(message: &str) -> Option<CantonError> {
         code: code.to_string(),
         category: Category::from_id(category_id),
         correlation: correlation.to_string(),
+        tid: None,
         cause: cause.to_string(),
+        retry_after: None,
+        redacted: false,
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_round_trips_through_parse() {
-        let st = status(
-            codes::CONTRACT_ASSIGNATION_CHANGE_ERROR,
-            "There are still synchronizers connected. Please disconnect all synchronizers.",
-        );
-        assert_eq!(st.code(), tonic::Code::FailedPrecondition);
-        let parsed = parse(st.message()).expect("canton format");
-        assert_eq!(parsed.code, "CONTRACT_ASSIGNATION_CHANGE_ERROR");
-        assert_eq!(parsed.category, Some(Category::InvalidGivenCurrentSystemStateOther));
-        assert_eq!(parsed.correlation.len(), 8);
-        assert!(parsed.cause.starts_with("There are still synchronizers connected"));
-    }
-
-    #[test]
-    fn parses_a_real_canton_message() {
-        let m = "IMPORT_ACS_ERROR(8,a1b2c3d4): Cannot add previously archived contract 00ab as archived contracts cannot become active.";
-        let e = parse(m).expect("parse");
-        assert_eq!(e.code, "IMPORT_ACS_ERROR");
-        assert_eq!(e.category, Some(Category::InvalidIndependentOfSystemState));
-        assert_eq!(e.correlation, "a1b2c3d4");
-        assert!(e.cause.starts_with("Cannot add previously archived contract 00ab"));
-    }
-
-    #[test]
-    fn cause_may_contain_parentheses_and_colons() {
-        let e = parse("CONTRACT_PURGE_ERROR(9,00000000): Contract C (x): bad").expect("parse");
-        assert_eq!(e.cause, "Contract C (x): bad");
-    }
-
-    #[test]
-    fn rejects_non_canton_messages() {
-        assert_eq!(parse("transport error"), None);
-        assert_eq!(parse("error trying to connect: tcp connect error (os error 111)"), None);
-        assert_eq!(parse("Foo(1,x): y"), None);
-        assert_eq!(parse("FOO(x,y): z"), None);
-        assert_eq!(parse(""), None);
-    }
-
-    #[test]
-    fn category_ids_are_unique_and_map_to_grpc_codes() {
-        for c in Category::ALL {
-            assert_eq!(Category::from_id(c.id()), Some(c));
-        }
-        assert_eq!(
-            Category::InvalidIndependentOfSystemState.grpc_code(),
-            tonic::Code::InvalidArgument
-        );
-        assert_eq!(Category::TransientServerFailure.grpc_code(), tonic::Code::Unavailable);
-        assert_eq!(Category::from_id(0), None);
-        assert_eq!(Category::from_id(15), None);
-        assert!(Category::TransientServerFailure.is_retryable());
-        assert!(!Category::InvalidGivenCurrentSystemStateOther.is_retryable());
-    }
-}
+mod tests;

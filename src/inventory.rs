@@ -2,7 +2,7 @@
 //! `testing.pcs_search` (which has no gRPC form), built on the Ledger API's active
 //! contracts, each of which names its synchronizer.
 
-use crate::client::{ParticipantApi, Result};
+use crate::client::{ParticipantApi, Result, logical_id};
 use crate::value;
 use crate::wire::ledger::ActiveContract;
 use futures::StreamExt;
@@ -65,15 +65,6 @@ impl SearchHit {
                 .map(value::record_to_json)
                 .unwrap_or(serde_json::Value::Null),
         })
-    }
-}
-
-/// The logical part of a synchronizer id (`name::namespace`), dropping a physical
-/// `::<pv>-<serial>` suffix.
-pub fn logical_id(id: &str) -> &str {
-    match id.rsplit_once("::") {
-        Some((logical, suffix)) if logical.contains("::") && suffix.contains('-') => logical,
-        _ => id,
     }
 }
 

@@ -85,6 +85,20 @@ async fn sigkill_during_change_assignation_loses_nothing() {
             .await
             .expect("connect beta once")
     );
+    // Canton's procedure: a transaction on the new synchronizer before the repairs.
+    let admin = p1.admin_party().await.expect("admin party");
+    let pinged = p1
+        .ping(
+            &[admin],
+            &ids::synchronizer_id("beta"),
+            std::time::Duration::from_secs(10),
+        )
+        .await
+        .expect("ping");
+    assert!(
+        matches!(pinged, recovery_deck::client::PingOutcome::Success { .. }),
+        "{pinged:?}"
+    );
     p1.disconnect_all().await.expect("disconnect");
     // manual_connect on both, so that the restart below cannot reconnect mid-repair.
     set_manual_connect(&p1, "alpha", true).await.expect("manual alpha");

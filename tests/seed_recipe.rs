@@ -6,12 +6,13 @@ mod common;
 
 use common::{TestLab, code_of, ids_on};
 use futures::StreamExt;
-use recovery_deck::client::{ContractStream, ImportMode, ParticipantApi, set_manual_connect};
+use recovery_deck::client::{ContractStream, ImportMode, ParticipantApi, PingOutcome, set_manual_connect};
 use recovery_deck::lab::ids;
 use recovery_deck::lab::scenario::{LOST, Scenario, TARGET};
 use recovery_deck::lab::templates;
 use recovery_deck::value;
 use recovery_deck::wire::ledger::{ActiveContract, Commands};
+use std::time::Duration;
 
 fn alice() -> String {
     ids::party_id("Alice", "participant1")
@@ -33,11 +34,24 @@ async fn prepare(p: &dyn ParticipantApi) {
         p.reconnect(TARGET, false).await.expect("connect new once"),
         "new synchronizer reachable"
     );
+    // Canton's InitializeIdentityStateAndDisconnect: a transaction on the new synchronizer
+    // makes the topology the repairs will see the current one.
+    self_ping(p).await;
     p.disconnect_all().await.expect("disconnect all");
     let regs = p.list_registered().await.expect("registered");
     assert_eq!(regs.len(), 2, "both synchronizers stay registered");
     assert!(regs.iter().all(|r| !r.connected), "nothing connected: {regs:?}");
     assert!(regs.iter().find(|r| r.alias == LOST).is_some_and(|r| r.manual_connect));
+}
+
+/// Pings the participant's own admin party over the new synchronizer.
+async fn self_ping(p: &dyn ParticipantApi) {
+    let admin = p.admin_party().await.expect("admin party");
+    let target = ids::synchronizer_id(TARGET);
+    match p.ping(&[admin], &target, Duration::from_secs(10)).await.expect("ping") {
+        PingOutcome::Success { .. } => {}
+        PingOutcome::Failure { reason } => panic!("self-ping over {TARGET} failed: {reason}"),
+    }
 }
 
 fn stream_of(contracts: Vec<ActiveContract>) -> ContractStream {
@@ -215,6 +229,77 @@ async fn repairs_refuse_while_any_synchronizer_is_connected() {
     assert_eq!(code, "SYNC_SERVICE_UNKNOWN_SYNCHRONIZER");
     // The lost synchronizer cannot be reached: reconnect reports failure, not an error.
     assert!(!p1.reconnect(LOST, false).await.expect("reconnect lost"));
+}
+
+/// Canton checks a stakeholder is hosted on the target at the target's clean record time
+/// (ChangeAssignation.filterContractsAtTarget): the topology event that enabled the
+/// participant's parties is not effective at its own time, so connecting and
+/// disconnecting is not enough — a transaction must be sequenced after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_assignation_waits_for_a_transaction_on_the_target() {
+    let lab = TestLab::up(Scenario::Seed).await;
+    let p1 = lab.client("participant1");
+    let lost = ids::synchronizer_id(LOST);
+    let ids: Vec<String> = ids_on(&p1, &lost).await.into_iter().collect();
+    p1.disconnect(LOST).await.expect("disconnect lost");
+    set_manual_connect(&p1, LOST, true).await.expect("modify");
+    assert!(p1.reconnect(TARGET, false).await.expect("connect new once"));
+    p1.disconnect_all().await.expect("disconnect all");
+    let (code, cause) = code_of(p1.change_assignation(LOST, TARGET, &ids, true).await);
+    assert_eq!(code, "CONTRACT_ASSIGNATION_CHANGE_ERROR");
+    assert!(
+        cause.contains("without at least one stakeholder of")
+            && cause.contains("existing locally on the target synchronizer"),
+        "{cause}"
+    );
+    assert_eq!(ids_on(&p1, &lost).await.len(), 6, "nothing moved");
+    // The ping of Canton's procedure makes it current.
+    assert!(p1.reconnect(TARGET, false).await.expect("connect again"));
+    self_ping(&p1).await;
+    p1.disconnect_all().await.expect("disconnect all");
+    p1.change_assignation(LOST, TARGET, &ids, true).await.expect("moved");
+    assert_eq!(ids_on(&p1, &ids::synchronizer_id(TARGET)).await.len(), 6);
+}
+
+/// Canton's ping responder answers only pings to the participant's admin party; a ping
+/// to one of its user parties is never answered and fails at the initiator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_admin_party_answers_a_ping() {
+    let lab = TestLab::up(Scenario::Seed).await;
+    let (p1, p2) = (lab.client("participant1"), lab.client("participant2"));
+    let status = p2.status().await.expect("status");
+    assert_eq!(status.uid, ids::participant_uid("participant2"));
+    let admin = p2.admin_party().await.expect("admin party");
+    assert_eq!(admin, status.uid);
+    let parties = p2.hosted_parties().await.expect("parties");
+    assert!(parties.contains(&admin), "the admin party is hosted: {parties:?}");
+    assert!(
+        parties.first().is_some_and(|first| first != &admin),
+        "a user party sorts first, which is what a client taking the first local party gets"
+    );
+    for p in [&p1, &p2] {
+        p.disconnect(LOST).await.expect("disconnect lost");
+        assert!(p.reconnect(TARGET, true).await.expect("connect new"));
+    }
+    let target = ids::synchronizer_id(TARGET);
+    let ping = |to: String, secs| {
+        let p1 = &p1;
+        let target = &target;
+        async move { p1.ping(&[to], target, Duration::from_secs(secs)).await.expect("ping") }
+    };
+    let mut answered = false;
+    for _ in 0..10 {
+        if matches!(ping(admin.clone(), 10).await, PingOutcome::Success { .. }) {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(answered, "the admin party answers");
+    assert!(
+        matches!(ping(bob(), 2).await, PingOutcome::Failure { .. }),
+        "a user party never answers"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

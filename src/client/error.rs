@@ -32,7 +32,7 @@ pub enum ClientError {
 
 impl ClientError {
     pub fn from_status(participant: &str, rpc: &'static str, status: tonic::Status) -> ClientError {
-        match canton_error::parse(status.message()) {
+        match canton_error::from_status(&status) {
             Some(canton) => ClientError::Canton {
                 participant: participant.to_string(),
                 rpc,
@@ -74,10 +74,32 @@ impl ClientError {
         }
     }
 
-    /// The node or the network is momentarily unavailable: the only failure a bounded
-    /// retry may paper over.
+    /// The node or the network is momentarily unavailable.
     pub fn is_unavailable(&self) -> bool {
         self.grpc_code() == Some(tonic::Code::Unavailable)
+    }
+
+    /// The participant redacted the error (a security-sensitive category): only the
+    /// correlation id identifies it, in the participant's own log.
+    pub fn is_redacted(&self) -> bool {
+        matches!(self, ClientError::Canton { canton, .. } if canton.redacted)
+    }
+
+    /// Whether the same call can succeed later without anyone acting, and after how long:
+    /// Canton says so with a `RetryInfo` (categories 1, 2, 3 and 12); a plain UNAVAILABLE
+    /// from the transport (connection refused, reset) is retried too. Every other failure
+    /// is a refusal that retrying would only repeat.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            ClientError::Canton { canton, .. } if canton.is_retryable() => {
+                Some(canton.retry_after.unwrap_or(std::time::Duration::from_secs(1)))
+            }
+            ClientError::Grpc {
+                grpc: tonic::Code::Unavailable,
+                ..
+            } => Some(std::time::Duration::ZERO),
+            _ => None,
+        }
     }
 
     pub fn participant(&self) -> &str {

@@ -4,6 +4,7 @@
 
 mod error;
 mod grpc;
+mod history;
 mod snapshot;
 pub mod sync_config;
 mod transport;
@@ -11,6 +12,7 @@ mod types;
 
 pub use error::{ClientError, Result};
 pub use grpc::GrpcParticipant;
+pub use history::{ContractHistory, SyncState, merge as merge_inspections};
 pub use types::*;
 
 use crate::wire::admin::SynchronizerConnectionConfig;
@@ -83,6 +85,11 @@ pub trait ParticipantApi: Send + Sync {
             .collect())
     }
     async fn submit_and_wait(&self, commands: Commands) -> Result<SubmitOutcome>;
+    /// The participant's admin party: the only party Canton's ping responder answers for.
+    /// Its id is the participant's uid (`Member.adminParty = PartyId(uid)`).
+    async fn admin_party(&self) -> Result<String> {
+        Ok(self.status().await?.uid)
+    }
 }
 
 /// The console's `synchronizers.modify`: read the stored config, flip `manual_connect`,

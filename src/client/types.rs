@@ -3,6 +3,15 @@
 
 use serde::Serialize;
 
+/// The logical part of a synchronizer id (`name::namespace`), dropping a physical
+/// `::<pv>-<serial>` suffix.
+pub fn logical_id(id: &str) -> &str {
+    match id.rsplit_once("::") {
+        Some((logical, suffix)) if logical.contains("::") && suffix.contains('-') => logical,
+        _ => id,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegisteredSynchronizer {
     pub alias: String,

@@ -1,6 +1,6 @@
 //! The executor: runs a plan across participants with a barrier between phases, one
-//! task per participant inside a phase, bounded retries for UNAVAILABLE only, and a
-//! journal entry before and after every call that changes state. It stops at the first
+//! task per participant inside a phase, bounded retries only where the error says a retry
+//! can succeed (`retry`), and a journal entry before and after every call that changes state. It stops at the first
 //! hard failure and can always be finished by running the same runbook again: phases the
 //! journal records as done are skipped, and within a phase the participants' actual
 //! state decides what is left (contracts already on the target are not sent again).
@@ -8,6 +8,7 @@
 mod preflight;
 mod progress;
 mod propose;
+mod retry;
 mod runner;
 mod steps;
 pub mod survey;

@@ -3,6 +3,7 @@
 use super::Participants;
 use super::preflight::{PreflightProblem, preflight};
 use super::progress::{Control, Progress, RunReport, StepReport};
+use super::retry::RetryPolicy;
 use super::steps::{self, Ctx, StepError};
 use crate::client::ImportMode;
 use crate::journal::{self, Actor, Header, JournalError, JournalWriter, ParticipantRef};
@@ -23,7 +24,7 @@ pub struct RunOptions {
     pub journal: PathBuf,
     /// Participant name -> admin endpoint, recorded in the journal header.
     pub endpoints: BTreeMap<String, String>,
-    /// Attempts per call when the participant answers UNAVAILABLE.
+    /// Attempts per call when the error says a retry can succeed (see `exec::retry`).
     pub max_attempts: u32,
     pub retry_delay: Duration,
     pub import_mode: ImportMode,
@@ -284,8 +285,10 @@ impl Runner {
             participants: self.participants.clone(),
             journal: journal.clone(),
             dry_run: self.options.dry_run,
-            max_attempts: self.options.max_attempts.max(1),
-            retry_delay: self.options.retry_delay,
+            retry: RetryPolicy {
+                max_attempts: self.options.max_attempts.max(1),
+                base_delay: self.options.retry_delay,
+            },
             import_mode: self.options.import_mode,
         });
         let mut report = RunReport {

@@ -4,9 +4,11 @@
 
 use super::Participants;
 use super::progress::{Progress, StepReport};
+use super::retry::RetryPolicy;
 use super::runner::SharedJournal;
-use crate::client::{ClientError, ContractStream, ImportMode, InspectedState, ParticipantApi};
-use crate::inventory::logical_id;
+use crate::client::{
+    ClientError, ContractStream, ImportMode, ParticipantApi, PingOutcome, SyncState, merge_inspections,
+};
 use crate::journal::{JournalError, digest};
 use crate::plan::{Action, ConnectionValidation, PhaseKind, Plan, Step};
 use crate::reconcile::ContractId;
@@ -22,8 +24,7 @@ pub(super) struct Ctx {
     pub participants: Participants,
     pub journal: SharedJournal,
     pub dry_run: bool,
-    pub max_attempts: u32,
-    pub retry_delay: Duration,
+    pub retry: RetryPolicy,
     pub import_mode: ImportMode,
 }
 
@@ -63,9 +64,8 @@ impl Ctx {
             .ok_or_else(|| StepError::Internal(format!("no client for {participant}")))
     }
 
-    /// One state-changing call: journaled before it is sent and after it returns,
-    /// retried with backoff while the participant is UNAVAILABLE. In a dry run the call
-    /// is only described and `None` comes back.
+    /// One state-changing call: journaled before it is sent and after it returns, retried
+    /// under the retry policy. In a dry run the call is only described and `None` comes back.
     async fn call<T, F, Fut>(
         &self,
         phase: PhaseKind,
@@ -94,8 +94,7 @@ impl Ctx {
             });
             return Ok(None);
         }
-        let mut delay = self.retry_delay;
-        for attempt in 1..=self.max_attempts {
+        for attempt in 1..=self.retry.max_attempts.max(1) {
             self.journal
                 .record(
                     "exec.request",
@@ -132,11 +131,10 @@ impl Ctx {
             }
             match result {
                 Ok(v) => return Ok(Some(v)),
-                Err(e) if e.is_unavailable() && attempt < self.max_attempts => {
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
-                }
-                Err(e) => return Err(e.into()),
+                Err(e) => match self.retry.delay_after(attempt, &e) {
+                    Some(delay) => tokio::time::sleep(delay).await,
+                    None => return Err(e.into()),
+                },
             }
         }
         Err(StepError::Internal("retries exhausted".into()))
@@ -261,6 +259,11 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
             ctx.advance(phase, p, track, 1);
             Ok(report(step, 0, 0))
         }
+        Action::Ping { synchronizer } => {
+            topology_ping(ctx, phase, p, api.as_ref(), synchronizer).await?;
+            ctx.advance(phase, p, track, 1);
+            Ok(report(step, 0, 0))
+        }
         Action::PurgeContracts {
             synchronizer,
             contract_ids,
@@ -381,8 +384,6 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
     }
 }
 
-/// A read-only call, retried like state-changing ones while the participant is
-/// UNAVAILABLE, but not journaled.
 /// Journals the part of a batch a rerun found already done, so the journal explains why
 /// fewer calls were made than the plan lists. Nothing is written when nothing was skipped.
 async fn skip(ctx: &Ctx, p: &str, phase: PhaseKind, rpc: &str, why: &str, skipped: usize) -> Result<(), StepError> {
@@ -394,26 +395,72 @@ async fn skip(ctx: &Ctx, p: &str, phase: PhaseKind, rpc: &str, why: &str, skippe
     Ok(())
 }
 
+/// A read-only call, retried under the same policy as state-changing ones, but not
+/// journaled.
 async fn read<T, F, Fut>(ctx: &Ctx, f: F) -> Result<T, StepError>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, ClientError>>,
 {
-    let mut delay = ctx.retry_delay;
     let mut attempt = 1;
     loop {
         match f().await {
-            Err(e) if e.is_unavailable() && attempt < ctx.max_attempts => {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-                attempt += 1;
-            }
-            other => return other.map_err(StepError::from),
+            Ok(v) => return Ok(v),
+            Err(e) => match ctx.retry.delay_after(attempt, &e) {
+                Some(delay) => {
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                None => return Err(e.into()),
+            },
         }
     }
 }
 
-/// Ids of `ids` that the participant does not yet hold active on `target_alias`.
+/// Rounds of the init_target ping before the step gives up, and how long each waits.
+const TOPOLOGY_PING_ROUNDS: u32 = 6;
+const TOPOLOGY_PING_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Pings the participant's own admin party over `synchronizer` until one ping succeeds:
+/// a transaction sequenced there after the participant's parties were enabled, so the
+/// topology snapshot the repairs take (at the target's clean record time) hosts them.
+/// Each round is journaled; right after a connect the parties may not be known yet, so a
+/// failed round is retried a few times.
+async fn topology_ping(
+    ctx: &Ctx,
+    phase: PhaseKind,
+    p: &str,
+    api: &dyn ParticipantApi,
+    synchronizer: &str,
+) -> Result<(), StepError> {
+    let party = read(ctx, || api.admin_party()).await?;
+    let sync_id = if ctx.dry_run {
+        String::new()
+    } else {
+        read(ctx, || api.synchronizer_id(synchronizer)).await?.logical
+    };
+    let mut last = String::new();
+    for round in 1..=TOPOLOGY_PING_ROUNDS {
+        let detail = json!({"synchronizer": synchronizer, "party": party, "round": round});
+        let outcome = ctx
+            .call(phase, p, "Ping", detail, || {
+                api.ping(std::slice::from_ref(&party), &sync_id, TOPOLOGY_PING_TIMEOUT)
+            })
+            .await?;
+        match outcome {
+            None | Some(PingOutcome::Success { .. }) => return Ok(()),
+            Some(PingOutcome::Failure { reason }) => last = reason,
+        }
+        tokio::time::sleep(ctx.retry.base_delay * round).await;
+    }
+    Err(StepError::Failed(format!(
+        "no transaction could be sequenced on {synchronizer} ({TOPOLOGY_PING_ROUNDS} pings of {p}'s admin party failed, the last with: {last}); the repairs would not see {p}'s parties there. Check that {p} is connected to {synchronizer} and its parties are enabled there, then run again"
+    )))
+}
+
+/// Ids of `ids` that the participant does not yet hold active on `target_alias`. One that
+/// reached the target and was archived there since is sent again, and ChangeAssignation's
+/// `skip_inactive` skips it (it is no longer active on the source).
 async fn not_yet_on(
     ctx: &Ctx,
     api: &dyn ParticipantApi,
@@ -423,23 +470,20 @@ async fn not_yet_on(
     let target = read(ctx, || api.synchronizer_id(target_alias)).await?.logical;
     let mut todo = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(1000) {
-        let found = read(ctx, || api.inspect_contracts(&target, chunk)).await?;
-        let on_target: HashSet<&str> = found
-            .iter()
-            .filter(|c| {
-                c.states.iter().any(|(sync, s)| {
-                    logical_id(sync) == target && matches!(s, InspectedState::Created | InspectedState::Assigned { .. })
-                })
-            })
-            .map(|c| c.contract_id.as_str())
-            .collect();
-        todo.extend(chunk.iter().filter(|id| !on_target.contains(id.as_str())).cloned());
+        let histories = merge_inspections(read(ctx, || api.inspect_contracts(&target, chunk)).await?);
+        todo.extend(
+            chunk
+                .iter()
+                .filter(|id| histories.get(id.as_str()).map(|h| h.on(&target)) != Some(SyncState::Active))
+                .cloned(),
+        );
     }
     Ok(todo)
 }
 
-/// Ids the participant already holds active on any synchronizer (already imported, or
-/// imported and moved on).
+/// Ids the participant already holds: active on some synchronizer (imported, or imported
+/// and moved on), or once held on the lost synchronizer and moved away since. An id it
+/// only ever saw archived is not held: importing it again is Canton's decision to refuse.
 async fn already_held(
     ctx: &Ctx,
     api: &dyn ParticipantApi,
@@ -448,12 +492,10 @@ async fn already_held(
 ) -> Result<HashSet<String>, StepError> {
     let mut held = HashSet::new();
     for chunk in ids.chunks(1000) {
-        for c in read(ctx, || api.inspect_contracts(lost_id, chunk)).await? {
-            if c.states
-                .iter()
-                .any(|(_, s)| matches!(s, InspectedState::Created | InspectedState::Assigned { .. }))
-            {
-                held.insert(c.contract_id);
+        let histories = merge_inspections(read(ctx, || api.inspect_contracts(lost_id, chunk)).await?);
+        for (id, h) in histories {
+            if h.active_somewhere() || matches!(h.on(lost_id), SyncState::Moved { .. }) {
+                held.insert(id);
             }
         }
     }

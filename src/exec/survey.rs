@@ -2,8 +2,8 @@
 //! reconcile module's snapshots, plus InspectCommitmentContracts answers for the ids a
 //! participant lacks (archived or never seen), and the in-flight counts.
 
-use crate::client::{ClientError, InspectedState, ParticipantApi};
-use crate::inventory::{SearchFilter, logical_id};
+use crate::client::{ClientError, ParticipantApi, SyncState, logical_id, merge_inspections};
+use crate::inventory::SearchFilter;
 use crate::plan;
 use crate::reconcile::{
     self, Comparison, ContractId, ContractSummary, Digest, Inspection, InspectionResult, Interner, ParticipantSnapshot,
@@ -168,7 +168,9 @@ pub async fn synchronizer_id(apis: &[Arc<dyn ParticipantApi>], alias: &str) -> R
     Ok(agreed.map(|(_, id)| id).unwrap_or_default())
 }
 
-/// Asks each participant about the ids it lacks.
+/// Asks each participant about the ids it lacks, and reads its answer the way Canton
+/// means it (see `client::history`): archived, moved away (with the target), or never
+/// seen on the lost synchronizer.
 pub async fn inspect(
     apis: &[Arc<dyn ParticipantApi>],
     synchronizer_id: &str,
@@ -180,20 +182,18 @@ pub async fn inspect(
         let Some(ids) = requests.get(api.name()) else { continue };
         for batch in ids.chunks(INSPECT_BATCH) {
             let list: Vec<String> = batch.iter().map(|c| c.to_string()).collect();
-            for found in api.inspect_contracts(synchronizer_id, &list).await? {
-                let on_lost = found
-                    .states
-                    .iter()
-                    .find(|(sync, _)| logical_id(sync) == synchronizer_id)
-                    .map(|(_, s)| s);
-                let result = match on_lost {
-                    Some(InspectedState::Archived) => InspectionResult::Archived,
-                    Some(InspectedState::Unassigned { target }) => InspectionResult::Moved { to: target.clone() },
+            let histories = merge_inspections(api.inspect_contracts(synchronizer_id, &list).await?);
+            for id in &list {
+                let result = match histories.get(id).map(|h| h.on(synchronizer_id)) {
+                    Some(SyncState::Archived) => InspectionResult::Archived,
+                    Some(SyncState::Moved { to }) => InspectionResult::Moved {
+                        to: to.into_iter().next().unwrap_or_default(),
+                    },
                     // Active now but absent from the snapshot a moment ago, or never seen:
                     // either way nothing proves it was archived here.
-                    _ => InspectionResult::Unknown,
+                    Some(SyncState::Active | SyncState::Unknown) | None => InspectionResult::Unknown,
                 };
-                inspection.record(api.name(), found.contract_id.as_str(), result);
+                inspection.record(api.name(), id.as_str(), result);
             }
         }
     }

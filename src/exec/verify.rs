@@ -2,8 +2,8 @@
 //! plan's contracts for it, and can ping every other participant over the target.
 
 use super::Participants;
+use crate::client::logical_id;
 use crate::client::{ClientError, ParticipantApi, PingOutcome};
-use crate::inventory::logical_id;
 use futures::StreamExt;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashSet};
@@ -115,12 +115,7 @@ pub async fn verify(
     let mut pings = Vec::new();
     for other in ping {
         let party = match participants.get(other) {
-            Some(o) => o
-                .known_parties()
-                .await?
-                .into_iter()
-                .find(|p| p.is_local)
-                .map(|p| p.party),
+            Some(o) => Some(o.admin_party().await?),
             None => None,
         };
         let result = match party {
@@ -128,7 +123,7 @@ pub async fn verify(
                 to: other.clone(),
                 ok: false,
                 millis: None,
-                reason: Some(format!("{other} hosts no party to ping")),
+                reason: Some(format!("{other} is not in the incident config")),
             },
             Some(party) => ping_until_settled(api, &party, &target, other).await?,
         };

@@ -23,8 +23,16 @@ pub fn namespace(seed: &str) -> String {
     format!("1220{}", sha256_hex(&[b"namespace", seed.as_bytes()]))
 }
 
+/// The participant's unique identifier as Canton prints it (`UniqueIdentifier`:
+/// `identifier::namespace`), which `ParticipantStatus` reports as `uid` and which is also
+/// the id of the participant's admin party (`Member.adminParty = PartyId(uid)`).
 pub fn participant_uid(name: &str) -> String {
-    format!("PAR::{name}::{}", namespace(name))
+    format!("{name}::{}", namespace(name))
+}
+
+/// The participant as a sequencer member (`ParticipantId`: `PAR::` + uid).
+pub fn participant_member(name: &str) -> String {
+    format!("PAR::{}", participant_uid(name))
 }
 
 pub fn party_id(hint: &str, participant_name: &str) -> String {

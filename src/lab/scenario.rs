@@ -318,7 +318,7 @@ async fn diverge(lab: &Lab, p1: &GrpcParticipant, alice: &str, bob: &str) -> Res
         .map_err(|e| LabError::Scenario(format!("reaching lostDomain's control service: {e}")))?;
     control
         .arm_partial_delivery(ArmPartialDeliveryRequest {
-            deliver_to: vec![ids::participant_uid("participant1")],
+            deliver_to: vec![ids::participant_member("participant1")],
         })
         .await
         .map_err(|e| LabError::Scenario(format!("arming lostDomain: {}", e.message())))?;

@@ -188,6 +188,12 @@ fn phases(input: &PlanInput<'_>, participants: &[String]) -> Vec<Phase> {
                 retry: false,
             },
         );
+        add(
+            PhaseKind::InitTarget,
+            Action::Ping {
+                synchronizer: target.clone(),
+            },
+        );
         add(PhaseKind::InitTarget, Action::DisconnectAllSynchronizers);
         if !work.purge.is_empty() {
             add(

@@ -52,7 +52,7 @@ fn phases_come_in_order_and_frame_every_participant() {
     );
     let init: Vec<&str> = steps(&plan, PhaseKind::InitTarget)
         .iter()
-        .take(3)
+        .take(4)
         .map(|s| s.1.kind())
         .collect();
     assert_eq!(
@@ -60,6 +60,7 @@ fn phases_come_in_order_and_frame_every_participant() {
         [
             "modify_synchronizer",
             "reconnect_synchronizer",
+            "ping",
             "disconnect_all_synchronizers"
         ]
     );

@@ -148,6 +148,7 @@ fn action(c: &mut Canon, a: &Action) {
             c.bool(*retry);
         }
         Action::DisconnectAllSynchronizers => {}
+        Action::Ping { synchronizer } => c.str(synchronizer),
         Action::PurgeContracts {
             synchronizer,
             contract_ids,

@@ -96,6 +96,13 @@ pub enum Action {
         retry: bool,
     },
     DisconnectAllSynchronizers,
+    /// Ping the participant's own admin party over `synchronizer`: a transaction sequenced
+    /// there after the participant's parties were enabled makes that topology the one the
+    /// repairs see (Canton checks stakeholder hosting at the target's clean record time,
+    /// and its own procedure runs a ping before disconnecting).
+    Ping {
+        synchronizer: String,
+    },
     PurgeContracts {
         synchronizer: String,
         contract_ids: Vec<ContractId>,
@@ -130,6 +137,7 @@ impl Action {
             Action::ModifySynchronizer { .. } => "modify_synchronizer",
             Action::ReconnectSynchronizer { .. } => "reconnect_synchronizer",
             Action::DisconnectAllSynchronizers => "disconnect_all_synchronizers",
+            Action::Ping { .. } => "ping",
             Action::PurgeContracts { .. } => "purge_contracts",
             Action::ImportAcs { .. } => "import_acs",
             Action::ChangeAssignation { .. } => "change_assignation",

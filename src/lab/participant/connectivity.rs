@@ -196,11 +196,13 @@ async fn validate_sequencers(
         return Ok(());
     }
     let url = sequencer_url(c).ok_or_else(|| invalid("sequencer_connections: no endpoint"))?;
-    handshake(&url, &node.uid).await.map(|_| ()).map_err(|e| {
+    // Canton: SynchronizerConnectionsManager.validateSequencerConnection maps every
+    // validation failure to SyncServiceInconsistentConnectivity (sync/SyncServiceError.scala).
+    handshake(&url, &node.member).await.map(|_| ()).map_err(|e| {
         canton_error::status(
-            codes::SEQUENCER_CONNECTION_VALIDATION_FAILED,
+            codes::SYNC_SERVICE_BAD_CONNECTIVITY,
             format!(
-                "Sequencer connection validation failed for {}: {e}",
+                "The provided sequencer connections are inconsistent: {} {e}.",
                 c.synchronizer_alias
             ),
         )
@@ -213,11 +215,23 @@ async fn register(node: &Arc<Node>, config: SynchronizerConnectionConfig) -> Res
     if node.db(move |s| s.register_sync(&config)).await? {
         Ok(())
     } else {
+        // Canton 3.4+: SynchronizerRegistration (sync/SyncServiceError.scala); 3.3 had
+        // SYNC_SERVICE_ALREADY_ADDED.
         Err(canton_error::status(
-            codes::SYNC_SERVICE_ALREADY_ADDED,
-            format!("The synchronizer with alias {alias} was already added."),
+            codes::SYNCHRONIZER_REGISTRATION,
+            format!("The synchronizer with alias {alias} cannot be registered: the alias is already configured"),
         ))
     }
+}
+
+/// Canton: SynchronizerRegistryError.ConnectionErrors.SynchronizerIsNotAvailable
+/// (participant/synchronizer/SynchronizerRegistry.scala): transient, retryable.
+fn not_available(alias: &str, why: &str) -> Status {
+    tracing::info!("{alias}: {why}");
+    canton_error::status(
+        codes::SYNCHRONIZER_IS_NOT_AVAILABLE,
+        format!("Cannot connect to synchronizer {alias}"),
+    )
 }
 
 fn unknown_alias(alias: &str) -> Status {
@@ -239,7 +253,7 @@ pub(crate) async fn connect_alias(node: &Arc<Node>, alias: &str, retry: bool) ->
         return Ok(true);
     }
     let url = sequencer_url(&sync.config).ok_or_else(|| invalid("sequencer_connections: no endpoint"))?;
-    let hs = match handshake(&url, &node.uid).await {
+    let hs = match handshake(&url, &node.member).await {
         Ok(hs) => hs,
         Err(e) => {
             tracing::info!("{alias}: {e}");
@@ -364,12 +378,11 @@ impl admin::synchronizer_connectivity_service_server::SynchronizerConnectivitySe
         validate_sequencers(node, &config, validation).await?;
         let hs = if mode == SynchronizerConnection::Handshake {
             let url = sequencer_url(&config).ok_or_else(|| invalid("sequencer_connections: no endpoint"))?;
-            Some(handshake(&url, &node.uid).await.map_err(|e| {
-                canton_error::status(
-                    codes::SEQUENCER_CONNECTION_VALIDATION_FAILED,
-                    format!("Handshake with {} failed: {e}", config.synchronizer_alias),
-                )
-            })?)
+            Some(
+                handshake(&url, &node.member)
+                    .await
+                    .map_err(|e| not_available(&config.synchronizer_alias, &e))?,
+            )
         } else {
             None
         };
@@ -463,27 +476,40 @@ impl admin::synchronizer_connectivity_service_server::SynchronizerConnectivitySe
         Ok(Response::new(ModifySynchronizerResponse {}))
     }
 
+    /// Canton answers from the stored config when the physical id is known, and otherwise
+    /// asks the sequencers (a live handshake) and records what they say
+    /// (GrpcSynchronizerConnectivityService.getSynchronizerId, release-line-3.5).
     async fn get_synchronizer_id(
         &self,
         req: Request<GetSynchronizerIdRequest>,
     ) -> Result<Response<GetSynchronizerIdResponse>, Status> {
+        let node = &self.0;
         let alias = req.into_inner().synchronizer_alias;
         let a = alias.clone();
-        let sync = self
-            .0
+        let sync = node
             .db(move |s| s.sync(&a))
             .await?
             .ok_or_else(|| unknown_alias(&alias))?;
-        match (sync.synchronizer_id, sync.physical_id) {
-            (Some(id), Some(phys)) => Ok(Response::new(GetSynchronizerIdResponse {
+        if let (Some(id), Some(phys)) = (sync.synchronizer_id, sync.physical_id) {
+            return Ok(Response::new(GetSynchronizerIdResponse {
                 synchronizer_id: id,
                 physical_synchronizer_id: phys,
-            })),
-            _ => Err(canton_error::status(
-                codes::SYNC_SERVICE_SYNCHRONIZER_IS_NOT_INITIALIZED,
-                format!("The id of synchronizer {alias} is not known yet: it was never connected."),
-            )),
+            }));
         }
+        let url = sequencer_url(&sync.config).ok_or_else(|| invalid("sequencer_connections: no endpoint"))?;
+        let hs = handshake(&url, &node.member)
+            .await
+            .map_err(|e| not_available(&alias, &e))?;
+        let (a, id, phys) = (
+            alias.clone(),
+            hs.synchronizer_id.clone(),
+            hs.physical_synchronizer_id.clone(),
+        );
+        node.db(move |s| s.set_sync_ids(&a, &id, &phys)).await?;
+        Ok(Response::new(GetSynchronizerIdResponse {
+            synchronizer_id: hs.synchronizer_id,
+            physical_synchronizer_id: hs.physical_synchronizer_id,
+        }))
     }
 }
 

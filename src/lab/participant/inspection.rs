@@ -4,7 +4,7 @@
 use super::{Node, lock, protocol};
 use crate::canton_error::{self, codes};
 use crate::lab::ids;
-use crate::lab::store::{Status as AcsStatus, acs};
+use crate::lab::store::acs;
 use crate::wire::admin::{
     self, CommitmentContract, CountInFlightRequest, CountInFlightResponse, InspectCommitmentContractsRequest,
     InspectCommitmentContractsResponse, ParticipantStatusRequest, ParticipantStatusResponse, PingFailure, PingRequest,
@@ -19,6 +19,7 @@ use crate::wire::lab::LabTransaction;
 use crate::wire::version::UntypedVersionedMessage;
 use crate::wire::version::untyped_versioned_message::Wrapper;
 use prost::Message;
+use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -27,24 +28,95 @@ use tonic::{Request, Response, Status};
 
 const CHUNK: usize = 256 * 1024;
 
-fn synchronizer_state(sync: String, a: &acs::Activeness) -> contract_state::SynchronizerState {
-    let state = match a.status {
-        AcsStatus::Active if a.reassignment_counter > 0 => State::Assigned(contract_state::Assigned {
-            reassignment_counter_target: a.reassignment_counter,
+/// How InspectCommitmentContracts reports one logged change
+/// (CommitmentCommandsHelper.synchronizerContractStates, release-line-3.5): a repair `add`
+/// reads as `Created` and a `purge` as `Archived`; an unassignment reports the counter
+/// the contract had before it.
+fn reported_state(sync: &str, logged: &acs::Logged) -> contract_state::SynchronizerState {
+    let counter = logged.reassignment_counter;
+    let state = match &logged.change {
+        acs::Change::Create | acs::Change::Add => State::Created(contract_state::Created {}),
+        acs::Change::Archive | acs::Change::Purge => State::Archived(contract_state::Archived {}),
+        acs::Change::Assign { .. } => State::Assigned(contract_state::Assigned {
+            reassignment_counter_target: counter,
             reassignment_id: None,
         }),
-        AcsStatus::Active => State::Created(contract_state::Created {}),
-        AcsStatus::Archived | AcsStatus::Purged => State::Archived(contract_state::Archived {}),
-        AcsStatus::Unassigned => State::Unassigned(contract_state::Unassigned {
-            target_synchronizer_id: a.target.clone().unwrap_or_default(),
-            reassignment_counter_src: a.reassignment_counter,
+        acs::Change::Unassign { target } => State::Unassigned(contract_state::Unassigned {
+            target_synchronizer_id: target.clone(),
+            reassignment_counter_src: counter - 1,
             reassignment_id: None,
         }),
     };
     contract_state::SynchronizerState {
-        synchronizer_id: sync,
+        synchronizer_id: sync.to_string(),
         state: Some(state),
     }
+}
+
+/// Canton reads the history without `ORDER BY` and groups it through hash maps, so no
+/// order is guaranteed; the lab scrambles it (deterministically) so that nothing can
+/// depend on one.
+fn scrambled<T>(items: &mut [T], key: impl Fn(&T) -> String) {
+    items.sort_by_cached_key(|i| ids::sha256_hex(&[b"scramble", key(i).as_bytes()]));
+}
+
+/// The records Canton returns for one contract (CommitmentCommandsHelper.inspectContractState):
+/// one per synchronizer the contract ever had a state on, each carrying that
+/// synchronizer's whole unpruned history; a single `Unknown` record when it is unknown
+/// everywhere. `active_on_expected_synchronizer` is the same on every record: the last
+/// change on the expected synchronizer at `micros` was a create or an assignment — a
+/// repair `add` does not count.
+fn inspection_records(
+    id: &str,
+    raw: &[u8],
+    history: Vec<(String, acs::Logged)>,
+    expected: &str,
+    micros: i64,
+    payload: Option<Vec<u8>>,
+) -> Vec<CommitmentContract> {
+    if history.is_empty() {
+        return vec![CommitmentContract {
+            cid: raw.to_vec(),
+            active_on_expected_synchronizer: false,
+            contract: None,
+            states: vec![contract_state::SynchronizerState {
+                synchronizer_id: expected.to_string(),
+                state: Some(State::Unknown(contract_state::Unknown {})),
+            }],
+        }];
+    }
+    let last_on_expected = history
+        .iter()
+        .filter(|(sync, l)| sync == expected && l.record_time <= micros)
+        .max_by_key(|(_, l)| l.record_time)
+        .map(|(_, l)| &l.change);
+    let active = matches!(last_on_expected, Some(acs::Change::Create | acs::Change::Assign { .. }));
+    let mut by_sync: BTreeMap<String, Vec<(usize, contract_state::SynchronizerState)>> = BTreeMap::new();
+    for (i, (sync, logged)) in history.iter().enumerate() {
+        by_sync
+            .entry(sync.clone())
+            .or_default()
+            .push((i, reported_state(sync, logged)));
+    }
+    let mut records: Vec<CommitmentContract> = by_sync
+        .into_iter()
+        .map(|(sync, mut states)| {
+            scrambled(&mut states, |(i, _)| format!("{id}/{sync}/{i}"));
+            CommitmentContract {
+                cid: raw.to_vec(),
+                active_on_expected_synchronizer: active,
+                contract: payload.clone(),
+                states: states.into_iter().map(|(_, st)| st).collect(),
+            }
+        })
+        .collect();
+    scrambled(&mut records, |r| {
+        format!(
+            "{id}/{}",
+            r.states.first().map(|s| s.synchronizer_id.as_str()).unwrap_or("")
+        )
+    });
+    records
 }
 
 type InspectStream = Pin<Box<dyn futures::Stream<Item = Result<InspectCommitmentContractsResponse, Status>> + Send>>;
@@ -83,31 +155,13 @@ impl admin::participant_inspection_service_server::ParticipantInspectionService 
             .db(move |s| {
                 let mut out = Vec::with_capacity(ids.len());
                 for (raw, id) in ids {
-                    let states = acs::states_at_time(s.conn(), &id, micros)?;
-                    let active = states
-                        .iter()
-                        .any(|(sync, a)| sync == &expected && a.status == AcsStatus::Active);
-                    let mut entries: Vec<_> = states
-                        .iter()
-                        .map(|(sync, a)| synchronizer_state(sync.clone(), a))
-                        .collect();
-                    if entries.is_empty() {
-                        entries.push(contract_state::SynchronizerState {
-                            synchronizer_id: expected.clone(),
-                            state: Some(State::Unknown(contract_state::Unknown {})),
-                        });
-                    }
-                    let contract = if download {
+                    let history = acs::history(s.conn(), &id)?;
+                    let payload = if download {
                         acs::contract(s.conn(), &id)?.map(|b| b.encode_to_vec())
                     } else {
                         None
                     };
-                    out.push(CommitmentContract {
-                        cid: raw,
-                        active_on_expected_synchronizer: active,
-                        contract,
-                        states: entries,
-                    });
+                    out.extend(inspection_records(&id, &raw, history, &expected, micros, payload));
                 }
                 Ok(out)
             })

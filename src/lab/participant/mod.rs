@@ -50,7 +50,10 @@ struct Conn {
 
 pub struct Node {
     pub name: String,
+    /// Canton's `UniqueIdentifier` of the participant, also its admin party's id.
     pub uid: String,
+    /// The sequencer member id (`PAR::uid`): what the synchronizer knows us by.
+    pub member: String,
     db_path: PathBuf,
     store: Mutex<Store>,
     conns: Mutex<HashMap<String, Conn>>,
@@ -66,8 +69,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A store failure, as Canton reports an internal error: redacted on the wire, so the
+/// cause goes to the node's log only.
 pub(crate) fn store_error(e: StoreError) -> Status {
-    canton_error::status(codes::INTERNAL_ERROR, e.to_string())
+    tracing::error!("participant store: {e}");
+    canton_error::status(codes::SERVICE_INTERNAL_ERROR, e.to_string())
 }
 
 impl Node {
@@ -76,12 +82,15 @@ impl Node {
         let db_path = dir.join("participant.db");
         let store = Store::open(&db_path)?;
         store.set_meta("name", name)?;
+        // Canton allocates the admin party with the participant; pings are addressed to it.
+        store.add_party(&ids::participant_uid(name))?;
         for hint in parties {
             store.add_party(&ids::party_id(hint, name))?;
         }
         Ok(Arc::new(Node {
             name: name.to_string(),
             uid: ids::participant_uid(name),
+            member: ids::participant_member(name),
             db_path,
             store: Mutex::new(store),
             conns: Mutex::new(HashMap::new()),

@@ -5,7 +5,7 @@
 
 use super::{Completion, Node, lock};
 use crate::canton_error::{self, codes};
-use crate::lab::store::{self, Activeness, Status as AcsStatus, acs, pending, sync};
+use crate::lab::store::{self, Change, Status as AcsStatus, acs, pending, sync};
 use crate::wire::lab::{
     ConfirmRequest, ConfirmationRequest, LabTransaction, SequencedEvent, SubmitRequest, sequenced_event::Payload,
     sequencer_client::SequencerClient,
@@ -30,14 +30,14 @@ pub(crate) async fn process_event(
 ) -> Result<(), Status> {
     let seq = event.seq;
     let ts = event.timestamp_micros;
-    let (alias, sync_id, uid) = (alias.to_string(), synchronizer_id.to_string(), node.uid.clone());
+    let (alias, sync_id, uid) = (alias.to_string(), synchronizer_id.to_string(), node.member.clone());
     match event.payload {
         Some(Payload::Topology(t)) => {
             let hostings: Vec<(String, String)> = t.hostings.into_iter().map(|h| (h.party, h.participant)).collect();
             node.db(move |s| {
                 let tx = s.conn().transaction()?;
-                sync::replace_topology(&tx, &alias, &sync_id, &hostings, &uid)?;
-                sync::set_last_seq(&tx, &alias, seq)?;
+                sync::replace_topology(&tx, &alias, &sync_id, &hostings, &uid, ts)?;
+                sync::set_cursor(&tx, &alias, seq, ts)?;
                 tx.commit()?;
                 Ok(())
             })
@@ -45,21 +45,29 @@ pub(crate) async fn process_event(
         }
         Some(Payload::Request(request)) => {
             let request_id = request.request_id.clone();
-            let (approve, reason) = node
+            let admin_party = node.uid.clone();
+            let answer = node
                 .db(move |s| {
                     let hosted: BTreeSet<String> = s.hosted_parties()?.into_iter().collect();
                     let tx = s.conn().transaction()?;
+                    if !answers_ping(&request, &hosted, &admin_party) {
+                        sync::set_cursor(&tx, &alias, seq, ts)?;
+                        tx.commit()?;
+                        return Ok(None);
+                    }
                     let (locked, verdict) = validate(&tx, &sync_id, &request, &hosted)?;
                     pending::insert_request(&tx, &sync_id, &request, &locked, verdict.is_ok())?;
-                    sync::set_last_seq(&tx, &alias, seq)?;
+                    sync::set_cursor(&tx, &alias, seq, ts)?;
                     tx.commit()?;
-                    Ok(match verdict {
+                    Ok(Some(match verdict {
                         Ok(()) => (true, String::new()),
                         Err(reason) => (false, reason),
-                    })
+                    }))
                 })
                 .await?;
-            send_confirmation(client, &node.uid, &request_id, approve, reason).await;
+            if let Some((approve, reason)) = answer {
+                send_confirmation(client, &node.member, &request_id, approve, reason).await;
+            }
             Ok(())
         }
         Some(Payload::Verdict(v)) => {
@@ -95,7 +103,7 @@ pub(crate) async fn process_event(
                             }
                         }
                     };
-                    sync::set_last_seq(&tx, &alias, seq)?;
+                    sync::set_cursor(&tx, &alias, seq, ts)?;
                     tx.commit()?;
                     Ok(done)
                 })
@@ -107,12 +115,23 @@ pub(crate) async fn process_event(
         }
         None => {
             node.db(move |s| {
-                sync::set_last_seq(s.conn(), &alias, seq)?;
+                sync::set_cursor(s.conn(), &alias, seq, ts)?;
                 Ok(())
             })
             .await
         }
     }
+}
+
+/// Canton's ping responder is a bot subscribed for the participant's admin party only
+/// (`PingService.eventFormat`, participant/admin/PingService.scala, release-line-3.5): a ping
+/// addressed to any other party we host is never answered, and times out at the initiator.
+fn answers_ping(request: &ConfirmationRequest, hosted: &BTreeSet<String>, admin_party: &str) -> bool {
+    let Some(tx) = &request.transaction else { return true };
+    tx.ping_parties
+        .iter()
+        .filter(|p| hosted.contains(*p))
+        .all(|p| p == admin_party)
 }
 
 /// Checks the request's inputs against our ACS; returns the contracts it locks and
@@ -187,21 +206,27 @@ fn apply(
         let counter = acs::activeness(conn, &input.contract_id, synchronizer_id)?
             .map(|a| a.reassignment_counter)
             .unwrap_or(0);
-        let state = Activeness {
-            status: AcsStatus::Archived,
-            reassignment_counter: counter,
-            target: None,
-        };
-        acs::set_state(conn, &input.contract_id, synchronizer_id, &state, offset, record_time)?;
+        acs::set_state(
+            conn,
+            &input.contract_id,
+            synchronizer_id,
+            &Change::Archive,
+            counter,
+            offset,
+            record_time,
+        )?;
     }
     for blob in created {
         acs::upsert_contract(conn, blob)?;
-        let state = Activeness {
-            status: AcsStatus::Active,
-            reassignment_counter: 0,
-            target: None,
-        };
-        acs::set_state(conn, &blob.contract_id, synchronizer_id, &state, offset, record_time)?;
+        acs::set_state(
+            conn,
+            &blob.contract_id,
+            synchronizer_id,
+            &Change::Create,
+            0,
+            offset,
+            record_time,
+        )?;
     }
     Ok(Some(offset))
 }
@@ -245,7 +270,7 @@ pub(crate) async fn resend_confirmations(
         } else {
             "rejected before restart".into()
         };
-        send_confirmation(client, &node.uid, &p.request.request_id, p.approved, reason).await;
+        send_confirmation(client, &node.member, &p.request.request_id, p.approved, reason).await;
     }
 }
 
@@ -274,7 +299,7 @@ pub(crate) async fn submit(
     node.db(move |s| s.add_submission(&sid, &sync_id)).await?;
     let request = ConfirmationRequest {
         request_id: uuid::Uuid::new_v4().to_string(),
-        submitter: node.uid.clone(),
+        submitter: node.member.clone(),
         submission_id: submission_id.clone(),
         transaction: Some(transaction),
         recipients: Vec::new(),
@@ -283,10 +308,13 @@ pub(crate) async fn submit(
     let sent = async {
         let mut client = super::connectivity::sequencer_client(&url)
             .await
-            .map_err(|e| canton_error::status(codes::SYNC_SERVICE_SYNCHRONIZER_DISCONNECTED, e))?;
+            // Canton: TransactionProcessor.SequencerRequest (participant/protocol/TransactionProcessor.scala).
+            .map_err(|e| {
+                canton_error::status(codes::SEQUENCER_REQUEST_FAILED, format!("Failed to send command: {e}"))
+            })?;
         client
             .submit(SubmitRequest {
-                member: node.uid.clone(),
+                member: node.member.clone(),
                 request: Some(request),
             })
             .await
@@ -295,8 +323,11 @@ pub(crate) async fn submit(
                     canton_error::status(codes::NO_SYNCHRONIZER_FOR_SUBMISSION, e.message().to_string())
                 }
                 _ => canton_error::status(
-                    codes::SYNC_SERVICE_SYNCHRONIZER_DISCONNECTED,
-                    format!("synchronizer {alias} did not accept the submission: {}", e.message()),
+                    codes::SEQUENCER_REQUEST_FAILED,
+                    format!(
+                        "Failed to send command: {alias} did not accept the submission: {}",
+                        e.message()
+                    ),
                 ),
             })
     }

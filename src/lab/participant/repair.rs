@@ -7,7 +7,7 @@ use super::{Node, lock};
 use crate::acs::{AcsDecoder, AcsEncoder};
 use crate::canton_error::{self, Code, codes};
 use crate::lab::ids;
-use crate::lab::store::{self, Activeness, Status as AcsStatus, StoreError, acs, sync};
+use crate::lab::store::{self, Status as AcsStatus, StoreError, acs, sync};
 use crate::wire::admin::{
     self, ChangeAssignationRequest, ChangeAssignationResponse, ContractImportMode, ExportAcsRequest, ExportAcsResponse,
     ImportAcsRequest, ImportAcsResponse, PurgeContractsRequest, PurgeContractsResponse,
@@ -78,13 +78,13 @@ struct Refusal(Code, String);
 
 impl From<StoreError> for Refusal {
     fn from(e: StoreError) -> Self {
-        Refusal(codes::INTERNAL_ERROR, e.to_string())
+        Refusal(codes::SERVICE_INTERNAL_ERROR, e.to_string())
     }
 }
 
 impl From<rusqlite::Error> for Refusal {
     fn from(e: rusqlite::Error) -> Self {
-        Refusal(codes::INTERNAL_ERROR, e.to_string())
+        Refusal(codes::SERVICE_INTERNAL_ERROR, e.to_string())
     }
 }
 
@@ -99,9 +99,10 @@ async fn repair_tx<T: Send + 'static>(
         let tx = store
             .conn()
             .transaction()
-            .map_err(|e| Refusal(codes::INTERNAL_ERROR, e.to_string()))?;
+            .map_err(|e| Refusal(codes::SERVICE_INTERNAL_ERROR, e.to_string()))?;
         let out = f(&tx)?;
-        tx.commit().map_err(|e| Refusal(codes::INTERNAL_ERROR, e.to_string()))?;
+        tx.commit()
+            .map_err(|e| Refusal(codes::SERVICE_INTERNAL_ERROR, e.to_string()))?;
         Ok(out)
     })
     .await
@@ -287,7 +288,7 @@ impl admin::participant_repair_service_server::ParticipantRepairService for Repa
         if req.contracts.is_empty() {
             return Ok(Response::new(ChangeAssignationResponse {}));
         }
-        let uid = node.uid.clone();
+        let uid = node.member.clone();
         repair_tx(&node, move |tx| change_assignation(tx, &uid, &req)).await?;
         Ok(Response::new(ChangeAssignationResponse {}))
     }
@@ -416,6 +417,10 @@ fn import(
             ))
         };
         let state = acs::activeness(tx, &id, &target)?;
+        // RepairServiceContractsImporter (release-line-3.5): an identical active contract is
+        // skipped, an archived one refused, a purged one re-added, and one reassigned away
+        // comes back as an assignment if its counter grew.
+        let mut change = acs::Change::Add;
         match state.as_ref().map(|s| s.status) {
             Some(AcsStatus::Active) => {
                 if acs::upsert_contract(tx, &blob)? == acs::ContractInsert::Conflict {
@@ -436,18 +441,16 @@ fn import(
                         "Cannot assign contract {id} back to {target}: reassignment counter {counter} does not exceed {old}"
                     )));
                 }
+                change = acs::Change::Assign {
+                    source: state.and_then(|s| s.target).unwrap_or_default(),
+                };
             }
             Some(AcsStatus::Purged) | None => {}
         }
         if acs::upsert_contract(tx, &blob)? == acs::ContractInsert::Conflict {
             return Err(mismatch());
         }
-        let active = Activeness {
-            status: AcsStatus::Active,
-            reassignment_counter: counter,
-            target: None,
-        };
-        acs::set_state(tx, &id, &target, &active, offset, now)?;
+        acs::set_state(tx, &id, &target, &change, counter, offset, now)?;
         imported += 1;
     }
     Ok((imported, skipped, dropped))
@@ -457,75 +460,72 @@ fn change_error(cause: impl Into<String>) -> Refusal {
     Refusal(codes::CONTRACT_ASSIGNATION_CHANGE_ERROR, cause.into())
 }
 
+/// Canton's `ChangeAssignation` (participant/admin/repair/ChangeAssignation.scala and
+/// RepairServiceHelpers.scala, release-line-3.5): per contract, the source state decides
+/// (active: moved with counter + 1; otherwise an error unless `skip_inactive`), the target
+/// must not hold it active or archived (even with `skip_inactive`), and a stakeholder
+/// must be hosted here in the target's topology snapshot taken at the target's clean
+/// record time — so parties enabled by the last event processed there do not count yet.
 fn change_assignation(
     tx: &rusqlite::Transaction<'_>,
-    uid: &str,
+    member: &str,
     req: &ChangeAssignationRequest,
 ) -> Result<(), Refusal> {
     let code = codes::CONTRACT_ASSIGNATION_CHANGE_ERROR;
-    let (source, _) = alias_id(
-        tx,
-        &req.source_synchronizer_alias,
-        never_connected(code, &req.source_synchronizer_alias),
-    )?;
-    let (target, initialised) = alias_id(
-        tx,
-        &req.target_synchronizer_alias,
-        never_connected(code, &req.target_synchronizer_alias),
-    )?;
+    let (src_alias, dst_alias) = (&req.source_synchronizer_alias, &req.target_synchronizer_alias);
+    let (source, _) = alias_id(tx, src_alias, never_connected(code, src_alias))?;
+    let (target, initialised) = alias_id(tx, dst_alias, never_connected(code, dst_alias))?;
     if !initialised {
         return Err(change_error(format!(
-            "Synchronizer {} is not initialized. Reconnect to the synchronizer to initialize the identity management and retry repair afterwards.",
-            req.target_synchronizer_alias
+            "No static synchronizer parameters found for {dst_alias}. Reconnect to the synchronizer to initialize the identity management and retry repair afterwards."
         )));
     }
-    let on_target: BTreeSet<String> = sync::parties_on(tx, &target, uid)?.into_iter().collect();
+    let as_of = sync::clean_record_time(tx, dst_alias)?;
+    let on_target: BTreeSet<String> = sync::parties_on_at(tx, &target, member, as_of)?.into_iter().collect();
     let offset = store::next_offset(tx)?;
     let now = store::now_micros();
-    let (src_alias, dst_alias) = (&req.source_synchronizer_alias, &req.target_synchronizer_alias);
     for c in &req.contracts {
         let id = &c.id;
-        let src = acs::activeness(tx, id, &source)?;
-        let cannot = |why: String| change_error(format!("Cannot change contract assignation: contract {id} {why}"));
-        let src = match src {
+        let cannot = |why: String| change_error(format!("Cannot change contract assignation: contract {id} {why}."));
+        let src = match acs::activeness(tx, id, &source)? {
             Some(a) if a.status == AcsStatus::Active => a,
             _ if req.skip_inactive => continue,
-            None => return Err(cannot(format!("does not exist in source synchronizer {src_alias}"))),
+            None => return Err(cannot("does not exist in source synchronizer".into())),
             Some(a) => {
                 return Err(cannot(match a.status {
-                    AcsStatus::Archived => format!("has been archived in source synchronizer {src_alias}"),
-                    AcsStatus::Purged => format!("has been purged from source synchronizer {src_alias}"),
+                    AcsStatus::Archived => "has been archived".into(),
+                    AcsStatus::Purged => "has been purged".into(),
                     _ => format!("has been reassigned to {}", a.target.unwrap_or_default()),
                 }));
             }
         };
-        if let Some(t) = acs::activeness(tx, id, &target)?
-            && matches!(t.status, AcsStatus::Active | AcsStatus::Archived)
-        {
-            return Err(change_error(format!(
-                "Active contract {id} in source synchronizer {src_alias} exists in target synchronizer {dst_alias} with status {}. Use 'repair.add' or 'repair.purge' instead.",
-                t.status.as_str()
-            )));
+        if let Some(t) = acs::activeness(tx, id, &target)? {
+            let shown = match t.status {
+                AcsStatus::Active => Some(format!("Active({})", t.reassignment_counter)),
+                AcsStatus::Archived => Some("Archived".to_string()),
+                _ => None,
+            };
+            if let Some(shown) = shown {
+                return Err(change_error(format!(
+                    "Active contract {id} in source synchronizer exists in target synchronizer with status {shown}. Use 'repair.add' or 'repair.purge' instead."
+                )));
+            }
         }
         let holders = acs::contract_stakeholders(tx, id)?.unwrap_or_default();
         if !holders.iter().any(|p| on_target.contains(p)) {
+            let as_of = jiff::Timestamp::from_microsecond(as_of)
+                .map(|t| t.to_string())
+                .unwrap_or_default();
             return Err(change_error(format!(
-                "Not allowed to change assignation of contract {id} without at least one stakeholder of {holders:?} existing locally on the target synchronizer {dst_alias}"
+                "Not allowed to change assignation of contract {id} without at least one stakeholder of {holders:?} existing locally on the target synchronizer asOf={as_of}"
             )));
         }
         let counter = c.reassignment_counter_override.unwrap_or(src.reassignment_counter + 1);
-        let away = Activeness {
-            status: AcsStatus::Unassigned,
-            reassignment_counter: src.reassignment_counter,
-            target: Some(target.clone()),
-        };
-        let here = Activeness {
-            status: AcsStatus::Active,
-            reassignment_counter: counter,
-            target: None,
-        };
-        acs::set_state(tx, id, &source, &away, offset, now)?;
-        acs::set_state(tx, id, &target, &here, offset, now)?;
+        // The unassignment carries the counter of the reassignment, as Canton's store does.
+        let away = acs::Change::Unassign { target: target.clone() };
+        let here = acs::Change::Assign { source: source.clone() };
+        acs::set_state(tx, id, &source, &away, counter, offset, now)?;
+        acs::set_state(tx, id, &target, &here, counter, offset, now)?;
     }
     Ok(())
 }
@@ -555,12 +555,7 @@ fn purge(tx: &rusqlite::Transaction<'_>, req: &PurgeContractsRequest) -> Result<
             Some(a) if a.status == AcsStatus::Archived => return Err(refuse("archived contract")),
             Some(_) => return Err(refuse("purged contract")),
         };
-        let purged = Activeness {
-            status: AcsStatus::Purged,
-            reassignment_counter: counter,
-            target: None,
-        };
-        acs::set_state(tx, id, &sync_id, &purged, offset, now)?;
+        acs::set_state(tx, id, &sync_id, &acs::Change::Purge, counter, offset, now)?;
     }
     Ok(())
 }

@@ -80,7 +80,7 @@ impl Runner {
         let sync_id = match &self.synchronizer_id {
             Some(id) => id.clone(),
             None => {
-                let hs = handshake(&self.url, &node.uid).await?;
+                let hs = handshake(&self.url, &node.member).await?;
                 let (a, id, phys) = (
                     self.alias.clone(),
                     hs.synchronizer_id.clone(),
@@ -105,7 +105,7 @@ impl Runner {
         let mut client = sequencer_client(&self.url).await?;
         let mut stream = client
             .subscribe(SubscribeRequest {
-                member: node.uid.clone(),
+                member: node.member.clone(),
                 parties,
                 after_seq,
             })

@@ -1,7 +1,10 @@
 //! Contracts and their activeness per synchronizer, as Canton's contract store and
 //! active contract store: the contract store is global, activeness is per
-//! (contract, synchronizer), and every change is also logged with its ledger offset and
-//! record time so the ACS can be read as of an earlier offset or time.
+//! (contract, synchronizer), and every change is also logged — with its kind, ledger
+//! offset and record time — so the ACS can be read as of an earlier offset and the whole
+//! history of a contract on each synchronizer can be reported, as Canton's
+//! `ActiveContractStore` keeps it (`ActivenessChangeDetail`: create, add, archive, purge,
+//! assign, unassign).
 
 use super::{Result, StoreError};
 use crate::lab::ids;
@@ -44,6 +47,77 @@ pub struct Activeness {
     pub status: Status,
     pub reassignment_counter: i64,
     pub target: Option<String>,
+}
+
+/// One change of a contract's activeness on one synchronizer: Canton's
+/// `ActivenessChangeDetail` (participant/store/ActiveContractStore.scala). `Add` is a
+/// repair import and `Purge` a repair purge; they differ from `Create` and `Archive` in
+/// what InspectCommitmentContracts reports as "active on the expected synchronizer".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Create,
+    Add,
+    Archive,
+    Purge,
+    /// Assigned here, from `source`.
+    Assign {
+        source: String,
+    },
+    /// Unassigned from here, to `target`.
+    Unassign {
+        target: String,
+    },
+}
+
+impl Change {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Change::Create => "create",
+            Change::Add => "add",
+            Change::Archive => "archive",
+            Change::Purge => "purge",
+            Change::Assign { .. } => "assign",
+            Change::Unassign { .. } => "unassign",
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        match self {
+            Change::Create | Change::Add | Change::Assign { .. } => Status::Active,
+            Change::Archive => Status::Archived,
+            Change::Purge => Status::Purged,
+            Change::Unassign { .. } => Status::Unassigned,
+        }
+    }
+
+    fn remote(&self) -> Option<&str> {
+        match self {
+            Change::Assign { source } => Some(source),
+            Change::Unassign { target } => Some(target),
+            _ => None,
+        }
+    }
+
+    fn parse(name: &str, remote: Option<String>) -> Result<Change> {
+        let remote = || remote.clone().unwrap_or_default();
+        Ok(match name {
+            "create" => Change::Create,
+            "add" => Change::Add,
+            "archive" => Change::Archive,
+            "purge" => Change::Purge,
+            "assign" => Change::Assign { source: remote() },
+            "unassign" => Change::Unassign { target: remote() },
+            other => return Err(StoreError::Corrupt(format!("activeness change {other:?}"))),
+        })
+    }
+}
+
+/// A logged change, as the history of a contract on a synchronizer reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logged {
+    pub change: Change,
+    pub reassignment_counter: i64,
+    pub record_time: i64,
 }
 
 pub fn stakeholders(blob: &ContractBlob) -> Vec<String> {
@@ -165,15 +239,22 @@ pub fn all_states(conn: &Connection, contract_id: &str) -> Result<Vec<(String, A
     Ok(out)
 }
 
-/// Records a state change (inside the caller's transaction).
+/// Records a change of the contract's activeness on a synchronizer (inside the caller's
+/// transaction): the current state and the history.
 pub fn set_state(
     conn: &Connection,
     contract_id: &str,
     synchronizer_id: &str,
-    state: &Activeness,
+    change: &Change,
+    reassignment_counter: i64,
     offset: i64,
     record_time: i64,
 ) -> Result<()> {
+    let status = change.status();
+    let target = match change {
+        Change::Unassign { target } => Some(target.as_str()),
+        _ => None,
+    };
     conn.prepare_cached(
         "INSERT INTO activeness (contract_id, synchronizer_id, status, reassignment_counter, target_synchronizer_id, changed_offset)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -184,22 +265,24 @@ pub fn set_state(
     .execute(params![
         contract_id,
         synchronizer_id,
-        state.status.as_str(),
-        state.reassignment_counter,
-        state.target,
+        status.as_str(),
+        reassignment_counter,
+        target,
         offset
     ])?;
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO acs_log (ledger_offset, contract_id, synchronizer_id, status, reassignment_counter, record_time)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR REPLACE INTO acs_log (ledger_offset, contract_id, synchronizer_id, status, reassignment_counter, record_time, change, remote_synchronizer_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         offset,
         contract_id,
         synchronizer_id,
-        state.status.as_str(),
-        state.reassignment_counter,
-        record_time
+        status.as_str(),
+        reassignment_counter,
+        record_time,
+        change.name(),
+        change.remote()
     ])?;
     Ok(())
 }
@@ -257,35 +340,31 @@ pub fn for_each_active(
     Ok(())
 }
 
-/// The contract's state on every synchronizer as of `record_time` (micros).
-pub fn states_at_time(conn: &Connection, contract_id: &str, record_time: i64) -> Result<Vec<(String, Activeness)>> {
+/// Every logged change of the contract, per synchronizer (unpruned: the lab never prunes),
+/// in log order.
+pub fn history(conn: &Connection, contract_id: &str) -> Result<Vec<(String, Logged)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT l.synchronizer_id, l.status, l.reassignment_counter, a.target_synchronizer_id
-           FROM acs_log l LEFT JOIN activeness a ON a.contract_id = l.contract_id AND a.synchronizer_id = l.synchronizer_id
-          WHERE l.contract_id = ?1
-            AND l.ledger_offset = (SELECT MAX(x.ledger_offset) FROM acs_log x
-                                    WHERE x.contract_id = l.contract_id AND x.synchronizer_id = l.synchronizer_id
-                                      AND x.record_time <= ?2)
-          ORDER BY l.synchronizer_id",
+        "SELECT synchronizer_id, change, remote_synchronizer_id, reassignment_counter, record_time
+           FROM acs_log WHERE contract_id = ?1 ORDER BY synchronizer_id, ledger_offset",
     )?;
-    let rows = stmt.query_map(params![contract_id, record_time], |r| {
+    let rows = stmt.query_map([contract_id], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
-            r.get(2)?,
-            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, i64>(4)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (sync, s, c, t) = row?;
-        let status = Status::parse(&s)?;
+        let (sync, change, remote, counter, record_time) = row?;
         out.push((
             sync,
-            Activeness {
-                status,
-                reassignment_counter: c,
-                target: if status == Status::Unassigned { t } else { None },
+            Logged {
+                change: Change::parse(&change, remote)?,
+                reassignment_counter: counter,
+                record_time,
             },
         ));
     }

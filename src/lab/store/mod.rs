@@ -6,7 +6,7 @@ pub mod acs;
 pub mod pending;
 pub mod sync;
 
-pub use acs::{Activeness, Status};
+pub use acs::{Activeness, Change, Status};
 pub use pending::PendingRequest;
 pub use sync::RegisteredSync;
 
@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS synchronizers (
     synchronizer_id TEXT,
     physical_id TEXT,
     last_seq INTEGER NOT NULL DEFAULT 0,
+    -- Record time (micros) of the last event processed: Canton's clean synchronizer index.
+    clean_record_time INTEGER NOT NULL DEFAULT 0,
     topology_initialised INTEGER NOT NULL DEFAULT 0,
     registered_at INTEGER NOT NULL
 );
@@ -39,6 +41,8 @@ CREATE TABLE IF NOT EXISTS topology (
     synchronizer_id TEXT NOT NULL,
     party TEXT NOT NULL,
     participant TEXT NOT NULL,
+    -- Sequencing time (micros) of the topology event that enabled the hosting.
+    effective_micros INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (synchronizer_id, party, participant)
 );
 CREATE TABLE IF NOT EXISTS contracts (
@@ -65,6 +69,8 @@ CREATE TABLE IF NOT EXISTS acs_log (
     status TEXT NOT NULL,
     reassignment_counter INTEGER NOT NULL,
     record_time INTEGER NOT NULL,
+    change TEXT NOT NULL,
+    remote_synchronizer_id TEXT,
     PRIMARY KEY (contract_id, synchronizer_id, ledger_offset)
 );
 CREATE TABLE IF NOT EXISTS pending_requests (

@@ -114,11 +114,6 @@ impl Store {
         Ok(())
     }
 
-    /// Parties hosted on `participant` according to the synchronizer's topology.
-    pub fn parties_on(&self, synchronizer_id: &str, participant: &str) -> Result<Vec<String>> {
-        parties_on(&self.conn, synchronizer_id, participant)
-    }
-
     /// Every (party, participant) hosting known for the synchronizer.
     pub fn topology(&self, synchronizer_id: &str) -> Result<Vec<(String, String)>> {
         let mut stmt = self.conn.prepare(
@@ -129,14 +124,39 @@ impl Store {
     }
 }
 
-pub fn parties_on(conn: &Connection, synchronizer_id: &str, participant: &str) -> Result<Vec<String>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT party FROM topology WHERE synchronizer_id = ?1 AND participant = ?2 ORDER BY party")?;
-    let rows = stmt.query_map([synchronizer_id, participant], |r| r.get(0))?;
+/// Parties hosted on `participant` in the synchronizer's topology as of `record_time`.
+/// Canton takes a topology snapshot strictly before the time asked for, and a topology
+/// change becomes effective only after it was sequenced; so a hosting enabled by the
+/// last processed event is not yet visible at that event's own record time.
+pub fn parties_on_at(
+    conn: &Connection,
+    synchronizer_id: &str,
+    participant: &str,
+    record_time: i64,
+) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT party FROM topology WHERE synchronizer_id = ?1 AND participant = ?2 AND effective_micros < ?3 ORDER BY party",
+    )?;
+    let rows = stmt.query_map(params![synchronizer_id, participant, record_time], |r| r.get(0))?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
-/// Replaces the topology of a synchronizer (inside the caller's transaction) and marks it
+/// The record time up to which every event of the synchronizer was processed
+/// (Canton: the clean synchronizer index's record time), 0 if none ever was.
+pub fn clean_record_time(conn: &Connection, alias: &str) -> Result<i64> {
+    Ok(conn
+        .query_row(
+            "SELECT clean_record_time FROM synchronizers WHERE alias = ?1",
+            [alias],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Replaces the topology of a synchronizer with the hostings of a topology event sequenced
+/// at `effective_micros` (inside the caller's transaction): hostings already known keep
+/// the time they became effective, new ones get this event's. Marks the synchronizer
 /// initialised once it hosts one of our parties.
 pub fn replace_topology(
     conn: &Connection,
@@ -144,15 +164,29 @@ pub fn replace_topology(
     synchronizer_id: &str,
     hostings: &[(String, String)],
     own_participant: &str,
+    effective_micros: i64,
 ) -> Result<()> {
-    conn.execute("DELETE FROM topology WHERE synchronizer_id = ?1", [synchronizer_id])?;
-    let mut stmt = conn
-        .prepare_cached("INSERT OR IGNORE INTO topology (synchronizer_id, party, participant) VALUES (?1, ?2, ?3)")?;
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS topology_next (party TEXT NOT NULL, participant TEXT NOT NULL, PRIMARY KEY (party, participant))",
+        [],
+    )?;
+    conn.execute("DELETE FROM topology_next", [])?;
+    let mut next = conn.prepare_cached("INSERT OR IGNORE INTO topology_next (party, participant) VALUES (?1, ?2)")?;
     let mut hosts_us = false;
     for (party, participant) in hostings {
-        stmt.execute(params![synchronizer_id, party, participant])?;
+        next.execute(params![party, participant])?;
         hosts_us |= participant == own_participant;
     }
+    conn.execute(
+        "DELETE FROM topology WHERE synchronizer_id = ?1
+           AND NOT EXISTS (SELECT 1 FROM topology_next n WHERE n.party = topology.party AND n.participant = topology.participant)",
+        [synchronizer_id],
+    )?;
+    conn.execute(
+        "INSERT OR IGNORE INTO topology (synchronizer_id, party, participant, effective_micros)
+         SELECT ?1, party, participant, ?2 FROM topology_next",
+        params![synchronizer_id, effective_micros],
+    )?;
     if hosts_us {
         conn.execute(
             "UPDATE synchronizers SET topology_initialised = 1 WHERE alias = ?1",
@@ -162,10 +196,11 @@ pub fn replace_topology(
     Ok(())
 }
 
-pub fn set_last_seq(conn: &Connection, alias: &str, seq: i64) -> Result<()> {
+/// Records that every event up to `seq`, sequenced at `record_time`, was processed.
+pub fn set_cursor(conn: &Connection, alias: &str, seq: i64, record_time: i64) -> Result<()> {
     conn.execute(
-        "UPDATE synchronizers SET last_seq = ?2 WHERE alias = ?1",
-        params![alias, seq],
+        "UPDATE synchronizers SET last_seq = ?2, clean_record_time = MAX(clean_record_time, ?3) WHERE alias = ?1",
+        params![alias, seq, record_time],
     )?;
     Ok(())
 }

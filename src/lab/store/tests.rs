@@ -21,14 +21,6 @@ fn blob(n: u32) -> ContractBlob {
     b
 }
 
-fn active(counter: i64) -> Activeness {
-    Activeness {
-        status: Status::Active,
-        reassignment_counter: counter,
-        target: None,
-    }
-}
-
 #[test]
 fn state_survives_reopening_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -49,7 +41,7 @@ fn state_survives_reopening_the_file() {
         let tx = s.conn().transaction().expect("tx");
         let off = next_offset(&tx).expect("offset");
         assert_eq!(acs::upsert_contract(&tx, &b).expect("insert"), acs::ContractInsert::New);
-        acs::set_state(&tx, &b.contract_id, "lost::1", &active(0), off, 10).expect("state");
+        acs::set_state(&tx, &b.contract_id, "lost::1", &Change::Create, 0, off, 10).expect("state");
         tx.commit().expect("commit");
     }
     let mut s = Store::open(&path).expect("reopen");
@@ -88,7 +80,7 @@ fn a_different_payload_under_the_same_id_is_a_conflict() {
 }
 
 #[test]
-fn the_acs_can_be_read_as_of_an_earlier_offset_and_time() {
+fn the_acs_can_be_read_as_of_an_earlier_offset_and_the_history_is_kept() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut s = Store::open(&dir.path().join("p.db")).expect("open");
     let (a, b) = (blob(1), blob(2));
@@ -96,32 +88,15 @@ fn the_acs_can_be_read_as_of_an_earlier_offset_and_time() {
     for c in [&a, &b] {
         acs::upsert_contract(&tx, c).expect("insert");
     }
-    acs::set_state(
-        &tx,
-        &a.contract_id,
-        "lost",
-        &active(0),
-        next_offset(&tx).expect("o1"),
-        100,
-    )
-    .expect("a");
-    acs::set_state(
-        &tx,
-        &b.contract_id,
-        "lost",
-        &active(0),
-        next_offset(&tx).expect("o2"),
-        200,
-    )
-    .expect("b");
-    let moved = Activeness {
-        status: Status::Unassigned,
-        reassignment_counter: 0,
-        target: Some("new".into()),
-    };
+    let o1 = next_offset(&tx).expect("o1");
+    acs::set_state(&tx, &a.contract_id, "lost", &Change::Create, 0, o1, 100).expect("a");
+    let o2 = next_offset(&tx).expect("o2");
+    acs::set_state(&tx, &b.contract_id, "lost", &Change::Add, 0, o2, 200).expect("b");
     let o3 = next_offset(&tx).expect("o3");
-    acs::set_state(&tx, &a.contract_id, "lost", &moved, o3, 300).expect("unassign");
-    acs::set_state(&tx, &a.contract_id, "new", &active(1), o3, 300).expect("assign");
+    let away = Change::Unassign { target: "new".into() };
+    acs::set_state(&tx, &a.contract_id, "lost", &away, 1, o3, 300).expect("unassign");
+    let here = Change::Assign { source: "lost".into() };
+    acs::set_state(&tx, &a.contract_id, "new", &here, 1, o3, 300).expect("assign");
     tx.commit().expect("commit");
     let ids_at = |s: &mut Store, offset: i64, sync: Option<&str>| {
         let mut out = Vec::new();
@@ -138,16 +113,21 @@ fn the_acs_can_be_read_as_of_an_earlier_offset_and_time() {
     assert!(now.contains(&(a.contract_id.clone(), "new".into(), 1)));
     assert!(now.contains(&(b.contract_id.clone(), "lost".into(), 0)));
     assert_eq!(now.len(), 2, "a is active only on the new synchronizer");
-    let before_move = acs::states_at_time(s.conn(), &a.contract_id, 250).expect("states");
-    assert_eq!(before_move, vec![("lost".to_string(), active(0))]);
-    let after = acs::states_at_time(s.conn(), &a.contract_id, 300).expect("states");
-    assert_eq!(after.len(), 2);
-    assert!(after.contains(&("lost".to_string(), moved)));
-    assert!(
-        acs::states_at_time(s.conn(), &a.contract_id, 50)
-            .expect("states")
-            .is_empty()
+    let history = acs::history(s.conn(), &a.contract_id).expect("history");
+    let changes: Vec<(&str, &Change)> = history.iter().map(|(s, l)| (s.as_str(), &l.change)).collect();
+    assert_eq!(
+        changes,
+        vec![("lost", &Change::Create), ("lost", &away), ("new", &here)]
     );
+    assert_eq!(
+        acs::activeness(s.conn(), &a.contract_id, "lost").expect("state"),
+        Some(Activeness {
+            status: Status::Unassigned,
+            reassignment_counter: 1,
+            target: Some("new".into())
+        })
+    );
+    assert!(acs::history(s.conn(), "00ff").expect("none").is_empty());
 }
 
 #[test]

@@ -111,6 +111,9 @@ pub(super) enum ActionDto {
         retry: bool,
     },
     DisconnectAllSynchronizers,
+    Ping {
+        synchronizer: String,
+    },
     PurgeContracts {
         synchronizer: String,
         ignore_already_purged: bool,

@@ -276,6 +276,9 @@ fn action(a: &ActionDto, at: &str, ids: &mut Ids) -> Result<Action, RunbookError
             retry: *retry,
         },
         ActionDto::DisconnectAllSynchronizers => Action::DisconnectAllSynchronizers,
+        ActionDto::Ping { synchronizer } => Action::Ping {
+            synchronizer: synchronizer.clone(),
+        },
         ActionDto::PurgeContracts {
             synchronizer,
             ignore_already_purged,

@@ -195,6 +195,9 @@ fn action(a: &Action, name: &str, lists: &mut Lists) -> ActionDto {
             retry: *retry,
         },
         Action::DisconnectAllSynchronizers => ActionDto::DisconnectAllSynchronizers,
+        Action::Ping { synchronizer } => ActionDto::Ping {
+            synchronizer: synchronizer.clone(),
+        },
         Action::PurgeContracts {
             synchronizer,
             contract_ids,

@@ -18,7 +18,9 @@ fn store() -> (tempfile::TempDir, Store) {
             .expect("register");
         s.set_sync_ids(alias, id, &format!("{id}::34-0")).expect("ids");
     }
-    sync::replace_topology(s.conn_ref(), "new", NEW, &[("Alice::1".into(), UID.into())], UID).expect("topology");
+    sync::replace_topology(s.conn_ref(), "new", NEW, &[("Alice::1".into(), UID.into())], UID, 10).expect("topology");
+    // A later event makes the hosting visible at the target's clean record time.
+    sync::set_cursor(s.conn_ref(), "new", 2, 20).expect("cursor");
     (dir, s)
 }
 
@@ -40,12 +42,15 @@ fn put(s: &mut Store, b: &ContractBlob, sync_id: &str, status: AcsStatus) {
     let tx = s.conn().transaction().expect("tx");
     acs::upsert_contract(&tx, b).expect("insert");
     let off = next_offset(&tx).expect("offset");
-    let state = Activeness {
-        status,
-        reassignment_counter: 0,
-        target: (status == AcsStatus::Unassigned).then(|| NEW.to_string()),
+    let change = match status {
+        AcsStatus::Active => acs::Change::Create,
+        AcsStatus::Archived => acs::Change::Archive,
+        AcsStatus::Purged => acs::Change::Purge,
+        AcsStatus::Unassigned => acs::Change::Unassign {
+            target: NEW.to_string(),
+        },
     };
-    acs::set_state(&tx, &b.contract_id, sync_id, &state, off, 1).expect("state");
+    acs::set_state(&tx, &b.contract_id, sync_id, &change, 0, off, 1).expect("state");
     tx.commit().expect("commit");
 }
 
@@ -116,7 +121,7 @@ fn one_refused_contract_leaves_the_whole_batch_unapplied() {
     put(&mut s, &active_on_target, NEW, AcsStatus::Active);
     let (code, cause) = change(&mut s, &[&good.contract_id, &active_on_target.contract_id], true).expect_err("refused");
     assert_eq!(code, codes::CONTRACT_ASSIGNATION_CHANGE_ERROR);
-    assert!(cause.contains("with status active"), "{cause}");
+    assert!(cause.contains("with status Active(0)"), "{cause}");
     assert_eq!(
         state(&mut s, &good.contract_id, LOST),
         Some(AcsStatus::Active),
@@ -133,6 +138,31 @@ fn a_stakeholder_must_be_hosted_here_on_the_target() {
     let (code, cause) = change(&mut s, &[&c.contract_id], true).expect_err("refused");
     assert_eq!(code, codes::CONTRACT_ASSIGNATION_CHANGE_ERROR);
     assert!(cause.contains("without at least one stakeholder"), "{cause}");
+}
+
+#[test]
+fn a_hosting_counts_only_once_an_event_after_it_was_processed() {
+    let (_d, mut s) = store();
+    let c = contract(1, "Bob::2");
+    put(&mut s, &c, LOST, AcsStatus::Active);
+    // Bob is enabled by the last event processed on the target: not visible at its time.
+    sync::replace_topology(
+        s.conn_ref(),
+        "new",
+        NEW,
+        &[("Alice::1".into(), UID.into()), ("Bob::2".into(), UID.into())],
+        UID,
+        30,
+    )
+    .expect("topology");
+    sync::set_cursor(s.conn_ref(), "new", 3, 30).expect("cursor");
+    let (_, cause) = change(&mut s, &[&c.contract_id], true).expect_err("not yet effective");
+    assert!(cause.contains("without at least one stakeholder of"), "{cause}");
+    assert!(cause.contains("asOf="), "{cause}");
+    // Any later event (a ping's verdict) moves the clean record time past it.
+    sync::set_cursor(s.conn_ref(), "new", 4, 31).expect("cursor");
+    change(&mut s, &[&c.contract_id], true).expect("now hosted");
+    assert_eq!(state(&mut s, &c.contract_id, NEW), Some(AcsStatus::Active));
 }
 
 fn purge_ids(s: &mut Store, ids: &[&str], ignore: bool) -> Result<(), (Code, String)> {
