@@ -120,7 +120,7 @@ async fn stream_ledger(api: &dyn ParticipantApi, synchronizer_id: &str) -> Resul
     let mut stream = api.active_contracts(end, false).await?;
     let mut n = 0;
     while let Some(c) = stream.next().await {
-        let c = c?;
+        let Some(c) = c?.into_active() else { continue };
         n += usize::from(logical_id(&c.synchronizer_id) == synchronizer_id);
         std::hint::black_box(c);
     }

@@ -166,6 +166,8 @@ pub mod codes {
         SEQUENCER_REQUEST_FAILED = ContentionOnSharedResources;
         // ledger/error/groups/RequestValidationErrors.scala
         INVALID_ARGUMENT = InvalidIndependentOfSystemState;
+        // base/.../ProtoDeserializationError.scala
+        PROTO_DESERIALIZATION_FAILURE = InvalidIndependentOfSystemState;
         INVALID_FIELD = InvalidIndependentOfSystemState;
         MISSING_FIELD = InvalidIndependentOfSystemState;
         // ledger/error/groups/ConsistencyErrors.scala, RequestValidationErrors.scala

@@ -1,5 +1,6 @@
 //! The command-line contract of DESIGN §4.
 
+use crate::lab::dialect::Dialect;
 use crate::lab::scenario::Scenario;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -96,7 +97,8 @@ pub struct PlanArgs {
     /// Contract to leave on the lost synchronizer whatever the strategy says (repeatable).
     #[arg(long = "exclude", value_name = "ID")]
     pub exclude: Vec<String>,
-    /// Decision for a row that needs one: ID=exclude, ID=purge or ID=adopt:PARTICIPANT (repeatable).
+    /// Decision for a row that needs one (repeatable): ID=exclude leaves it on the lost
+    /// synchronizer, ID=purge removes it wherever it is still active.
     #[arg(long = "decide", value_name = "ID=DECISION")]
     pub decide: Vec<String>,
     /// Contracts per ChangeAssignation / PurgeContracts call.
@@ -180,6 +182,14 @@ pub enum LabCommand {
         /// Number of contracts of the `large` scenario.
         #[arg(long, default_value_t = crate::lab::scenario::LARGE_DEFAULT)]
         contracts: usize,
+        /// Which Canton release line the participants follow (ImportAcs validation,
+        /// reassignment counters, the version they report).
+        #[arg(long, value_enum, default_value_t = Dialect::V3_5)]
+        canton: Dialect,
+        /// Participants run with Canton's `enable-all-ledger-api-reassignments` (3.5 and
+        /// main): they accept imports of contracts with non-zero reassignment counters.
+        #[arg(long)]
+        enable_all_reassignments: bool,
         /// Return once every node answers and leave the lab running (stop it with `lab down`).
         #[arg(long)]
         detach: bool,
@@ -251,6 +261,10 @@ pub enum NodeCommand {
         /// Party hint to host (repeatable).
         #[arg(long = "party")]
         parties: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Dialect::V3_5)]
+        canton: Dialect,
+        #[arg(long)]
+        enable_all_reassignments: bool,
     },
     Synchronizer {
         #[command(flatten)]

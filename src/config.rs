@@ -54,6 +54,11 @@ pub struct ParticipantConfig {
     /// Deadline for repair calls, in seconds (default 600).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repair_timeout_secs: Option<u64>,
+    /// The participant runs with Canton's `enable-all-ledger-api-reassignments` (3.5 and
+    /// later), so it accepts imports of contracts whose reassignment counter is not 0.
+    /// Without it, preflight refuses such imports before anything is disconnected.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub enable_all_ledger_api_reassignments: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

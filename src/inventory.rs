@@ -76,7 +76,8 @@ pub async fn search(api: &dyn ParticipantApi, alias: &str, filter: &SearchFilter
     if end > 0 {
         let mut stream = api.active_contracts(end, false).await?;
         while let Some(c) = stream.next().await {
-            let c = c?;
+            // pcs_search lists active contracts only; the survey counts the ones in between.
+            let Some(c) = c?.into_active() else { continue };
             if logical_id(&c.synchronizer_id) != ids.logical {
                 continue;
             }

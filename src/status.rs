@@ -1,6 +1,7 @@
 //! A participant at a glance: reachable, what it is connected to, which parties it hosts,
 //! what it has in flight. Shared by `status` and the recovery screen.
 
+use crate::client::version::{Line, line_of};
 use crate::client::{InFlight, ParticipantApi};
 use serde::Serialize;
 
@@ -24,6 +25,11 @@ pub struct ParticipantReport {
     pub error: Option<String>,
     pub uid: Option<String>,
     pub version: Option<String>,
+    /// The Canton release line, when it is one recovery-deck serves.
+    pub canton: Option<Line>,
+    /// Set when the participant runs a Canton release recovery-deck cannot serve: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsupported: Option<String>,
     pub parties: Vec<String>,
     pub synchronizers: Vec<SynchronizerStatus>,
 }
@@ -35,6 +41,8 @@ pub async fn report(api: &dyn ParticipantApi) -> ParticipantReport {
         error: None,
         uid: None,
         version: None,
+        canton: None,
+        unsupported: None,
         parties: Vec::new(),
         synchronizers: Vec::new(),
     };
@@ -42,6 +50,16 @@ pub async fn report(api: &dyn ParticipantApi) -> ParticipantReport {
         let status = api.status().await?;
         r.reachable = true;
         r.uid = Some(status.uid);
+        match line_of(&status.version) {
+            Ok(line) => r.canton = Some(line),
+            Err(why) => {
+                // Nothing else is asked: an older Canton answers the next calls with
+                // messages laid out differently.
+                r.version = Some(status.version);
+                r.unsupported = Some(why);
+                return Ok(());
+            }
+        }
         r.version = Some(status.version);
         let registered = api.list_registered().await?;
         let connected = api.list_connected().await?;

@@ -43,6 +43,8 @@ async fn sigkill_during_change_assignation_loses_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let layout = Layout {
         scenario: "crash".into(),
+        canton: Default::default(),
+        enable_all_reassignments: false,
         nodes: vec![
             node("alpha", NodeKind::Synchronizer, &[]),
             node("beta", NodeKind::Synchronizer, &[]),

@@ -13,6 +13,8 @@ async fn a_synchronizer_outlives_subscribers_that_vanish() {
     let dir = tempfile::tempdir().expect("tempdir");
     let layout = Layout {
         scenario: "nodes".into(),
+        canton: Default::default(),
+        enable_all_reassignments: false,
         nodes: vec![NodeSpec {
             name: "sync".into(),
             kind: NodeKind::Synchronizer,

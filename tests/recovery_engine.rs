@@ -99,6 +99,19 @@ async fn intersection_recovers_the_diverged_lab() {
     workflow_ok(&lab).await;
 }
 
+/// The diverged lab's union with both decision kinds: purge one archived row, exclude the
+/// other, and purge the row whose payloads differ (neither version can replace the
+/// other: Canton never replaces a stored contract).
+fn decided_union(rows: &BTreeMap<RowClass, Vec<String>>) -> SelectionRequest {
+    let archived = rows.get(&RowClass::ArchivedSomewhere).cloned().unwrap_or_default();
+    let mismatch = rows.get(&RowClass::PayloadMismatch).cloned().unwrap_or_default();
+    assert_eq!((archived.len(), mismatch.len()), (2, 1), "{rows:?}");
+    SelectionRequest::new(Strategy::Union)
+        .decide(&archived[0], Decision::Purge)
+        .decide(&archived[1], Decision::Exclude)
+        .decide(&mismatch[0], Decision::Purge)
+}
+
 async fn diverged_rows(lab: &TestLab) -> BTreeMap<RowClass, Vec<String>> {
     let apis: Vec<std::sync::Arc<dyn ParticipantApi>> = participants(&lab.lab).into_values().collect();
     let s = exec::survey::survey(&apis, LOST, &SearchFilter::default(), false)
@@ -133,22 +146,24 @@ async fn union_imports_missing_contracts_and_applies_decisions() {
         "the message names both rows: {message}"
     );
 
-    let request = SelectionRequest::new(Strategy::Union)
-        .decide(&archived[0], Decision::Purge)
-        .decide(&archived[1], Decision::Exclude);
-    let plan = plan_for(&lab.lab, &request, 500).await;
-    assert_eq!(plan.moved_by("participant2").len(), 7, "4 agreed + 3 imported");
+    let mismatch = rows.get(&RowClass::PayloadMismatch).cloned().unwrap_or_default();
+    assert!(
+        message.contains(mismatch[0].as_str()),
+        "and the row whose payloads differ: {message}"
+    );
+    let plan = plan_for(&lab.lab, &decided_union(&rows), 500).await;
+    assert_eq!(plan.moved_by("participant2").len(), 6, "4 agreed + 2 imported");
     let report = Runner::new(plan.clone(), participants(&lab.lab), options(lab.dir.path(), "u"))
         .expect("runner")
         .run()
         .await
         .expect("run");
-    assert_eq!(report.added.get("participant2"), Some(&3));
+    assert_eq!(report.added.get("participant2"), Some(&2));
     assert_eq!(report.added.get("participant1"), Some(&0));
     let held = assert_recovered(&lab, &plan).await;
     // Charlie's Iou is shared by Bob and Charlie only; everything else by Alice and Bob.
-    assert_eq!(held["participant1"].len(), 7);
-    assert_eq!(held["participant2"].len(), 7);
+    assert_eq!(held["participant1"].len(), 6);
+    assert_eq!(held["participant2"].len(), 6);
     let p2 = lab.client("participant2");
     let on_lost = holdings(&p2)
         .await
@@ -160,6 +175,14 @@ async fn union_imports_missing_contracts_and_applies_decisions() {
         on_lost.contains(&archived[1]),
         "excluded: left on the lost synchronizer"
     );
+    // The row whose payloads differed is purged on both participants and moved nowhere.
+    for name in ["participant1", "participant2"] {
+        let h = holdings(&lab.client(name)).await.expect("export");
+        assert!(
+            h.values().all(|ids| !ids.contains(&mismatch[0])),
+            "{name} holds the purged row nowhere"
+        );
+    }
     workflow_ok(&lab).await;
 }
 
@@ -195,11 +218,7 @@ async fn mutating_calls(lab: &TestLab, name: &str) -> u64 {
 async fn a_dry_run_sends_no_state_changing_call() {
     let lab = TestLab::up(Scenario::Diverged).await;
     let rows = diverged_rows(&lab).await;
-    let archived = rows.get(&RowClass::ArchivedSomewhere).cloned().unwrap_or_default();
-    let request = SelectionRequest::new(Strategy::Union)
-        .decide(&archived[0], Decision::Purge)
-        .decide(&archived[1], Decision::Purge);
-    let plan = plan_for(&lab.lab, &request, 2).await;
+    let plan = plan_for(&lab.lab, &decided_union(&rows), 2).await;
     let before = (
         mutating_calls(&lab, "participant1").await,
         mutating_calls(&lab, "participant2").await,
@@ -237,8 +256,8 @@ async fn a_dry_run_sends_no_state_changing_call() {
     assert_eq!(before, after, "the lab counted no state-changing call");
     assert_eq!(
         before,
-        (2, 2),
-        "the staging's own calls (connect, register) are what the counters hold"
+        (2, 4),
+        "the staging's own calls are what the counters hold: connect and register, and participant2's hand-made disconnect and import"
     );
 }
 
@@ -282,11 +301,7 @@ async fn a_run_stopped_at_any_phase_boundary_finishes_when_run_again() {
     for stop_after in &PhaseKind::ALL[..PhaseKind::ALL.len() - 1] {
         let lab = TestLab::up(Scenario::Diverged).await;
         let rows = diverged_rows(&lab).await;
-        let archived = rows.get(&RowClass::ArchivedSomewhere).cloned().unwrap_or_default();
-        let request = SelectionRequest::new(Strategy::Union)
-            .decide(&archived[0], Decision::Purge)
-            .decide(&archived[1], Decision::Exclude);
-        let plan = plan_for(&lab.lab, &request, 2).await;
+        let plan = plan_for(&lab.lab, &decided_union(&rows), 2).await;
         let first = run_until(&lab, &plan, "b", *stop_after).await;
         assert!(
             matches!(first, Err(exec::RunError::Aborted(_))),

@@ -178,11 +178,22 @@ async fn the_seed_recipe_recovers_both_participants() {
     assert!(!after1.contains(&moved_for_alice) && !after1.contains(&moved_for_bob));
 
     // Adding back a contract that was archived is refused (repair.add of an archived contract).
+    // The moved contract carries reassignment counter 1, which Canton 3.5 refuses first
+    // (multi-synchronizer support is off by default).
     p1.disconnect_all().await.expect("disconnect");
+    assert_eq!(
+        snapshot_before_call[0].reassignment_counter, 1,
+        "ChangeAssignation counts"
+    );
     let (code, cause) = code_of(
-        p1.import_acs(&new, ImportMode::Validation, stream_of(snapshot_before_call))
+        p1.import_acs(&new, ImportMode::Validation, stream_of(snapshot_before_call.clone()))
             .await,
     );
+    assert_eq!(code, "IMPORT_ACS_ERROR");
+    assert!(cause.contains("non-zero reassignment counter"), "{cause}");
+    let mut at_genesis = snapshot_before_call;
+    at_genesis[0].reassignment_counter = 0;
+    let (code, cause) = code_of(p1.import_acs(&new, ImportMode::Validation, stream_of(at_genesis)).await);
     assert_eq!(code, "IMPORT_ACS_ERROR");
     assert!(cause.contains("Cannot add previously archived contract"), "{cause}");
     assert_eq!(ids_on(&p1, &new).await, after1, "a refused import changes nothing");

@@ -86,6 +86,7 @@ fn config(info: &node::NodeInfo, ca: Option<&Path>, token_file: Option<&Path>) -
         operator: None,
         timeout_secs: Some(5),
         repair_timeout_secs: None,
+        enable_all_ledger_api_reassignments: false,
     }
 }
 
@@ -144,6 +145,7 @@ async fn a_token_from_the_environment_is_sent() {
         operator: None,
         timeout_secs: None,
         repair_timeout_secs: None,
+        enable_all_ledger_api_reassignments: false,
     };
     let err = GrpcParticipant::from_config(&cfg).err().expect("unset variable");
     assert!(err.to_string().contains("RECOVERY_DECK_TEST_TOKEN_UNSET"), "{err}");

@@ -91,7 +91,7 @@ async fn intersection_preview_confirm_and_run_to_verified() {
         "{screen}"
     );
     assert!(
-        screen.contains("agreed 4") && screen.contains("missing 3") && screen.contains("archived 2"),
+        screen.contains("agreed 4") && screen.contains("missing 2") && screen.contains("archived 2"),
         "{screen}"
     );
     assert!(
@@ -164,9 +164,13 @@ async fn union_needs_decisions_which_are_taken_on_the_rows() {
     s.press('P').await;
     s.press('j').await;
     s.press('E').await;
+    // Then the row whose payloads differ: left on the lost synchronizer.
+    s.press('c').await;
+    assert_eq!(s.core.app.table.rows.len(), 1, "{}", s.screen());
+    s.press('E').await;
     s.press('p').await;
     assert!(matches!(s.core.app.plan, PlanState::Ready { .. }), "{}", s.screen());
-    assert!(s.screen().contains("7 contract(s) move"), "{}", s.screen());
+    assert!(s.screen().contains("6 contract(s) move"), "{}", s.screen());
     // The diff popup opens on a row and cycles pairs.
     s.key(KeyCode::Esc).await;
     s.key(KeyCode::Esc).await;

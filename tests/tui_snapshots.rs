@@ -130,7 +130,9 @@ fn report(name: &str, party: &str) -> ParticipantReport {
         reachable: true,
         error: None,
         uid: Some(format!("PAR::{name}::1220")),
-        version: Some("lab".into()),
+        version: Some("3.5.10".into()),
+        canton: Some(recovery_deck::client::version::Line::V3_5),
+        unsupported: None,
         parties: vec![party.into()],
         synchronizers: vec![
             sync("lostDomain", true, Some(false), true, u32::from(name == P2)),

@@ -28,6 +28,9 @@ pub enum ClientError {
         rpc: &'static str,
         message: String,
     },
+    /// The participant runs a Canton release the client cannot serve.
+    #[error("{participant}: {message}")]
+    Unsupported { participant: String, message: String },
 }
 
 impl ClientError {
@@ -107,7 +110,8 @@ impl ClientError {
             ClientError::Canton { participant, .. }
             | ClientError::Grpc { participant, .. }
             | ClientError::Setup { participant, .. }
-            | ClientError::Protocol { participant, .. } => participant,
+            | ClientError::Protocol { participant, .. }
+            | ClientError::Unsupported { participant, .. } => participant,
         }
     }
 }

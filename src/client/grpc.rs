@@ -4,7 +4,7 @@
 
 use super::snapshot::{self, decode_chunks};
 use super::transport::{channel, token_of};
-use super::{ClientError, ContractStream, ParticipantApi, Result, types::*};
+use super::{AcsStream, ClientError, ContractStream, ParticipantApi, Result, types::*};
 use crate::config::ParticipantConfig;
 use crate::wire::admin::{
     self, ChangeAssignationRequest, CountInFlightRequest, DisconnectAllSynchronizersRequest,
@@ -47,6 +47,7 @@ pub struct GrpcParticipant {
     token: Option<MetadataValue<Ascii>>,
     timeout: Duration,
     repair_timeout: Duration,
+    enable_all_reassignments: bool,
 }
 
 impl GrpcParticipant {
@@ -62,6 +63,7 @@ impl GrpcParticipant {
                 .repair_timeout_secs
                 .map(Duration::from_secs)
                 .unwrap_or(DEFAULT_REPAIR_TIMEOUT),
+            enable_all_reassignments: cfg.enable_all_ledger_api_reassignments,
         })
     }
 
@@ -117,6 +119,40 @@ impl GrpcParticipant {
     }
 }
 
+fn undecodable(participant: &str, what: &str, e: prost::DecodeError) -> ClientError {
+    ClientError::Protocol {
+        participant: participant.to_string(),
+        rpc: "GetActiveContracts",
+        message: format!("undecodable {what}: {e}"),
+    }
+}
+
+fn incomplete_unassigned(participant: &str, u: ledger::IncompleteUnassigned) -> Result<AcsEntry> {
+    let event = ledger::UnassignedEvent::decode(u.unassigned_event.as_slice())
+        .map_err(|e| undecodable(participant, "incomplete_unassigned", e))?;
+    let contract_id = match u.created_event {
+        Some(c) if !c.contract_id.is_empty() => c.contract_id,
+        _ => event.contract_id,
+    };
+    Ok(AcsEntry::Incomplete(IncompleteReassignment {
+        contract_id,
+        kind: IncompleteKind::Unassigned,
+        source: super::logical_id(&event.source).to_string(),
+        target: super::logical_id(&event.target).to_string(),
+    }))
+}
+
+fn incomplete_assigned(participant: &str, a: ledger::IncompleteAssigned) -> Result<AcsEntry> {
+    let event = ledger::AssignedEvent::decode(a.assigned_event.as_slice())
+        .map_err(|e| undecodable(participant, "incomplete_assigned", e))?;
+    Ok(AcsEntry::Incomplete(IncompleteReassignment {
+        contract_id: event.created_event.map(|c| c.contract_id).unwrap_or_default(),
+        kind: IncompleteKind::Assigned,
+        source: super::logical_id(&event.source).to_string(),
+        target: super::logical_id(&event.target).to_string(),
+    }))
+}
+
 fn inspected(state: Option<State>) -> InspectedState {
     match state {
         Some(State::Created(_)) => InspectedState::Created,
@@ -135,6 +171,10 @@ fn inspected(state: Option<State>) -> InspectedState {
 impl ParticipantApi for GrpcParticipant {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn enables_all_reassignments(&self) -> bool {
+        self.enable_all_reassignments
     }
 
     async fn list_registered(&self) -> Result<Vec<RegisteredSynchronizer>> {
@@ -493,7 +533,7 @@ impl ParticipantApi for GrpcParticipant {
         Ok(resp.into_inner().offset)
     }
 
-    async fn active_contracts(&self, offset: i64, include_blob: bool) -> Result<ContractStream> {
+    async fn active_contracts(&self, offset: i64, include_blob: bool) -> Result<AcsStream> {
         let wildcard = ledger::CumulativeFilter {
             identifier_filter: Some(IdentifierFilter::WildcardFilter(ledger::WildcardFilter {
                 include_created_event_blob: include_blob,
@@ -520,8 +560,10 @@ impl ParticipantApi for GrpcParticipant {
             .filter_map(move |r| {
                 let out = match r {
                     Ok(resp) => match resp.contract_entry {
-                        Some(ContractEntry::ActiveContract(c)) => Some(Ok(c)),
-                        _ => None,
+                        Some(ContractEntry::ActiveContract(c)) => Some(Ok(AcsEntry::Active(c))),
+                        Some(ContractEntry::IncompleteUnassigned(u)) => Some(incomplete_unassigned(&name, u)),
+                        Some(ContractEntry::IncompleteAssigned(a)) => Some(incomplete_assigned(&name, a)),
+                        None => None,
                     },
                     Err(s) => Some(Err(ClientError::from_status(&name, "GetActiveContracts", s))),
                 };

@@ -9,6 +9,7 @@ mod snapshot;
 pub mod sync_config;
 mod transport;
 mod types;
+pub mod version;
 
 pub use error::{ClientError, Result};
 pub use grpc::GrpcParticipant;
@@ -22,13 +23,30 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use std::time::Duration;
 
-/// A stream of contracts decoded from an ACS snapshot or the Ledger API.
+/// A stream of contracts decoded from an ACS snapshot.
 pub type ContractStream = BoxStream<'static, Result<ActiveContract>>;
+/// The Ledger API's active contract stream, contracts between synchronizers included.
+pub type AcsStream = BoxStream<'static, Result<AcsEntry>>;
 
 #[async_trait]
 pub trait ParticipantApi: Send + Sync {
     /// The participant's name in the incident config.
     fn name(&self) -> &str;
+
+    /// What the incident config declares about the participant's Canton settings: it runs
+    /// with `enable-all-ledger-api-reassignments`.
+    fn enables_all_reassignments(&self) -> bool {
+        false
+    }
+
+    /// The Canton release line the participant runs, or why it cannot be served.
+    async fn canton_line(&self) -> Result<version::Line> {
+        let status = self.status().await?;
+        version::line_of(&status.version).map_err(|message| ClientError::Unsupported {
+            participant: self.name().to_string(),
+            message,
+        })
+    }
 
     async fn list_registered(&self) -> Result<Vec<RegisteredSynchronizer>>;
     /// The full stored configs, for read-modify-write.
@@ -70,8 +88,9 @@ pub trait ParticipantApi: Send + Sync {
     async fn ping(&self, parties: &[String], synchronizer_id: &str, timeout: Duration) -> Result<PingOutcome>;
 
     async fn ledger_end(&self) -> Result<i64>;
-    /// Active contracts at `offset` for every party the participant hosts.
-    async fn active_contracts(&self, offset: i64, include_blob: bool) -> Result<ContractStream>;
+    /// Active contracts at `offset` for every party the participant hosts, with the
+    /// contracts it sees between synchronizers.
+    async fn active_contracts(&self, offset: i64, include_blob: bool) -> Result<AcsStream>;
     async fn known_parties(&self) -> Result<Vec<KnownParty>>;
     /// The parties this participant hosts itself, sorted: the ones whose contracts it must
     /// hold, as opposed to parties it only knows of through topology.

@@ -14,7 +14,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
 
-/// ImportAcs chunk size, well below Canton's default 10 MiB inbound message limit.
+/// ImportAcs chunk size: a message (chunk plus its context) stays well below Canton's
+/// default 10 MiB inbound message limit.
 const IMPORT_CHUNK: usize = 1 << 20;
 
 fn encoding_failed(participant: &str, e: crate::acs::AcsError) -> ClientError {
@@ -93,17 +94,17 @@ pub(super) async fn import(
     // complete" and would import a partial snapshot.
     let producer = tokio::spawn(async move {
         let mut encoder = AcsEncoder::with_chunk_size(IMPORT_CHUNK);
-        let mut first = true;
-        let message = |chunk: Vec<u8>, first: &mut bool| {
-            let opts = std::mem::take(first);
-            ImportAcsRequest {
-                acs_snapshot: chunk,
-                workflow_id_prefix: opts.then(|| format!("recovery-deck-{}", uuid::Uuid::new_v4().simple())),
-                contract_import_mode: opts.then_some(mode as i32),
-                excluded_stakeholder_ids: Vec::new(),
-                representative_package_id_override: None,
-                synchronizer_id: opts.then(|| sync_id.clone()),
-            }
+        // Canton 3.4 checks the whole import context on every message (the workflow
+        // prefix must not change, the mode must be set); 3.5+ reads it from the first.
+        // Sending the same context on every message serves both.
+        let prefix = format!("recovery-deck-{}", uuid::Uuid::new_v4().simple());
+        let message = |chunk: Vec<u8>| ImportAcsRequest {
+            acs_snapshot: chunk,
+            workflow_id_prefix: Some(prefix.clone()),
+            contract_import_mode: Some(mode as i32),
+            excluded_stakeholder_ids: Vec::new(),
+            representative_package_id_override: None,
+            synchronizer_id: Some(sync_id.clone()),
         };
         while let Some(item) = contracts.next().await {
             let contract = match item {
@@ -116,7 +117,7 @@ pub(super) async fn import(
             match encoder.push(&contract) {
                 Ok(()) => {
                     while let Some(chunk) = encoder.take_chunk() {
-                        if tx.send(message(chunk.to_vec(), &mut first)).await.is_err() {
+                        if tx.send(message(chunk.to_vec())).await.is_err() {
                             return;
                         }
                     }
@@ -130,7 +131,7 @@ pub(super) async fn import(
         match encoder.finish() {
             Ok(chunks) => {
                 for chunk in chunks {
-                    if tx.send(message(chunk.to_vec(), &mut first)).await.is_err() {
+                    if tx.send(message(chunk.to_vec())).await.is_err() {
                         return;
                     }
                 }

@@ -89,6 +89,49 @@ pub struct ContractInspection {
     pub states: Vec<(String, InspectedState)>,
 }
 
+/// An entry of the Ledger API's active contract stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AcsEntry {
+    Active(crate::wire::ledger::ActiveContract),
+    /// A contract between synchronizers: unassigned from one and not yet assigned to the
+    /// other (`incomplete_unassigned` / `incomplete_assigned`).
+    Incomplete(IncompleteReassignment),
+}
+
+impl AcsEntry {
+    pub fn into_active(self) -> Option<crate::wire::ledger::ActiveContract> {
+        match self {
+            AcsEntry::Active(c) => Some(c),
+            AcsEntry::Incomplete(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncompleteKind {
+    /// The participant saw the unassignment, not yet the assignment.
+    Unassigned,
+    /// The participant saw the assignment of a contract whose unassignment it did not see.
+    Assigned,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IncompleteReassignment {
+    pub contract_id: String,
+    pub kind: IncompleteKind,
+    /// Logical ids.
+    pub source: String,
+    pub target: String,
+}
+
+impl IncompleteReassignment {
+    /// Whether the reassignment leaves or enters `synchronizer` (a logical id).
+    pub fn touches(&self, synchronizer: &str) -> bool {
+        self.source == synchronizer || self.target == synchronizer
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ImportMode {
     /// Canton authenticates each contract id against its payload.

@@ -60,33 +60,53 @@ pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -
     };
     let s = survey::survey(&apis, &alias, &filter, false).await?;
     if is_json(format) {
-        print_json(&s.comparison)?;
+        let mut out = serde_json::to_value(&s.comparison).map_err(|e| Fail(e.to_string()))?;
+        let incomplete = s.incomplete();
+        if !incomplete.is_empty()
+            && let Some(obj) = out.as_object_mut()
+        {
+            obj.insert("incomplete_reassignments".into(), serde_json::json!(incomplete));
+        }
+        print_json(&out)?;
     } else {
         outln!("{alias}: {} participants", s.comparison.participants().len());
         print_comparison(&s.comparison);
+        print_incomplete(&s, &alias);
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// Contracts between the lost synchronizer and another one are in no row: say so.
+fn print_incomplete(s: &survey::Survey, alias: &str) {
+    for (participant, entries) in s.incomplete() {
+        outln!(
+            "! {participant}: {} contract(s) between {alias} and another synchronizer (unassigned, not yet assigned), in no row and in no plan: {}",
+            entries.len(),
+            entries
+                .iter()
+                .take(5)
+                .map(|e| short(&e.contract_id, 20))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+}
+
 fn parse_decision(text: &str) -> Result<(String, Decision), Fail> {
-    let (id, what) = text.split_once('=').ok_or_else(|| {
-        Fail(format!(
-            "--decide {text:?}: expected ID=exclude, ID=purge or ID=adopt:PARTICIPANT"
-        ))
-    })?;
+    let (id, what) = text
+        .split_once('=')
+        .ok_or_else(|| Fail(format!("--decide {text:?}: expected ID=exclude or ID=purge")))?;
     let decision = match what {
         "exclude" => Decision::Exclude,
         "purge" => Decision::Purge,
-        other => match other.strip_prefix("adopt:") {
-            Some(p) if !p.is_empty() => Decision::Adopt {
-                participant: p.to_string(),
-            },
-            _ => {
-                return Err(Fail(format!(
-                    "--decide {text:?}: the decision must be exclude, purge or adopt:PARTICIPANT"
-                )));
-            }
-        },
+        other if other.starts_with("adopt") => {
+            return Err(Fail(format!("--decide {text:?}: {}", reconcile::NO_ADOPT)));
+        }
+        _ => {
+            return Err(Fail(format!(
+                "--decide {text:?}: the decision must be exclude or purge"
+            )));
+        }
     };
     Ok((id.to_string(), decision))
 }
@@ -136,7 +156,7 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         lost: &lost,
         target: &target,
     };
-    let (plan, _) = propose(&apis, &incident, &request, args.batch_size).await.map_err(|e| match e {
+    let (plan, surveyed) = propose(&apis, &incident, &request, args.batch_size).await.map_err(|e| match e {
         ProposeError::Selection(e) => Fail(format!(
             "{e}\nDecide each listed row with --decide <ID>=exclude (leave it on {lost}) or --decide <ID>=purge (remove it where it is still active), then plan again."
         )),
@@ -170,6 +190,7 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         }))?;
     } else {
         outln!("{summary}");
+        print_incomplete(&surveyed, &lost);
         outln!("runbook {} ({})", args.out.display(), plan.hash());
         if let Some(p) = &sidecar_file {
             outln!("contract ids in {}", p.display());

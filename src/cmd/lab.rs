@@ -82,9 +82,16 @@ pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
             dir,
             scenario,
             contracts,
+            canton,
+            enable_all_reassignments,
             detach,
         } => {
-            let lab = scenario::up_sized(&dir, scenario, contracts, Launcher::current(!detach)?).await?;
+            let options = scenario::LabOptions {
+                contracts,
+                canton,
+                enable_all_reassignments,
+            };
+            let lab = scenario::up_with(&dir, scenario, &options, Launcher::current(!detach)?).await?;
             print_summary(&lab, format)?;
             if detach {
                 return Ok(ExitCode::SUCCESS);
@@ -162,6 +169,8 @@ async fn run_node(cmd: NodeCommand) -> Outcome {
             admin_port,
             ledger_port,
             parties,
+            canton,
+            enable_all_reassignments,
         } => {
             let opts = serve_options(&common)?;
             node::run_participant(
@@ -171,6 +180,8 @@ async fn run_node(cmd: NodeCommand) -> Outcome {
                     admin_port,
                     ledger_port,
                     parties,
+                    dialect: canton,
+                    enable_all_reassignments,
                 },
                 opts,
             )

@@ -38,7 +38,9 @@ fn describe(s: &SynchronizerStatus) -> String {
 
 pub async fn run(cfg: &IncidentConfig, format: Format) -> Outcome {
     let reports = gather(cfg).await?;
-    let all_reachable = reports.iter().all(|r| r.reachable && r.error.is_none());
+    let all_reachable = reports
+        .iter()
+        .all(|r| r.reachable && r.error.is_none() && r.unsupported.is_none());
     if is_json(format) {
         print_json(&reports)?;
     } else {
@@ -51,6 +53,14 @@ pub async fn run(cfg: &IncidentConfig, format: Format) -> Outcome {
         for r in &reports {
             outln!();
             match (&r.uid, r.reachable) {
+                (_, true) if r.unsupported.is_some() => {
+                    outln!(
+                        "{}  UNSUPPORTED  {}",
+                        r.participant,
+                        r.unsupported.as_deref().unwrap_or("")
+                    );
+                    continue;
+                }
                 (Some(uid), true) => outln!(
                     "{}  reachable  {}  {}",
                     r.participant,

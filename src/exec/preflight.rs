@@ -1,15 +1,18 @@
-//! Checks before the first state-changing call: every participant reachable and still
-//! hosting what it must move, both synchronizers registered, no new transaction in flight
-//! on the lost synchronizer, and the participants' holdings still those the plan was made
-//! from (on a resumed run: changed only in the ways the plan itself changes them).
+//! Checks before the first state-changing call: every participant reachable, running a
+//! Canton release recovery-deck serves, and still hosting what it must move; both
+//! synchronizers registered; no new transaction in flight on the lost synchronizer; no
+//! import that the receiving participant's Canton would refuse for its reassignment
+//! counters; and the participants' holdings still those the plan was made from (on a
+//! resumed run: changed only in the ways the plan itself changes them).
 
 use super::Participants;
 use super::survey;
-use crate::client::ParticipantApi;
+use crate::client::version::Line;
+use crate::client::{ClientError, ParticipantApi};
 use crate::inventory::SearchFilter;
 use crate::plan::{Action, PhaseKind, Plan};
 use crate::reconcile::ContractId;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -54,22 +57,31 @@ fn shown(ids: &[ContractId]) -> String {
     v.join(", ")
 }
 
-async fn check_one(
-    plan: &Plan,
-    api: &dyn ParticipantApi,
-    lost_id: Option<&str>,
-    resumed: bool,
-) -> (Vec<PreflightProblem>, Option<survey::Holding>) {
+/// What preflight learned of one participant.
+struct Checked {
+    problems: Vec<PreflightProblem>,
+    holding: Option<survey::Holding>,
+    line: Option<Line>,
+}
+
+async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>, resumed: bool) -> Checked {
     let name = api.name().to_string();
     let problem = |check: &'static str, message: String| PreflightProblem {
         participant: name.clone(),
         check,
         message,
     };
+    let refused = |problem: PreflightProblem| Checked {
+        problems: vec![problem],
+        holding: None,
+        line: None,
+    };
+    let line = match api.canton_line().await {
+        Ok(line) => line,
+        Err(e @ ClientError::Unsupported { .. }) => return refused(problem("version", e.to_string())),
+        Err(e) => return refused(problem("reachable", e.to_string())),
+    };
     let mut problems = Vec::new();
-    if let Err(e) = api.status().await {
-        return (vec![problem("reachable", e.to_string())], None);
-    }
     match api.list_registered().await {
         Ok(regs) => {
             for alias in [plan.lost(), plan.target()] {
@@ -84,7 +96,11 @@ async fn check_one(
         Err(e) => problems.push(problem("registered", e.to_string())),
     }
     let Some(lost_id) = lost_id else {
-        return (problems, None);
+        return Checked {
+            problems,
+            holding: None,
+            line: Some(line),
+        };
     };
     match api.count_in_flight(lost_id).await {
         Ok(now) => {
@@ -106,7 +122,11 @@ async fn check_one(
         Ok(h) => h,
         Err(e) => {
             problems.push(problem("drift", e.to_string()));
-            return (problems, None);
+            return Checked {
+                problems,
+                holding: None,
+                line: Some(line),
+            };
         }
     };
     if let Some(expected) = plan.expected(&name) {
@@ -158,7 +178,11 @@ async fn check_one(
             "the plan has no expected holdings for this participant".into(),
         ));
     }
-    (problems, Some(holding))
+    Checked {
+        problems,
+        holding: Some(holding),
+        line: Some(line),
+    }
 }
 
 /// Runs every check; an empty list means the run may start. `done` are the phases the
@@ -188,14 +212,20 @@ pub async fn preflight(plan: &Plan, participants: &Participants, done: &BTreeSet
     let mut problems = Vec::new();
     let mut stakeholders: HashMap<ContractId, Vec<String>> = HashMap::new();
     let mut hosted: HashMap<String, BTreeSet<String>> = HashMap::new();
-    for (ps, holding) in results {
-        problems.extend(ps);
-        if let Some(h) = holding {
+    let mut counters: HashMap<String, BTreeMap<ContractId, u64>> = HashMap::new();
+    let mut lines: HashMap<String, Line> = HashMap::new();
+    for (api, checked) in apis.iter().zip(results) {
+        problems.extend(checked.problems);
+        if let Some(line) = checked.line {
+            lines.insert(api.name().to_string(), line);
+        }
+        if let Some(h) = checked.holding {
             for c in &h.snapshot.contracts {
                 stakeholders
                     .entry(c.contract_id.clone())
                     .or_insert_with(|| c.stakeholders.iter().map(|s| s.to_string()).collect());
             }
+            counters.insert(h.snapshot.participant.clone(), h.nonzero_counters);
             hosted.insert(h.snapshot.participant.clone(), h.snapshot.hosted_parties);
         }
     }
@@ -221,6 +251,72 @@ pub async fn preflight(plan: &Plan, participants: &Participants, done: &BTreeSet
                 ),
             });
         }
+    }
+    if !done.contains(&PhaseKind::Import) {
+        problems.extend(counter_problems(plan, participants, &lines, &counters));
+    }
+    problems
+}
+
+/// Imports of contracts whose reassignment counter is not 0 fail on Canton 3.4 always and
+/// on 3.5+ unless the receiving participant enables all Ledger API reassignments; found
+/// here, before anything is disconnected, rather than as an IMPORT_ACS_ERROR mid-run.
+/// Rewriting a counter is a decision for people (it changes what commitments say), so it
+/// is never done silently.
+fn counter_problems(
+    plan: &Plan,
+    participants: &Participants,
+    lines: &HashMap<String, Line>,
+    counters: &HashMap<String, BTreeMap<ContractId, u64>>,
+) -> Vec<PreflightProblem> {
+    let mut problems = Vec::new();
+    for step in plan.phase(PhaseKind::Import).into_iter().flat_map(|p| &p.steps) {
+        let Action::ImportAcs {
+            source_participant,
+            contract_ids,
+            ..
+        } = &step.action
+        else {
+            continue;
+        };
+        let (Some(line), Some(held)) = (lines.get(&step.participant), counters.get(source_participant)) else {
+            continue;
+        };
+        let enabled = participants
+            .get(&step.participant)
+            .is_some_and(|p| p.enables_all_reassignments());
+        if line.imports_nonzero_counters(enabled) {
+            continue;
+        }
+        let offenders: Vec<(&ContractId, u64)> = contract_ids
+            .iter()
+            .filter_map(|id| held.get(id).map(|c| (id, *c)))
+            .collect();
+        if offenders.is_empty() {
+            continue;
+        }
+        let listed: Vec<String> = offenders
+            .iter()
+            .take(5)
+            .map(|(id, c)| format!("{}…={c}", id.chars().take(20).collect::<String>()))
+            .collect();
+        let why = if *line == Line::V3_4 {
+            "Canton 3.4 refuses every import of such a contract".to_string()
+        } else {
+            format!(
+                "Canton {line} refuses such imports unless the participant runs with enable-all-ledger-api-reassignments (if it does, set enable_all_ledger_api_reassignments = true for {} in the incident config)",
+                step.participant
+            )
+        };
+        problems.push(PreflightProblem {
+            participant: step.participant.clone(),
+            check: "counters",
+            message: format!(
+                "must import {} contract(s) from {source_participant} whose reassignment counter is not 0 ({}): {why}; leave these rows out of the plan (--exclude ID) or decide them otherwise. recovery-deck never rewrites a counter",
+                offenders.len(),
+                listed.join(", ")
+            ),
+        });
     }
     problems
 }

@@ -2,7 +2,9 @@
 //! reconcile module's snapshots, plus InspectCommitmentContracts answers for the ids a
 //! participant lacks (archived or never seen), and the in-flight counts.
 
-use crate::client::{ClientError, ParticipantApi, SyncState, logical_id, merge_inspections};
+use crate::client::{
+    AcsEntry, ClientError, IncompleteReassignment, ParticipantApi, SyncState, logical_id, merge_inspections,
+};
 use crate::inventory::SearchFilter;
 use crate::plan;
 use crate::reconcile::{
@@ -42,6 +44,13 @@ pub type Payloads = HashMap<ContractId, serde_json::Value>;
 pub struct Holding {
     pub snapshot: ParticipantSnapshot,
     pub payloads: Option<Payloads>,
+    /// Contracts caught between the lost synchronizer and another one (unassigned and
+    /// not yet assigned): not in the snapshot, and shown to the operators rather than
+    /// silently dropped.
+    pub incomplete: Vec<IncompleteReassignment>,
+    /// Contracts whose reassignment counter is not 0 (most Canton versions refuse to
+    /// import those), with the counter.
+    pub nonzero_counters: BTreeMap<ContractId, u64>,
 }
 
 /// What a payload digest covers: template, arguments and parties, in canonical JSON, so
@@ -108,12 +117,27 @@ pub async fn holding_observed(
     let mut interner = Interner::new();
     let mut contracts = Vec::new();
     let mut payloads = keep_payloads.then(HashMap::new);
+    let mut incomplete = Vec::new();
+    let mut nonzero_counters = BTreeMap::new();
     if end > 0 {
         let mut stream = api.active_contracts(end, false).await?;
-        while let Some(c) = stream.next().await {
-            let c = c?;
+        while let Some(entry) = stream.next().await {
+            let c = match entry? {
+                AcsEntry::Active(c) => c,
+                AcsEntry::Incomplete(r) => {
+                    if r.touches(synchronizer_id) {
+                        incomplete.push(r);
+                    }
+                    continue;
+                }
+            };
             if logical_id(&c.synchronizer_id) != synchronizer_id {
                 continue;
+            }
+            if c.reassignment_counter != 0
+                && let Some(ev) = &c.created_event
+            {
+                nonzero_counters.insert(ContractId::from(ev.contract_id.as_str()), c.reassignment_counter);
             }
             let Some((s, payload)) = summary(&c, &mut interner) else {
                 continue;
@@ -143,6 +167,8 @@ pub async fn holding_observed(
             contracts,
         },
         payloads,
+        incomplete,
+        nonzero_counters,
     })
 }
 
@@ -209,8 +235,13 @@ pub struct Survey {
 }
 
 impl Survey {
-    pub fn snapshots(&self) -> Vec<ParticipantSnapshot> {
-        self.holdings.iter().map(|h| h.snapshot.clone()).collect()
+    /// Per participant, the contracts it sees between the lost synchronizer and another.
+    pub fn incomplete(&self) -> BTreeMap<String, Vec<IncompleteReassignment>> {
+        self.holdings
+            .iter()
+            .filter(|h| !h.incomplete.is_empty())
+            .map(|h| (h.snapshot.participant.clone(), h.incomplete.clone()))
+            .collect()
     }
 }
 

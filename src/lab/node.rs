@@ -2,6 +2,7 @@
 //! records where it listens in `DIR/node.json` only once it accepts connections, and
 //! serves until SIGTERM/SIGINT — or until its parent dies, when asked to.
 
+use crate::lab::dialect::Dialect;
 use crate::lab::participant::{self, Node};
 use crate::lab::synchronizer::{self, SynchronizerNode};
 use crate::wire::{admin, lab, ledger, ledger_admin};
@@ -68,6 +69,8 @@ pub struct ParticipantArgs {
     pub admin_port: u16,
     pub ledger_port: u16,
     pub parties: Vec<String>,
+    pub dialect: Dialect,
+    pub enable_all_reassignments: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -127,7 +130,13 @@ async fn shutdown_signal(exit_with_parent: Option<u32>) {
 
 pub async fn run_participant(args: ParticipantArgs, opts: ServeOptions) -> Result<(), BoxError> {
     std::fs::create_dir_all(&args.dir)?;
-    let node = Node::open(&args.name, &args.dir, &args.parties)?;
+    let node = Node::open(
+        &args.name,
+        &args.dir,
+        &args.parties,
+        args.dialect,
+        args.enable_all_reassignments,
+    )?;
     let (admin_listener, admin_port) = bind(args.admin_port).await?;
     let (ledger_listener, ledger_port) = bind(args.ledger_port).await?;
     node.set_ports(BTreeMap::from([
@@ -206,8 +215,9 @@ pub async fn run_participant(args: ParticipantArgs, opts: ServeOptions) -> Resul
         },
     )?;
     tracing::info!(
-        "participant {} serving admin on {admin_port}, ledger on {ledger_port}",
-        args.name
+        "participant {} (Canton {}) serving admin on {admin_port}, ledger on {ledger_port}",
+        args.name,
+        args.dialect
     );
     node.auto_reconnect().await;
     shutdown_signal(opts.exit_with_parent).await;

@@ -6,21 +6,27 @@
 //! - `diverged`: seed, plus one transaction from participant1 (Alice calls the 110 Iou,
 //!   transfers the 130 Iou to Charlie, creates a 160 Iou for Bob) whose verdict reaches
 //!   only participant1 before lostDomain dies, so participant2 still holds what
-//!   participant1 archived and lacks what participant1 created.
+//!   participant1 archived and lacks what participant1 created; then participant2's
+//!   operator, repairing by hand, adds a copy of the new 160 Iou with an edited amount
+//!   (an ACCEPT import), so one row differs in payload.
 //! - `large`: three participants hosting two parties each, N Ious (default 100,000) across
 //!   the party pairs on lostDomain, created in bulk transactions; newDomain registered;
 //!   lostDomain lost. The scale and fault-drill workload.
 
-use crate::client::{GrpcParticipant, ParticipantApi, sync_config};
+use crate::client::{AcsEntry, GrpcParticipant, ImportMode, ParticipantApi, sync_config};
 use crate::config::{Incident, IncidentConfig, ParticipantConfig};
+use crate::lab::dialect::Dialect;
 use crate::lab::ids;
 use crate::lab::node::NodeKind;
 use crate::lab::supervisor::{Lab, LabError, Launcher, Layout, NodeSpec};
 use crate::lab::templates;
 use crate::value;
-use crate::wire::lab::{ArmPartialDeliveryRequest, synchronizer_control_client::SynchronizerControlClient};
+use crate::wire::lab::{
+    ArmPartialDeliveryRequest, ContractBlob, synchronizer_control_client::SynchronizerControlClient,
+};
 use crate::wire::ledger::Commands;
 use futures::StreamExt;
+use prost::Message;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -93,6 +99,8 @@ impl Scenario {
         nodes.extend(participants);
         Layout {
             scenario: self.name().into(),
+            canton: Dialect::default(),
+            enable_all_reassignments: false,
             nodes,
         }
     }
@@ -117,6 +125,7 @@ pub fn incident_config(lab: &Lab) -> Result<IncidentConfig, LabError> {
             operator: None,
             timeout_secs: None,
             repair_timeout_secs: None,
+            enable_all_ledger_api_reassignments: lab.layout.enable_all_reassignments,
         });
     }
     Ok(IncidentConfig {
@@ -137,16 +146,53 @@ pub fn client(lab: &Lab, name: &str) -> Result<GrpcParticipant, LabError> {
     GrpcParticipant::from_config(p).map_err(|e| LabError::Scenario(e.to_string()))
 }
 
-/// Starts every node of `scenario` in `dir`, stages the scenario and writes
-/// `incident.toml`. Returns the running lab. `contracts` sizes the `large` scenario.
-pub async fn up(dir: &Path, scenario: Scenario, launcher: Launcher) -> Result<Lab, LabError> {
-    up_sized(dir, scenario, LARGE_DEFAULT, launcher).await
+/// How a lab is set up beyond its scenario.
+#[derive(Debug, Clone)]
+pub struct LabOptions {
+    /// Size of the `large` scenario.
+    pub contracts: usize,
+    pub canton: Dialect,
+    pub enable_all_reassignments: bool,
 }
 
+impl Default for LabOptions {
+    fn default() -> Self {
+        LabOptions {
+            contracts: LARGE_DEFAULT,
+            canton: Dialect::default(),
+            enable_all_reassignments: false,
+        }
+    }
+}
+
+/// Starts every node of `scenario` in `dir`, stages the scenario and writes
+/// `incident.toml`. Returns the running lab.
+pub async fn up(dir: &Path, scenario: Scenario, launcher: Launcher) -> Result<Lab, LabError> {
+    up_with(dir, scenario, &LabOptions::default(), launcher).await
+}
+
+/// [`up`] for a `large` lab of `contracts` contracts.
 pub async fn up_sized(dir: &Path, scenario: Scenario, contracts: usize, launcher: Launcher) -> Result<Lab, LabError> {
+    let options = LabOptions {
+        contracts,
+        ..LabOptions::default()
+    };
+    up_with(dir, scenario, &options, launcher).await
+}
+
+pub async fn up_with(
+    dir: &Path,
+    scenario: Scenario,
+    options: &LabOptions,
+    launcher: Launcher,
+) -> Result<Lab, LabError> {
     let dir = dir.to_path_buf();
+    let mut layout = scenario.layout();
+    layout.canton = options.canton;
+    layout.enable_all_reassignments = options.enable_all_reassignments;
+    let contracts = options.contracts;
     let mut lab = tokio::task::spawn_blocking(move || -> Result<Lab, LabError> {
-        let mut lab = Lab::create(&dir, scenario.layout(), launcher)?;
+        let mut lab = Lab::create(&dir, layout, launcher)?;
         let names: Vec<String> = lab.layout.nodes.iter().map(|n| n.name.clone()).collect();
         for name in names {
             if let Err(e) = lab.start(&name) {
@@ -207,7 +253,48 @@ async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
     for p in [&p1, &p2] {
         wait_unhealthy(p, LOST).await?;
     }
+    if scenario == Scenario::Diverged {
+        hand_edited_copy(&p1, &p2).await?;
+    }
     Ok(())
+}
+
+/// participant2's operator, repairing by hand after the loss, added a copy of the 160 Iou
+/// it was missing — with an edited amount, through an ACCEPT-mode import (which checks no
+/// contract id). The two participants now hold different payloads under one id. Left
+/// disconnected from lostDomain, as that operator did.
+async fn hand_edited_copy(p1: &GrpcParticipant, p2: &GrpcParticipant) -> Result<(), LabError> {
+    let lost_id = ids::synchronizer_id(LOST);
+    let iou160 = iou_with_amount(p1, &lost_id, "160").await?;
+    let end = p1.ledger_end().await.map_err(step("ledger end"))?;
+    let mut export = p1
+        .export_acs(Some(&lost_id), end)
+        .await
+        .map_err(step("exporting from participant1"))?;
+    let mut copy = None;
+    while let Some(c) = export.next().await {
+        let c = c.map_err(step("exporting from participant1"))?;
+        if c.created_event.as_ref().is_some_and(|e| e.contract_id == iou160) {
+            copy = Some(c);
+        }
+    }
+    let mut copy = copy.ok_or_else(|| LabError::Scenario("participant1 exported no 160 Iou".into()))?;
+    let event = copy
+        .created_event
+        .as_mut()
+        .ok_or_else(|| LabError::Scenario("the 160 Iou has no created event".into()))?;
+    let mut blob = ContractBlob::decode(event.created_event_blob.as_slice())
+        .map_err(|e| LabError::Scenario(format!("the 160 Iou's blob: {e}")))?;
+    let edited = templates::iou_arguments(&blob, "1600")
+        .ok_or_else(|| LabError::Scenario("the 160 Iou has no amount".into()))?;
+    blob.create_arguments = Some(edited.clone());
+    event.create_arguments = Some(edited);
+    event.created_event_blob = blob.encode_to_vec();
+    p2.disconnect(LOST).await.map_err(step("participant2 disconnecting"))?;
+    let one = futures::stream::iter([Ok(copy)]).boxed();
+    p2.import_acs(&lost_id, ImportMode::Accept, one)
+        .await
+        .map_err(step("participant2's hand-made import"))
 }
 
 /// Connects every participant to lostDomain and registers newDomain (manual_connect).
@@ -291,7 +378,9 @@ async fn iou_with_amount(p: &GrpcParticipant, synchronizer_id: &str, amount: &st
     let mut stream = p.active_contracts(end, false).await.map_err(step("reading the ACS"))?;
     let wanted = value::normalize_decimal(amount).unwrap_or_default();
     while let Some(c) = stream.next().await {
-        let c = c.map_err(step("reading the ACS"))?;
+        let Some(c) = c.map_err(step("reading the ACS"))?.into_active() else {
+            continue;
+        };
         let Some(ev) = c.created_event else { continue };
         let is_iou = ev.template_id.as_ref().is_some_and(|t| t.entity_name == "Iou");
         let value = ev
@@ -341,7 +430,12 @@ async fn wait_for_contracts(p: &GrpcParticipant, synchronizer_id: &str, n: usize
         let end = p.ledger_end().await.map_err(step("ledger end"))?;
         let stream = p.active_contracts(end, false).await.map_err(step("reading the ACS"))?;
         let count = stream
-            .filter(|c| futures::future::ready(c.as_ref().is_ok_and(|c| c.synchronizer_id == synchronizer_id)))
+            .filter(|c| {
+                futures::future::ready(
+                    c.as_ref()
+                        .is_ok_and(|c| matches!(c, AcsEntry::Active(c) if c.synchronizer_id == synchronizer_id)),
+                )
+            })
             .count()
             .await;
         if count >= n {

@@ -3,6 +3,7 @@
 //! ports, which synchronizers are lost) is kept in `DIR/lab.toml` so that later
 //! commands (`lab down`, `lab kill`, `lab start`) act on the same lab.
 
+use crate::lab::dialect::Dialect;
 use crate::lab::node::{self, NodeInfo, NodeKind};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -35,6 +36,12 @@ pub struct NodeSpec {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Layout {
     pub scenario: String,
+    /// The Canton release line the participants follow.
+    #[serde(default)]
+    pub canton: Dialect,
+    /// Participants accept imports of contracts with non-zero reassignment counters.
+    #[serde(default)]
+    pub enable_all_reassignments: bool,
     pub nodes: Vec<NodeSpec>,
 }
 
@@ -231,6 +238,10 @@ impl Lab {
                     .arg(spec.ledger_port.to_string());
                 for p in &spec.parties {
                     cmd.arg("--party").arg(p);
+                }
+                cmd.arg("--canton").arg(self.layout.canton.name());
+                if self.layout.enable_all_reassignments {
+                    cmd.arg("--enable-all-reassignments");
                 }
             }
             NodeKind::Synchronizer => {

@@ -376,6 +376,19 @@ pub fn create_iou_command(payer: &str, owner: &str, amount: &str, currency: &str
     }
 }
 
+/// The create arguments of an Iou blob with its amount's value replaced (drills that need
+/// a hand-edited copy of a contract).
+pub fn iou_arguments(blob: &ContractBlob, amount: &str) -> Option<crate::wire::ledger::Record> {
+    let mut args = blob.create_arguments.clone()?;
+    let field = args.fields.iter_mut().find(|f| f.label == "amount")?;
+    let Some(crate::wire::ledger::value::Sum::Record(inner)) = field.value.as_mut().and_then(|v| v.sum.as_mut()) else {
+        return None;
+    };
+    let value = inner.fields.iter_mut().find(|f| f.label == "value")?;
+    value.value = Some(value::numeric(amount));
+    Some(args)
+}
+
 /// Builds an exercise command on an Iou.
 pub fn exercise_iou_command(contract_id: &str, choice: &str, argument: Value) -> crate::wire::ledger::Command {
     use crate::wire::ledger::{Command, ExerciseCommand};

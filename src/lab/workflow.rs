@@ -37,7 +37,7 @@ async fn owned_ious(h: &Holder, target_id: &str) -> Result<Vec<(String, String)>
     let mut stream = h.api.active_contracts(end, false).await?;
     let mut out = Vec::new();
     while let Some(c) = stream.next().await {
-        let c = c?;
+        let Some(c) = c?.into_active() else { continue };
         let Some(ev) = c.created_event else { continue };
         if c.synchronizer_id != target_id || ev.template_id.as_ref().is_none_or(|t| t.entity_name != "Iou") {
             continue;

@@ -79,7 +79,7 @@ fn phases_come_in_order_and_frame_every_participant() {
 }
 
 #[test]
-fn adopt_purges_then_imports_the_winning_version() {
+fn union_purges_decided_rows_and_imports_both_ways() {
     let plan = plan_for(&comparison(), &union_request(), 500).unwrap();
     let purge = steps(&plan, PhaseKind::Purge);
     assert_eq!(purge.len(), 1, "only p1 purges");
@@ -91,7 +91,7 @@ fn adopt_purges_then_imports_the_winning_version() {
     else {
         panic!()
     };
-    assert_eq!((purge[0].0, ids(contract_ids)), ("p1", vec!["d1", "x1"]));
+    assert_eq!((purge[0].0, ids(contract_ids)), ("p1", vec!["x1"]));
     assert!(ignore_already_purged);
 
     let imports: Vec<(&str, &str, Vec<&str>)> = steps(&plan, PhaseKind::Import)
@@ -105,14 +105,7 @@ fn adopt_purges_then_imports_the_winning_version() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(
-        imports,
-        [
-            ("p1", "p2", vec!["d1"]),
-            ("p2", "p1", vec!["m1"]),
-            ("p3", "p2", vec!["d1"])
-        ]
-    );
+    assert_eq!(imports, [("p1", "p2", vec!["m2"]), ("p2", "p1", vec!["m1"])]);
 }
 
 #[test]
@@ -133,8 +126,8 @@ fn moves_are_sorted_batches_of_the_batch_size() {
             ids(contract_ids)
         })
         .collect();
-    assert_eq!(batches, [vec!["a1", "a2"], vec!["a3", "d1"], vec!["l1", "m1"]]);
-    assert_eq!(ids(&plan.moved_by("p3")), ["d1"]);
+    assert_eq!(batches, [vec!["a1", "a2"], vec!["a3", "l1"], vec!["m1", "m2"]]);
+    assert!(plan.moved_by("p3").is_empty(), "p3 only had the excluded row");
 }
 
 #[test]
@@ -151,7 +144,7 @@ fn verify_lists_the_moved_set_and_pings_the_others() {
     };
     assert_eq!(verify[1].0, "p2");
     assert_eq!(synchronizer, "new");
-    assert_eq!(ids(contract_ids), ["a1", "a2", "a3", "d1", "m1"]);
+    assert_eq!(ids(contract_ids), ["a1", "a2", "a3", "m1", "m2"]);
     assert_eq!(ping, &["p1", "p3"]);
 }
 
@@ -168,6 +161,7 @@ fn intersection_has_no_purge_or_import_steps() {
         [
             ("d1", RowClass::PayloadMismatch),
             ("m1", RowClass::Missing),
+            ("m2", RowClass::Missing),
             ("x1", RowClass::ArchivedSomewhere)
         ]
     );

@@ -125,9 +125,6 @@ fn strategy(c: &mut Canon, s: &Strategy) {
 
 fn decision(c: &mut Canon, d: &Decision) {
     c.str(d.name());
-    if let Decision::Adopt { participant } = d {
-        c.str(participant);
-    }
 }
 
 fn action(c: &mut Canon, a: &Action) {

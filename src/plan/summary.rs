@@ -184,10 +184,10 @@ mod tests {
         assert_eq!(s.participants, ["p1", "p2", "p3"]);
         let cell = |phase: PhaseKind, p: usize| s.phases[phase as usize].cells[p];
         assert_eq!(cell(PhaseKind::Isolate, 2), PhaseCell { steps: 2, contracts: 0 });
-        assert_eq!(cell(PhaseKind::Purge, 0), PhaseCell { steps: 1, contracts: 2 });
+        assert_eq!(cell(PhaseKind::Purge, 0), PhaseCell { steps: 1, contracts: 1 });
         assert_eq!(cell(PhaseKind::Purge, 1), PhaseCell::default());
         assert_eq!(cell(PhaseKind::Move, 0), PhaseCell { steps: 3, contracts: 6 });
-        assert_eq!(cell(PhaseKind::Verify, 2), PhaseCell { steps: 1, contracts: 1 });
+        assert_eq!(cell(PhaseKind::Verify, 2), PhaseCell { steps: 1, contracts: 0 });
         assert_eq!(s.moved, 6);
         assert_eq!(s.excluded[&ExclusionReason::DecidedPurge], 1);
     }
@@ -207,14 +207,17 @@ mod tests {
         let move_line = text.lines().find(|l| l.starts_with("move")).unwrap();
         assert_eq!(
             move_line,
-            "move        | 6 ids in 3 batch(es)   | 5 ids in 3 batch(es)   | 1 ids in 1 batch(es)"
+            "move        | 6 ids in 3 batch(es)   | 5 ids in 3 batch(es)   | -"
         );
         assert!(
             text.lines()
-                .any(|l| l.starts_with("purge       | 2 ids ") && l.ends_with("| -")),
+                .any(|l| l.starts_with("purge       | 1 ids ") && l.ends_with("| -")),
             "{text}"
         );
-        assert!(text.contains("excluded: 1 (decision_purge 1)"), "{text}");
+        assert!(
+            text.contains("excluded: 2 (decision_exclude 1, decision_purge 1)"),
+            "{text}"
+        );
         assert!(text.contains("in-flight on lost: none"), "{text}");
     }
 }

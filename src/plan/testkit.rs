@@ -9,8 +9,9 @@ use super::{InFlight, Plan, PlanError, PlanInput, build_plan};
 
 const AB: [&str; 2] = ["Alice", "Bob"];
 
-/// p1 hosts Alice, p2 Bob, p3 Carol. a1..a3 agreed; m1 missing on p2; x1 archived on p2;
-/// d1 differs between p1 and p2 (Carol is a stakeholder, p3 never saw it); l1 only on p1.
+/// p1 hosts Alice, p2 Bob, p3 Carol. a1..a3 agreed; m1 missing on p2; m2 missing on p1;
+/// x1 archived on p2; d1 differs between p1 and p2 (Carol is a stakeholder, p3 never saw
+/// it); l1 only on p1.
 pub(crate) fn snapshots() -> (Vec<ParticipantSnapshot>, Inspection) {
     let mut i = Interner::new();
     let mut s = vec![
@@ -22,6 +23,7 @@ pub(crate) fn snapshots() -> (Vec<ParticipantSnapshot>, Inspection) {
         hold(&mut s, &mut i, &["p1", "p2"], id, &AB, 1);
     }
     hold(&mut s, &mut i, &["p1"], "m1", &AB, 1);
+    hold(&mut s, &mut i, &["p2"], "m2", &AB, 1);
     hold(&mut s, &mut i, &["p1"], "x1", &AB, 1);
     hold(&mut s, &mut i, &["p1"], "d1", &["Alice", "Bob", "Carol"], 1);
     hold(&mut s, &mut i, &["p2"], "d1", &["Alice", "Bob", "Carol"], 2);
@@ -39,12 +41,7 @@ pub(crate) fn comparison() -> Comparison {
 pub(crate) fn union_request() -> SelectionRequest {
     SelectionRequest::new(Strategy::Union)
         .decide("x1", Decision::Purge)
-        .decide(
-            "d1",
-            Decision::Adopt {
-                participant: "p2".into(),
-            },
-        )
+        .decide("d1", Decision::Exclude)
 }
 
 pub(crate) fn in_flight(cmp: &Comparison) -> BTreeMap<String, InFlight> {

@@ -23,7 +23,9 @@ pub use model::{
     Stakeholders, is_valid_contract_id,
 };
 pub use select_error::{IdSource, SelectionError, SelectionProblem, UndecidedRow};
-pub use selection::{Decision, ExcludedRow, ExclusionReason, ParticipantWork, Selection, SelectionRequest, Strategy};
+pub use selection::{
+    Decision, ExcludedRow, ExclusionReason, NO_ADOPT, ParticipantWork, Selection, SelectionRequest, Strategy,
+};
 pub use strategy::select;
 
 #[cfg(test)]

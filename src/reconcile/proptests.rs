@@ -109,12 +109,8 @@ pub(crate) fn decisions(cmp: &Comparison, seeds: &[u8]) -> BTreeMap<ContractId, 
         }
         let k: usize = row.contract_id()[1..].parse().unwrap();
         let seed = seeds[k];
-        let holders: Vec<usize> = (0..row.states().len()).filter(|&i| row.states()[i].is_held()).collect();
         let d = match seed % 3 {
             0 => Decision::Exclude,
-            2 if row.class() == RowClass::PayloadMismatch => Decision::Adopt {
-                participant: cmp.participants()[holders[seed as usize % holders.len()]].clone(),
-            },
             _ => Decision::Purge,
         };
         out.insert(row.contract_id().clone(), d);

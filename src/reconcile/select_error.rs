@@ -29,30 +29,9 @@ impl fmt::Display for IdSource {
 /// A decision, exclusion or manual pick that makes no sense for the comparison at hand.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SelectionProblem {
-    UnknownContract {
-        contract_id: ContractId,
-        source: IdSource,
-    },
-    UnknownParticipant {
-        contract_id: ContractId,
-        participant: String,
-    },
-    DecisionNotNeeded {
-        contract_id: ContractId,
-        class: RowClass,
-    },
-    AdoptOnArchived {
-        contract_id: ContractId,
-    },
-    AdoptFromNonHolder {
-        contract_id: ContractId,
-        participant: String,
-        state: &'static str,
-    },
-    DecisionUnused {
-        contract_id: ContractId,
-        why: &'static str,
-    },
+    UnknownContract { contract_id: ContractId, source: IdSource },
+    DecisionNotNeeded { contract_id: ContractId, class: RowClass },
+    DecisionUnused { contract_id: ContractId, why: &'static str },
 }
 
 impl fmt::Display for SelectionProblem {
@@ -62,28 +41,9 @@ impl fmt::Display for SelectionProblem {
                 f,
                 "contract {contract_id} in {source} is not on the lost synchronizer on any participant; check the id or re-run compare"
             ),
-            Self::UnknownParticipant {
-                contract_id,
-                participant,
-            } => write!(
-                f,
-                "contract {contract_id}: decision names participant {participant}, which is not part of this comparison"
-            ),
             Self::DecisionNotNeeded { contract_id, class } => write!(
                 f,
                 "contract {contract_id} is {class} and needs no decision; drop the decision (use the exclude list to keep it back)"
-            ),
-            Self::AdoptOnArchived { contract_id } => write!(
-                f,
-                "contract {contract_id} is archived_somewhere: an archived contract cannot be re-imported, so adopt is impossible; decide purge or exclude"
-            ),
-            Self::AdoptFromNonHolder {
-                contract_id,
-                participant,
-                state,
-            } => write!(
-                f,
-                "contract {contract_id}: cannot adopt {participant}'s version, {participant} has it {state}; adopt from a participant where it is active"
             ),
             Self::DecisionUnused { contract_id, why } => {
                 write!(f, "contract {contract_id}: the decision would be ignored because {why}")
@@ -104,7 +64,7 @@ pub enum SelectionError {
     Invalid(Vec<SelectionProblem>),
     #[error(
         "{} row(s) need an operator decision before a plan can be made \
-         (exclude; purge; or, for payload_mismatch, adopt one participant's version):\n{}",
+         (exclude: leave it on the lost synchronizer; purge: remove it everywhere):\n{}",
         .0.len(),
         bullet_list(&.0.iter().map(|r| format!("{} ({})", r.contract_id, r.class)).collect::<Vec<_>>())
     )]

@@ -47,26 +47,27 @@ pub enum Decision {
     Exclude,
     /// Purge it wherever it is still active, so every participant agrees it is gone.
     Purge,
-    /// Payload mismatch only: that participant's version wins; it replaces the others and moves.
-    Adopt { participant: String },
 }
+
+/// Why no decision can make one participant's version of a payload_mismatch row replace
+/// the others: each of those others already stores its own payload under the contract id,
+/// and Canton never replaces a stored contract — a purged contract can be added back only
+/// with the payload stored before (`DbContractStore.analyzeFoundData`: "Stored contracts
+/// are immutable"). Said to the operator who asks for it.
+pub const NO_ADOPT: &str = "adopting one participant's version is not possible on Canton: the other participants already store another payload under that contract id, and Canton never replaces a stored contract (\"Stored contracts are immutable\"); decide exclude (leave the row on the lost synchronizer for a manual repair) or purge (remove it everywhere)";
 
 impl Decision {
     pub fn name(&self) -> &'static str {
         match self {
             Decision::Exclude => "exclude",
             Decision::Purge => "purge",
-            Decision::Adopt { .. } => "adopt",
         }
     }
 }
 
 impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Decision::Adopt { participant } => write!(f, "adopt {participant}'s version"),
-            other => f.write_str(other.name()),
-        }
+        f.write_str(self.name())
     }
 }
 

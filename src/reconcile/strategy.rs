@@ -50,7 +50,6 @@ pub fn select(cmp: &Comparison, req: &SelectionRequest) -> Result<Selection, Sel
                 }),
                 Some(Decision::Exclude) => b.exclude(row, ExclusionReason::DecidedExclude),
                 Some(Decision::Purge) => b.purge_everywhere(row),
-                Some(Decision::Adopt { participant }) => b.adopt(row, participant),
             },
         }
     }
@@ -78,18 +77,13 @@ fn validate(cmp: &Comparison, req: &SelectionRequest) -> Vec<SelectionProblem> {
     if let Strategy::Manual { include } = &req.strategy {
         problems.extend(unknown(include, IdSource::ManualSelection));
     }
-    for (id, decision) in &req.decisions {
-        problems.extend(check_decision(cmp, req, id, decision));
+    for id in req.decisions.keys() {
+        problems.extend(check_decision(cmp, req, id));
     }
     problems
 }
 
-fn check_decision(
-    cmp: &Comparison,
-    req: &SelectionRequest,
-    id: &ContractId,
-    decision: &Decision,
-) -> Option<SelectionProblem> {
+fn check_decision(cmp: &Comparison, req: &SelectionRequest, id: &ContractId) -> Option<SelectionProblem> {
     let contract_id = id.clone();
     let Some(row) = cmp.row(id) else {
         return Some(SelectionProblem::UnknownContract {
@@ -115,28 +109,9 @@ fn check_decision(
         }
         _ => {}
     }
-    if !row.class().needs_decision() {
-        return Some(SelectionProblem::DecisionNotNeeded {
-            contract_id,
-            class: row.class(),
-        });
-    }
-    let Decision::Adopt { participant } = decision else {
-        return None;
-    };
-    if row.class() == RowClass::ArchivedSomewhere {
-        return Some(SelectionProblem::AdoptOnArchived { contract_id });
-    }
-    let Some(state) = cmp.participant_index(participant).and_then(|i| row.state(i)) else {
-        return Some(SelectionProblem::UnknownParticipant {
-            contract_id,
-            participant: participant.clone(),
-        });
-    };
-    (!state.is_held()).then(|| SelectionProblem::AdoptFromNonHolder {
+    (!row.class().needs_decision()).then(|| SelectionProblem::DecisionNotNeeded {
         contract_id,
-        participant: participant.clone(),
-        state: state.json_name(),
+        class: row.class(),
     })
 }
 
@@ -194,25 +169,5 @@ impl Builder<'_> {
             }
         }
         self.exclude(row, ExclusionReason::DecidedPurge);
-    }
-
-    /// Purge-then-import where the payload differs, import where unknown, then move.
-    fn adopt(&mut self, row: &Row, participant: &str) {
-        let winner = self.cmp.participant_index(participant);
-        let Some((w, digest)) = winner.and_then(|w| Some((w, *row.state(w)?.digest()?))) else {
-            return;
-        };
-        let relevant: Vec<usize> = row.relevant().collect();
-        for i in relevant {
-            match row.states()[i].digest() {
-                Some(d) if *d == digest => {}
-                Some(_) => {
-                    self.work[i].purge.push(row.contract_id().clone());
-                    self.import(i, w, row);
-                }
-                None => self.import(i, w, row),
-            }
-        }
-        self.move_everywhere(row);
     }
 }

@@ -108,59 +108,15 @@ fn purge_removes_the_row_wherever_it_is_active() {
 }
 
 #[test]
-fn adopt_replaces_other_versions_and_fills_gaps() {
-    let adopt = Decision::Adopt {
-        participant: "p2".into(),
-    };
-    let req = SelectionRequest::new(Strategy::Union)
-        .decide("x1", Decision::Exclude)
-        .decide("d1", adopt);
-    let sel = select(&fixture(), &req).unwrap();
-    let p1 = sel.work("p1").unwrap();
-    assert_eq!(ids(&p1.purge), ["d1"]);
-    assert_eq!(ids(&p1.import["p2"]), ["d1"]);
-    let p3 = sel.work("p3").unwrap();
-    assert!(p3.purge.is_empty());
-    assert_eq!(ids(&p3.import["p2"]), ["d1"]);
-    assert_eq!(ids(&p3.moves), ["d1"]);
-    let p2 = sel.work("p2").unwrap();
-    assert!(p2.purge.is_empty());
-    assert_eq!(ids(&p2.import["p1"]), ["m1"], "p2 only imports the missing row");
-    assert!(ids(&p2.moves).contains(&"d1"));
-}
-
-#[test]
 fn decisions_that_do_not_fit_are_refused_all_at_once() {
     let req = SelectionRequest::new(Strategy::Union)
-        .decide(
-            "x1",
-            Decision::Adopt {
-                participant: "p1".into(),
-            },
-        )
-        .decide(
-            "d1",
-            Decision::Adopt {
-                participant: "p3".into(),
-            },
-        )
         .decide("a1", Decision::Purge)
         .decide("zz", Decision::Exclude)
         .exclude("nope");
     let SelectionError::Invalid(problems) = select(&fixture(), &req).unwrap_err() else {
         panic!("expected invalid")
     };
-    assert_eq!(problems.len(), 5, "{problems:?}");
-    assert!(
-        problems
-            .iter()
-            .any(|p| matches!(p, SelectionProblem::AdoptOnArchived { .. }))
-    );
-    assert!(
-        problems
-            .iter()
-            .any(|p| matches!(p, SelectionProblem::AdoptFromNonHolder { state: "unknown", .. }))
-    );
+    assert_eq!(problems.len(), 3, "{problems:?}");
     assert!(problems.iter().any(|p| matches!(
         p,
         SelectionProblem::DecisionNotNeeded {
@@ -173,21 +129,6 @@ fn decisions_that_do_not_fit_are_refused_all_at_once() {
         text.contains("contract nope in the exclude list is not on the lost synchronizer"),
         "{text}"
     );
-    assert!(text.contains("cannot adopt p3's version, p3 has it unknown"), "{text}");
-}
-
-#[test]
-fn adopt_from_a_stranger_names_the_participant() {
-    let req = SelectionRequest::new(Strategy::Union)
-        .decide("x1", Decision::Exclude)
-        .decide(
-            "d1",
-            Decision::Adopt {
-                participant: "p9".into(),
-            },
-        );
-    let err = select(&fixture(), &req).unwrap_err();
-    assert!(err.to_string().contains("names participant p9"), "{err}");
 }
 
 #[test]
@@ -211,17 +152,13 @@ fn manual_takes_only_the_picked_rows_and_treats_them_as_union() {
     let err = select(&fixture(), &req).unwrap_err();
     assert!(matches!(&err, SelectionError::Undecided(r) if r.len() == 1), "{err}");
 
-    let req = req.decide(
-        "d1",
-        Decision::Adopt {
-            participant: "p1".into(),
-        },
-    );
+    let req = req.decide("d1", Decision::Exclude);
     let sel = select(&fixture(), &req).unwrap();
-    assert_eq!(sel.moved_ids(), include);
+    assert_eq!(sel.moved_ids(), ["m1".into()].into());
     assert_eq!(reason(&sel, "a1"), Some(ExclusionReason::NotSelected));
     assert_eq!(reason(&sel, "x1"), Some(ExclusionReason::NotSelected));
-    assert_eq!(ids(&sel.work("p2").unwrap().import["p1"]), ["d1", "m1"]);
+    assert_eq!(reason(&sel, "d1"), Some(ExclusionReason::DecidedExclude));
+    assert_eq!(ids(&sel.work("p2").unwrap().import["p1"]), ["m1"]);
 
     let bad = SelectionRequest::new(Strategy::Manual {
         include: ["q".into()].into(),

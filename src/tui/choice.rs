@@ -84,7 +84,6 @@ impl Choice {
             None => Fate::NeedsDecision,
             Some(Decision::Exclude) => Fate::LeftBehind,
             Some(Decision::Purge) => Fate::Purged,
-            Some(Decision::Adopt { .. }) => Fate::Moved,
         }
     }
 

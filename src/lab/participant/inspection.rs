@@ -241,7 +241,7 @@ impl admin::participant_status_service_server::ParticipantStatusService for Stat
                 active: true,
                 topology_queues: Some(health::TopologyQueueStatus::default()),
                 components: Vec::new(),
-                version: format!("recovery-deck-lab {}", env!("CARGO_PKG_VERSION")),
+                version: node.dialect.version().to_string(),
             }),
             connected_synchronizers: connected,
             active: true,

@@ -16,6 +16,7 @@ pub use ledger::{CommandService, PartyService, StateService};
 pub use repair::RepairService;
 
 use crate::canton_error::{self, codes};
+use crate::lab::dialect::Dialect;
 use crate::lab::ids;
 use crate::lab::store::{Store, StoreError};
 use crate::wire::lab::{CountersRequest, CountersResponse, participant_control_server};
@@ -54,6 +55,10 @@ pub struct Node {
     pub uid: String,
     /// The sequencer member id (`PAR::uid`): what the synchronizer knows us by.
     pub member: String,
+    /// The Canton release line whose rules this node follows.
+    pub dialect: Dialect,
+    /// Canton's `enableAllLedgerApiReassignments` participant setting.
+    pub enable_all_reassignments: bool,
     db_path: PathBuf,
     store: Mutex<Store>,
     conns: Mutex<HashMap<String, Conn>>,
@@ -78,7 +83,13 @@ pub(crate) fn store_error(e: StoreError) -> Status {
 
 impl Node {
     /// Opens (or creates) the participant's store and allocates `parties` (hints).
-    pub fn open(name: &str, dir: &Path, parties: &[String]) -> Result<Arc<Node>, StoreError> {
+    pub fn open(
+        name: &str,
+        dir: &Path,
+        parties: &[String],
+        dialect: Dialect,
+        enable_all_reassignments: bool,
+    ) -> Result<Arc<Node>, StoreError> {
         let db_path = dir.join("participant.db");
         let store = Store::open(&db_path)?;
         store.set_meta("name", name)?;
@@ -91,6 +102,8 @@ impl Node {
             name: name.to_string(),
             uid: ids::participant_uid(name),
             member: ids::participant_member(name),
+            dialect,
+            enable_all_reassignments,
             db_path,
             store: Mutex::new(store),
             conns: Mutex::new(HashMap::new()),

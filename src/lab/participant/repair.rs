@@ -6,13 +6,11 @@
 use super::{Node, lock};
 use crate::acs::{AcsDecoder, AcsEncoder};
 use crate::canton_error::{self, Code, codes};
-use crate::lab::ids;
 use crate::lab::store::{self, Status as AcsStatus, StoreError, acs, sync};
 use crate::wire::admin::{
-    self, ChangeAssignationRequest, ChangeAssignationResponse, ContractImportMode, ExportAcsRequest, ExportAcsResponse,
-    ImportAcsRequest, ImportAcsResponse, PurgeContractsRequest, PurgeContractsResponse,
+    self, ChangeAssignationRequest, ChangeAssignationResponse, ExportAcsRequest, ExportAcsResponse, ImportAcsRequest,
+    ImportAcsResponse, PurgeContractsRequest, PurgeContractsResponse,
 };
-use crate::wire::lab::ContractBlob;
 use crate::wire::ledger::{self, CreatedEvent};
 use futures::StreamExt;
 use prost::Message;
@@ -250,24 +248,33 @@ impl admin::participant_repair_service_server::ParticipantRepairService for Repa
         node.ensure_all_disconnected(codes::IMPORT_ACS_ERROR)?;
         let mut decoder = AcsDecoder::new();
         let mut staged: Vec<ledger::ActiveContract> = Vec::new();
-        let mut options: Option<ImportOptions> = None;
+        let mut context: Option<import::Context> = None;
         // Half-close means "snapshot complete"; an error on the stream means the client
         // cancelled, and then nothing is applied.
         while let Some(msg) = stream.next().await {
             let msg = msg.map_err(|e| Status::cancelled(format!("import aborted by the client: {}", e.message())))?;
-            if options.is_none() {
-                options = Some(ImportOptions::from_first(&msg)?);
+            match &context {
+                None => context = Some(import::Context::read(&msg, node.dialect)?),
+                Some(first) if node.dialect.import_context_on_every_message() => {
+                    first.check_same(&import::Context::read(&msg, node.dialect)?)?
+                }
+                Some(_) => {}
             }
             let decoded = decoder
                 .feed(&msg.acs_snapshot)
                 .map_err(|e| canton_error::status(codes::IMPORT_ACS_ERROR, format!("Invalid ACS snapshot: {e}")))?;
             staged.extend(decoded);
         }
-        let options = options.ok_or_else(|| repair_arg("ImportAcs received no request"))?;
+        let context = context.ok_or_else(|| repair_arg("ImportAcs received no request"))?;
         decoder
             .finish()
             .map_err(|e| canton_error::status(codes::IMPORT_ACS_ERROR, format!("Invalid ACS snapshot: {e}")))?;
-        let (imported, skipped, dropped) = repair_tx(&node, move |tx| import(tx, &options, staged)).await?;
+        let rules = import::Rules {
+            dialect: node.dialect,
+            enable_all_reassignments: node.enable_all_reassignments,
+        };
+        let (imported, skipped, dropped) =
+            repair_tx(&node, move |tx| import::apply(tx, &context, rules, staged)).await?;
         tracing::info!(
             "ImportAcs: {imported} persisted, {skipped} skipped (idempotent), {dropped} dropped (other synchronizer)"
         );
@@ -307,153 +314,6 @@ impl admin::participant_repair_service_server::ParticipantRepairService for Repa
         repair_tx(&node, move |tx| purge(tx, &req)).await?;
         Ok(Response::new(PurgeContractsResponse {}))
     }
-}
-
-struct ImportOptions {
-    mode: ContractImportMode,
-    synchronizer_id: String,
-    excluded: BTreeSet<String>,
-}
-
-impl ImportOptions {
-    /// Canton reads the options from the first message only.
-    fn from_first(msg: &ImportAcsRequest) -> Result<ImportOptions, Status> {
-        let mode = match msg.contract_import_mode.map(ContractImportMode::try_from) {
-            Some(Ok(ContractImportMode::Accept)) => ContractImportMode::Accept,
-            Some(Ok(ContractImportMode::Validation)) => ContractImportMode::Validation,
-            _ => {
-                return Err(repair_arg(
-                    "contract_import_mode is required and must not be UNSPECIFIED",
-                ));
-            }
-        };
-        let synchronizer_id = msg
-            .synchronizer_id
-            .clone()
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| repair_arg("synchronizer_id is required in the first ImportAcs message"))?;
-        Ok(ImportOptions {
-            mode,
-            synchronizer_id,
-            excluded: msg.excluded_stakeholder_ids.iter().cloned().collect(),
-        })
-    }
-}
-
-fn import_error(cause: impl Into<String>) -> Refusal {
-    Refusal(codes::IMPORT_ACS_ERROR, cause.into())
-}
-
-/// Applies an imported ACS; returns (persisted, skipped as already present, dropped).
-fn import(
-    tx: &rusqlite::Transaction<'_>,
-    options: &ImportOptions,
-    contracts: Vec<ledger::ActiveContract>,
-) -> Result<(usize, usize, usize), Refusal> {
-    let target = ids::logical_of(&options.synchronizer_id).to_string();
-    let known: Option<String> = tx
-        .query_row(
-            "SELECT alias FROM synchronizers WHERE synchronizer_id = ?1",
-            [&target],
-            |r| r.get(0),
-        )
-        .map(Some)
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(e),
-        })?;
-    if known.is_none() {
-        return Err(import_error(format!(
-            "Not able to find synchronizer alias for {}",
-            options.synchronizer_id
-        )));
-    }
-    let offset = store::next_offset(tx)?;
-    let now = store::now_micros();
-    let (mut imported, mut skipped, mut dropped) = (0, 0, 0);
-    for c in contracts {
-        if ids::logical_of(&c.synchronizer_id) != target {
-            dropped += 1;
-            continue;
-        }
-        let event = c
-            .created_event
-            .ok_or_else(|| import_error("an ActiveContract has no created_event"))?;
-        if event.created_event_blob.is_empty() {
-            return Err(import_error(format!(
-                "created_event_blob is required for contract {}",
-                event.contract_id
-            )));
-        }
-        let blob = ContractBlob::decode(event.created_event_blob.as_slice())
-            .map_err(|e| import_error(format!("Cannot decode the blob of contract {}: {e}", event.contract_id)))?;
-        if blob.contract_id != event.contract_id {
-            return Err(import_error(format!(
-                "The blob of contract {} carries id {}",
-                event.contract_id, blob.contract_id
-            )));
-        }
-        if crate::lab::templates::resolve_template(blob.template_id.as_ref()).is_err() {
-            return Err(import_error(format!(
-                "Failed to locate package for contract {}",
-                blob.contract_id
-            )));
-        }
-        if acs::stakeholders(&blob).iter().any(|p| options.excluded.contains(p)) {
-            dropped += 1;
-            continue;
-        }
-        if options.mode == ContractImportMode::Validation && !ids::authenticate(&blob) {
-            return Err(import_error(format!(
-                "Failed to authenticate contract with id {}",
-                blob.contract_id
-            )));
-        }
-        let counter = i64::try_from(c.reassignment_counter).unwrap_or(i64::MAX);
-        let id = blob.contract_id.clone();
-        let mismatch = || {
-            import_error(format!(
-                "Contract {id} exists in synchronizer {target}, but does not match with contract being added"
-            ))
-        };
-        let state = acs::activeness(tx, &id, &target)?;
-        // RepairServiceContractsImporter (release-line-3.5): an identical active contract is
-        // skipped, an archived one refused, a purged one re-added, and one reassigned away
-        // comes back as an assignment if its counter grew.
-        let mut change = acs::Change::Add;
-        match state.as_ref().map(|s| s.status) {
-            Some(AcsStatus::Active) => {
-                if acs::upsert_contract(tx, &blob)? == acs::ContractInsert::Conflict {
-                    return Err(mismatch());
-                }
-                skipped += 1;
-                continue;
-            }
-            Some(AcsStatus::Archived) => {
-                return Err(import_error(format!(
-                    "Cannot add previously archived contract {id} as archived contracts cannot become active."
-                )));
-            }
-            Some(AcsStatus::Unassigned) => {
-                let old = state.as_ref().map(|s| s.reassignment_counter).unwrap_or(0);
-                if counter <= old {
-                    return Err(import_error(format!(
-                        "Cannot assign contract {id} back to {target}: reassignment counter {counter} does not exceed {old}"
-                    )));
-                }
-                change = acs::Change::Assign {
-                    source: state.and_then(|s| s.target).unwrap_or_default(),
-                };
-            }
-            Some(AcsStatus::Purged) | None => {}
-        }
-        if acs::upsert_contract(tx, &blob)? == acs::ContractInsert::Conflict {
-            return Err(mismatch());
-        }
-        acs::set_state(tx, &id, &target, &change, counter, offset, now)?;
-        imported += 1;
-    }
-    Ok((imported, skipped, dropped))
 }
 
 fn change_error(cause: impl Into<String>) -> Refusal {
@@ -560,5 +420,6 @@ fn purge(tx: &rusqlite::Transaction<'_>, req: &PurgeContractsRequest) -> Result<
     Ok(())
 }
 
+mod import;
 #[cfg(test)]
 mod tests;

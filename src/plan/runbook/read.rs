@@ -156,7 +156,7 @@ fn build(doc: &RunbookDoc, ids: &mut Ids) -> Result<Plan, RunbookError> {
         let decision = match (d.decision.as_str(), &d.participant) {
             ("exclude", None) => Decision::Exclude,
             ("purge", None) => Decision::Purge,
-            ("adopt", Some(p)) => Decision::Adopt { participant: p.clone() },
+            ("adopt", _) => return Err(invalid(at, crate::reconcile::NO_ADOPT.to_string())),
             (other, _) => {
                 return Err(invalid(
                     at,

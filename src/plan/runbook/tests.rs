@@ -51,12 +51,7 @@ fn small_plans_round_trip_inline() {
 fn manual_plans_with_exclusions_round_trip() {
     let include = ["a1", "d1", "m1"].into_iter().map(ContractId::from).collect();
     let req = SelectionRequest::new(Strategy::Manual { include })
-        .decide(
-            "d1",
-            Decision::Adopt {
-                participant: "p1".into(),
-            },
-        )
+        .decide("d1", Decision::Purge)
         .exclude("a1");
     let plan = plan_for(&comparison(), &req, 500).unwrap();
     let (text, _) = to_runbook(&plan, &meta()).unwrap();

@@ -157,10 +157,7 @@ fn selection(plan: &Plan, lists: &mut Lists) -> SelectionDto {
             .enumerate()
             .map(|(i, (d, ids))| DecisionDto {
                 decision: d.name().to_owned(),
-                participant: match d {
-                    Decision::Adopt { participant } => Some(participant.clone()),
-                    _ => None,
-                },
+                participant: None,
                 contract_ids: lists.list(&format!("selection.decisions.{i}"), &ids),
             })
             .collect(),

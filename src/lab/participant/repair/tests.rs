@@ -2,8 +2,12 @@
 
 use super::*;
 use crate::client::sync_config::default_config;
+use crate::lab::dialect::Dialect;
+use crate::lab::ids;
 use crate::lab::store::{Store, next_offset};
+use crate::wire::admin::ContractImportMode;
 use crate::wire::admin::change_assignation_request::Contract;
+use crate::wire::lab::ContractBlob;
 
 const UID: &str = "PAR::p1::1220";
 const LOST: &str = "lost::1220";
@@ -219,13 +223,18 @@ fn import_one(
         reassignment_counter: i64::try_from(counter).unwrap_or(0),
     };
     let ac = active_contract(entry, &hosted, true, None);
-    let options = ImportOptions {
+    let context = import::Context {
         mode,
-        synchronizer_id: LOST.into(),
+        workflow_id_prefix: String::new(),
+        synchronizer_id: Some(LOST.into()),
         excluded: BTreeSet::new(),
     };
+    let rules = import::Rules {
+        dialect: Dialect::V3_5,
+        enable_all_reassignments: true,
+    };
     let tx = s.conn().transaction().expect("tx");
-    let r = import(&tx, &options, vec![ac]).map_err(|Refusal(c, m)| (c, m));
+    let r = import::apply(&tx, &context, rules, vec![ac]).map_err(|Refusal(c, m)| (c, m));
     if r.is_ok() {
         tx.commit().expect("commit");
     }
