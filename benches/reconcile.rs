@@ -128,7 +128,7 @@ fn union_request(inc: &Incident) -> SelectionRequest {
         req = req.decide(id, d);
     }
     for id in &inc.mismatched {
-        req = req.decide(id, Decision::Adopt { participant: P2.into() });
+        req = req.decide(id, Decision::Exclude);
     }
     req
 }
