@@ -311,7 +311,7 @@ fn every_console_command_is_cited() {
                 format!("// plan         {}", plan.hash()),
                 format!("// participant  {}", c.participant),
                 format!("// dialect      {dialect} — "),
-                format!("RECOVERY_DECK_STAGE=1 bin/canton"),
+                "RECOVERY_DECK_STAGE=1 bin/canton".to_string(),
             ] {
                 assert!(
                     text.contains(&needle),
