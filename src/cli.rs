@@ -14,8 +14,8 @@ use std::path::PathBuf;
 participant holds on the lost synchronizer, agree on one set of contracts, move it to the \
 replacement synchronizer and verify — from one screen or headless, on the record.\n\n\
 Start with `recovery-deck demo` to see it on a local lab.",
-    after_help = "Every command except `demo`, `lab` and `report` reads the incident config given by --config \
-(default: ./incident.toml; `lab up` writes one)."
+    after_help = "Every command except `demo`, `lab`, `report` and `export-console` reads the incident config given by \
+--config (default: ./incident.toml; `lab up` writes one)."
 )]
 pub struct Cli {
     /// Incident config (TOML): participants, endpoints, TLS, tokens, lost and target synchronizers.
@@ -59,6 +59,57 @@ pub enum Command {
     Plan(PlanArgs),
     /// Execute (or with --dry-run, describe) a runbook; running it again resumes it.
     Run(RunArgs),
+    /// Write, per participant, the Canton console script that carries out its part of a runbook.
+    #[command(
+        long_about = "Write, per participant of the runbook's plan, the Canton console script (Scala, for \
+`bin/canton run FILE` or `--bootstrap FILE`) that carries out that participant's part of the plan, \
+with the contract-id files it reads. For operators who must run the repair from Canton's own \
+console — in Canton 2.x `repair.change_domain` exists only there.\n\n\
+Each script runs in four stages chosen by RECOVERY_DECK_STAGE=1..4 (every participant finishes a \
+stage before anyone starts the next): isolate and connect the target (with pings), disconnect and \
+purge and export the import hand-off, import and move in the plan's batches, reconnect and verify. \
+An import between participants travels as a snapshot file named by the plan: the source's stage 2 \
+writes exactly the planned contracts, the receiver's stage 3 checks and imports it. Every console \
+command carries the Canton source file it was checked against. Does not read the incident config.",
+        after_help = "Example:\n  recovery-deck export-console union.runbook.toml --out console/ --dialect 3\n  \
+RECOVERY_DECK_STAGE=1 bin/canton run console/participant1.canton -c console.conf"
+    )]
+    ExportConsole(ExportConsoleArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DialectArg {
+    /// Canton 3.5 and main: synchronizers.*, repair.change_assignation, export_acs / import_acs.
+    #[value(name = "3")]
+    V3,
+    /// Canton 3.4: as 3, with 3.4's export_acs, write_contracts_to_file and import_acs signatures.
+    #[value(name = "3.4")]
+    V34,
+    /// Canton 2.x (2.10): domains.*, repair.change_domain and repair.add (local participant only).
+    #[value(name = "2")]
+    V2,
+}
+
+impl DialectArg {
+    pub fn dialect(self) -> crate::console::Dialect {
+        match self {
+            DialectArg::V3 => crate::console::Dialect::Canton3,
+            DialectArg::V34 => crate::console::Dialect::Canton34,
+            DialectArg::V2 => crate::console::Dialect::Canton2,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ExportConsoleArgs {
+    /// The runbook written by `plan` (its sidecar, if it has one, next to it).
+    pub runbook: PathBuf,
+    /// Directory for the scripts and their data files (created if missing; files are mode 0600).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Which Canton console the scripts are written for.
+    #[arg(long, value_enum, default_value_t = DialectArg::V3)]
+    pub dialect: DialectArg,
 }
 
 #[derive(Debug, Args)]
@@ -328,6 +379,43 @@ mod tests {
         assert!(
             Cli::try_parse_from(["recovery-deck", "lab", "up"]).is_err(),
             "--dir is required"
+        );
+        let cli = Cli::try_parse_from([
+            "recovery-deck",
+            "export-console",
+            "r.toml",
+            "--out",
+            "dir",
+            "--dialect",
+            "2",
+        ])
+        .expect("parse");
+        assert!(matches!(
+            cli.command,
+            Command::ExportConsole(ExportConsoleArgs {
+                dialect: DialectArg::V2,
+                ..
+            })
+        ));
+        let cli = Cli::try_parse_from(["recovery-deck", "export-console", "r.toml", "--out", "d"]).expect("parse");
+        assert!(matches!(
+            cli.command,
+            Command::ExportConsole(ExportConsoleArgs {
+                dialect: DialectArg::V3,
+                ..
+            })
+        ));
+        assert!(
+            Cli::try_parse_from([
+                "recovery-deck",
+                "export-console",
+                "r.toml",
+                "--out",
+                "d",
+                "--dialect",
+                "3.3"
+            ])
+            .is_err()
         );
     }
 }

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod client;
 pub mod cmd;
 pub mod config;
+pub mod console;
 pub mod exec;
 pub mod inventory;
 pub mod journal;

@@ -426,3 +426,107 @@ fn compare_plan_and_run_through_the_command_line() {
     assert!(!tampered.status.success());
     assert!(String::from_utf8_lossy(&tampered.stderr).contains("plan hash mismatch"));
 }
+
+#[test]
+fn export_console_writes_each_participants_script_and_refuses_bad_input() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (lab, _) = LabDir::up("diverged");
+    let (dir, config) = (lab.dir.clone(), lab.config.clone());
+    let runbook = format!("{dir}/intersection.runbook.toml");
+    let planned = ok_json(&[
+        "plan",
+        "--config",
+        &config,
+        "--strategy",
+        "intersection",
+        "--out",
+        &runbook,
+        "--format",
+        "json",
+    ]);
+    let hash = planned["plan_hash"].as_str().expect("hash").to_string();
+    let moved = planned["moved"].as_u64().expect("moved");
+    assert!(moved > 0);
+
+    for dialect in ["3", "2"] {
+        let out = format!("{dir}/console-{dialect}");
+        let written = ok_json(&[
+            "export-console",
+            &runbook,
+            "--out",
+            &out,
+            "--dialect",
+            dialect,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(written["plan_hash"], hash.as_str());
+        assert_eq!(written["dialect"], dialect);
+        let scripts: Vec<&str> = written["participants"]
+            .as_array()
+            .expect("participants")
+            .iter()
+            .filter_map(|p| p["participant"].as_str())
+            .collect();
+        assert_eq!(scripts, ["participant1", "participant2"]);
+        for p in ["participant1", "participant2"] {
+            let script = Path::new(&out).join(format!("{p}.canton"));
+            let text = std::fs::read_to_string(&script).expect("script");
+            assert!(
+                text.contains(&format!("// plan         {hash}")),
+                "{dialect} {p}: plan hash in the header"
+            );
+            assert!(text.contains(&format!("// participant  {p}")), "{dialect} {p}");
+            assert!(text.contains(&format!("// dialect      {dialect} ")), "{dialect} {p}");
+            let call = if dialect == "2" {
+                "repair.change_domain("
+            } else {
+                "repair.change_assignation("
+            };
+            assert!(text.contains(call), "{dialect} {p}: {call}");
+            let mode = std::fs::metadata(&script).expect("metadata").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{dialect} {p}: owner-only");
+            let moves = std::fs::read_to_string(Path::new(&out).join(format!("{p}.move.ids"))).expect("move ids");
+            assert_eq!(
+                moves.lines().count() as u64,
+                moved,
+                "{dialect} {p}: every agreed contract moves"
+            );
+            assert!(
+                !text.contains(moves.lines().next().expect("an id")),
+                "ids stay in the data file"
+            );
+        }
+    }
+
+    // One line, non-zero: a missing runbook, a tampered one, an --out that cannot be a directory.
+    let fails = |args: &[&str], needle: &str| {
+        let out = run(args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    };
+    let console_dir = format!("{dir}/console-x");
+    fails(
+        &["export-console", &format!("{dir}/nope.toml"), "--out", &console_dir],
+        "reading runbook",
+    );
+    fails(
+        &["export-console", &runbook, "--out", &format!("{runbook}/scripts")],
+        "cannot write the console scripts to",
+    );
+    let tampered = format!("{dir}/tampered.runbook.toml");
+    let text = std::fs::read_to_string(&runbook)
+        .expect("runbook")
+        .replace("batch_size = 500", "batch_size = 501");
+    std::fs::write(&tampered, text).expect("write");
+    fails(
+        &["export-console", &tampered, "--out", &console_dir],
+        "plan hash mismatch",
+    );
+    assert!(
+        !Path::new(&console_dir).exists(),
+        "nothing is written for a refused runbook"
+    );
+}

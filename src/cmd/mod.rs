@@ -14,6 +14,7 @@ macro_rules! outln {
     };
 }
 
+mod console;
 mod demo;
 mod engine;
 mod lab;
@@ -49,6 +50,7 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Compare(args) => engine::compare(&load(&cli.config)?, &args, cli.format).await,
         Command::Plan(args) => engine::plan(&load(&cli.config)?, &args, cli.format).await,
         Command::Run(args) => engine::run(&load(&cli.config)?, &args, cli.format).await,
+        Command::ExportConsole(args) => console::run(&args, cli.format),
     }
 }
 
