@@ -302,6 +302,7 @@ impl<'a> Part<'a> {
             verify: None,
         };
         let mut moves: Vec<(&str, &str, &[ContractId], bool)> = Vec::new();
+        let mut self_ping = false;
         for phase in plan.phases() {
             let mut disconnected = false;
             for step in &phase.steps {
@@ -336,6 +337,8 @@ impl<'a> Part<'a> {
                         part.prepare.push(a);
                     }
                     (PhaseKind::InitTarget, a) if is_connectivity(a) && !disconnected => part.connect.push(a),
+                    // The plan's own ping of its admin party over the target.
+                    (PhaseKind::InitTarget, Action::Ping { .. }) if !disconnected => self_ping = true,
                     (PhaseKind::InitTarget, a) if is_connectivity(a) => part.prepare.push(a),
                     (PhaseKind::Reconnect, a) if is_connectivity(a) => part.reconnect.push(a),
                     (
@@ -402,6 +405,9 @@ impl<'a> Part<'a> {
             .any(|a| matches!(a, Action::ReconnectSynchronizer { .. }))
         {
             part.init_ping = connecting.into_iter().filter(|p| *p != name).collect();
+        }
+        if self_ping {
+            part.init_ping.insert(0, name);
         }
         Ok(part)
     }
