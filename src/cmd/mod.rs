@@ -19,6 +19,8 @@ mod engine;
 mod lab;
 mod screen;
 mod search;
+mod serve;
+mod session;
 mod status;
 
 use crate::cli::{Cli, Command, Format};
@@ -49,6 +51,8 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Compare(args) => engine::compare(&load(&cli.config)?, &args, cli.format).await,
         Command::Plan(args) => engine::plan(&load(&cli.config)?, &args, cli.format).await,
         Command::Run(args) => engine::run(&load(&cli.config)?, &args, cli.format).await,
+        Command::Serve(args) => serve::run(&args, cli.format).await,
+        Command::Session(args) => session::run(&cli.config, &args, cli.format).await,
     }
 }
 
