@@ -334,6 +334,15 @@ async fn three_decks_recover_the_diverged_lab_with_approvals_barriers_and_relaye
     let alice = d.deck("alice", "participant1", 1);
     let bob = d.deck("bob", "participant2", 1);
     d.surveyed();
+    // A participant is served by one deck at a time.
+    let twin = d.deck("alice", "participant1", 9).finish(Duration::from_secs(30));
+    assert_eq!(twin["ok"], false);
+    assert!(
+        twin["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("already serves participant1")),
+        "{twin}"
+    );
 
     // Propose; one approval; a new proposal voids it.
     let first = d.dir.join("intersection.runbook.toml");
@@ -475,6 +484,11 @@ async fn three_decks_recover_the_diverged_lab_with_approvals_barriers_and_relaye
     let cfg = IncidentConfig::load(&d.lab.lab.incident_path()).expect("config");
     let report = recovery_deck::lab::workflow::run(&cfg).await.expect("workflow");
     assert!(report.ok, "business workflow after the recovery: {report:#?}");
+
+    // The same plan put again: a deck re-surveys before approving and sees the drift.
+    d.ok("carol", &["propose", &second.display().to_string()]);
+    let e = d.refused("bob", &["approve"]);
+    assert!(e.contains("refusing to approve") && e.contains("drifted"), "{e}");
 }
 
 /// Sum of the contract ids in ChangeAssignation calls the participant acknowledged.

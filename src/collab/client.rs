@@ -669,6 +669,7 @@ async fn follow(
 ) {
     let mut chain = Chain::new(&header);
     let mut delay = Duration::from_millis(100);
+    let mut ever_connected = false;
     let fatal = |tx: &watch::Sender<FeedState>, message: String| {
         tx.send_modify(|s| {
             s.fatal = Some(message);
@@ -684,6 +685,7 @@ async fn follow(
         };
         match client.open_watch(req).await {
             Ok(mut stream) => {
+                ever_connected = true;
                 tx.send_modify(|s| s.connected = true);
                 loop {
                     match stream.message().await {
@@ -719,6 +721,12 @@ async fn follow(
                 tx.send_modify(|s| s.connected = false);
             }
             Err(s) if is_final(s.code()) => return fatal(&tx, SessionError::refused("Watch", s).to_string()),
+            // Refused at the start (another deck serves the participant): say so and stop.
+            // Once in, a refusal on reconnecting is waited out (the old stream may not be
+            // gone yet on the coordinator's side).
+            Err(s) if s.code() == Code::FailedPrecondition && !ever_connected => {
+                return fatal(&tx, SessionError::refused("Watch", s).to_string());
+            }
             Err(_) => {}
         }
         tokio::time::sleep(delay).await;

@@ -72,6 +72,8 @@ pub enum CoordinatorError {
 struct Presence {
     /// Open presence streams.
     streams: usize,
+    /// Of those, streams of a deck serving the operator's participant.
+    serving: usize,
     last_seen: Instant,
     /// Not seen since this coordinator started (the log says present from before).
     from_before: bool,
@@ -232,6 +234,7 @@ impl Coordinator {
                 o.name.clone(),
                 Presence {
                     streams: 0,
+                    serving: 0,
                     last_seen: now,
                     from_before: true,
                 },
@@ -338,25 +341,47 @@ impl Coordinator {
         }
     }
 
-    fn connect(&self, caller: &Caller) {
+    /// A presence stream opens; `serving` when it is a deck serving the caller's
+    /// participant, which only one deck may do at a time.
+    fn connect(&self, caller: &Caller, serving: bool) -> Result<(), Status> {
         let mut inner = self.lock();
+        if serving && let Some(p) = caller.participant.as_deref() {
+            let busy = inner
+                .state
+                .operators_of(p)
+                .find(|o| inner.presence.get(&o.name).is_some_and(|x| x.serving > 0))
+                .map(|o| o.name.clone());
+            if let Some(other) = busy {
+                return Err(Status::failed_precondition(format!(
+                    "a deck of {other} already serves {p} in this session; a participant is served by one deck at a time"
+                )));
+            }
+        }
         let p = inner.presence.entry(caller.operator.clone()).or_insert(Presence {
             streams: 0,
+            serving: 0,
             last_seen: Instant::now(),
             from_before: false,
         });
         p.streams += 1;
+        if serving {
+            p.serving += 1;
+        }
         p.last_seen = Instant::now();
         p.from_before = false;
         let events = rules::joined(&inner.state, caller);
         self.presence_events(&mut inner, events);
+        Ok(())
     }
 
-    fn disconnect(&self, caller: &Caller, reason: &str) {
+    fn disconnect(&self, caller: &Caller, serving: bool, reason: &str) {
         let mut inner = self.lock();
         let remaining = match inner.presence.get_mut(&caller.operator) {
             Some(p) => {
                 p.streams = p.streams.saturating_sub(1);
+                if serving {
+                    p.serving = p.serving.saturating_sub(1);
+                }
                 p.streams
             }
             None => 0,
@@ -619,17 +644,18 @@ impl CoordinatorService for Coordinator {
             rules::acts_for(&caller, &participant).map_err(refusal)?;
         }
         let presence = presence && follow;
+        let serving = presence && !participant.is_empty();
         let (tx, rx) = mpsc::channel(REPLAY_BATCH);
         // Subscribed before the replay reads the log, so that nothing falls in between.
         let live = self.live.subscribe();
         if presence {
-            self.connect(&caller);
+            self.connect(&caller, serving)?;
         }
         let me = self.clone();
         tokio::spawn(async move {
             stream_log(me.clone(), tx, live, from_seq.max(1), follow).await;
             if presence {
-                me.disconnect(&caller, "its stream closed");
+                me.disconnect(&caller, serving, "its stream closed");
             }
         });
         Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))

@@ -259,7 +259,8 @@ impl Deck {
         );
         let me = self.participant.clone();
         let mut tried_go = 0u64;
-        let mut part: Option<RunReport> = None;
+        // This deck's finished part, by plan hash.
+        let mut part: Option<(String, RunReport)> = None;
         let mut published_after: Option<u64> = None;
         loop {
             let next = feed
@@ -292,12 +293,20 @@ impl Deck {
                 .await?;
             match next {
                 Move::Finished => {
-                    return Ok(part.unwrap_or_else(|| RunReport {
-                        ok: true,
-                        journal: options.journal.display().to_string(),
-                        error: Some("the session's run had already finished".into()),
-                        ..RunReport::default()
-                    }));
+                    let hash = feed
+                        .until(|s| Some(s.plan_hash().unwrap_or_default().to_string()))
+                        .await?;
+                    return Ok(match part {
+                        Some((h, report)) if h == hash => report,
+                        _ => {
+                            tracing::warn!("{me}: the session's run had finished before this deck joined");
+                            RunReport {
+                                ok: true,
+                                journal: options.journal.display().to_string(),
+                                ..RunReport::default()
+                            }
+                        }
+                    });
                 }
                 Move::Republish => {
                     let state = feed.until(|s| Some(s.clone())).await?;
@@ -324,7 +333,7 @@ impl Deck {
                         .run_part(&feed, plan.clone(), &manifests, options, progress.clone())
                         .await
                     {
-                        Ok(report) => part = Some(report),
+                        Ok(report) => part = Some((plan.hash().to_string(), report)),
                         // The session moved on (new plan, abort): nothing to report.
                         Err(RunError::Gate { message, .. }) => {
                             tracing::warn!("{me}: the run stopped: {message}");
