@@ -269,7 +269,11 @@ fn print_status(hello: &Hello, state: &SessionState, doing: &BTreeMap<String, St
         );
     }
     let turn = state.turn();
-    outln!("turn: {} — {}", turn.who.join(", "), turn.what);
+    if turn.who.is_empty() {
+        outln!("turn: {}", turn.what);
+    } else {
+        outln!("turn: {} — {}", turn.who.join(", "), turn.what);
+    }
 }
 
 async fn compare(client: &SessionClient, join: &JoinArgs, format: Format) -> Outcome {

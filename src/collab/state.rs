@@ -440,7 +440,7 @@ impl SessionState {
             (RunState::Finished, _) => "finished".into(),
             (RunState::Idle, _) if self.proposal.is_none() => "surveyed".into(),
             (RunState::Idle, _) => match self.approvals.get(participant) {
-                Some(_) => "approved".into(),
+                Some(_) => "waiting for go".into(),
                 None => "reviewing the plan".into(),
             },
             (_, Some(open)) if progress.is_some_and(|p| p.done.contains(&open)) => {
