@@ -1037,6 +1037,42 @@ mod tests {
         assert_eq!(c.state().answers["p1"].len(), 2, "c1 and c5, nothing of the repeats");
     }
 
+    #[test]
+    fn presence_ends_without_heartbeats_and_after_a_restart_without_a_return() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut options = CoordinatorOptions::new(dir.path().join("s.jsonl"));
+        options.presence_timeout = Duration::from_millis(600);
+        let c = Coordinator::open(access(), options.clone()).expect("open");
+        c.connect(&alice(), true).expect("join");
+        assert!(c.state().present_for("p1"));
+        let twin = c.connect(&alice(), true).expect_err("one deck per participant");
+        assert_eq!(twin.code(), tonic::Code::FailedPrecondition);
+        c.heartbeat(&alice());
+        c.sweep();
+        assert!(c.state().present_for("p1"), "the heartbeat keeps alice in");
+        std::thread::sleep(Duration::from_millis(700));
+        c.sweep();
+        assert!(!c.state().present_for("p1"), "no heartbeat: alice left");
+        c.heartbeat(&alice());
+        assert!(c.state().present_for("p1"), "heartbeats again on her open stream: back");
+        drop(c);
+
+        // Restarted while alice was present: she has one timeout to come back.
+        let c = Coordinator::open(access(), options).expect("reopen");
+        assert!(c.state().present_for("p1"));
+        std::thread::sleep(Duration::from_millis(700));
+        c.sweep();
+        assert!(!c.state().present_for("p1"));
+        let j = journal::read(&dir.path().join("s.jsonl")).expect("log");
+        let reasons: Vec<String> = j
+            .of_kind("session.left")
+            .map(|e| e.data["reason"].as_str().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons[0].contains("no heartbeat"), "{reasons:?}");
+        assert!(reasons[1].contains("coordinator's restart"), "{reasons:?}");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_watcher_that_falls_behind_re_reads_the_log_and_misses_nothing() {
         let dir = tempfile::tempdir().expect("dir");
