@@ -4,7 +4,8 @@
 //! recovered with a union plan whose imports travel from one deck to the other through
 //! the coordinator; approvals bind to plan hashes; operators are refused outside their
 //! participant; a deck killed mid-run pauses the session and resumes after go; a
-//! coordinator killed mid-run loses nothing.
+//! coordinator killed mid-run loses nothing. And the engine hook underneath, on its own:
+//! runners restricted to one participant each, meeting at a gate.
 
 mod common;
 
@@ -596,4 +597,91 @@ async fn a_killed_deck_pauses_the_session_and_a_restarted_coordinator_loses_noth
         2,
         "bob's deck ran twice, resuming"
     );
+}
+
+/// A gate that lets a phase start only when every runner has reached it: what the
+/// coordinator's barriers do, in process.
+struct Barrier {
+    barrier: tokio::sync::Barrier,
+    seen: std::sync::Mutex<Vec<(String, &'static str, PhaseKind)>>,
+}
+
+struct Named(std::sync::Arc<Barrier>, String);
+
+#[async_trait::async_trait]
+impl recovery_deck::exec::PhaseGate for Named {
+    async fn enter(&self, phase: PhaseKind) -> Result<(), String> {
+        self.0.barrier.wait().await;
+        self.0.seen.lock().expect("lock").push((self.1.clone(), "enter", phase));
+        Ok(())
+    }
+    async fn done(&self, phase: PhaseKind, _: recovery_deck::exec::PhaseOutcome) -> Result<(), String> {
+        self.0.seen.lock().expect("lock").push((self.1.clone(), "done", phase));
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runners_restricted_to_one_participant_each_meet_at_the_gate() {
+    use recovery_deck::exec::{RunOptions, Runner};
+    use recovery_deck::reconcile::{SelectionRequest, Strategy};
+    let lab = TestLab::up(Scenario::Diverged).await;
+    let plan = common::plan_for(&lab.lab, &SelectionRequest::new(Strategy::Intersection), 500).await;
+    let gate = std::sync::Arc::new(Barrier {
+        barrier: tokio::sync::Barrier::new(2),
+        seen: std::sync::Mutex::new(Vec::new()),
+    });
+    let runs = ["participant1", "participant2"].map(|p| {
+        let mut o = RunOptions::new(lab.dir.path().join(format!("{p}.journal.jsonl")), "tester");
+        o.only = Some(p.to_string());
+        Runner::new(plan.clone(), common::participants(&lab.lab), o)
+            .expect("runner")
+            .with_gate(std::sync::Arc::new(Named(gate.clone(), p.to_string())))
+            .run()
+    });
+    let [a, b] = runs;
+    let (a, b) = tokio::join!(a, b);
+    let (a, b) = (a.expect("participant1's part"), b.expect("participant2's part"));
+    assert_eq!(
+        a.moved.keys().collect::<Vec<_>>(),
+        vec!["participant1"],
+        "each reports its own part"
+    );
+    assert_eq!(b.moved.get("participant2"), Some(&4));
+    let seen = gate.seen.lock().expect("lock").clone();
+    for p in ["participant1", "participant2"] {
+        let mine: Vec<(&str, PhaseKind)> = seen.iter().filter(|s| s.0 == p).map(|s| (s.1, s.2)).collect();
+        let expected: Vec<(&str, PhaseKind)> = PhaseKind::ALL
+            .iter()
+            .flat_map(|k| [("enter", *k), ("done", *k)])
+            .collect();
+        assert_eq!(mine, expected, "{p} entered and left every phase in order");
+    }
+    // Each journal holds only its participant's calls.
+    for p in ["participant1", "participant2"] {
+        let j = journal::read(&lab.dir.path().join(format!("{p}.journal.jsonl"))).expect("journal");
+        assert!(j.of_kind("exec.request").all(|e| e.actor.node.as_deref() == Some(p)));
+    }
+    let target = ids::synchronizer_id(TARGET);
+    for p in plan.participants() {
+        let held = common::ids_on(&lab.client(p), &target).await;
+        let planned: BTreeSet<String> = plan.moved_by(p).iter().map(|c| c.to_string()).collect();
+        assert_eq!(held, planned);
+    }
+    // Run again: every phase is done according to the journal; the gate hears it, unentered.
+    let mut o = RunOptions::new(lab.dir.path().join("participant1.journal.jsonl"), "tester");
+    o.only = Some("participant1".into());
+    let again = std::sync::Arc::new(Barrier {
+        barrier: tokio::sync::Barrier::new(1),
+        seen: std::sync::Mutex::new(Vec::new()),
+    });
+    Runner::new(plan.clone(), common::participants(&lab.lab), o)
+        .expect("runner")
+        .with_gate(std::sync::Arc::new(Named(again.clone(), "participant1".into())))
+        .run()
+        .await
+        .expect("nothing left");
+    let seen = again.seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), PhaseKind::ALL.len());
+    assert!(seen.iter().all(|s| s.1 == "done"));
 }
