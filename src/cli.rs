@@ -13,8 +13,8 @@ use std::path::PathBuf;
 participant holds on the lost synchronizer, agree on one set of contracts, move it to the \
 replacement synchronizer and verify — from one screen or headless, on the record.\n\n\
 Start with `recovery-deck demo` to see it on a local lab.",
-    after_help = "Every command except `demo`, `lab` and `report` reads the incident config given by --config \
-(default: ./incident.toml; `lab up` writes one)."
+    after_help = "Every command except `demo`, `lab`, `serve` and the lead's `session` commands reads the \
+incident config given by --config (default: ./incident.toml; `lab up` writes one)."
 )]
 pub struct Cli {
     /// Incident config (TOML): participants, endpoints, TLS, tokens, lost and target synchronizers.
@@ -106,6 +106,7 @@ pub struct JoinArgs {
     /// Your TLS client certificate (PEM), with --key.
     #[arg(long, global = true, value_name = "FILE")]
     pub cert: Option<PathBuf>,
+    /// The key of your TLS client certificate (PEM).
     #[arg(long, global = true, value_name = "FILE")]
     pub key: Option<PathBuf>,
     /// Server name to verify when it differs from the address's host.
