@@ -14,8 +14,8 @@ use std::path::PathBuf;
 participant holds on the lost synchronizer, agree on one set of contracts, move it to the \
 replacement synchronizer and verify — from one screen or headless, on the record.\n\n\
 Start with `recovery-deck demo` to see it on a local lab.",
-    after_help = "Every command except `demo`, `lab`, `report` and `export-console` reads the incident config given by \
---config (default: ./incident.toml; `lab up` writes one)."
+    after_help = "Every command except `demo`, `lab`, `report`, `export-console`, `serve` and the lead's \
+`session` commands reads the incident config given by --config (default: ./incident.toml; `lab up` writes one)."
 )]
 pub struct Cli {
     /// Incident config (TOML): participants, endpoints, TLS, tokens, lost and target synchronizers.
@@ -75,6 +75,10 @@ command carries the Canton source file it was checked against. Does not read the
 RECOVERY_DECK_STAGE=1 bin/canton run console/participant1.canton -c console.conf"
     )]
     ExportConsole(ExportConsoleArgs),
+    /// Multi-operator coordinator: the session's ordered, persisted log; holds no participant credential.
+    Serve(ServeArgs),
+    /// A multi-operator session, headless: each operator acts from their own deck.
+    Session(SessionArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,6 +114,150 @@ pub struct ExportConsoleArgs {
     /// Which Canton console the scripts are written for.
     #[arg(long, value_enum, default_value_t = DialectArg::V3)]
     pub dialect: DialectArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:7000 (port 0 picks one). Anything but loopback needs TLS.
+    #[arg(long)]
+    pub listen: String,
+    /// The session log (journal format); reopened and continued after a restart.
+    #[arg(long)]
+    pub session: PathBuf,
+    /// Access file: incident, operators with their roles, participants and credentials.
+    #[arg(long)]
+    pub operators: PathBuf,
+    /// PEM certificate to serve TLS with.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA that signs operators' client certificates: asks every client for one (mTLS).
+    #[arg(long, requires = "tls_cert")]
+    pub client_ca: Option<PathBuf>,
+    /// Seconds without heartbeat after which an operator has left the session.
+    #[arg(long, default_value_t = 10)]
+    pub presence_timeout: u64,
+}
+
+/// How a deck reaches the coordinator, and as whom.
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The coordinator: http://127.0.0.1:PORT, or https://HOST:PORT.
+    #[arg(long, global = true, env = "RECOVERY_DECK_JOIN", value_name = "ADDR")]
+    pub join: Option<String>,
+    /// Who you are; checked against what the coordinator makes of your credentials.
+    #[arg(long, global = true, env = "RECOVERY_DECK_OPERATOR", value_name = "NAME")]
+    pub operator: Option<String>,
+    /// File holding your bearer token for the coordinator (or set RECOVERY_DECK_SESSION_TOKEN).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// PEM CA of the coordinator's TLS certificate (default: system roots).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Your TLS client certificate (PEM), with --key.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// The key of your TLS client certificate (PEM).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Server name to verify when it differs from the address's host.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub tls_domain: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionArgs {
+    #[command(flatten)]
+    pub join: JoinArgs,
+    #[command(subcommand)]
+    pub command: SessionCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Who is present, who approved which plan hash, whose turn it is, what each participant does.
+    Status,
+    /// The comparison built from every participant's manifest (the `compare` JSON shape).
+    Compare,
+    /// Lead: turn the manifests and a strategy into a runbook.
+    Plan(SessionPlanArgs),
+    /// Lead: put a runbook to the session (voids every approval).
+    Propose { runbook: PathBuf },
+    /// Node operator: re-survey your participant and approve the session's plan for it.
+    Approve {
+        /// Your participant (default: the one the coordinator says you act for).
+        #[arg(long)]
+        participant: Option<String>,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Lead: start (or, after a pause, continue) the run.
+    Go,
+    /// Lead: stop at the next barrier.
+    Pause {
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Lead: end the run (what is done stays done; a new proposal starts again).
+    Abort {
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Node operator: serve your participant's part (manifest, answers, execution) until the run ends.
+    Run {
+        /// Your participant; the incident config (--config) holds only its endpoints and credentials.
+        #[arg(long)]
+        participant: String,
+        /// Your deck's journal (default: `<incident>.<participant>.journal.jsonl` next to the config).
+        #[arg(long)]
+        journal: Option<PathBuf>,
+    },
+    /// Ask a participant's operator to share a contract's payload for a diff.
+    RequestPayload {
+        #[arg(long = "contract", value_name = "ID")]
+        contract: String,
+        /// The participant holding it.
+        #[arg(long = "from", value_name = "PARTICIPANT")]
+        from: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Node operator: answer a payload request addressed to your participant.
+    Share {
+        /// seq of the request in the session log (see `session status`).
+        #[arg(long)]
+        request: u64,
+        /// Decline instead of sharing.
+        #[arg(long)]
+        refuse: bool,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SessionPlanArgs {
+    #[arg(long, value_enum)]
+    pub strategy: StrategyArg,
+    /// Contract to include (manual strategy; repeatable).
+    #[arg(long = "include", value_name = "ID")]
+    pub include: Vec<String>,
+    /// Contract to leave on the lost synchronizer whatever the strategy says (repeatable).
+    #[arg(long = "exclude", value_name = "ID")]
+    pub exclude: Vec<String>,
+    /// Decision for a row that needs one: ID=exclude, ID=purge or ID=adopt:PARTICIPANT (repeatable).
+    #[arg(long = "decide", value_name = "ID=DECISION")]
+    pub decide: Vec<String>,
+    /// Contracts per ChangeAssignation / PurgeContracts call.
+    #[arg(long, default_value_t = 500)]
+    pub batch_size: u32,
+    /// Where to write the runbook.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seconds to wait for every manifest and answer to arrive.
+    #[arg(long, default_value_t = 30)]
+    pub wait: u64,
 }
 
 #[derive(Debug, Args)]

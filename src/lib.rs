@@ -5,6 +5,7 @@ pub mod canton_error;
 pub mod cli;
 pub mod client;
 pub mod cmd;
+pub mod collab;
 pub mod config;
 pub mod console;
 pub mod exec;

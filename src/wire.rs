@@ -66,6 +66,11 @@ pub mod recoverydeck {
             tonic::include_proto!("recoverydeck.lab.v1");
         }
     }
+    pub mod collab {
+        pub mod v1 {
+            tonic::include_proto!("recoverydeck.collab.v1");
+        }
+    }
 }
 
 /// Ledger API v2.
@@ -82,6 +87,8 @@ pub use com::digitalasset::canton::admin::sequencer::v30 as sequencer;
 pub use com::digitalasset::canton::admin::time::v30 as time;
 /// `UntypedVersionedMessage`, the envelope of ACS snapshots.
 pub use com::digitalasset::canton::version::v1 as version;
+/// The multi-operator session coordinator's protocol.
+pub use recoverydeck::collab::v1 as collab;
 /// The lab's own protocol (synchronizer, fault injection, counters).
 pub use recoverydeck::lab::v1 as lab;
 

@@ -22,7 +22,7 @@ pub fn marker(state: &ParticipantState) -> &'static str {
     }
 }
 
-fn print_comparison(cmp: &Comparison) {
+pub(super) fn print_comparison(cmp: &Comparison) {
     use std::fmt::Write as _;
     let names = cmp.participants();
     let mut line = format!("{:<20} {:<14} {:<19}", "contract", "template", "class");
@@ -92,7 +92,7 @@ fn print_incomplete(s: &survey::Survey, alias: &str) {
     }
 }
 
-fn parse_decision(text: &str) -> Result<(String, Decision), Fail> {
+pub(super) fn parse_decision(text: &str) -> Result<(String, Decision), Fail> {
     let (id, what) = text
         .split_once('=')
         .ok_or_else(|| Fail(format!("--decide {text:?}: expected ID=exclude or ID=purge")))?;
@@ -111,11 +111,11 @@ fn parse_decision(text: &str) -> Result<(String, Decision), Fail> {
     Ok((id.to_string(), decision))
 }
 
-fn sidecar_path(runbook: &Path, file_name: &str) -> PathBuf {
+pub(super) fn sidecar_path(runbook: &Path, file_name: &str) -> PathBuf {
     runbook.parent().unwrap_or(Path::new(".")).join(file_name)
 }
 
-fn write_atomically(path: &Path, text: &str) -> Result<(), Fail> {
+pub(super) fn write_atomically(path: &Path, text: &str) -> Result<(), Fail> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).map_err(|e| Fail(format!("writing {}: {e}", tmp.display())))?;
     std::fs::rename(&tmp, path).map_err(|e| Fail(format!("writing {}: {e}", path.display())))?;

@@ -20,6 +20,8 @@ mod engine;
 mod lab;
 mod screen;
 mod search;
+mod serve;
+mod session;
 mod status;
 
 use crate::cli::{Cli, Command, Format};
@@ -51,6 +53,8 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Plan(args) => engine::plan(&load(&cli.config)?, &args, cli.format).await,
         Command::Run(args) => engine::run(&load(&cli.config)?, &args, cli.format).await,
         Command::ExportConsole(args) => console::run(&args, cli.format),
+        Command::Serve(args) => serve::run(&args, cli.format).await,
+        Command::Session(args) => session::run(&cli.config, &args, cli.format).await,
     }
 }
 

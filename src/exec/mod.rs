@@ -17,7 +17,7 @@ mod verify;
 pub use preflight::{PreflightProblem, preflight};
 pub use progress::{Control, Progress, RunReport, StepReport};
 pub use propose::{Incident, ProposeError, plan_from, plan_from_parts, propose};
-pub use runner::{RunError, RunOptions, Runner};
+pub use runner::{PhaseGate, PhaseOutcome, RunError, RunOptions, Runner};
 pub use verify::{VerifyReport, verify};
 
 use crate::client::ParticipantApi;

@@ -28,6 +28,12 @@ pub struct RunOptions {
     pub max_attempts: u32,
     pub retry_delay: Duration,
     pub import_mode: ImportMode,
+    /// Execute only this participant's steps (a multi-operator session, where each
+    /// participant's own operator runs its part and the others' steps are theirs).
+    /// Preflight then checks only this participant, and only it must have a client in the
+    /// participants map; the others' entries, if any, are used for reads only (the source
+    /// of an import, the party to ping). `None`: every participant of the plan.
+    pub only: Option<String>,
 }
 
 impl RunOptions {
@@ -40,6 +46,7 @@ impl RunOptions {
             max_attempts: 4,
             retry_delay: Duration::from_millis(250),
             import_mode: ImportMode::Validation,
+            only: None,
         }
     }
 }
@@ -69,6 +76,35 @@ pub enum RunError {
     },
     #[error("stopped by the operator before phase {0}; run the same runbook again to resume")]
     Aborted(PhaseKind),
+    #[error("participant {0} is not part of this plan")]
+    NotInPlan(String),
+    #[error("the session stopped the run at phase {phase}: {message}")]
+    Gate { phase: PhaseKind, message: String },
+}
+
+/// What a [`PhaseGate`] hears when this process is through with a phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PhaseOutcome {
+    /// The journal recorded the phase as done by an earlier run; nothing was sent now.
+    pub already_done: bool,
+    /// Contracts the phase's steps applied to in this run.
+    pub applied: usize,
+    /// Contracts found already done and not sent again.
+    pub skipped: usize,
+}
+
+/// The barrier between phases of a run that executes one participant's part of a plan
+/// ([`RunOptions::only`]) while other processes execute the others' parts: a
+/// multi-operator session (`crate::collab`), where the gate waits for the session's
+/// coordinator to open each phase. The runner awaits [`PhaseGate::enter`] before it
+/// starts a phase and [`PhaseGate::done`] after it finished one, or skipped it as done
+/// according to its journal. An error from either stops the run there, resumable like an
+/// operator's abort ([`RunError::Gate`]). Failures are not reported through the gate: the
+/// run's error says which phase failed.
+#[async_trait::async_trait]
+pub trait PhaseGate: Send + Sync {
+    async fn enter(&self, phase: PhaseKind) -> Result<(), String>;
+    async fn done(&self, phase: PhaseKind, outcome: PhaseOutcome) -> Result<(), String>;
 }
 
 fn list(problems: &[PreflightProblem]) -> String {
@@ -87,6 +123,7 @@ pub struct Runner {
     control: Option<watch::Receiver<Control>>,
     /// A journal already open in this process (the recovery screen's session journal).
     shared_journal: Option<Arc<Mutex<JournalWriter>>>,
+    gate: Option<Arc<dyn PhaseGate>>,
 }
 
 /// The journal shared by the participant tasks of a phase.
@@ -167,7 +204,14 @@ fn open_journal(plan: &Plan, options: &RunOptions) -> Result<(JournalWriter, BTr
 
 impl Runner {
     pub fn new(plan: Plan, participants: Participants, options: RunOptions) -> Result<Runner, RunError> {
-        if let Some(missing) = plan.participants().iter().find(|p| !participants.contains_key(*p)) {
+        if let Some(only) = &options.only {
+            if !plan.participants().contains(only) {
+                return Err(RunError::NotInPlan(only.clone()));
+            }
+            if !participants.contains_key(only) {
+                return Err(RunError::MissingParticipant(only.clone()));
+            }
+        } else if let Some(missing) = plan.participants().iter().find(|p| !participants.contains_key(*p)) {
             return Err(RunError::MissingParticipant(missing.clone()));
         }
         Ok(Runner {
@@ -177,7 +221,19 @@ impl Runner {
             progress: None,
             control: None,
             shared_journal: None,
+            gate: None,
         })
+    }
+
+    /// Waits at `gate` before and after every phase (see [`PhaseGate`]).
+    pub fn with_gate(mut self, gate: Arc<dyn PhaseGate>) -> Runner {
+        self.gate = Some(gate);
+        self
+    }
+
+    /// Whether this run executes `participant`'s steps.
+    fn executes(&self, participant: &str) -> bool {
+        self.options.only.as_deref().is_none_or(|o| o == participant)
     }
 
     /// Records into a journal this process already writes (its path is read first to find
@@ -262,7 +318,13 @@ impl Runner {
 
     async fn execute(&self, journal: &SharedJournal, done: &BTreeSet<PhaseKind>) -> Result<RunReport, RunError> {
         let plan = &self.plan;
-        let problems = preflight(plan, &self.participants, done).await;
+        let checked: Participants = self
+            .participants
+            .iter()
+            .filter(|(name, _)| self.executes(name))
+            .map(|(name, api)| (name.clone(), api.clone()))
+            .collect();
+        let problems = preflight(plan, &checked, done).await;
         journal
             .record(
                 "preflight.result",
@@ -295,7 +357,7 @@ impl Runner {
             ok: true,
             ..RunReport::default()
         };
-        for name in plan.participants() {
+        for name in plan.participants().iter().filter(|n| self.executes(n)) {
             report.moved.insert(name.clone(), 0);
             report.added.insert(name.clone(), 0);
             report.skipped.insert(name.clone(), 0);
@@ -309,12 +371,29 @@ impl Runner {
                     .record("phase.skipped", None, json!({"plan_hash": plan.hash(), "phase": phase.kind.as_str(), "reason": "done according to the journal"}))
                     .await?;
                 journal.progress(Progress::PhaseSkipped { phase: phase.kind });
+                if let Some(gate) = &self.gate {
+                    let outcome = PhaseOutcome {
+                        already_done: true,
+                        ..PhaseOutcome::default()
+                    };
+                    gate.done(phase.kind, outcome).await.map_err(|message| RunError::Gate {
+                        phase: phase.kind,
+                        message,
+                    })?;
+                }
                 continue;
             }
             if let Some(rx) = control.as_mut() {
                 stepping = wait_for_go(rx, phase.kind, journal, stepping).await?;
             }
-            let by_participant = group(&phase.steps);
+            if let Some(gate) = &self.gate {
+                gate.enter(phase.kind).await.map_err(|message| RunError::Gate {
+                    phase: phase.kind,
+                    message,
+                })?;
+            }
+            let mut by_participant = group(&phase.steps);
+            by_participant.retain(|p, _| self.executes(p));
             journal
                 .record(
                     "phase.start",
@@ -356,6 +435,7 @@ impl Runner {
                 })
                 .collect();
             let mut failure: Option<(String, StepError)> = None;
+            let mut outcome = PhaseOutcome::default();
             for task in tasks {
                 let (participant, result) = match task.await {
                     Ok(r) => r,
@@ -365,7 +445,11 @@ impl Runner {
                     ),
                 };
                 match result {
-                    Ok(reports) => tally(&mut report, phase.kind, &reports),
+                    Ok(reports) => {
+                        outcome.applied += reports.iter().map(|r| r.applied).sum::<usize>();
+                        outcome.skipped += reports.iter().map(|r| r.skipped).sum::<usize>();
+                        tally(&mut report, phase.kind, &reports)
+                    }
                     Err(e) => {
                         failure.get_or_insert((participant, e));
                     }
@@ -403,6 +487,12 @@ impl Runner {
                     .await?;
             }
             journal.progress(Progress::PhaseDone { phase: phase.kind });
+            if let Some(gate) = &self.gate {
+                gate.done(phase.kind, outcome).await.map_err(|message| RunError::Gate {
+                    phase: phase.kind,
+                    message,
+                })?;
+            }
         }
         Ok(report)
     }
