@@ -1,6 +1,8 @@
 //! The command-line contract of DESIGN §4.
 
 use crate::lab::scenario::Scenario;
+use crate::reconcile::StrategyName;
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -70,14 +72,22 @@ pub struct CompareArgs {
     pub template: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StrategyArg {
-    /// Move what every relevant participant agrees on; leave the rest on the lost synchronizer.
-    Intersection,
-    /// Also give every participant the contracts it is missing; differences need --decide.
-    Union,
-    /// Move only the contracts given with --include.
-    Manual,
+/// `--strategy` takes the engine's own strategy names; this is the one place they meet clap.
+impl ValueEnum for StrategyName {
+    fn value_variants<'a>() -> &'a [Self] {
+        &StrategyName::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self {
+            StrategyName::Intersection => {
+                "Move what every relevant participant agrees on; leave the rest on the lost synchronizer"
+            }
+            StrategyName::Union => "Also give every participant the contracts it is missing; differences need --decide",
+            StrategyName::Manual => "Move only the contracts given with --include",
+        };
+        Some(PossibleValue::new(self.as_str()).help(help))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -89,7 +99,7 @@ pub struct PlanArgs {
     #[arg(long)]
     pub to: Option<String>,
     #[arg(long, value_enum)]
-    pub strategy: StrategyArg,
+    pub strategy: StrategyName,
     /// Contract to include (manual strategy; repeatable).
     #[arg(long = "include", value_name = "ID")]
     pub include: Vec<String>,

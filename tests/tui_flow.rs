@@ -181,11 +181,14 @@ async fn read_only_leaves_destructive_keys_unbound() {
     let mut s = Screenful::open(&lab, true).await;
     assert!(s.screen().contains("[RO]"), "{}", s.screen());
     s.press('i').await;
-    assert!(s.core.app.choice.strategy.is_none(), "i is not bound in read-only mode");
+    assert!(
+        s.core.app.choice.strategy().is_none(),
+        "i is not bound in read-only mode"
+    );
     s.press('x').await;
     assert!(s.core.app.popup.is_none());
     s.press(' ').await;
-    assert!(s.core.app.choice.manual.is_empty());
+    assert!(s.core.app.choice.picked().is_empty());
     // Reading is allowed: filter, diff, help.
     s.press('?').await;
     assert!(matches!(s.core.app.popup, Some(Popup::Help)));
@@ -214,7 +217,7 @@ async fn keys_are_handled_while_the_survey_is_outstanding() {
     core.handle(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
     core.handle(Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::NONE)));
     assert!(
-        core.app.choice.strategy.is_some(),
+        core.app.choice.strategy().is_some(),
         "a strategy can be chosen while loading"
     );
     core.settle().await;

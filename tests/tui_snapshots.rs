@@ -201,7 +201,7 @@ fn planned() -> App {
     chars(&mut a, "E");
     chars(&mut a, "p");
     let data = survey();
-    let request = a.choice.request().expect("request");
+    let request = a.choice.request().cloned().expect("request");
     let incident = exec::Incident {
         name: "lab-diverged",
         lost: "lostDomain",

@@ -1,12 +1,12 @@
 //! `compare`, `plan` and `run`: the headless recovery engine.
 
 use super::{Fail, Outcome, clients, is_json, operator, print_json, short};
-use crate::cli::{CompareArgs, Format, PlanArgs, RunArgs, StrategyArg};
+use crate::cli::{CompareArgs, Format, PlanArgs, RunArgs};
 use crate::config::IncidentConfig;
 use crate::exec::{self, Incident, Participants, Progress, ProposeError, RunOptions, Runner, propose, survey};
 use crate::inventory::SearchFilter;
 use crate::plan::{self, PlanSummary, RunbookMeta};
-use crate::reconcile::{self, Comparison, Decision, ParticipantState, SelectionRequest, Strategy};
+use crate::reconcile::{self, Comparison, Decision, ParticipantState, SelectionRequest, StrategyName};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -109,20 +109,15 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         return Err(Fail(format!("--from and --to are both {lost}")));
     }
     let apis = clients(cfg)?;
-    let strategy = match args.strategy {
-        StrategyArg::Intersection => Strategy::Intersection,
-        StrategyArg::Union => Strategy::Union,
-        StrategyArg::Manual => Strategy::Manual {
-            include: args
-                .include
-                .iter()
-                .map(|i| reconcile::ContractId::from(i.as_str()))
-                .collect(),
-        },
-    };
-    if args.strategy != StrategyArg::Manual && !args.include.is_empty() {
+    if args.strategy != StrategyName::Manual && !args.include.is_empty() {
         return Err(Fail("--include only applies to --strategy manual".into()));
     }
+    let picks = args
+        .include
+        .iter()
+        .map(|i| reconcile::ContractId::from(i.as_str()))
+        .collect();
+    let strategy = args.strategy.with_picks(picks);
     let mut request = SelectionRequest::new(strategy);
     for d in &args.decide {
         let (id, decision) = parse_decision(d)?;

@@ -23,8 +23,10 @@ pub use model::{
     Stakeholders, is_valid_contract_id,
 };
 pub use select_error::{IdSource, SelectionError, SelectionProblem, UndecidedRow};
-pub use selection::{Decision, ExcludedRow, ExclusionReason, ParticipantWork, Selection, SelectionRequest, Strategy};
-pub use strategy::select;
+pub use selection::{
+    Decision, ExcludedRow, ExclusionReason, ParticipantWork, Selection, SelectionRequest, Strategy, StrategyName,
+};
+pub use strategy::{RowFate, decision_fits, row_fate, select};
 
 #[cfg(test)]
 mod strategy_tests;

@@ -2,13 +2,13 @@
 //! no I/O here. The runtime executes the effects and feeds the results back as messages;
 //! answers to requests carry the generation they were made in, and stale ones are dropped.
 
-use super::choice::{Choice, Fate, StrategyKind};
+use super::choice::{Choice, Fate};
 use super::exec_view::ExecView;
 use super::keymap::{Keymap, Layer};
 use super::msg::{Effect, Msg, PlanProblem, SurveyData};
 use super::table::TableView;
 use crate::plan::{Plan, PlanSummary};
-use crate::reconcile::{Decision, ParticipantState, diff};
+use crate::reconcile::{Decision, ParticipantState, StrategyName, diff};
 use crate::status::ParticipantReport;
 use ratatui::crossterm::event::KeyEventKind;
 use serde_json::json;
@@ -405,16 +405,16 @@ impl App {
         d.comparison.rows().get(self.table.current()?)
     }
 
-    fn set_strategy(&mut self, s: StrategyKind) -> Vec<Effect> {
+    fn set_strategy(&mut self, s: StrategyName) -> Vec<Effect> {
         if self.ctx.read_only || self.running() {
             return Vec::new();
         }
-        self.choice.strategy = Some(s);
+        self.choice.set_strategy(s);
         self.invalidate_plan();
-        self.flash(Level::Info, format!("strategy: {}", s.name()));
+        self.flash(Level::Info, format!("strategy: {s}"));
         vec![Effect::Record {
             kind: "select.mode",
-            data: json!({"strategy": s.name()}),
+            data: json!({"strategy": s.as_str()}),
         }]
     }
 
@@ -432,7 +432,7 @@ impl App {
         }
         let id = row.contract_id().clone();
         let name = decision.name();
-        self.choice.decisions.insert(id.clone(), decision);
+        self.choice.decide(&id, decision);
         self.invalidate_plan();
         self.flash(Level::Info, format!("decided {name} for {}", &id[..id.len().min(16)]));
         vec![Effect::Record {
@@ -445,16 +445,14 @@ impl App {
         if self.ctx.read_only || self.running() {
             return Vec::new();
         }
-        if self.choice.strategy != Some(StrategyKind::Manual) {
+        if self.choice.strategy() != Some(StrategyName::Manual) {
             self.flash(Level::Warn, "Space picks rows in a manual selection: press m first");
             return Vec::new();
         }
         let Some(id) = self.selected_row().map(|r| r.contract_id().clone()) else {
             return Vec::new();
         };
-        if !self.choice.manual.remove(&id) {
-            self.choice.manual.insert(id);
-        }
+        self.choice.toggle(&id);
         self.invalidate_plan();
         self.table.move_by(1);
         Vec::new()
@@ -465,7 +463,7 @@ impl App {
             self.flash(Level::Warn, "the comparison is still loading");
             return Vec::new();
         }
-        let Some(request) = self.choice.request() else {
+        let Some(request) = self.choice.request().cloned() else {
             self.flash(
                 Level::Warn,
                 "choose a strategy first: i intersection, u union, m manual",

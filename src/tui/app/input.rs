@@ -3,9 +3,8 @@
 
 use super::{App, ConfirmView, Focus, Level, PlanState, Popup, Prompt, PromptKind, Screen};
 use crate::exec::Control;
-use crate::reconcile::{Decision, RowClass};
+use crate::reconcile::{Decision, RowClass, StrategyName};
 use crate::tui::action::Action;
-use crate::tui::choice::StrategyKind;
 use crate::tui::msg::Effect;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
@@ -245,9 +244,9 @@ impl App {
                 }
             }
             Action::ToggleRow => return self.toggle_row(),
-            Action::StrategyIntersection => return self.set_strategy(StrategyKind::Intersection),
-            Action::StrategyUnion => return self.set_strategy(StrategyKind::Union),
-            Action::StrategyManual => return self.set_strategy(StrategyKind::Manual),
+            Action::StrategyIntersection => return self.set_strategy(StrategyName::Intersection),
+            Action::StrategyUnion => return self.set_strategy(StrategyName::Union),
+            Action::StrategyManual => return self.set_strategy(StrategyName::Manual),
             Action::DecidePurge => return self.decide(Decision::Purge),
             Action::DecideExclude => return self.decide(Decision::Exclude),
             Action::PlanPreview => return self.preview(),
