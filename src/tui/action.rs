@@ -8,77 +8,45 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A bindable action. The declaration order is the order of the help overlay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    FocusNext,
-    FocusPrev,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    ScrollLeft,
-    ScrollRight,
-    Filter,
-    CycleClass,
-    Clear,
-    Submit,
-    OpenDiff,
-    NextPair,
-    ToggleRow,
-    StrategyIntersection,
-    StrategyUnion,
-    StrategyManual,
-    DecidePurge,
-    DecideExclude,
-    PlanPreview,
-    Execute,
-    Pause,
-    Refresh,
-    Help,
-    Command,
-    Journal,
-    Quit,
+enum_with_all! {
+    /// A bindable action. The declaration order is the order of the help overlay.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Action {
+        FocusNext,
+        FocusPrev,
+        Up,
+        Down,
+        PageUp,
+        PageDown,
+        Top,
+        Bottom,
+        ScrollLeft,
+        ScrollRight,
+        Filter,
+        CycleClass,
+        Clear,
+        Submit,
+        OpenDiff,
+        NextPair,
+        ToggleRow,
+        StrategyIntersection,
+        StrategyUnion,
+        StrategyManual,
+        DecidePurge,
+        DecideExclude,
+        PlanPreview,
+        Execute,
+        Pause,
+        Refresh,
+        Help,
+        Command,
+        Journal,
+        Quit,
+    }
 }
 
 impl Action {
-    /// Every action, in help order.
-    pub const ALL: [Action; 30] = [
-        Action::FocusNext,
-        Action::FocusPrev,
-        Action::Up,
-        Action::Down,
-        Action::PageUp,
-        Action::PageDown,
-        Action::Top,
-        Action::Bottom,
-        Action::ScrollLeft,
-        Action::ScrollRight,
-        Action::Filter,
-        Action::CycleClass,
-        Action::Clear,
-        Action::Submit,
-        Action::OpenDiff,
-        Action::NextPair,
-        Action::ToggleRow,
-        Action::StrategyIntersection,
-        Action::StrategyUnion,
-        Action::StrategyManual,
-        Action::DecidePurge,
-        Action::DecideExclude,
-        Action::PlanPreview,
-        Action::Execute,
-        Action::Pause,
-        Action::Refresh,
-        Action::Help,
-        Action::Command,
-        Action::Journal,
-        Action::Quit,
-    ];
-
     /// The name used in key files, help text and `:` commands (same as the serde name).
     pub const fn name(self) -> &'static str {
         match self {
@@ -223,7 +191,8 @@ mod tests {
     use std::collections::BTreeSet;
 
     #[test]
-    fn all_is_complete_sorted_and_unique() {
+    fn all_is_sorted_and_unique() {
+        // Complete by construction: `enum_with_all!` writes ALL from the declaration.
         let set: BTreeSet<Action> = Action::ALL.into_iter().collect();
         assert_eq!(set.len(), Action::ALL.len());
         assert!(

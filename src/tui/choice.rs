@@ -6,31 +6,25 @@
 use crate::reconcile::{self, ContractId, Decision, Row, RowFate, SelectionRequest, StrategyName};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// What happens to a row under the current choice, as the screen groups it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fate {
-    /// No strategy chosen yet.
-    Undecided,
-    /// Moved to the new synchronizer (imported or adopted first where needed).
-    Moved,
-    /// Left on the lost synchronizer.
-    LeftBehind,
-    /// Purged where still active (decision).
-    Purged,
-    /// Needs a decision before a plan can be made.
-    NeedsDecision,
+enum_with_all! {
+    /// What happens to a row under the current choice, as the screen groups it. The
+    /// declaration order is the order of the help legend.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Fate {
+        /// No strategy chosen yet.
+        Undecided,
+        /// Moved to the new synchronizer (imported or adopted first where needed).
+        Moved,
+        /// Left on the lost synchronizer.
+        LeftBehind,
+        /// Purged where still active (decision).
+        Purged,
+        /// Needs a decision before a plan can be made.
+        NeedsDecision,
+    }
 }
 
 impl Fate {
-    /// Every fate, in the order the help legend lists them.
-    pub const ALL: [Fate; 5] = [
-        Fate::Undecided,
-        Fate::Moved,
-        Fate::LeftBehind,
-        Fate::Purged,
-        Fate::NeedsDecision,
-    ];
-
     pub fn of(fate: Option<RowFate>) -> Fate {
         match fate {
             None => Fate::Undecided,

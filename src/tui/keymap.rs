@@ -40,44 +40,34 @@ use ratatui::crossterm::event::{KeyEvent, KeyEventKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A group of bindings that is active in some state of the UI. Declared in priority order,
-/// highest first, so `Ord` is priority.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Layer {
-    /// A yes/no confirmation popup (Cancel focused first), such as "quit while steps are
-    /// running?". It can open over a prompt, hence the higher priority. A confirmation
-    /// that must be typed is a [`Layer::Prompt`].
-    Confirm,
-    /// A text field: the `/` filter, the `:` command line, the typed confirmation.
-    Prompt,
-    /// The help overlay.
-    Help,
-    /// The per-participant diff popup.
-    Diff,
-    /// The plan preview pane.
-    Plan,
-    /// The execution progress pane.
-    Execution,
-    /// The aligned comparison table.
-    Table,
-    /// Always active below everything else.
-    Global,
+enum_with_all! {
+    /// A group of bindings that is active in some state of the UI. Declared in priority order,
+    /// highest first, so `Ord` is priority.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Layer {
+        /// A yes/no confirmation popup (Cancel focused first), such as "quit while steps are
+        /// running?". It can open over a prompt, hence the higher priority. A confirmation
+        /// that must be typed is a [`Layer::Prompt`].
+        Confirm,
+        /// A text field: the `/` filter, the `:` command line, the typed confirmation.
+        Prompt,
+        /// The help overlay.
+        Help,
+        /// The per-participant diff popup.
+        Diff,
+        /// The plan preview pane.
+        Plan,
+        /// The execution progress pane.
+        Execution,
+        /// The aligned comparison table.
+        Table,
+        /// Always active below everything else.
+        Global,
+    }
 }
 
 impl Layer {
-    /// Every layer, highest priority first.
-    pub const ALL: [Layer; 8] = [
-        Layer::Confirm,
-        Layer::Prompt,
-        Layer::Help,
-        Layer::Diff,
-        Layer::Plan,
-        Layer::Execution,
-        Layer::Table,
-        Layer::Global,
-    ];
-
     /// The name used in key files (`[keys.<name>]`).
     pub const fn name(self) -> &'static str {
         match self {
