@@ -35,10 +35,12 @@ enum_with_all! {
         StrategyManual,
         DecidePurge,
         DecideExclude,
+        DecideAdopt,
         PlanPreview,
         Execute,
         Pause,
         Refresh,
+        CompareTarget,
         Help,
         Command,
         Journal,
@@ -72,10 +74,12 @@ impl Action {
             Action::StrategyManual => "strategy_manual",
             Action::DecidePurge => "decide_purge",
             Action::DecideExclude => "decide_exclude",
+            Action::DecideAdopt => "decide_adopt",
             Action::PlanPreview => "plan_preview",
             Action::Execute => "execute",
             Action::Pause => "pause",
             Action::Refresh => "refresh",
+            Action::CompareTarget => "compare_target",
             Action::Help => "help",
             Action::Command => "command",
             Action::Journal => "journal",
@@ -102,9 +106,7 @@ impl Action {
             Action::ScrollLeft => "scroll left",
             Action::ScrollRight => "scroll right",
             Action::Filter => "filter rows by contract id, template or party",
-            Action::CycleClass => {
-                "cycle the class filter: all, agreed, missing, archived somewhere, payload mismatch, local only"
-            }
+            Action::CycleClass => "cycle the class filter: all rows, then each class in turn",
             Action::Clear => "close the popup or prompt, or clear the filter",
             Action::Submit => "accept what was typed, or the focused button",
             Action::OpenDiff => "show the row's per-participant diff",
@@ -115,10 +117,16 @@ impl Action {
             Action::StrategyManual => "strategy manual: move only the rows included by hand",
             Action::DecidePurge => "decide: include the row by purging it where it is still active",
             Action::DecideExclude => "decide: leave the row on the lost synchronizer",
+            Action::DecideAdopt => {
+                "decide (payload mismatch): move the row with one participant's version; again for the next participant's"
+            }
             Action::PlanPreview => "preview the plan for the chosen strategy",
             Action::Execute => "execute the plan (asks for a typed confirmation)",
             Action::Pause => "pause or resume execution between phases",
             Action::Refresh => "search the participants again",
+            Action::CompareTarget => {
+                "compare what the participants hold on the target synchronizer; again to return to the lost one"
+            }
             Action::Help => "show or hide this help",
             Action::Command => "enter a : command",
             Action::Journal => "show or hide the journal pane",
@@ -151,10 +159,12 @@ impl Action {
             Action::StrategyManual => "manual",
             Action::DecidePurge => "purge",
             Action::DecideExclude => "exclude",
+            Action::DecideAdopt => "adopt",
             Action::PlanPreview => "plan",
             Action::Execute => "execute",
             Action::Pause => "pause",
             Action::Refresh => "refresh",
+            Action::CompareTarget => "target",
             Action::Help => "help",
             Action::Command => "command",
             Action::Journal => "journal",
@@ -174,6 +184,7 @@ impl Action {
                 | Action::StrategyManual
                 | Action::DecidePurge
                 | Action::DecideExclude
+                | Action::DecideAdopt
                 | Action::Execute
         )
     }
@@ -229,6 +240,7 @@ mod tests {
                 "strategy_manual",
                 "decide_purge",
                 "decide_exclude",
+                "decide_adopt",
                 "execute"
             ]
         );

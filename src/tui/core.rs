@@ -146,11 +146,14 @@ impl Core {
                     });
                 }
             }
-            Effect::Survey { generation } => {
+            Effect::Survey {
+                generation,
+                synchronizer,
+            } => {
                 self.in_flight += 1;
                 let (tx, services) = (self.tx.clone(), self.services.clone());
                 tokio::spawn(async move {
-                    let result = run_survey(&services, generation, &tx).await;
+                    let result = run_survey(&services, &synchronizer, generation, &tx).await;
                     let _ = tx.send(Msg::Survey { generation, result });
                 });
             }
@@ -234,6 +237,7 @@ impl Core {
 
 async fn run_survey(
     services: &Services,
+    synchronizer: &str,
     generation: u64,
     tx: &mpsc::UnboundedSender<Msg>,
 ) -> Result<SurveyData, String> {
@@ -250,14 +254,7 @@ async fn run_survey(
             }
         })
     };
-    let result = survey::survey_observed(
-        &services.apis,
-        &services.lost,
-        &SearchFilter::default(),
-        true,
-        Some(otx),
-    )
-    .await;
+    let result = survey::survey_observed(&services.apis, synchronizer, &SearchFilter::default(), true, Some(otx)).await;
     let _ = forward.await;
     let s = result.map_err(|e| e.to_string())?;
     // Payloads in the comparison's participant order (it sorts participants by name).

@@ -34,6 +34,7 @@ pub mod keymap;
 pub mod launch;
 pub mod msg;
 pub mod runtime;
+pub mod scroll;
 pub mod table;
 pub mod term;
 pub mod theme;

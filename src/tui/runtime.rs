@@ -19,9 +19,7 @@ pub async fn run(mut core: Core, theme: &Theme) -> std::io::Result<()> {
     core.start();
     loop {
         if core.dirty {
-            let mut page = core.app.page;
-            guard.terminal.draw(|f| page = ui::draw(f, &core.app, theme))?;
-            core.app.page = page;
+            ui::render(&mut guard.terminal, &mut core.app, theme)?;
             core.dirty = false;
         }
         if core.app.quit {
