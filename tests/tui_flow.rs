@@ -42,7 +42,7 @@ impl Screenful {
         };
         let mut core = launch::core(&cfg, &opts).expect("core");
         core.start();
-        core.settle().await;
+        core.settle().await.expect("settled");
         let terminal = Terminal::new(TestBackend::new(120, 36)).expect("terminal");
         let mut s = Screenful { core, terminal, theme };
         s.draw();
@@ -59,7 +59,7 @@ impl Screenful {
 
     async fn chord(&mut self, key: KeyEvent) {
         self.core.handle(Msg::Key(key));
-        self.core.settle().await;
+        self.core.settle().await.expect("settled");
         self.draw();
     }
 
@@ -254,7 +254,7 @@ async fn keys_are_handled_while_the_survey_is_outstanding() {
         core.app.choice.strategy().is_some(),
         "a strategy can be chosen while loading"
     );
-    core.settle().await;
+    core.settle().await.expect("settled");
     assert!(matches!(core.app.survey, SurveyState::Ready));
     assert_eq!(core.app.table.rows.len(), 9);
 }

@@ -33,13 +33,12 @@ pub async fn run(mut core: Core, theme: &Theme) -> std::io::Result<()> {
                 Some(Err(e)) => return Err(e),
                 None => break,
             },
-            msg = core.next() => match msg {
-                Some(m) => {
-                    core.handle(m);
-                    // Handle what else is waiting before drawing once.
-                    core.drain();
+            more = core.next() => {
+                if !more {
+                    break;
                 }
-                None => break,
+                // Handle what else is waiting before drawing once.
+                core.drain();
             },
             _ = tick.tick() => core.handle(Msg::Tick),
         }
