@@ -3,14 +3,14 @@
 //! answers to requests carry the generation they were made in, and stale ones are dropped.
 
 use super::action::Action;
-use super::choice::{Choice, Fate};
+use super::choice::Choice;
 use super::exec_view::ExecView;
 use super::keymap::{Keymap, Layer};
 use super::msg::{Effect, Msg, PlanProblem, SurveyData};
 use super::scroll::{Measures, Scroll};
 use super::table::TableView;
 use crate::plan::{Plan, PlanSummary};
-use crate::reconcile::{self, Decision, ParticipantState, SelectionProblem, StrategyName, diff};
+use crate::reconcile::{ParticipantState, diff};
 use crate::status::ParticipantReport;
 use ratatui::crossterm::event::KeyEventKind;
 use serde_json::json;
@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 pub mod commands;
 mod input;
+mod selection;
 
 /// Ticks (a quarter second each) a flash message stays.
 const FLASH_TICKS: u64 = 24;
@@ -511,153 +512,6 @@ impl App {
         d.comparison.rows().get(self.table.current()?)
     }
 
-    /// Whether the choice is frozen: read-only (its keys are unbound anyway), a run is
-    /// active, or the view compares the target, where there is nothing to plan.
-    fn choice_frozen(&mut self) -> bool {
-        if self.ctx.read_only || self.running() {
-            return true;
-        }
-        if self.compared == Compared::Target {
-            let key = self.screen_key(Screen::Main, Action::CompareTarget);
-            let text = format!(
-                "this compares {}; {key} returns to {} to plan",
-                self.ctx.target, self.ctx.lost
-            );
-            self.flash(Level::Warn, text);
-            return true;
-        }
-        false
-    }
-
-    fn set_strategy(&mut self, s: StrategyName) -> Vec<Effect> {
-        if self.choice_frozen() {
-            return Vec::new();
-        }
-        self.choice.set_strategy(s);
-        self.invalidate_plan();
-        self.flash(Level::Info, format!("strategy: {s}"));
-        vec![Effect::Record {
-            kind: "select.mode",
-            data: json!({"strategy": s.as_str()}),
-        }]
-    }
-
-    fn decide(&mut self, decision: Decision) -> Vec<Effect> {
-        if self.choice_frozen() {
-            return Vec::new();
-        }
-        let (Some(data), Some(row)) = (self.data.as_ref(), self.selected_row()) else {
-            return Vec::new();
-        };
-        if let Err(problem) = reconcile::decision_fits(&data.comparison, row, &decision) {
-            let text = match problem {
-                SelectionProblem::DecisionNotNeeded { class, .. } => {
-                    format!("this row is {class}: it needs no decision")
-                }
-                SelectionProblem::AdoptOnArchived { .. } => {
-                    "an archived contract cannot be imported again: decide purge or exclude".to_string()
-                }
-                other => other.to_string(),
-            };
-            self.flash(Level::Warn, text);
-            return Vec::new();
-        }
-        let id = row.contract_id().clone();
-        let mut data = json!({"contract_id": id.to_string(), "decision": decision.name()});
-        if let Decision::Adopt { participant } = &decision {
-            data["participant"] = json!(participant);
-        }
-        let short: String = id.chars().take(16).collect();
-        self.flash(Level::Info, format!("decided {decision} for {short}"));
-        self.choice.decide(&id, decision);
-        self.invalidate_plan();
-        vec![Effect::Record {
-            kind: "select.decision",
-            data,
-        }]
-    }
-
-    /// Adopt the version of the row's next holder: the first holder, or the one after the
-    /// participant adopted so far.
-    fn adopt(&mut self) -> Vec<Effect> {
-        let (Some(data), Some(row)) = (self.data.as_ref(), self.selected_row()) else {
-            return Vec::new();
-        };
-        let names = data.comparison.participants();
-        let holders: Vec<&String> = row
-            .states()
-            .iter()
-            .zip(names)
-            .filter(|(s, _)| s.is_held())
-            .map(|(_, n)| n)
-            .collect();
-        let after = match self.choice.decision(row.contract_id()) {
-            Some(Decision::Adopt { participant }) => holders.iter().position(|h| *h == participant),
-            _ => None,
-        };
-        let next = after.map_or(0, |i| (i + 1) % holders.len().max(1));
-        let Some(participant) = holders.get(next).copied().or(names.first()) else {
-            return Vec::new();
-        };
-        let participant = participant.clone();
-        self.decide(Decision::Adopt { participant })
-    }
-
-    fn toggle_row(&mut self) -> Vec<Effect> {
-        if self.choice_frozen() {
-            return Vec::new();
-        }
-        if self.choice.strategy() != Some(StrategyName::Manual) {
-            let (space, m) = (
-                self.screen_key(Screen::Main, Action::ToggleRow),
-                self.screen_key(Screen::Main, Action::StrategyManual),
-            );
-            self.flash(
-                Level::Warn,
-                format!("{space} picks rows in a manual selection: press {m} first"),
-            );
-            return Vec::new();
-        }
-        let Some(id) = self.selected_row().map(|r| r.contract_id().clone()) else {
-            return Vec::new();
-        };
-        self.choice.toggle(&id);
-        self.invalidate_plan();
-        self.table.move_by(1);
-        self.table.follow();
-        Vec::new()
-    }
-
-    fn preview(&mut self) -> Vec<Effect> {
-        if self.data.is_none() {
-            self.flash(Level::Warn, "the comparison is still loading");
-            return Vec::new();
-        }
-        if self.compared == Compared::Target && self.choice_frozen() {
-            return Vec::new();
-        }
-        let Some(request) = self.choice.request().cloned() else {
-            let keys = [
-                Action::StrategyIntersection,
-                Action::StrategyUnion,
-                Action::StrategyManual,
-            ]
-            .map(|a| format!("{} {}", self.screen_key(Screen::Main, a), a.label()));
-            self.flash(Level::Warn, format!("choose a strategy first: {}", keys.join(", ")));
-            return Vec::new();
-        };
-        self.screen = Screen::Plan;
-        self.plan_view = Scroll::default();
-        if matches!(self.plan, PlanState::Ready { .. } | PlanState::Building) {
-            return Vec::new();
-        }
-        self.plan = PlanState::Building;
-        vec![Effect::BuildPlan {
-            generation: self.generation,
-            request,
-        }]
-    }
-
     /// Compares the other synchronizer: the target (after a run, what moved) or back to
     /// the lost one.
     fn compare_other(&mut self) -> Vec<Effect> {
@@ -733,13 +587,5 @@ impl App {
         };
         view.lines = diff::side_by_side(&payload(i), &payload(j));
         view.scroll = Scroll::default();
-    }
-
-    /// The row's fate under the current choice; none on the target, where nothing is planned.
-    pub fn fate(&self, row: &crate::reconcile::Row) -> Fate {
-        match self.compared {
-            Compared::Lost => self.choice.fate(row),
-            Compared::Target => Fate::Undecided,
-        }
     }
 }
