@@ -6,21 +6,10 @@ use crate::config::IncidentConfig;
 use crate::exec::{self, Incident, Participants, Progress, ProposeError, RunOptions, Runner, propose, survey};
 use crate::inventory::SearchFilter;
 use crate::plan::{self, PlanSummary, RunbookMeta};
-use crate::reconcile::{self, Comparison, Decision, ParticipantState, SelectionRequest, StrategyName};
+use crate::reconcile::{self, Comparison, Decision, SelectionRequest, StrategyName};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// The marker a state shows with, readable without colour.
-pub fn marker(state: &ParticipantState) -> &'static str {
-    match state {
-        ParticipantState::Active { .. } => "✓",
-        ParticipantState::Differs { .. } => "~",
-        ParticipantState::Archived | ParticipantState::Moved { .. } => "×",
-        ParticipantState::Unknown => "+",
-        ParticipantState::NotHosted => "·",
-    }
-}
 
 fn print_comparison(cmp: &Comparison) {
     use std::fmt::Write as _;
@@ -38,7 +27,7 @@ fn print_comparison(cmp: &Comparison) {
             row.class().as_str()
         );
         for s in row.states() {
-            let _ = write!(line, " {:>12}", marker(s));
+            let _ = write!(line, " {:>12}", s.marker());
         }
         outln!("{line}");
     }

@@ -15,8 +15,9 @@ pub fn class_role(c: RowClass) -> Role {
     }
 }
 
-/// Marker and word for a participant's state; the marker alone carries the meaning
-/// without colour.
+/// Marker and word for a participant's state; the marker (the state's own, see
+/// [`ParticipantState::marker`]) alone carries the meaning without colour. Static text,
+/// since every visible cell asks for it every frame.
 pub fn state_cell(s: &ParticipantState) -> (&'static str, Role) {
     match s {
         ParticipantState::Active { .. } => ("✓ active", Role::Agreed),
@@ -58,10 +59,7 @@ pub fn legend() -> String {
         ParticipantState::Differs { digest: [0; 32] },
         ParticipantState::NotHosted,
     ]
-    .map(|s| {
-        let marker = state_cell(&s).0.split(' ').next().unwrap_or_default();
-        format!("{marker} {}", state_meaning(&s))
-    })
+    .map(|s| format!("{} {}", s.marker(), state_meaning(&s)))
     .join(", ");
     let fates: Vec<String> = Fate::ALL
         .into_iter()
@@ -69,4 +67,23 @@ pub fn legend() -> String {
         .map(|f| format!("{} {}", f.marker(), f.meaning()))
         .collect();
     format!("{states}; {}", fates.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_start_with_the_states_own_marker() {
+        for s in [
+            ParticipantState::Active { digest: [0; 32] },
+            ParticipantState::Differs { digest: [0; 32] },
+            ParticipantState::Archived,
+            ParticipantState::Moved { to: "elsewhere".into() },
+            ParticipantState::Unknown,
+            ParticipantState::NotHosted,
+        ] {
+            assert!(state_cell(&s).0.starts_with(s.marker()), "{s:?}");
+        }
+    }
 }
