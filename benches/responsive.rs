@@ -60,9 +60,7 @@ fn main() {
             core.handle(Msg::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)));
             keys += 1;
             core.drain();
-            let mut page = core.app.page;
-            terminal.draw(|f| page = ui::draw(f, &core.app, &theme)).expect("draw");
-            core.app.page = page;
+            ui::render(&mut terminal, &mut core.app, &theme).expect("draw");
             busy.push(t.elapsed());
             tokio::time::sleep(Duration::from_millis(5)).await;
         }

@@ -2,6 +2,8 @@
 
 use crate::lab::dialect::Dialect;
 use crate::lab::scenario::Scenario;
+use crate::reconcile::StrategyName;
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -238,17 +240,8 @@ pub enum SessionCommand {
 
 #[derive(Debug, Args)]
 pub struct SessionPlanArgs {
-    #[arg(long, value_enum)]
-    pub strategy: StrategyArg,
-    /// Contract to include (manual strategy; repeatable).
-    #[arg(long = "include", value_name = "ID")]
-    pub include: Vec<String>,
-    /// Contract to leave on the lost synchronizer whatever the strategy says (repeatable).
-    #[arg(long = "exclude", value_name = "ID")]
-    pub exclude: Vec<String>,
-    /// Decision for a row that needs one: ID=exclude, ID=purge or ID=adopt:PARTICIPANT (repeatable).
-    #[arg(long = "decide", value_name = "ID=DECISION")]
-    pub decide: Vec<String>,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
     /// Contracts per ChangeAssignation / PurgeContracts call.
     #[arg(long, default_value_t = 500)]
     pub batch_size: u32,
@@ -270,26 +263,30 @@ pub struct CompareArgs {
     pub template: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StrategyArg {
-    /// Move what every relevant participant agrees on; leave the rest on the lost synchronizer.
-    Intersection,
-    /// Also give every participant the contracts it is missing; differences need --decide.
-    Union,
-    /// Move only the contracts given with --include.
-    Manual,
+/// `--strategy` takes the engine's own strategy names; this is the one place they meet clap.
+impl ValueEnum for StrategyName {
+    fn value_variants<'a>() -> &'a [Self] {
+        &StrategyName::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self {
+            StrategyName::Intersection => {
+                "Move what every relevant participant agrees on; leave the rest on the lost synchronizer"
+            }
+            StrategyName::Union => "Also give every participant the contracts it is missing; differences need --decide",
+            StrategyName::Manual => "Move only the contracts given with --include",
+        };
+        Some(PossibleValue::new(self.as_str()).help(help))
+    }
 }
 
+/// What to move: the strategy and the operator's rows and decisions (`plan` and
+/// `session plan` take the same).
 #[derive(Debug, Args)]
-pub struct PlanArgs {
-    /// The lost synchronizer (default: from the incident config).
-    #[arg(long)]
-    pub from: Option<String>,
-    /// The replacement synchronizer (default: from the incident config).
-    #[arg(long)]
-    pub to: Option<String>,
+pub struct SelectionArgs {
     #[arg(long, value_enum)]
-    pub strategy: StrategyArg,
+    pub strategy: StrategyName,
     /// Contract to include (manual strategy; repeatable).
     #[arg(long = "include", value_name = "ID")]
     pub include: Vec<String>,
@@ -300,6 +297,18 @@ pub struct PlanArgs {
     /// synchronizer, ID=purge removes it wherever it is still active.
     #[arg(long = "decide", value_name = "ID=DECISION")]
     pub decide: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The lost synchronizer (default: from the incident config).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The replacement synchronizer (default: from the incident config).
+    #[arg(long)]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
     /// Contracts per ChangeAssignation / PurgeContracts call.
     #[arg(long, default_value_t = 500)]
     pub batch_size: u32,

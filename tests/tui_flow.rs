@@ -9,7 +9,8 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use recovery_deck::config::IncidentConfig;
 use recovery_deck::lab::scenario::Scenario;
-use recovery_deck::tui::app::{PlanState, Popup, Screen, SurveyState};
+use recovery_deck::reconcile::RowClass;
+use recovery_deck::tui::app::{Compared, PlanState, Popup, Screen, SurveyState};
 use recovery_deck::tui::core::Core;
 use recovery_deck::tui::keymap::Keymap;
 use recovery_deck::tui::launch::{self, TuiOptions};
@@ -25,19 +26,23 @@ struct Screenful {
 
 impl Screenful {
     async fn open(lab: &TestLab, read_only: bool) -> Screenful {
+        Screenful::open_with(lab, read_only, Keymap::defaults()).await
+    }
+
+    async fn open_with(lab: &TestLab, read_only: bool, keymap: Keymap) -> Screenful {
         let cfg = IncidentConfig::load(&lab.lab.incident_path()).expect("config");
         let theme = Theme::preset("dark").expect("theme");
         let opts = TuiOptions {
             read_only,
             theme: theme.clone(),
-            keymap: Keymap::defaults(),
+            keymap,
             journal: lab.dir.path().join("screen.journal.jsonl"),
             operator: "tester".into(),
             batch_size: 500,
         };
         let mut core = launch::core(&cfg, &opts).expect("core");
         core.start();
-        core.settle().await;
+        core.settle().await.expect("settled");
         let terminal = Terminal::new(TestBackend::new(120, 36)).expect("terminal");
         let mut s = Screenful { core, terminal, theme };
         s.draw();
@@ -45,15 +50,16 @@ impl Screenful {
     }
 
     fn draw(&mut self) {
-        let (app, theme) = (&mut self.core.app, &self.theme);
-        let mut page = app.page;
-        self.terminal.draw(|f| page = ui::draw(f, app, theme)).expect("draw");
-        app.page = page;
+        ui::render(&mut self.terminal, &mut self.core.app, &self.theme).expect("draw");
     }
 
     async fn key(&mut self, code: KeyCode) {
-        self.core.handle(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-        self.core.settle().await;
+        self.chord(KeyEvent::new(code, KeyModifiers::NONE)).await;
+    }
+
+    async fn chord(&mut self, key: KeyEvent) {
+        self.core.handle(Msg::Key(key));
+        self.core.settle().await.expect("settled");
         self.draw();
     }
 
@@ -125,6 +131,29 @@ async fn intersection_preview_confirm_and_run_to_verified() {
     let screen = s.screen();
     assert!(screen.contains("VERIFIED"), "{screen}");
     assert!(screen.contains("journal ("), "{screen}");
+    // The post-run screen offers what comes next, not pausing.
+    assert!(
+        !screen.contains("space pause") && screen.contains("t target"),
+        "{screen}"
+    );
+
+    // The comparison on the target: what the run moved, held the same everywhere.
+    s.press('t').await;
+    assert_eq!(
+        (s.core.app.screen, s.core.app.compared),
+        (Screen::Main, Compared::Target)
+    );
+    let screen = s.screen();
+    assert!(screen.contains("contracts on newDomain"), "{screen}");
+    let data = s.core.app.data.as_ref().expect("the target's comparison");
+    assert_eq!(data.comparison.synchronizer(), "newDomain");
+    let counts = data.comparison.counts();
+    assert_eq!(
+        (counts.total(), counts.get(RowClass::Agreed)),
+        (4, 4),
+        "the four moved contracts, agreed: {screen}"
+    );
+    assert!(!screen.contains("│● "), "no fate markers on the target: {screen}");
 
     // The journal holds the whole session: what was seen, chosen, confirmed and done.
     let j = recovery_deck::journal::read(&lab.dir.path().join("screen.journal.jsonl")).expect("journal");
@@ -141,6 +170,11 @@ async fn intersection_preview_confirm_and_run_to_verified() {
     ] {
         assert!(j.of_kind(kind).count() > 0, "journal has {kind}");
     }
+    assert!(
+        j.of_kind("search.result")
+            .any(|e| e.data["synchronizer"] == "newDomain"),
+        "the comparison on the target is on the record"
+    );
     s.press('q').await;
     assert!(s.core.app.quit);
 }
@@ -185,14 +219,17 @@ async fn read_only_leaves_destructive_keys_unbound() {
     let mut s = Screenful::open(&lab, true).await;
     assert!(s.screen().contains("[RO]"), "{}", s.screen());
     s.press('i').await;
-    assert!(s.core.app.choice.strategy.is_none(), "i is not bound in read-only mode");
+    assert!(
+        s.core.app.choice.strategy().is_none(),
+        "i is not bound in read-only mode"
+    );
     s.press('x').await;
     assert!(s.core.app.popup.is_none());
     s.press(' ').await;
-    assert!(s.core.app.choice.manual.is_empty());
+    assert!(s.core.app.choice.picked().is_empty());
     // Reading is allowed: filter, diff, help.
     s.press('?').await;
-    assert!(matches!(s.core.app.popup, Some(Popup::Help)));
+    assert!(matches!(s.core.app.popup, Some(Popup::Help(_))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,15 +250,40 @@ async fn keys_are_handled_while_the_survey_is_outstanding() {
     assert!(!core.idle(), "requests are outstanding");
     assert!(matches!(core.app.survey, SurveyState::Loading));
     core.handle(Msg::Key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE)));
-    assert!(matches!(core.app.popup, Some(Popup::Help)));
+    assert!(matches!(core.app.popup, Some(Popup::Help(_))));
     core.handle(Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::NONE)));
     core.handle(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
     core.handle(Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::NONE)));
     assert!(
-        core.app.choice.strategy.is_some(),
+        core.app.choice.strategy().is_some(),
         "a strategy can be chosen while loading"
     );
-    core.settle().await;
+    core.settle().await.expect("settled");
     assert!(matches!(core.app.survey, SurveyState::Ready));
     assert_eq!(core.app.table.rows.len(), 9);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmation_key_rebound_in_a_keys_file_confirms() {
+    let lab = TestLab::up(Scenario::Diverged).await;
+    let keys = lab.dir.path().join("keys.toml");
+    std::fs::write(&keys, "[keys.confirm]\n\"enter\" = \"none\"\n\"ctrl-s\" = \"submit\"\n").expect("keys file");
+    let keymap = Keymap::load(&keys).expect("keys file loads");
+    let mut s = Screenful::open_with(&lab, false, keymap).await;
+    s.press('i').await;
+    s.press('p').await;
+    s.press('x').await;
+    assert!(matches!(s.core.app.popup, Some(Popup::Confirm(_))));
+    s.type_text("newDomain").await;
+    assert!(
+        s.screen().contains("ctrl-s chooses"),
+        "the popup names the bound key: {}",
+        s.screen()
+    );
+    s.key(KeyCode::Enter).await;
+    assert!(s.core.app.exec.is_none(), "enter is unbound in the confirmation");
+    assert!(matches!(s.core.app.popup, Some(Popup::Confirm(_))));
+    s.chord(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)).await;
+    let exec = s.core.app.exec.as_ref().expect("ctrl-s executed the plan");
+    assert!(exec.finished && exec.verified(), "run verified: {:?}", exec.report);
 }

@@ -13,7 +13,9 @@ use recovery_deck::plan::{self, PhaseKind};
 use recovery_deck::reconcile::{ContractSummary, Inspection, InspectionResult, Interner, ParticipantSnapshot, compare};
 use recovery_deck::status::{ParticipantReport, SynchronizerStatus};
 use recovery_deck::tui::app::{App, Context};
-use recovery_deck::tui::keymap::Keymap;
+use recovery_deck::tui::app::{Compared, Popup, Screen};
+use recovery_deck::tui::keymap::{KeyChord, Keymap};
+use recovery_deck::tui::msg::Effect;
 use recovery_deck::tui::msg::{Msg, PlanProblem, SurveyData};
 use recovery_deck::tui::theme::Theme;
 use recovery_deck::tui::ui;
@@ -36,6 +38,10 @@ fn iou(payer: &str, owner: &str, amount: &str) -> Value {
 
 /// Six contracts, one of each interesting kind, as two participants see them.
 fn survey() -> SurveyData {
+    survey_on("lostDomain")
+}
+
+fn survey_on(synchronizer: &str) -> SurveyData {
     let mut interner = Interner::new();
     let mut snaps = [
         (P1, ALICE, Vec::new(), Payloads::new()),
@@ -94,7 +100,7 @@ fn survey() -> SurveyData {
         .collect();
     let mut inspection = Inspection::new();
     inspection.record(P1, id(4).as_str(), InspectionResult::Archived);
-    let comparison = compare("lostDomain", &snapshots, &inspection).expect("compare");
+    let comparison = compare(synchronizer, &snapshots, &inspection).expect("compare");
     let in_flight = BTreeMap::from([
         (P1.to_string(), plan::InFlight::default()),
         (
@@ -182,6 +188,12 @@ fn key(a: &mut App, code: KeyCode) {
     a.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
 
+/// Presses a key by its key-file name (`G`, `pagedown`, `ctrl-d`).
+fn press(a: &mut App, name: &str) -> Vec<Effect> {
+    let chord: KeyChord = name.parse().expect("key name");
+    a.update(Msg::Key(KeyEvent::new(chord.code(), chord.modifiers())))
+}
+
 fn chars(a: &mut App, s: &str) {
     for c in s.chars() {
         key(a, KeyCode::Char(c));
@@ -203,7 +215,7 @@ fn planned() -> App {
     chars(&mut a, "E");
     chars(&mut a, "p");
     let data = survey();
-    let request = a.choice.request().expect("request");
+    let request = a.choice.request().cloned().expect("request");
     let incident = exec::Incident {
         name: "lab-diverged",
         lost: "lostDomain",
@@ -326,9 +338,7 @@ fn executing(until: usize, fail: bool) -> App {
 
 fn render(app: &mut App, width: u16, height: u16, theme: &Theme) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-    let mut page = app.page;
-    terminal.draw(|f| page = ui::draw(f, app, theme)).expect("draw");
-    app.page = page;
+    ui::render(&mut terminal, app, theme).expect("draw");
     terminal
 }
 
@@ -424,4 +434,361 @@ fn every_theme_styles_the_main_screens() {
             insta::assert_debug_snapshot!(format!("{name}_{theme_name}"), terminal.backend().buffer());
         }
     }
+}
+
+fn text(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Presses each key in turn and draws after each, as the terminal does; returns every
+/// frame, headed by the key that led to it.
+fn scrolled(app: &mut App, (w, h): (u16, u16), keys: &[&str]) -> Vec<(String, String)> {
+    let theme = Theme::preset("dark").expect("dark");
+    render(app, w, h, &theme);
+    keys.iter()
+        .map(|k| {
+            press(app, k);
+            (k.to_string(), text(&render(app, w, h, &theme)))
+        })
+        .collect()
+}
+
+fn transcript(frames: &[(String, String)]) -> String {
+    frames
+        .iter()
+        .map(|(k, screen)| format!("── after {k}\n{screen}"))
+        .collect()
+}
+
+const SCROLL_KEYS: [&str; 6] = ["G", "k", "g", "pagedown", "j", "pageup"];
+
+#[test]
+fn the_execution_journal_scrolls_down_towards_newer_events() {
+    let mut a = executing(4, false);
+    let frames = scrolled(&mut a, (80, 24), &SCROLL_KEYS);
+    let frame = |i: usize| frames[i].1.as_str();
+    // 24 events, six lines of them on screen.
+    assert!(
+        frame(0).contains("#24") && !frame(0).contains("#18 "),
+        "G shows the newest:\n{}",
+        frame(0)
+    );
+    assert!(
+        frame(1).contains("#23") && !frame(1).contains("#24"),
+        "k goes one older:\n{}",
+        frame(1)
+    );
+    assert!(
+        frame(2).contains("#1 ") && !frame(2).contains("#7 "),
+        "g shows the oldest:\n{}",
+        frame(2)
+    );
+    assert!(
+        frame(3).contains("#7 ") && !frame(3).contains("#6 "),
+        "a page down:\n{}",
+        frame(3)
+    );
+    assert!(
+        frame(4).contains("#8 ") && !frame(4).contains("#7 "),
+        "j goes one newer:\n{}",
+        frame(4)
+    );
+    assert!(
+        frame(5).contains("#2 ") && !frame(5).contains("#1 "),
+        "a page up:\n{}",
+        frame(5)
+    );
+    insta::assert_snapshot!("scroll_execution_journal_80x24", transcript(&frames));
+}
+
+#[test]
+fn the_execution_journal_follows_new_events_until_scrolled_up() {
+    let mut a = executing(4, false);
+    let theme = Theme::preset("dark").expect("dark");
+    render(&mut a, 80, 24, &theme);
+    let more = |a: &mut App, seq: u64| {
+        a.update(Msg::Exec(Progress::Journal(event(
+            seq,
+            "exec.result",
+            Some(P1),
+            json!({"rpc": "Ping", "ok": true}),
+        ))));
+    };
+    more(&mut a, 25);
+    assert!(
+        text(&render(&mut a, 80, 24, &theme)).contains("#25"),
+        "the tail is followed"
+    );
+    press(&mut a, "k");
+    more(&mut a, 26);
+    let screen = text(&render(&mut a, 80, 24, &theme));
+    assert!(
+        !screen.contains("#26") && screen.contains("#24"),
+        "scrolled up, it stays put:\n{screen}"
+    );
+    press(&mut a, "G");
+    more(&mut a, 27);
+    assert!(text(&render(&mut a, 80, 24, &theme)).contains("#27"), "G follows again");
+    press(&mut a, "J");
+    let full = text(&render(&mut a, 80, 24, &theme));
+    assert!(
+        !full.contains("outcome") && full.contains("#9 ") && full.contains("#27"),
+        "J gives the journal the screen:\n{full}"
+    );
+}
+
+#[test]
+fn the_plan_preview_scrolls_and_never_blanks() {
+    let mut a = planned();
+    let frames = scrolled(&mut a, (80, 14), &SCROLL_KEYS);
+    for (key, screen) in &frames {
+        assert!(screen.contains("│"), "{key}");
+    }
+    assert!(
+        frames[0].1.contains("x execute (asks"),
+        "G shows the end:\n{}",
+        frames[0].1
+    );
+    assert!(
+        frames[2].1.contains("lostDomain → newDomain"),
+        "g shows the top:\n{}",
+        frames[2].1
+    );
+    insta::assert_snapshot!("scroll_plan_80x14", transcript(&frames));
+}
+
+#[test]
+fn the_help_scrolls_to_its_last_line_and_back() {
+    let mut a = loaded(false);
+    chars(&mut a, "?");
+    let frames = scrolled(&mut a, (80, 24), &SCROLL_KEYS);
+    assert!(
+        frames[0].1.contains("not hosted"),
+        "G shows the legend at the end:\n{}",
+        frames[0].1
+    );
+    assert!(frames[2].1.contains("Comparison"), "g shows the top:\n{}", frames[2].1);
+    insta::assert_snapshot!("scroll_help_80x24", transcript(&frames));
+    // Opening help does not move the plan preview, and closing it keeps its own place.
+    let mut b = planned();
+    scrolled(&mut b, (80, 14), &["G"]);
+    chars(&mut b, "?");
+    let frames = scrolled(&mut b, (80, 14), &["esc"]);
+    assert!(frames[0].1.contains("x execute (asks"), "{}", frames[0].1);
+}
+
+#[test]
+fn the_session_journal_pane_scrolls_when_focused() {
+    let mut a = loaded(false);
+    chars(&mut a, "J");
+    for seq in 1..=20 {
+        a.update(Msg::Recorded(event(
+            seq,
+            "select.mode",
+            None,
+            json!({"strategy": "union"}),
+        )));
+    }
+    // tab: the focus moves from the table to the journal pane.
+    let frames = scrolled(&mut a, (80, 24), &["tab", "g", "j", "G", "k", "pageup"]);
+    assert!(
+        frames[0].1.contains("#20") && !frames[0].1.contains("#14 "),
+        "{}",
+        frames[0].1
+    );
+    assert!(
+        frames[1].1.contains("#1 ") && !frames[1].1.contains("#20"),
+        "{}",
+        frames[1].1
+    );
+    assert!(
+        frames[2].1.contains("#2 ") && !frames[2].1.contains("#1 "),
+        "{}",
+        frames[2].1
+    );
+    assert!(
+        frames[4].1.contains("#19") && !frames[4].1.contains("#20"),
+        "{}",
+        frames[4].1
+    );
+    assert_eq!(a.table.selected, 0, "the table did not move");
+    insta::assert_snapshot!("scroll_session_journal_80x24", transcript(&frames));
+}
+
+#[test]
+fn the_diff_scrolls_within_its_lines() {
+    let mut a = loaded(false);
+    chars(&mut a, &format!(":goto {}", &id(5)[..6]));
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Enter);
+    assert!(matches!(a.popup, Some(Popup::Diff(_))));
+    let frames = scrolled(&mut a, (80, 10), &SCROLL_KEYS);
+    assert!(
+        frames[0].1.contains("}"),
+        "G reaches the closing brace:\n{}",
+        frames[0].1
+    );
+    insta::assert_snapshot!("scroll_diff_80x10", transcript(&frames));
+}
+
+#[test]
+fn the_table_pages_through_its_rows() {
+    let mut a = loaded(false);
+    let frames = scrolled(&mut a, (80, 16), &SCROLL_KEYS);
+    assert!(frames[0].1.contains("6/6"), "{}", frames[0].1);
+    assert!(frames[1].1.contains("5/6"), "{}", frames[1].1);
+    assert!(frames[2].1.contains("1/6"), "{}", frames[2].1);
+    insta::assert_snapshot!("scroll_table_80x16", transcript(&frames));
+}
+
+#[test]
+fn the_selected_payload_is_readable_at_80_columns() {
+    let mut a = loaded(false);
+    chars(&mut a, &format!(":goto {}", &id(5)[..6]));
+    key(&mut a, KeyCode::Enter);
+    let screen = text(&render(&mut a, 80, 24, &Theme::preset("dark").expect("dark")));
+    // The payload column is cut to "owner=Bob…"; the detail pane shows both versions.
+    assert!(
+        screen.contains("participant1: owner=Bob payer=Alice amount=140 USD"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("participant2: owner=Bob payer=Alice amount=140.5 USD"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn asking_to_adopt_a_version_says_why_canton_cannot() {
+    let mut a = loaded(false);
+    chars(&mut a, "u");
+    chars(&mut a, &format!(":goto {}", &id(5)[..6]));
+    key(&mut a, KeyCode::Enter);
+    chars(&mut a, "A");
+    assert!(
+        a.choice.decision(&id(5).as_str().into()).is_none(),
+        "nothing is decided"
+    );
+    assert!(
+        a.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("Stored contracts are immutable") && f.text.contains("exclude")),
+        "{:?}",
+        a.flash
+    );
+    insta::assert_snapshot!(
+        "main_adopt_refused_80x24",
+        render(&mut a, 80, 24, &Theme::preset("dark").expect("dark")).backend()
+    );
+}
+
+#[test]
+fn after_a_run_the_screen_offers_the_comparison_on_the_target() {
+    let mut a = executing(7, false);
+    let screen = text(&render(&mut a, 80, 24, &Theme::preset("dark").expect("dark")));
+    assert!(!screen.contains("space pause"), "{screen}");
+    assert!(
+        screen.contains("t target") && screen.contains("next: t compare on newDomain"),
+        "{screen}"
+    );
+    let effects = press(&mut a, "t");
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Survey { synchronizer, .. } if synchronizer == "newDomain")),
+        "{effects:?}"
+    );
+    assert_eq!((a.screen, a.compared), (Screen::Main, Compared::Target));
+    let generation = a.generation;
+    a.update(Msg::Survey {
+        generation,
+        result: Ok(survey_on("newDomain")),
+    });
+    // Nothing is planned on the target.
+    chars(&mut a, "u");
+    assert!(
+        a.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("t returns to lostDomain"))
+    );
+    insta::assert_snapshot!(
+        "target_comparison_80x24",
+        render(&mut a, 80, 24, &Theme::preset("dark").expect("dark")).backend()
+    );
+    let effects = press(&mut a, "t");
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Survey { synchronizer, .. } if synchronizer == "lostDomain"))
+    );
+}
+
+#[test]
+fn confirmation_keys_come_from_the_keys_file() {
+    let keys = "[keys.confirm]\n\"enter\" = \"none\"\n\"ctrl-s\" = \"submit\"\n";
+    let mut a = planned();
+    a.keymap = Keymap::defaults().with_overrides(keys, "keys.toml").expect("keys");
+    chars(&mut a, "x");
+    chars(&mut a, "newDomain");
+    key(&mut a, KeyCode::Enter);
+    assert!(
+        matches!(a.popup, Some(Popup::Confirm(_))),
+        "enter is unbound in the confirmation"
+    );
+    let screen = text(&render(&mut a, 80, 24, &Theme::preset("dark").expect("dark")));
+    assert!(
+        screen.contains("ctrl-s chooses"),
+        "the popup names the bound key:\n{screen}"
+    );
+    assert!(screen.contains(" ctrl-s ok "), "so does the status bar:\n{screen}");
+    let effects = press(&mut a, "ctrl-s");
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::Execute { .. })),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn quitting_while_running_asks_with_cancel_focused() {
+    let mut a = executing(4, false);
+    press(&mut a, "q");
+    assert!(matches!(a.popup, Some(Popup::QuitWhileRunning(_))));
+    press(&mut a, "q");
+    assert!(!a.quit, "q is not an answer: the popup owns its keys");
+    press(&mut a, "enter");
+    assert!(
+        a.popup.is_none() && !a.quit,
+        "enter on the focused Cancel keeps running"
+    );
+    press(&mut a, "q");
+    press(&mut a, "tab");
+    let effects = press(&mut a, "enter");
+    assert!(a.quit && effects.iter().any(|e| matches!(e, Effect::Quit)));
+}
+
+#[test]
+fn prompts_own_their_keys() {
+    let mut a = loaded(false);
+    chars(&mut a, "/Iou");
+    press(&mut a, "ctrl-c");
+    assert!(a.prompt.is_none() && !a.quit, "ctrl-c closes the prompt");
+    assert_eq!(a.table.text, "", "and restores the filter");
+    chars(&mut a, ":nope");
+    press(&mut a, "enter");
+    let flash = a.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(
+        flash.contains(":filter") && flash.contains(":target") && flash.contains(":quit"),
+        "{flash}"
+    );
+    chars(&mut a, ":class archived");
+    press(&mut a, "enter");
+    assert_eq!(a.table.rows.len(), 1, "short class names work too");
 }

@@ -1,26 +1,15 @@
 //! `compare`, `plan` and `run`: the headless recovery engine.
 
 use super::{Fail, Outcome, clients, is_json, operator, print_json, short};
-use crate::cli::{CompareArgs, Format, PlanArgs, RunArgs, StrategyArg};
+use crate::cli::{CompareArgs, Format, PlanArgs, RunArgs, SelectionArgs};
 use crate::config::IncidentConfig;
 use crate::exec::{self, Incident, Participants, Progress, ProposeError, RunOptions, Runner, propose, survey};
 use crate::inventory::SearchFilter;
 use crate::plan::{self, PlanSummary, RunbookMeta};
-use crate::reconcile::{self, Comparison, Decision, ParticipantState, SelectionRequest, Strategy};
+use crate::reconcile::{self, Comparison, Decision, SelectionRequest, StrategyName};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// The marker a state shows with, readable without colour.
-pub fn marker(state: &ParticipantState) -> &'static str {
-    match state {
-        ParticipantState::Active { .. } => "✓",
-        ParticipantState::Differs { .. } => "~",
-        ParticipantState::Archived | ParticipantState::Moved { .. } => "×",
-        ParticipantState::Unknown => "+",
-        ParticipantState::NotHosted => "·",
-    }
-}
 
 pub(super) fn print_comparison(cmp: &Comparison) {
     use std::fmt::Write as _;
@@ -38,7 +27,7 @@ pub(super) fn print_comparison(cmp: &Comparison) {
             row.class().as_str()
         );
         for s in row.states() {
-            let _ = write!(line, " {:>12}", marker(s));
+            let _ = write!(line, " {:>12}", s.marker());
         }
         outln!("{line}");
     }
@@ -92,7 +81,28 @@ fn print_incomplete(s: &survey::Survey, alias: &str) {
     }
 }
 
-pub(super) fn parse_decision(text: &str) -> Result<(String, Decision), Fail> {
+/// The engine's request for the strategy, rows and decisions given on the command line.
+pub(super) fn selection_request(args: &SelectionArgs) -> Result<SelectionRequest, Fail> {
+    if args.strategy != StrategyName::Manual && !args.include.is_empty() {
+        return Err(Fail("--include only applies to --strategy manual".into()));
+    }
+    let picks = args
+        .include
+        .iter()
+        .map(|i| reconcile::ContractId::from(i.as_str()))
+        .collect();
+    let mut request = SelectionRequest::new(args.strategy.with_picks(picks));
+    for d in &args.decide {
+        let (id, decision) = parse_decision(d)?;
+        request = request.decide(&id, decision);
+    }
+    for id in &args.exclude {
+        request = request.exclude(id);
+    }
+    Ok(request)
+}
+
+fn parse_decision(text: &str) -> Result<(String, Decision), Fail> {
     let (id, what) = text
         .split_once('=')
         .ok_or_else(|| Fail(format!("--decide {text:?}: expected ID=exclude or ID=purge")))?;
@@ -129,28 +139,7 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         return Err(Fail(format!("--from and --to are both {lost}")));
     }
     let apis = clients(cfg)?;
-    let strategy = match args.strategy {
-        StrategyArg::Intersection => Strategy::Intersection,
-        StrategyArg::Union => Strategy::Union,
-        StrategyArg::Manual => Strategy::Manual {
-            include: args
-                .include
-                .iter()
-                .map(|i| reconcile::ContractId::from(i.as_str()))
-                .collect(),
-        },
-    };
-    if args.strategy != StrategyArg::Manual && !args.include.is_empty() {
-        return Err(Fail("--include only applies to --strategy manual".into()));
-    }
-    let mut request = SelectionRequest::new(strategy);
-    for d in &args.decide {
-        let (id, decision) = parse_decision(d)?;
-        request = request.decide(&id, decision);
-    }
-    for id in &args.exclude {
-        request = request.exclude(id);
-    }
+    let request = selection_request(&args.selection)?;
     let incident = Incident {
         name: &cfg.incident.name,
         lost: &lost,

@@ -100,12 +100,6 @@ pub fn is_json(f: Format) -> bool {
     f == Format::Json
 }
 
-/// A contract or party id shortened for a terminal column, keeping its start.
-pub fn short(id: &str, n: usize) -> String {
-    if id.chars().count() <= n {
-        id.to_string()
-    } else {
-        let head: String = id.chars().take(n.saturating_sub(1)).collect();
-        format!("{head}…")
-    }
-}
+/// A contract or party id shortened for a terminal column, keeping its start: the screen's
+/// own rule, so the command line and the screen cut ids alike.
+pub use crate::tui::ui::text::fit as short;

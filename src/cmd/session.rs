@@ -3,9 +3,9 @@
 //! participant's part with an incident config that holds only that participant's
 //! credentials.
 
-use super::engine::{load_runbook, parse_decision, print_comparison, sidecar_path, write_atomically};
+use super::engine::{load_runbook, print_comparison, selection_request, sidecar_path, write_atomically};
 use super::{Fail, Outcome, is_json, print_json};
-use crate::cli::{Format, JoinArgs, SessionArgs, SessionCommand, SessionPlanArgs, StrategyArg};
+use crate::cli::{Format, JoinArgs, SessionArgs, SessionCommand, SessionPlanArgs};
 use crate::client::{GrpcParticipant, ParticipantApi};
 use crate::collab::client::{Connect, Feed, Hello, SessionClient};
 use crate::collab::deck::{Deck, DeckOptions};
@@ -14,7 +14,6 @@ use crate::collab::state::SessionState;
 use crate::config::IncidentConfig;
 use crate::exec::{self, Incident, ProposeError, plan_from_parts};
 use crate::plan::{self, PlanSummary, RunbookMeta};
-use crate::reconcile::{self, SelectionRequest, Strategy};
 use crate::wire::collab::{Ack, ControlAction};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -288,36 +287,10 @@ async fn compare(client: &SessionClient, join: &JoinArgs, format: Format) -> Out
     Ok(ExitCode::SUCCESS)
 }
 
-fn request_of(args: &SessionPlanArgs) -> Result<SelectionRequest, Fail> {
-    let strategy = match args.strategy {
-        StrategyArg::Intersection => Strategy::Intersection,
-        StrategyArg::Union => Strategy::Union,
-        StrategyArg::Manual => Strategy::Manual {
-            include: args
-                .include
-                .iter()
-                .map(|i| reconcile::ContractId::from(i.as_str()))
-                .collect(),
-        },
-    };
-    if args.strategy != StrategyArg::Manual && !args.include.is_empty() {
-        return Err(Fail("--include only applies to --strategy manual".into()));
-    }
-    let mut request = SelectionRequest::new(strategy);
-    for d in &args.decide {
-        let (id, decision) = parse_decision(d)?;
-        request = request.decide(&id, decision);
-    }
-    for id in &args.exclude {
-        request = request.exclude(id);
-    }
-    Ok(request)
-}
-
 async fn plan_from_session(client: &SessionClient, join: &JoinArgs, args: &SessionPlanArgs, format: Format) -> Outcome {
     let hello = client.hello(None).await?;
     check_operator(&hello, join)?;
-    let request = request_of(args)?;
+    let request = selection_request(&args.selection)?;
     let feed = Feed::start(client.clone(), &hello, None, false, Duration::from_secs(5));
     let build = |s: &SessionState| manifest::federated_comparison(&s.lost, &s.participants, &s.manifests, &s.answers);
     let waited = tokio::time::timeout(

@@ -114,6 +114,18 @@ impl ParticipantState {
         }
     }
 
+    /// The one-character marker the command line and the screen show for this state,
+    /// readable without colour.
+    pub fn marker(&self) -> &'static str {
+        match self {
+            Self::Active { .. } => "✓",
+            Self::Differs { .. } => "~",
+            Self::Archived | Self::Moved { .. } => "×",
+            Self::Unknown => "+",
+            Self::NotHosted => "·",
+        }
+    }
+
     /// The `compare` JSON vocabulary. It has no word for a move, and for the purpose of that
     /// output a contract unassigned elsewhere is gone from the lost synchronizer like an archived one.
     pub fn json_name(&self) -> &'static str {

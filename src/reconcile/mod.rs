@@ -25,8 +25,9 @@ pub use model::{
 pub use select_error::{IdSource, SelectionError, SelectionProblem, UndecidedRow};
 pub use selection::{
     Decision, ExcludedRow, ExclusionReason, NO_ADOPT, ParticipantWork, Selection, SelectionRequest, Strategy,
+    StrategyName,
 };
-pub use strategy::select;
+pub use strategy::{RowFate, decision_fits, row_fate, select};
 
 #[cfg(test)]
 mod strategy_tests;

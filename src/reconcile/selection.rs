@@ -21,12 +21,86 @@ pub enum Strategy {
     Manual { include: BTreeSet<ContractId> },
 }
 
-impl Strategy {
-    pub fn name(&self) -> &'static str {
+/// The strategies by name, as the command line, the screen and runbooks call them. The one
+/// name type for all of them; [`StrategyName::with_picks`] makes the [`Strategy`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StrategyName {
+    Intersection,
+    Union,
+    Manual,
+}
+
+impl StrategyName {
+    pub const ALL: [StrategyName; 3] = [StrategyName::Intersection, StrategyName::Union, StrategyName::Manual];
+
+    pub fn as_str(self) -> &'static str {
         match self {
-            Strategy::Intersection => "intersection",
-            Strategy::Union => "union",
-            Strategy::Manual { .. } => "manual",
+            StrategyName::Intersection => "intersection",
+            StrategyName::Union => "union",
+            StrategyName::Manual => "manual",
+        }
+    }
+
+    /// The strategy of this name. `picks` is the manual selection; the other strategies
+    /// take every row they apply to and ignore it.
+    pub fn with_picks(self, picks: BTreeSet<ContractId>) -> Strategy {
+        match self {
+            StrategyName::Intersection => Strategy::Intersection,
+            StrategyName::Union => Strategy::Union,
+            StrategyName::Manual => Strategy::Manual { include: picks },
+        }
+    }
+}
+
+impl fmt::Display for StrategyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StrategyName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|n| n.as_str() == s)
+            .ok_or_else(|| format!("unknown strategy {s:?}; strategies are intersection, union, manual"))
+    }
+}
+
+/// How far a strategy reaches for one row: the one rule behind both what [`select`] does
+/// with a row and which decisions it consults.
+///
+/// [`select`]: super::select
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Reach {
+    /// Only rows every relevant participant agrees on (intersection).
+    Agreement,
+    /// Rows beyond agreement too, with decisions where the participants disagree.
+    Beyond,
+    /// A row a manual selection did not pick.
+    NotPicked,
+}
+
+impl Strategy {
+    pub fn kind(&self) -> StrategyName {
+        match self {
+            Strategy::Intersection => StrategyName::Intersection,
+            Strategy::Union => StrategyName::Union,
+            Strategy::Manual { .. } => StrategyName::Manual,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    pub(super) fn reach(&self, id: &ContractId) -> Reach {
+        match self {
+            Strategy::Intersection => Reach::Agreement,
+            Strategy::Union => Reach::Beyond,
+            Strategy::Manual { include } if include.contains(id) => Reach::Beyond,
+            Strategy::Manual { .. } => Reach::NotPicked,
         }
     }
 }
@@ -95,6 +169,23 @@ impl SelectionRequest {
 
     pub fn exclude(mut self, contract_id: &str) -> Self {
         self.exclusions.insert(contract_id.into());
+        self
+    }
+
+    /// Whether [`select`](super::select) consults the decision for this row. It refuses a
+    /// request with decisions it would ignore, so a front end that keeps decisions while
+    /// the operator tries strategies sends only the ones that count.
+    pub fn consults_decision(&self, contract_id: &ContractId) -> bool {
+        !self.exclusions.contains(contract_id) && self.strategy.reach(contract_id) == Reach::Beyond
+    }
+
+    /// This request without the decisions [`select`](super::select) would ignore.
+    pub fn without_ignored_decisions(mut self) -> Self {
+        let decisions = std::mem::take(&mut self.decisions);
+        self.decisions = decisions
+            .into_iter()
+            .filter(|(id, _)| self.consults_decision(id))
+            .collect();
         self
     }
 }

@@ -6,8 +6,56 @@ use super::comparison::{Comparison, ParticipantState, Row, RowClass};
 use super::model::ContractId;
 use super::select_error::{IdSource, SelectionError, SelectionProblem, UndecidedRow};
 use super::selection::{
-    Decision, ExcludedRow, ExclusionReason, ParticipantWork, Selection, SelectionRequest, Strategy,
+    Decision, ExcludedRow, ExclusionReason, ParticipantWork, Reach, Selection, SelectionRequest, Strategy,
 };
+
+/// What happens to one row under a request. [`select`] applies [`row_fate`] to every row;
+/// a front end that shows the rows one by one asks the same function, so its markers
+/// cannot disagree with the plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowFate {
+    /// Moved wherever relevant (agreed and local-only rows).
+    Move,
+    /// Imported where it is unknown, then moved (a missing row the strategy reaches).
+    FillAndMove,
+    /// Purged wherever it is still active, and so left behind (decision).
+    Purge,
+    /// Left on the lost synchronizer.
+    Exclude(ExclusionReason),
+    /// Needs an operator decision before a plan can be made.
+    Undecided,
+}
+
+impl RowFate {
+    /// Whether the row ends up on the new synchronizer.
+    pub fn moves(&self) -> bool {
+        matches!(self, RowFate::Move | RowFate::FillAndMove)
+    }
+}
+
+/// The fate of `row` under `req` (see [`RowFate`]). Does not validate the request: a
+/// decision that cannot apply (see [`decision_fits`]) is only reported by [`select`].
+pub fn row_fate(row: &Row, req: &SelectionRequest) -> RowFate {
+    let id = row.contract_id();
+    if req.exclusions.contains(id) {
+        return RowFate::Exclude(ExclusionReason::ExcludeList);
+    }
+    let beyond_agreement = match req.strategy.reach(id) {
+        Reach::Agreement => false,
+        Reach::Beyond => true,
+        Reach::NotPicked => return RowFate::Exclude(ExclusionReason::NotSelected),
+    };
+    match row.class() {
+        RowClass::Agreed | RowClass::LocalOnly => RowFate::Move,
+        _ if !beyond_agreement => RowFate::Exclude(ExclusionReason::NotInStrategy),
+        RowClass::Missing => RowFate::FillAndMove,
+        RowClass::ArchivedSomewhere | RowClass::PayloadMismatch => match req.decisions.get(id) {
+            None => RowFate::Undecided,
+            Some(Decision::Exclude) => RowFate::Exclude(ExclusionReason::DecidedExclude),
+            Some(Decision::Purge) => RowFate::Purge,
+        },
+    }
+}
 
 /// Computes what every participant must purge, import and move.
 ///
@@ -25,32 +73,15 @@ pub fn select(cmp: &Comparison, req: &SelectionRequest) -> Result<Selection, Sel
     };
     let mut undecided = Vec::new();
     for row in cmp.rows() {
-        let id = row.contract_id();
-        if req.exclusions.contains(id) {
-            b.exclude(row, ExclusionReason::ExcludeList);
-            continue;
-        }
-        let beyond_agreement = match &req.strategy {
-            Strategy::Intersection => false,
-            Strategy::Union => true,
-            Strategy::Manual { include } if include.contains(id) => true,
-            Strategy::Manual { .. } => {
-                b.exclude(row, ExclusionReason::NotSelected);
-                continue;
-            }
-        };
-        match row.class() {
-            RowClass::Agreed | RowClass::LocalOnly => b.move_everywhere(row),
-            _ if !beyond_agreement => b.exclude(row, ExclusionReason::NotInStrategy),
-            RowClass::Missing => b.fill_and_move(row),
-            RowClass::ArchivedSomewhere | RowClass::PayloadMismatch => match req.decisions.get(id) {
-                None => undecided.push(UndecidedRow {
-                    contract_id: id.clone(),
-                    class: row.class(),
-                }),
-                Some(Decision::Exclude) => b.exclude(row, ExclusionReason::DecidedExclude),
-                Some(Decision::Purge) => b.purge_everywhere(row),
-            },
+        match row_fate(row, req) {
+            RowFate::Move => b.move_everywhere(row),
+            RowFate::FillAndMove => b.fill_and_move(row),
+            RowFate::Purge => b.purge_everywhere(row),
+            RowFate::Exclude(reason) => b.exclude(row, reason),
+            RowFate::Undecided => undecided.push(UndecidedRow {
+                contract_id: row.contract_id().clone(),
+                class: row.class(),
+            }),
         }
     }
     if !undecided.is_empty() {
@@ -77,17 +108,21 @@ fn validate(cmp: &Comparison, req: &SelectionRequest) -> Vec<SelectionProblem> {
     if let Strategy::Manual { include } = &req.strategy {
         problems.extend(unknown(include, IdSource::ManualSelection));
     }
-    for id in req.decisions.keys() {
-        problems.extend(check_decision(cmp, req, id));
+    for (id, decision) in &req.decisions {
+        problems.extend(check_decision(cmp, req, id, decision));
     }
     problems
 }
 
-fn check_decision(cmp: &Comparison, req: &SelectionRequest, id: &ContractId) -> Option<SelectionProblem> {
-    let contract_id = id.clone();
+fn check_decision(
+    cmp: &Comparison,
+    req: &SelectionRequest,
+    id: &ContractId,
+    decision: &Decision,
+) -> Option<SelectionProblem> {
     let Some(row) = cmp.row(id) else {
         return Some(SelectionProblem::UnknownContract {
-            contract_id,
+            contract_id: id.clone(),
             source: IdSource::Decision,
         });
     };
@@ -100,19 +135,29 @@ fn check_decision(cmp: &Comparison, req: &SelectionRequest, id: &ContractId) -> 
     if req.exclusions.contains(id) {
         return unused("the row is also on the exclude list; remove one of the two");
     }
-    match &req.strategy {
-        Strategy::Intersection => {
+    match req.strategy.reach(id) {
+        Reach::Agreement => {
             return unused("intersection never imports or purges; switch to union or manual, or drop it");
         }
-        Strategy::Manual { include } if !include.contains(id) => {
+        Reach::NotPicked => {
             return unused("the row is not in the manual selection; pick the row or drop the decision");
         }
-        _ => {}
+        Reach::Beyond => {}
     }
-    (!row.class().needs_decision()).then(|| SelectionProblem::DecisionNotNeeded {
-        contract_id,
-        class: row.class(),
-    })
+    decision_fits(cmp, row, decision).err()
+}
+
+/// Whether `decision` can apply to `row` of `cmp` whatever the strategy: the row must need a
+/// decision.
+pub fn decision_fits(_cmp: &Comparison, row: &Row, _decision: &Decision) -> Result<(), SelectionProblem> {
+    if row.class().needs_decision() {
+        Ok(())
+    } else {
+        Err(SelectionProblem::DecisionNotNeeded {
+            contract_id: row.contract_id().clone(),
+            class: row.class(),
+        })
+    }
 }
 
 /// Rows are visited in id order, so pushing keeps every list sorted without a final sort.

@@ -183,3 +183,95 @@ fn the_exclude_list_wins_and_unblocks() {
         assert_eq!(reason(&sel, id), Some(ExclusionReason::ExcludeList));
     }
 }
+
+#[test]
+fn row_fates_are_what_select_does_with_each_row() {
+    let cmp = fixture();
+    let picks: BTreeSet<ContractId> = ["m1", "x1"].into_iter().map(ContractId::from).collect();
+    let fates = |req: &SelectionRequest| -> Vec<(String, String)> {
+        cmp.rows()
+            .iter()
+            .map(|r| (r.contract_id().to_string(), format!("{:?}", row_fate(r, req))))
+            .collect()
+    };
+    let fate = |req: &SelectionRequest, id: &str| format!("{:?}", row_fate(cmp.row(id).unwrap(), req));
+
+    let inter = SelectionRequest::new(Strategy::Intersection).decide("x1", Decision::Purge);
+    assert_eq!(fate(&inter, "a1"), "Move");
+    assert_eq!(fate(&inter, "l1"), "Move");
+    for id in ["m1", "x1", "d1"] {
+        assert_eq!(
+            fate(&inter, id),
+            "Exclude(NotInStrategy)",
+            "{id}: decisions are not consulted"
+        );
+    }
+    let union = SelectionRequest::new(Strategy::Union).decide("x1", Decision::Purge);
+    assert_eq!(fate(&union, "m1"), "FillAndMove");
+    assert_eq!(fate(&union, "x1"), "Purge");
+    assert_eq!(fate(&union, "d1"), "Undecided");
+    let union = union.decide("d1", Decision::Exclude);
+    assert_eq!(fate(&union, "d1"), "Exclude(DecidedExclude)");
+    assert_eq!(fate(&union.clone().exclude("d1"), "d1"), "Exclude(ExcludeList)");
+    let manual = SelectionRequest::new(StrategyName::Manual.with_picks(picks)).decide("x1", Decision::Exclude);
+    assert_eq!(fate(&manual, "a1"), "Exclude(NotSelected)");
+    assert_eq!(fate(&manual, "x1"), "Exclude(DecidedExclude)");
+
+    // Wherever select succeeds, the moved rows are exactly the rows whose fate moves.
+    for req in [
+        SelectionRequest::new(Strategy::Intersection),
+        union.clone(),
+        manual.clone(),
+    ] {
+        let sel = select(&cmp, &req).expect("select");
+        for row in cmp.rows() {
+            let moved = sel.moved_ids().contains(row.contract_id());
+            assert_eq!(row_fate(row, &req).moves(), moved, "{:?}", fates(&req));
+        }
+    }
+}
+
+#[test]
+fn only_consulted_decisions_survive_a_strategy_change() {
+    let cmp = fixture();
+    let decided = |strategy: Strategy| {
+        SelectionRequest::new(strategy)
+            .decide("x1", Decision::Purge)
+            .decide("d1", Decision::Exclude)
+            .without_ignored_decisions()
+    };
+    let inter = decided(Strategy::Intersection);
+    assert!(inter.decisions.is_empty());
+    assert!(select(&cmp, &inter).is_ok(), "nothing the engine would refuse is sent");
+    let manual = decided(StrategyName::Manual.with_picks(["x1".into()].into()));
+    assert_eq!(manual.decisions.keys().map(|k| &**k).collect::<Vec<_>>(), ["x1"]);
+    assert!(select(&cmp, &manual).is_ok());
+    assert_eq!(decided(Strategy::Union).decisions.len(), 2);
+    assert!(
+        !SelectionRequest::new(Strategy::Union)
+            .exclude("x1")
+            .consults_decision(&"x1".into())
+    );
+}
+
+#[test]
+fn decisions_fit_rows_whatever_the_strategy() {
+    let cmp = fixture();
+    let fits = |id: &str, d: &Decision| decision_fits(&cmp, cmp.row(id).unwrap(), d);
+    assert!(fits("x1", &Decision::Purge).is_ok());
+    assert!(fits("d1", &Decision::Exclude).is_ok());
+    assert!(matches!(
+        fits("a1", &Decision::Exclude),
+        Err(SelectionProblem::DecisionNotNeeded { .. })
+    ));
+}
+
+#[test]
+fn strategy_names_round_trip_and_make_strategies() {
+    for name in StrategyName::ALL {
+        assert_eq!(name.as_str().parse::<StrategyName>(), Ok(name));
+        assert_eq!(name.with_picks(BTreeSet::new()).kind(), name);
+        assert_eq!(name.with_picks(BTreeSet::new()).name(), name.as_str());
+    }
+    assert!("both".parse::<StrategyName>().is_err());
+}

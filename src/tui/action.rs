@@ -8,77 +8,47 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A bindable action. The declaration order is the order of the help overlay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    FocusNext,
-    FocusPrev,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    ScrollLeft,
-    ScrollRight,
-    Filter,
-    CycleClass,
-    Clear,
-    Submit,
-    OpenDiff,
-    NextPair,
-    ToggleRow,
-    StrategyIntersection,
-    StrategyUnion,
-    StrategyManual,
-    DecidePurge,
-    DecideExclude,
-    PlanPreview,
-    Execute,
-    Pause,
-    Refresh,
-    Help,
-    Command,
-    Journal,
-    Quit,
+enum_with_all! {
+    /// A bindable action. The declaration order is the order of the help overlay.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Action {
+        FocusNext,
+        FocusPrev,
+        Up,
+        Down,
+        PageUp,
+        PageDown,
+        Top,
+        Bottom,
+        ScrollLeft,
+        ScrollRight,
+        Filter,
+        CycleClass,
+        Clear,
+        Submit,
+        OpenDiff,
+        NextPair,
+        ToggleRow,
+        StrategyIntersection,
+        StrategyUnion,
+        StrategyManual,
+        DecidePurge,
+        DecideExclude,
+        DecideAdopt,
+        PlanPreview,
+        Execute,
+        Pause,
+        Refresh,
+        CompareTarget,
+        Help,
+        Command,
+        Journal,
+        Quit,
+    }
 }
 
 impl Action {
-    /// Every action, in help order.
-    pub const ALL: [Action; 30] = [
-        Action::FocusNext,
-        Action::FocusPrev,
-        Action::Up,
-        Action::Down,
-        Action::PageUp,
-        Action::PageDown,
-        Action::Top,
-        Action::Bottom,
-        Action::ScrollLeft,
-        Action::ScrollRight,
-        Action::Filter,
-        Action::CycleClass,
-        Action::Clear,
-        Action::Submit,
-        Action::OpenDiff,
-        Action::NextPair,
-        Action::ToggleRow,
-        Action::StrategyIntersection,
-        Action::StrategyUnion,
-        Action::StrategyManual,
-        Action::DecidePurge,
-        Action::DecideExclude,
-        Action::PlanPreview,
-        Action::Execute,
-        Action::Pause,
-        Action::Refresh,
-        Action::Help,
-        Action::Command,
-        Action::Journal,
-        Action::Quit,
-    ];
-
     /// The name used in key files, help text and `:` commands (same as the serde name).
     pub const fn name(self) -> &'static str {
         match self {
@@ -104,10 +74,12 @@ impl Action {
             Action::StrategyManual => "strategy_manual",
             Action::DecidePurge => "decide_purge",
             Action::DecideExclude => "decide_exclude",
+            Action::DecideAdopt => "decide_adopt",
             Action::PlanPreview => "plan_preview",
             Action::Execute => "execute",
             Action::Pause => "pause",
             Action::Refresh => "refresh",
+            Action::CompareTarget => "compare_target",
             Action::Help => "help",
             Action::Command => "command",
             Action::Journal => "journal",
@@ -134,9 +106,7 @@ impl Action {
             Action::ScrollLeft => "scroll left",
             Action::ScrollRight => "scroll right",
             Action::Filter => "filter rows by contract id, template or party",
-            Action::CycleClass => {
-                "cycle the class filter: all, agreed, missing, archived somewhere, payload mismatch, local only"
-            }
+            Action::CycleClass => "cycle the class filter: all rows, then each class in turn",
             Action::Clear => "close the popup or prompt, or clear the filter",
             Action::Submit => "accept what was typed, or the focused button",
             Action::OpenDiff => "show the row's per-participant diff",
@@ -147,10 +117,16 @@ impl Action {
             Action::StrategyManual => "strategy manual: move only the rows included by hand",
             Action::DecidePurge => "decide: include the row by purging it where it is still active",
             Action::DecideExclude => "decide: leave the row on the lost synchronizer",
+            Action::DecideAdopt => {
+                "why one participant's version cannot replace the others (Canton never replaces a stored contract)"
+            }
             Action::PlanPreview => "preview the plan for the chosen strategy",
             Action::Execute => "execute the plan (asks for a typed confirmation)",
             Action::Pause => "pause or resume execution between phases",
             Action::Refresh => "search the participants again",
+            Action::CompareTarget => {
+                "compare what the participants hold on the target synchronizer; again to return to the lost one"
+            }
             Action::Help => "show or hide this help",
             Action::Command => "enter a : command",
             Action::Journal => "show or hide the journal pane",
@@ -183,10 +159,12 @@ impl Action {
             Action::StrategyManual => "manual",
             Action::DecidePurge => "purge",
             Action::DecideExclude => "exclude",
+            Action::DecideAdopt => "why no adopt",
             Action::PlanPreview => "plan",
             Action::Execute => "execute",
             Action::Pause => "pause",
             Action::Refresh => "refresh",
+            Action::CompareTarget => "target",
             Action::Help => "help",
             Action::Command => "command",
             Action::Journal => "journal",
@@ -206,6 +184,7 @@ impl Action {
                 | Action::StrategyManual
                 | Action::DecidePurge
                 | Action::DecideExclude
+                | Action::DecideAdopt
                 | Action::Execute
         )
     }
@@ -223,7 +202,8 @@ mod tests {
     use std::collections::BTreeSet;
 
     #[test]
-    fn all_is_complete_sorted_and_unique() {
+    fn all_is_sorted_and_unique() {
+        // Complete by construction: `enum_with_all!` writes ALL from the declaration.
         let set: BTreeSet<Action> = Action::ALL.into_iter().collect();
         assert_eq!(set.len(), Action::ALL.len());
         assert!(
@@ -260,6 +240,7 @@ mod tests {
                 "strategy_manual",
                 "decide_purge",
                 "decide_exclude",
+                "decide_adopt",
                 "execute"
             ]
         );

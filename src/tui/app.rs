@@ -2,19 +2,23 @@
 //! no I/O here. The runtime executes the effects and feeds the results back as messages;
 //! answers to requests carry the generation they were made in, and stale ones are dropped.
 
-use super::choice::{Choice, Fate, StrategyKind};
+use super::action::Action;
+use super::choice::Choice;
 use super::exec_view::ExecView;
 use super::keymap::{Keymap, Layer};
 use super::msg::{Effect, Msg, PlanProblem, SurveyData};
+use super::scroll::{Measures, Scroll};
 use super::table::TableView;
 use crate::plan::{Plan, PlanSummary};
-use crate::reconcile::{Decision, ParticipantState, diff};
+use crate::reconcile::{ParticipantState, diff};
 use crate::status::ParticipantReport;
 use ratatui::crossterm::event::KeyEventKind;
 use serde_json::json;
 use std::sync::Arc;
 
+pub mod commands;
 mod input;
+mod selection;
 
 /// Ticks (a quarter second each) a flash message stays.
 const FLASH_TICKS: u64 = 24;
@@ -29,6 +33,15 @@ pub struct Context {
     pub participants: Vec<String>,
     pub read_only: bool,
     pub theme: String,
+}
+
+/// Which synchronizer the aligned view compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compared {
+    /// The lost one: where the recovery is planned.
+    Lost,
+    /// The replacement, typically after a run: what the participants hold there now.
+    Target,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,21 +59,42 @@ pub struct DiffView {
     pub pairs: Vec<(usize, usize)>,
     pub pair: usize,
     pub lines: Vec<diff::DiffRow>,
-    pub scroll: usize,
+    pub scroll: Scroll,
 }
 
+/// The two buttons of a confirmation popup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    /// Focused when the popup opens: `enter` on it changes nothing.
+    Cancel,
+    /// The popup's action (execute, stop and quit).
+    Proceed,
+}
+
+impl Button {
+    pub fn toggled(self) -> Button {
+        match self {
+            Button::Cancel => Button::Proceed,
+            Button::Proceed => Button::Cancel,
+        }
+    }
+}
+
+/// The typed confirmation before execution.
 #[derive(Debug, Clone)]
 pub struct ConfirmView {
     pub typed: String,
+    /// Moves to Execute when the typed text is the target's alias, back when it is not.
+    pub focus: Button,
 }
 
 #[derive(Debug, Clone)]
 pub enum Popup {
     Diff(DiffView),
-    Help,
+    Help(Scroll),
     Confirm(ConfirmView),
-    /// `q` while a run is active.
-    QuitWhileRunning,
+    /// `q` while a run is active: keep running or stop and quit.
+    QuitWhileRunning(Button),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,9 +148,12 @@ pub enum PlanState {
     Blocked(PlanProblem),
 }
 
+/// The pane of the main screen that moving keys act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
     Table,
+    /// The session journal pane, while it is shown.
+    Journal,
     Participants,
 }
 
@@ -128,21 +165,23 @@ pub struct App {
     pub prompt: Option<Prompt>,
     pub focus: Focus,
     pub participants: Vec<ParticipantView>,
+    /// Scroll of the participants strip.
+    pub strip_view: Scroll,
+    pub compared: Compared,
     pub data: Option<SurveyData>,
     pub survey: SurveyState,
     pub table: TableView,
     pub choice: Choice,
     pub plan: PlanState,
+    pub plan_view: Scroll,
     pub exec: Option<ExecView>,
     pub show_journal: bool,
+    /// Scroll of the session journal pane.
+    pub session_view: Scroll,
     pub flash: Option<Flash>,
     pub generation: u64,
     pub ticks: u64,
     pub quit: bool,
-    /// Rows of the aligned view that fit on screen, kept from the last frame.
-    pub page: usize,
-    /// Scroll of the plan preview and of the journal pane.
-    pub scroll: usize,
     /// The session's own journal events (what was seen and chosen), newest last.
     pub session: std::collections::VecDeque<crate::journal::Event>,
 }
@@ -165,19 +204,21 @@ impl App {
             prompt: None,
             focus: Focus::Table,
             participants,
+            strip_view: Scroll::default(),
+            compared: Compared::Lost,
             data: None,
             survey: SurveyState::Loading,
             table: TableView::default(),
             choice: Choice::default(),
             plan: PlanState::None,
+            plan_view: Scroll::default(),
             exec: None,
             show_journal: false,
+            session_view: Scroll::following(),
             flash: None,
             generation: 0,
             ticks: 0,
             quit: false,
-            page: 10,
-            scroll: 0,
             session: std::collections::VecDeque::new(),
         }
     }
@@ -191,9 +232,20 @@ impl App {
         self.exec.as_ref().is_some_and(ExecView::running)
     }
 
+    /// The alias of the synchronizer the aligned view compares.
+    pub fn compared_alias(&self) -> &str {
+        match self.compared {
+            Compared::Lost => &self.ctx.lost,
+            Compared::Target => &self.ctx.target,
+        }
+    }
+
     /// Where the operator is, for the breadcrumbs.
     pub fn crumbs(&self) -> Vec<&'static str> {
-        let mut c = vec!["compare"];
+        let mut c = vec![match self.compared {
+            Compared::Lost => "compare",
+            Compared::Target => "target",
+        }];
         match self.screen {
             Screen::Main => {}
             Screen::Plan => c.push("plan"),
@@ -204,25 +256,80 @@ impl App {
         }
         match &self.popup {
             Some(Popup::Diff(_)) => c.push("diff"),
-            Some(Popup::Help) => c.push("help"),
+            Some(Popup::Help(_)) => c.push("help"),
             Some(Popup::Confirm(_)) => c.push("confirm"),
-            Some(Popup::QuitWhileRunning) => c.push("quit?"),
+            Some(Popup::QuitWhileRunning(_)) => c.push("quit?"),
             None => {}
         }
         c
     }
 
-    /// Active key layers, highest priority first.
-    pub fn layers(&self) -> Vec<Layer> {
-        let screen = match self.screen {
+    /// The key layer of a screen, below any popup.
+    pub fn screen_layer(&self, screen: Screen) -> Layer {
+        match screen {
             Screen::Main => Layer::Table,
             Screen::Plan => Layer::Plan,
-            Screen::Execution => Layer::Execution,
-        };
+            Screen::Execution if self.running() => Layer::Execution,
+            Screen::Execution => Layer::Finished,
+        }
+    }
+
+    /// Active key layers, highest priority first: whatever has focus owns the keys.
+    pub fn layers(&self) -> Vec<Layer> {
         match &self.popup {
-            Some(Popup::Help) => vec![Layer::Help, Layer::Global],
-            Some(Popup::Diff(_)) => vec![Layer::Diff, Layer::Global],
-            _ => vec![screen, Layer::Global],
+            Some(Popup::Confirm(_) | Popup::QuitWhileRunning(_)) => return vec![Layer::Confirm],
+            _ if self.prompt.is_some() => return vec![Layer::Prompt],
+            Some(Popup::Help(_)) => return vec![Layer::Help, Layer::Global],
+            Some(Popup::Diff(_)) => return vec![Layer::Diff, Layer::Global],
+            None => {}
+        }
+        vec![self.screen_layer(self.screen), Layer::Global]
+    }
+
+    /// The key that does `action` with `layers` active, for text that tells the operator
+    /// what to press; `(unbound)` when no key does.
+    pub fn key(&self, layers: &[Layer], action: Action) -> String {
+        self.keymap
+            .key_for(layers, action)
+            .map(|k| k.to_string())
+            .unwrap_or_else(|| "(unbound)".to_string())
+    }
+
+    /// [`key`](App::key) with a screen's layers active (no popup, no prompt).
+    pub fn screen_key(&self, screen: Screen, action: Action) -> String {
+        self.key(&[self.screen_layer(screen), Layer::Global], action)
+    }
+
+    /// Takes what the last frame measured: each view keeps its own viewport.
+    pub fn measured(&mut self, m: &Measures) {
+        if let Some(page) = m.table {
+            self.table.page = page.max(1);
+            self.table.follow();
+        }
+        if let Some(v) = m.strip {
+            self.strip_view.measure(v);
+        }
+        if let Some(v) = m.session {
+            self.session_view.measure(v);
+        }
+        if let Some(v) = m.plan {
+            self.plan_view.measure(v);
+        }
+        if let (Some(v), Some(e)) = (m.exec_journal, self.exec.as_mut()) {
+            e.journal_view.measure(v);
+        }
+        match &mut self.popup {
+            Some(Popup::Help(s)) => {
+                if let Some(v) = m.help {
+                    s.measure(v);
+                }
+            }
+            Some(Popup::Diff(d)) => {
+                if let Some(v) = m.diff {
+                    d.scroll.measure(v);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -247,6 +354,7 @@ impl App {
             },
             Effect::Survey {
                 generation: self.generation,
+                synchronizer: self.compared_alias().to_string(),
             },
         ]
     }
@@ -345,7 +453,7 @@ impl App {
                 self.survey = SurveyState::Ready;
                 vec![Effect::Record {
                     kind: "search.result",
-                    data: json!({"synchronizer": self.ctx.lost, "classes": counts, "contracts": per_participant}),
+                    data: json!({"synchronizer": self.compared_alias(), "classes": counts, "contracts": per_participant}),
                 }]
             }
             Err(e) => {
@@ -384,7 +492,6 @@ impl App {
         let plan = plan.clone();
         self.exec = Some(ExecView::new(&plan));
         self.screen = Screen::Execution;
-        self.scroll = 0;
         vec![
             Effect::Record {
                 kind: "plan.approved",
@@ -405,83 +512,24 @@ impl App {
         d.comparison.rows().get(self.table.current()?)
     }
 
-    fn set_strategy(&mut self, s: StrategyKind) -> Vec<Effect> {
-        if self.ctx.read_only || self.running() {
+    /// Compares the other synchronizer: the target (after a run, what moved) or back to
+    /// the lost one.
+    fn compare_other(&mut self) -> Vec<Effect> {
+        if self.running() {
+            self.flash(Level::Warn, "a run is active; compare after it ends");
             return Vec::new();
         }
-        self.choice.strategy = Some(s);
-        self.invalidate_plan();
-        self.flash(Level::Info, format!("strategy: {}", s.name()));
-        vec![Effect::Record {
-            kind: "select.mode",
-            data: json!({"strategy": s.name()}),
-        }]
-    }
-
-    fn decide(&mut self, decision: Decision) -> Vec<Effect> {
-        if self.ctx.read_only || self.running() {
-            return Vec::new();
-        }
-        let Some(row) = self.selected_row() else {
-            return Vec::new();
+        self.compared = match self.compared {
+            Compared::Lost => Compared::Target,
+            Compared::Target => Compared::Lost,
         };
-        if !row.class().needs_decision() {
-            let class = row.class().as_str();
-            self.flash(Level::Warn, format!("this row is {class}: it needs no decision"));
-            return Vec::new();
-        }
-        let id = row.contract_id().clone();
-        let name = decision.name();
-        self.choice.decisions.insert(id.clone(), decision);
-        self.invalidate_plan();
-        self.flash(Level::Info, format!("decided {name} for {}", &id[..id.len().min(16)]));
-        vec![Effect::Record {
-            kind: "select.decision",
-            data: json!({"contract_id": id.to_string(), "decision": name}),
-        }]
-    }
-
-    fn toggle_row(&mut self) -> Vec<Effect> {
-        if self.ctx.read_only || self.running() {
-            return Vec::new();
-        }
-        if self.choice.strategy != Some(StrategyKind::Manual) {
-            self.flash(Level::Warn, "Space picks rows in a manual selection: press m first");
-            return Vec::new();
-        }
-        let Some(id) = self.selected_row().map(|r| r.contract_id().clone()) else {
-            return Vec::new();
-        };
-        if !self.choice.manual.remove(&id) {
-            self.choice.manual.insert(id);
-        }
-        self.invalidate_plan();
-        self.table.move_by(1);
-        Vec::new()
-    }
-
-    fn preview(&mut self) -> Vec<Effect> {
-        if self.data.is_none() {
-            self.flash(Level::Warn, "the comparison is still loading");
-            return Vec::new();
-        }
-        let Some(request) = self.choice.request() else {
-            self.flash(
-                Level::Warn,
-                "choose a strategy first: i intersection, u union, m manual",
-            );
-            return Vec::new();
-        };
-        self.screen = Screen::Plan;
-        self.scroll = 0;
-        if matches!(self.plan, PlanState::Ready { .. } | PlanState::Building) {
-            return Vec::new();
-        }
-        self.plan = PlanState::Building;
-        vec![Effect::BuildPlan {
-            generation: self.generation,
-            request,
-        }]
+        self.screen = Screen::Main;
+        self.popup = None;
+        self.focus = Focus::Table;
+        self.table.top();
+        self.table.follow();
+        self.data = None;
+        self.refresh()
     }
 
     fn open_diff(&mut self) -> Option<Popup> {
@@ -516,7 +564,7 @@ impl App {
             pairs,
             pair: 0,
             lines: Vec::new(),
-            scroll: 0,
+            scroll: Scroll::default(),
         };
         self.compute_diff(&mut view);
         Some(Popup::Diff(view))
@@ -538,11 +586,6 @@ impl App {
                 .unwrap_or_default()
         };
         view.lines = diff::side_by_side(&payload(i), &payload(j));
-        view.scroll = 0;
-    }
-
-    /// The row's fate under the current choice.
-    pub fn fate(&self, row: &crate::reconcile::Row) -> Fate {
-        self.choice.fate(row)
+        view.scroll = Scroll::default();
     }
 }

@@ -1,42 +1,40 @@
-//! The operator's choice while comparing: strategy, hand-picked rows and per-row
-//! decisions, and what that means for one row on screen (moved, left behind, or waiting
-//! for a decision). The plan itself is always computed by the engine from the same request.
+//! The operator's choice while comparing: strategy, hand-picked rows and per-row decisions,
+//! kept as the engine request they make. What a row's marker says comes from the engine's
+//! own rule ([`reconcile::row_fate`]) applied to that request, so the screen and the plan
+//! cannot disagree.
 
-use crate::reconcile::{ContractId, Decision, Row, RowClass, SelectionRequest, Strategy};
+use crate::reconcile::{self, ContractId, Decision, Row, RowFate, SelectionRequest, StrategyName};
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StrategyKind {
-    Intersection,
-    Union,
-    Manual,
-}
-
-impl StrategyKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            StrategyKind::Intersection => "intersection",
-            StrategyKind::Union => "union",
-            StrategyKind::Manual => "manual",
-        }
+enum_with_all! {
+    /// What happens to a row under the current choice, as the screen groups it. The
+    /// declaration order is the order of the help legend.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Fate {
+        /// No strategy chosen yet.
+        Undecided,
+        /// Moved to the new synchronizer (imported or adopted first where needed).
+        Moved,
+        /// Left on the lost synchronizer.
+        LeftBehind,
+        /// Purged where still active (decision).
+        Purged,
+        /// Needs a decision before a plan can be made.
+        NeedsDecision,
     }
 }
 
-/// What happens to a row under the current choice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fate {
-    /// No strategy chosen yet.
-    Undecided,
-    Moved,
-    /// Left on the lost synchronizer.
-    LeftBehind,
-    /// Purged where still active (decision).
-    Purged,
-    /// Needs a decision before a plan can be made.
-    NeedsDecision,
-}
-
 impl Fate {
+    pub fn of(fate: Option<RowFate>) -> Fate {
+        match fate {
+            None => Fate::Undecided,
+            Some(f) if f.moves() => Fate::Moved,
+            Some(RowFate::Purge) => Fate::Purged,
+            Some(RowFate::Undecided) => Fate::NeedsDecision,
+            Some(_) => Fate::LeftBehind,
+        }
+    }
+
     /// A one-character marker, readable without colour.
     pub fn marker(self) -> &'static str {
         match self {
@@ -47,68 +45,79 @@ impl Fate {
             Fate::NeedsDecision => "?",
         }
     }
+
+    /// What the marker means, for the help legend.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Fate::Undecided => "no strategy yet",
+            Fate::Moved => "moved",
+            Fate::LeftBehind => "left behind",
+            Fate::Purged => "purged",
+            Fate::NeedsDecision => "needs a decision",
+        }
+    }
 }
 
+/// The strategy, picks and decisions, and the request they make. The fields change only
+/// through the methods, which keep the request in step.
 #[derive(Debug, Clone, Default)]
 pub struct Choice {
-    pub strategy: Option<StrategyKind>,
-    pub manual: BTreeSet<ContractId>,
-    pub decisions: BTreeMap<ContractId, Decision>,
+    strategy: Option<StrategyName>,
+    /// Rows picked by hand; kept while other strategies are tried.
+    picked: BTreeSet<ContractId>,
+    /// Decisions taken on rows; kept while other strategies are tried, sent when they count.
+    decisions: BTreeMap<ContractId, Decision>,
+    request: Option<SelectionRequest>,
 }
 
 impl Choice {
-    pub fn fate(&self, row: &Row) -> Fate {
-        let Some(strategy) = self.strategy else {
-            return Fate::Undecided;
-        };
-        let id = row.contract_id();
-        let class = row.class();
-        let included = match strategy {
-            StrategyKind::Intersection => {
-                return if matches!(class, RowClass::Agreed | RowClass::LocalOnly) {
-                    Fate::Moved
-                } else {
-                    Fate::LeftBehind
-                };
-            }
-            StrategyKind::Union => true,
-            StrategyKind::Manual => self.manual.contains(id),
-        };
-        if !included {
-            return Fate::LeftBehind;
-        }
-        if !class.needs_decision() {
-            return Fate::Moved;
-        }
-        match self.decisions.get(id) {
-            None => Fate::NeedsDecision,
-            Some(Decision::Exclude) => Fate::LeftBehind,
-            Some(Decision::Purge) => Fate::Purged,
-        }
+    pub fn strategy(&self) -> Option<StrategyName> {
+        self.strategy
     }
 
-    /// The engine request for this choice; `None` until a strategy is chosen.
-    pub fn request(&self) -> Option<SelectionRequest> {
-        let strategy = match self.strategy? {
-            StrategyKind::Intersection => Strategy::Intersection,
-            StrategyKind::Union => Strategy::Union,
-            StrategyKind::Manual => Strategy::Manual {
-                include: self.manual.clone(),
-            },
-        };
-        // The engine refuses decisions that the strategy ignores, so only send those that count.
-        let mut request = SelectionRequest::new(strategy);
-        for (id, d) in &self.decisions {
-            let counts = match self.strategy? {
-                StrategyKind::Intersection => false,
-                StrategyKind::Union => true,
-                StrategyKind::Manual => self.manual.contains(id),
-            };
-            if counts {
-                request = request.decide(id, d.clone());
-            }
+    pub fn picked(&self) -> &BTreeSet<ContractId> {
+        &self.picked
+    }
+
+    pub fn decision(&self, id: &ContractId) -> Option<&Decision> {
+        self.decisions.get(id)
+    }
+
+    pub fn set_strategy(&mut self, strategy: StrategyName) {
+        self.strategy = Some(strategy);
+        self.rebuild();
+    }
+
+    /// Picks the row, or drops it if it was picked.
+    pub fn toggle(&mut self, id: &ContractId) {
+        if !self.picked.remove(id) {
+            self.picked.insert(id.clone());
         }
-        Some(request)
+        self.rebuild();
+    }
+
+    pub fn decide(&mut self, id: &ContractId, decision: Decision) {
+        self.decisions.insert(id.clone(), decision);
+        self.rebuild();
+    }
+
+    /// The engine request for this choice, with only the decisions the strategy consults
+    /// (the engine refuses the others); `None` until a strategy is chosen.
+    pub fn request(&self) -> Option<&SelectionRequest> {
+        self.request.as_ref()
+    }
+
+    /// The row's fate under the current choice.
+    pub fn fate(&self, row: &Row) -> Fate {
+        Fate::of(self.request.as_ref().map(|r| reconcile::row_fate(row, r)))
+    }
+
+    fn rebuild(&mut self) {
+        self.request = self.strategy.map(|s| {
+            let mut request = SelectionRequest::new(s.with_picks(self.picked.clone()));
+            request.decisions = self.decisions.clone();
+            request.without_ignored_decisions()
+        });
     }
 }
 
@@ -150,7 +159,7 @@ mod tests {
         let mut choice = Choice::default();
         assert!(fates(&choice).iter().all(|(_, f)| *f == Fate::Undecided));
         assert!(choice.request().is_none());
-        choice.strategy = Some(StrategyKind::Intersection);
+        choice.set_strategy(StrategyName::Intersection);
         assert_eq!(
             fates(&choice),
             vec![
@@ -160,14 +169,14 @@ mod tests {
                 ("00dd".into(), Fate::LeftBehind)
             ]
         );
-        choice.strategy = Some(StrategyKind::Union);
+        choice.set_strategy(StrategyName::Union);
         let f = fates(&choice);
         assert_eq!(f[1].1, Fate::NeedsDecision, "archived somewhere needs a decision");
         assert_eq!(f[2].1, Fate::Moved, "missing rows are imported and moved");
-        choice.decisions.insert("00bb".into(), Decision::Purge);
+        choice.decide(&"00bb".into(), Decision::Purge);
         assert_eq!(fates(&choice)[1].1, Fate::Purged);
-        choice.strategy = Some(StrategyKind::Manual);
-        choice.manual.insert("00cc".into());
+        choice.set_strategy(StrategyName::Manual);
+        choice.toggle(&"00cc".into());
         let f = fates(&choice);
         assert_eq!(
             (f[0].1, f[1].1, f[2].1),
@@ -177,19 +186,19 @@ mod tests {
 
     #[test]
     fn requests_carry_only_decisions_that_count() {
-        let mut choice = Choice {
-            strategy: Some(StrategyKind::Manual),
-            ..Choice::default()
-        };
-        choice.decisions.insert("00bb".into(), Decision::Purge);
+        let mut choice = Choice::default();
+        choice.set_strategy(StrategyName::Manual);
+        choice.decide(&"00bb".into(), Decision::Purge);
         let req = choice.request().expect("request");
         assert!(
-            crate::reconcile::select(&comparison(), &req).is_ok(),
+            crate::reconcile::select(&comparison(), req).is_ok(),
             "an unpicked row's decision is not sent"
         );
-        choice.manual.insert("00bb".into());
+        choice.toggle(&"00bb".into());
         let req = choice.request().expect("request");
-        let sel = crate::reconcile::select(&comparison(), &req).expect("select");
+        let sel = crate::reconcile::select(&comparison(), req).expect("select");
         assert_eq!(sel.moved_count(), 0);
+        choice.toggle(&"00bb".into());
+        assert!(choice.picked().is_empty(), "a second toggle drops the pick");
     }
 }

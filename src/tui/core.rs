@@ -1,6 +1,11 @@
 //! Carries out the app's effects over the engine and feeds the results back as messages.
 //! The terminal runtime and the test harness both drive the app through this one core,
 //! so what tests exercise is what operators run.
+//!
+//! Every effect that answers gets a [`Ticket`] when it starts; its task holds a `Reply`
+//! that carries the ticket back with the answer. The core keeps the outstanding tickets,
+//! so idle is simply "none outstanding", and an effect that never answers is named by
+//! [`Core::settle`] instead of hanging it.
 
 use super::app::App;
 use super::msg::{Effect, Msg, PlanProblem, SurveyData};
@@ -12,6 +17,7 @@ use crate::journal::{Actor, JournalWriter};
 use crate::reconcile::SelectionError;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 /// What the effects need: the participants and the session journal.
@@ -26,13 +32,81 @@ pub struct Services {
     pub batch_size: u32,
 }
 
+/// How long [`Core::settle`] waits without any message before it gives up on the
+/// effects still outstanding.
+pub const QUIET_LIMIT: Duration = Duration::from_secs(60);
+
+/// Names one effect the core started, from dispatch until its answer is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ticket(u64);
+
+/// What a running effect sends back.
+enum Envelope {
+    /// Something to show while it runs (survey counts, execution progress).
+    Progress(Msg),
+    /// Its answer, which settles the ticket.
+    Answer(Ticket, Msg),
+    /// It ended without answering (a task that returned early or panicked).
+    Unanswered(Ticket),
+}
+
+/// The sending half a running effect holds: progress any number of times, its answer
+/// once. Dropped without an answer it reports the effect as unanswered, so a forgotten
+/// answer fails [`Core::settle`] instead of leaving everyone waiting.
+struct Reply {
+    ticket: Ticket,
+    tx: mpsc::UnboundedSender<Envelope>,
+    answered: bool,
+}
+
+impl Reply {
+    fn progress(&self) -> ProgressTx {
+        ProgressTx(self.tx.clone())
+    }
+
+    fn answer(mut self, msg: Msg) {
+        self.answered = true;
+        let _ = self.tx.send(Envelope::Answer(self.ticket, msg));
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        if !self.answered {
+            let _ = self.tx.send(Envelope::Unanswered(self.ticket));
+        }
+    }
+}
+
+/// Progress messages of a running effect, from any task it spawns.
+#[derive(Clone)]
+struct ProgressTx(mpsc::UnboundedSender<Envelope>);
+
+impl ProgressTx {
+    fn send(&self, msg: Msg) {
+        let _ = self.0.send(Envelope::Progress(msg));
+    }
+}
+
+/// Why [`Core::settle`] gave up.
+#[derive(Debug, thiserror::Error)]
+pub enum Unsettled {
+    #[error("effects ended without answering: {}", .0.join(", "))]
+    Unanswered(Vec<String>),
+    #[error("no message for {} s while waiting for: {}", .waited.as_secs_f64(), .outstanding.join(", "))]
+    Silent { waited: Duration, outstanding: Vec<String> },
+}
+
 pub struct Core {
     pub app: App,
     services: Arc<Services>,
-    tx: mpsc::UnboundedSender<Msg>,
-    rx: mpsc::UnboundedReceiver<Msg>,
-    /// Requests whose answer has not come back yet.
-    in_flight: usize,
+    tx: mpsc::UnboundedSender<Envelope>,
+    rx: mpsc::UnboundedReceiver<Envelope>,
+    /// Effects whose answer has not come back yet, with what each is (for messages).
+    outstanding: BTreeMap<Ticket, String>,
+    next_ticket: u64,
+    /// Effects that ended without answering since the last `settle`.
+    unanswered: Vec<String>,
     control: Option<watch::Sender<Control>>,
     /// Something changed since the last frame.
     pub dirty: bool,
@@ -46,7 +120,9 @@ impl Core {
             services: Arc::new(services),
             tx,
             rx,
-            in_flight: 0,
+            outstanding: BTreeMap::new(),
+            next_ticket: 0,
+            unanswered: Vec::new(),
             control: None,
             dirty: true,
         }
@@ -60,18 +136,18 @@ impl Core {
         }
     }
 
-    /// No request is outstanding and no message is waiting.
+    /// No effect is outstanding and no message is waiting.
     pub fn idle(&self) -> bool {
-        self.in_flight == 0 && self.rx.is_empty()
+        self.outstanding.is_empty() && self.rx.is_empty()
     }
 
+    /// What the outstanding effects are, oldest first.
+    pub fn outstanding(&self) -> Vec<String> {
+        self.outstanding.values().cloned().collect()
+    }
+
+    /// Handles a message from outside: keys, resizes, ticks.
     pub fn handle(&mut self, msg: Msg) {
-        if matches!(
-            msg,
-            Msg::Status { .. } | Msg::Survey { .. } | Msg::Plan { .. } | Msg::ExecDone(_)
-        ) {
-            self.in_flight = self.in_flight.saturating_sub(1);
-        }
         if !matches!(msg, Msg::Tick) || self.app.flash.is_some() {
             self.dirty = true;
         }
@@ -81,31 +157,92 @@ impl Core {
         }
     }
 
-    /// Waits for the next message from a running effect.
-    pub async fn next(&mut self) -> Option<Msg> {
-        self.rx.recv().await
+    fn receive(&mut self, envelope: Envelope) {
+        match envelope {
+            Envelope::Progress(msg) => self.handle(msg),
+            Envelope::Answer(ticket, msg) => {
+                self.outstanding.remove(&ticket);
+                self.handle(msg);
+            }
+            Envelope::Unanswered(ticket) => {
+                if let Some(what) = self.outstanding.remove(&ticket) {
+                    tracing::error!("{what} ended without answering");
+                    self.unanswered.push(what);
+                }
+            }
+        }
+    }
+
+    /// Waits for the next message from a running effect and handles it; `false` once none
+    /// can come.
+    pub async fn next(&mut self) -> bool {
+        match self.rx.recv().await {
+            Some(envelope) => {
+                self.receive(envelope);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Handles messages already waiting, without blocking.
     pub fn drain(&mut self) {
-        while let Ok(msg) = self.rx.try_recv() {
-            self.handle(msg);
+        while let Ok(envelope) = self.rx.try_recv() {
+            self.receive(envelope);
         }
     }
 
-    /// Handles messages until every outstanding request has answered (tests wait for
-    /// this instead of sleeping).
-    pub async fn settle(&mut self) {
+    /// Handles messages until every outstanding effect has answered (tests wait for this
+    /// instead of sleeping). Fails, naming them, if an effect ends without answering or
+    /// nothing arrives for [`QUIET_LIMIT`].
+    pub async fn settle(&mut self) -> Result<(), Unsettled> {
+        self.settle_within(QUIET_LIMIT).await
+    }
+
+    /// [`settle`](Core::settle) with another limit on silence.
+    pub async fn settle_within(&mut self, quiet: Duration) -> Result<(), Unsettled> {
         loop {
             self.drain();
-            if self.in_flight == 0 {
-                return;
+            if !self.unanswered.is_empty() {
+                return Err(Unsettled::Unanswered(std::mem::take(&mut self.unanswered)));
             }
-            match self.rx.recv().await {
-                Some(msg) => self.handle(msg),
-                None => return,
+            if self.outstanding.is_empty() {
+                return Ok(());
+            }
+            match tokio::time::timeout(quiet, self.rx.recv()).await {
+                Ok(Some(envelope)) => self.receive(envelope),
+                // The core holds a sender itself, so the channel never closes.
+                Ok(None) => return Ok(()),
+                Err(_) => {
+                    return Err(Unsettled::Silent {
+                        waited: quiet,
+                        outstanding: self.outstanding(),
+                    });
+                }
             }
         }
+    }
+
+    /// A ticket for an effect about to start, and the reply its task answers with.
+    fn issue(&mut self, what: String) -> Reply {
+        self.next_ticket += 1;
+        let ticket = Ticket(self.next_ticket);
+        self.outstanding.insert(ticket, format!("{what} (ticket {})", ticket.0));
+        Reply {
+            ticket,
+            tx: self.tx.clone(),
+            answered: false,
+        }
+    }
+
+    /// Starts an effect as a task that answers through its reply.
+    fn spawn<F, Fut>(&mut self, what: String, task: F)
+    where
+        F: FnOnce(Reply) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let reply = self.issue(what);
+        tokio::spawn(task(reply));
     }
 
     fn record(&mut self, kind: &str, data: serde_json::Value) {
@@ -138,26 +275,29 @@ impl Core {
             }
             Effect::LoadStatus { generation } => {
                 for api in self.services.apis.clone() {
-                    self.in_flight += 1;
-                    let tx = self.tx.clone();
-                    tokio::spawn(async move {
+                    self.spawn(format!("status of {}", api.name()), move |reply| async move {
                         let report = crate::status::report(api.as_ref()).await;
-                        let _ = tx.send(Msg::Status { generation, report });
+                        reply.answer(Msg::Status { generation, report });
                     });
                 }
             }
-            Effect::Survey { generation } => {
-                self.in_flight += 1;
-                let (tx, services) = (self.tx.clone(), self.services.clone());
-                tokio::spawn(async move {
-                    let result = run_survey(&services, generation, &tx).await;
-                    let _ = tx.send(Msg::Survey { generation, result });
+            Effect::Survey {
+                generation,
+                synchronizer,
+            } => {
+                let services = self.services.clone();
+                self.spawn(format!("survey of {synchronizer}"), move |reply| async move {
+                    let result = run_survey(&services, &synchronizer, generation, reply.progress()).await;
+                    reply.answer(Msg::Survey { generation, result });
                 });
             }
             Effect::BuildPlan { generation, request } => {
-                let Some(data) = self.app.data.clone() else { return };
-                self.in_flight += 1;
-                let (tx, services) = (self.tx.clone(), self.services.clone());
+                let reply = self.issue("plan".to_string());
+                let Some(data) = self.app.data.clone() else {
+                    let result = Err(PlanProblem::Other("the comparison is not loaded".into()));
+                    return reply.answer(Msg::Plan { generation, result });
+                };
+                let services = self.services.clone();
                 tokio::task::spawn_blocking(move || {
                     let incident = Incident {
                         name: &services.incident,
@@ -180,11 +320,10 @@ impl Core {
                         ),
                         other => PlanProblem::Other(other.to_string()),
                     });
-                    let _ = tx.send(Msg::Plan { generation, result });
+                    reply.answer(Msg::Plan { generation, result });
                 });
             }
             Effect::Execute { plan } => {
-                self.in_flight += 1;
                 let (ctl_tx, ctl_rx) = watch::channel(Control::Run);
                 self.control = Some(ctl_tx);
                 let services = self.services.clone();
@@ -203,29 +342,26 @@ impl Core {
                     &services.operator,
                 );
                 options.endpoints = services.endpoints.clone();
-                let tx = self.tx.clone();
                 let (ptx, mut prx) = mpsc::unbounded_channel();
-                tokio::spawn(async move {
+                self.spawn(format!("execution of {}", plan.hash()), move |reply| async move {
                     let runner = match Runner::new((*plan).clone(), participants, options) {
                         Ok(r) => r
                             .with_progress(ptx)
                             .with_control(ctl_rx)
                             .with_journal(services.journal.clone()),
-                        Err(e) => {
-                            let _ = tx.send(Msg::ExecDone(Err(e.to_string())));
-                            return;
-                        }
+                        Err(e) => return reply.answer(Msg::ExecDone(Err(e.to_string()))),
                     };
                     let run = tokio::spawn(runner.run());
                     // Progress first, then the outcome: the channel closes once the run is over.
+                    let progress = reply.progress();
                     while let Some(p) = prx.recv().await {
-                        let _ = tx.send(Msg::Exec(p));
+                        progress.send(Msg::Exec(p));
                     }
                     let result = match run.await {
                         Ok(r) => r.map_err(|e| e.to_string()),
                         Err(e) => Err(format!("the run stopped unexpectedly: {e}")),
                     };
-                    let _ = tx.send(Msg::ExecDone(result));
+                    reply.answer(Msg::ExecDone(result));
                 });
             }
         }
@@ -234,15 +370,15 @@ impl Core {
 
 async fn run_survey(
     services: &Services,
+    synchronizer: &str,
     generation: u64,
-    tx: &mpsc::UnboundedSender<Msg>,
+    progress: ProgressTx,
 ) -> Result<SurveyData, String> {
     let (otx, mut orx) = mpsc::unbounded_channel();
     let forward = {
-        let tx = tx.clone();
         tokio::spawn(async move {
             while let Some((participant, contracts)) = orx.recv().await {
-                let _ = tx.send(Msg::SurveyProgress {
+                progress.send(Msg::SurveyProgress {
                     generation,
                     participant,
                     contracts,
@@ -250,14 +386,7 @@ async fn run_survey(
             }
         })
     };
-    let result = survey::survey_observed(
-        &services.apis,
-        &services.lost,
-        &SearchFilter::default(),
-        true,
-        Some(otx),
-    )
-    .await;
+    let result = survey::survey_observed(&services.apis, synchronizer, &SearchFilter::default(), true, Some(otx)).await;
     let _ = forward.await;
     let s = result.map_err(|e| e.to_string())?;
     // Payloads in the comparison's participant order (it sorts participants by name).
@@ -277,4 +406,95 @@ async fn run_survey(
         payloads: Arc::new(payloads),
         in_flight: s.in_flight,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Header;
+    use crate::tui::app::Context;
+    use crate::tui::keymap::Keymap;
+
+    /// A core over no participants, journaling into a temporary file.
+    fn core(dir: &tempfile::TempDir) -> Core {
+        let ctx = Context {
+            incident: "test".into(),
+            lost: "lost".into(),
+            target: "target".into(),
+            operator: "op".into(),
+            participants: Vec::new(),
+            read_only: false,
+            theme: "dark".into(),
+        };
+        let path = dir.path().join("test.journal.jsonl");
+        let journal = JournalWriter::create(&path, &Header::new("test", "op", Vec::new())).expect("journal");
+        let services = Services {
+            apis: Vec::new(),
+            incident: "test".into(),
+            lost: "lost".into(),
+            target: "target".into(),
+            operator: "op".into(),
+            endpoints: BTreeMap::new(),
+            journal: Arc::new(Mutex::new(journal)),
+            batch_size: 500,
+        };
+        Core::new(App::new(ctx, Keymap::defaults()), services)
+    }
+
+    #[tokio::test]
+    async fn answers_settle_their_tickets_and_progress_does_not() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut core = core(&dir);
+        let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+        core.spawn("slow".into(), |reply| async move {
+            reply.progress().send(Msg::Tick);
+            let _ = go_rx.await;
+            reply.answer(Msg::Tick);
+        });
+        assert!(core.next().await, "the progress message arrives");
+        assert_eq!(core.outstanding(), ["slow (ticket 1)"], "progress settles nothing");
+        assert!(!core.idle());
+        let _ = go_tx.send(());
+        core.settle().await.expect("answered");
+        assert!(core.idle());
+    }
+
+    #[tokio::test]
+    async fn a_forgotten_answer_fails_settle_naming_the_effect() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut core = core(&dir);
+        core.spawn("forgetful".into(), |reply| async move { drop(reply) });
+        let err = core.settle().await.expect_err("an unanswered effect is an error");
+        assert!(matches!(err, Unsettled::Unanswered(_)), "{err}");
+        assert!(err.to_string().contains("forgetful (ticket 1)"), "{err}");
+        assert!(core.idle(), "its ticket is gone, so nothing waits for it any more");
+        core.settle().await.expect("reported once");
+    }
+
+    #[tokio::test]
+    async fn an_effect_that_never_answers_fails_settle_within_its_bound() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut core = core(&dir);
+        core.spawn("stuck".into(), |reply| async move {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            reply.answer(Msg::Tick);
+        });
+        let err = core
+            .settle_within(Duration::from_millis(50))
+            .await
+            .expect_err("silence is an error");
+        assert!(matches!(err, Unsettled::Silent { .. }), "{err}");
+        assert!(err.to_string().contains("stuck (ticket 1)"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_plan_asked_for_without_a_comparison_is_answered() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut core = core(&dir);
+        core.dispatch(Effect::BuildPlan {
+            generation: 0,
+            request: crate::reconcile::SelectionRequest::default(),
+        });
+        core.settle().await.expect("answered at once, not left outstanding");
+    }
 }

@@ -1,5 +1,6 @@
 //! The execution screen's state, fed by the executor's progress events.
 
+use super::scroll::Scroll;
 use crate::exec::{Progress, RunReport};
 use crate::journal::Event;
 use crate::plan::{PhaseKind, Plan};
@@ -73,6 +74,10 @@ pub struct ExecView {
     pub pause_requested: bool,
     pub preflight: Option<Vec<String>>,
     pub journal: VecDeque<Event>,
+    /// The journal pane follows the newest event until scrolled away from it.
+    pub journal_view: Scroll,
+    /// The journal takes the whole screen (the grid and outcome are hidden).
+    pub journal_full: bool,
     pub failure: Option<Failure>,
     pub report: Option<RunReport>,
     pub verify: BTreeMap<String, serde_json::Value>,
@@ -97,6 +102,8 @@ impl ExecView {
             pause_requested: false,
             preflight: None,
             journal: VecDeque::new(),
+            journal_view: Scroll::following(),
+            journal_full: false,
             failure: None,
             report: None,
             verify: BTreeMap::new(),

@@ -12,16 +12,19 @@
 //! - Global: pane focus, row and page movement (every pane and popup scrolls), `esc`,
 //!   help, `:` commands, the journal pane and quit.
 //! - Table (the aligned comparison): filtering, the diff, manual selection, strategies,
-//!   per-row decisions, plan preview and refresh.
+//!   per-row decisions, plan preview, refresh and the comparison on the target.
 //! - Plan (the plan preview): strategies again (to compare plans) and `x` execute, which
 //!   is bound nowhere else so that the plan is always on screen before the typed
 //!   confirmation is asked for.
-//! - Execution: `space` pauses or resumes between phases.
+//! - Execution: `space` pauses or resumes between phases. Finished (the same screen once
+//!   the run has ended): what comes next, the comparison on the target synchronizer.
 //! - Diff, Help: popups that shadow `tab`, `q` and `esc` and otherwise fall through to
 //!   Global for scrolling.
-//! - Prompt, Confirm: `enter` submits, `esc` cancels (and `ctrl-c` in a prompt, `q` in a
-//!   confirmation); Confirm moves between its buttons with `tab`/`shift-tab` and
-//!   `left`/`right`. A typed confirmation is a Prompt, so only the exact text confirms.
+//! - Prompt, Confirm: `enter` submits, `esc` cancels (and `ctrl-c` in a prompt);
+//!   Confirm moves between its buttons with `tab`/`shift-tab` and `left`/`right`. The
+//!   typed confirmation is a Confirm popup whose text field takes every key the layer
+//!   leaves unbound, which is why no printable key is bound there by default: a target
+//!   alias may contain any letter.
 //!
 //! Users override bindings per layer with a TOML file (see [`Keymap::with_overrides`]) and
 //! read-only mode removes every destructive binding ([`Keymap::read_only`]).
@@ -40,44 +43,36 @@ use ratatui::crossterm::event::{KeyEvent, KeyEventKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A group of bindings that is active in some state of the UI. Declared in priority order,
-/// highest first, so `Ord` is priority.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Layer {
-    /// A yes/no confirmation popup (Cancel focused first), such as "quit while steps are
-    /// running?". It can open over a prompt, hence the higher priority. A confirmation
-    /// that must be typed is a [`Layer::Prompt`].
-    Confirm,
-    /// A text field: the `/` filter, the `:` command line, the typed confirmation.
-    Prompt,
-    /// The help overlay.
-    Help,
-    /// The per-participant diff popup.
-    Diff,
-    /// The plan preview pane.
-    Plan,
-    /// The execution progress pane.
-    Execution,
-    /// The aligned comparison table.
-    Table,
-    /// Always active below everything else.
-    Global,
+enum_with_all! {
+    /// A group of bindings that is active in some state of the UI. Declared in priority order,
+    /// highest first, so `Ord` is priority.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Layer {
+        /// A confirmation popup with buttons, Cancel focused first: the typed confirmation
+        /// before execution (its text field takes the keys this layer leaves unbound) and
+        /// "quit while steps are running?". Above Prompt, so it wins should both be open.
+        Confirm,
+        /// A text field: the `/` filter and the `:` command line.
+        Prompt,
+        /// The help overlay.
+        Help,
+        /// The per-participant diff popup.
+        Diff,
+        /// The plan preview pane.
+        Plan,
+        /// The execution screen while the run is active.
+        Execution,
+        /// The execution screen once the run has ended: what comes next.
+        Finished,
+        /// The aligned comparison table.
+        Table,
+        /// Always active below everything else.
+        Global,
+    }
 }
 
 impl Layer {
-    /// Every layer, highest priority first.
-    pub const ALL: [Layer; 8] = [
-        Layer::Confirm,
-        Layer::Prompt,
-        Layer::Help,
-        Layer::Diff,
-        Layer::Plan,
-        Layer::Execution,
-        Layer::Table,
-        Layer::Global,
-    ];
-
     /// The name used in key files (`[keys.<name>]`).
     pub const fn name(self) -> &'static str {
         match self {
@@ -87,8 +82,40 @@ impl Layer {
             Layer::Diff => "diff",
             Layer::Plan => "plan",
             Layer::Execution => "execution",
+            Layer::Finished => "finished",
             Layer::Table => "table",
             Layer::Global => "global",
+        }
+    }
+
+    /// The heading of the layer's section in the help overlay.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Layer::Confirm => "Confirmation popups",
+            Layer::Prompt => "Filter and command prompts",
+            Layer::Help => "Help",
+            Layer::Diff => "Payload diff",
+            Layer::Plan => "Plan preview",
+            Layer::Execution => "Execution, while running",
+            Layer::Finished => "Execution, after the run",
+            Layer::Table => "Comparison",
+            Layer::Global => "Everywhere",
+        }
+    }
+
+    /// Where the layer's section comes in the help overlay: the screens in the order an
+    /// operator meets them, then the popups and prompts, then what works everywhere.
+    pub const fn help_rank(self) -> u8 {
+        match self {
+            Layer::Table => 0,
+            Layer::Diff => 1,
+            Layer::Plan => 2,
+            Layer::Confirm => 3,
+            Layer::Execution => 4,
+            Layer::Finished => 5,
+            Layer::Prompt => 6,
+            Layer::Help => 7,
+            Layer::Global => 8,
         }
     }
 
@@ -263,17 +290,23 @@ impl Keymap {
         defaults::hint_actions(top)
             .iter()
             .filter_map(|&action| {
-                let chord = walk(active_layers)
-                    .flat_map(|layer| self.bindings(layer).map(move |(chord, a)| (layer, chord, a)))
-                    .find(|&(layer, chord, a)| a == action && self.handler(active_layers, chord) == Some((layer, a)))?
-                    .1;
                 Some(Hint {
-                    key: chord.to_string(),
+                    key: self.key_for(active_layers, action)?.to_string(),
                     action,
                     label: action.label(),
                 })
             })
             .collect()
+    }
+
+    /// The first key that triggers `action` with `active_layers` active (highest layer
+    /// first, then binding order), or `None` if nothing reaches it. Text on screen names
+    /// keys through this, so it always shows what the keys really do.
+    pub fn key_for(&self, active_layers: &[Layer], action: Action) -> Option<KeyChord> {
+        walk(active_layers)
+            .flat_map(|layer| self.bindings(layer).map(move |(chord, a)| (layer, chord, a)))
+            .find(|&(layer, chord, a)| a == action && self.handler(active_layers, chord) == Some((layer, a)))
+            .map(|(_, chord, _)| chord)
     }
 }
 

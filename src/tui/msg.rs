@@ -61,8 +61,10 @@ pub enum Effect {
     LoadStatus {
         generation: u64,
     },
+    /// Survey what the participants hold on this synchronizer.
     Survey {
         generation: u64,
+        synchronizer: String,
     },
     BuildPlan {
         generation: u64,

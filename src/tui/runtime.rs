@@ -19,9 +19,7 @@ pub async fn run(mut core: Core, theme: &Theme) -> std::io::Result<()> {
     core.start();
     loop {
         if core.dirty {
-            let mut page = core.app.page;
-            guard.terminal.draw(|f| page = ui::draw(f, &core.app, theme))?;
-            core.app.page = page;
+            ui::render(&mut guard.terminal, &mut core.app, theme)?;
             core.dirty = false;
         }
         if core.app.quit {
@@ -35,13 +33,12 @@ pub async fn run(mut core: Core, theme: &Theme) -> std::io::Result<()> {
                 Some(Err(e)) => return Err(e),
                 None => break,
             },
-            msg = core.next() => match msg {
-                Some(m) => {
-                    core.handle(m);
-                    // Handle what else is waiting before drawing once.
-                    core.drain();
+            more = core.next() => {
+                if !more {
+                    break;
                 }
-                None => break,
+                // Handle what else is waiting before drawing once.
+                core.drain();
             },
             _ = tick.tick() => core.handle(Msg::Tick),
         }

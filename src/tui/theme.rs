@@ -38,97 +38,69 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// What a piece of text means on screen. The variant docs say where each is used and the
-/// role it falls back to when a theme does not set it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Ordinary text and the background of every pane. The root of all fallbacks.
-    Base,
-    /// Secondary text: timestamps, counts, placeholders. Falls back to `base`.
-    Muted,
-    /// Pane and popup titles. Falls back to `accent`.
-    Title,
-    /// Borders of unfocused panes. Falls back to `muted`.
-    Border,
-    /// The border of the focused pane or popup. Falls back to `accent`.
-    FocusBorder,
-    /// The row under the cursor in a table or list. Falls back to `base`.
-    Selection,
-    /// Table column headers. Falls back to `title`.
-    Header,
-    /// The `[RO]` badge shown in read-only mode. Falls back to `warn`.
-    ReadOnly,
-    /// Class `agreed`: active everywhere relevant with the same payload. Falls back to `ok`.
-    Agreed,
-    /// Class `missing`, and an `unknown` cell: active on some, never seen on others.
-    /// Falls back to `warn`.
-    Missing,
-    /// Class `archived_somewhere`, and an `archived` cell. Falls back to `muted`.
-    Archived,
-    /// Class `payload_mismatch`, and a `differs` cell. Falls back to `changed`.
-    Differs,
-    /// A `not_hosted` cell: the participant hosts no stakeholder. Falls back to `muted`.
-    NotHosted,
-    /// Class `local_only`: relevant to one participant only. Falls back to `agreed`.
-    LocalOnly,
-    /// Diff lines only on the right (`+`), and contracts a plan imports. Falls back to `ok`.
-    Added,
-    /// Diff lines only on the left (`-`), and contracts a plan purges. Falls back to `danger`.
-    Removed,
-    /// Diff lines on both sides with different values (`~`). Falls back to `warn`.
-    Changed,
-    /// Destructive actions, the confirmation popup, failed steps. Falls back to `base`.
-    Danger,
-    /// Warnings, rows awaiting a decision, retries. Falls back to `base`.
-    Warn,
-    /// Success: reachable participants, finished steps. Falls back to `base`.
-    Ok,
-    /// The filled part of a progress gauge while running. Falls back to `accent`.
-    Gauge,
-    /// A progress gauge whose work is done. Falls back to `ok`.
-    GaugeDone,
-    /// The transient status-line message. Falls back to `accent`.
-    Flash,
-    /// Key names in hints and help (`?`, `enter`). Falls back to `accent`.
-    KeyHint,
-    /// Emphasis that means nothing more than "look here". Falls back to `base`.
-    Accent,
-    /// The text cursor in prompts. Falls back to `selection`.
-    Cursor,
+enum_with_all! {
+    /// What a piece of text means on screen. The variant docs say where each is used and the
+    /// role it falls back to when a theme does not set it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Role {
+        /// Ordinary text and the background of every pane. The root of all fallbacks.
+        Base,
+        /// Secondary text: timestamps, counts, placeholders. Falls back to `base`.
+        Muted,
+        /// Pane and popup titles. Falls back to `accent`.
+        Title,
+        /// Borders of unfocused panes. Falls back to `muted`.
+        Border,
+        /// The border of the focused pane or popup. Falls back to `accent`.
+        FocusBorder,
+        /// The row under the cursor in a table or list. Falls back to `base`.
+        Selection,
+        /// Table column headers. Falls back to `title`.
+        Header,
+        /// The `[RO]` badge shown in read-only mode. Falls back to `warn`.
+        ReadOnly,
+        /// Class `agreed`: active everywhere relevant with the same payload. Falls back to `ok`.
+        Agreed,
+        /// Class `missing`, and an `unknown` cell: active on some, never seen on others.
+        /// Falls back to `warn`.
+        Missing,
+        /// Class `archived_somewhere`, and an `archived` cell. Falls back to `muted`.
+        Archived,
+        /// Class `payload_mismatch`, and a `differs` cell. Falls back to `changed`.
+        Differs,
+        /// A `not_hosted` cell: the participant hosts no stakeholder. Falls back to `muted`.
+        NotHosted,
+        /// Class `local_only`: relevant to one participant only. Falls back to `agreed`.
+        LocalOnly,
+        /// Diff lines only on the right (`+`), and contracts a plan imports. Falls back to `ok`.
+        Added,
+        /// Diff lines only on the left (`-`), and contracts a plan purges. Falls back to `danger`.
+        Removed,
+        /// Diff lines on both sides with different values (`~`). Falls back to `warn`.
+        Changed,
+        /// Destructive actions, the confirmation popup, failed steps. Falls back to `base`.
+        Danger,
+        /// Warnings, rows awaiting a decision, retries. Falls back to `base`.
+        Warn,
+        /// Success: reachable participants, finished steps. Falls back to `base`.
+        Ok,
+        /// The filled part of a progress gauge while running. Falls back to `accent`.
+        Gauge,
+        /// A progress gauge whose work is done. Falls back to `ok`.
+        GaugeDone,
+        /// The transient status-line message. Falls back to `accent`.
+        Flash,
+        /// Key names in hints and help (`?`, `enter`). Falls back to `accent`.
+        KeyHint,
+        /// Emphasis that means nothing more than "look here". Falls back to `base`.
+        Accent,
+        /// The text cursor in prompts. Falls back to `selection`.
+        Cursor,
+    }
 }
 
 impl Role {
-    /// Every role, in declaration order.
-    pub const ALL: [Role; 26] = [
-        Role::Base,
-        Role::Muted,
-        Role::Title,
-        Role::Border,
-        Role::FocusBorder,
-        Role::Selection,
-        Role::Header,
-        Role::ReadOnly,
-        Role::Agreed,
-        Role::Missing,
-        Role::Archived,
-        Role::Differs,
-        Role::NotHosted,
-        Role::LocalOnly,
-        Role::Added,
-        Role::Removed,
-        Role::Changed,
-        Role::Danger,
-        Role::Warn,
-        Role::Ok,
-        Role::Gauge,
-        Role::GaugeDone,
-        Role::Flash,
-        Role::KeyHint,
-        Role::Accent,
-        Role::Cursor,
-    ];
-
     /// The name used in theme files (same as the serde name).
     pub const fn name(self) -> &'static str {
         match self {

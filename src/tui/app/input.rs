@@ -1,43 +1,98 @@
-//! Operator input: keys resolved through the keymap to actions, the text prompts (filter,
-//! command, typed confirmation) and the `:` commands.
+//! Operator input. Every key goes through the keymap with the layers of what has focus
+//! ([`App::layers`]); the popup or prompt that is open handles the actions of its layer,
+//! and a key no active layer binds is text for the open text field, if there is one.
 
-use super::{App, ConfirmView, Focus, Level, PlanState, Popup, Prompt, PromptKind, Screen};
+use super::{App, Button, ConfirmView, Focus, Level, PlanState, Popup, Prompt, PromptKind, Screen};
 use crate::exec::Control;
-use crate::reconcile::{Decision, RowClass};
+use crate::reconcile::{Decision, StrategyName};
 use crate::tui::action::Action;
-use crate::tui::choice::StrategyKind;
+use crate::tui::keymap::Layer;
 use crate::tui::msg::Effect;
+use crate::tui::scroll::{Motion, Scroll};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
 
-impl App {
-    pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            return self.request_quit();
-        }
-        if let Some(Popup::Confirm(_)) = &self.popup {
-            return self.confirm_key(key);
-        }
-        if matches!(self.popup, Some(Popup::QuitWhileRunning)) {
-            self.popup = None;
-            if matches!(key.code, KeyCode::Char('q') | KeyCode::Char('y')) {
-                self.quit = true;
-                return vec![Effect::Control(Control::Abort), Effect::Quit];
+/// What an unbound key does to a text field.
+enum Edit {
+    Insert(char),
+    Erase,
+}
+
+impl Edit {
+    fn of(key: KeyEvent) -> Option<Edit> {
+        match key.code {
+            KeyCode::Backspace => Some(Edit::Erase),
+            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+                Some(Edit::Insert(c))
             }
-            return Vec::new();
-        }
-        if self.prompt.is_some() {
-            return self.prompt_key(key);
-        }
-        match self.keymap.resolve(&self.layers(), key) {
-            Some(action) => self.on_action(action),
-            None => Vec::new(),
+            _ => None,
         }
     }
 
-    fn request_quit(&mut self) -> Vec<Effect> {
+    fn apply(self, text: &mut String) {
+        match self {
+            Edit::Insert(c) => text.push(c),
+            Edit::Erase => {
+                text.pop();
+            }
+        }
+    }
+}
+
+impl App {
+    pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        match self.keymap.resolve(&self.layers(), key) {
+            Some(action) => self.on_action(action),
+            None => {
+                if let Some(edit) = Edit::of(key) {
+                    self.type_text(edit);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// A key no active layer binds, for the text field that is open.
+    fn type_text(&mut self, edit: Edit) {
+        if let Some(Popup::Confirm(c)) = &mut self.popup {
+            edit.apply(&mut c.typed);
+            c.focus = if c.typed == self.ctx.target {
+                Button::Proceed
+            } else {
+                Button::Cancel
+            };
+        } else if let Some(p) = &mut self.prompt {
+            edit.apply(&mut p.text);
+            if p.kind == PromptKind::Filter {
+                self.table.text = p.text.clone();
+                self.refilter();
+            }
+        }
+    }
+
+    fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        match self.popup {
+            Some(Popup::Confirm(_)) => return self.confirm_action(action),
+            Some(Popup::QuitWhileRunning(_)) => return self.quit_action(action),
+            _ => {}
+        }
+        if self.prompt.is_some() {
+            match action {
+                Action::Submit => return self.submit_prompt(),
+                Action::Clear => {
+                    self.cancel_prompt();
+                    return Vec::new();
+                }
+                // Other actions a key file binds in the prompt act on the view below it.
+                _ => {}
+            }
+        }
+        self.view_action(action)
+    }
+
+    pub(super) fn request_quit(&mut self) -> Vec<Effect> {
         if self.running() {
-            self.popup = Some(Popup::QuitWhileRunning);
+            self.popup = Some(Popup::QuitWhileRunning(Button::Cancel));
             Vec::new()
         } else {
             self.quit = true;
@@ -45,146 +100,154 @@ impl App {
         }
     }
 
-    fn prompt_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let Some(prompt) = self.prompt.as_mut() else {
-            return Vec::new();
-        };
-        match key.code {
-            KeyCode::Esc => {
-                let p = self.prompt.take();
-                if let Some(p) = p
-                    && p.kind == PromptKind::Filter
-                {
-                    self.table.text = p.before;
-                    self.refilter();
-                }
-                Vec::new()
-            }
-            KeyCode::Enter => {
-                let p = self.prompt.take();
-                match p {
-                    Some(p) if p.kind == PromptKind::Command => self.command(p.text.trim()),
-                    _ => Vec::new(),
-                }
-            }
-            KeyCode::Backspace => {
-                prompt.text.pop();
-                if prompt.kind == PromptKind::Filter {
-                    self.table.text = prompt.text.clone();
-                    self.refilter();
-                }
-                Vec::new()
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                prompt.text.push(c);
-                if prompt.kind == PromptKind::Filter {
-                    self.table.text = prompt.text.clone();
-                    self.refilter();
-                }
-                Vec::new()
-            }
-            _ => Vec::new(),
-        }
+    fn cancelled(&mut self) {
+        self.popup = None;
+        self.flash(Level::Info, "cancelled; nothing was changed");
     }
 
-    fn confirm_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let Some(Popup::Confirm(c)) = self.popup.as_mut() else {
+    /// The typed confirmation: its buttons, and the alias typed into its field.
+    fn confirm_action(&mut self, action: Action) -> Vec<Effect> {
+        let Some(Popup::Confirm(view)) = self.popup.as_mut() else {
             return Vec::new();
         };
-        match key.code {
-            KeyCode::Esc => {
-                self.popup = None;
-                self.flash(Level::Info, "cancelled; nothing was changed");
-                Vec::new()
-            }
-            KeyCode::Backspace => {
-                c.typed.pop();
-                Vec::new()
-            }
-            KeyCode::Enter => {
-                if c.typed.is_empty() {
+        match action {
+            Action::FocusNext | Action::FocusPrev => view.focus = view.focus.toggled(),
+            Action::Clear => self.cancelled(),
+            Action::Submit => {
+                let matches = view.typed == self.ctx.target;
+                match view.focus {
+                    Button::Proceed if matches => {
+                        self.popup = None;
+                        return self.execute();
+                    }
                     // Cancel is the default: an empty Enter never runs anything.
-                    self.popup = None;
-                    self.flash(Level::Info, "cancelled; nothing was changed");
-                    return Vec::new();
+                    Button::Cancel if matches || view.typed.is_empty() => self.cancelled(),
+                    // A typo keeps the popup open, so it can be corrected.
+                    _ => {
+                        let text = format!(
+                            "type {} exactly to confirm, or {} to cancel",
+                            self.ctx.target,
+                            self.key(&[Layer::Confirm], Action::Clear)
+                        );
+                        self.flash(Level::Warn, text);
+                    }
                 }
-                if c.typed != self.ctx.target {
-                    let target = self.ctx.target.clone();
-                    self.flash(
-                        Level::Warn,
-                        format!("type {target} exactly to confirm, or Esc to cancel"),
-                    );
-                    return Vec::new();
-                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn quit_action(&mut self, action: Action) -> Vec<Effect> {
+        let Some(Popup::QuitWhileRunning(focus)) = self.popup.as_mut() else {
+            return Vec::new();
+        };
+        match action {
+            Action::FocusNext | Action::FocusPrev => *focus = focus.toggled(),
+            Action::Clear => self.popup = None,
+            Action::Submit => {
+                let stop = *focus == Button::Proceed;
                 self.popup = None;
-                self.execute()
+                if stop {
+                    self.quit = true;
+                    return vec![Effect::Control(Control::Abort), Effect::Quit];
+                }
             }
-            KeyCode::Char(ch) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                c.typed.push(ch);
-                Vec::new()
-            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn submit_prompt(&mut self) -> Vec<Effect> {
+        match self.prompt.take() {
+            Some(p) if p.kind == PromptKind::Command => self.command(p.text.trim()),
+            // The filter applies as it is typed; Enter keeps it.
             _ => Vec::new(),
         }
     }
 
-    fn scroll_by(&mut self, delta: isize) {
-        match self.popup.as_mut() {
-            Some(Popup::Diff(v)) => {
-                v.scroll = v
-                    .scroll
-                    .saturating_add_signed(delta)
-                    .min(v.lines.len().saturating_sub(1))
-            }
-            Some(Popup::Help) => self.scroll = self.scroll.saturating_add_signed(delta),
-            _ => match self.screen {
-                Screen::Main => {
-                    self.table.move_by(delta);
-                    self.table.follow(self.page);
-                }
-                Screen::Plan | Screen::Execution => self.scroll = self.scroll.saturating_add_signed(delta),
-            },
+    fn cancel_prompt(&mut self) {
+        if let Some(p) = self.prompt.take()
+            && p.kind == PromptKind::Filter
+        {
+            self.table.text = p.before;
+            self.refilter();
         }
     }
 
-    fn on_action(&mut self, action: Action) -> Vec<Effect> {
-        let page = self.page.max(1) as isize;
+    /// Moves whatever has focus: the popup, else the screen's view (on the main screen,
+    /// the focused pane).
+    fn motion(&mut self, motion: Motion) {
+        match self.popup.as_mut() {
+            Some(Popup::Diff(v)) => return v.scroll.apply(motion),
+            Some(Popup::Help(s)) => return s.apply(motion),
+            _ => {}
+        }
+        match self.screen {
+            Screen::Main => match self.focus {
+                Focus::Table => self.table.apply(motion),
+                Focus::Journal => self.session_view.apply(motion),
+                Focus::Participants => self.strip_view.apply(motion),
+            },
+            Screen::Plan => self.plan_view.apply(motion),
+            Screen::Execution => {
+                if let Some(e) = self.exec.as_mut() {
+                    e.journal_view.apply(motion);
+                }
+            }
+        }
+    }
+
+    /// Tab and shift-tab on the main screen: the table, the journal pane when shown, the
+    /// participants strip.
+    fn cycle_focus(&mut self, forward: bool) {
+        if self.screen != Screen::Main {
+            return;
+        }
+        let mut panes = vec![Focus::Table];
+        if self.show_journal {
+            panes.push(Focus::Journal);
+        }
+        panes.push(Focus::Participants);
+        let at = panes.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let next = if forward { at + 1 } else { at + panes.len() - 1 };
+        self.focus = panes[next % panes.len()];
+    }
+
+    fn toggle_journal(&mut self) {
+        match (self.screen, self.exec.as_mut()) {
+            (Screen::Execution, Some(e)) => e.journal_full = !e.journal_full,
+            _ => {
+                self.show_journal = !self.show_journal;
+                if !self.show_journal && self.focus == Focus::Journal {
+                    self.focus = Focus::Table;
+                }
+            }
+        }
+    }
+
+    /// The actions of the screens and of the help and diff popups.
+    pub(super) fn view_action(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Quit => {
-                if self.popup.is_some() {
-                    self.popup = None;
+                if self.popup.take().is_some() {
                     return Vec::new();
                 }
                 return self.request_quit();
             }
-            Action::Up => self.scroll_by(-1),
-            Action::Down => self.scroll_by(1),
-            Action::PageUp => self.scroll_by(-page),
-            Action::PageDown => self.scroll_by(page),
-            Action::Top => match self.screen {
-                Screen::Main if self.popup.is_none() => {
-                    self.table.top();
-                    self.table.follow(self.page);
-                }
-                _ => self.scroll = 0,
-            },
-            Action::Bottom => match self.screen {
-                Screen::Main if self.popup.is_none() => {
-                    self.table.bottom();
-                    self.table.follow(self.page);
-                }
-                _ => self.scroll = usize::MAX / 2,
-            },
+            Action::Up => self.motion(Motion::By(-1)),
+            Action::Down => self.motion(Motion::By(1)),
+            Action::PageUp => self.motion(Motion::Pages(-1)),
+            Action::PageDown => self.motion(Motion::Pages(1)),
+            Action::Top => self.motion(Motion::Top),
+            Action::Bottom => self.motion(Motion::Bottom),
             Action::ScrollLeft => self.table.first_column = self.table.first_column.saturating_sub(1),
             Action::ScrollRight => {
                 let last = self.ctx.participants.len().saturating_sub(1);
                 self.table.first_column = (self.table.first_column + 1).min(last);
             }
-            Action::FocusNext | Action::FocusPrev => {
-                self.focus = match self.focus {
-                    Focus::Table => Focus::Participants,
-                    Focus::Participants => Focus::Table,
-                }
-            }
+            Action::FocusNext => self.cycle_focus(true),
+            Action::FocusPrev => self.cycle_focus(false),
             Action::Filter => {
                 if self.screen == Screen::Main {
                     self.prompt = Some(Prompt {
@@ -245,11 +308,12 @@ impl App {
                 }
             }
             Action::ToggleRow => return self.toggle_row(),
-            Action::StrategyIntersection => return self.set_strategy(StrategyKind::Intersection),
-            Action::StrategyUnion => return self.set_strategy(StrategyKind::Union),
-            Action::StrategyManual => return self.set_strategy(StrategyKind::Manual),
+            Action::StrategyIntersection => return self.set_strategy(StrategyName::Intersection),
+            Action::StrategyUnion => return self.set_strategy(StrategyName::Union),
+            Action::StrategyManual => return self.set_strategy(StrategyName::Manual),
             Action::DecidePurge => return self.decide(Decision::Purge),
             Action::DecideExclude => return self.decide(Decision::Exclude),
+            Action::DecideAdopt => return self.adopt(),
             Action::PlanPreview => return self.preview(),
             Action::Execute => {
                 if self.ctx.read_only || self.running() {
@@ -257,26 +321,31 @@ impl App {
                 }
                 match &self.plan {
                     PlanState::Ready { .. } => {
-                        self.popup = Some(Popup::Confirm(ConfirmView { typed: String::new() }));
+                        self.popup = Some(Popup::Confirm(ConfirmView {
+                            typed: String::new(),
+                            focus: Button::Cancel,
+                        }));
                     }
                     PlanState::Building => self.flash(Level::Warn, "the plan is still being computed"),
-                    _ => self.flash(Level::Warn, "preview the plan first (p)"),
+                    _ => {
+                        let p = self.screen_key(Screen::Main, Action::PlanPreview);
+                        self.flash(Level::Warn, format!("preview the plan first ({p})"));
+                    }
                 }
             }
             Action::Pause => {
+                let key = self.key(&self.layers(), Action::Pause);
                 if let Some(e) = self.exec.as_mut()
                     && e.running()
                 {
                     e.pause_requested = !e.pause_requested;
-                    let ctl = if e.pause_requested {
-                        Control::Pause
+                    let (ctl, text) = if e.pause_requested {
+                        (
+                            Control::Pause,
+                            format!("pausing after the current phase ({key} resumes)"),
+                        )
                     } else {
-                        Control::Run
-                    };
-                    let text = if e.pause_requested {
-                        "pausing after the current phase (space resumes)"
-                    } else {
-                        "resumed"
+                        (Control::Run, "resumed".to_string())
                     };
                     self.flash(Level::Info, text);
                     return vec![Effect::Control(ctl)];
@@ -290,77 +359,17 @@ impl App {
                 self.screen = Screen::Main;
                 return self.refresh();
             }
+            Action::CompareTarget => return self.compare_other(),
             Action::Help => {
-                self.scroll = 0;
                 self.popup = match self.popup {
-                    Some(Popup::Help) => None,
-                    _ => Some(Popup::Help),
+                    Some(Popup::Help(_)) => None,
+                    _ => Some(Popup::Help(Scroll::default())),
                 }
             }
-            Action::Journal => self.show_journal = !self.show_journal,
-            // Text entry (prompts, the typed confirmation) handles Enter itself.
+            Action::Journal => self.toggle_journal(),
+            // Submit belongs to prompts and confirmations; here nothing waits for it.
             Action::Submit => {}
         }
         Vec::new()
-    }
-
-    /// `:` commands, for what has no key of its own.
-    fn command(&mut self, text: &str) -> Vec<Effect> {
-        let (verb, arg) = text.split_once(' ').unwrap_or((text, ""));
-        let arg = arg.trim();
-        match verb {
-            "" => Vec::new(),
-            "q" | "quit" => self.request_quit(),
-            "help" => {
-                self.popup = Some(Popup::Help);
-                Vec::new()
-            }
-            "refresh" => self.on_action(Action::Refresh),
-            "plan" => self.on_action(Action::PlanPreview),
-            "intersection" => self.on_action(Action::StrategyIntersection),
-            "union" => self.on_action(Action::StrategyUnion),
-            "manual" => self.on_action(Action::StrategyManual),
-            "journal" => self.on_action(Action::Journal),
-            "filter" => {
-                self.table.text = arg.to_string();
-                self.refilter();
-                Vec::new()
-            }
-            "class" => {
-                let class = if arg == "all" || arg.is_empty() {
-                    None
-                } else {
-                    arg.parse::<RowClass>().ok()
-                };
-                if class.is_none() && !(arg == "all" || arg.is_empty()) {
-                    self.flash(
-                        Level::Warn,
-                        format!("unknown class {arg}: agreed, missing, archived_somewhere, payload_mismatch, local_only, all"),
-                    );
-                } else {
-                    self.table.class = class;
-                    self.refilter();
-                }
-                Vec::new()
-            }
-            "goto" => {
-                let found = self.data.as_ref().is_some_and(|d| self.table.goto(&d.comparison, arg));
-                if found {
-                    self.table.follow(self.page);
-                } else {
-                    self.flash(Level::Warn, format!("no visible contract starts with {arg}"));
-                }
-                Vec::new()
-            }
-            other => {
-                self.flash(
-                    Level::Warn,
-                    format!(
-                        "unknown command :{other} (try :help, :filter TEXT, :class NAME, :goto ID, :plan, :refresh, :q)"
-                    ),
-                );
-                Vec::new()
-            }
-        }
     }
 }

@@ -5,13 +5,12 @@ use super::Layer;
 use crate::tui::action::Action;
 
 use Action::*;
-use Layer::{Confirm, Diff, Execution, Global, Help as HelpLayer, Plan, Prompt, Table};
+use Layer::{Confirm, Diff, Execution, Finished, Global, Help as HelpLayer, Plan, Prompt, Table};
 
 /// `(layer, key, action)`; within a layer the order is the order of keys in help text.
 pub const BINDINGS: &[(Layer, &str, Action)] = &[
     (Confirm, "enter", Submit),
     (Confirm, "esc", Clear),
-    (Confirm, "q", Clear),
     (Confirm, "tab", FocusNext),
     (Confirm, "right", FocusNext),
     (Confirm, "shift-tab", FocusPrev),
@@ -31,6 +30,7 @@ pub const BINDINGS: &[(Layer, &str, Action)] = &[
     (Plan, "p", PlanPreview),
     (Plan, "x", Execute),
     (Execution, "space", Pause),
+    (Finished, "t", CompareTarget),
     (Table, "/", Filter),
     (Table, "c", CycleClass),
     (Table, "enter", OpenDiff),
@@ -40,8 +40,10 @@ pub const BINDINGS: &[(Layer, &str, Action)] = &[
     (Table, "m", StrategyManual),
     (Table, "P", DecidePurge),
     (Table, "E", DecideExclude),
+    (Table, "A", DecideAdopt),
     (Table, "p", PlanPreview),
     (Table, "r", Refresh),
+    (Table, "t", CompareTarget),
     (Global, "tab", FocusNext),
     (Global, "shift-tab", FocusPrev),
     (Global, "k", Up),
@@ -81,11 +83,12 @@ pub const fn hint_actions(layer: Layer) -> &'static [Action] {
             StrategyIntersection,
             StrategyUnion,
             StrategyManual,
-            FocusNext,
+            Clear,
             Help,
             Quit,
         ],
-        Execution => &[Pause, Journal, FocusNext, Help, Quit],
+        Execution => &[Pause, Journal, Help, Quit],
+        Finished => &[CompareTarget, Journal, Clear, Help, Quit],
         Table => &[OpenDiff, Filter, CycleClass, PlanPreview, Journal, Help, Quit],
         Global => &[FocusNext, Command, Journal, Help, Quit],
     }

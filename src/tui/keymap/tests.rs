@@ -17,6 +17,7 @@ const STACKS: &[&[Layer]] = &[
     &[Layer::Table, Layer::Global],
     &[Layer::Plan, Layer::Global],
     &[Layer::Execution, Layer::Global],
+    &[Layer::Finished, Layer::Global],
     &[Layer::Diff, Layer::Global],
     &[Layer::Help, Layer::Global],
     &[Layer::Prompt],
@@ -167,9 +168,18 @@ fn prompt_and_confirm_capture_the_keyboard() {
     assert_eq!(keymap.resolve(&confirm, key("tab")), Some(Action::FocusNext));
     assert_eq!(keymap.resolve(&confirm, key("left")), Some(Action::FocusPrev));
 
+    // The typed confirmation's field takes every printable key: an alias may contain any.
+    for text in ["q", "y", "n", "x", "j", "J", "space", "?"] {
+        assert_eq!(
+            keymap.resolve(&confirm, key(text)),
+            None,
+            "{text} must reach the text field"
+        );
+    }
+
     // A confirmation over the command prompt wins, and still captures.
     let over_prompt = [Layer::Prompt, Layer::Confirm, Layer::Global];
-    assert_eq!(keymap.resolve(&over_prompt, key("q")), Some(Action::Clear));
+    assert_eq!(keymap.resolve(&over_prompt, key("esc")), Some(Action::Clear));
     assert_eq!(keymap.resolve(&over_prompt, key("j")), None);
     assert_eq!(keymap.resolve(&over_prompt, key("ctrl-c")), None);
 }
@@ -433,14 +443,14 @@ fn hints_follow_the_top_layer_and_skip_unbound_actions() {
             "i intersection",
             "u union",
             "m manual",
-            "tab next pane",
+            "esc back",
             "? help",
             "q quit"
         ]
     );
     assert_eq!(
         texts(&full.clone().read_only(), &[Layer::Plan, Layer::Global]),
-        ["tab next pane", "? help", "q quit"]
+        ["esc back", "? help", "q quit"]
     );
     assert_eq!(texts(&full, &[Layer::Global, Layer::Prompt]), ["enter ok", "esc back"]);
     assert!(full.hints(&[]).is_empty());
@@ -451,6 +461,41 @@ fn hints_follow_the_top_layer_and_skip_unbound_actions() {
             assert_eq!(full.resolve(stack, key(&hint.key)), Some(hint.action), "{stack:?}");
         }
     }
+}
+
+#[test]
+fn key_for_names_the_key_that_wins() {
+    let keymap = Keymap::defaults();
+    let name = |stack: &[Layer], action| keymap.key_for(stack, action).map(|k| k.to_string());
+    assert_eq!(name(&[Layer::Table, Layer::Global], Action::Down).as_deref(), Some("j"));
+    assert_eq!(
+        name(&[Layer::Diff, Layer::Global], Action::Clear).as_deref(),
+        Some("esc")
+    );
+    assert_eq!(
+        name(&[Layer::Diff, Layer::Global], Action::FocusNext),
+        None,
+        "the diff's tab shadows Global's, and shift-tab is not focus_next"
+    );
+    assert_eq!(
+        name(&[Layer::Finished, Layer::Global], Action::CompareTarget).as_deref(),
+        Some("t")
+    );
+    let read_only = keymap.clone().read_only();
+    assert_eq!(read_only.key_for(&[Layer::Plan, Layer::Global], Action::Execute), None);
+    let rebound = keymap
+        .with_overrides(
+            "[keys.confirm]\n\"ctrl-s\" = \"submit\"\n\"enter\" = \"none\"\n",
+            "test",
+        )
+        .unwrap();
+    assert_eq!(
+        rebound
+            .key_for(&[Layer::Confirm], Action::Submit)
+            .map(|k| k.to_string())
+            .as_deref(),
+        Some("ctrl-s")
+    );
 }
 
 fn help_listing(keymap: &Keymap) -> String {

@@ -1,10 +1,13 @@
 //! The typed confirmation: what will happen on each participant, Cancel by default, and
 //! the target synchronizer's alias to type before anything runs.
 
-use super::super::app::{App, ConfirmView, PlanState};
+use super::super::action::Action;
+use super::super::app::{App, Button, ConfirmView, PlanState};
+use super::super::keymap::Layer;
+use super::super::scroll::Scroll;
 use super::super::theme::{Role, Theme};
 use super::panel::{Accent, text_panel};
-use crate::plan::{Action, PhaseKind};
+use crate::plan::PhaseKind;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -37,7 +40,9 @@ fn what_happens(plan: &crate::plan::Plan, participant: &str) -> String {
         .map(|p| {
             p.steps
                 .iter()
-                .filter(|s| s.participant == participant && matches!(s.action, Action::ChangeAssignation { .. }))
+                .filter(|s| {
+                    s.participant == participant && matches!(s.action, crate::plan::Action::ChangeAssignation { .. })
+                })
                 .map(|s| s.action.contract_ids().len())
                 .sum()
         })
@@ -112,36 +117,69 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &ConfirmView, theme:
         Span::styled(view.typed.clone(), theme.style(Role::Base)),
         Span::styled("▏", theme.style(Role::Cursor)),
     ]));
-    lines.push(Line::from(""));
-    let execute_role = if matches { Role::Danger } else { Role::Muted };
-    let cancel_role = if matches { Role::Base } else { Role::Selection };
-    lines.push(Line::from(vec![
-        Span::styled(" [ Cancel ] ", theme.style(cancel_role)),
-        Span::raw("   "),
-        Span::styled(" [ Execute ] ", theme.style(execute_role)),
-        Span::styled(
-            if matches {
-                "   Enter executes"
-            } else {
-                "   Enter or Esc cancels"
-            },
-            theme.style(Role::Muted),
-        ),
-    ]));
+    let idle = if matches { Role::Base } else { Role::Muted };
+    lines.extend(buttons(
+        app,
+        theme,
+        view.focus,
+        ("Cancel", Role::Base, Role::Selection),
+        ("Execute", idle, Role::Danger),
+    ));
     let title = (" DESTRUCTIVE: confirm the recovery ", Accent::all(Role::Danger));
-    text_panel(frame, area, theme, title, 0, lines);
+    text_panel(frame, area, theme, title, &Scroll::default(), lines);
 }
 
-pub fn draw_quit(frame: &mut Frame, area: Rect, theme: &Theme) {
-    frame.render_widget(Clear, area);
-    let lines = vec![
-        Line::from(Span::styled("A recovery run is active.", theme.style(Role::Warn))),
-        Line::from(""),
+/// A button's label, its role, and its role while focused.
+type Look<'a> = (&'a str, Role, Role);
+
+/// The two buttons, the focused one highlighted, and a line with the keys that work them.
+fn buttons<'a>(app: &App, theme: &Theme, focus: Button, cancel: Look<'a>, proceed: Look<'a>) -> [Line<'a>; 2] {
+    let button = |b: Button, (label, idle, focused): Look<'a>| {
+        let role = if b == focus { focused } else { idle };
+        Span::styled(format!(" [ {label} ] "), theme.style(role))
+    };
+    let key = |action| app.key(&[Layer::Confirm], action);
+    [
+        Line::from(vec![
+            button(Button::Cancel, cancel),
+            Span::raw("   "),
+            button(Button::Proceed, proceed),
+        ]),
         Line::from(Span::styled(
-            "q / y: stop after the current phase and quit (running the plan again resumes it)",
+            format!(
+                " {} chooses · {} switches · {} cancels",
+                key(Action::Submit),
+                key(Action::FocusNext),
+                key(Action::Clear)
+            ),
+            theme.style(Role::Muted),
+        )),
+    ]
+}
+
+pub fn draw_quit(frame: &mut Frame, area: Rect, app: &App, focus: Button, theme: &Theme) {
+    frame.render_widget(Clear, area);
+    let mut lines = vec![
+        Line::from(Span::styled("A recovery run is active.", theme.style(Role::Warn))),
+        Line::from(Span::styled(
+            "Stop and quit stops after the current phase; running the plan again resumes it.",
             theme.style(Role::Base),
         )),
-        Line::from(Span::styled("any other key: keep running", theme.style(Role::Base))),
+        Line::from(""),
     ];
-    text_panel(frame, area, theme, (" quit? ", Accent::all(Role::Warn)), 0, lines);
+    lines.extend(buttons(
+        app,
+        theme,
+        focus,
+        ("Keep running", Role::Base, Role::Selection),
+        ("Stop and quit", Role::Base, Role::Selection),
+    ));
+    text_panel(
+        frame,
+        area,
+        theme,
+        (" quit? ", Accent::all(Role::Warn)),
+        &Scroll::default(),
+        lines,
+    );
 }

@@ -2,7 +2,10 @@
 //! fragments emphasised, a gutter marker on every changed line.
 
 use super::super::app::{App, DiffView};
+use super::super::keymap::Layer;
+use super::super::scroll::Viewport;
 use super::super::theme::{Role, Theme};
+use super::status::hint_spans;
 use crate::reconcile::diff::{DiffLine, DiffRow, DiffTag};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -30,9 +33,11 @@ fn side(line: Option<&DiffLine>, tag: DiffTag, left: bool, theme: &Theme) -> Lin
     Line::from(spans)
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &DiffView, theme: &Theme) {
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &DiffView, theme: &Theme) -> Viewport {
     frame.render_widget(Clear, area);
-    let Some(data) = &app.data else { return };
+    let Some(data) = &app.data else {
+        return Viewport::default();
+    };
     let names = data.comparison.participants();
     let row = data.comparison.rows().get(view.row);
     let (i, j) = view.pairs.get(view.pair).copied().unwrap_or((0, 0));
@@ -54,10 +59,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &DiffView, theme: &T
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Span::styled(title, theme.style(Role::Title)))
-        .title_bottom(Span::styled(
-            " tab next pair · j/k scroll · esc close ",
-            theme.style(Role::Muted),
-        ))
+        .title_bottom(Line::from(hint_spans(app, &[Layer::Diff, Layer::Global], theme)))
         .border_style(theme.style(Role::FocusBorder));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -67,8 +69,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &DiffView, theme: &T
         Constraint::Percentage(50),
     ])
     .areas(inner);
-    let height = inner.height as usize;
-    let rows: Vec<&DiffRow> = view.lines.iter().skip(view.scroll).take(height).collect();
+    let viewport = Viewport {
+        lines: view.lines.len(),
+        height: inner.height as usize,
+    };
+    let first = view.scroll.first_line(viewport);
+    let rows: Vec<&DiffRow> = view.lines.iter().skip(first).take(viewport.height).collect();
     let l: Vec<Line> = rows.iter().map(|r| side(r.left.as_ref(), r.tag, true, theme)).collect();
     let g: Vec<Line> = rows
         .iter()
@@ -88,4 +94,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &DiffView, theme: &T
     frame.render_widget(Paragraph::new(l).style(theme.style(Role::Base)), left);
     frame.render_widget(Paragraph::new(g).style(theme.style(Role::Base)), gutter);
     frame.render_widget(Paragraph::new(r).style(theme.style(Role::Base)), right);
+    viewport
 }

@@ -1,10 +1,12 @@
 //! The execution screen: a gauge per phase and participant, the live journal, the
 //! failure with its Canton code and what to do next, and the verification results.
 
-use super::super::app::App;
+use super::super::action::Action;
+use super::super::app::{App, Screen};
 use super::super::exec_view::{CellState, ExecView};
+use super::super::scroll::{Scroll, Viewport};
 use super::super::theme::{Role, Theme};
-use super::panel::{Accent, text_panel};
+use super::panel::{Accent, text_panel, wrapped_height};
 use super::text::fit;
 use crate::journal::Event;
 use ratatui::Frame;
@@ -56,11 +58,14 @@ pub fn journal_line(e: &Event) -> String {
     format!("#{:<4} {:<16} {:<13} {}", e.seq, e.kind, node, gist)
 }
 
-fn grid(frame: &mut Frame, area: Rect, view: &ExecView, theme: &Theme) {
+fn grid(frame: &mut Frame, area: Rect, app: &App, view: &ExecView, theme: &Theme) {
     let title = match (view.current, view.paused_before, view.finished) {
         (_, _, true) if view.failure.is_some() => " execution — STOPPED (see the failure below) ".to_string(),
         (_, _, true) => " execution — finished ".to_string(),
-        (_, Some(next), false) => format!(" execution — PAUSED before {next} (space resumes) "),
+        (_, Some(next), false) => format!(
+            " execution — PAUSED before {next} ({} resumes) ",
+            app.screen_key(Screen::Execution, Action::Pause)
+        ),
         (Some(p), None, false) => format!(" execution — phase {p} "),
         (None, None, false) => " execution — preflight ".to_string(),
     };
@@ -145,7 +150,7 @@ fn grid(frame: &mut Frame, area: Rect, view: &ExecView, theme: &Theme) {
     }
 }
 
-fn outcome_lines(view: &ExecView, theme: &Theme) -> Vec<Line<'static>> {
+fn outcome_lines(app: &App, view: &ExecView, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if let Some(problems) = &view.preflight
         && !problems.is_empty()
@@ -220,75 +225,116 @@ fn outcome_lines(view: &ExecView, theme: &Theme) -> Vec<Line<'static>> {
             theme.style(Role::Muted),
         )));
     }
+    if view.finished && view.failure.is_none() && view.report.as_ref().is_some_and(|r| r.ok) {
+        // What comes next, with the keys of the screen once the run has ended (a failure
+        // says its own next step above).
+        let key = |action| app.screen_key(Screen::Execution, action);
+        lines.push(Line::from(Span::styled(
+            format!(
+                "next: {} compare on {} · {} journal · {} quit",
+                key(Action::CompareTarget),
+                app.ctx.target,
+                key(Action::Journal),
+                key(Action::Quit)
+            ),
+            theme.style(Role::KeyHint),
+        )));
+    }
     lines
 }
 
-/// The session journal pane under the comparison (toggled with J).
-pub fn draw_session(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let height = area.height.saturating_sub(2) as usize;
-    let lines: Vec<Line> = app
-        .session
-        .iter()
-        .skip(app.session.len().saturating_sub(height))
-        .map(|e| Line::from(Span::styled(journal_line(e), theme.style(Role::Muted))))
+/// A journal as a bordered list of lines, from the line `scroll` puts first.
+fn journal_pane<'a>(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    (title, border): (String, Role),
+    scroll: &Scroll,
+    events: impl ExactSizeIterator<Item = &'a Event>,
+    role: impl Fn(&Event) -> Role,
+) -> Viewport {
+    let viewport = Viewport {
+        lines: events.len(),
+        height: area.height.saturating_sub(2) as usize,
+    };
+    let lines: Vec<Line> = events
+        .skip(scroll.first_line(viewport))
+        .take(viewport.height)
+        .map(|e| Line::from(Span::styled(journal_line(e), theme.style(role(e)))))
         .collect();
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(Span::styled(
-            format!(" session journal ({} events) ", app.session.len()),
-            theme.style(Role::Title),
-        ))
-        .border_style(theme.style(Role::Border));
+        .title(Span::styled(title, theme.style(Role::Title)))
+        .border_style(theme.style(border));
     frame.render_widget(Paragraph::new(lines).block(block).style(theme.style(Role::Base)), area);
+    viewport
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let Some(view) = &app.exec else { return };
+/// The session journal pane under the comparison.
+pub fn draw_session(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Viewport {
+    let focused = app.focus == super::super::app::Focus::Journal;
+    journal_pane(
+        frame,
+        area,
+        theme,
+        (
+            format!(" session journal ({} events) ", app.session.len()),
+            if focused { Role::FocusBorder } else { Role::Border },
+        ),
+        &app.session_view,
+        app.session.iter(),
+        |_| Role::Muted,
+    )
+}
+
+/// Draws the execution screen; returns the journal pane's viewport.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Option<Viewport> {
+    let view = app.exec.as_ref()?;
+    let title = format!(" journal ({} events) ", view.journal.len());
+    let role = |e: &Event| {
+        if e.kind == "exec.result" && e.data["ok"] != true || e.kind == "phase.failed" {
+            Role::Danger
+        } else if e.kind.starts_with("phase.") || e.kind.starts_with("session.") {
+            Role::Accent
+        } else {
+            Role::Muted
+        }
+    };
+    let journal = |frame: &mut Frame, area: Rect| {
+        journal_pane(
+            frame,
+            area,
+            theme,
+            (title, Role::Border),
+            &view.journal_view,
+            view.journal.iter(),
+            role,
+        )
+    };
+    if view.journal_full {
+        return Some(journal(frame, area));
+    }
     let grid_height = view.phases.len() as u16 + 3;
-    let outcome = outcome_lines(view, theme);
-    let outcome_height = (outcome.len() as u16 + 2).min(area.height / 3).max(3);
+    let outcome = outcome_lines(app, view, theme);
+    // The outcome gets what it needs once wrapped; the journal keeps at least one line.
+    let room = area.height.saturating_sub(grid_height + 3);
+    let outcome_height = (wrapped_height(outcome.clone(), area.width, theme) as u16 + 2)
+        .min(room)
+        .max(3);
     let [g, o, j] = Layout::vertical([
         Constraint::Length(grid_height),
         Constraint::Length(outcome_height),
         Constraint::Min(3),
     ])
     .areas(area);
-    grid(frame, g, view, theme);
+    grid(frame, g, app, view, theme);
     text_panel(
         frame,
         o,
         theme,
         (" outcome ", Accent::of(Role::Title, Role::Border)),
-        0,
+        &Scroll::default(),
         outcome,
     );
-    let height = j.height.saturating_sub(2) as usize;
-    let total = view.journal.len();
-    // Follow the tail unless the operator scrolled up.
-    let end = total.saturating_sub(app.scroll.min(total));
-    let start = end.saturating_sub(height);
-    let lines: Vec<Line> = view
-        .journal
-        .iter()
-        .skip(start)
-        .take(end - start)
-        .map(|e| {
-            let role = if e.kind == "exec.result" && e.data["ok"] != true || e.kind == "phase.failed" {
-                Role::Danger
-            } else if e.kind.starts_with("phase.") || e.kind.starts_with("session.") {
-                Role::Accent
-            } else {
-                Role::Muted
-            };
-            Line::from(Span::styled(journal_line(e), theme.style(role)))
-        })
-        .collect();
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(
-            format!(" journal ({total} events) "),
-            theme.style(Role::Title),
-        ))
-        .border_style(theme.style(Role::Border));
-    frame.render_widget(Paragraph::new(lines).block(block).style(theme.style(Role::Base)), j);
+    Some(journal(frame, j))
 }

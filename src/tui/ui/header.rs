@@ -2,6 +2,7 @@
 
 use super::super::app::App;
 use super::super::theme::{Role, Theme};
+use crate::reconcile::StrategyName;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -10,7 +11,7 @@ use ratatui::widgets::Paragraph;
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let ctx = &app.ctx;
     let sep = Span::styled(" │ ", theme.style(Role::Muted));
-    let strategy = app.choice.strategy.map(|s| s.name()).unwrap_or("no strategy");
+    let strategy = app.choice.strategy().map(StrategyName::as_str).unwrap_or("no strategy");
     let mut spans = vec![
         Span::styled(" recovery-deck ", theme.style(Role::Title)),
         sep.clone(),

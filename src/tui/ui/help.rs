@@ -1,50 +1,105 @@
-//! The help overlay, generated from the keymap so it cannot drift from the bindings.
+//! The help overlay, generated from the keymap, the `:` command table and the marker
+//! legend, so it cannot drift from what the keys and commands do. Long entries wrap with a
+//! hanging indent under their description.
 
+use super::super::action::Action;
 use super::super::app::App;
+use super::super::app::commands::COMMANDS;
 use super::super::keymap::Layer;
+use super::super::scroll::{Scroll, Viewport};
 use super::super::theme::{Role, Theme};
+use super::marks::legend;
 use super::panel::{Accent, text_panel};
+use super::text::hanging;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Clear;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    frame.render_widget(Clear, area);
-    let layers = [Layer::Table, Layer::Diff, Layer::Plan, Layer::Execution, Layer::Global];
+/// Width of the key column, indent included.
+const KEYS: usize = 20;
+
+fn entry<'a>(keys: &str, description: &str, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let lead = vec![Span::styled(
+        format!("  {keys:<w$}", w = KEYS - 2),
+        theme.style(Role::KeyHint),
+    )];
+    hanging(lead, description, theme.style(Role::Base), width)
+}
+
+fn heading<'a>(lines: &mut Vec<Line<'a>>, text: &str, theme: &Theme) {
+    if !lines.is_empty() {
+        lines.push(Line::from(""));
+    }
+    lines.push(Line::from(Span::styled(text.to_string(), theme.style(Role::Header))));
+}
+
+/// The help text for a panel `width` columns wide (borders included).
+pub fn lines(app: &App, width: u16, theme: &Theme) -> Vec<Line<'static>> {
+    let width = width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
-    let mut last = None;
-    for entry in app.keymap.help(&layers) {
-        if last != Some(entry.layer) {
-            if last.is_some() {
-                lines.push(Line::from(""));
-            }
-            lines.push(Line::from(Span::styled(
-                format!("{:?}", entry.layer),
-                theme.style(Role::Header),
-            )));
-            last = Some(entry.layer);
+    // Each layer with what is below it when it is active, listing only its own keys: the
+    // keys of Global that it shadows are not listed under Global's section for it.
+    let mut layers = Layer::ALL;
+    layers.sort_by_key(|l| l.help_rank());
+    for layer in layers {
+        let stack: &[Layer] = if layer.captures_input() || layer == Layer::Global {
+            &[layer]
+        } else {
+            &[layer, Layer::Global]
+        };
+        let entries: Vec<_> = app
+            .keymap
+            .help(stack)
+            .into_iter()
+            .filter(|e| e.layer == layer)
+            .collect();
+        if entries.is_empty() {
+            continue;
         }
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<18}", entry.keys.join(" ")), theme.style(Role::KeyHint)),
-            Span::styled(entry.description, theme.style(Role::Base)),
-        ]));
+        heading(&mut lines, layer.title(), theme);
+        for e in entries {
+            lines.extend(entry(&e.keys.join(" "), e.description, width, theme));
+        }
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        "markers: ✓ active  + missing here  × archived/moved here  ~ payload differs  · not hosted   ● moved  ○ left behind  P purged  ? needs a decision",
+    heading(&mut lines, "Commands (type : first)", theme);
+    for c in COMMANDS {
+        lines.extend(entry(&c.usage(), c.description(), width, theme));
+    }
+    heading(&mut lines, "Markers", theme);
+    lines.extend(hanging(
+        vec![Span::raw("  ")],
+        &legend(),
         theme.style(Role::Muted),
-    )));
-    lines.push(Line::from(Span::styled(
-        "commands: :filter TEXT  :class NAME|all  :goto ID  :plan  :refresh  :journal  :q",
-        theme.style(Role::Muted),
-    )));
+        width,
+    ));
     if app.ctx.read_only {
-        lines.push(Line::from(Span::styled(
-            "[RO] read-only: strategy, selection and execute keys are not bound.",
+        lines.push(Line::from(""));
+        lines.extend(hanging(
+            vec![Span::styled("[RO] ", theme.style(Role::ReadOnly))],
+            "read-only: strategy, selection, decision and execute keys are not bound.",
             theme.style(Role::ReadOnly),
-        )));
+            width,
+        ));
     }
-    let title = (" help (? or esc closes) ", Accent::of(Role::Title, Role::FocusBorder));
-    text_panel(frame, area, theme, title, app.scroll, lines);
+    lines
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, scroll: &Scroll, theme: &Theme) -> Viewport {
+    frame.render_widget(Clear, area);
+    let layers = [Layer::Help, Layer::Global];
+    let title = format!(
+        " help ({} or {} closes) ",
+        app.key(&layers, Action::Help),
+        app.key(&layers, Action::Clear)
+    );
+    let accent = Accent::of(Role::Title, Role::FocusBorder);
+    text_panel(
+        frame,
+        area,
+        theme,
+        (&title, accent),
+        scroll,
+        lines(app, area.width, theme),
+    )
 }

@@ -1,11 +1,14 @@
-//! Rendering: pure functions of the app state and the theme. Nothing here changes state
-//! except the number of table rows that fit, which the app needs for paging.
+//! Rendering: pure functions of the app state and the theme. Nothing here changes state;
+//! what a frame measured (rows that fit, lines each view has) is returned as [`Measures`]
+//! and handed back to the app by [`render`].
 
 mod confirm;
+mod detail;
 mod diff;
 mod exec;
 mod header;
 mod help;
+mod marks;
 mod panel;
 mod plan;
 mod status;
@@ -14,13 +17,24 @@ mod table;
 pub mod text;
 
 use super::app::{App, Popup, Screen};
+use super::scroll::Measures;
 use super::theme::Theme;
-use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::{Frame, Terminal, backend::Backend};
 
-/// Draws the whole screen; returns how many table rows fit (for paging).
-pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> usize {
+/// Draws a frame and gives the app what it measured: the one way the terminal runtime,
+/// the tests and the benchmarks draw.
+pub fn render<B: Backend>(terminal: &mut Terminal<B>, app: &mut App, theme: &Theme) -> Result<(), B::Error> {
+    let mut measures = Measures::default();
+    terminal.draw(|f| measures = draw(f, app, theme))?;
+    app.measured(&measures);
+    Ok(())
+}
+
+/// Draws the whole screen; returns what it measured.
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Measures {
     let area = frame.area();
+    let mut m = Measures::default();
     let strip_height = match app.screen {
         Screen::Main | Screen::Plan => strip::height(app, area.height),
         Screen::Execution => 0,
@@ -34,28 +48,37 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> usize {
     .areas(area);
     header::draw(frame, head, app, theme);
     if strip_height > 0 {
-        strip::draw(frame, strip_area, app, theme);
+        m.strip = Some(strip::draw(frame, strip_area, app, theme));
     }
-    let mut page = app.page;
     match app.screen {
-        Screen::Main if app.show_journal => {
-            let [t, j] = Layout::vertical([Constraint::Min(5), Constraint::Length(8)]).areas(body);
-            page = table::draw(frame, t, app, theme);
-            exec::draw_session(frame, j, app, theme);
+        Screen::Main => {
+            let journal = if app.show_journal { 8 } else { 0 };
+            let [t, d, j] = Layout::vertical([
+                Constraint::Min(5),
+                Constraint::Length(detail::height(app, area.height)),
+                Constraint::Length(journal),
+            ])
+            .areas(body);
+            m.table = Some(table::draw(frame, t, app, theme));
+            if d.height > 0 {
+                detail::draw(frame, d, app, theme);
+            }
+            if j.height > 0 {
+                m.session = Some(exec::draw_session(frame, j, app, theme));
+            }
         }
-        Screen::Main => page = table::draw(frame, body, app, theme),
-        Screen::Plan => plan::draw(frame, body, app, theme),
-        Screen::Execution => exec::draw(frame, body, app, theme),
+        Screen::Plan => m.plan = Some(plan::draw(frame, body, app, theme)),
+        Screen::Execution => m.exec_journal = exec::draw(frame, body, app, theme),
     }
     status::draw(frame, bottom, app, theme);
     match &app.popup {
-        Some(Popup::Diff(view)) => diff::draw(frame, popup_area(area, 94, 86), app, view, theme),
-        Some(Popup::Help) => help::draw(frame, popup_area(area, 90, 90), app, theme),
+        Some(Popup::Diff(view)) => m.diff = Some(diff::draw(frame, popup_area(area, 94, 86), app, view, theme)),
+        Some(Popup::Help(scroll)) => m.help = Some(help::draw(frame, popup_area(area, 90, 90), app, scroll, theme)),
         Some(Popup::Confirm(view)) => confirm::draw(frame, popup_area(area, 84, 80), app, view, theme),
-        Some(Popup::QuitWhileRunning) => confirm::draw_quit(frame, popup_area(area, 70, 40), theme),
+        Some(Popup::QuitWhileRunning(focus)) => confirm::draw_quit(frame, popup_area(area, 70, 40), app, *focus, theme),
         None => {}
     }
-    page
+    m
 }
 
 /// A centred rectangle taking the given percentages of `area`.

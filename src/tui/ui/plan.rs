@@ -1,8 +1,10 @@
 //! The plan preview: phases × participants with exact counts, what is left behind, and
 //! the decisions still open.
 
-use super::super::app::{App, PlanState};
+use super::super::action::Action;
+use super::super::app::{App, PlanState, Screen};
 use super::super::msg::PlanProblem;
+use super::super::scroll::Viewport;
 use super::super::theme::{Role, Theme};
 use super::panel::{Accent, text_panel};
 use super::text::fit;
@@ -10,7 +12,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+/// Undecided rows listed in the preview.
+const LISTED: usize = 200;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Viewport {
     let mut lines: Vec<Line> = Vec::new();
     let title;
     match &app.plan {
@@ -27,16 +32,33 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 format!("{} row(s) need a decision before a plan can be made:", rows.len()),
                 theme.style(Role::Danger),
             )));
-            for (id, class) in rows.iter().take(area.height.saturating_sub(6) as usize) {
+            // The list scrolls, but a frame never builds more than a bounded number of lines.
+            for (id, class) in rows.iter().take(LISTED) {
                 lines.push(Line::from(vec![
                     Span::styled("  ? ", theme.style(Role::Danger)),
                     Span::styled(fit(id, 40), theme.style(Role::Base)),
                     Span::styled(format!("  {class}"), theme.style(Role::Archived)),
                 ]));
             }
+            if rows.len() > LISTED {
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "  … and {} more (the class filter on the comparison shows them all)",
+                        rows.len() - LISTED
+                    ),
+                    theme.style(Role::Muted),
+                )));
+            }
             lines.push(Line::from(""));
+            let key = |a| app.screen_key(Screen::Main, a);
             lines.push(Line::from(Span::styled(
-                "Esc back to the comparison, select each row and press P (purge where still active) or E (leave it on the lost synchronizer); then p again.",
+                format!(
+                    "{} back to the comparison, select each row and press {} (purge where still active) or {} (leave it on the lost synchronizer); then {} again.",
+                    app.screen_key(Screen::Plan, Action::Clear),
+                    key(Action::DecidePurge),
+                    key(Action::DecideExclude),
+                    key(Action::PlanPreview),
+                ),
                 theme.style(Role::Muted),
             )));
         }
@@ -121,13 +143,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
             lines.push(Line::from(""));
             let next = if app.ctx.read_only {
-                "read-only: this plan can be reviewed, not executed"
+                "read-only: this plan can be reviewed, not executed".to_string()
             } else {
-                "x execute (asks you to type the target's alias) · Esc back to the comparison"
+                format!(
+                    "{} execute (asks you to type the target's alias) · {} back to the comparison",
+                    app.screen_key(Screen::Plan, Action::Execute),
+                    app.screen_key(Screen::Plan, Action::Clear)
+                )
             };
             lines.push(Line::from(Span::styled(next, theme.style(Role::KeyHint))));
         }
     }
     let accent = Accent::of(Role::Title, Role::FocusBorder);
-    text_panel(frame, area, theme, (&title, accent), app.scroll, lines);
+    text_panel(frame, area, theme, (&title, accent), &app.plan_view, lines)
 }

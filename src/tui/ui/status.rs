@@ -1,32 +1,40 @@
 //! The bottom two lines: counts, filters and flash messages; then the prompt or the key
 //! hints of the active layer.
 
+use super::super::app::commands;
 use super::super::app::{App, Level, PromptKind, Screen, SurveyState};
+use super::super::keymap::Layer;
+use super::super::table::class_label;
 use super::super::theme::{Role, Theme};
-use crate::reconcile::RowClass;
+use super::marks::class_role;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-fn class_label(c: RowClass) -> &'static str {
-    match c {
-        RowClass::Agreed => "agreed",
-        RowClass::Missing => "missing",
-        RowClass::ArchivedSomewhere => "archived",
-        RowClass::PayloadMismatch => "mismatch",
-        RowClass::LocalOnly => "local",
+/// The key hints of `layers` (the first is what has focus), as spans.
+pub fn hint_spans(app: &App, layers: &[Layer], theme: &Theme) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for hint in app.keymap.hints(layers) {
+        spans.push(Span::styled(format!(" {}", hint.key), theme.style(Role::KeyHint)));
+        spans.push(Span::styled(format!(" {} ", hint.label), theme.style(Role::Muted)));
     }
+    spans
 }
 
-pub fn class_role(c: RowClass) -> Role {
-    match c {
-        RowClass::Agreed => Role::Agreed,
-        RowClass::Missing => Role::Missing,
-        RowClass::ArchivedSomewhere => Role::Archived,
-        RowClass::PayloadMismatch => Role::Differs,
-        RowClass::LocalOnly => Role::LocalOnly,
+/// What the command prompt offers for what is typed: the command's usage and description
+/// once the verb names one, else the commands it could still become.
+fn command_hint(text: &str) -> String {
+    let verb = text.split(' ').next().unwrap_or_default();
+    if let Some(c) = commands::find(verb)
+        && (text.contains(' ') || commands::completions(verb).count() == 1)
+    {
+        return format!("{}  {}", c.usage(), c.description());
     }
+    commands::completions(verb)
+        .map(|c| c.usage())
+        .collect::<Vec<_>>()
+        .join("  ")
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -87,34 +95,22 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.style(Role::Base)), first);
 
+    let layers = app.layers();
     let line = match &app.prompt {
         Some(p) => {
-            let lead = match p.kind {
-                PromptKind::Filter => "/",
-                PromptKind::Command => ":",
+            let (lead, hint) = match p.kind {
+                PromptKind::Filter => ("/", "filter by contract id, template or party prefix".to_string()),
+                PromptKind::Command => (":", command_hint(&p.text)),
             };
-            Line::from(vec![
+            let mut spans = vec![
                 Span::styled(format!("{lead}{}", p.text), theme.style(Role::Base)),
                 Span::styled("▏", theme.style(Role::Cursor)),
-                Span::styled(
-                    match p.kind {
-                        PromptKind::Filter => {
-                            "   filter by contract id, template or party prefix · Enter keep · Esc cancel"
-                        }
-                        PromptKind::Command => "   :help :filter :class :goto :plan :refresh :q",
-                    },
-                    theme.style(Role::Muted),
-                ),
-            ])
-        }
-        None => {
-            let mut spans = Vec::new();
-            for hint in app.keymap.hints(&app.layers()) {
-                spans.push(Span::styled(format!(" {}", hint.key), theme.style(Role::KeyHint)));
-                spans.push(Span::styled(format!(" {} ", hint.label), theme.style(Role::Muted)));
-            }
+                Span::styled(format!("  {hint} ·"), theme.style(Role::Muted)),
+            ];
+            spans.extend(hint_spans(app, &layers, theme));
             Line::from(spans)
         }
+        None => Line::from(hint_spans(app, &layers, theme)),
     };
     frame.render_widget(Paragraph::new(line).style(theme.style(Role::Base)), second);
 }

@@ -1,7 +1,8 @@
 //! The participants strip: one line per participant with reachability, synchronizers,
 //! parties and in-flight counts.
 
-use super::super::app::{App, Focus};
+use super::super::app::{App, Focus, Screen};
+use super::super::scroll::Viewport;
 use super::super::theme::{Role, Theme};
 use super::text::{fit, party_hint};
 use ratatui::Frame;
@@ -15,8 +16,8 @@ pub fn height(app: &App, screen_height: u16) -> u16 {
     wanted.min(screen_height / 3).max(3)
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let focused = app.focus == Focus::Participants;
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Viewport {
+    let focused = app.screen == Screen::Main && app.focus == Focus::Participants;
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Span::styled(" participants ", theme.style(Role::Title)))
@@ -39,17 +40,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Some(r) => {
                 spans.push(Span::styled("● up", theme.style(Role::Ok)));
                 for s in &r.synchronizers {
-                    let (mark, role) = match (s.connected, s.healthy, s.ever_connected) {
-                        (true, Some(true), _) => ("▲", Role::Ok),
-                        (true, _, _) => ("✗", Role::Danger),
-                        (false, _, true) => ("▽", Role::Muted),
-                        (false, _, false) => ("○", Role::Muted),
-                    };
-                    let state = match (s.connected, s.healthy, s.ever_connected) {
-                        (true, Some(true), _) => "connected",
-                        (true, _, _) => "unreachable",
-                        (false, _, true) => "disconnected",
-                        (false, _, false) => "never connected",
+                    let (mark, state, role) = match (s.connected, s.healthy, s.ever_connected) {
+                        (true, Some(true), _) => ("▲", "connected", Role::Ok),
+                        (true, _, _) => ("✗", "unreachable", Role::Danger),
+                        (false, _, true) => ("▽", "disconnected", Role::Muted),
+                        (false, _, false) => ("○", "never connected", Role::Muted),
                     };
                     spans.push(Span::raw("  "));
                     spans.push(Span::styled(format!("{mark} {} {state}", s.alias), theme.style(role)));
@@ -60,21 +55,35 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                         ));
                     }
                 }
+                // The party list comes last and is shortened to what is left of the line:
+                // ratatui would clip it anyway, but a cut list reads worse than a marked one.
                 let parties: Vec<&str> = r.parties.iter().map(|p| party_hint(p)).collect();
-                spans.push(Span::styled(
-                    format!("  parties {}", parties.join(",")),
-                    theme.style(Role::Muted),
-                ));
+                let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+                let room = width.saturating_sub(used);
+                if room > 10 {
+                    spans.push(Span::styled(
+                        fit(&format!("  parties {}", parties.join(",")), room),
+                        theme.style(Role::Muted),
+                    ));
+                }
             }
         }
         if let Some(n) = p.reading {
             spans.push(Span::styled(format!("  reading {n}…"), theme.style(Role::Accent)));
         }
-        let line = Line::from(spans);
-        // Keep the line within the strip; ratatui clips, but a clipped party list reads worse
-        // than a shortened one.
-        let _ = width;
-        lines.push(line);
+        lines.push(Line::from(spans));
     }
-    frame.render_widget(Paragraph::new(lines).block(block).style(theme.style(Role::Base)), area);
+    let viewport = Viewport {
+        lines: lines.len(),
+        height: area.height.saturating_sub(2) as usize,
+    };
+    let first = app.strip_view.first_line(viewport);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((first.min(u16::MAX as usize) as u16, 0))
+            .style(theme.style(Role::Base)),
+        area,
+    );
+    viewport
 }

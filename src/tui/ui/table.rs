@@ -1,12 +1,13 @@
 //! The aligned view: one row per contract id, one column group per participant. Only the
 //! rows in view are built each frame.
 
-use super::super::app::{App, Focus, SurveyState};
-use super::super::choice::Fate;
+use super::super::action::Action;
+use super::super::app::{App, Focus, Screen, SurveyState};
+use super::super::table::class_label;
 use super::super::theme::{Role, Theme};
-use super::status::class_role;
+use super::marks::{class_role, fate_role, state_cell};
 use super::text::{fit, payload_summary};
-use crate::reconcile::{ParticipantState, RowClass};
+use crate::reconcile::ParticipantState;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -15,39 +16,6 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 const ID_WIDTH: u16 = 16;
 const TEMPLATE_WIDTH: u16 = 12;
 const CLASS_WIDTH: u16 = 9;
-
-fn class_short(c: RowClass) -> &'static str {
-    match c {
-        RowClass::Agreed => "agreed",
-        RowClass::Missing => "missing",
-        RowClass::ArchivedSomewhere => "archived",
-        RowClass::PayloadMismatch => "mismatch",
-        RowClass::LocalOnly => "local",
-    }
-}
-
-/// Marker and word for a participant's state; the marker alone carries the meaning
-/// without colour.
-pub fn state_cell(s: &ParticipantState) -> (&'static str, Role) {
-    match s {
-        ParticipantState::Active { .. } => ("✓ active", Role::Agreed),
-        ParticipantState::Differs { .. } => ("~ differs", Role::Differs),
-        ParticipantState::Archived => ("× archived", Role::Archived),
-        ParticipantState::Moved { .. } => ("× moved", Role::Archived),
-        ParticipantState::Unknown => ("+ missing", Role::Missing),
-        ParticipantState::NotHosted => ("· ", Role::NotHosted),
-    }
-}
-
-fn fate_role(f: Fate) -> Role {
-    match f {
-        Fate::Undecided => Role::Muted,
-        Fate::Moved => Role::Ok,
-        Fate::LeftBehind => Role::Muted,
-        Fate::Purged => Role::Warn,
-        Fate::NeedsDecision => Role::Danger,
-    }
-}
 
 fn message(frame: &mut Frame, area: Rect, block: Block, text: &str, role: Role, theme: &Theme) {
     frame.render_widget(
@@ -61,7 +29,7 @@ fn message(frame: &mut Frame, area: Rect, block: Block, text: &str, role: Role, 
 /// Draws the table; returns the number of data rows that fit.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
     let focused = app.focus == Focus::Table;
-    let title = format!(" contracts on {} ", app.ctx.lost);
+    let title = format!(" contracts on {} ", app.compared_alias());
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Span::styled(title, theme.style(Role::Title)))
@@ -73,7 +41,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
                 frame,
                 area,
                 block,
-                &format!("could not compare: {e}  (r retries)"),
+                &format!(
+                    "could not compare: {e}  ({} retries)",
+                    app.screen_key(Screen::Main, Action::Refresh)
+                ),
                 Role::Danger,
                 theme,
             );
@@ -95,9 +66,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
     let cmp = &data.comparison;
     if app.table.rows.is_empty() {
         let text = if cmp.is_empty() {
-            format!("no participant holds a contract on {}", app.ctx.lost)
+            format!("no participant holds a contract on {}", app.compared_alias())
         } else {
-            "no row matches the filter (Esc clears it)".to_string()
+            format!(
+                "no row matches the filter ({} clears it)",
+                app.screen_key(Screen::Main, Action::Clear)
+            )
         };
         message(frame, area, block, &text, Role::Muted, theme);
         return page;
@@ -140,12 +114,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
     header.push(Cell::from("payload"));
 
     let selected = app.table.selected;
-    let offset = app.table.offset.min(selected);
-    let offset = if selected >= offset + page.max(1) {
-        selected + 1 - page.max(1)
-    } else {
-        offset
-    };
+    let offset = app.table.first_visible(page);
     let rows = cmp.rows();
     let visible = app.table.rows.iter().enumerate().skip(offset).take(page);
     let mut out = Vec::with_capacity(page);
@@ -157,7 +126,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
             Cell::from(fit(row.contract_id(), ID_WIDTH as usize)),
             Cell::from(fit(row.template_id(), TEMPLATE_WIDTH as usize)),
             Cell::from(Span::styled(
-                class_short(row.class()),
+                class_label(row.class()),
                 theme.style(class_role(row.class())),
             )),
         ];

@@ -1,5 +1,8 @@
-//! Shortening ids and payloads for narrow columns.
+//! Shortening ids and payloads for narrow columns, and wrapping text with a hanging
+//! indent.
 
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 use serde_json::Value;
 
 /// Truncates to `width` characters, marking the cut with `…`.
@@ -13,6 +16,62 @@ pub fn fit(s: &str, width: usize) -> String {
     }
     let mut out: String = s.chars().take(width - 1).collect();
     out.push('…');
+    out
+}
+
+/// Greedy word wrap into lines of at most `width` characters; a word longer than a line
+/// is cut across lines.
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut used = 0;
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        if used > 0 && used + 1 + word.len() <= width {
+            line.push(' ');
+            used += 1;
+        } else if used > 0 {
+            lines.push(std::mem::take(&mut line));
+            used = 0;
+        }
+        while word.len() > width - used {
+            let rest = word.split_off(width - used);
+            line.extend(word);
+            lines.push(std::mem::take(&mut line));
+            used = 0;
+            word = rest;
+        }
+        used += word.len();
+        line.extend(word);
+    }
+    if used > 0 || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// `lead` followed by `text` wrapped into the columns after it; continuation lines are
+/// indented to the same column (a hanging indent). Too wide a lead leaves the text at least
+/// a third of the width.
+pub fn hanging<'a>(lead: Vec<Span<'a>>, text: &str, style: Style, width: usize) -> Vec<Line<'a>> {
+    let lead_width: usize = lead.iter().map(|s| s.content.chars().count()).sum();
+    let indent = lead_width.min(width.saturating_sub(width / 3));
+    let mut out = Vec::new();
+    let mut first = Some(lead);
+    for (i, part) in wrap_words(text, width.saturating_sub(indent)).into_iter().enumerate() {
+        let mut spans = match first.take() {
+            Some(lead) => lead,
+            None => vec![Span::raw(" ".repeat(indent))],
+        };
+        if i == 0 && lead_width > indent {
+            // The lead took more than its column: the text starts on the next line.
+            out.push(Line::from(spans));
+            spans = vec![Span::raw(" ".repeat(indent))];
+        }
+        spans.push(Span::styled(part, style));
+        out.push(Line::from(spans));
+    }
     out
 }
 
@@ -94,6 +153,16 @@ mod tests {
             "amount": {"value": "100.0000000000", "currency": "USD"}, "viewers": []
         });
         assert_eq!(payload_summary(&v), "owner=Bob payer=Alice amount=100 USD");
+    }
+
+    #[test]
+    fn wrapping_keeps_words_and_cuts_only_what_cannot_fit() {
+        assert_eq!(wrap_words("one two three four", 9), ["one two", "three", "four"]);
+        assert_eq!(wrap_words("abcdefghij xy", 4), ["abcd", "efgh", "ij", "xy"]);
+        assert_eq!(wrap_words("", 5), [""]);
+        let lines = hanging(vec![Span::raw("  keys  ")], "a b c d e f", Style::default(), 12);
+        let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        assert_eq!(text, ["  keys  a b", "        c d", "        e f"]);
     }
 
     #[test]
