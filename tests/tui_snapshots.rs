@@ -8,7 +8,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use recovery_deck::client::InFlight;
 use recovery_deck::exec::survey::{Payloads, payload_digest};
 use recovery_deck::exec::{self, Progress, RunReport};
-use recovery_deck::journal::{Actor, Event};
+use recovery_deck::journal::{
+    Actor, Call, CallAnswered, CallSent, Event, EventData, PingResult, Surveyed, VerifyReport,
+};
 use recovery_deck::plan::{self, PhaseKind};
 use recovery_deck::reconcile::{ContractSummary, Inspection, InspectionResult, Interner, ParticipantSnapshot, compare};
 use recovery_deck::status::{ParticipantReport, SynchronizerStatus};
@@ -230,7 +232,8 @@ fn planned() -> App {
     a
 }
 
-fn event(seq: u64, kind: &str, node: Option<&str>, data: Value) -> Event {
+fn event(seq: u64, node: Option<&str>, body: EventData) -> Event {
+    let (kind, data) = body.to_parts().expect("parts");
     Event {
         seq,
         ts: "2026-11-26T00:00:00.000Z".into(),
@@ -243,7 +246,43 @@ fn event(seq: u64, kind: &str, node: Option<&str>, data: Value) -> Event {
         data,
         prev: String::new(),
         hash: String::new(),
+        body: Some(body),
     }
+}
+
+const HASH: &str = "sha256:9f197fe82cd262f4";
+
+fn move_call(phase: PhaseKind) -> EventData {
+    EventData::CallSent(CallSent {
+        plan_hash: HASH.into(),
+        phase,
+        attempt: 1,
+        call: Call::ChangeAssignation {
+            source: "lostDomain".into(),
+            target: "newDomain".into(),
+            skip_inactive: true,
+            ids: 4,
+            ids_digest: "sha256:00".into(),
+            first_id: None,
+        },
+        request_digest: "sha256:01".into(),
+    })
+}
+
+fn answered(phase: PhaseKind, rpc: &str) -> EventData {
+    EventData::CallAnswered(CallAnswered {
+        phase,
+        rpc: rpc.into(),
+        attempt: 1,
+        ok: true,
+        duration_ms: 3,
+        request_digest: "sha256:01".into(),
+        code: None,
+        category: None,
+        grpc: None,
+        error: None,
+        retry_after_ms: None,
+    })
 }
 
 /// Execution up to `until` phases done; finished and verified when `until` is all seven.
@@ -253,9 +292,9 @@ fn executing(until: usize, fail: bool) -> App {
     chars(&mut a, "newDomain");
     key(&mut a, KeyCode::Enter);
     let mut seq = 0;
-    let mut ev = |a: &mut App, kind: &str, node: Option<&str>, data: Value| {
+    let mut ev = |a: &mut App, node: Option<&str>, body: EventData| {
         seq += 1;
-        a.update(Msg::Exec(Progress::Journal(event(seq, kind, node, data))));
+        a.update(Msg::Exec(Progress::Journal(Box::new(event(seq, node, body)))));
     };
     a.update(Msg::Exec(Progress::Preflight { problems: Vec::new() }));
     for (i, phase) in PhaseKind::ALL.iter().enumerate().take(until) {
@@ -263,20 +302,18 @@ fn executing(until: usize, fail: bool) -> App {
             phase: *phase,
             participants: vec![P1.into(), P2.into()],
         }));
-        ev(&mut a, "phase.start", None, json!({"phase": phase.as_str()}));
+        ev(
+            &mut a,
+            None,
+            EventData::PhaseStarted {
+                plan_hash: HASH.into(),
+                phase: *phase,
+                participants: vec![P1.into(), P2.into()],
+            },
+        );
         for p in [P1, P2] {
-            ev(
-                &mut a,
-                "exec.request",
-                Some(p),
-                json!({"rpc": "ChangeAssignation", "detail": {"ids": 4}}),
-            );
-            ev(
-                &mut a,
-                "exec.result",
-                Some(p),
-                json!({"rpc": "ChangeAssignation", "ok": true}),
-            );
+            ev(&mut a, Some(p), move_call(*phase));
+            ev(&mut a, Some(p), answered(*phase, "ChangeAssignation"));
         }
         if fail && i + 1 == until {
             a.update(Msg::Exec(Progress::Advance {
@@ -291,7 +328,16 @@ fn executing(until: usize, fail: bool) -> App {
                 error: "participant2: ChangeAssignation failed: CONTRACT_ASSIGNATION_CHANGE_ERROR: There are still synchronizers connected. Please disconnect all synchronizers.".into(),
                 code: Some("CONTRACT_ASSIGNATION_CHANGE_ERROR".into()),
             }));
-            ev(&mut a, "phase.failed", Some(P2), json!({"phase": phase.as_str()}));
+            ev(
+                &mut a,
+                Some(P2),
+                EventData::PhaseFailed {
+                    plan_hash: HASH.into(),
+                    phase: *phase,
+                    error: "CONTRACT_ASSIGNATION_CHANGE_ERROR".into(),
+                    code: Some("CONTRACT_ASSIGNATION_CHANGE_ERROR".into()),
+                },
+            );
             a.update(Msg::Exec(Progress::Finished(RunReport {
                 ok: false,
                 journal: "incident.journal.jsonl".into(),
@@ -304,14 +350,33 @@ fn executing(until: usize, fail: bool) -> App {
             for (p, other) in [(P1, P2), (P2, P1)] {
                 ev(
                     &mut a,
-                    "verify.result",
                     Some(p),
-                    json!({"participant": p, "ok": true, "expected": 5, "held": 5, "missing": [], "unexpected": [], "pings": [{"to": other, "ok": true, "millis": 12, "reason": null}]}),
+                    EventData::Verified(VerifyReport {
+                        participant: p.into(),
+                        ok: true,
+                        expected: 5,
+                        held: 5,
+                        missing: Vec::new(),
+                        unexpected: Vec::new(),
+                        pings: vec![PingResult {
+                            to: other.into(),
+                            ok: true,
+                            millis: Some(12),
+                            reason: None,
+                        }],
+                    }),
                 );
             }
         }
         a.update(Msg::Exec(Progress::PhaseDone { phase: *phase }));
-        ev(&mut a, "phase.done", None, json!({"phase": phase.as_str()}));
+        ev(
+            &mut a,
+            None,
+            EventData::PhaseDone {
+                plan_hash: HASH.into(),
+                phase: *phase,
+            },
+        );
     }
     if until == PhaseKind::ALL.len() {
         let report = RunReport {
@@ -372,15 +437,19 @@ fn screens() -> Vec<(&'static str, App)> {
     chars(&mut journal, "iJ");
     journal.update(Msg::Recorded(event(
         1,
-        "search.result",
         None,
-        json!({"classes": {"agreed": 2, "missing": 1}}),
+        EventData::Surveyed(Surveyed {
+            synchronizer: "lostDomain".into(),
+            classes: BTreeMap::from([("agreed".into(), 2), ("missing".into(), 1)]),
+            contracts: BTreeMap::new(),
+        }),
     )));
     journal.update(Msg::Recorded(event(
         2,
-        "select.mode",
         None,
-        json!({"strategy": "intersection"}),
+        EventData::StrategyChosen {
+            strategy: "intersection".into(),
+        },
     )));
     vec![
         ("main_loading", app(false)),
@@ -515,12 +584,11 @@ fn the_execution_journal_follows_new_events_until_scrolled_up() {
     let theme = Theme::preset("dark").expect("dark");
     render(&mut a, 80, 24, &theme);
     let more = |a: &mut App, seq: u64| {
-        a.update(Msg::Exec(Progress::Journal(event(
+        a.update(Msg::Exec(Progress::Journal(Box::new(event(
             seq,
-            "exec.result",
             Some(P1),
-            json!({"rpc": "Ping", "ok": true}),
-        ))));
+            answered(PhaseKind::Verify, "Ping"),
+        )))));
     };
     more(&mut a, 25);
     assert!(
@@ -592,9 +660,10 @@ fn the_session_journal_pane_scrolls_when_focused() {
     for seq in 1..=20 {
         a.update(Msg::Recorded(event(
             seq,
-            "select.mode",
             None,
-            json!({"strategy": "union"}),
+            EventData::StrategyChosen {
+                strategy: "union".into(),
+            },
         )));
     }
     // tab: the focus moves from the table to the journal pane.

@@ -157,6 +157,7 @@ impl Chain {
             data,
             prev: e.prev.clone(),
             hash: e.hash.clone(),
+            body: None,
         };
         if event.prev != self.prev {
             return Err(chain("prev does not match the previous event's hash".into()));
@@ -768,6 +769,7 @@ mod tests {
             data: serde_json::json!({"plan_hash": "h", "by": "lead"}),
             prev: journal::header_hash(&header),
             hash: String::new(),
+            body: None,
         };
         e.hash = journal::event_hash(&e);
         let wire = |e: &journal::Event| pb::Event {

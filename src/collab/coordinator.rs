@@ -282,7 +282,11 @@ impl Coordinator {
         request_id: Option<&str>,
     ) -> Result<u64, Status> {
         let (kind, data) = event.to_journal(request_id).map_err(internal)?;
-        let e = inner.writer.append(&kind, actor.clone(), data).map_err(internal)?;
+        // Every session event decides or records the session's course: all are fsynced.
+        let e = inner
+            .writer
+            .append_raw(&kind, actor.clone(), data, true)
+            .map_err(internal)?;
         inner.state.apply(e.seq, &e.hash, event);
         if let Some(id) = request_id {
             inner.requests.insert(id.to_string(), e.seq);

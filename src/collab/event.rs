@@ -489,15 +489,6 @@ mod tests {
         );
     }
 
-    /// The journal writer fsyncs some kinds only; every session event must be one of them,
-    /// because the coordinator acknowledges a command only once its event is on disk.
-    #[test]
-    fn every_kind_is_durable() {
-        for kind in KINDS {
-            assert!(crate::journal::is_durable_kind(kind), "{kind} must be fsynced");
-        }
-    }
-
     #[test]
     fn roles_parse_and_print() {
         for r in [Role::Lead, Role::NodeOperator, Role::Observer] {

@@ -8,6 +8,7 @@
 mod preflight;
 mod progress;
 mod propose;
+mod record;
 mod retry;
 mod runner;
 mod steps;

@@ -58,7 +58,7 @@ pub enum Progress {
     Paused {
         before: PhaseKind,
     },
-    Journal(Event),
+    Journal(Box<Event>),
     /// A dry run's description of one call it would send.
     WouldSend {
         participant: String,

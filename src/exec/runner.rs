@@ -3,12 +3,14 @@
 use super::Participants;
 use super::preflight::{PreflightProblem, preflight};
 use super::progress::{Control, Progress, RunReport, StepReport};
+use super::record::SharedJournal;
 use super::retry::RetryPolicy;
 use super::steps::{self, Ctx, StepError};
 use crate::client::ImportMode;
-use crate::journal::{self, Actor, Header, JournalError, JournalWriter, ParticipantRef};
+use crate::journal::{
+    self, EventData, Header, JournalError, JournalWriter, ParticipantRef, PreflightResult, RunEnded, RunStarted,
+};
 use crate::plan::{PhaseKind, Plan, Step};
-use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -126,40 +128,6 @@ pub struct Runner {
     gate: Option<Arc<dyn PhaseGate>>,
 }
 
-/// The journal shared by the participant tasks of a phase.
-#[derive(Clone)]
-pub(super) struct SharedJournal {
-    writer: Arc<Mutex<JournalWriter>>,
-    operator: String,
-    progress: Option<mpsc::UnboundedSender<Progress>>,
-}
-
-impl SharedJournal {
-    pub(super) async fn record(&self, kind: &str, node: Option<&str>, data: Value) -> Result<(), JournalError> {
-        let actor = Actor {
-            op: self.operator.clone(),
-            node: node.map(str::to_string),
-        };
-        // The append is a short synchronous write (plus fsync for durable kinds); the lock
-        // is never held across an await.
-        let event = self
-            .writer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .append(kind, actor, data)?;
-        if let Some(p) = &self.progress {
-            let _ = p.send(Progress::Journal(event));
-        }
-        Ok(())
-    }
-
-    pub(super) fn progress(&self, p: Progress) {
-        if let Some(tx) = &self.progress {
-            let _ = tx.send(p);
-        }
-    }
-}
-
 /// Phases the journal at `path` records as done for this plan (none for a new file).
 fn done_phases(plan: &Plan, path: &std::path::Path) -> Result<BTreeSet<PhaseKind>, RunError> {
     if !path.exists() {
@@ -175,11 +143,12 @@ fn done_phases(plan: &Plan, path: &std::path::Path) -> Result<BTreeSet<PhaseKind
     }
     // The journal may hold earlier plans of the same incident; only this plan's phase
     // completions count.
-    let ours = |e: &journal::Event| e.data.get("plan_hash").and_then(Value::as_str) == Some(plan.hash());
     Ok(existing
-        .of_kind("phase.done")
-        .filter(|e| ours(e))
-        .filter_map(|e| e.data.get("phase").and_then(Value::as_str).and_then(|p| p.parse().ok()))
+        .bodies()
+        .filter_map(|e| match e {
+            EventData::PhaseDone { plan_hash, phase } if plan_hash == plan.hash() => Some(*phase),
+            _ => None,
+        })
         .collect())
 }
 
@@ -271,22 +240,19 @@ impl Runner {
             progress: self.progress.clone(),
         };
         let plan = self.plan.clone();
-        journal
-            .record(
-                "session.start",
-                None,
-                json!({
-                    "plan_hash": plan.hash(),
-                    "incident": plan.incident(),
-                    "lost": plan.lost(),
-                    "target": plan.target(),
-                    "strategy": plan.strategy().name(),
-                    "dry_run": self.options.dry_run,
-                    "resumed": resumed,
-                    "done_phases": done.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-                }),
-            )
-            .await?;
+        journal.record(
+            None,
+            EventData::RunStarted(RunStarted {
+                plan_hash: plan.hash().to_string(),
+                incident: plan.incident().to_string(),
+                lost: plan.lost().to_string(),
+                target: plan.target().to_string(),
+                strategy: plan.strategy().name().to_string(),
+                dry_run: self.options.dry_run,
+                resumed,
+                done_phases: done.iter().copied().collect(),
+            }),
+        )?;
         let outcome = self.execute(&journal, &done).await;
         let mut report = match &outcome {
             Ok(r) => r.clone(),
@@ -298,20 +264,17 @@ impl Runner {
         };
         report.journal = self.options.journal.display().to_string();
         report.dry_run = self.options.dry_run;
-        journal
-            .record(
-                "session.end",
-                None,
-                json!({
-                    "plan_hash": plan.hash(),
-                    "ok": report.ok,
-                    "moved": report.moved,
-                    "added": report.added,
-                    "skipped": report.skipped,
-                    "error": report.error,
-                }),
-            )
-            .await?;
+        journal.record(
+            None,
+            EventData::RunEnded(RunEnded {
+                plan_hash: plan.hash().to_string(),
+                ok: report.ok,
+                moved: report.moved.clone(),
+                added: report.added.clone(),
+                skipped: report.skipped.clone(),
+                error: report.error.clone(),
+            }),
+        )?;
         journal.progress(Progress::Finished(report.clone()));
         outcome.map(|_| report)
     }
@@ -325,17 +288,14 @@ impl Runner {
             .map(|(name, api)| (name.clone(), api.clone()))
             .collect();
         let problems = preflight(plan, &checked, done).await;
-        journal
-            .record(
-                "preflight.result",
-                None,
-                json!({
-                    "plan_hash": plan.hash(),
-                    "ok": problems.is_empty(),
-                    "problems": problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
-                }),
-            )
-            .await?;
+        journal.record(
+            None,
+            EventData::Preflight(PreflightResult {
+                plan_hash: plan.hash().to_string(),
+                ok: problems.is_empty(),
+                problems: problems.iter().map(|p| p.to_string()).collect(),
+            }),
+        )?;
         journal.progress(Progress::Preflight {
             problems: problems.iter().map(|p| p.to_string()).collect(),
         });
@@ -367,9 +327,14 @@ impl Runner {
         let mut stepping = false;
         for phase in plan.phases() {
             if done.contains(&phase.kind) {
-                journal
-                    .record("phase.skipped", None, json!({"plan_hash": plan.hash(), "phase": phase.kind.as_str(), "reason": "done according to the journal"}))
-                    .await?;
+                journal.record(
+                    None,
+                    EventData::PhaseSkipped {
+                        plan_hash: plan.hash().to_string(),
+                        phase: phase.kind,
+                        reason: "done according to the journal".into(),
+                    },
+                )?;
                 journal.progress(Progress::PhaseSkipped { phase: phase.kind });
                 if let Some(gate) = &self.gate {
                     let outcome = PhaseOutcome {
@@ -384,7 +349,7 @@ impl Runner {
                 continue;
             }
             if let Some(rx) = control.as_mut() {
-                stepping = wait_for_go(rx, phase.kind, journal, stepping).await?;
+                stepping = wait_for_go(rx, plan.hash(), phase.kind, journal, stepping).await?;
             }
             if let Some(gate) = &self.gate {
                 gate.enter(phase.kind).await.map_err(|message| RunError::Gate {
@@ -394,13 +359,14 @@ impl Runner {
             }
             let mut by_participant = group(&phase.steps);
             by_participant.retain(|p, _| self.executes(p));
-            journal
-                .record(
-                    "phase.start",
-                    None,
-                    json!({"plan_hash": plan.hash(), "phase": phase.kind.as_str(), "participants": by_participant.keys().collect::<Vec<_>>()}),
-                )
-                .await?;
+            journal.record(
+                None,
+                EventData::PhaseStarted {
+                    plan_hash: plan.hash().to_string(),
+                    phase: phase.kind,
+                    participants: by_participant.keys().cloned().collect(),
+                },
+            )?;
             journal.progress(Progress::PhaseStarted {
                 phase: phase.kind,
                 participants: by_participant.keys().cloned().collect(),
@@ -457,13 +423,15 @@ impl Runner {
             }
             if let Some((participant, e)) = failure {
                 let code = e.code();
-                journal
-                    .record(
-                        "phase.failed",
-                        Some(&participant),
-                        json!({"plan_hash": plan.hash(), "phase": phase.kind.as_str(), "error": e.to_string(), "code": code}),
-                    )
-                    .await?;
+                journal.record(
+                    Some(&participant),
+                    EventData::PhaseFailed {
+                        plan_hash: plan.hash().to_string(),
+                        phase: phase.kind,
+                        error: e.to_string(),
+                        code: code.clone(),
+                    },
+                )?;
                 journal.progress(Progress::StepFailed {
                     phase: phase.kind,
                     participant: participant.clone(),
@@ -478,13 +446,13 @@ impl Runner {
                 });
             }
             if !self.options.dry_run {
-                journal
-                    .record(
-                        "phase.done",
-                        None,
-                        json!({"plan_hash": plan.hash(), "phase": phase.kind.as_str()}),
-                    )
-                    .await?;
+                journal.record(
+                    None,
+                    EventData::PhaseDone {
+                        plan_hash: plan.hash().to_string(),
+                        phase: phase.kind,
+                    },
+                )?;
             }
             journal.progress(Progress::PhaseDone { phase: phase.kind });
             if let Some(gate) = &self.gate {
@@ -526,14 +494,19 @@ fn tally(report: &mut RunReport, phase: PhaseKind, steps: &[StepReport]) {
 /// waits here for the operator's next word before reading it.
 async fn wait_for_go(
     rx: &mut watch::Receiver<Control>,
+    plan_hash: &str,
     next: PhaseKind,
     journal: &SharedJournal,
     after_step: bool,
 ) -> Result<bool, RunError> {
     let announce = || async {
-        journal
-            .record("phase.paused", None, json!({"before": next.as_str()}))
-            .await?;
+        journal.record(
+            None,
+            EventData::PhasePaused {
+                plan_hash: plan_hash.to_string(),
+                before: next,
+            },
+        )?;
         journal.progress(Progress::Paused { before: next });
         Ok::<(), RunError>(())
     };
@@ -551,9 +524,13 @@ async fn wait_for_go(
             Control::Run => return Ok(false),
             Control::Step => return Ok(true),
             Control::Abort => {
-                journal
-                    .record("phase.aborted", None, json!({"before": next.as_str()}))
-                    .await?;
+                journal.record(
+                    None,
+                    EventData::PhaseAborted {
+                        plan_hash: plan_hash.to_string(),
+                        before: next,
+                    },
+                )?;
                 return Err(RunError::Aborted(next));
             }
             Control::Pause => {

@@ -4,17 +4,17 @@
 
 use super::Participants;
 use super::progress::{Progress, StepReport};
+use super::record::SharedJournal;
 use super::retry::RetryPolicy;
-use super::runner::SharedJournal;
 use crate::client::{
     ClientError, ContractStream, ImportMode, ParticipantApi, PingOutcome, SyncState, merge_inspections,
 };
-use crate::journal::{JournalError, digest};
+use crate::journal::{Call, CallAnswered, CallDescribed, CallSent, EventData, JournalError, Skipped, digest};
 use crate::plan::{Action, ConnectionValidation, PhaseKind, Plan, Step};
 use crate::reconcile::ContractId;
 use crate::wire::sequencer::SequencerConnectionValidation;
 use futures::StreamExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -70,65 +70,67 @@ impl Ctx {
         &self,
         phase: PhaseKind,
         participant: &str,
-        rpc: &str,
-        detail: Value,
+        call: Call,
         f: F,
     ) -> Result<Option<T>, StepError>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, ClientError>>,
     {
-        let request_digest = digest(&json!({"rpc": rpc, "participant": participant, "detail": detail}));
+        let request_digest = call.request_digest(participant);
+        let rpc = call.rpc();
         if self.dry_run {
-            self.journal
-                .record(
-                    "dryrun.request",
-                    Some(participant),
-                    json!({"phase": phase.as_str(), "rpc": rpc, "detail": detail, "request_digest": request_digest}),
-                )
-                .await?;
-            self.journal.progress(Progress::WouldSend {
+            let described = Progress::WouldSend {
                 participant: participant.to_string(),
                 rpc: rpc.to_string(),
-                detail: detail.to_string(),
-            });
+                detail: call.detail_json(),
+            };
+            self.journal.record(
+                Some(participant),
+                EventData::CallDescribed(CallDescribed {
+                    phase,
+                    call,
+                    request_digest,
+                }),
+            )?;
+            self.journal.progress(described);
             return Ok(None);
         }
         for attempt in 1..=self.retry.max_attempts.max(1) {
-            self.journal
-                .record(
-                    "exec.request",
-                    Some(participant),
-                    json!({"plan_hash": self.plan.hash(), "phase": phase.as_str(), "rpc": rpc, "attempt": attempt, "detail": detail, "request_digest": request_digest}),
-                )
-                .await?;
+            let sent = CallSent {
+                plan_hash: self.plan.hash().to_string(),
+                phase,
+                attempt,
+                call: call.clone(),
+                request_digest: request_digest.clone(),
+            };
+            self.journal.record(Some(participant), EventData::CallSent(sent))?;
             let started = Instant::now();
             let result = f().await;
-            let elapsed = started.elapsed().as_millis() as u64;
-            match &result {
-                Ok(_) => {
-                    self.journal
-                        .record(
-                            "exec.result",
-                            Some(participant),
-                            json!({"phase": phase.as_str(), "rpc": rpc, "attempt": attempt, "ok": true, "duration_ms": elapsed, "request_digest": request_digest}),
-                        )
-                        .await?
-                }
-                Err(e) => {
-                    self.journal
-                        .record(
-                            "exec.result",
-                            Some(participant),
-                            json!({
-                                "phase": phase.as_str(), "rpc": rpc, "attempt": attempt, "ok": false, "duration_ms": elapsed,
-                                "request_digest": request_digest, "code": e.canton_code(),
-                                "grpc": e.grpc_code().map(|c| format!("{c:?}")), "error": e.to_string(),
-                            }),
-                        )
-                        .await?
-                }
+            let mut answer = CallAnswered {
+                phase,
+                rpc: rpc.to_string(),
+                attempt,
+                ok: result.is_ok(),
+                duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                request_digest: request_digest.clone(),
+                code: None,
+                category: None,
+                grpc: None,
+                error: None,
+                retry_after_ms: None,
+            };
+            if let Err(e) = &result {
+                answer.code = e.canton_code().map(str::to_string);
+                answer.category = e.category().map(|c| c.id());
+                answer.grpc = e.grpc_code().map(|c| format!("{c:?}"));
+                answer.error = Some(e.to_string());
+                answer.retry_after_ms = e
+                    .retry_after()
+                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
             }
+            self.journal
+                .record(Some(participant), EventData::CallAnswered(answer))?;
             match result {
                 Ok(v) => return Ok(Some(v)),
                 Err(e) => match self.retry.delay_after(attempt, &e) {
@@ -145,15 +147,14 @@ impl Ctx {
         &self,
         phase: PhaseKind,
         participant: &str,
-        rpc: &str,
-        detail: Value,
+        call: Call,
         f: F,
     ) -> Result<(), StepError>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<(), ClientError>>,
     {
-        self.call(phase, participant, rpc, detail, f).await.map(|_| ())
+        self.call(phase, participant, call, f).await.map(|_| ())
     }
 
     /// Progress of a participant through its whole phase: `done` of this step's units on
@@ -195,22 +196,17 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
     let api = ctx.api(p)?.clone();
     match &step.action {
         Action::DisconnectSynchronizer { synchronizer } => {
-            ctx.call_or_describe(
-                phase,
-                p,
-                "DisconnectSynchronizer",
-                json!({"synchronizer": synchronizer}),
-                || api.disconnect(synchronizer),
-            )
-            .await?;
+            let call = Call::DisconnectSynchronizer {
+                synchronizer: synchronizer.clone(),
+            };
+            ctx.call_or_describe(phase, p, call, || api.disconnect(synchronizer))
+                .await?;
             ctx.advance(phase, p, track, 1);
             Ok(report(step, 0, 0))
         }
         Action::DisconnectAllSynchronizers => {
-            ctx.call_or_describe(phase, p, "DisconnectAllSynchronizers", json!({}), || {
-                api.disconnect_all()
-            })
-            .await?;
+            ctx.call_or_describe(phase, p, Call::DisconnectAllSynchronizers {}, || api.disconnect_all())
+                .await?;
             ctx.advance(phase, p, track, 1);
             Ok(report(step, 0, 0))
         }
@@ -225,9 +221,15 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
                 .find(|c| &c.synchronizer_alias == synchronizer)
                 .ok_or_else(|| StepError::Failed(format!("{p} has no synchronizer {synchronizer} registered")))?;
             if config.manual_connect == *manual_connect {
-                ctx.journal
-                    .record("exec.skip", Some(p), json!({"phase": phase.as_str(), "rpc": "ModifySynchronizer", "synchronizer": synchronizer, "reason": format!("manual_connect is already {manual_connect}")}))
-                    .await?;
+                let skipped = Skipped {
+                    phase,
+                    rpc: "ModifySynchronizer".into(),
+                    synchronizer: Some(synchronizer.clone()),
+                    reason: Some(format!("manual_connect is already {manual_connect}")),
+                    already_on_target: None,
+                    already_held: None,
+                };
+                ctx.journal.record(Some(p), EventData::Skipped(skipped))?;
                 ctx.advance(phase, p, track, 1);
                 return Ok(report(step, 0, 0));
             }
@@ -236,21 +238,22 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
                 ConnectionValidation::Disabled => SequencerConnectionValidation::Disabled,
                 ConnectionValidation::All => SequencerConnectionValidation::All,
             };
-            let detail = json!({"synchronizer": synchronizer, "manual_connect": manual_connect, "validation": format!("{validation:?}")});
-            ctx.call_or_describe(phase, p, "ModifySynchronizer", detail, || {
-                api.modify(config.clone(), validation)
-            })
-            .await?;
+            let call = Call::ModifySynchronizer {
+                synchronizer: synchronizer.clone(),
+                manual_connect: *manual_connect,
+                validation: format!("{validation:?}"),
+            };
+            ctx.call_or_describe(phase, p, call, || api.modify(config.clone(), validation))
+                .await?;
             ctx.advance(phase, p, track, 1);
             Ok(report(step, 0, 0))
         }
         Action::ReconnectSynchronizer { synchronizer, retry } => {
-            let detail = json!({"synchronizer": synchronizer, "retry": retry});
-            let connected = ctx
-                .call(phase, p, "ReconnectSynchronizer", detail, || {
-                    api.reconnect(synchronizer, *retry)
-                })
-                .await?;
+            let call = Call::ReconnectSynchronizer {
+                synchronizer: synchronizer.clone(),
+                retry: *retry,
+            };
+            let connected = ctx.call(phase, p, call, || api.reconnect(synchronizer, *retry)).await?;
             if connected == Some(false) {
                 return Err(StepError::Failed(format!(
                     "{p} could not connect to {synchronizer} (connected_successfully = false): check that its sequencers are reachable from the participant"
@@ -273,8 +276,13 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
             let batch = ctx.plan.batch_size().max(1) as usize;
             let mut done = 0;
             for chunk in ids.chunks(batch) {
-                let detail = json!({"synchronizer": synchronizer, "ids": chunk.len(), "ids_digest": ids_digest(chunk), "ignore_already_purged": ignore_already_purged});
-                ctx.call_or_describe(phase, p, "PurgeContracts", detail, || {
+                let call = Call::PurgeContracts {
+                    synchronizer: synchronizer.clone(),
+                    ids: chunk.len(),
+                    ids_digest: ids_digest(chunk),
+                    ignore_already_purged: *ignore_already_purged,
+                };
+                ctx.call_or_describe(phase, p, call, || {
                     api.purge(synchronizer, chunk, *ignore_already_purged)
                 })
                 .await?;
@@ -313,16 +321,20 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
                 not_yet_on(ctx, api.as_ref(), target_synchronizer, &ids).await?
             };
             let skipped = ids.len() - todo.len();
-            skip(ctx, p, phase, "ChangeAssignation", "already_on_target", skipped).await?;
+            skip(ctx, p, phase, Already::OnTarget, skipped).await?;
             let batch = ctx.plan.batch_size().max(1) as usize;
             let mut done = skipped;
             ctx.advance(phase, p, track, done);
             for chunk in todo.chunks(batch) {
-                let detail = json!({
-                    "source": source_synchronizer, "target": target_synchronizer, "skip_inactive": skip_inactive,
-                    "ids": chunk.len(), "ids_digest": ids_digest(chunk), "first_id": chunk.first(),
-                });
-                ctx.call_or_describe(phase, p, "ChangeAssignation", detail, || {
+                let call = Call::ChangeAssignation {
+                    source: source_synchronizer.clone(),
+                    target: target_synchronizer.clone(),
+                    skip_inactive: *skip_inactive,
+                    ids: chunk.len(),
+                    ids_digest: ids_digest(chunk),
+                    first_id: chunk.first().cloned(),
+                };
+                ctx.call_or_describe(phase, p, call, || {
                     api.change_assignation(source_synchronizer, target_synchronizer, chunk, *skip_inactive)
                 })
                 .await?;
@@ -364,13 +376,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
                 &universe,
             )
             .await?;
-            ctx.journal
-                .record(
-                    "verify.result",
-                    Some(p),
-                    serde_json::to_value(&result).unwrap_or(Value::Null),
-                )
-                .await?;
+            ctx.journal.record(Some(p), EventData::Verified(result.clone()))?;
             ctx.advance(phase, p, track, 1);
             if result.ok {
                 Ok(report(step, 0, 0))
@@ -386,13 +392,32 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
 
 /// Journals the part of a batch a rerun found already done, so the journal explains why
 /// fewer calls were made than the plan lists. Nothing is written when nothing was skipped.
-async fn skip(ctx: &Ctx, p: &str, phase: PhaseKind, rpc: &str, why: &str, skipped: usize) -> Result<(), StepError> {
+async fn skip(ctx: &Ctx, p: &str, phase: PhaseKind, what: Already, skipped: usize) -> Result<(), StepError> {
     if skipped > 0 {
-        let mut detail = json!({"phase": phase.as_str(), "rpc": rpc});
-        detail[why] = json!(skipped);
-        ctx.journal.record("exec.skip", Some(p), detail).await?;
+        let (rpc, already_on_target, already_held) = match what {
+            Already::OnTarget => ("ChangeAssignation", Some(skipped), None),
+            Already::Held => ("ImportAcs", None, Some(skipped)),
+        };
+        let record = Skipped {
+            phase,
+            rpc: rpc.into(),
+            synchronizer: None,
+            reason: None,
+            already_on_target,
+            already_held,
+        };
+        ctx.journal.record(Some(p), EventData::Skipped(record))?;
     }
     Ok(())
+}
+
+/// Why a rerun skips contracts.
+#[derive(Debug, Clone, Copy)]
+enum Already {
+    /// ChangeAssignation: already active on the target.
+    OnTarget,
+    /// ImportAcs: the participant already holds them.
+    Held,
 }
 
 /// A read-only call, retried under the same policy as state-changing ones, but not
@@ -441,9 +466,13 @@ async fn topology_ping(
     };
     let mut last = String::new();
     for round in 1..=TOPOLOGY_PING_ROUNDS {
-        let detail = json!({"synchronizer": synchronizer, "party": party, "round": round});
+        let call = Call::Ping {
+            synchronizer: synchronizer.to_string(),
+            party: party.clone(),
+            round,
+        };
         let outcome = ctx
-            .call(phase, p, "Ping", detail, || {
+            .call(phase, p, call, || {
                 api.ping(std::slice::from_ref(&party), &sync_id, TOPOLOGY_PING_TIMEOUT)
             })
             .await?;
@@ -524,15 +553,21 @@ async fn import(
     };
     let todo: Vec<String> = ids.iter().filter(|id| !held.contains(*id)).cloned().collect();
     let skipped = ids.len() - todo.len();
-    skip(ctx, p, phase, "ImportAcs", "already_held", skipped).await?;
+    skip(ctx, p, phase, Already::Held, skipped).await?;
     if todo.is_empty() {
         ctx.advance(phase, p, track, ids.len());
         return Ok(report(step, 0, skipped));
     }
-    let detail = json!({"synchronizer": synchronizer, "source": source, "ids": todo.len(), "ids_digest": ids_digest(&todo), "mode": format!("{:?}", ctx.import_mode)});
+    let call = Call::ImportAcs {
+        synchronizer: synchronizer.to_string(),
+        source: source.to_string(),
+        ids: todo.len(),
+        ids_digest: ids_digest(&todo),
+        mode: format!("{:?}", ctx.import_mode),
+    };
     let wanted: Arc<HashSet<String>> = Arc::new(todo.iter().cloned().collect());
     let mode = ctx.import_mode;
-    ctx.call_or_describe(phase, p, "ImportAcs", detail, || {
+    ctx.call_or_describe(phase, p, call, || {
         let source_api = source_api.clone();
         let api = api.clone();
         let wanted = wanted.clone();

@@ -4,53 +4,13 @@
 use super::Participants;
 use crate::client::logical_id;
 use crate::client::{ClientError, ParticipantApi, PingOutcome};
+pub use crate::journal::{PingResult, VerifyReport};
 use futures::StreamExt;
-use serde::Serialize;
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 const PING_TIMEOUT: Duration = Duration::from_secs(15);
 const PING_ATTEMPTS: u32 = 5;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct PingResult {
-    pub to: String,
-    pub ok: bool,
-    pub millis: Option<u64>,
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct VerifyReport {
-    pub participant: String,
-    pub ok: bool,
-    pub expected: usize,
-    pub held: usize,
-    /// Planned for this participant but not active on the target.
-    pub missing: Vec<String>,
-    /// Active on the target, part of the plan, but not planned for this participant.
-    pub unexpected: Vec<String>,
-    pub pings: Vec<PingResult>,
-}
-
-impl VerifyReport {
-    pub fn summary(&self) -> String {
-        let failed_pings: Vec<String> = self
-            .pings
-            .iter()
-            .filter(|p| !p.ok)
-            .map(|p| format!("{} ({})", p.to, p.reason.as_deref().unwrap_or("no answer")))
-            .collect();
-        format!(
-            "{} of {} planned contracts on the target, {} missing, {} unexpected, pings failed to [{}]",
-            self.held,
-            self.expected,
-            self.missing.len(),
-            self.unexpected.len(),
-            failed_pings.join(", ")
-        )
-    }
-}
 
 /// Pings `party` over the target, a few times if needed: right after a reconnect a
 /// participant may still be catching up with the synchronizer's topology (Canton's

@@ -5,9 +5,14 @@
 //! reader says where. Plan, execution and verification events are fsynced before the
 //! writer returns; the journal never goes through a lossy logger.
 
+pub mod event;
 mod reader;
 mod writer;
 
+pub use event::{
+    Call, CallAnswered, CallDescribed, CallSent, EventData, PingResult, PlanApproved, PlanProposed, PreflightResult,
+    RunEnded, RunStarted, Skipped, Surveyed, VerifyReport,
+};
 pub use reader::{Journal, read};
 pub use writer::JournalWriter;
 
@@ -16,7 +21,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub const FORMAT: &str = "recovery-deck-journal";
-pub const VERSION: u32 = 1;
+/// Version 2 types every event (`event::EventData`) and puts the plan hash on every
+/// phase event; version 1 journals are still read.
+pub const VERSION: u32 = 2;
+/// The oldest format version the reader accepts.
+pub const OLDEST_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Header {
@@ -85,13 +94,10 @@ pub struct Event {
     pub data: Value,
     pub prev: String,
     pub hash: String,
-}
-
-/// Event kinds that must be on disk before the caller goes on.
-pub fn is_durable_kind(kind: &str) -> bool {
-    ["plan.", "exec.", "phase.", "verify.", "preflight.", "session."]
-        .iter()
-        .any(|p| kind.starts_with(p))
+    /// The typed event, for the kinds of a recovery journal (`None` for other kinds, such
+    /// as a session log's). Not part of the line: the hash covers `kind` and `data`.
+    #[serde(skip)]
+    pub body: Option<EventData>,
 }
 
 /// sha256 of canonical JSON (serde_json sorts object keys), as `sha256:<hex>`.

@@ -1,6 +1,6 @@
 //! Reading a journal back and checking its hash chain.
 
-use super::{Event, FORMAT, Header, JournalError, event_hash, header_hash};
+use super::{Event, EventData, FORMAT, Header, JournalError, event_hash, header_hash};
 use std::path::Path;
 
 #[derive(Debug, Clone)]
@@ -18,6 +18,11 @@ impl Journal {
 
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Event> + 'a {
         self.events.iter().filter(move |e| e.kind == kind)
+    }
+
+    /// The typed events, in order (events of kinds this version does not know are left out).
+    pub fn bodies(&self) -> impl Iterator<Item = &EventData> + '_ {
+        self.events.iter().filter_map(|e| e.body.as_ref())
     }
 }
 
@@ -61,13 +66,21 @@ pub(super) fn read_for_append(path: &Path) -> Result<ForAppend, JournalError> {
             format!("not a recovery-deck journal (format {:?})", header.format),
         ));
     }
-    if header.version != super::VERSION {
-        return Err(invalid(1, format!("unsupported journal version {}", header.version)));
+    if !(super::OLDEST_VERSION..=super::VERSION).contains(&header.version) {
+        return Err(invalid(
+            1,
+            format!(
+                "journal format version {} is not one this recovery-deck reads ({} to {})",
+                header.version,
+                super::OLDEST_VERSION,
+                super::VERSION
+            ),
+        ));
     }
     let mut prev = header_hash(&header);
     let mut events = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate().skip(1) {
-        let event: Event = serde_json::from_str(line).map_err(|e| invalid(i + 1, format!("bad event: {e}")))?;
+        let mut event: Event = serde_json::from_str(line).map_err(|e| invalid(i + 1, format!("bad event: {e}")))?;
         let chain = |message: String| JournalError::Chain {
             path: p.clone(),
             seq: event.seq,
@@ -86,6 +99,7 @@ pub(super) fn read_for_append(path: &Path) -> Result<ForAppend, JournalError> {
                 "the event's content does not match its hash (it was edited)".into(),
             ));
         }
+        event.body = EventData::from_parts(&event.kind, &event.data).map_err(|e| invalid(i + 1, e))?;
         prev = event.hash.clone();
         events.push(event);
     }

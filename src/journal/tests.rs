@@ -1,5 +1,5 @@
 use super::*;
-use serde_json::json;
+use crate::plan::PhaseKind;
 use std::io::Write;
 
 fn header() -> Header {
@@ -20,17 +20,48 @@ fn op(node: Option<&str>) -> Actor {
     }
 }
 
+fn started() -> EventData {
+    EventData::RunStarted(RunStarted {
+        plan_hash: "sha256:ab".into(),
+        incident: "drill".into(),
+        lost: "lost".into(),
+        target: "new".into(),
+        strategy: "intersection".into(),
+        dry_run: false,
+        resumed: false,
+        done_phases: Vec::new(),
+    })
+}
+
+fn sent(ids: usize) -> EventData {
+    EventData::CallSent(CallSent {
+        plan_hash: "sha256:ab".into(),
+        phase: PhaseKind::Move,
+        attempt: 1,
+        call: Call::ChangeAssignation {
+            source: "lost".into(),
+            target: "new".into(),
+            skip_inactive: true,
+            ids,
+            ids_digest: "sha256:cd".into(),
+            first_id: None,
+        },
+        request_digest: "sha256:ef".into(),
+    })
+}
+
+fn done() -> EventData {
+    EventData::PhaseDone {
+        plan_hash: "sha256:ab".into(),
+        phase: PhaseKind::Move,
+    }
+}
+
 fn write_three(path: &std::path::Path) {
     let mut w = JournalWriter::create(path, &header()).expect("create");
-    w.append("session.start", op(None), json!({})).expect("append");
-    w.append(
-        "exec.request",
-        op(Some("participant1")),
-        json!({"rpc": "ChangeAssignation", "ids": 3}),
-    )
-    .expect("append");
-    w.append("exec.result", op(Some("participant1")), json!({"ok": true}))
-        .expect("append");
+    w.append(op(None), started()).expect("append");
+    w.append(op(Some("participant1")), sent(3)).expect("append");
+    w.append(op(None), done()).expect("append");
 }
 
 #[test]
@@ -44,7 +75,9 @@ fn events_chain_and_read_back() {
     assert_eq!(j.events[0].prev, header_hash(&j.header));
     assert_eq!(j.events[2].prev, j.events[1].hash);
     assert!(j.final_hash().starts_with("sha256:"));
-    assert_eq!(j.of_kind("exec.result").count(), 1);
+    assert_eq!(j.of_kind("phase.done").count(), 1);
+    assert_eq!(j.events[1].body, Some(sent(3)), "read back typed");
+    assert_eq!(j.header.version, VERSION);
     assert!(!j.torn_tail);
     assert!(
         JournalWriter::create(&path, &header()).is_err(),
@@ -83,9 +116,7 @@ fn a_torn_last_line_is_reported_and_cut_on_append() {
     assert!(j.torn_tail);
     assert_eq!(j.events.len(), 3);
     let mut w = JournalWriter::append_to(&path).expect("reopen");
-    let e = w
-        .append("exec.request", op(Some("participant1")), json!({"resumed": true}))
-        .expect("append");
+    let e = w.append(op(Some("participant1")), sent(1)).expect("append");
     assert_eq!(e.seq, 4);
     let j = read(&path).expect("read");
     assert!(!j.torn_tail);
@@ -94,9 +125,59 @@ fn a_torn_last_line_is_reported_and_cut_on_append() {
     assert!(j.events[3].t >= j.events[2].t, "session time continues");
 }
 
+/// A journal written by the first format version (a dry run, a run and a rerun of a
+/// union plan on the diverged lab) still reads, every event typed: renaming a kind or a
+/// field of a kind it holds fails here.
 #[test]
-fn durable_kinds() {
-    assert!(is_durable_kind("exec.request"));
-    assert!(is_durable_kind("plan.proposed"));
-    assert!(!is_durable_kind("view.diff"));
+fn version_1_journals_still_read_typed() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal-v1.jsonl");
+    let j = read(&path).expect("the v1 fixture reads");
+    assert_eq!(j.header.version, 1);
+    assert_eq!(j.events.len(), 109);
+    let untyped: Vec<&str> = j
+        .events
+        .iter()
+        .filter(|e| e.body.is_none())
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert!(untyped.is_empty(), "every v1 kind is known: {untyped:?}");
+    let done: std::collections::BTreeSet<PhaseKind> = j
+        .bodies()
+        .filter_map(|e| match e {
+            EventData::PhaseDone { phase, .. } => Some(*phase),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        done,
+        PhaseKind::ALL.into_iter().collect(),
+        "resume sees every phase done"
+    );
+    assert!(
+        j.bodies()
+            .any(|e| matches!(e, EventData::Verified(v) if v.ok && v.expected == 7))
+    );
+    assert!(
+        j.bodies().any(
+            |e| matches!(e, EventData::Skipped(s) if s.reason.as_deref() == Some("manual_connect is already true"))
+        )
+    );
+    assert!(j.bodies().any(|e| matches!(
+        e,
+        EventData::CallDescribed(CallDescribed {
+            call: Call::ChangeAssignation { ids: 2, .. },
+            ..
+        })
+    )));
+}
+
+#[test]
+fn a_journal_of_a_newer_format_is_refused_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("j.jsonl");
+    let mut h = header();
+    h.version = VERSION + 1;
+    std::fs::write(&path, serde_json::to_string(&h).expect("json") + "\n").expect("write");
+    let err = read(&path).expect_err("newer");
+    assert!(err.to_string().contains("format version"), "{err}");
 }

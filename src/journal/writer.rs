@@ -1,7 +1,7 @@
 //! Appending to a journal: one `write` of a whole line per event, with the file opened
 //! in append mode, and `sync_data` after the events that must survive a crash.
 
-use super::{Actor, Event, Header, JournalError, event_hash, header_hash, is_durable_kind};
+use super::{Actor, Event, EventData, Header, JournalError, event_hash, header_hash};
 use serde_json::Value;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -78,9 +78,19 @@ impl JournalWriter {
         &self.path
     }
 
-    /// Appends one event; plan, phase, exec, verify and session events are on disk when
-    /// this returns.
-    pub fn append(&mut self, kind: &str, actor: Actor, data: Value) -> Result<Event, JournalError> {
+    /// Appends one event; it is on disk when this returns if the kind is durable (see
+    /// [`EventData::durable`]).
+    pub fn append(&mut self, actor: Actor, body: EventData) -> Result<Event, JournalError> {
+        let (kind, data) = body.to_parts().map_err(|e| io(&self.path)(std::io::Error::other(e)))?;
+        let durable = body.durable();
+        let mut event = self.append_raw(kind, actor, data, durable)?;
+        event.body = Some(body);
+        Ok(event)
+    }
+
+    /// Appends an event of another family (a session log's), already split into its kind
+    /// and data.
+    pub fn append_raw(&mut self, kind: &str, actor: Actor, data: Value, durable: bool) -> Result<Event, JournalError> {
         let now = jiff::Timestamp::now();
         let mut event = Event {
             seq: self.seq + 1,
@@ -91,12 +101,13 @@ impl JournalWriter {
             data,
             prev: self.prev.clone(),
             hash: String::new(),
+            body: None,
         };
         event.hash = event_hash(&event);
         let mut line = serde_json::to_string(&event).map_err(|e| io(&self.path)(std::io::Error::other(e)))?;
         line.push('\n');
         self.file.write_all(line.as_bytes()).map_err(io(&self.path))?;
-        if is_durable_kind(kind) {
+        if durable {
             self.file.sync_data().map_err(io(&self.path))?;
         }
         self.seq = event.seq;

@@ -10,7 +10,8 @@ use super::hash::snapshot_digest;
 
 /// Phases run in this order with a barrier between each: every participant finishes a phase
 /// before any participant starts the next.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PhaseKind {
     Isolate,
     InitTarget,

@@ -9,11 +9,11 @@ use super::keymap::{Keymap, Layer};
 use super::msg::{Effect, Msg, PlanProblem, SurveyData};
 use super::scroll::{Measures, Scroll};
 use super::table::TableView;
+use crate::journal::{EventData, PlanApproved, PlanProposed, Surveyed};
 use crate::plan::{Plan, PlanSummary};
 use crate::reconcile::{ParticipantState, diff};
 use crate::status::ParticipantReport;
 use ratatui::crossterm::event::KeyEventKind;
-use serde_json::json;
 use std::sync::Arc;
 
 pub mod commands;
@@ -436,25 +436,25 @@ impl App {
         match result {
             Ok(data) => {
                 self.table.refilter(&data.comparison);
-                let counts: serde_json::Map<String, serde_json::Value> = data
-                    .comparison
-                    .counts()
-                    .iter()
-                    .map(|(c, n)| (c.as_str().to_string(), json!(n)))
-                    .collect();
-                let per_participant: serde_json::Map<String, serde_json::Value> = data
-                    .comparison
-                    .participants()
-                    .iter()
-                    .zip(data.payloads.iter())
-                    .map(|(n, p)| (n.clone(), json!(p.len())))
-                    .collect();
+                let record = Surveyed {
+                    synchronizer: self.compared_alias().to_string(),
+                    classes: data
+                        .comparison
+                        .counts()
+                        .iter()
+                        .map(|(c, n)| (c.as_str().to_string(), n))
+                        .collect(),
+                    contracts: data
+                        .comparison
+                        .participants()
+                        .iter()
+                        .zip(data.payloads.iter())
+                        .map(|(n, p)| (n.clone(), p.len()))
+                        .collect(),
+                };
                 self.data = Some(data);
                 self.survey = SurveyState::Ready;
-                vec![Effect::Record {
-                    kind: "search.result",
-                    data: json!({"synchronizer": self.compared_alias(), "classes": counts, "contracts": per_participant}),
-                }]
+                vec![Effect::Record(EventData::Surveyed(record))]
             }
             Err(e) => {
                 self.survey = SurveyState::Failed(e.clone());
@@ -471,10 +471,12 @@ impl App {
         match result {
             Ok(plan) => {
                 let summary = Box::new(PlanSummary::of(&plan));
-                let record = Effect::Record {
-                    kind: "plan.proposed",
-                    data: json!({"plan_hash": plan.hash(), "strategy": summary.strategy, "moved": summary.moved, "excluded": plan.excluded().len()}),
-                };
+                let record = Effect::Record(EventData::PlanProposed(PlanProposed {
+                    plan_hash: plan.hash().to_string(),
+                    strategy: summary.strategy.clone(),
+                    moved: summary.moved,
+                    excluded: plan.excluded().len(),
+                }));
                 self.plan = PlanState::Ready { plan, summary };
                 vec![record]
             }
@@ -493,10 +495,10 @@ impl App {
         self.exec = Some(ExecView::new(&plan));
         self.screen = Screen::Execution;
         vec![
-            Effect::Record {
-                kind: "plan.approved",
-                data: json!({"plan_hash": plan.hash(), "confirmed_by_typing": self.ctx.target}),
-            },
+            Effect::Record(EventData::PlanApproved(PlanApproved {
+                plan_hash: plan.hash().to_string(),
+                confirmed_by_typing: self.ctx.target.clone(),
+            })),
             Effect::Execute { plan },
         ]
     }

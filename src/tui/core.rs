@@ -13,7 +13,7 @@ use crate::client::ParticipantApi;
 use crate::exec::survey::{self, Payloads};
 use crate::exec::{Control, Incident, Participants, ProposeError, RunOptions, Runner};
 use crate::inventory::SearchFilter;
-use crate::journal::{Actor, JournalWriter};
+use crate::journal::{Actor, EventData, JournalWriter};
 use crate::reconcile::SelectionError;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -130,7 +130,8 @@ impl Core {
 
     pub fn start(&mut self) {
         let effects = self.app.start();
-        self.record("session.open", serde_json::json!({"read_only": self.app.ctx.read_only}));
+        let read_only = self.app.ctx.read_only;
+        self.record(EventData::ScreenOpened { read_only });
         for e in effects {
             self.dispatch(e);
         }
@@ -245,7 +246,7 @@ impl Core {
         tokio::spawn(task(reply));
     }
 
-    fn record(&mut self, kind: &str, data: serde_json::Value) {
+    fn record(&mut self, body: EventData) {
         let actor = Actor {
             op: self.services.operator.clone(),
             node: None,
@@ -255,7 +256,7 @@ impl Core {
             .journal
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .append(kind, actor, data);
+            .append(actor, body);
         match result {
             Ok(event) => {
                 self.app.update(Msg::Recorded(event));
@@ -267,7 +268,7 @@ impl Core {
     fn dispatch(&mut self, effect: Effect) {
         match effect {
             Effect::Quit => {}
-            Effect::Record { kind, data } => self.record(kind, data),
+            Effect::Record(body) => self.record(body),
             Effect::Control(c) => {
                 if let Some(ctl) = &self.control {
                     let _ = ctl.send(c);

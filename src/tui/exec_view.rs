@@ -3,6 +3,7 @@
 use super::scroll::Scroll;
 use crate::exec::{Progress, RunReport};
 use crate::journal::Event;
+use crate::journal::{EventData, VerifyReport};
 use crate::plan::{PhaseKind, Plan};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -80,7 +81,7 @@ pub struct ExecView {
     pub journal_full: bool,
     pub failure: Option<Failure>,
     pub report: Option<RunReport>,
-    pub verify: BTreeMap<String, serde_json::Value>,
+    pub verify: BTreeMap<String, VerifyReport>,
     pub finished: bool,
 }
 
@@ -168,12 +169,10 @@ impl ExecView {
             }
             Progress::Paused { before } => self.paused_before = Some(before),
             Progress::Journal(event) => {
-                if event.kind == "verify.result"
-                    && let Some(name) = event.actor.node.clone()
-                {
-                    self.verify.insert(name, event.data.clone());
+                if let Some(EventData::Verified(report)) = &event.body {
+                    self.verify.insert(report.participant.clone(), report.clone());
                 }
-                self.journal.push_back(event);
+                self.journal.push_back(*event);
                 while self.journal.len() > JOURNAL_LINES {
                     self.journal.pop_front();
                 }
@@ -192,8 +191,6 @@ impl ExecView {
 
     /// Verified: the run ended well and every participant's verification passed.
     pub fn verified(&self) -> bool {
-        self.report.as_ref().is_some_and(|r| r.ok)
-            && !self.verify.is_empty()
-            && self.verify.values().all(|v| v["ok"] == true)
+        self.report.as_ref().is_some_and(|r| r.ok) && !self.verify.is_empty() && self.verify.values().all(|v| v.ok)
     }
 }

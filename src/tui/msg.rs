@@ -75,9 +75,6 @@ pub enum Effect {
     },
     Control(Control),
     /// A session event for the journal (what was seen, chosen, confirmed).
-    Record {
-        kind: &'static str,
-        data: serde_json::Value,
-    },
+    Record(crate::journal::EventData),
     Quit,
 }

@@ -4,13 +4,13 @@
 
 use super::{App, Button, ConfirmView, Focus, Level, PlanState, Popup, Prompt, PromptKind, Screen};
 use crate::exec::Control;
+use crate::journal::EventData;
 use crate::reconcile::{Decision, StrategyName};
 use crate::tui::action::Action;
 use crate::tui::keymap::Layer;
 use crate::tui::msg::Effect;
 use crate::tui::scroll::{Motion, Scroll};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use serde_json::json;
 
 /// What an unbound key does to a text field.
 enum Edit {
@@ -292,10 +292,7 @@ impl App {
                             .map(|r| r.contract_id().to_string())
                             .unwrap_or_default();
                         self.popup = Some(p);
-                        return vec![Effect::Record {
-                            kind: "view.diff",
-                            data: json!({"contract_id": id}),
-                        }];
+                        return vec![Effect::Record(EventData::DiffViewed { contract_id: id })];
                     }
                     self.flash(Level::Warn, "no participant holds a payload for this row");
                 }

@@ -3,12 +3,12 @@
 //! rule before it is kept.
 
 use super::{App, Compared, Level, PlanState, Screen};
+use crate::journal::EventData;
 use crate::reconcile::{self, Decision, SelectionProblem, StrategyName};
 use crate::tui::action::Action;
 use crate::tui::choice::Fate;
 use crate::tui::msg::Effect;
 use crate::tui::scroll::Scroll;
-use serde_json::json;
 
 impl App {
     /// The row's fate under the current choice; none on the target, where nothing is planned.
@@ -46,10 +46,9 @@ impl App {
         self.choice.set_strategy(s);
         self.invalidate_plan();
         self.flash(Level::Info, format!("strategy: {s}"));
-        vec![Effect::Record {
-            kind: "select.mode",
-            data: json!({"strategy": s.as_str()}),
-        }]
+        vec![Effect::Record(EventData::StrategyChosen {
+            strategy: s.as_str().to_string(),
+        })]
     }
 
     pub(super) fn decide(&mut self, decision: Decision) -> Vec<Effect> {
@@ -70,15 +69,16 @@ impl App {
             return Vec::new();
         }
         let id = row.contract_id().clone();
-        let data = json!({"contract_id": id.to_string(), "decision": decision.name()});
+        let record = EventData::Decided {
+            contract_id: id.to_string(),
+            decision: decision.name().to_string(),
+            participant: None,
+        };
         let short: String = id.chars().take(16).collect();
         self.flash(Level::Info, format!("decided {decision} for {short}"));
         self.choice.decide(&id, decision);
         self.invalidate_plan();
-        vec![Effect::Record {
-            kind: "select.decision",
-            data,
-        }]
+        vec![Effect::Record(record)]
     }
 
     /// Operators used to other tools ask for one participant's version of a row whose

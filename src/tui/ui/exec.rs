@@ -8,7 +8,7 @@ use super::super::scroll::{Scroll, Viewport};
 use super::super::theme::{Role, Theme};
 use super::panel::{Accent, text_panel, wrapped_height};
 use super::text::fit;
-use crate::journal::Event;
+use crate::journal::{Event, EventData};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -16,44 +16,39 @@ use ratatui::widgets::{Block, Borders, LineGauge, Paragraph};
 
 /// One journal event as a line: sequence, kind, participant, the gist of its data.
 pub fn journal_line(e: &Event) -> String {
-    let d = &e.data;
     let node = e.actor.node.as_deref().unwrap_or("");
-    let gist = match e.kind.as_str() {
-        "exec.request" => format!(
-            "{} {}",
-            d["rpc"].as_str().unwrap_or(""),
-            d["detail"]["ids"]
-                .as_u64()
-                .map(|n| format!("{n} ids"))
-                .unwrap_or_default()
-        ),
-        "exec.result" => match d["ok"].as_bool() {
-            Some(true) => format!("{} ok", d["rpc"].as_str().unwrap_or("")),
-            _ => format!(
-                "{} FAILED {}",
-                d["rpc"].as_str().unwrap_or(""),
-                d["code"].as_str().or(d["grpc"].as_str()).unwrap_or("")
-            ),
+    let gist = match &e.body {
+        Some(EventData::CallSent(c)) => match c.call.ids() {
+            0 => c.call.rpc().to_string(),
+            n => format!("{} {n} ids", c.call.rpc()),
         },
-        "exec.skip" => format!("{} skipped (already done)", d["rpc"].as_str().unwrap_or("")),
-        k if k.starts_with("phase.") => d["phase"].as_str().or(d["before"].as_str()).unwrap_or("").to_string(),
-        "verify.result" => format!("ok={} {}/{}", d["ok"], d["held"], d["expected"]),
-        "preflight.result" => format!("ok={}", d["ok"]),
-        "session.start" => format!(
-            "plan {}",
-            d["plan_hash"].as_str().map(|h| fit(h, 20)).unwrap_or_default()
+        Some(EventData::CallAnswered(a)) if a.ok => format!("{} ok", a.rpc),
+        Some(EventData::CallAnswered(a)) => format!(
+            "{} FAILED {}",
+            a.rpc,
+            a.code.as_deref().or(a.grpc.as_deref()).unwrap_or("")
         ),
-        "session.end" => format!("ok={}", d["ok"]),
-        "select.mode" => d["strategy"].as_str().unwrap_or("").to_string(),
-        "select.decision" => format!(
-            "{} {}",
-            d["decision"].as_str().unwrap_or(""),
-            d["contract_id"].as_str().map(|i| fit(i, 18)).unwrap_or_default()
-        ),
-        "plan.proposed" | "plan.approved" => d["plan_hash"].as_str().map(|h| fit(h, 24)).unwrap_or_default(),
-        "search.result" => format!("{}", d["classes"]),
-        "view.diff" => d["contract_id"].as_str().map(|i| fit(i, 24)).unwrap_or_default(),
-        _ => String::new(),
+        Some(EventData::Skipped(s)) => format!("{} skipped (already done)", s.rpc),
+        Some(
+            EventData::PhaseStarted { phase, .. }
+            | EventData::PhaseDone { phase, .. }
+            | EventData::PhaseSkipped { phase, .. }
+            | EventData::PhaseFailed { phase, .. },
+        ) => phase.to_string(),
+        Some(EventData::PhasePaused { before, .. } | EventData::PhaseAborted { before, .. }) => before.to_string(),
+        Some(EventData::Verified(v)) => format!("ok={} {}/{}", v.ok, v.held, v.expected),
+        Some(EventData::Preflight(p)) => format!("ok={}", p.ok),
+        Some(EventData::RunStarted(r)) => format!("plan {}", fit(&r.plan_hash, 20)),
+        Some(EventData::RunEnded(r)) => format!("ok={}", r.ok),
+        Some(EventData::StrategyChosen { strategy }) => strategy.clone(),
+        Some(EventData::Decided {
+            contract_id, decision, ..
+        }) => format!("{decision} {}", fit(contract_id, 18)),
+        Some(EventData::PlanProposed(p)) => fit(&p.plan_hash, 24),
+        Some(EventData::PlanApproved(p)) => fit(&p.plan_hash, 24),
+        Some(EventData::Surveyed(s)) => serde_json::to_string(&s.classes).unwrap_or_default(),
+        Some(EventData::DiffViewed { contract_id }) => fit(contract_id, 24),
+        Some(EventData::ScreenOpened { .. } | EventData::CallDescribed(_)) | None => String::new(),
     };
     format!("#{:<4} {:<16} {:<13} {}", e.seq, e.kind, node, gist)
 }
@@ -176,33 +171,19 @@ fn outcome_lines(app: &App, view: &ExecView, theme: &Theme) -> Vec<Line<'static>
         )));
     }
     for (name, v) in &view.verify {
-        let ok = v["ok"] == true;
-        let pings: Vec<String> = v["pings"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|p| {
-                        format!(
-                            "{} {}",
-                            p["to"].as_str().unwrap_or("?"),
-                            if p["ok"] == true { "ok" } else { "FAILED" }
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let ok = v.ok;
+        let pings: Vec<String> = v
+            .pings
+            .iter()
+            .map(|p| format!("{} {}", p.to, if p.ok { "ok" } else { "FAILED" }))
+            .collect();
         lines.push(Line::from(vec![
             Span::styled(
                 if ok { "✓ verified " } else { "✗ NOT verified " },
                 theme.style(if ok { Role::Ok } else { Role::Danger }),
             ),
             Span::styled(
-                format!(
-                    "{name}: {}/{} on target, ping {}",
-                    v["held"],
-                    v["expected"],
-                    pings.join(", ")
-                ),
+                format!("{name}: {}/{} on target, ping {}", v.held, v.expected, pings.join(", ")),
                 theme.style(Role::Base),
             ),
         ]));
@@ -291,14 +272,20 @@ pub fn draw_session(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Option<Viewport> {
     let view = app.exec.as_ref()?;
     let title = format!(" journal ({} events) ", view.journal.len());
-    let role = |e: &Event| {
-        if e.kind == "exec.result" && e.data["ok"] != true || e.kind == "phase.failed" {
-            Role::Danger
-        } else if e.kind.starts_with("phase.") || e.kind.starts_with("session.") {
-            Role::Accent
-        } else {
-            Role::Muted
-        }
+    let role = |e: &Event| match &e.body {
+        Some(EventData::CallAnswered(a)) if !a.ok => Role::Danger,
+        Some(EventData::PhaseFailed { .. }) => Role::Danger,
+        Some(
+            EventData::PhaseStarted { .. }
+            | EventData::PhaseDone { .. }
+            | EventData::PhaseSkipped { .. }
+            | EventData::PhasePaused { .. }
+            | EventData::PhaseAborted { .. }
+            | EventData::RunStarted(_)
+            | EventData::RunEnded(_)
+            | EventData::ScreenOpened { .. },
+        ) => Role::Accent,
+        _ => Role::Muted,
     };
     let journal = |frame: &mut Frame, area: Rect| {
         journal_pane(
