@@ -1,5 +1,6 @@
 use clap::Parser;
 use recovery_deck::cli::{Cli, Command};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -28,7 +29,14 @@ fn init_logging(screen: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if screen { "info" } else { "warn" }));
     if screen {
         let path = std::env::temp_dir().join("recovery-deck.log");
-        if let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+        // Private (0600, incident data), and never through a symlink planted in a shared
+        // temporary directory.
+        let options = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .clone();
+        if let Ok(file) = recovery_deck::private_file::open(&path, &options) {
             eprintln!("logs: {}", path.display());
             tracing_subscriber::fmt()
                 .with_env_filter(filter)

@@ -124,4 +124,6 @@ pub enum JournalError {
 }
 
 #[cfg(test)]
+mod robustness;
+#[cfg(test)]
 mod tests;

@@ -497,4 +497,5 @@ fn a_failed_decoder_stays_failed() {
     assert!(matches!(frames.finish(), Err(AcsError::Failed)));
 }
 
+mod robustness;
 mod roundtrip;
