@@ -352,10 +352,12 @@ impl AcsDecoder {
             let before = self.inflater.total_in();
             let status = self
                 .inflater
-                .decompress_vec(&input[used..], &mut self.inflated, FlushDecompress::None)
-                .map_err(AcsError::Inflate)?;
+                .decompress_vec(&input[used..], &mut self.inflated, FlushDecompress::None);
             let consumed = (self.inflater.total_in() - before) as usize;
             used += consumed;
+            // What inflated before a corrupt spot is decoded first, so that the error is
+            // the stream's first defect however the chunks fall (had the corrupt bytes
+            // come in a later chunk, these records would already have been decoded).
             self.crc.update(&self.inflated);
             self.frames.feed_each(&self.inflated, |record, wrapper| {
                 let contract =
@@ -369,7 +371,7 @@ impl AcsDecoder {
                 out.push(contract);
                 Ok(())
             })?;
-            if status == Status::StreamEnd {
+            if status.map_err(AcsError::Inflate)? == Status::StreamEnd {
                 self.stage = Stage::Trailer;
                 return Ok(used);
             }

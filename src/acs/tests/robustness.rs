@@ -101,11 +101,24 @@ fn frame_outcome(data: &[u8], sizes: &[usize]) -> Result<Vec<admin::CommitmentCo
     Ok(out)
 }
 
-/// Decodes in one piece and in `sizes`: both must agree.
+/// Decodes in one piece and in `sizes`: both must decode the same contracts or both
+/// refuse. Which error they give may differ when a stream has two defects and the
+/// inflater reaches the later one while more than its 32 KiB window of output before it
+/// is still unread; within that window the first defect is always the one reported
+/// (`a_bad_record_before_corrupt_deflate_data_is_reported_in_any_chunking`).
 fn acs_decode(data: &[u8], sizes: &[usize]) -> Result<Result<Vec<ledger::ActiveContract>, String>, TestCaseError> {
     let whole = acs_outcome(data, &[data.len().max(1)]);
     let pieces = acs_outcome(data, sizes);
-    prop_assert_eq!(&whole, &pieces, "the outcome depends on the chunking");
+    match (&whole, &pieces) {
+        (Ok(a), Ok(b)) => prop_assert_eq!(a, b, "the contracts depend on the chunking"),
+        (Err(_), Err(_)) => {}
+        _ => prop_assert!(
+            false,
+            "the outcome depends on the chunking: {:?} vs {:?}",
+            whole,
+            pieces
+        ),
+    }
     Ok(whole)
 }
 
