@@ -234,7 +234,8 @@ fn no_token_in_any_file_or_output_and_incident_files_are_private() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(text.contains("UNAUTHENTICATED"), "{label}: {text}");
+        // Canton redacts this category's message; only the gRPC code is sure to be there.
+        assert!(text.to_lowercase().contains("unauthenticated"), "{label}: {text}");
         outputs.push((label.into(), out));
     }
 
