@@ -36,15 +36,25 @@ fn init_logging(screen: bool) {
             .append(true)
             .custom_flags(nix::libc::O_NOFOLLOW)
             .clone();
-        if let Ok(file) = recovery_deck::private_file::open(&path, &options) {
-            eprintln!("logs: {}", path.display());
-            tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_writer(std::sync::Mutex::new(file))
-                .with_ansi(false)
-                .init();
-            return;
+        match recovery_deck::private_file::open(&path, &options) {
+            Ok(file) => {
+                eprintln!("logs: {}", path.display());
+                tracing_subscriber::fmt()
+                    .with_env_filter(filter)
+                    .with_writer(std::sync::Mutex::new(file))
+                    .with_ansi(false)
+                    .init();
+            }
+            // Someone else's file, or a symlink: log nowhere rather than into the screen.
+            Err(e) => {
+                eprintln!("logs: off ({}: {e})", path.display());
+                tracing_subscriber::fmt()
+                    .with_env_filter(filter)
+                    .with_writer(std::io::sink)
+                    .init();
+            }
         }
+        return;
     }
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -363,3 +363,22 @@ fn token_errors_never_quote_the_token() {
     assert!(text.contains("not allowed in a header"), "{text}");
     assert!(!text.contains("rd-secret"), "{text}");
 }
+
+/// The screen's log lives in a shared temporary directory: a symlink planted there under
+/// its name is not followed, and the screen then logs nowhere (never into the terminal).
+#[test]
+fn the_screen_log_never_follows_a_planted_symlink() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, "untouched").expect("write");
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    std::os::unix::fs::symlink(&victim, tmp.path().join("recovery-deck.log")).expect("symlink");
+    let out = run(
+        "022",
+        &["tui", "--config", "/nonexistent/incident.toml"],
+        &[("TMPDIR", tmp.path())],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("logs: off"), "{out:?}");
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "untouched");
+    assert_eq!(mode(&victim), 0o644, "its mode is left alone");
+}
