@@ -27,6 +27,11 @@ struct TokenLab {
 
 impl Drop for TokenLab {
     fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Ok(lab) = Lab::open(self.dir.path(), common::launcher())
+        {
+            common::dump_logs(&lab);
+        }
         let _ = Command::new(BIN)
             .args(["lab", "down", "--dir"])
             .arg(self.dir.path())
@@ -131,32 +136,56 @@ fn require_token(dir: &Path, token_file: &Path) -> Vec<Child> {
         lab.kill(&spec.name).expect("stop the participant");
         let node_dir = lab.node_dir(&spec.name);
         let _ = std::fs::remove_file(node_dir.join(node::INFO_FILE));
-        let log = std::fs::OpenOptions::new()
-            .append(true)
-            .open(node_dir.join("node.log"))
-            .expect("node log");
-        let mut cmd = Command::new(BIN);
-        cmd.args(["lab", "node", "participant", "--name", &spec.name, "--dir"])
-            .arg(&node_dir)
-            .args(["--admin-port", &spec.port.to_string()])
-            .args(["--ledger-port", &spec.ledger_port.to_string()])
-            .arg("--token-file")
-            .arg(token_file);
-        for p in &spec.parties {
-            cmd.args(["--party", p]);
-        }
-        let child = cmd
-            .env("RUST_LOG", "trace")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("start the participant");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while node::read_info(&node_dir).is_none_or(|i| i.pid != child.id()) {
-            assert!(Instant::now() < deadline, "{} did not come back", spec.name);
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        // The ports came from the ephemeral range: while the node was down, another
+        // process may briefly hold one as the local end of a connection. Try again then.
+        let mut attempts = 0;
+        let child = loop {
+            attempts += 1;
+            let log = std::fs::OpenOptions::new()
+                .append(true)
+                .open(node_dir.join("node.log"))
+                .expect("node log");
+            let mut cmd = Command::new(BIN);
+            cmd.args(["lab", "node", "participant", "--name", &spec.name, "--dir"])
+                .arg(&node_dir)
+                .args(["--admin-port", &spec.port.to_string()])
+                .args(["--ledger-port", &spec.ledger_port.to_string()])
+                .arg("--token-file")
+                .arg(token_file);
+            for p in &spec.parties {
+                cmd.args(["--party", p]);
+            }
+            let mut child = cmd
+                .env("RUST_LOG", "trace")
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().expect("log"))
+                .stderr(log)
+                .spawn()
+                .expect("start the participant");
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let exited = loop {
+                if node::read_info(&node_dir).is_some_and(|i| i.pid == child.id()) {
+                    break None;
+                }
+                if let Some(status) = child.try_wait().expect("wait") {
+                    break Some(status);
+                }
+                assert!(Instant::now() < deadline, "{} did not come back", spec.name);
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            match exited {
+                None => break child,
+                Some(status) if attempts < 10 => {
+                    eprintln!("{} exited with {status} on start, trying again", spec.name);
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                Some(status) => {
+                    let log = std::fs::read_to_string(node_dir.join("node.log")).unwrap_or_default();
+                    let tail: Vec<&str> = log.lines().rev().take(20).collect();
+                    panic!("{} exited with {status}: {:#?}", spec.name, tail);
+                }
+            }
+        };
         children.push(child);
     }
     children
