@@ -44,9 +44,16 @@ pub const DEFAULT_CHUNK_SIZE: usize = 2 * 1024 * 1024;
 /// accepts per inbound gRPC message.
 pub const MAX_CHUNK_SIZE: usize = 4 * 1024 * 1024;
 
-/// Largest record (length prefix excluded) accepted by default. Contract payloads are
-/// far smaller; a larger prefix means a corrupt stream, and buffering it would let a
-/// broken export exhaust memory.
+/// Largest record (length prefix excluded) accepted by default; a longer prefix is
+/// refused as soon as it is read, before any of the body, and nothing is reserved from
+/// a prefix: a decoder buffers at most one record, as its bytes arrive.
+///
+/// Why 64 MiB: Canton's 10 MiB default per gRPC message bounds a chunk, not a record (a
+/// record spans chunks). One record is one contract, whose size the transaction that
+/// created it bounds — the synchronizer's maximum request size, 10 MiB by default and
+/// raisable — and which it carries twice (the create arguments and the created event
+/// blob). 64 MiB leaves room for that on a synchronizer with raised limits, while a
+/// corrupt prefix costs at most that much memory per decoder.
 pub const MAX_RECORD_LEN: usize = 64 * 1024 * 1024;
 
 /// Everything that can go wrong while encoding or decoding a stream.
@@ -352,10 +359,12 @@ impl AcsDecoder {
             let before = self.inflater.total_in();
             let status = self
                 .inflater
-                .decompress_vec(&input[used..], &mut self.inflated, FlushDecompress::None)
-                .map_err(AcsError::Inflate)?;
+                .decompress_vec(&input[used..], &mut self.inflated, FlushDecompress::None);
             let consumed = (self.inflater.total_in() - before) as usize;
             used += consumed;
+            // What inflated before a corrupt spot is decoded first, so that the error is
+            // the stream's first defect however the chunks fall (had the corrupt bytes
+            // come in a later chunk, these records would already have been decoded).
             self.crc.update(&self.inflated);
             self.frames.feed_each(&self.inflated, |record, wrapper| {
                 let contract =
@@ -369,7 +378,7 @@ impl AcsDecoder {
                 out.push(contract);
                 Ok(())
             })?;
-            if status == Status::StreamEnd {
+            if status.map_err(AcsError::Inflate)? == Status::StreamEnd {
                 self.stage = Stage::Trailer;
                 return Ok(used);
             }

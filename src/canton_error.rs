@@ -127,6 +127,19 @@ impl Category {
     pub fn is_retryable(self) -> bool {
         self.retry_after().is_some()
     }
+
+    /// What an error of a redacted category means, for the operator who sees no cause.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Category::AuthInterceptorInvalidAuthenticationCredentials => {
+                "unauthenticated: the token is missing, invalid or expired"
+            }
+            Category::InsufficientPermission => "permission denied: the token's user lacks a right this call needs",
+            Category::SecurityAlert => "refused as a security alert: the request looked malformed or malicious",
+            Category::InternalUnsupportedOperation => "unsupported operation",
+            _ => "internal error",
+        }
+    }
 }
 
 /// An error code id with its category, as Canton's error definitions pair them.
@@ -229,7 +242,8 @@ impl fmt::Display for CantonError {
         if self.redacted {
             write!(
                 f,
-                "the participant redacted the error details; its operator can find request {} (tid {}) in the participant's log",
+                "{} (the participant redacts the details of such errors; its operator can find request {} (tid {}) in the participant's log)",
+                self.category.map(Category::meaning).unwrap_or("an error"),
                 if self.correlation.is_empty() {
                     "<none>"
                 } else {

@@ -80,7 +80,7 @@ impl IncidentConfig {
             path: path.to_path_buf(),
             message,
         };
-        let mut cfg: IncidentConfig = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        let mut cfg: IncidentConfig = toml::from_str(&text).map_err(|e| invalid(toml_error(&text, &e)))?;
         cfg.validate().map_err(invalid)?;
         let base = path.parent().unwrap_or(Path::new("."));
         for p in &mut cfg.participants {
@@ -96,6 +96,11 @@ impl IncidentConfig {
     pub fn validate(&self) -> Result<(), String> {
         if self.incident.name.trim().is_empty() {
             return Err("incident.name must not be empty".into());
+        }
+        for (what, alias) in [("lost", &self.incident.lost), ("target", &self.incident.target)] {
+            if alias.trim().is_empty() {
+                return Err(format!("incident.{what} must name a synchronizer alias"));
+            }
         }
         if self.incident.lost == self.incident.target {
             return Err(format!(
@@ -125,6 +130,13 @@ impl IncidentConfig {
             if p.token_file.is_some() && p.token_env.is_some() {
                 return Err(format!("participant {}: set token_file or token_env, not both", p.name));
             }
+            if p.token_env.as_deref().is_some_and(|v| !is_env_name(v)) {
+                // Not quoted: a value that is not a variable name may be the token itself.
+                return Err(format!(
+                    "participant {}: token_env must be the name of an environment variable (letters, digits, _), not the token",
+                    p.name
+                ));
+            }
         }
         Ok(())
     }
@@ -136,6 +148,27 @@ impl IncidentConfig {
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_default()
     }
+}
+
+fn is_env_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Where and what, without the offending line: a token pasted into the config by
+/// mistake (`token = "…"`) must not be echoed to the terminal or a log.
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim_end();
+    let Some(mut at) = e.span().map(|s| s.start.min(text.len())) else {
+        return message.to_string();
+    };
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}: {message}")
 }
 
 #[cfg(test)]
@@ -212,6 +245,10 @@ operator = "bob"
                 "[incident]\nname='x'\nlost='a'\ntarget='b'\n".to_string(),
                 "at least one",
             ),
+            (
+                EXAMPLE.replace("lost = \"lostDomain\"", "lost = \" \""),
+                "incident.lost must name",
+            ),
         ];
         for (text, expected) in cases {
             let err = IncidentConfig::load(&write(dir.path(), &text)).expect_err("invalid");
@@ -219,5 +256,123 @@ operator = "bob"
         }
         let err = IncidentConfig::load(&dir.path().join("missing.toml")).expect_err("missing");
         assert!(err.to_string().contains("cannot read"));
+    }
+
+    #[test]
+    fn errors_never_echo_a_token_pasted_into_the_config() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let secret = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2VjcmV0";
+        let cases = [
+            (
+                EXAMPLE.replace("operator = \"bob\"", &format!("token = \"{secret}\"")),
+                "line 18, column 1: unknown field `token`",
+            ),
+            (
+                EXAMPLE.replace(
+                    "token_file = \"/secrets/p2.token\"",
+                    &format!("token_env = \"{secret}\""),
+                ),
+                "token_env must be the name of an environment variable",
+            ),
+            (
+                EXAMPLE.replace("operator = \"bob\"", &format!("operator = \"bob\n{secret}\"")),
+                "line 19, column 52",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = IncidentConfig::load(&write(dir.path(), &text))
+                .expect_err("invalid")
+                .to_string();
+            assert!(err.contains(expected), "{err} should mention {expected}");
+            assert!(!err.contains(secret), "the error quotes the token: {err}");
+        }
+        let ok = EXAMPLE.replace("token_file = \"/secrets/p2.token\"", "token_env = \"P2_TOKEN\"");
+        let cfg = IncidentConfig::load(&write(dir.path(), &ok)).expect("a variable name is fine");
+        assert_eq!(cfg.participants[1].token_env.as_deref(), Some("P2_TOKEN"));
+    }
+
+    mod robustness {
+        use super::*;
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+        use proptest::sample::Index;
+
+        /// The example with lines removed, duplicated or edited, at character boundaries.
+        fn edited_example() -> impl Strategy<Value = String> {
+            let piece = prop::sample::select(vec![
+                "\"",
+                "'",
+                "=",
+                "[",
+                "]",
+                "[[",
+                "{",
+                "}",
+                ",",
+                "#",
+                "\n",
+                "\\",
+                "0",
+                "-1",
+                "é",
+                "😀",
+                " ",
+                "[[participants]]\n",
+                "https://",
+                "token_env = \"X\"\n",
+                "99999999999999999999999",
+            ]);
+            vec((any::<Index>(), any::<Index>(), 0u8..3, piece), 1..5).prop_map(|edits| {
+                let mut lines: Vec<String> = EXAMPLE.split_inclusive('\n').map(str::to_owned).collect();
+                for (line, at, what, piece) in edits {
+                    if lines.is_empty() {
+                        break;
+                    }
+                    let k = line.index(lines.len());
+                    match what {
+                        0 => {
+                            lines.remove(k);
+                        }
+                        1 => lines.insert(k, lines[k].clone()),
+                        _ => {
+                            let l = &mut lines[k];
+                            let offsets: Vec<usize> = l.char_indices().map(|(o, _)| o).chain([l.len()]).collect();
+                            l.insert_str(offsets[at.index(offsets.len())], piece);
+                        }
+                    }
+                }
+                lines.concat()
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Any file is loaded or refused with a cause, never a panic; what loads is valid.
+            #[test]
+            fn any_file_loads_valid_or_is_refused(
+                bytes in prop_oneof![
+                    vec(any::<u8>(), 0..256),
+                    any::<String>().prop_map(String::into_bytes),
+                    edited_example().prop_map(String::into_bytes),
+                ],
+            ) {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let path = dir.path().join("incident.toml");
+                std::fs::write(&path, &bytes).expect("write");
+                match IncidentConfig::load(&path) {
+                    Ok(cfg) => {
+                        prop_assert!(cfg.validate().is_ok());
+                        prop_assert!(!cfg.participants.is_empty());
+                        for p in &cfg.participants {
+                            prop_assert!(p.admin.starts_with("http://") || p.admin.starts_with("https://"));
+                            prop_assert!(p.token_file.iter().chain(&p.tls_ca).all(|f| f.is_absolute() || f.starts_with(dir.path())));
+                        }
+                        let _ = cfg.to_toml();
+                    }
+                    Err(e) => prop_assert!(e.to_string().contains("incident.toml")),
+                }
+            }
+        }
     }
 }

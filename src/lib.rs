@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod journal;
 pub mod lab;
 pub mod plan;
+pub mod private_file;
 pub mod reconcile;
 pub mod status;
 pub mod tui;

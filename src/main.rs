@@ -1,5 +1,6 @@
 use clap::Parser;
 use recovery_deck::cli::{Cli, Command};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -28,15 +29,32 @@ fn init_logging(screen: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if screen { "info" } else { "warn" }));
     if screen {
         let path = std::env::temp_dir().join("recovery-deck.log");
-        if let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
-            eprintln!("logs: {}", path.display());
-            tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_writer(std::sync::Mutex::new(file))
-                .with_ansi(false)
-                .init();
-            return;
+        // Private (0600, incident data), and never through a symlink planted in a shared
+        // temporary directory.
+        let options = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .clone();
+        match recovery_deck::private_file::open(&path, &options) {
+            Ok(file) => {
+                eprintln!("logs: {}", path.display());
+                tracing_subscriber::fmt()
+                    .with_env_filter(filter)
+                    .with_writer(std::sync::Mutex::new(file))
+                    .with_ansi(false)
+                    .init();
+            }
+            // Someone else's file, or a symlink: log nowhere rather than into the screen.
+            Err(e) => {
+                eprintln!("logs: off ({}: {e})", path.display());
+                tracing_subscriber::fmt()
+                    .with_env_filter(filter)
+                    .with_writer(std::io::sink)
+                    .init();
+            }
         }
+        return;
     }
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -159,3 +159,76 @@ fn categories_follow_cantons_table() {
     assert_eq!(codes::LOCAL_VERDICT_INACTIVE_CONTRACTS.category.id(), 11);
     assert_eq!(codes::SYNCHRONIZER_REGISTRATION.id, "SYNCHRONIZER_REGISTRATION");
 }
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Strings built from the characters that matter to the parser, multi-byte ones
+    /// right next to the parentheses, the comma and the colon.
+    fn tricky() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just("("),
+                Just(")"),
+                Just(","),
+                Just(":"),
+                Just(" "),
+                Just("é"),
+                Just("€"),
+                Just("😀"),
+                Just("\u{301}"),
+                Just("\u{a0}"),
+                Just("A"),
+                Just("_"),
+                Just("9"),
+                Just("x"),
+            ],
+            0..24,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn any_message_parses_or_is_declined(
+            message in prop_oneof![any::<String>(), tricky(), ("[A-Z_]{1,8}", tricky()).prop_map(|(c, r)| format!("{c}({r}"))],
+        ) {
+            if let Some(e) = parse(&message) {
+                prop_assert!(!e.code.is_empty());
+                let head = format!("{}(", e.code);
+                prop_assert!(message.starts_with(&head), "{} does not start with {}", message, head);
+                let _ = e.to_string();
+            }
+            let status = tonic::Status::unknown(message.clone());
+            let err = crate::client::ClientError::from_status("p", "Ping", status);
+            let _ = err.to_string();
+        }
+
+        #[test]
+        fn canton_messages_round_trip(
+            code in "[A-Z][A-Z0-9_]{0,30}",
+            category in any::<u8>(),
+            correlation in "[^,()]{0,12}",
+            cause in any::<String>(),
+        ) {
+            let message = format!("{code}({category},{correlation}): {cause}");
+            let e = parse(&message).expect("Canton's format");
+            prop_assert_eq!(e.code, code);
+            prop_assert_eq!(e.category, Category::from_id(category));
+            prop_assert_eq!(e.correlation, correlation.trim());
+            prop_assert_eq!(e.cause, cause.trim());
+        }
+
+        #[test]
+        fn statuses_the_lab_builds_parse_back(cause in prop_oneof![any::<String>(), tricky()]) {
+            let st = status(codes::IMPORT_ACS_ERROR, cause.clone());
+            let e = parse(st.message()).expect("Canton's format");
+            prop_assert_eq!(e.code.as_str(), codes::IMPORT_ACS_ERROR.id);
+            prop_assert_eq!(e.category, Some(codes::IMPORT_ACS_ERROR.category));
+            prop_assert_eq!(e.cause, cause.trim());
+        }
+    }
+}

@@ -53,10 +53,14 @@ pub(super) fn token_of(cfg: &ParticipantConfig) -> Result<Option<MetadataValue<A
         }
         (None, None) => None,
     };
+    // Error messages never quote the token; the header value is marked sensitive so that
+    // no Debug output of a request (tonic, hyper, h2) shows it either.
     raw.map(|t| {
-        format!("Bearer {}", t.trim())
+        let mut value: MetadataValue<Ascii> = format!("Bearer {}", t.trim())
             .parse()
-            .map_err(|_| setup("the bearer token contains characters not allowed in a header".into()))
+            .map_err(|_| setup("the bearer token contains characters not allowed in a header".into()))?;
+        value.set_sensitive(true);
+        Ok(value)
     })
     .transpose()
 }

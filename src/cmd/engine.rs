@@ -125,11 +125,10 @@ pub(super) fn sidecar_path(runbook: &Path, file_name: &str) -> PathBuf {
     runbook.parent().unwrap_or(Path::new(".")).join(file_name)
 }
 
+/// Runbooks and sidecars are private (mode 0600): they list the incident's contracts.
 pub(super) fn write_atomically(path: &Path, text: &str) -> Result<(), Fail> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).map_err(|e| Fail(format!("writing {}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path).map_err(|e| Fail(format!("writing {}: {e}", path.display())))?;
-    Ok(())
+    crate::private_file::write_atomically(path, text.as_bytes())
+        .map_err(|e| Fail(format!("writing {}: {e}", path.display())))
 }
 
 pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outcome {

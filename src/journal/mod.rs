@@ -130,4 +130,6 @@ pub enum JournalError {
 }
 
 #[cfg(test)]
+mod robustness;
+#[cfg(test)]
 mod tests;

@@ -181,3 +181,17 @@ fn a_journal_of_a_newer_format_is_refused_by_name() {
     let err = read(&path).expect_err("newer");
     assert!(err.to_string().contains("format version"), "{err}");
 }
+
+#[test]
+fn journals_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("j.jsonl");
+    write_three(&path);
+    assert_eq!(mode(&path), 0o600);
+    // A journal an older release left world-readable is narrowed when it is continued.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    JournalWriter::append_to(&path).expect("reopen");
+    assert_eq!(mode(&path), 0o600);
+}

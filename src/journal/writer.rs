@@ -1,7 +1,9 @@
 //! Appending to a journal: one `write` of a whole line per event, with the file opened
-//! in append mode, and `sync_data` after the events that must survive a crash.
+//! in append mode, and `sync_data` after the events that must survive a crash. The file
+//! is private to its owner (mode 0600, [`crate::private_file`]).
 
 use super::{Actor, Event, EventData, Header, JournalError, event_hash, header_hash};
+use crate::private_file;
 use serde_json::Value;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -31,11 +33,7 @@ impl JournalWriter {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io(path))?;
         }
-        let mut file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(path)
-            .map_err(io(path))?;
+        let mut file = private_file::open(path, OpenOptions::new().create_new(true).append(true)).map_err(io(path))?;
         let mut line = serde_json::to_string(header).map_err(|e| io(path)(std::io::Error::other(e)))?;
         line.push('\n');
         file.write_all(line.as_bytes()).map_err(io(path))?;
@@ -59,7 +57,8 @@ impl JournalWriter {
             f.set_len(len).map_err(io(path))?;
             f.sync_all().map_err(io(path))?;
         }
-        let file = OpenOptions::new().append(true).open(path).map_err(io(path))?;
+        // A journal written by an older release is narrowed to 0600 as well.
+        let file = private_file::open(path, OpenOptions::new().append(true)).map_err(io(path))?;
         let (seq, prev, offset_secs) = match journal.journal.events.last() {
             Some(e) => (e.seq, e.hash.clone(), e.t),
             None => (0, header_hash(&journal.journal.header), 0.0),

@@ -213,7 +213,7 @@ pub async fn up_with(
         return Err(e);
     }
     let cfg = incident_config(&lab)?;
-    std::fs::write(lab.incident_path(), cfg.to_toml())
+    crate::private_file::write_atomically(&lab.incident_path(), cfg.to_toml().as_bytes())
         .map_err(|e| LabError::Io(format!("writing incident.toml: {e}")))?;
     Ok(lab)
 }

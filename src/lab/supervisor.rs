@@ -221,11 +221,11 @@ impl Lab {
         let dir = self.node_dir(name);
         std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
         let _ = std::fs::remove_file(dir.join(node::INFO_FILE));
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("node.log"))
-            .map_err(io("opening the node log"))?;
+        let log = crate::private_file::open(
+            &dir.join("node.log"),
+            std::fs::OpenOptions::new().create(true).append(true),
+        )
+        .map_err(io("opening the node log"))?;
         let log_err = log.try_clone().map_err(io("opening the node log"))?;
         let mut cmd = Command::new(&self.launcher.binary);
         cmd.arg("lab").arg("node");

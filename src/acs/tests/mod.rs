@@ -378,6 +378,32 @@ fn corrupt_deflate_data() {
     assert!(matches!(decode_err(&bad), AcsError::Inflate(_)));
 }
 
+/// Found by fuzzing: with the whole stream in one chunk the deflate error hid an
+/// undecodable record before it, which a byte-by-byte feed reported.
+#[test]
+fn a_bad_record_before_corrupt_deflate_data_is_reported_in_any_chunking() {
+    let inner = record(RECORD_VERSION, Some(vec![0xff; 4]));
+    // A stored, non-final deflate block holding the record, then a block of the
+    // reserved type 3.
+    let mut stream = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 0x00];
+    let len = inner.len() as u16;
+    stream.extend(len.to_le_bytes());
+    stream.extend((!len).to_le_bytes());
+    stream.extend(&inner);
+    stream.push(0x07);
+    for sizes in [vec![stream.len()], vec![1], vec![13, 2]] {
+        let err = decode_chunks(split(&stream, &sizes)).expect_err("refused");
+        assert!(
+            matches!(err, AcsError::Decode { record: 0, .. }),
+            "chunks of {sizes:?}: {err}"
+        );
+    }
+    assert!(matches!(
+        decode_err(&stream[..stream.len() - 5]),
+        AcsError::Truncated(_)
+    ));
+}
+
 #[test]
 fn wrong_version() {
     let c = contract(0);
@@ -497,4 +523,5 @@ fn a_failed_decoder_stays_failed() {
     assert!(matches!(frames.finish(), Err(AcsError::Failed)));
 }
 
+mod robustness;
 mod roundtrip;

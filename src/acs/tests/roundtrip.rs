@@ -158,7 +158,7 @@ fn arb_created_event() -> impl Strategy<Value = ledger::CreatedEvent> {
     )
 }
 
-fn arb_contract() -> impl Strategy<Value = ledger::ActiveContract> {
+pub(super) fn arb_contract() -> impl Strategy<Value = ledger::ActiveContract> {
     (
         option::weighted(0.95, arb_created_event()),
         "[a-z][a-z0-9-]{0,8}::1220[0-9a-f]{8}",
@@ -173,7 +173,7 @@ fn arb_contract() -> impl Strategy<Value = ledger::ActiveContract> {
         )
 }
 
-fn arb_commitment_contract() -> impl Strategy<Value = admin::CommitmentContract> {
+pub(super) fn arb_commitment_contract() -> impl Strategy<Value = admin::CommitmentContract> {
     use admin::contract_state::synchronizer_state::State;
     use admin::contract_state::{self as cs, ReassignmentId, SynchronizerState};
     let reassignment = option::of("[a-z0-9]{0,8}".prop_map(|id| ReassignmentId { id }));
@@ -210,7 +210,7 @@ fn arb_commitment_contract() -> impl Strategy<Value = admin::CommitmentContract>
 }
 
 /// Slice lengths for re-chunking a byte stream: single bytes, small or large pieces.
-fn arb_split() -> impl Strategy<Value = Vec<usize>> {
+pub(super) fn arb_split() -> impl Strategy<Value = Vec<usize>> {
     prop_oneof![Just(vec![1]), vec(1usize..16, 1..8), vec(1usize..5000, 1..8),]
 }
 

@@ -75,4 +75,6 @@ pub enum RunbookError {
 }
 
 #[cfg(test)]
+mod robustness;
+#[cfg(test)]
 mod tests;

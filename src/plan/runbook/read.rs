@@ -80,7 +80,21 @@ fn parse_doc(text: &str) -> Result<RunbookDoc, RunbookError> {
     if version != Some(RUNBOOK_VERSION) {
         return Err(RunbookError::UnsupportedVersion(version.unwrap_or(0)));
     }
-    toml::from_str(text).map_err(|e| RunbookError::Toml(e.to_string()))
+    let doc: RunbookDoc = toml::from_str(text).map_err(|e| RunbookError::Toml(e.to_string()))?;
+    if let Some(sidecar) = &doc.runbook.sidecar
+        && !is_plain_file_name(&sidecar.file)
+    {
+        // The caller reads the sidecar next to the runbook: never anywhere else.
+        return Err(invalid(
+            "runbook.sidecar.file",
+            format!("{:?} must be a plain file name, next to the runbook", sidecar.file),
+        ));
+    }
+    Ok(doc)
+}
+
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
 struct Ids {

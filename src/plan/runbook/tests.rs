@@ -130,6 +130,25 @@ fn an_edited_sidecar_is_refused() {
 }
 
 #[test]
+fn a_sidecar_elsewhere_than_next_to_the_runbook_is_refused() {
+    let (text, sidecar) = to_runbook(&large(), &meta()).unwrap();
+    let file = sidecar.unwrap().file_name;
+    for elsewhere in ["../x.txt", "/etc/passwd", "sub/x.txt", "..", "", "a\\b"] {
+        let moved = text.replace(&format!("file = \"{file}\""), &format!("file = {elsewhere:?}"));
+        assert_ne!(moved, text);
+        for err in [
+            runbook_sidecar(&moved).unwrap_err(),
+            from_runbook(&moved, Some("")).unwrap_err(),
+        ] {
+            assert!(
+                err.to_string().contains("must be a plain file name"),
+                "{elsewhere}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_missing_sidecar_is_refused() {
     let (text, sidecar) = to_runbook(&large(), &meta()).unwrap();
     let file = sidecar.unwrap().file_name;

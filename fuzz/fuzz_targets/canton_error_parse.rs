@@ -1,0 +1,18 @@
+//! Canton's `CODE(category,correlation): cause` parser on any string, multi-byte
+//! characters included, and the client error built from such a status.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use recovery_deck::canton_error::parse;
+use recovery_deck::client::ClientError;
+
+fuzz_target!(|data: &[u8]| {
+    let message = String::from_utf8_lossy(data);
+    if let Some(e) = parse(&message) {
+        assert!(message.starts_with(&format!("{}(", e.code)));
+        let _ = e.to_string();
+    }
+    let status = tonic::Status::new(tonic::Code::FailedPrecondition, message.into_owned());
+    let _ = ClientError::from_status("participant1", "ChangeAssignation", status).to_string();
+});
