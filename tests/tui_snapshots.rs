@@ -5,9 +5,10 @@
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use recovery_deck::canton_error::Category;
 use recovery_deck::client::InFlight;
 use recovery_deck::exec::survey::{Payloads, payload_digest};
-use recovery_deck::exec::{self, Progress, RunReport};
+use recovery_deck::exec::{self, Failure, FailureKind, Progress, RunReport};
 use recovery_deck::journal::{
     Actor, Call, CallAnswered, CallSent, Event, EventData, PingResult, Surveyed, VerifyReport,
 };
@@ -325,8 +326,14 @@ fn executing(until: usize, fail: bool) -> App {
             a.update(Msg::Exec(Progress::StepFailed {
                 phase: *phase,
                 participant: P2.into(),
-                error: "participant2: ChangeAssignation failed: CONTRACT_ASSIGNATION_CHANGE_ERROR: There are still synchronizers connected. Please disconnect all synchronizers.".into(),
-                code: Some("CONTRACT_ASSIGNATION_CHANGE_ERROR".into()),
+                failure: Failure::new(
+                    FailureKind::Canton {
+                        code: "CONTRACT_ASSIGNATION_CHANGE_ERROR".into(),
+                        category: Some(Category::InvalidGivenCurrentSystemStateOther),
+                    },
+                    Some(P2),
+                    "participant2: ChangeAssignation failed: CONTRACT_ASSIGNATION_CHANGE_ERROR: There are still synchronizers connected. Please disconnect all synchronizers.",
+                ),
             }));
             ev(
                 &mut a,
@@ -343,7 +350,14 @@ fn executing(until: usize, fail: bool) -> App {
                 journal: "incident.journal.jsonl".into(),
                 ..RunReport::default()
             })));
-            a.update(Msg::ExecDone(Err("phase move failed on participant2".into())));
+            a.update(Msg::ExecDone(Err(Failure::new(
+                FailureKind::Canton {
+                    code: "CONTRACT_ASSIGNATION_CHANGE_ERROR".into(),
+                    category: Some(Category::InvalidGivenCurrentSystemStateOther),
+                },
+                Some(P2),
+                "phase move failed on participant2",
+            ))));
             return a;
         }
         if *phase == PhaseKind::Verify {

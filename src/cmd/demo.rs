@@ -30,7 +30,7 @@ pub async fn run(scenario: Scenario, args: &ScreenArgs) -> Outcome {
     let incident = guard.0.as_ref().map(|l| l.incident_path()).unwrap_or_default();
     let cfg = IncidentConfig::load(&incident)?;
     let opts = screen::options(args, tmp.path().join("demo.journal.jsonl"))?;
-    let outcome = launch::run(&cfg, opts).await.map_err(Fail);
+    let outcome = launch::run(&cfg, opts).await.map_err(Fail::from);
     drop(guard);
     outcome?;
     eprintln!("demo lab stopped");

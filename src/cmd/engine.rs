@@ -253,8 +253,7 @@ fn describe(p: &Progress) -> Option<String> {
         Progress::StepFailed {
             phase,
             participant,
-            error,
-            ..
+            failure: error,
         } => format!("  {phase} {participant} FAILED: {error}"),
         Progress::PhaseDone { phase } => format!("phase {phase} done"),
         Progress::PhaseSkipped { phase } => format!("phase {phase} skipped (done according to the journal)"),

@@ -30,14 +30,30 @@ use crate::config::IncidentConfig;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// An error that ends the command: printed as one line, exit code 1.
+/// An error that ends the command: printed as one line, exit code 1. Converted from any
+/// error at the process edge, keeping its cause chain ("what failed: why: why").
 #[derive(Debug)]
 pub struct Fail(pub String);
 
-impl<E: std::fmt::Display> From<E> for Fail {
+impl<E: std::error::Error> From<E> for Fail {
     fn from(e: E) -> Self {
-        Fail(e.to_string())
+        Fail(chain(&e))
     }
+}
+
+/// An error and its sources, each cause added unless the message already says it.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = s.source();
+    }
+    out
 }
 
 pub type Outcome = Result<ExitCode, Fail>;

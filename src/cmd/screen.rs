@@ -59,7 +59,7 @@ pub fn default_journal(config: &Path, cfg: &IncidentConfig) -> PathBuf {
 pub async fn run(config: &Path, cfg: &IncidentConfig, args: &TuiArgs) -> Outcome {
     let journal = args.journal.clone().unwrap_or_else(|| default_journal(config, cfg));
     let opts = options(&args.screen, journal.clone())?;
-    launch::run(cfg, opts).await.map_err(Fail)?;
+    launch::run(cfg, opts).await?;
     eprintln!("journal: {}", journal.display());
     Ok(ExitCode::SUCCESS)
 }

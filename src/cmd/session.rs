@@ -405,8 +405,7 @@ fn describe(p: &exec::Progress) -> Option<String> {
         P::StepFailed {
             phase,
             participant,
-            error,
-            ..
+            failure: error,
         } => format!("phase {phase}: {participant} FAILED: {error}"),
         _ => return None,
     })

@@ -1,5 +1,6 @@
 //! What the executor reports while it runs, for the CLI and the TUI.
 
+use super::failure::Failure;
 use crate::journal::Event;
 use crate::plan::PhaseKind;
 use serde::Serialize;
@@ -46,8 +47,7 @@ pub enum Progress {
     StepFailed {
         phase: PhaseKind,
         participant: String,
-        error: String,
-        code: Option<String>,
+        failure: Failure,
     },
     PhaseDone {
         phase: PhaseKind,

@@ -1,6 +1,7 @@
 //! Running a plan: journal, preflight, phases with barriers, one task per participant.
 
 use super::Participants;
+use super::failure::{Failure, FailureKind};
 use super::preflight::{PreflightProblem, preflight};
 use super::progress::{Control, Progress, RunReport, StepReport};
 use super::record::SharedJournal;
@@ -68,13 +69,12 @@ pub enum RunError {
     #[error("preflight refused to start:\n{}", list(.0))]
     Preflight(Vec<PreflightProblem>),
     #[error(
-        "phase {phase} failed on {participant}: {error}. Nothing later ran; fix the cause and run the same runbook again to resume"
+        "phase {phase} failed on {participant}: {failure}. Nothing later ran; fix the cause and run the same runbook again to resume"
     )]
     Step {
         phase: PhaseKind,
         participant: String,
-        error: String,
-        code: Option<String>,
+        failure: Failure,
     },
     #[error("stopped by the operator before phase {0}; run the same runbook again to resume")]
     Aborted(PhaseKind),
@@ -82,6 +82,27 @@ pub enum RunError {
     NotInPlan(String),
     #[error("the session stopped the run at phase {phase}: {message}")]
     Gate { phase: PhaseKind, message: String },
+}
+
+impl RunError {
+    /// What went wrong, as the front ends read it.
+    pub fn failure(&self) -> Failure {
+        let message = self.to_string();
+        let (kind, participant) = match self {
+            RunError::Step { failure, .. } => {
+                return Failure {
+                    message,
+                    ..failure.clone()
+                };
+            }
+            RunError::Journal(_) => (FailureKind::Journal, None),
+            RunError::MissingParticipant(p) | RunError::NotInPlan(p) => (FailureKind::Setup, Some(p.as_str())),
+            RunError::ForeignJournal { .. } => (FailureKind::Setup, None),
+            RunError::Preflight(_) => (FailureKind::Preflight, None),
+            RunError::Aborted(_) | RunError::Gate { .. } => (FailureKind::Stopped, None),
+        };
+        Failure::new(kind, participant, message)
+    }
 }
 
 /// What a [`PhaseGate`] hears when this process is through with a phase.
@@ -422,27 +443,25 @@ impl Runner {
                 }
             }
             if let Some((participant, e)) = failure {
-                let code = e.code();
+                let failure = e.failure(&participant);
                 journal.record(
                     Some(&participant),
                     EventData::PhaseFailed {
                         plan_hash: plan.hash().to_string(),
                         phase: phase.kind,
-                        error: e.to_string(),
-                        code: code.clone(),
+                        error: failure.message.clone(),
+                        code: failure.code().map(str::to_string),
                     },
                 )?;
                 journal.progress(Progress::StepFailed {
                     phase: phase.kind,
                     participant: participant.clone(),
-                    error: e.to_string(),
-                    code: code.clone(),
+                    failure: failure.clone(),
                 });
                 return Err(RunError::Step {
                     phase: phase.kind,
                     participant,
-                    error: e.to_string(),
-                    code,
+                    failure,
                 });
             }
             if !self.options.dry_run {

@@ -3,6 +3,7 @@
 //! to what the participant has not done yet.
 
 use super::Participants;
+use super::failure::{Failure, FailureKind};
 use super::progress::{Progress, StepReport};
 use super::record::SharedJournal;
 use super::retry::RetryPolicy;
@@ -41,10 +42,13 @@ pub(super) enum StepError {
 }
 
 impl StepError {
-    pub(super) fn code(&self) -> Option<String> {
+    /// What went wrong, as the front ends read it.
+    pub(super) fn failure(&self, participant: &str) -> Failure {
         match self {
-            StepError::Client(e) => e.canton_code().map(str::to_string),
-            _ => None,
+            StepError::Client(e) => Failure::from(e),
+            StepError::Journal(e) => Failure::new(FailureKind::Journal, None, e.to_string()),
+            StepError::Failed(m) => Failure::new(FailureKind::Check, Some(participant), m.clone()),
+            StepError::Internal(m) => Failure::new(FailureKind::Internal, Some(participant), m.clone()),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! reconcile module's snapshots, plus InspectCommitmentContracts answers for the ids a
 //! participant lacks (archived or never seen), and the in-flight counts.
 
+use super::failure::{Failure, FailureKind};
 use crate::client::{
     AcsEntry, ClientError, IncompleteReassignment, ParticipantApi, SyncState, logical_id, merge_inspections,
 };
@@ -34,6 +35,19 @@ pub enum SurveyError {
     },
     #[error("comparing the snapshots: {0}")]
     Compare(#[from] reconcile::CompareError),
+}
+
+impl SurveyError {
+    /// What went wrong, as the front ends read it.
+    pub fn failure(&self) -> Failure {
+        match self {
+            SurveyError::Client(e) => Failure::from(e),
+            SurveyError::IdMismatch { participant, .. } => {
+                Failure::new(FailureKind::Check, Some(participant), self.to_string())
+            }
+            SurveyError::Compare(_) => Failure::new(FailureKind::Internal, None, self.to_string()),
+        }
+    }
 }
 
 /// The payload of every contract a participant holds, kept for diffs.

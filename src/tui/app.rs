@@ -9,6 +9,7 @@ use super::keymap::{Keymap, Layer};
 use super::msg::{Effect, Msg, PlanProblem, SurveyData};
 use super::scroll::{Measures, Scroll};
 use super::table::TableView;
+use crate::exec::Failure;
 use crate::journal::{EventData, PlanApproved, PlanProposed, Surveyed};
 use crate::plan::{Plan, PlanSummary};
 use crate::reconcile::{ParticipantState, diff};
@@ -137,7 +138,7 @@ pub struct ParticipantView {
 pub enum SurveyState {
     Loading,
     Ready,
-    Failed(String),
+    Failed(Failure),
 }
 
 #[derive(Debug, Clone)]
@@ -419,14 +420,14 @@ impl App {
                 match result {
                     Ok(r) if r.ok => self.flash(Level::Info, "recovery finished and verified"),
                     Ok(_) => self.flash(Level::Error, "the run did not finish; see the failure below"),
-                    Err(e) => self.flash(Level::Error, e),
+                    Err(e) => self.flash(Level::Error, e.message),
                 }
                 Vec::new()
             }
         }
     }
 
-    fn on_survey(&mut self, generation: u64, result: Result<SurveyData, String>) -> Vec<Effect> {
+    fn on_survey(&mut self, generation: u64, result: Result<SurveyData, Failure>) -> Vec<Effect> {
         if generation != self.generation {
             return Vec::new();
         }

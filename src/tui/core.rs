@@ -11,7 +11,7 @@ use super::app::App;
 use super::msg::{Effect, Msg, PlanProblem, SurveyData};
 use crate::client::ParticipantApi;
 use crate::exec::survey::{self, Payloads};
-use crate::exec::{Control, Incident, Participants, ProposeError, RunOptions, Runner};
+use crate::exec::{Control, Failure, FailureKind, Incident, Participants, ProposeError, RunOptions, Runner};
 use crate::inventory::SearchFilter;
 use crate::journal::{Actor, EventData, JournalWriter};
 use crate::reconcile::SelectionError;
@@ -350,7 +350,7 @@ impl Core {
                             .with_progress(ptx)
                             .with_control(ctl_rx)
                             .with_journal(services.journal.clone()),
-                        Err(e) => return reply.answer(Msg::ExecDone(Err(e.to_string()))),
+                        Err(e) => return reply.answer(Msg::ExecDone(Err(e.failure()))),
                     };
                     let run = tokio::spawn(runner.run());
                     // Progress first, then the outcome: the channel closes once the run is over.
@@ -359,8 +359,12 @@ impl Core {
                         progress.send(Msg::Exec(p));
                     }
                     let result = match run.await {
-                        Ok(r) => r.map_err(|e| e.to_string()),
-                        Err(e) => Err(format!("the run stopped unexpectedly: {e}")),
+                        Ok(r) => r.map_err(|e| e.failure()),
+                        Err(e) => Err(Failure::new(
+                            FailureKind::Internal,
+                            None,
+                            format!("the run stopped unexpectedly: {e}"),
+                        )),
                     };
                     reply.answer(Msg::ExecDone(result));
                 });
@@ -374,7 +378,7 @@ async fn run_survey(
     synchronizer: &str,
     generation: u64,
     progress: ProgressTx,
-) -> Result<SurveyData, String> {
+) -> Result<SurveyData, Failure> {
     let (otx, mut orx) = mpsc::unbounded_channel();
     let forward = {
         tokio::spawn(async move {
@@ -389,7 +393,7 @@ async fn run_survey(
     };
     let result = survey::survey_observed(&services.apis, synchronizer, &SearchFilter::default(), true, Some(otx)).await;
     let _ = forward.await;
-    let s = result.map_err(|e| e.to_string())?;
+    let s = result.map_err(|e| e.failure())?;
     // Payloads in the comparison's participant order (it sorts participants by name).
     let mut by_name: HashMap<String, Payloads> = s
         .holdings

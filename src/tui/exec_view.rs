@@ -1,7 +1,7 @@
 //! The execution screen's state, fed by the executor's progress events.
 
 use super::scroll::Scroll;
-use crate::exec::{Progress, RunReport};
+use crate::exec::{Failure, FailureKind, Progress, RunReport};
 use crate::journal::Event;
 use crate::journal::{EventData, VerifyReport};
 use crate::plan::{PhaseKind, Plan};
@@ -36,32 +36,64 @@ impl Default for Cell {
     }
 }
 
+/// The step that stopped the run.
 #[derive(Debug, Clone)]
-pub struct Failure {
+pub struct StepFailure {
     pub phase: PhaseKind,
     pub participant: String,
-    pub error: String,
-    pub code: Option<String>,
+    pub failure: Failure,
 }
 
-impl Failure {
-    /// What the operator can do next, by Canton code where one is known.
+impl StepFailure {
+    /// What the operator can do next, chosen by the failure's kind and Canton's code.
     pub fn advice(&self) -> &'static str {
-        match self.code.as_deref() {
-            Some("CONTRACT_ASSIGNATION_CHANGE_ERROR") | Some("CONTRACT_PURGE_ERROR") | Some("IMPORT_ACS_ERROR") => {
+        advice(&self.failure)
+    }
+}
+
+/// What to do about a failure: by Canton's code where the participant sent one, else by
+/// the kind of failure. Every branch ends with how to go on, since a rerun resumes.
+pub fn advice(f: &Failure) -> &'static str {
+    use crate::canton_error::Category;
+    match &f.kind {
+        FailureKind::Canton { code, .. } => match code.as_str() {
+            "CONTRACT_ASSIGNATION_CHANGE_ERROR" | "CONTRACT_PURGE_ERROR" | "IMPORT_ACS_ERROR" => {
                 "The participant refused a repair. Read the cause, fix the participant's state (or re-plan), then execute the same plan again: finished steps are skipped."
             }
-            Some("SYNC_SERVICE_UNKNOWN_SYNCHRONIZER") => {
-                "A synchronizer alias is not registered on this participant. Register it, then execute again."
+            // Canton answers an alias a repair cannot resolve with INVALID_ARGUMENT_REPAIR
+            // ("Unable to find synchronizer id for alias …"), not with an unknown-synchronizer code.
+            "INVALID_ARGUMENT_REPAIR" | "SYNC_SERVICE_UNKNOWN_SYNCHRONIZER" | "SYNC_SERVICE_ALIAS_RESOLUTION" => {
+                "The participant does not know a synchronizer of the plan by that alias. Check the incident's aliases against the participant's registered synchronizers, register it if needed, then execute again."
             }
-            _ if self.error.contains("Unavailable")
-                || self.error.contains("unreachable")
-                || self.error.contains("tcp connect") =>
-            {
-                "The participant is unreachable. Bring it back (its state is safe), then execute again to resume."
+            "SYNCHRONIZER_IS_NOT_AVAILABLE" | "SYNC_SERVICE_BAD_CONNECTIVITY" => {
+                "The participant cannot reach the synchronizer's sequencers. Check the sequencer endpoints from the participant's host, then execute again."
             }
-            _ => "Nothing after this step ran. Fix the cause, then execute again to resume from where it stopped.",
+            "SYNC_SERVICE_SYNCHRONIZERS_MUST_BE_OFFLINE" => {
+                "A synchronizer is still connected. Execute again: the run disconnects before repairing."
+            }
+            _ => "Canton refused the call. Read its code and cause, fix what it names, then execute again to resume.",
+        },
+        FailureKind::Redacted { category, .. } => match category {
+            Some(Category::AuthInterceptorInvalidAuthenticationCredentials) => {
+                "The participant refused the token. Renew the token file or variable for this participant, then execute again."
+            }
+            Some(Category::InsufficientPermission) => {
+                "The token's user lacks a right this call needs (participant admin, and read-as-any-party for the survey). Grant it, then execute again."
+            }
+            _ => {
+                "The participant hid the details of the error. Ask its operator to look up the request id in the participant's log, then execute again."
+            }
+        },
+        FailureKind::Unreachable => {
+            "The participant is unreachable. Bring it back (its state is safe), then execute again to resume."
         }
+        FailureKind::Unsupported => {
+            "The participant runs a Canton release recovery-deck does not serve (it needs 3.4 or newer). Use export-console for older releases."
+        }
+        FailureKind::Check => {
+            "A check of this step failed. Read what it found, fix it, then execute again: what was done is not redone."
+        }
+        _ => "Nothing after this step ran. Fix the cause, then execute again to resume from where it stopped.",
     }
 }
 
@@ -79,7 +111,7 @@ pub struct ExecView {
     pub journal_view: Scroll,
     /// The journal takes the whole screen (the grid and outcome are hidden).
     pub journal_full: bool,
-    pub failure: Option<Failure>,
+    pub failure: Option<StepFailure>,
     pub report: Option<RunReport>,
     pub verify: BTreeMap<String, VerifyReport>,
     pub finished: bool,
@@ -141,15 +173,13 @@ impl ExecView {
             Progress::StepFailed {
                 phase,
                 participant,
-                error,
-                code,
+                failure,
             } => {
                 self.cells.entry((phase, participant.clone())).or_default().state = CellState::Failed;
-                self.failure = Some(Failure {
+                self.failure = Some(StepFailure {
                     phase,
                     participant,
-                    error,
-                    code,
+                    failure,
                 });
             }
             Progress::PhaseDone { phase } => {
@@ -192,5 +222,35 @@ impl ExecView {
     /// Verified: the run ended well and every participant's verification passed.
     pub fn verified(&self) -> bool {
         self.report.as_ref().is_some_and(|r| r.ok) && !self.verify.is_empty() && self.verify.values().all(|v| v.ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canton_error::{codes, status};
+    use crate::client::ClientError;
+
+    fn from_status(s: tonic::Status) -> Failure {
+        Failure::from(&ClientError::from_status("participant1", "ChangeAssignation", s))
+    }
+
+    #[test]
+    fn advice_follows_the_code_and_the_kind_not_the_wording() {
+        // Canton's answer to an alias a repair cannot resolve.
+        let alias = from_status(status(
+            codes::INVALID_ARGUMENT_REPAIR,
+            "Unable to find synchronizer id for alias newDomian",
+        ));
+        assert!(advice(&alias).contains("alias"), "{}", advice(&alias));
+        let refused = from_status(status(codes::CONTRACT_ASSIGNATION_CHANGE_ERROR, "anything at all"));
+        assert!(advice(&refused).contains("refused a repair"));
+        let token = from_status(status(codes::UNAUTHENTICATED, "hidden"));
+        assert!(advice(&token).contains("token"), "{}", advice(&token));
+        // The wording of a transport error does not matter, its gRPC code does.
+        let down = from_status(tonic::Status::unavailable("connection reset by peer"));
+        assert!(advice(&down).contains("unreachable"));
+        let odd = from_status(tonic::Status::unavailable("tcp connect error but worded oddly"));
+        assert_eq!(advice(&odd), advice(&down));
     }
 }

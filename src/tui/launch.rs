@@ -10,6 +10,17 @@ use crate::journal::{Header, JournalWriter, ParticipantRef};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+/// Why the screen could not open or run.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(transparent)]
+    Client(#[from] crate::client::ClientError),
+    #[error(transparent)]
+    Journal(#[from] crate::journal::JournalError),
+    #[error("terminal: {0}")]
+    Terminal(#[from] std::io::Error),
+}
+
 pub struct TuiOptions {
     pub read_only: bool,
     pub theme: Theme,
@@ -20,9 +31,13 @@ pub struct TuiOptions {
 }
 
 /// Opens (or continues) the incident's journal.
-pub fn open_journal(cfg: &IncidentConfig, path: &std::path::Path, operator: &str) -> Result<JournalWriter, String> {
+pub fn open_journal(
+    cfg: &IncidentConfig,
+    path: &std::path::Path,
+    operator: &str,
+) -> Result<JournalWriter, crate::journal::JournalError> {
     if path.exists() {
-        return JournalWriter::append_to(path).map_err(|e| e.to_string());
+        return JournalWriter::append_to(path);
     }
     let participants = cfg
         .participants
@@ -32,17 +47,16 @@ pub fn open_journal(cfg: &IncidentConfig, path: &std::path::Path, operator: &str
             endpoint: p.admin.clone(),
         })
         .collect();
-    JournalWriter::create(path, &Header::new(&cfg.incident.name, operator, participants)).map_err(|e| e.to_string())
+    JournalWriter::create(path, &Header::new(&cfg.incident.name, operator, participants))
 }
 
 /// Builds the core the terminal runtime (or a test) drives.
-pub fn core(cfg: &IncidentConfig, opts: &TuiOptions) -> Result<Core, String> {
+pub fn core(cfg: &IncidentConfig, opts: &TuiOptions) -> Result<Core, LaunchError> {
     let apis: Vec<Arc<dyn ParticipantApi>> = cfg
         .participants
         .iter()
         .map(|p| GrpcParticipant::from_config(p).map(|c| Arc::new(c) as Arc<dyn ParticipantApi>))
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
+        .collect::<Result<_, _>>()?;
     let journal = open_journal(cfg, &opts.journal, &opts.operator)?;
     let mut names: Vec<String> = cfg.participants.iter().map(|p| p.name.clone()).collect();
     names.sort();
@@ -79,9 +93,7 @@ pub fn core(cfg: &IncidentConfig, opts: &TuiOptions) -> Result<Core, String> {
 }
 
 /// Runs the recovery screen until the operator quits.
-pub async fn run(cfg: &IncidentConfig, opts: TuiOptions) -> Result<(), String> {
+pub async fn run(cfg: &IncidentConfig, opts: TuiOptions) -> Result<(), LaunchError> {
     let core = core(cfg, &opts)?;
-    super::runtime::run(core, &opts.theme)
-        .await
-        .map_err(|e| format!("terminal: {e}"))
+    Ok(super::runtime::run(core, &opts.theme).await?)
 }

@@ -1,7 +1,7 @@
 //! What flows into the app (messages) and out of it (effects the runtime carries out).
 
 use crate::exec::survey::Payloads;
-use crate::exec::{Control, Progress, RunReport};
+use crate::exec::{Control, Failure, Progress, RunReport};
 use crate::plan::{InFlight, Plan};
 use crate::reconcile::{Comparison, SelectionRequest};
 use crate::status::ParticipantReport;
@@ -36,7 +36,7 @@ pub enum Msg {
     },
     Survey {
         generation: u64,
-        result: Result<SurveyData, String>,
+        result: Result<SurveyData, Failure>,
     },
     Plan {
         generation: u64,
@@ -45,7 +45,7 @@ pub enum Msg {
     Exec(Progress),
     /// A session event the journal just recorded.
     Recorded(crate::journal::Event),
-    ExecDone(Result<RunReport, String>),
+    ExecDone(Result<RunReport, Failure>),
 }
 
 /// Why no plan could be made.

@@ -159,12 +159,15 @@ fn outcome_lines(app: &App, view: &ExecView, theme: &Theme) -> Vec<Line<'static>
         }
     }
     if let Some(f) = &view.failure {
-        let code = f.code.clone().unwrap_or_else(|| "no Canton code".into());
+        let code = f.failure.code().unwrap_or("no Canton code");
         lines.push(Line::from(Span::styled(
             format!("✗ {} failed on {} [{code}]", f.phase, f.participant),
             theme.style(Role::Danger),
         )));
-        lines.push(Line::from(Span::styled(f.error.clone(), theme.style(Role::Base))));
+        lines.push(Line::from(Span::styled(
+            f.failure.message.clone(),
+            theme.style(Role::Base),
+        )));
         lines.push(Line::from(Span::styled(
             format!("next: {}", f.advice()),
             theme.style(Role::Warn),
