@@ -2,6 +2,7 @@
 //! TLS with the participant's own CA, a bearer token on every call and a deadline per
 //! call kind.
 
+use super::raw;
 use super::snapshot::{self, decode_chunks};
 use super::transport::{channel, token_of};
 use super::{AcsStream, ClientError, ContractStream, ParticipantApi, Result, types::*};
@@ -102,16 +103,34 @@ impl GrpcParticipant {
     }
 
     /// One `ListRegisteredSynchronizers` call shared by the summary and the full-config views,
-    /// so both see the same filter (active configurations only).
-    async fn registered_results(&self) -> Result<Vec<admin::list_registered_synchronizers_response::Result>> {
-        let resp = self
-            .connectivity()
-            .list_registered_synchronizers(
-                self.req(ListRegisteredSynchronizersRequest { all_statuses: false }, self.timeout),
-            )
-            .await
-            .map_err(self.err("ListRegisteredSynchronizers"))?;
-        Ok(resp.into_inner().results)
+    /// so both see the same filter (active configurations only). Each result comes with
+    /// whether its config holds fields our schema does not know (see `raw`).
+    async fn registered_results(&self) -> Result<Vec<(admin::list_registered_synchronizers_response::Result, bool)>> {
+        const RPC: &str = "ListRegisteredSynchronizers";
+        const PATH: &str = "/com.digitalasset.canton.admin.participant.v30.SynchronizerConnectivityService/ListRegisteredSynchronizers";
+        let request = ListRegisteredSynchronizersRequest { all_statuses: false };
+        let raw = raw::unary(
+            self.admin.clone(),
+            PATH,
+            self.req(bytes::Bytes::from(request.encode_to_vec()), self.timeout),
+        )
+        .await
+        .map_err(self.err(RPC))?;
+        let resp = admin::ListRegisteredSynchronizersResponse::decode(raw.as_ref())
+            .map_err(|e| self.protocol(RPC, format!("undecodable answer: {e}")))?;
+        let results = raw::len_fields(&raw, 1).map_err(|e| self.protocol(RPC, e))?;
+        Ok(resp
+            .results
+            .into_iter()
+            .zip(results)
+            .map(|(r, bytes)| {
+                let faithful = raw::len_fields(bytes, 1)
+                    .ok()
+                    .and_then(|c| c.first().copied())
+                    .is_none_or(raw::round_trips::<SynchronizerConnectionConfig>);
+                (r, !faithful)
+            })
+            .collect())
     }
 
     fn repair(&self) -> ParticipantRepairServiceClient<Channel> {
@@ -182,7 +201,7 @@ impl ParticipantApi for GrpcParticipant {
             .registered_results()
             .await?
             .into_iter()
-            .filter_map(|r| {
+            .filter_map(|(r, _)| {
                 let c = r.config?;
                 Some(RegisteredSynchronizer {
                     sequencers: super::sync_config::endpoints(&c),
@@ -196,12 +215,12 @@ impl ParticipantApi for GrpcParticipant {
             .collect())
     }
 
-    async fn registered_configs(&self) -> Result<Vec<SynchronizerConnectionConfig>> {
+    async fn registered_configs(&self) -> Result<Vec<StoredConfig>> {
         Ok(self
             .registered_results()
             .await?
             .into_iter()
-            .filter_map(|r| r.config)
+            .filter_map(|(r, unknown_fields)| r.config.map(|config| StoredConfig { config, unknown_fields }))
             .collect())
     }
 

@@ -5,6 +5,7 @@
 mod error;
 mod grpc;
 mod history;
+mod raw;
 mod snapshot;
 pub mod sync_config;
 mod transport;
@@ -50,7 +51,7 @@ pub trait ParticipantApi: Send + Sync {
 
     async fn list_registered(&self) -> Result<Vec<RegisteredSynchronizer>>;
     /// The full stored configs, for read-modify-write.
-    async fn registered_configs(&self) -> Result<Vec<SynchronizerConnectionConfig>>;
+    async fn registered_configs(&self) -> Result<Vec<StoredConfig>>;
     async fn list_connected(&self) -> Result<Vec<ConnectedSynchronizer>>;
     async fn register(&self, config: SynchronizerConnectionConfig, handshake: bool) -> Result<()>;
     async fn connect(&self, config: SynchronizerConnectionConfig) -> Result<bool>;
@@ -111,23 +112,80 @@ pub trait ParticipantApi: Send + Sync {
     }
 }
 
-/// The console's `synchronizers.modify`: read the stored config, flip `manual_connect`,
-/// write the whole config back. Validation is DISABLED because the lost synchronizer's
-/// sequencers cannot be reached (and UNSPECIFIED is rejected).
-pub async fn set_manual_connect(api: &dyn ParticipantApi, alias: &str, manual: bool) -> Result<bool> {
-    let configs = api.registered_configs().await?;
-    let mut config = configs
+/// The config to write back to flip `manual_connect` of `alias` — the console's
+/// `synchronizers.modify`, a read-modify-write of the whole config — or `None` when it is
+/// already so. Refused when the participant's config holds fields this version does not
+/// know: writing it back would silently reset them.
+pub fn manual_connect_change(
+    participant: &str,
+    configs: Vec<StoredConfig>,
+    alias: &str,
+    manual: bool,
+) -> Result<Option<SynchronizerConnectionConfig>> {
+    let refuse = |message: String| ClientError::Protocol {
+        participant: participant.to_string(),
+        rpc: "ModifySynchronizer",
+        message,
+    };
+    let stored = configs
         .into_iter()
-        .find(|c| c.synchronizer_alias == alias)
-        .ok_or_else(|| ClientError::Protocol {
-            participant: api.name().to_string(),
-            rpc: "ModifySynchronizer",
-            message: format!("no synchronizer with alias {alias} is registered"),
-        })?;
-    if config.manual_connect == manual {
-        return Ok(false);
+        .find(|c| c.config.synchronizer_alias == alias)
+        .ok_or_else(|| refuse(format!("no synchronizer with alias {alias} is registered")))?;
+    if stored.config.manual_connect == manual {
+        return Ok(None);
     }
+    if stored.unknown_fields {
+        return Err(refuse(format!(
+            "the stored config of {alias} holds fields this recovery-deck does not know (a newer Canton?); writing it back would reset them. Set manualConnect = {manual} in the Canton console (synchronizers.modify) and run again"
+        )));
+    }
+    let mut config = stored.config;
     config.manual_connect = manual;
-    api.modify(config, SequencerConnectionValidation::Disabled).await?;
-    Ok(true)
+    Ok(Some(config))
+}
+
+/// [`manual_connect_change`], written. Validation is DISABLED because the lost
+/// synchronizer's sequencers cannot be reached (and UNSPECIFIED is rejected).
+pub async fn set_manual_connect(api: &dyn ParticipantApi, alias: &str, manual: bool) -> Result<bool> {
+    match manual_connect_change(api.name(), api.registered_configs().await?, alias, manual)? {
+        None => Ok(false),
+        Some(config) => {
+            api.modify(config, SequencerConnectionValidation::Disabled).await?;
+            Ok(true)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::sync_config::default_config;
+
+    fn stored(alias: &str, manual: bool, unknown_fields: bool) -> StoredConfig {
+        StoredConfig {
+            config: default_config(alias, "http://127.0.0.1:1", manual),
+            unknown_fields,
+        }
+    }
+
+    #[test]
+    fn a_config_with_unknown_fields_is_never_written_back() {
+        let change = |configs, manual| manual_connect_change("participant1", configs, "lostDomain", manual);
+        let written = change(
+            vec![stored("new", false, true), stored("lostDomain", false, false)],
+            true,
+        )
+        .expect("known fields only")
+        .expect("a change");
+        assert!(written.manual_connect);
+        assert_eq!(written.synchronizer_alias, "lostDomain");
+        assert!(
+            change(vec![stored("lostDomain", true, true)], true)
+                .expect("nothing to write")
+                .is_none()
+        );
+        let refused = change(vec![stored("lostDomain", false, true)], true).expect_err("would reset fields");
+        assert!(refused.to_string().contains("synchronizers.modify"), "{refused}");
+        assert!(change(vec![], true).is_err(), "unknown alias");
+    }
 }

@@ -23,6 +23,15 @@ pub struct RegisteredSynchronizer {
     pub priority: i32,
 }
 
+/// A registered synchronizer's full stored config, for read-modify-write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredConfig {
+    pub config: crate::wire::admin::SynchronizerConnectionConfig,
+    /// The participant sent fields our schema does not know (a newer Canton): writing the
+    /// config back would reset them.
+    pub unknown_fields: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConnectedSynchronizer {
     pub alias: String,

@@ -8,8 +8,8 @@ use super::manifest::Manifest;
 use super::relay::Relay;
 use crate::client::{
     AcsStream, ClientError, ConnectedSynchronizer, ContractInspection, ContractStream, ImportMode, InFlight,
-    KnownParty, ParticipantApi, ParticipantStatus, PingOutcome, RegisteredSynchronizer, Result, SubmitOutcome,
-    SynchronizerIds,
+    KnownParty, ParticipantApi, ParticipantStatus, PingOutcome, RegisteredSynchronizer, Result, StoredConfig,
+    SubmitOutcome, SynchronizerIds,
 };
 use crate::wire::admin::SynchronizerConnectionConfig;
 use crate::wire::ledger::Commands;
@@ -57,7 +57,7 @@ impl ParticipantApi for PeerParticipant {
     async fn list_registered(&self) -> Result<Vec<RegisteredSynchronizer>> {
         self.refuse("ListRegisteredSynchronizers")
     }
-    async fn registered_configs(&self) -> Result<Vec<SynchronizerConnectionConfig>> {
+    async fn registered_configs(&self) -> Result<Vec<StoredConfig>> {
         self.refuse("ListRegisteredSynchronizers")
     }
     async fn list_connected(&self) -> Result<Vec<ConnectedSynchronizer>> {

@@ -8,7 +8,7 @@ use super::progress::{Progress, StepReport};
 use super::record::SharedJournal;
 use super::retry::RetryPolicy;
 use crate::client::{
-    ClientError, ContractStream, ImportMode, ParticipantApi, PingOutcome, SyncState, merge_inspections,
+    self, ClientError, ContractStream, ImportMode, ParticipantApi, PingOutcome, SyncState, merge_inspections,
 };
 use crate::journal::{Call, CallAnswered, CallDescribed, CallSent, EventData, JournalError, Skipped, digest};
 use crate::plan::{Action, ConnectionValidation, PhaseKind, Plan, Step};
@@ -220,11 +220,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
             validation,
         } => {
             let configs = read(ctx, || api.registered_configs()).await?;
-            let mut config = configs
-                .into_iter()
-                .find(|c| &c.synchronizer_alias == synchronizer)
-                .ok_or_else(|| StepError::Failed(format!("{p} has no synchronizer {synchronizer} registered")))?;
-            if config.manual_connect == *manual_connect {
+            let Some(config) = client::manual_connect_change(p, configs, synchronizer, *manual_connect)? else {
                 let skipped = Skipped {
                     phase,
                     rpc: "ModifySynchronizer".into(),
@@ -236,8 +232,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
                 ctx.journal.record(Some(p), EventData::Skipped(skipped))?;
                 ctx.advance(phase, p, track, 1);
                 return Ok(report(step, 0, 0));
-            }
-            config.manual_connect = *manual_connect;
+            };
             let validation = match validation {
                 ConnectionValidation::Disabled => SequencerConnectionValidation::Disabled,
                 ConnectionValidation::All => SequencerConnectionValidation::All,
