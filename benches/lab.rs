@@ -10,14 +10,14 @@ mod support;
 use futures::StreamExt;
 use recovery_deck::client::logical_id;
 use recovery_deck::client::{ClientError, ParticipantApi, set_manual_connect};
-use recovery_deck::exec::{self, Participants, Progress, RunOptions, Runner};
-use recovery_deck::inventory::SearchFilter;
+use recovery_deck::exec::{Participants, Progress, RunOptions, Runner};
 use recovery_deck::lab::ids;
 use recovery_deck::lab::node::NodeKind;
 use recovery_deck::lab::scenario::{self, LOST, Scenario, TARGET};
 use recovery_deck::lab::supervisor::{Lab, Launcher};
 use recovery_deck::plan::{self, PhaseKind};
 use recovery_deck::reconcile::{SelectionRequest, Strategy};
+use recovery_deck::survey::SearchFilter;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -142,7 +142,8 @@ async fn survey_vs_streaming(report: &mut Report, lab: &BenchLab, reps: Reps) {
     .await;
     let listed: usize = listed.expect("ledger acs").iter().sum();
     let everything = SearchFilter::default();
-    let (survey, surveyed) = support::run_async(reps, || exec::survey::survey(&apis, LOST, &everything, false)).await;
+    let (survey, surveyed) =
+        support::run_async(reps, || recovery_deck::survey::survey(&apis, LOST, &everything, false)).await;
     let surveyed = surveyed.expect("survey");
     let held: usize = surveyed.holdings.iter().map(|h| h.snapshot.contracts.len()).sum();
     assert_eq!(held, exported, "the survey sees what the exports hold");
@@ -239,14 +240,16 @@ async fn change_assignation(report: &mut Report, lab: &BenchLab, batch: usize) {
 /// (c) Survey + plan, then `Runner::run` of the intersection plan, timed per phase.
 async fn end_to_end(report: &mut Report, lab: &BenchLab, batch: u32) {
     let apis = lab.apis();
-    let incident = exec::Incident {
+    let incident = recovery_deck::survey::Incident {
         name: "bench",
         lost: LOST,
         target: TARGET,
     };
     let request = SelectionRequest::new(Strategy::Intersection);
     let start = Instant::now();
-    let (plan, survey) = exec::propose(&apis, &incident, &request, batch).await.expect("plan");
+    let (plan, survey) = recovery_deck::survey::propose(&apis, &incident, &request, batch)
+        .await
+        .expect("plan");
     let mut s = Samples::new();
     s.push(start.elapsed());
     let moves: usize = plan.participants().iter().map(|p| plan.moved_by(p).len()).sum();

@@ -8,9 +8,9 @@
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use recovery_deck::exec::survey::{Payloads, payload_digest};
 use recovery_deck::plan;
 use recovery_deck::reconcile::{ContractSummary, Inspection, Interner, ParticipantSnapshot, compare};
+use recovery_deck::survey::{Payloads, payload_digest};
 use recovery_deck::tui::app::{App, Context};
 use recovery_deck::tui::keymap::Keymap;
 use recovery_deck::tui::msg::{Msg, SurveyData};

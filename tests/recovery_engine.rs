@@ -8,12 +8,12 @@ mod common;
 use common::{TestLab, holdings, participants, plan_for};
 use recovery_deck::client::ParticipantApi;
 use recovery_deck::exec::{self, Control, Progress, RunOptions, Runner};
-use recovery_deck::inventory::SearchFilter;
 use recovery_deck::journal;
 use recovery_deck::lab::ids;
 use recovery_deck::lab::scenario::{LOST, Scenario, TARGET};
 use recovery_deck::plan::{PhaseKind, Plan};
 use recovery_deck::reconcile::{Decision, RowClass, SelectionRequest, Strategy};
+use recovery_deck::survey::SearchFilter;
 use recovery_deck::wire::lab::{CountersRequest, participant_control_client::ParticipantControlClient};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -114,7 +114,7 @@ fn decided_union(rows: &BTreeMap<RowClass, Vec<String>>) -> SelectionRequest {
 
 async fn diverged_rows(lab: &TestLab) -> BTreeMap<RowClass, Vec<String>> {
     let apis: Vec<std::sync::Arc<dyn ParticipantApi>> = participants(&lab.lab).into_values().collect();
-    let s = exec::survey::survey(&apis, LOST, &SearchFilter::default(), false)
+    let s = recovery_deck::survey::survey(&apis, LOST, &SearchFilter::default(), false)
         .await
         .expect("survey");
     let mut out: BTreeMap<RowClass, Vec<String>> = BTreeMap::new();
@@ -131,13 +131,14 @@ async fn union_imports_missing_contracts_and_applies_decisions() {
     let archived = rows.get(&RowClass::ArchivedSomewhere).cloned().unwrap_or_default();
     assert_eq!(archived.len(), 2);
     let apis: Vec<std::sync::Arc<dyn ParticipantApi>> = participants(&lab.lab).into_values().collect();
-    let incident = exec::Incident {
+    let incident = recovery_deck::survey::Incident {
         name: "test",
         lost: LOST,
         target: TARGET,
     };
-    let undecided = exec::propose(&apis, &incident, &SelectionRequest::new(Strategy::Union), 500).await;
-    let Err(exec::ProposeError::Selection(e)) = undecided else {
+    let undecided =
+        recovery_deck::survey::propose(&apis, &incident, &SelectionRequest::new(Strategy::Union), 500).await;
+    let Err(recovery_deck::survey::ProposeError::Selection(e)) = undecided else {
         panic!("union must wait for decisions");
     };
     let message = e.to_string();

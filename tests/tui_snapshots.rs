@@ -7,14 +7,15 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use recovery_deck::canton_error::Category;
 use recovery_deck::client::InFlight;
-use recovery_deck::exec::survey::{Payloads, payload_digest};
-use recovery_deck::exec::{self, Failure, FailureKind, Progress, RunReport};
+use recovery_deck::exec::{Progress, RunReport};
+use recovery_deck::failure::{Failure, FailureKind};
 use recovery_deck::journal::{
     Actor, Call, CallAnswered, CallSent, Event, EventData, PingResult, Surveyed, VerifyReport,
 };
 use recovery_deck::plan::{self, PhaseKind};
 use recovery_deck::reconcile::{ContractSummary, Inspection, InspectionResult, Interner, ParticipantSnapshot, compare};
-use recovery_deck::status::{ParticipantReport, SynchronizerStatus};
+use recovery_deck::survey::status::{ParticipantReport, SynchronizerStatus};
+use recovery_deck::survey::{Payloads, payload_digest};
 use recovery_deck::tui::app::{App, Context};
 use recovery_deck::tui::app::{Compared, Popup, Screen};
 use recovery_deck::tui::keymap::{KeyChord, Keymap};
@@ -219,12 +220,13 @@ fn planned() -> App {
     chars(&mut a, "p");
     let data = survey();
     let request = a.choice.request().cloned().expect("request");
-    let incident = exec::Incident {
+    let incident = recovery_deck::survey::Incident {
         name: "lab-diverged",
         lost: "lostDomain",
         target: "newDomain",
     };
-    let plan = exec::plan_from_parts(&data.comparison, &data.in_flight, &incident, &request, 500).expect("plan");
+    let plan = recovery_deck::survey::plan_from_parts(&data.comparison, &data.in_flight, &incident, &request, 500)
+        .expect("plan");
     let generation = a.generation;
     a.update(Msg::Plan {
         generation,

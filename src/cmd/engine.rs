@@ -3,10 +3,11 @@
 use super::{Fail, Outcome, clients, is_json, operator, print_json, short};
 use crate::cli::{CompareArgs, Format, PlanArgs, RunArgs, SelectionArgs};
 use crate::config::IncidentConfig;
-use crate::exec::{self, Incident, Participants, Progress, ProposeError, RunOptions, Runner, propose, survey};
-use crate::inventory::SearchFilter;
+use crate::exec::{self, Participants, Progress, RunOptions, Runner};
 use crate::plan::{self, PlanSummary, RunbookMeta};
 use crate::reconcile::{self, Comparison, Decision, SelectionRequest, StrategyName};
+use crate::survey::SearchFilter;
+use crate::survey::{self, Incident, ProposeError, propose};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

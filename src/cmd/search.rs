@@ -4,7 +4,7 @@ use super::{Fail, Outcome, is_json, print_json, short};
 use crate::cli::{Format, SearchArgs};
 use crate::client::GrpcParticipant;
 use crate::config::IncidentConfig;
-use crate::inventory::{self, SearchFilter};
+use crate::survey::{SearchFilter, search};
 use std::process::ExitCode;
 
 pub async fn run(cfg: &IncidentConfig, args: &SearchArgs, format: Format) -> Outcome {
@@ -21,7 +21,7 @@ pub async fn run(cfg: &IncidentConfig, args: &SearchArgs, format: Format) -> Out
         template_prefix: args.template.clone(),
         party: args.party.clone(),
     };
-    let hits = inventory::search(&api, &args.synchronizer, &filter).await?;
+    let hits = search::search(&api, &args.synchronizer, &filter).await?;
     if is_json(format) {
         print_json(&hits)?;
     } else {

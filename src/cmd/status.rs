@@ -4,7 +4,7 @@
 use super::{Fail, Outcome, clients, is_json, print_json, short};
 use crate::cli::Format;
 use crate::config::IncidentConfig;
-use crate::status::{ParticipantReport, SynchronizerStatus, report};
+use crate::survey::status::{ParticipantReport, SynchronizerStatus, report};
 use std::process::ExitCode;
 
 pub async fn gather(cfg: &IncidentConfig) -> Result<Vec<ParticipantReport>, Fail> {

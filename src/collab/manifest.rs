@@ -3,11 +3,11 @@
 //! federated comparison everyone builds from them with the pure reconcile code. Payloads
 //! stay on their participant; only digests travel.
 
-use crate::exec::survey::Holding;
 use crate::plan::{self, InFlight};
 use crate::reconcile::{
     self, Comparison, ContractSummary, Digest, Inspection, InspectionResult, Interner, ParticipantSnapshot,
 };
+use crate::survey::Holding;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,7 +34,7 @@ pub struct ManifestEntry {
     pub template_id: String,
     /// Sorted.
     pub stakeholders: Vec<String>,
-    /// Hex sha256 ([`crate::exec::survey::payload_digest`]).
+    /// Hex sha256 ([`crate::survey::payload_digest`]).
     pub payload_digest: String,
     #[serde(flatten)]
     pub state: EntryState,

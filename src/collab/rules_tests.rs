@@ -1,9 +1,9 @@
 use super::*;
 use crate::collab::event::{OperatorInfo, Roster};
 use crate::collab::manifest::{self, Answers, EntryState, ManifestEntry};
-use crate::exec::{Incident, plan_from_parts};
 use crate::plan::{RunbookMeta, to_runbook};
 use crate::reconcile::{Interner, SelectionRequest, Strategy};
+use crate::survey::{Incident, plan_from_parts};
 use std::collections::BTreeMap;
 
 fn caller(name: &str, role: Role, participant: Option<&str>) -> Caller {

@@ -5,21 +5,16 @@
 //! journal records as done are skipped, and within a phase the participants' actual
 //! state decides what is left (contracts already on the target are not sent again).
 
-mod failure;
 mod preflight;
 mod progress;
-mod propose;
 mod record;
 mod retry;
 mod runner;
 mod steps;
-pub mod survey;
 mod verify;
 
-pub use failure::{Failure, FailureKind};
 pub use preflight::{PreflightProblem, preflight};
 pub use progress::{Control, Progress, RunReport, StepReport};
-pub use propose::{Incident, ProposeError, plan_from, plan_from_parts, propose};
 pub use runner::{PhaseGate, PhaseOutcome, RunError, RunOptions, Runner};
 pub use verify::{VerifyReport, verify};
 

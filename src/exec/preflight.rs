@@ -6,12 +6,12 @@
 //! resumed run: changed only in the ways the plan itself changes them).
 
 use super::Participants;
-use super::survey;
 use crate::client::version::Line;
 use crate::client::{ClientError, ParticipantApi};
-use crate::inventory::SearchFilter;
 use crate::plan::{Action, PhaseKind, Plan};
 use crate::reconcile::ContractId;
+use crate::survey;
+use crate::survey::SearchFilter;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 

@@ -1,6 +1,6 @@
 //! What the executor reports while it runs, for the CLI and the TUI.
 
-use super::failure::Failure;
+use crate::failure::Failure;
 use crate::journal::Event;
 use crate::plan::PhaseKind;
 use serde::Serialize;

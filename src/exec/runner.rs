@@ -1,13 +1,13 @@
 //! Running a plan: journal, preflight, phases with barriers, one task per participant.
 
 use super::Participants;
-use super::failure::{Failure, FailureKind};
 use super::preflight::{PreflightProblem, preflight};
 use super::progress::{Control, Progress, RunReport, StepReport};
 use super::record::SharedJournal;
 use super::retry::RetryPolicy;
 use super::steps::{self, Ctx, StepError};
 use crate::client::ImportMode;
+use crate::failure::{Failure, FailureKind};
 use crate::journal::{
     self, EventData, Header, JournalError, JournalWriter, ParticipantRef, PreflightResult, RunEnded, RunStarted,
 };

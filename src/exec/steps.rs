@@ -3,13 +3,13 @@
 //! to what the participant has not done yet.
 
 use super::Participants;
-use super::failure::{Failure, FailureKind};
 use super::progress::{Progress, StepReport};
 use super::record::SharedJournal;
 use super::retry::RetryPolicy;
 use crate::client::{
     self, ClientError, ContractStream, ImportMode, ParticipantApi, PingOutcome, SyncState, merge_inspections,
 };
+use crate::failure::{Failure, FailureKind};
 use crate::journal::{Call, CallAnswered, CallDescribed, CallSent, EventData, JournalError, Skipped, digest};
 use crate::plan::{Action, ConnectionValidation, PhaseKind, Plan, Step};
 use crate::reconcile::ContractId;

@@ -9,11 +9,11 @@ use super::keymap::{Keymap, Layer};
 use super::msg::{Effect, Msg, PlanProblem, SurveyData};
 use super::scroll::{Measures, Scroll};
 use super::table::TableView;
-use crate::exec::Failure;
+use crate::failure::Failure;
 use crate::journal::{EventData, PlanApproved, PlanProposed, Surveyed};
 use crate::plan::{Plan, PlanSummary};
 use crate::reconcile::{ParticipantState, diff};
-use crate::status::ParticipantReport;
+use crate::survey::status::ParticipantReport;
 use ratatui::crossterm::event::KeyEventKind;
 use std::sync::Arc;
 

@@ -10,11 +10,13 @@
 use super::app::App;
 use super::msg::{Effect, Msg, PlanProblem, SurveyData};
 use crate::client::ParticipantApi;
-use crate::exec::survey::{self, Payloads};
-use crate::exec::{Control, Failure, FailureKind, Incident, Participants, ProposeError, RunOptions, Runner};
-use crate::inventory::SearchFilter;
+use crate::exec::{Control, Participants, RunOptions, Runner};
+use crate::failure::{Failure, FailureKind};
 use crate::journal::{Actor, EventData, JournalWriter};
 use crate::reconcile::SelectionError;
+use crate::survey::SearchFilter;
+use crate::survey::{self, Payloads};
+use crate::survey::{Incident, ProposeError};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -277,7 +279,7 @@ impl Core {
             Effect::LoadStatus { generation } => {
                 for api in self.services.apis.clone() {
                     self.spawn(format!("status of {}", api.name()), move |reply| async move {
-                        let report = crate::status::report(api.as_ref()).await;
+                        let report = crate::survey::status::report(api.as_ref()).await;
                         reply.answer(Msg::Status { generation, report });
                     });
                 }
@@ -305,7 +307,7 @@ impl Core {
                         lost: &services.lost,
                         target: &services.target,
                     };
-                    let result = crate::exec::plan_from_parts(
+                    let result = crate::survey::plan_from_parts(
                         &data.comparison,
                         &data.in_flight,
                         &incident,

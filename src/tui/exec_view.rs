@@ -1,7 +1,8 @@
 //! The execution screen's state, fed by the executor's progress events.
 
 use super::scroll::Scroll;
-use crate::exec::{Failure, FailureKind, Progress, RunReport};
+use crate::exec::{Progress, RunReport};
+use crate::failure::{Failure, FailureKind};
 use crate::journal::Event;
 use crate::journal::{EventData, VerifyReport};
 use crate::plan::{PhaseKind, Plan};

@@ -1,10 +1,11 @@
 //! What flows into the app (messages) and out of it (effects the runtime carries out).
 
-use crate::exec::survey::Payloads;
-use crate::exec::{Control, Failure, Progress, RunReport};
+use crate::exec::{Control, Progress, RunReport};
+use crate::failure::Failure;
 use crate::plan::{InFlight, Plan};
 use crate::reconcile::{Comparison, SelectionRequest};
-use crate::status::ParticipantReport;
+use crate::survey::Payloads;
+use crate::survey::status::ParticipantReport;
 use ratatui::crossterm::event::KeyEvent;
 use std::collections::BTreeMap;
 use std::sync::Arc;

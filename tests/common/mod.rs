@@ -113,12 +113,12 @@ pub async fn plan_for(
     batch_size: u32,
 ) -> recovery_deck::plan::Plan {
     let apis: Vec<std::sync::Arc<dyn ParticipantApi>> = participants(lab).into_values().collect();
-    let incident = recovery_deck::exec::Incident {
+    let incident = recovery_deck::survey::Incident {
         name: "test",
         lost: scenario::LOST,
         target: scenario::TARGET,
     };
-    recovery_deck::exec::propose(&apis, &incident, request, batch_size)
+    recovery_deck::survey::propose(&apis, &incident, request, batch_size)
         .await
         .expect("plan")
         .0

@@ -2,11 +2,11 @@
 //! reconcile module's snapshots, plus InspectCommitmentContracts answers for the ids a
 //! participant lacks (archived or never seen), and the in-flight counts.
 
-use super::failure::{Failure, FailureKind};
+use super::search::SearchFilter;
 use crate::client::{
     AcsEntry, ClientError, IncompleteReassignment, ParticipantApi, SyncState, logical_id, merge_inspections,
 };
-use crate::inventory::SearchFilter;
+use crate::failure::{Failure, FailureKind};
 use crate::plan;
 use crate::reconcile::{
     self, Comparison, ContractId, ContractSummary, Digest, Inspection, InspectionResult, Interner, ParticipantSnapshot,

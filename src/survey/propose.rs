@@ -1,9 +1,9 @@
 //! From the participants' current state to a plan: survey, select, build. Shared by the
 //! `plan` command, the TUI and tests.
 
-use super::survey::{self, Survey, SurveyError};
+use super::holdings::{self as survey, Survey, SurveyError};
+use super::search::SearchFilter;
 use crate::client::ParticipantApi;
-use crate::inventory::SearchFilter;
 use crate::plan::{self, InFlight, Plan, PlanError, PlanInput};
 use crate::reconcile::Comparison;
 use crate::reconcile::{self, SelectionError, SelectionRequest};

@@ -1,0 +1,16 @@
+//! The read paths the screen, the command line and the session decks share: what one
+//! participant holds on a synchronizer (`search`, the console's `pcs_search`), each
+//! participant at a glance (`status`), the survey behind a comparison (`holdings`) and the
+//! plan proposed from it (`propose`). Nothing here changes a participant.
+
+mod holdings;
+mod propose;
+pub mod search;
+pub mod status;
+
+pub use holdings::{
+    Holding, Observer, Payloads, Survey, SurveyError, holding, holding_observed, inspect, payload_digest, survey,
+    survey_observed, synchronizer_id,
+};
+pub use propose::{Incident, ProposeError, plan_from, plan_from_parts, propose};
+pub use search::{SearchFilter, SearchHit};
