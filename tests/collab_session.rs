@@ -676,7 +676,8 @@ async fn runners_restricted_to_one_participant_each_meet_at_the_gate() {
         let planned: BTreeSet<String> = plan.moved_by(p).iter().map(|c| c.to_string()).collect();
         assert_eq!(held, planned);
     }
-    // Run again: every phase is done according to the journal; the gate hears it, unentered.
+    // Run again: every phase is done (by the participants' state, verify by the journal);
+    // the gate hears it, unentered.
     let mut o = RunOptions::new(lab.dir.path().join("participant1.journal.jsonl"), "tester");
     o.only = Some("participant1".into());
     let again = std::sync::Arc::new(Barrier {

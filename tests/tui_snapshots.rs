@@ -299,7 +299,10 @@ fn executing(until: usize, fail: bool) -> App {
         seq += 1;
         a.update(Msg::Exec(Progress::Journal(Box::new(event(seq, node, body)))));
     };
-    a.update(Msg::Exec(Progress::Preflight { problems: Vec::new() }));
+    a.update(Msg::Exec(Progress::Preflight {
+        problems: Vec::new(),
+        warnings: Vec::new(),
+    }));
     for (i, phase) in PhaseKind::ALL.iter().enumerate().take(until) {
         a.update(Msg::Exec(Progress::PhaseStarted {
             phase: *phase,
@@ -380,6 +383,7 @@ fn executing(until: usize, fail: bool) -> App {
                             millis: Some(12),
                             reason: None,
                         }],
+                        archived_since: Vec::new(),
                     }),
                 );
             }

@@ -4,7 +4,7 @@ use super::{Fail, Outcome, clients, is_json, operator, print_json, short};
 use crate::cli::{CompareArgs, Format, PlanArgs, RunArgs, SelectionArgs};
 use crate::config::IncidentConfig;
 use crate::exec::{self, Participants, Progress, RunOptions, Runner};
-use crate::plan::{self, PlanSummary, RunbookMeta};
+use crate::plan::{self, PhaseKind, PlanSummary, RunbookMeta};
 use crate::reconcile::{self, Comparison, Decision, SelectionRequest, StrategyName};
 use crate::survey::SearchFilter;
 use crate::survey::{self, Incident, ProposeError, propose};
@@ -237,10 +237,23 @@ fn confirm(plan: &plan::Plan) -> Result<(), Fail> {
     }
 }
 
+/// Preflight's outcome as the command line shows it: refused with the problems, or ok,
+/// with the warnings either way.
+pub(super) fn preflight_text(problems: &[String], warnings: &[String]) -> String {
+    let mut text = if problems.is_empty() {
+        "preflight ok".to_string()
+    } else {
+        format!("preflight refused:\n  {}", problems.join("\n  "))
+    };
+    for w in warnings {
+        text.push_str(&format!("\nwarning: {w}"));
+    }
+    text
+}
+
 fn describe(p: &Progress) -> Option<String> {
     Some(match p {
-        Progress::Preflight { problems } if problems.is_empty() => "preflight ok".into(),
-        Progress::Preflight { problems } => format!("preflight refused:\n  {}", problems.join("\n  ")),
+        Progress::Preflight { problems, warnings } => preflight_text(problems, warnings),
         Progress::PhaseStarted { phase, participants } if participants.is_empty() => {
             format!("phase {phase}: nothing to do")
         }
@@ -257,7 +270,7 @@ fn describe(p: &Progress) -> Option<String> {
             failure: error,
         } => format!("  {phase} {participant} FAILED: {error}"),
         Progress::PhaseDone { phase } => format!("phase {phase} done"),
-        Progress::PhaseSkipped { phase } => format!("phase {phase} skipped (done according to the journal)"),
+        Progress::PhaseSkipped { phase, reason } => format!("phase {phase} skipped ({reason})"),
         Progress::WouldSend {
             participant,
             rpc,
@@ -295,7 +308,11 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
         .collect();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let printer = tokio::spawn(async move {
+        let mut skipped = std::collections::BTreeSet::new();
         while let Some(p) = rx.recv().await {
+            if let Progress::PhaseSkipped { phase, .. } = &p {
+                skipped.insert(*phase);
+            }
             if let Some(line) = describe(&p) {
                 if matches!(p, Progress::WouldSend { .. }) {
                     outln!("{line}");
@@ -304,9 +321,19 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
                 }
             }
         }
+        skipped
     });
     let outcome = Runner::new(plan, participants, options)?.with_progress(tx).run().await;
-    let _ = printer.await;
+    let skipped = printer.await.unwrap_or_default();
+    let before_verify = &PhaseKind::ALL[..PhaseKind::ALL.len() - 1];
+    if outcome.as_ref().is_ok_and(|r| r.ok) && before_verify.iter().all(|p| skipped.contains(p)) {
+        let verified = if skipped.contains(&PhaseKind::Verify) {
+            ""
+        } else {
+            ", and the participants verified again"
+        };
+        eprintln!("the runbook was already complete: no change was sent{verified}");
+    }
     let report = match outcome {
         Ok(r) => r,
         Err(e) => {

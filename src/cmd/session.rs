@@ -398,11 +398,10 @@ async fn control(
 fn describe(p: &exec::Progress) -> Option<String> {
     use exec::Progress as P;
     Some(match p {
-        P::Preflight { problems } if problems.is_empty() => "preflight ok".into(),
-        P::Preflight { problems } => format!("preflight refused:\n  {}", problems.join("\n  ")),
+        P::Preflight { problems, warnings } => super::engine::preflight_text(problems, warnings),
         P::PhaseStarted { phase, .. } => format!("phase {phase}: started"),
         P::PhaseDone { phase } => format!("phase {phase}: done"),
-        P::PhaseSkipped { phase } => format!("phase {phase}: done before (journal)"),
+        P::PhaseSkipped { phase, reason } => format!("phase {phase}: {reason}"),
         P::StepFailed {
             phase,
             participant,

@@ -1,21 +1,24 @@
 //! The executor: runs a plan across participants with a barrier between phases, one
 //! task per participant inside a phase, bounded retries only where the error says a retry
 //! can succeed (`retry`), and a journal entry before and after every call that changes state. It stops at the first
-//! hard failure and can always be finished by running the same runbook again: phases the
-//! journal records as done are skipped, and within a phase the participants' actual
-//! state decides what is left (contracts already on the target are not sent again).
+//! hard failure and can always be finished by running the same runbook again, with the
+//! same journal, another one or none: the participants' state decides which phases are
+//! done (`state`), and within a phase what is left (contracts already on the target are
+//! not sent again).
 
 mod preflight;
 mod progress;
 mod record;
 mod retry;
 mod runner;
+mod state;
 mod steps;
 mod verify;
 
-pub use preflight::{PreflightProblem, preflight};
+pub use preflight::{Preflight, PreflightProblem, preflight};
 pub use progress::{Control, Progress, RunReport, StepReport};
 pub use runner::{PhaseGate, PhaseOutcome, RunError, RunOptions, Runner};
+pub use state::DoneBy;
 pub use verify::{VerifyReport, verify};
 
 use crate::client::ParticipantApi;

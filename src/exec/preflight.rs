@@ -2,18 +2,23 @@
 //! Canton release recovery-deck serves, and still hosting what it must move; both
 //! synchronizers registered; no new transaction in flight on the lost synchronizer; no
 //! import that the receiving participant's Canton would refuse for its reassignment
-//! counters; and the participants' holdings still those the plan was made from (on a
-//! resumed run: changed only in the ways the plan itself changes them).
+//! counters; and the participants' holdings still those the plan was made from, or
+//! changed only in the ways the plan itself changes them (`state`): what is already done
+//! is read from the participants, so a run resumes from any journal, or none.
 
 use super::Participants;
+use super::state::{self, DoneBy, DriftRow, Observed, Planned, Standing};
 use crate::client::version::Line;
-use crate::client::{ClientError, ParticipantApi};
-use crate::plan::{Action, PhaseKind, Plan};
-use crate::reconcile::ContractId;
+use crate::client::{ClientError, ParticipantApi, merge_inspections};
+use crate::plan::{Action, PhaseKind, Plan, snapshot_digest};
+use crate::reconcile::{ContractId, ContractSummary};
 use crate::survey;
 use crate::survey::SearchFilter;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+
+/// How many ids go into one InspectCommitmentContracts call.
+const INSPECT_BATCH: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PreflightProblem {
@@ -28,86 +33,125 @@ impl fmt::Display for PreflightProblem {
     }
 }
 
-/// Ids the plan purges, imports and moves on `participant`.
-fn planned(plan: &Plan, participant: &str) -> (BTreeSet<ContractId>, BTreeSet<ContractId>, BTreeSet<ContractId>) {
-    let (mut purge, mut import, mut moves) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-    for phase in plan.phases() {
-        for step in phase.steps.iter().filter(|s| s.participant == participant) {
-            let set = match step.action {
-                Action::PurgeContracts { .. } => &mut purge,
-                Action::ImportAcs { .. } => &mut import,
-                Action::ChangeAssignation { .. } => &mut moves,
-                _ => continue,
-            };
-            set.extend(step.action.contract_ids().iter().cloned());
-        }
-    }
-    (purge, import, moves)
+fn short(id: &str) -> String {
+    id.chars().take(20).collect::<String>() + "…"
 }
 
 fn shown(ids: &[ContractId]) -> String {
-    let mut v: Vec<String> = ids
-        .iter()
-        .take(5)
-        .map(|i| i.chars().take(20).collect::<String>() + "…")
-        .collect();
-    if ids.len() > 5 {
-        v.push(format!("and {} more", ids.len() - 5));
+    listed(ids.iter().map(|i| short(i)).collect())
+}
+
+/// At most five items, and how many more.
+fn listed(items: Vec<String>) -> String {
+    let n = items.len();
+    let mut v: Vec<String> = items.into_iter().take(5).collect();
+    if n > 5 {
+        v.push(format!("and {} more", n - 5));
     }
     v.join(", ")
 }
 
-/// What preflight learned of one participant.
-struct Checked {
-    problems: Vec<PreflightProblem>,
-    holding: Option<survey::Holding>,
-    line: Option<Line>,
+fn shown_rows(rows: &[DriftRow]) -> String {
+    listed(
+        rows.iter()
+            .map(|r| format!("{} ({})", short(&r.id), r.became))
+            .collect(),
+    )
 }
 
-async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>, resumed: bool) -> Checked {
+/// What preflight found: the problems that refuse the run, what it warns about, and the
+/// phases the participants' state (or, for what leaves no trace, the journal) shows done.
+#[derive(Debug, Clone, Default)]
+pub struct Preflight {
+    pub problems: Vec<PreflightProblem>,
+    pub warnings: Vec<PreflightProblem>,
+    pub done: BTreeMap<PhaseKind, DoneBy>,
+    /// Per participant and phase: planned contracts found already done.
+    pub already: BTreeMap<String, BTreeMap<PhaseKind, usize>>,
+}
+
+/// What preflight learned of one participant.
+#[derive(Default)]
+struct Checked {
+    problems: Vec<PreflightProblem>,
+    warnings: Vec<PreflightProblem>,
+    holding: Option<survey::Holding>,
+    line: Option<Line>,
+    standing: Option<Standing>,
+}
+
+/// The ids' histories as InspectCommitmentContracts reports them, merged.
+async fn histories(
+    api: &dyn ParticipantApi,
+    lost_id: &str,
+    ids: &[String],
+) -> Result<BTreeMap<String, crate::client::ContractHistory>, ClientError> {
+    let mut out = BTreeMap::new();
+    for chunk in ids.chunks(INSPECT_BATCH) {
+        out.extend(merge_inspections(api.inspect_contracts(lost_id, chunk).await?));
+    }
+    Ok(out)
+}
+
+async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>) -> Checked {
     let name = api.name().to_string();
     let problem = |check: &'static str, message: String| PreflightProblem {
         participant: name.clone(),
         check,
         message,
     };
-    let refused = |problem: PreflightProblem| Checked {
-        problems: vec![problem],
-        holding: None,
-        line: None,
-    };
     let line = match api.canton_line().await {
         Ok(line) => line,
-        Err(e @ ClientError::Unsupported { .. }) => return refused(problem("version", e.to_string())),
-        Err(e) => return refused(problem("reachable", e.to_string())),
+        Err(e @ ClientError::Unsupported { .. }) => {
+            return Checked {
+                problems: vec![problem("version", e.to_string())],
+                ..Checked::default()
+            };
+        }
+        Err(e) => {
+            return Checked {
+                problems: vec![problem("reachable", e.to_string())],
+                ..Checked::default()
+            };
+        }
     };
-    let mut problems = Vec::new();
-    match api.list_registered().await {
+    let mut checked = Checked {
+        line: Some(line),
+        ..Checked::default()
+    };
+    let registered = match api.list_registered().await {
         Ok(regs) => {
             for alias in [plan.lost(), plan.target()] {
                 if !regs.iter().any(|r| r.alias == alias) {
-                    problems.push(problem(
+                    checked.problems.push(problem(
                         "registered",
                         format!("no synchronizer {alias} is registered; register it before the recovery"),
                     ));
                 }
             }
+            regs
         }
-        Err(e) => problems.push(problem("registered", e.to_string())),
-    }
+        Err(e) => {
+            checked.problems.push(problem("registered", e.to_string()));
+            Vec::new()
+        }
+    };
+    let connected = match api.list_connected().await {
+        Ok(c) => c,
+        Err(e) => {
+            checked.problems.push(problem("connected", e.to_string()));
+            Vec::new()
+        }
+    };
     let Some(lost_id) = lost_id else {
-        return Checked {
-            problems,
-            holding: None,
-            line: Some(line),
-        };
+        return checked;
     };
     match api.count_in_flight(lost_id).await {
         Ok(now) => {
             let ack = plan.in_flight().get(&name).copied().unwrap_or_default();
             if now.pending_submissions > ack.pending_submissions || now.pending_transactions > ack.pending_transactions
             {
-                problems.push(problem(
+                checked.problems.push(problem(
                     "in_flight",
                     format!(
                         "{} submission(s) and {} transaction(s) in flight on {}, the plan acknowledged {} and {}: the synchronizer may still be processing; make a new plan once it is certainly gone",
@@ -116,79 +160,152 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
                 ));
             }
         }
-        Err(e) => problems.push(problem("in_flight", e.to_string())),
+        Err(e) => checked.problems.push(problem("in_flight", e.to_string())),
     }
     let holding = match survey::holding(api, lost_id, &SearchFilter::default(), false).await {
         Ok(h) => h,
         Err(e) => {
-            problems.push(problem("drift", e.to_string()));
-            return Checked {
-                problems,
-                holding: None,
-                line: Some(line),
-            };
+            checked.problems.push(problem("drift", e.to_string()));
+            return checked;
         }
     };
-    if let Some(expected) = plan.expected(&name) {
-        let drift = expected.check(&holding.snapshot);
-        let (purge, import, moves) = planned(plan, &name);
-        let appeared: Vec<ContractId> = drift
-            .appeared
-            .iter()
-            .filter(|id| !(resumed && import.contains(*id)))
-            .cloned()
-            .collect();
-        let disappeared: Vec<ContractId> = drift
-            .disappeared
-            .iter()
-            .filter(|id| !(resumed && (purge.contains(*id) || moves.contains(*id))))
-            .cloned()
-            .collect();
-        if !appeared.is_empty() {
-            problems.push(problem(
-                "drift",
-                format!(
-                    "{} contract(s) appeared on {} since the plan was made: {}",
-                    appeared.len(),
-                    plan.lost(),
-                    shown(&appeared)
-                ),
-            ));
-        }
-        if !disappeared.is_empty() {
-            problems.push(problem(
-                "drift",
-                format!(
-                    "{} contract(s) the plan expects on {} are gone: {}",
-                    disappeared.len(),
-                    plan.lost(),
-                    shown(&disappeared)
-                ),
-            ));
-        }
-        if drift.payload_changed {
-            problems.push(problem(
-                "drift",
-                "the same contracts are there but a payload changed since the plan was made".into(),
-            ));
-        }
-    } else {
-        problems.push(problem(
+    let Some(expected) = plan.expected(&name) else {
+        checked.problems.push(problem(
             "drift",
             "the plan has no expected holdings for this participant".into(),
         ));
+        checked.holding = Some(holding);
+        return checked;
+    };
+    let planned = Planned::of(plan, &name);
+    let on_lost: BTreeSet<ContractId> = holding
+        .snapshot
+        .contracts
+        .iter()
+        .map(|c| c.contract_id.clone())
+        .collect();
+    let to_inspect = Observed::to_inspect(&expected.active, &on_lost, &planned);
+    // The target's id is only needed to read what became of contracts no longer held.
+    let target_id = if to_inspect.is_empty() {
+        String::new()
+    } else {
+        match api.synchronizer_id(plan.target()).await {
+            Ok(ids) => ids.logical,
+            Err(e) => {
+                checked.problems.push(problem("drift", e.to_string()));
+                checked.holding = Some(holding);
+                return checked;
+            }
+        }
+    };
+    let histories = match histories(api, lost_id, &to_inspect).await {
+        Ok(h) => h,
+        Err(e) => {
+            checked.problems.push(problem("drift", e.to_string()));
+            checked.holding = Some(holding);
+            return checked;
+        }
+    };
+    let seen = Observed {
+        lost_id,
+        target_id: &target_id,
+        lost_alias: plan.lost(),
+        target_alias: plan.target(),
+        expected: &expected.active,
+        on_lost,
+        histories,
+        registered,
+        connected,
+    };
+    let standing = state::stand(&planned, &seen);
+    if !standing.appeared.is_empty() {
+        checked.problems.push(problem(
+            "drift",
+            format!(
+                "{} contract(s) appeared on {} since the plan was made: {}",
+                standing.appeared.len(),
+                plan.lost(),
+                shown(&standing.appeared)
+            ),
+        ));
     }
-    Checked {
-        problems,
-        holding: Some(holding),
-        line: Some(line),
+    if !standing.gone.is_empty() {
+        checked.problems.push(problem(
+            "drift",
+            format!(
+                "{} contract(s) the plan expects on {} are gone without reaching {} by the plan's own moves or purges: {}; make a new plan from the participants' current state",
+                standing.gone.len(),
+                plan.lost(),
+                plan.target(),
+                shown_rows(&standing.gone)
+            ),
+        ));
     }
+    if standing.gone.is_empty() && standing.appeared.is_empty() {
+        match payloads_changed(api, plan, expected, &holding, &standing, &target_id).await {
+            Ok(true) => checked.problems.push(problem(
+                "drift",
+                "the same contracts are there but a payload changed since the plan was made".into(),
+            )),
+            Ok(false) => {}
+            Err(e) => checked.problems.push(problem("drift", e.to_string())),
+        }
+    }
+    checked.holding = Some(holding);
+    checked.standing = Some(standing);
+    checked
 }
 
-/// Runs every check; an empty list means the run may start. `done` are the phases the
-/// journal records as complete (a resumed run).
-pub async fn preflight(plan: &Plan, participants: &Participants, done: &BTreeSet<PhaseKind>) -> Vec<PreflightProblem> {
-    let resumed = done.iter().any(|p| *p != PhaseKind::Isolate);
+/// Whether the payloads differ from the plan's digest over (id, payload) pairs. Contracts
+/// the plan moved are read on the target; once some were purged, or archived on the
+/// target by later workflows, their payloads are gone and the digest cannot be
+/// recomputed, so only the id checks above stand.
+async fn payloads_changed(
+    api: &dyn ParticipantApi,
+    plan: &Plan,
+    expected: &crate::plan::ExpectedSnapshot,
+    holding: &survey::Holding,
+    standing: &Standing,
+    target_id: &str,
+) -> Result<bool, ClientError> {
+    let wanted: BTreeSet<&str> = expected.active.iter().map(|c| &**c).collect();
+    let mut pairs: Vec<ContractSummary> = holding
+        .snapshot
+        .contracts
+        .iter()
+        .filter(|c| wanted.contains(&*c.contract_id))
+        .cloned()
+        .collect();
+    if pairs.len() < wanted.len() {
+        if !standing.payloads_visible {
+            return Ok(false);
+        }
+        let on_target = survey::holding(api, target_id, &SearchFilter::default(), false).await?;
+        pairs.extend(
+            on_target
+                .snapshot
+                .contracts
+                .into_iter()
+                .filter(|c| wanted.contains(&*c.contract_id)),
+        );
+        if pairs.len() != wanted.len() {
+            tracing::warn!(
+                "{}: {} of the {} contracts planned on {} are visible; payloads not compared",
+                api.name(),
+                pairs.len(),
+                wanted.len(),
+                plan.lost()
+            );
+            return Ok(false);
+        }
+    }
+    Ok(snapshot_digest(&pairs) != expected.digest)
+}
+
+/// Runs every check; an empty problem list means the run may start. `journal_done` are
+/// the phases the journal records as complete for this plan: they count only for what
+/// the participants' state cannot show (see `state::done_phases`).
+pub async fn preflight(plan: &Plan, participants: &Participants, journal_done: &BTreeSet<PhaseKind>) -> Preflight {
     let apis: Vec<_> = plan
         .participants()
         .iter()
@@ -197,27 +314,29 @@ pub async fn preflight(plan: &Plan, participants: &Participants, done: &BTreeSet
     let lost_id = match survey::synchronizer_id(&apis, plan.lost()).await {
         Ok(id) => Some(id),
         Err(e) => {
-            return vec![PreflightProblem {
-                participant: "all".into(),
-                check: "registered",
-                message: e.to_string(),
-            }];
+            return Preflight {
+                problems: vec![PreflightProblem {
+                    participant: "all".into(),
+                    check: "registered",
+                    message: e.to_string(),
+                }],
+                ..Preflight::default()
+            };
         }
     };
-    let results = futures::future::join_all(
-        apis.iter()
-            .map(|a| check_one(plan, a.as_ref(), lost_id.as_deref(), resumed)),
-    )
-    .await;
-    let mut problems = Vec::new();
+    let results = futures::future::join_all(apis.iter().map(|a| check_one(plan, a.as_ref(), lost_id.as_deref()))).await;
+    let mut out = Preflight::default();
     let mut stakeholders: HashMap<ContractId, Vec<String>> = HashMap::new();
     let mut hosted: HashMap<String, BTreeSet<String>> = HashMap::new();
     let mut counters: HashMap<String, BTreeMap<ContractId, u64>> = HashMap::new();
     let mut lines: HashMap<String, Line> = HashMap::new();
+    let mut standings = Vec::new();
     for (api, checked) in apis.iter().zip(results) {
-        problems.extend(checked.problems);
+        let name = api.name().to_string();
+        out.problems.extend(checked.problems);
+        out.warnings.extend(checked.warnings);
         if let Some(line) = checked.line {
-            lines.insert(api.name().to_string(), line);
+            lines.insert(name.clone(), line);
         }
         if let Some(h) = checked.holding {
             for c in &h.snapshot.contracts {
@@ -227,6 +346,14 @@ pub async fn preflight(plan: &Plan, participants: &Participants, done: &BTreeSet
             }
             counters.insert(h.snapshot.participant.clone(), h.nonzero_counters);
             hosted.insert(h.snapshot.participant.clone(), h.snapshot.hosted_parties);
+        }
+        if let Some(s) = checked.standing {
+            let already = [PhaseKind::Purge, PhaseKind::Import, PhaseKind::Move]
+                .into_iter()
+                .map(|p| (p, s.already(p)))
+                .collect();
+            out.already.insert(name, already);
+            standings.push(s);
         }
     }
     // Each participant must still host a stakeholder of everything it is to move.
@@ -241,7 +368,7 @@ pub async fn preflight(plan: &Plan, participants: &Participants, done: &BTreeSet
             })
             .collect();
         if !orphans.is_empty() {
-            problems.push(PreflightProblem {
+            out.problems.push(PreflightProblem {
                 participant: name.clone(),
                 check: "hosting",
                 message: format!(
@@ -252,10 +379,14 @@ pub async fn preflight(plan: &Plan, participants: &Participants, done: &BTreeSet
             });
         }
     }
-    if !done.contains(&PhaseKind::Import) {
-        problems.extend(counter_problems(plan, participants, &lines, &counters));
+    if standings.len() == apis.len() {
+        out.done = state::done_phases(&standings, journal_done);
     }
-    problems
+    if !out.done.contains_key(&PhaseKind::Import) {
+        out.problems
+            .extend(counter_problems(plan, participants, &lines, &counters));
+    }
+    out
 }
 
 /// Imports of contracts whose reassignment counter is not 0 fail on Canton 3.4 always and

@@ -32,6 +32,8 @@ pub struct StepReport {
 pub enum Progress {
     Preflight {
         problems: Vec<String>,
+        /// What preflight warns about without stopping the run.
+        warnings: Vec<String>,
     },
     PhaseStarted {
         phase: PhaseKind,
@@ -54,6 +56,8 @@ pub enum Progress {
     },
     PhaseSkipped {
         phase: PhaseKind,
+        /// Why ([`super::DoneBy::reason`]).
+        reason: &'static str,
     },
     Paused {
         before: PhaseKind,

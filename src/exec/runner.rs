@@ -5,6 +5,7 @@ use super::preflight::{PreflightProblem, preflight};
 use super::progress::{Control, Progress, RunReport, StepReport};
 use super::record::SharedJournal;
 use super::retry::RetryPolicy;
+use super::state::DoneBy;
 use super::steps::{self, Ctx, StepError};
 use crate::client::ImportMode;
 use crate::failure::{Failure, FailureKind};
@@ -108,7 +109,8 @@ impl RunError {
 /// What a [`PhaseGate`] hears when this process is through with a phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PhaseOutcome {
-    /// The journal recorded the phase as done by an earlier run; nothing was sent now.
+    /// An earlier run did the phase (the participants' state, or for what leaves no trace
+    /// the journal, shows it); nothing was sent now.
     pub already_done: bool,
     /// Contracts the phase's steps applied to in this run.
     pub applied: usize,
@@ -121,7 +123,7 @@ pub struct PhaseOutcome {
 /// multi-operator session (`crate::collab`), where the gate waits for the session's
 /// coordinator to open each phase. The runner awaits [`PhaseGate::enter`] before it
 /// starts a phase and [`PhaseGate::done`] after it finished one, or skipped it as done
-/// according to its journal. An error from either stops the run there, resumable like an
+/// by an earlier run. An error from either stops the run there, resumable like an
 /// operator's abort ([`RunError::Gate`]). Failures are not reported through the gate: the
 /// run's error says which phase failed.
 #[async_trait::async_trait]
@@ -300,7 +302,11 @@ impl Runner {
         outcome.map(|_| report)
     }
 
-    async fn execute(&self, journal: &SharedJournal, done: &BTreeSet<PhaseKind>) -> Result<RunReport, RunError> {
+    async fn execute(
+        &self,
+        journal: &SharedJournal,
+        journal_done: &BTreeSet<PhaseKind>,
+    ) -> Result<RunReport, RunError> {
         let plan = &self.plan;
         let checked: Participants = self
             .participants
@@ -308,21 +314,31 @@ impl Runner {
             .filter(|(name, _)| self.executes(name))
             .map(|(name, api)| (name.clone(), api.clone()))
             .collect();
-        let problems = preflight(plan, &checked, done).await;
+        let checks = preflight(plan, &checked, journal_done).await;
+        let text = |list: &[PreflightProblem]| list.iter().map(|p| p.to_string()).collect::<Vec<_>>();
         journal.record(
             None,
             EventData::Preflight(PreflightResult {
                 plan_hash: plan.hash().to_string(),
-                ok: problems.is_empty(),
-                problems: problems.iter().map(|p| p.to_string()).collect(),
+                ok: checks.problems.is_empty(),
+                problems: text(&checks.problems),
+                warnings: text(&checks.warnings),
+                done_by_state: checks
+                    .done
+                    .iter()
+                    .filter(|(_, by)| **by == DoneBy::State)
+                    .map(|(p, _)| *p)
+                    .collect(),
             }),
         )?;
         journal.progress(Progress::Preflight {
-            problems: problems.iter().map(|p| p.to_string()).collect(),
+            problems: text(&checks.problems),
+            warnings: text(&checks.warnings),
         });
-        if !problems.is_empty() {
-            return Err(RunError::Preflight(problems));
+        if !checks.problems.is_empty() {
+            return Err(RunError::Preflight(checks.problems));
         }
+        let done = &checks.done;
         let ctx = Arc::new(Ctx {
             plan: plan.clone(),
             participants: self.participants.clone(),
@@ -347,19 +363,31 @@ impl Runner {
         // Set when the operator asked for one phase only: wait at the next boundary.
         let mut stepping = false;
         for phase in plan.phases() {
-            if done.contains(&phase.kind) {
+            if let Some(by) = done.get(&phase.kind) {
                 journal.record(
                     None,
                     EventData::PhaseSkipped {
                         plan_hash: plan.hash().to_string(),
                         phase: phase.kind,
-                        reason: "done according to the journal".into(),
+                        reason: by.reason().into(),
                     },
                 )?;
-                journal.progress(Progress::PhaseSkipped { phase: phase.kind });
+                journal.progress(Progress::PhaseSkipped {
+                    phase: phase.kind,
+                    reason: by.reason(),
+                });
+                let mut found_done = 0;
+                for (participant, found) in &checks.already {
+                    let n = found.get(&phase.kind).copied().unwrap_or_default();
+                    if n > 0 {
+                        *report.skipped.entry(participant.clone()).or_default() += n;
+                        found_done += n;
+                    }
+                }
                 if let Some(gate) = &self.gate {
                     let outcome = PhaseOutcome {
                         already_done: true,
+                        skipped: found_done,
                         ..PhaseOutcome::default()
                     };
                     gate.done(phase.kind, outcome).await.map_err(|message| RunError::Gate {

@@ -1,9 +1,10 @@
 //! Verification after the reconnect: every participant holds on the target exactly the
-//! plan's contracts for it, and can ping every other participant over the target.
+//! plan's contracts for it (or held them there until a later workflow archived them), and
+//! can ping every other participant over the target.
 
 use super::Participants;
 use crate::client::logical_id;
-use crate::client::{ClientError, ParticipantApi, PingOutcome};
+use crate::client::{ClientError, ParticipantApi, PingOutcome, SyncState, merge_inspections};
 pub use crate::journal::{PingResult, VerifyReport};
 use futures::StreamExt;
 use std::collections::{BTreeSet, HashSet};
@@ -70,7 +71,9 @@ pub async fn verify(
         }
     }
     let want: BTreeSet<String> = expected.iter().cloned().collect();
-    let missing: Vec<String> = want.difference(&on_target).cloned().collect();
+    let absent: Vec<String> = want.difference(&on_target).cloned().collect();
+    let archived_since = archived_on(api, &target, &absent).await?;
+    let missing: Vec<String> = absent.into_iter().filter(|id| !archived_since.contains(id)).collect();
     let unexpected: Vec<String> = on_target.difference(&want).cloned().collect();
     let mut pings = Vec::new();
     for other in ping {
@@ -98,5 +101,21 @@ pub async fn verify(
         missing,
         unexpected,
         pings,
+        archived_since: archived_since.into_iter().collect(),
     })
+}
+
+/// Of `ids`, those the participant held on the target and that were archived there since
+/// (a workflow after the recovery used them), read from InspectCommitmentContracts the
+/// way `client::history` reads it.
+async fn archived_on(api: &dyn ParticipantApi, target: &str, ids: &[String]) -> Result<BTreeSet<String>, ClientError> {
+    let mut out = BTreeSet::new();
+    for chunk in ids.chunks(1000) {
+        for (id, h) in merge_inspections(api.inspect_contracts(target, chunk).await?) {
+            if h.ever_on(target) && h.on(target) == SyncState::Archived {
+                out.insert(id);
+            }
+        }
+    }
+    Ok(out)
 }

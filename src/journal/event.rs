@@ -206,6 +206,12 @@ pub struct PreflightResult {
     /// `participant [check]: message`, one per problem.
     #[serde(default)]
     pub problems: Vec<String>,
+    /// The same, for what does not stop the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Phases the participants' state shows done, so not run again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub done_by_state: Vec<PhaseKind>,
 }
 
 /// One ping of verification.
@@ -232,6 +238,10 @@ pub struct VerifyReport {
     pub unexpected: Vec<String>,
     #[serde(default)]
     pub pings: Vec<PingResult>,
+    /// Planned for this participant, assigned to the target and archived there since (by
+    /// workflows after the recovery): the recovery's work done, counted as held.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub archived_since: Vec<String>,
 }
 
 impl VerifyReport {
@@ -242,8 +252,13 @@ impl VerifyReport {
             .filter(|p| !p.ok)
             .map(|p| format!("{} ({})", p.to, p.reason.as_deref().unwrap_or("no answer")))
             .collect();
+        let archived = if self.archived_since.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} archived there since)", self.archived_since.len())
+        };
         format!(
-            "{} of {} planned contracts on the target, {} missing, {} unexpected, pings failed to [{}]",
+            "{} of {} planned contracts on the target{archived}, {} missing, {} unexpected, pings failed to [{}]",
             self.held,
             self.expected,
             self.missing.len(),
@@ -507,6 +522,8 @@ mod tests {
                 plan_hash: "h".into(),
                 ok: false,
                 problems: vec!["p1 [drift]: x".into()],
+                warnings: vec!["p2 [pruning]: y".into()],
+                done_by_state: vec![PhaseKind::Isolate],
             }),
             EventData::PhaseStarted {
                 plan_hash: "h".into(),
@@ -582,6 +599,7 @@ mod tests {
                     millis: Some(3),
                     reason: None,
                 }],
+                archived_since: vec!["c9".into()],
             }),
             EventData::Surveyed(Surveyed {
                 synchronizer: "lost".into(),

@@ -107,6 +107,8 @@ pub struct ExecView {
     pub paused_before: Option<PhaseKind>,
     pub pause_requested: bool,
     pub preflight: Option<Vec<String>>,
+    /// What preflight warned about without stopping the run.
+    pub warnings: Vec<String>,
     pub journal: VecDeque<Event>,
     /// The journal pane follows the newest event until scrolled away from it.
     pub journal_view: Scroll,
@@ -135,6 +137,7 @@ impl ExecView {
             paused_before: None,
             pause_requested: false,
             preflight: None,
+            warnings: Vec::new(),
             journal: VecDeque::new(),
             journal_view: Scroll::following(),
             journal_full: false,
@@ -151,7 +154,10 @@ impl ExecView {
 
     pub fn apply(&mut self, p: Progress) {
         match p {
-            Progress::Preflight { problems } => self.preflight = Some(problems),
+            Progress::Preflight { problems, warnings } => {
+                self.preflight = Some(problems);
+                self.warnings = warnings;
+            }
             Progress::PhaseStarted { phase, participants } => {
                 self.current = Some(phase);
                 self.paused_before = None;
@@ -191,7 +197,7 @@ impl ExecView {
                     }
                 }
             }
-            Progress::PhaseSkipped { phase } => {
+            Progress::PhaseSkipped { phase, .. } => {
                 for ((p, _), cell) in self.cells.iter_mut() {
                     if *p == phase {
                         cell.state = CellState::Skipped;

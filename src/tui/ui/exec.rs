@@ -158,6 +158,12 @@ fn outcome_lines(app: &App, view: &ExecView, theme: &Theme) -> Vec<Line<'static>
             lines.push(Line::from(Span::styled(format!("  {p}"), theme.style(Role::Danger))));
         }
     }
+    for w in &view.warnings {
+        lines.push(Line::from(Span::styled(
+            format!("warning: {w}"),
+            theme.style(Role::Warn),
+        )));
+    }
     if let Some(f) = &view.failure {
         let code = f.failure.code().unwrap_or("no Canton code");
         lines.push(Line::from(Span::styled(
