@@ -301,6 +301,7 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
         .unwrap_or_else(|| default_journal(&args.runbook, args.dry_run));
     let mut options = RunOptions::new(journal.clone(), &operator(args.operator.as_deref()));
     options.dry_run = args.dry_run;
+    options.runbook = Some(args.runbook.clone());
     options.endpoints = cfg
         .participants
         .iter()

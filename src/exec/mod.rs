@@ -6,6 +6,7 @@
 //! done (`state`), and within a phase what is left (contracts already on the target are
 //! not sent again).
 
+mod lock;
 mod preflight;
 mod progress;
 mod record;
@@ -15,6 +16,7 @@ mod state;
 mod steps;
 mod verify;
 
+pub use lock::{Holder, LockError, lock_path};
 pub use preflight::{Preflight, PreflightProblem, preflight};
 pub use progress::{Control, Progress, RunReport, StepReport};
 pub use runner::{PhaseGate, PhaseOutcome, RunError, RunOptions, Runner};

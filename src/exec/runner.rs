@@ -1,6 +1,7 @@
 //! Running a plan: journal, preflight, phases with barriers, one task per participant.
 
 use super::Participants;
+use super::lock::{self, Holder, LockError, RunLock, Stale};
 use super::preflight::{PreflightProblem, preflight};
 use super::progress::{Control, Progress, RunReport, StepReport};
 use super::record::SharedJournal;
@@ -38,6 +39,9 @@ pub struct RunOptions {
     /// participants map; the others' entries, if any, are used for reads only (the source
     /// of an import, the party to ping). `None`: every participant of the plan.
     pub only: Option<String>,
+    /// The runbook the plan was read from, named in the run's lock so that a refused
+    /// second run can say what is being run.
+    pub runbook: Option<PathBuf>,
 }
 
 impl RunOptions {
@@ -51,6 +55,7 @@ impl RunOptions {
             retry_delay: Duration::from_millis(250),
             import_mode: ImportMode::Validation,
             only: None,
+            runbook: None,
         }
     }
 }
@@ -83,6 +88,8 @@ pub enum RunError {
     NotInPlan(String),
     #[error("the session stopped the run at phase {phase}: {message}")]
     Gate { phase: PhaseKind, message: String },
+    #[error(transparent)]
+    Locked(#[from] LockError),
 }
 
 impl RunError {
@@ -98,7 +105,7 @@ impl RunError {
             }
             RunError::Journal(_) => (FailureKind::Journal, None),
             RunError::MissingParticipant(p) | RunError::NotInPlan(p) => (FailureKind::Setup, Some(p.as_str())),
-            RunError::ForeignJournal { .. } => (FailureKind::Setup, None),
+            RunError::ForeignJournal { .. } | RunError::Locked(_) => (FailureKind::Setup, None),
             RunError::Preflight(_) => (FailureKind::Preflight, None),
             RunError::Aborted(_) | RunError::Gate { .. } => (FailureKind::Stopped, None),
         };
@@ -245,7 +252,35 @@ impl Runner {
         self
     }
 
+    /// Takes the run's lock on each participant it executes (see `lock`), before the
+    /// journal is opened: two runs appending to one journal would break its chain. A dry
+    /// run changes nothing and takes none.
+    fn lock(&self) -> Result<(Option<RunLock>, Vec<Stale>), RunError> {
+        if self.options.dry_run {
+            return Ok((None, Vec::new()));
+        }
+        let journal = match &self.shared_journal {
+            Some(w) => w.lock().unwrap_or_else(|p| p.into_inner()).path().to_path_buf(),
+            None => self.options.journal.clone(),
+        };
+        let dir = match journal.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let executed: Vec<String> = self
+            .plan
+            .participants()
+            .iter()
+            .filter(|p| self.executes(p))
+            .cloned()
+            .collect();
+        let me = Holder::me(self.options.runbook.as_deref(), &journal, &self.options.operator);
+        let (held, stale) = lock::acquire(&dir, self.plan.incident(), &executed, &me)?;
+        Ok((Some(held), stale))
+    }
+
     pub async fn run(self) -> Result<RunReport, RunError> {
+        let (_lock, stale) = self.lock()?;
         let (writer, done) = match &self.shared_journal {
             Some(w) => {
                 let path = w.lock().unwrap_or_else(|p| p.into_inner()).path().to_path_buf();
@@ -276,7 +311,7 @@ impl Runner {
                 done_phases: done.iter().copied().collect(),
             }),
         )?;
-        let outcome = self.execute(&journal, &done).await;
+        let outcome = self.execute(&journal, &done, stale).await;
         let mut report = match &outcome {
             Ok(r) => r.clone(),
             Err(e) => RunReport {
@@ -306,6 +341,7 @@ impl Runner {
         &self,
         journal: &SharedJournal,
         journal_done: &BTreeSet<PhaseKind>,
+        stale_locks: Vec<Stale>,
     ) -> Result<RunReport, RunError> {
         let plan = &self.plan;
         let checked: Participants = self
@@ -314,7 +350,14 @@ impl Runner {
             .filter(|(name, _)| self.executes(name))
             .map(|(name, api)| (name.clone(), api.clone()))
             .collect();
-        let checks = preflight(plan, &checked, journal_done).await;
+        let mut checks = preflight(plan, &checked, journal_done).await;
+        checks
+            .warnings
+            .extend(stale_locks.into_iter().map(|s| PreflightProblem {
+                participant: s.participant,
+                check: "lock",
+                message: s.message,
+            }));
         let text = |list: &[PreflightProblem]| list.iter().map(|p| p.to_string()).collect::<Vec<_>>();
         journal.record(
             None,

@@ -66,10 +66,7 @@ impl Header {
             },
             participants,
             operator: operator.into(),
-            host: nix::unistd::gethostname()
-                .ok()
-                .and_then(|h| h.into_string().ok())
-                .unwrap_or_default(),
+            host: host_name(),
         }
     }
 }
@@ -113,6 +110,14 @@ pub fn event_hash(event: &Event) -> String {
         obj.remove("hash");
     }
     digest(&v)
+}
+
+/// This machine's host name, as journals and run locks record it ("" if unknown).
+pub fn host_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_default()
 }
 
 pub fn header_hash(header: &Header) -> String {
