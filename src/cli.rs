@@ -336,6 +336,12 @@ pub struct RunArgs {
     /// Who runs it (default: $USER).
     #[arg(long, env = "RECOVERY_DECK_OPERATOR")]
     pub operator: Option<String>,
+    /// Run although a participant is still connected to the lost synchronizer and it
+    /// answers, or has transactions in flight there that the plan did not acknowledge.
+    /// Canton: "Forcing the migration may lead to a ledger fork!" — only for a
+    /// synchronizer that cannot be recovered any more.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -398,6 +404,10 @@ pub enum LabCommand {
         /// main): they accept imports of contracts with non-zero reassignment counters.
         #[arg(long)]
         enable_all_reassignments: bool,
+        /// Do not lose lostDomain: it keeps running and the participants stay connected to
+        /// it, so `run` refuses the plan (it would fork the ledger) unless --force.
+        #[arg(long)]
+        keep_lost: bool,
         /// Return once every node answers and leave the lab running (stop it with `lab down`).
         #[arg(long)]
         detach: bool,

@@ -5,13 +5,19 @@
 mod common;
 
 use common::{TestLab, participants, plan_for};
+use recovery_deck::client::ParticipantApi;
 use recovery_deck::exec::{self, Control, Progress, RunOptions, Runner};
 use recovery_deck::journal;
-use recovery_deck::lab::scenario::Scenario;
+use recovery_deck::lab::scenario::{self, LOST, Scenario, TARGET};
+use recovery_deck::lab::{ids, templates};
 use recovery_deck::plan::Plan;
 use recovery_deck::reconcile::{SelectionRequest, Strategy};
-use recovery_deck::wire::lab::{CountersRequest, participant_control_client::ParticipantControlClient};
-use std::collections::BTreeMap;
+use recovery_deck::wire::lab::{
+    ArmPartialDeliveryRequest, CountersRequest, participant_control_client::ParticipantControlClient,
+    synchronizer_control_client::SynchronizerControlClient,
+};
+use recovery_deck::wire::ledger::Commands;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -171,5 +177,195 @@ async fn a_second_concurrent_run_is_refused_and_a_stale_lock_is_taken_over() {
         std::fs::read_to_string(&lock).expect("lock file"),
         "",
         "released at the end"
+    );
+}
+
+/// A seed lab whose lostDomain is still up, the participants connected to it.
+async fn lab_with_lost_alive() -> TestLab {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = scenario::LabOptions {
+        keep_lost: true,
+        ..scenario::LabOptions::default()
+    };
+    let lab = scenario::up_with(dir.path(), Scenario::Seed, &options, common::launcher())
+        .await
+        .expect("lab");
+    TestLab { lab, dir }
+}
+
+fn options(lab: &TestLab, name: &str, force: bool) -> RunOptions {
+    let mut o = RunOptions::new(lab.dir.path().join(format!("{name}.journal.jsonl")), "tester");
+    o.retry_delay = std::time::Duration::from_millis(50);
+    o.force = force;
+    o
+}
+
+/// Every participant holds its planned contracts on the target.
+async fn assert_moved(lab: &TestLab, plan: &Plan) {
+    let target = ids::synchronizer_id(TARGET);
+    for p in plan.participants() {
+        let held = common::ids_on(&lab.client(p), &target).await;
+        let planned: BTreeSet<String> = plan.moved_by(p).iter().map(|c| c.to_string()).collect();
+        assert_eq!(held, planned, "{p}");
+    }
+}
+
+fn preflight_warnings(lab: &TestLab, journal: &str) -> Vec<String> {
+    let j = journal::read(&lab.dir.path().join(journal)).expect("journal");
+    let e = j.of_kind("preflight.result").last().expect("preflight");
+    e.data["warnings"]
+        .as_array()
+        .map(|w| w.iter().filter_map(|w| w.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+const FORK: &str = "Canton: \"Forcing the migration may lead to a ledger fork! Instead of forcing the migration, ensure the source synchronizer has no in-flight transactions";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_synchronizer_still_answering_is_refused_unless_forced() {
+    let lab = lab_with_lost_alive().await;
+    let plan = plan_for(&lab.lab, &SelectionRequest::new(Strategy::Intersection), 500).await;
+    let before = mutating_calls(&lab).await;
+    let refused = Runner::new(plan.clone(), participants(&lab.lab), options(&lab, "plain", false))
+        .expect("runner")
+        .run()
+        .await;
+    let Err(exec::RunError::Preflight(problems)) = &refused else {
+        panic!("a synchronizer that answers is not lost: {refused:?}");
+    };
+    let connected: Vec<String> = problems
+        .iter()
+        .filter(|p| p.check == "connected")
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(connected.len(), 2, "{problems:?}");
+    for (p, text) in ["participant1", "participant2"].iter().zip(&connected) {
+        assert!(
+            text.starts_with(&format!(
+                "{p} [connected]: still connected to lostDomain, and the connection is healthy: lostDomain is not lost for this participant. {FORK}"
+            )) && text.ends_with("If lostDomain cannot be recovered, run again with --force"),
+            "{text}"
+        );
+    }
+    assert_eq!(mutating_calls(&lab).await, before, "refused before anything was sent");
+
+    let report = Runner::new(plan.clone(), participants(&lab.lab), options(&lab, "forced", true))
+        .expect("runner")
+        .run()
+        .await
+        .expect("forced");
+    assert!(report.ok);
+    assert_moved(&lab, &plan).await;
+    let warnings = preflight_warnings(&lab, "forced.journal.jsonl");
+    assert!(
+        warnings.iter().any(
+            |w| w.starts_with("participant1 [connected]: still connected to lostDomain")
+                && w.ends_with("recovering anyway because of --force. This may lead to a ledger fork.")
+        ),
+        "{warnings:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_transactions_in_flight_are_refused_unless_forced() {
+    let mut lab = lab_with_lost_alive().await;
+    let plan = plan_for(&lab.lab, &SelectionRequest::new(Strategy::Intersection), 500).await;
+    assert!(
+        plan.in_flight()
+            .values()
+            .all(|f| f.pending_submissions + f.pending_transactions == 0)
+    );
+    // After the plan, one more transaction goes out; its verdict reaches nobody, and
+    // lostDomain dies for good.
+    let mut control = SynchronizerControlClient::connect(lab.lab.endpoint(LOST).expect("endpoint"))
+        .await
+        .expect("control");
+    control
+        .arm_partial_delivery(ArmPartialDeliveryRequest { deliver_to: vec![] })
+        .await
+        .expect("arm");
+    let p1 = lab.client("participant1");
+    let (alice, bob) = (
+        ids::party_id("Alice", "participant1"),
+        ids::party_id("Bob", "participant2"),
+    );
+    let submitter = lab.client("participant1");
+    let pending = tokio::spawn(async move {
+        let _ = submitter
+            .submit_and_wait(Commands {
+                act_as: vec![alice.clone()],
+                commands: vec![templates::create_iou_command(&alice, &bob, "170", "USD")],
+                ..Default::default()
+            })
+            .await;
+    });
+    let lost_id = ids::synchronizer_id(LOST);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while p1.count_in_flight(&lost_id).await.expect("in flight").total() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the transaction never got in flight"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    pending.abort();
+    lab.lab.lose(LOST).expect("lose");
+    for p in ["participant1", "participant2"] {
+        let api = lab.client(p);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while api
+            .list_connected()
+            .await
+            .expect("connected")
+            .iter()
+            .any(|c| c.alias == LOST && c.healthy)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{p} still sees lostDomain healthy"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    let before = mutating_calls(&lab).await;
+    let refused = Runner::new(plan.clone(), participants(&lab.lab), options(&lab, "plain", false))
+        .expect("runner")
+        .run()
+        .await;
+    let Err(exec::RunError::Preflight(problems)) = &refused else {
+        panic!("new transactions in flight must refuse the run: {refused:?}");
+    };
+    let in_flight: Vec<String> = problems
+        .iter()
+        .filter(|p| p.check == "in_flight")
+        .map(|p| p.to_string())
+        .collect();
+    assert!(!in_flight.is_empty(), "{problems:?}");
+    assert!(
+        in_flight[0].starts_with(
+            "participant1 [in_flight]: 1 submission(s) and 1 transaction(s) in flight on lostDomain, the plan acknowledged 0 and 0: the synchronizer may still be processing. "
+        ) && in_flight[0].contains(FORK)
+            && in_flight[0].ends_with("Make a new plan once it is certainly gone, or, if it cannot be recovered, run again with --force"),
+        "{}",
+        in_flight[0]
+    );
+    assert!(
+        problems.iter().all(|p| p.check == "in_flight"),
+        "only the transactions in flight stand in the way: {problems:?}"
+    );
+    assert_eq!(mutating_calls(&lab).await, before, "refused before anything was sent");
+
+    let report = Runner::new(plan.clone(), participants(&lab.lab), options(&lab, "forced", true))
+        .expect("runner")
+        .run()
+        .await
+        .expect("forced");
+    assert!(report.ok);
+    assert_moved(&lab, &plan).await;
+    let warnings = preflight_warnings(&lab, "forced.journal.jsonl");
+    assert!(
+        warnings.iter().any(|w| w.starts_with("participant1 [in_flight]: 1 submission(s) and 1 transaction(s) in flight on lostDomain")
+            && w.ends_with("Ignoring existing in-flight transactions on synchronizer with alias lostDomain because of forced migration. This may lead to a ledger fork.")),
+        "{warnings:?}"
     );
 }

@@ -302,6 +302,7 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
     let mut options = RunOptions::new(journal.clone(), &operator(args.operator.as_deref()));
     options.dry_run = args.dry_run;
     options.runbook = Some(args.runbook.clone());
+    options.force = args.force;
     options.endpoints = cfg
         .participants
         .iter()

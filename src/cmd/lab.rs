@@ -84,12 +84,14 @@ pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
             contracts,
             canton,
             enable_all_reassignments,
+            keep_lost,
             detach,
         } => {
             let options = scenario::LabOptions {
                 contracts,
                 canton,
                 enable_all_reassignments,
+                keep_lost,
             };
             let lab = scenario::up_with(&dir, scenario, &options, Launcher::current(!detach)?).await?;
             print_summary(&lab, format)?;

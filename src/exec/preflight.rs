@@ -1,6 +1,7 @@
 //! Checks before the first state-changing call: every participant reachable, running a
 //! Canton release recovery-deck serves, and still hosting what it must move; both
-//! synchronizers registered; no new transaction in flight on the lost synchronizer; no
+//! synchronizers registered; the lost synchronizer certainly lost (no healthy connection
+//! to it, no new transaction in flight there, unless forced); no
 //! import that the receiving participant's Canton would refuse for its reassignment
 //! counters; and the participants' holdings still those the plan was made from, or
 //! changed only in the ways the plan itself changes them (`state`): what is already done
@@ -19,6 +20,12 @@ use std::fmt;
 
 /// How many ids go into one InspectCommitmentContracts call.
 const INSPECT_BATCH: usize = 1000;
+
+/// Canton's own warning about forcing a synchronizer migration, quoted from the console
+/// help of `repair.migrate_synchronizer(source, target, force)`
+/// (ParticipantRepairAdministration.scala, community/app-base, release-line-3.5): the
+/// refusals below are Canton's rule for that command, applied to this recovery.
+const CANTON_FORK_WARNING: &str = "Canton: \"Forcing the migration may lead to a ledger fork! Instead of forcing the migration, ensure the source synchronizer has no in-flight transactions by reconnecting all participants to the source synchronizer, halting activity on these participants and waiting for the in-flight transactions to complete or time out. Forcing a migration is intended for disaster recovery when a source synchronizer cannot be recovered anymore.\"";
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PreflightProblem {
@@ -93,7 +100,7 @@ async fn histories(
     Ok(out)
 }
 
-async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>) -> Checked {
+async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>, force: bool) -> Checked {
     let name = api.name().to_string();
     let problem = |check: &'static str, message: String| PreflightProblem {
         participant: name.clone(),
@@ -143,6 +150,30 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>)
             Vec::new()
         }
     };
+    // A connection that is still healthy means the synchronizer answers: it is not lost
+    // for this participant, and others may still transact there on the contracts the plan
+    // moves away. A connection left over from the loss (unhealthy) is what the isolate
+    // phase disconnects.
+    if connected.iter().any(|c| c.alias == plan.lost() && c.healthy) {
+        let found = format!(
+            "still connected to {lost}, and the connection is healthy: {lost} is not lost for this participant",
+            lost = plan.lost()
+        );
+        if force {
+            checked.warnings.push(problem(
+                "connected",
+                format!("{found}; recovering anyway because of --force. This may lead to a ledger fork."),
+            ));
+        } else {
+            checked.problems.push(problem(
+                "connected",
+                format!(
+                    "{found}. {CANTON_FORK_WARNING} If {lost} cannot be recovered, run again with --force",
+                    lost = plan.lost()
+                ),
+            ));
+        }
+    }
     let Some(lost_id) = lost_id else {
         return checked;
     };
@@ -151,13 +182,32 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>)
             let ack = plan.in_flight().get(&name).copied().unwrap_or_default();
             if now.pending_submissions > ack.pending_submissions || now.pending_transactions > ack.pending_transactions
             {
-                checked.problems.push(problem(
-                    "in_flight",
-                    format!(
-                        "{} submission(s) and {} transaction(s) in flight on {}, the plan acknowledged {} and {}: the synchronizer may still be processing; make a new plan once it is certainly gone",
-                        now.pending_submissions, now.pending_transactions, plan.lost(), ack.pending_submissions, ack.pending_transactions
-                    ),
-                ));
+                let found = format!(
+                    "{} submission(s) and {} transaction(s) in flight on {}, the plan acknowledged {} and {}",
+                    now.pending_submissions,
+                    now.pending_transactions,
+                    plan.lost(),
+                    ack.pending_submissions,
+                    ack.pending_transactions
+                );
+                if force {
+                    // Canton's own log line when migrate_synchronizer is forced
+                    // (SynchronizerMigration.isSynchronizerMigrationPossible, release-line-3.5).
+                    checked.warnings.push(problem(
+                        "in_flight",
+                        format!(
+                            "{found}. Ignoring existing in-flight transactions on synchronizer with alias {} because of forced migration. This may lead to a ledger fork.",
+                            plan.lost()
+                        ),
+                    ));
+                } else {
+                    checked.problems.push(problem(
+                        "in_flight",
+                        format!(
+                            "{found}: the synchronizer may still be processing. {CANTON_FORK_WARNING} Make a new plan once it is certainly gone, or, if it cannot be recovered, run again with --force"
+                        ),
+                    ));
+                }
             }
         }
         Err(e) => checked.problems.push(problem("in_flight", e.to_string())),
@@ -304,8 +354,15 @@ async fn payloads_changed(
 
 /// Runs every check; an empty problem list means the run may start. `journal_done` are
 /// the phases the journal records as complete for this plan: they count only for what
-/// the participants' state cannot show (see `state::done_phases`).
-pub async fn preflight(plan: &Plan, participants: &Participants, journal_done: &BTreeSet<PhaseKind>) -> Preflight {
+/// the participants' state cannot show (see `state::done_phases`). `force` turns the
+/// refusals of a synchronizer that is not certainly lost (a healthy connection, new
+/// transactions in flight) into warnings.
+pub async fn preflight(
+    plan: &Plan,
+    participants: &Participants,
+    journal_done: &BTreeSet<PhaseKind>,
+    force: bool,
+) -> Preflight {
     let apis: Vec<_> = plan
         .participants()
         .iter()
@@ -324,7 +381,11 @@ pub async fn preflight(plan: &Plan, participants: &Participants, journal_done: &
             };
         }
     };
-    let results = futures::future::join_all(apis.iter().map(|a| check_one(plan, a.as_ref(), lost_id.as_deref()))).await;
+    let results = futures::future::join_all(
+        apis.iter()
+            .map(|a| check_one(plan, a.as_ref(), lost_id.as_deref(), force)),
+    )
+    .await;
     let mut out = Preflight::default();
     let mut stakeholders: HashMap<ContractId, Vec<String>> = HashMap::new();
     let mut hosted: HashMap<String, BTreeSet<String>> = HashMap::new();

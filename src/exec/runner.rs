@@ -42,6 +42,10 @@ pub struct RunOptions {
     /// The runbook the plan was read from, named in the run's lock so that a refused
     /// second run can say what is being run.
     pub runbook: Option<PathBuf>,
+    /// Run although a participant still has a working connection to the lost
+    /// synchronizer, or new transactions in flight there: both refused otherwise, since
+    /// recovering from a synchronizer that is not lost can fork the ledger.
+    pub force: bool,
 }
 
 impl RunOptions {
@@ -56,6 +60,7 @@ impl RunOptions {
             import_mode: ImportMode::Validation,
             only: None,
             runbook: None,
+            force: false,
         }
     }
 }
@@ -350,7 +355,7 @@ impl Runner {
             .filter(|(name, _)| self.executes(name))
             .map(|(name, api)| (name.clone(), api.clone()))
             .collect();
-        let mut checks = preflight(plan, &checked, journal_done).await;
+        let mut checks = preflight(plan, &checked, journal_done, self.options.force).await;
         checks
             .warnings
             .extend(stale_locks.into_iter().map(|s| PreflightProblem {

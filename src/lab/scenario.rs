@@ -12,6 +12,10 @@
 //! - `large`: three participants hosting two parties each, N Ious (default 100,000) across
 //!   the party pairs on lostDomain, created in bulk transactions; newDomain registered;
 //!   lostDomain lost. The scale and fault-drill workload.
+//!
+//! With `keep_lost` ([`LabOptions`]) lostDomain is not lost: it keeps running with the
+//! participants connected, the state in which a recovery must be refused (it would fork
+//! the ledger) unless forced.
 
 use crate::client::{AcsEntry, GrpcParticipant, ImportMode, ParticipantApi, sync_config};
 use crate::config::{Incident, IncidentConfig, ParticipantConfig};
@@ -153,6 +157,9 @@ pub struct LabOptions {
     pub contracts: usize,
     pub canton: Dialect,
     pub enable_all_reassignments: bool,
+    /// lostDomain is not lost: it keeps running and the participants stay connected to it
+    /// (a rehearsal of the refusal to recover from a synchronizer that still answers).
+    pub keep_lost: bool,
 }
 
 impl Default for LabOptions {
@@ -161,6 +168,7 @@ impl Default for LabOptions {
             contracts: LARGE_DEFAULT,
             canton: Dialect::default(),
             enable_all_reassignments: false,
+            keep_lost: false,
         }
     }
 }
@@ -205,8 +213,8 @@ pub async fn up_with(
     .await
     .map_err(|e| LabError::Io(e.to_string()))??;
     let staged = match scenario {
-        Scenario::Large => stage_large(&mut lab, contracts).await,
-        _ => stage(&mut lab, scenario).await,
+        Scenario::Large => stage_large(&mut lab, contracts, options.keep_lost).await,
+        _ => stage(&mut lab, scenario, options.keep_lost).await,
     };
     if let Err(e) = staged {
         let _ = lab.down();
@@ -218,7 +226,7 @@ pub async fn up_with(
     Ok(lab)
 }
 
-async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
+async fn stage(lab: &mut Lab, scenario: Scenario, keep_lost: bool) -> Result<(), LabError> {
     let p1 = client(lab, "participant1")?;
     let p2 = client(lab, "participant2")?;
     // newDomain is registered ahead of the incident, kept from connecting until the recovery.
@@ -247,6 +255,9 @@ async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
     }
     if scenario == Scenario::Diverged {
         diverge(lab, &p1, &alice, &bob).await?;
+    }
+    if keep_lost {
+        return Ok(());
     }
     let lab_ref = &mut *lab;
     lab_ref.lose(LOST)?;
@@ -316,7 +327,7 @@ async fn connect_all(lab: &Lab, participants: &[&GrpcParticipant]) -> Result<(),
     Ok(())
 }
 
-async fn stage_large(lab: &mut Lab, contracts: usize) -> Result<(), LabError> {
+async fn stage_large(lab: &mut Lab, contracts: usize, keep_lost: bool) -> Result<(), LabError> {
     let names = ["participant1", "participant2", "participant3"];
     let clients: Vec<GrpcParticipant> = names.iter().map(|n| client(lab, n)).collect::<Result<_, _>>()?;
     let refs: Vec<&GrpcParticipant> = clients.iter().collect();
@@ -350,6 +361,9 @@ async fn stage_large(lab: &mut Lab, contracts: usize) -> Result<(), LabError> {
         });
     }
     futures::future::try_join_all(jobs).await?;
+    if keep_lost {
+        return Ok(());
+    }
     lab.lose(LOST)?;
     for p in &clients {
         wait_unhealthy(p, LOST).await?;
