@@ -438,6 +438,27 @@ pub enum LabCommand {
         #[arg(long)]
         node: String,
     },
+    /// Set (or --clear) a participant's automatic pruning schedule, through Canton's
+    /// PruningService.SetParticipantSchedule: `run` warns about it in preflight.
+    PruningSchedule {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The participant.
+        #[arg(long)]
+        node: String,
+        /// Cron expression, seconds first (Canton's form), e.g. "0 0 2 * * ?".
+        #[arg(long, required_unless_present = "clear")]
+        cron: Option<String>,
+        /// How much history pruning keeps, in seconds.
+        #[arg(long, default_value_t = 30 * 86_400)]
+        retention: i64,
+        /// How long one pruning round may run, in seconds.
+        #[arg(long, default_value_t = 3_600)]
+        max_duration: i64,
+        /// Remove the schedule instead.
+        #[arg(long, conflicts_with = "cron")]
+        clear: bool,
+    },
     /// Post-recovery business check on the target synchronizer: Call on moved Ious, new Ious both ways.
     Workflow {
         #[arg(long)]

@@ -27,6 +27,11 @@ pub mod com {
                         tonic::include_proto!("com.digitalasset.canton.admin.topology.v30");
                     }
                 }
+                pub mod pruning {
+                    pub mod v30 {
+                        tonic::include_proto!("com.digitalasset.canton.admin.pruning.v30");
+                    }
+                }
                 pub mod health {
                     pub mod v30 {
                         tonic::include_proto!("com.digitalasset.canton.admin.health.v30");
@@ -81,6 +86,8 @@ pub use com::daml::ledger::api::v2::admin as ledger_admin;
 pub use com::digitalasset::canton::admin::health::v30 as health;
 /// Canton participant admin API v30.
 pub use com::digitalasset::canton::admin::participant::v30 as admin;
+/// Canton's automatic pruning schedule messages.
+pub use com::digitalasset::canton::admin::pruning::v30 as pruning;
 /// Sequencer connection messages used in synchronizer configs.
 pub use com::digitalasset::canton::admin::sequencer::v30 as sequencer;
 /// Time tracker messages used in synchronizer configs.

@@ -369,3 +369,74 @@ async fn new_transactions_in_flight_are_refused_unless_forced() {
         "{warnings:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pruning_schedule_is_warned_about_not_refused() {
+    use recovery_deck::wire::admin::pruning_service_client::PruningServiceClient;
+    use recovery_deck::wire::pruning::{
+        ClearScheduleRequest, GetParticipantScheduleRequest, ParticipantPruningSchedule, PruningSchedule,
+        SetParticipantScheduleRequest,
+    };
+    let lab = TestLab::up(Scenario::Seed).await;
+    let mut pruning = PruningServiceClient::connect(lab.lab.endpoint("participant2").expect("endpoint"))
+        .await
+        .expect("pruning service");
+    let schedule = |cron: &str| SetParticipantScheduleRequest {
+        schedule: Some(ParticipantPruningSchedule {
+            schedule: Some(PruningSchedule {
+                cron: cron.into(),
+                max_duration: Some(prost_types::Duration {
+                    seconds: 3_600,
+                    nanos: 0,
+                }),
+                retention: Some(prost_types::Duration {
+                    seconds: 30 * 86_400,
+                    nanos: 0,
+                }),
+            }),
+            prune_internally_only: false,
+        }),
+    };
+    // Canton refuses what is not a cron expression (seconds first).
+    let bad = pruning
+        .set_participant_schedule(schedule("every night"))
+        .await
+        .expect_err("not a cron expression");
+    assert!(
+        bad.message().starts_with("PROTO_DESERIALIZATION_FAILURE(8,"),
+        "{}",
+        bad.message()
+    );
+    pruning
+        .set_participant_schedule(schedule("0 0 2 * * ?"))
+        .await
+        .expect("a nightly schedule");
+    let read = lab.client("participant2").pruning_schedule().await.expect("read");
+    assert_eq!(
+        read.map(|s| (s.cron, s.retention_secs, s.max_duration_secs)),
+        Some(("0 0 2 * * ?".to_string(), 30 * 86_400, 3_600))
+    );
+    assert_eq!(lab.client("participant1").pruning_schedule().await.expect("read"), None);
+
+    let plan = plan_for(&lab.lab, &SelectionRequest::new(Strategy::Intersection), 500).await;
+    let report = Runner::new(plan.clone(), participants(&lab.lab), options(&lab, "pruned", false))
+        .expect("runner")
+        .run()
+        .await
+        .expect("a warning does not stop the run");
+    assert!(report.ok);
+    let warnings = preflight_warnings(&lab, "pruned.journal.jsonl");
+    assert_eq!(
+        warnings,
+        vec![
+            "participant2 [pruning]: a pruning schedule is set (cron \"0 0 2 * * ?\", retention 30d, at most 1h per run): pruning while the recovery runs can remove the history the repairs and their checks read, and with ACS imports has removed contracts (Canton 3.4.9, issue 25-013). Clear it for the recovery (console: pruning.clear_schedule()) and set it again afterwards"
+        ]
+    );
+    pruning.clear_schedule(ClearScheduleRequest {}).await.expect("clear");
+    let cleared = pruning
+        .get_participant_schedule(GetParticipantScheduleRequest {})
+        .await
+        .expect("get")
+        .into_inner();
+    assert_eq!(cleared.schedule, None);
+}

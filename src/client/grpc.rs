@@ -17,7 +17,8 @@ use crate::wire::admin::{
     participant_inspection_service_client::ParticipantInspectionServiceClient,
     participant_repair_service_client::ParticipantRepairServiceClient, participant_status_response::Kind,
     participant_status_service_client::ParticipantStatusServiceClient, ping_response,
-    ping_service_client::PingServiceClient, register_synchronizer_request::SynchronizerConnection,
+    ping_service_client::PingServiceClient, pruning_service_client::PruningServiceClient,
+    register_synchronizer_request::SynchronizerConnection,
     synchronizer_connectivity_service_client::SynchronizerConnectivityServiceClient,
 };
 use crate::wire::ledger::{
@@ -28,6 +29,7 @@ use crate::wire::ledger::{
 use crate::wire::ledger_admin::{
     ListKnownPartiesRequest, party_management_service_client::PartyManagementServiceClient,
 };
+use crate::wire::pruning::GetParticipantScheduleRequest;
 use crate::wire::sequencer::SequencerConnectionValidation;
 use crate::wire::version::{UntypedVersionedMessage, untyped_versioned_message::Wrapper};
 use async_trait::async_trait;
@@ -638,5 +640,22 @@ impl ParticipantApi for GrpcParticipant {
             update_id: resp.update_id,
             completion_offset: resp.completion_offset,
         })
+    }
+
+    async fn pruning_schedule(&self) -> Result<Option<PruningSchedule>> {
+        let resp = PruningServiceClient::new(self.admin.clone())
+            .get_participant_schedule(self.req(GetParticipantScheduleRequest {}, self.timeout))
+            .await
+            .map_err(self.err("GetParticipantSchedule"))?
+            .into_inner();
+        Ok(resp.schedule.map(|p| {
+            let s = p.schedule.unwrap_or_default();
+            PruningSchedule {
+                cron: s.cron,
+                max_duration_secs: s.max_duration.map(|d| d.seconds).unwrap_or_default(),
+                retention_secs: s.retention.map(|d| d.seconds).unwrap_or_default(),
+                prune_internally_only: p.prune_internally_only,
+            }
+        }))
     }
 }

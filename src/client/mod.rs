@@ -110,6 +110,10 @@ pub trait ParticipantApi: Send + Sync {
     async fn admin_party(&self) -> Result<String> {
         Ok(self.status().await?.uid)
     }
+
+    /// The participant's automatic pruning schedule (`PruningService.GetParticipantSchedule`),
+    /// `None` when none is set.
+    async fn pruning_schedule(&self) -> Result<Option<PruningSchedule>>;
 }
 
 /// The config to write back to flip `manual_connect` of `alias` — the console's

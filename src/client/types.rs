@@ -46,6 +46,17 @@ pub struct SynchronizerIds {
     pub physical: String,
 }
 
+/// An automatic pruning schedule: when pruning starts (a cron expression, seconds
+/// first), how long one round may run, and how much history it keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PruningSchedule {
+    pub cron: String,
+    pub max_duration_secs: i64,
+    pub retention_secs: i64,
+    /// Prunes only Canton's internal stores, not the Ledger API's.
+    pub prune_internally_only: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 pub struct InFlight {
     pub pending_submissions: u32,

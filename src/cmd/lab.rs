@@ -2,6 +2,7 @@
 
 use super::{Fail, Outcome, is_json, print_json};
 use crate::cli::{Format, LabCommand, NodeCommand, NodeCommon};
+use crate::client::ClientError;
 use crate::config::IncidentConfig;
 use crate::lab::node::{self, ParticipantArgs, ServeOptions, SynchronizerArgs};
 use crate::lab::scenario;
@@ -130,6 +131,21 @@ pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
             print_summary(&lab, format)?;
             Ok(ExitCode::SUCCESS)
         }
+        LabCommand::PruningSchedule {
+            dir,
+            node,
+            cron,
+            retention,
+            max_duration,
+            clear,
+        } => {
+            let lab = open(&dir)?;
+            set_pruning(&lab, &node, cron.filter(|_| !clear), retention, max_duration).await?;
+            if !is_json(format) {
+                outln!("{node}: pruning schedule {}", if clear { "cleared" } else { "set" });
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         LabCommand::Workflow { dir } => {
             let cfg = IncidentConfig::load(&dir.join("incident.toml"))?;
             let report = workflow::run(&cfg).await?;
@@ -144,6 +160,50 @@ pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
         }
         LabCommand::Node(node) => run_node(node).await,
     }
+}
+
+/// Sets (or with `None`, clears) a lab participant's pruning schedule over Canton's RPC.
+async fn set_pruning(
+    lab: &Lab,
+    node: &str,
+    cron: Option<String>,
+    retention: i64,
+    max_duration: i64,
+) -> Result<(), Fail> {
+    use crate::wire::admin::pruning_service_client::PruningServiceClient;
+    use crate::wire::pruning::{
+        ClearScheduleRequest, ParticipantPruningSchedule, PruningSchedule, SetParticipantScheduleRequest,
+    };
+    let refused = |rpc: &'static str| move |s: tonic::Status| Fail(ClientError::from_status(node, rpc, s).to_string());
+    let mut client = PruningServiceClient::connect(lab.endpoint(node)?)
+        .await
+        .map_err(|e| Fail(format!("{node}: {e}")))?;
+    match cron {
+        None => {
+            client
+                .clear_schedule(ClearScheduleRequest {})
+                .await
+                .map_err(refused("ClearSchedule"))?;
+        }
+        Some(cron) => {
+            let seconds = |seconds| Some(prost_types::Duration { seconds, nanos: 0 });
+            let request = SetParticipantScheduleRequest {
+                schedule: Some(ParticipantPruningSchedule {
+                    schedule: Some(PruningSchedule {
+                        cron,
+                        max_duration: seconds(max_duration),
+                        retention: seconds(retention),
+                    }),
+                    prune_internally_only: false,
+                }),
+            };
+            client
+                .set_participant_schedule(request)
+                .await
+                .map_err(refused("SetParticipantSchedule"))?;
+        }
+    }
+    Ok(())
 }
 
 fn serve_options(common: &NodeCommon) -> Result<ServeOptions, Fail> {

@@ -8,8 +8,8 @@ use super::manifest::Manifest;
 use super::relay::Relay;
 use crate::client::{
     AcsStream, ClientError, ConnectedSynchronizer, ContractInspection, ContractStream, ImportMode, InFlight,
-    KnownParty, ParticipantApi, ParticipantStatus, PingOutcome, RegisteredSynchronizer, Result, StoredConfig,
-    SubmitOutcome, SynchronizerIds,
+    KnownParty, ParticipantApi, ParticipantStatus, PingOutcome, PruningSchedule, RegisteredSynchronizer, Result,
+    StoredConfig, SubmitOutcome, SynchronizerIds,
 };
 use crate::wire::admin::SynchronizerConnectionConfig;
 use crate::wire::ledger::Commands;
@@ -160,5 +160,8 @@ impl ParticipantApi for PeerParticipant {
     }
     async fn submit_and_wait(&self, _: Commands) -> Result<SubmitOutcome> {
         self.refuse("SubmitAndWait")
+    }
+    async fn pruning_schedule(&self) -> Result<Option<PruningSchedule>> {
+        self.refuse("GetParticipantSchedule")
     }
 }

@@ -174,6 +174,16 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
             ));
         }
     }
+    match api.pruning_schedule().await {
+        Ok(Some(schedule)) => checked.warnings.push(problem("pruning", pruning_warning(&schedule))),
+        Ok(None) => {}
+        Err(e) => checked.warnings.push(problem(
+            "pruning",
+            format!(
+                "could not read the participant's pruning schedule ({e}); make sure no pruning runs during the recovery"
+            ),
+        )),
+    }
     let Some(lost_id) = lost_id else {
         return checked;
     };
@@ -304,6 +314,35 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
     checked.holding = Some(holding);
     checked.standing = Some(standing);
     checked
+}
+
+/// `90s`, `15m`, `2h`, `30d`: the largest unit that divides the duration.
+fn duration_text(secs: i64) -> String {
+    match secs {
+        s if s > 0 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s > 0 && s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// Pruning during a recovery removes history the run reads: InspectCommitmentContracts
+/// reports only unpruned changes (`client::history`), and Canton 3.4.9 lists a critical
+/// issue (25-013) in which pruning together with ACS imports removed contracts from the
+/// store. Pruning is not stopped for the operator: the schedule may be the policy of a
+/// participant this operator does not own, so this warns, naming Canton's command.
+fn pruning_warning(s: &crate::client::PruningSchedule) -> String {
+    let scope = if s.prune_internally_only {
+        ", Canton's internal stores only"
+    } else {
+        ""
+    };
+    format!(
+        "a pruning schedule is set (cron \"{}\", retention {}, at most {} per run{scope}): pruning while the recovery runs can remove the history the repairs and their checks read, and with ACS imports has removed contracts (Canton 3.4.9, issue 25-013). Clear it for the recovery (console: pruning.clear_schedule()) and set it again afterwards",
+        s.cron,
+        duration_text(s.retention_secs),
+        duration_text(s.max_duration_secs)
+    )
 }
 
 /// Whether the payloads differ from the plan's digest over (id, payload) pairs. Contracts

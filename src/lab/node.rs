@@ -172,6 +172,9 @@ pub async fn run_participant(args: ParticipantArgs, opts: ServeOptions) -> Resul
         .add_service(admin::ping_service_server::PingServiceServer::new(
             participant::PingService(node.clone()),
         ))
+        .add_service(admin::pruning_service_server::PruningServiceServer::new(
+            participant::PruningService(node.clone()),
+        ))
         .add_service(lab::participant_control_server::ParticipantControlServer::new(
             participant::ControlService(node.clone()),
         ));

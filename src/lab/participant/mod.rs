@@ -7,12 +7,14 @@ mod connectivity;
 mod inspection;
 mod ledger;
 mod protocol;
+mod pruning;
 mod repair;
 mod session;
 
 pub use connectivity::ConnectivityService;
 pub use inspection::{InspectionService, PingService, StatusService};
 pub use ledger::{CommandService, PartyService, StateService};
+pub use pruning::PruningService;
 pub use repair::RepairService;
 
 use crate::canton_error::{self, codes};

@@ -454,6 +454,7 @@ fn ledger_active_contract() -> (Vec<u8>, ledger::ActiveContract) {
 
 mod admin_connectivity;
 mod admin_inspection;
+mod admin_pruning;
 mod admin_repair;
 mod ledger_messages;
 mod paths;

@@ -168,6 +168,36 @@ async fn ping_service() {
 }
 
 #[tokio::test]
+async fn pruning_service() {
+    use crate::wire::pruning;
+    use admin::pruning_service_client::PruningServiceClient;
+    let rec = Recorder::default();
+    let mut c = PruningServiceClient::new(rec.clone());
+    refused(c.set_schedule(pruning::SetScheduleRequest::default()).await);
+    refused(
+        c.set_participant_schedule(pruning::SetParticipantScheduleRequest::default())
+            .await,
+    );
+    refused(c.clear_schedule(pruning::ClearScheduleRequest::default()).await);
+    refused(c.get_schedule(pruning::GetScheduleRequest::default()).await);
+    refused(
+        c.get_participant_schedule(pruning::GetParticipantScheduleRequest::default())
+            .await,
+    );
+    rec.assert_paths(&[
+        "/com.digitalasset.canton.admin.participant.v30.PruningService/SetSchedule",
+        "/com.digitalasset.canton.admin.participant.v30.PruningService/SetParticipantSchedule",
+        "/com.digitalasset.canton.admin.participant.v30.PruningService/ClearSchedule",
+        "/com.digitalasset.canton.admin.participant.v30.PruningService/GetSchedule",
+        "/com.digitalasset.canton.admin.participant.v30.PruningService/GetParticipantSchedule",
+    ]);
+    assert_eq!(
+        admin::pruning_service_server::SERVICE_NAME,
+        "com.digitalasset.canton.admin.participant.v30.PruningService"
+    );
+}
+
+#[tokio::test]
 async fn state_service() {
     use ledger::state_service_client::StateServiceClient;
     let rec = Recorder::default();
