@@ -177,6 +177,13 @@ pub mod codes {
         SYNCHRONIZER_IS_NOT_AVAILABLE = TransientServerFailure;
         // participant/protocol/TransactionProcessor.scala
         SEQUENCER_REQUEST_FAILED = ContentionOnSharedResources;
+        PACKAGE_NOT_VETTED_BY_RECIPIENTS = InvalidGivenCurrentSystemStateOther;
+        // participant/admin/CantonPackageServiceError.scala
+        PACKAGE_SERVICE_NOT_CONNECTED_TO_SYNCHRONIZER = InvalidGivenCurrentSystemStateOther;
+        PACKAGE_SERVICE_CANNOT_AUTODETECT_SYNCHRONIZER = InvalidGivenCurrentSystemStateOther;
+        DAR_NOT_FOUND = InvalidGivenCurrentSystemStateResourceMissing;
+        // base/.../topology/TopologyManagerError.scala
+        TOPOLOGY_STORE_NOT_FOUND = InvalidGivenCurrentSystemStateResourceMissing;
         // ledger/error/groups/RequestValidationErrors.scala
         INVALID_ARGUMENT = InvalidIndependentOfSystemState;
         // base/.../ProtoDeserializationError.scala

@@ -408,6 +408,10 @@ pub enum LabCommand {
         /// it, so `run` refuses the plan (it would fork the ledger) unless --force.
         #[arg(long)]
         keep_lost: bool,
+        /// This participant does not vet the lab's DAR on newDomain when it first connects
+        /// there (repeatable): `run` refuses to move its contracts to an unvetted package.
+        #[arg(long, value_name = "PARTICIPANT")]
+        unvetted: Vec<String>,
         /// Return once every node answers and leave the lab running (stop it with `lab down`).
         #[arg(long)]
         detach: bool,
@@ -504,6 +508,9 @@ pub enum NodeCommand {
         canton: Dialect,
         #[arg(long)]
         enable_all_reassignments: bool,
+        /// Do not vet the DAR on this synchronizer alias at the first connection (repeatable).
+        #[arg(long = "unvetted-on")]
+        unvetted_on: Vec<String>,
     },
     Synchronizer {
         #[command(flatten)]

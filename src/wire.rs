@@ -43,6 +43,18 @@ pub mod com {
                     tonic::include_proto!("com.digitalasset.canton.version.v1");
                 }
             }
+            pub mod protocol {
+                pub mod v30 {
+                    tonic::include_proto!("com.digitalasset.canton.protocol.v30");
+                }
+            }
+            pub mod topology {
+                pub mod admin {
+                    pub mod v30 {
+                        tonic::include_proto!("com.digitalasset.canton.topology.admin.v30");
+                    }
+                }
+            }
         }
     }
     pub mod daml {
@@ -92,6 +104,10 @@ pub use com::digitalasset::canton::admin::pruning::v30 as pruning;
 pub use com::digitalasset::canton::admin::sequencer::v30 as sequencer;
 /// Time tracker messages used in synchronizer configs.
 pub use com::digitalasset::canton::admin::time::v30 as time;
+/// Canton's topology mappings (vetted packages).
+pub use com::digitalasset::canton::protocol::v30 as protocol;
+/// Canton's topology read service (vetted packages) and its store ids.
+pub use com::digitalasset::canton::topology::admin::v30 as topology_admin;
 /// `UntypedVersionedMessage`, the envelope of ACS snapshots.
 pub use com::digitalasset::canton::version::v1 as version;
 /// The multi-operator session coordinator's protocol.

@@ -27,6 +27,7 @@ fn node(name: &str, kind: NodeKind, parties: &[&str]) -> NodeSpec {
         port: 0,
         ledger_port: 0,
         lost: false,
+        unvetted_on: Vec::new(),
     }
 }
 

@@ -22,6 +22,7 @@ async fn a_synchronizer_outlives_subscribers_that_vanish() {
             port: 0,
             ledger_port: 0,
             lost: false,
+            unvetted_on: Vec::new(),
         }],
     };
     let mut lab = Lab::create(dir.path(), layout, common::launcher()).expect("lab");

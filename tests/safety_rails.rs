@@ -10,7 +10,7 @@ use recovery_deck::exec::{self, Control, Progress, RunOptions, Runner};
 use recovery_deck::journal;
 use recovery_deck::lab::scenario::{self, LOST, Scenario, TARGET};
 use recovery_deck::lab::{ids, templates};
-use recovery_deck::plan::Plan;
+use recovery_deck::plan::{PhaseKind, Plan};
 use recovery_deck::reconcile::{SelectionRequest, Strategy};
 use recovery_deck::wire::lab::{
     ArmPartialDeliveryRequest, CountersRequest, participant_control_client::ParticipantControlClient,
@@ -439,4 +439,214 @@ async fn a_pruning_schedule_is_warned_about_not_refused() {
         .expect("get")
         .into_inner();
     assert_eq!(cleared.schedule, None);
+}
+
+/// Calls of these kinds the participants received: the repairs.
+async fn repair_calls(lab: &TestLab) -> u64 {
+    let mut n = 0;
+    for name in participants(&lab.lab).keys() {
+        let url = lab.lab.endpoint(name).expect("endpoint");
+        let mut client = ParticipantControlClient::connect(url).await.expect("control");
+        let counters = client
+            .counters(CountersRequest {})
+            .await
+            .expect("counters")
+            .into_inner();
+        n += counters
+            .calls
+            .iter()
+            .filter(|(path, _)| {
+                ["PurgeContracts", "ImportAcs", "ChangeAssignation"]
+                    .iter()
+                    .any(|m| path.ends_with(&format!("/{m}")))
+            })
+            .map(|(_, n)| n)
+            .sum::<u64>();
+    }
+    n
+}
+
+async fn package_service(
+    lab: &TestLab,
+    name: &str,
+) -> recovery_deck::wire::admin::package_service_client::PackageServiceClient<tonic::transport::Channel> {
+    recovery_deck::wire::admin::package_service_client::PackageServiceClient::connect(
+        lab.lab.endpoint(name).expect("endpoint"),
+    )
+    .await
+    .expect("package service")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unvetted_package_on_the_target_is_refused_before_anything_is_disconnected() {
+    use recovery_deck::wire::admin::{UnvetDarRequest, VetDarRequest};
+    let lab = TestLab::up(Scenario::Seed).await;
+    let target = ids::synchronizer_id(TARGET);
+    let package = templates::package_id();
+    // participant2's operator connected to newDomain once before and took the DAR's
+    // vetting away there (Canton's UnvetDar needs the connection).
+    let p2 = lab.client("participant2");
+    let mut packages = package_service(&lab, "participant2").await;
+    let not_connected = packages
+        .unvet_dar(UnvetDarRequest {
+            main_package_id: package.clone(),
+            synchronizer_id: Some(target.clone()),
+        })
+        .await
+        .expect_err("not connected to newDomain yet");
+    assert!(
+        not_connected
+            .message()
+            .starts_with("PACKAGE_SERVICE_NOT_CONNECTED_TO_SYNCHRONIZER(9,"),
+        "{}",
+        not_connected.message()
+    );
+    assert_eq!(
+        p2.vetted_packages(&target).await.expect("read"),
+        None,
+        "no store before connecting"
+    );
+    assert!(p2.reconnect(TARGET, false).await.expect("connect newDomain"));
+    assert_eq!(
+        p2.vetted_packages(&target).await.expect("read"),
+        Some([package.clone()].into()),
+        "the lab's DAR is vetted at the first connection"
+    );
+    packages
+        .unvet_dar(UnvetDarRequest {
+            main_package_id: package.clone(),
+            synchronizer_id: Some(target.clone()),
+        })
+        .await
+        .expect("unvet");
+    assert_eq!(p2.vetted_packages(&target).await.expect("read"), Some(BTreeSet::new()));
+    // Canton rejects a transaction on the unvetted package.
+    let bob = ids::party_id("Bob", "participant2");
+    let rejected = p2
+        .submit_and_wait(Commands {
+            act_as: vec![bob.clone()],
+            commands: vec![templates::create_iou_command(&bob, &bob, "1", "USD")],
+            synchronizer_id: target.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("unvetted");
+    assert!(
+        rejected.to_string().contains("PACKAGE_NOT_VETTED_BY_RECIPIENTS"),
+        "{rejected}"
+    );
+    p2.disconnect(TARGET).await.expect("disconnect newDomain");
+
+    let plan = plan_for(&lab.lab, &SelectionRequest::new(Strategy::Intersection), 500).await;
+    let before = mutating_calls(&lab).await;
+    let refused = Runner::new(plan.clone(), participants(&lab.lab), options(&lab, "unvetted", false))
+        .expect("runner")
+        .run()
+        .await;
+    let Err(exec::RunError::Preflight(problems)) = &refused else {
+        panic!("an unvetted package must refuse the run: {refused:?}");
+    };
+    let vetting: Vec<String> = problems
+        .iter()
+        .filter(|p| p.check == "vetting")
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(vetting.len(), 1, "{problems:?}");
+    assert!(
+        vetting[0].starts_with(&format!(
+            "participant2 [vetting]: has not vetted package {package} on newDomain, and 6 contract(s) it must hold there use it: "
+        )) && vetting[0].contains("PACKAGE_NOT_VETTED_BY_RECIPIENTS"),
+        "{}",
+        vetting[0]
+    );
+    assert_eq!(
+        mutating_calls(&lab).await,
+        before,
+        "refused before anything was disconnected"
+    );
+    // Vetted again, the run goes.
+    assert!(p2.reconnect(TARGET, false).await.expect("connect newDomain"));
+    packages
+        .vet_dar(VetDarRequest {
+            main_package_id: package,
+            synchronize: true,
+            synchronizer_id: Some(target),
+        })
+        .await
+        .expect("vet");
+    p2.disconnect(TARGET).await.expect("disconnect newDomain");
+    let report = Runner::new(plan.clone(), participants(&lab.lab), options(&lab, "vetted", false))
+        .expect("runner")
+        .run()
+        .await
+        .expect("vetted");
+    assert!(report.ok);
+    assert_moved(&lab, &plan).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vetting_on_a_target_never_connected_is_checked_at_its_first_connection_before_any_repair() {
+    use recovery_deck::wire::admin::VetDarRequest;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options_lab = scenario::LabOptions {
+        unvetted: vec!["participant2".into()],
+        ..scenario::LabOptions::default()
+    };
+    let lab = scenario::up_with(dir.path(), Scenario::Seed, &options_lab, common::launcher())
+        .await
+        .expect("lab");
+    let lab = TestLab { lab, dir };
+    let plan = plan_for(&lab.lab, &SelectionRequest::new(Strategy::Intersection), 500).await;
+    let failed = Runner::new(plan.clone(), participants(&lab.lab), options(&lab, "first", false))
+        .expect("runner")
+        .run()
+        .await;
+    let Err(exec::RunError::Step {
+        phase,
+        participant,
+        failure,
+        ..
+    }) = &failed
+    else {
+        panic!("participant2's first connection to newDomain shows the package unvetted: {failed:?}");
+    };
+    assert_eq!((*phase, participant.as_str()), (PhaseKind::InitTarget, "participant2"));
+    assert!(
+        failure.message.contains(&format!(
+            "participant2 has not vetted package {} on newDomain, and 6 contract(s) it must hold there use it",
+            templates::package_id()
+        )),
+        "{}",
+        failure.message
+    );
+    assert_eq!(repair_calls(&lab).await, 0, "no repair was sent");
+    // It is left connected to newDomain, where its operator vets the DAR.
+    let p2 = lab.client("participant2");
+    assert!(
+        p2.list_connected()
+            .await
+            .expect("connected")
+            .iter()
+            .any(|c| c.alias == TARGET)
+    );
+    let target = ids::synchronizer_id(TARGET);
+    package_service(&lab, "participant2")
+        .await
+        .vet_dar(VetDarRequest {
+            main_package_id: templates::package_id(),
+            synchronize: true,
+            synchronizer_id: Some(target),
+        })
+        .await
+        .expect("vet");
+    let report = Runner::new(plan.clone(), participants(&lab.lab), options(&lab, "first", false))
+        .expect("runner")
+        .run()
+        .await
+        .expect("vetted, the run finishes");
+    assert!(report.ok);
+    assert_moved(&lab, &plan).await;
+    let cfg = recovery_deck::config::IncidentConfig::load(&lab.lab.incident_path()).expect("config");
+    let wf = recovery_deck::lab::workflow::run(&cfg).await.expect("workflow");
+    assert!(wf.ok, "{wf:#?}");
 }

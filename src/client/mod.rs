@@ -114,6 +114,12 @@ pub trait ParticipantApi: Send + Sync {
     /// The participant's automatic pruning schedule (`PruningService.GetParticipantSchedule`),
     /// `None` when none is set.
     async fn pruning_schedule(&self) -> Result<Option<PruningSchedule>>;
+
+    /// The packages this participant has vetted on `synchronizer_id` (logical), now
+    /// (`TopologyManagerReadService.ListVettedPackages` on that synchronizer's topology
+    /// store, head state). `None` when the participant has no topology store for it yet:
+    /// it never connected there, so nothing can be vetted there yet.
+    async fn vetted_packages(&self, synchronizer_id: &str) -> Result<Option<std::collections::BTreeSet<String>>>;
 }
 
 /// The config to write back to flip `manual_connect` of `alias` — the console's

@@ -86,6 +86,7 @@ pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
             canton,
             enable_all_reassignments,
             keep_lost,
+            unvetted,
             detach,
         } => {
             let options = scenario::LabOptions {
@@ -93,6 +94,7 @@ pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
                 canton,
                 enable_all_reassignments,
                 keep_lost,
+                unvetted,
             };
             let lab = scenario::up_with(&dir, scenario, &options, Launcher::current(!detach)?).await?;
             print_summary(&lab, format)?;
@@ -233,6 +235,7 @@ async fn run_node(cmd: NodeCommand) -> Outcome {
             parties,
             canton,
             enable_all_reassignments,
+            unvetted_on,
         } => {
             let opts = serve_options(&common)?;
             node::run_participant(
@@ -244,6 +247,7 @@ async fn run_node(cmd: NodeCommand) -> Outcome {
                     parties,
                     dialect: canton,
                     enable_all_reassignments,
+                    unvetted_on,
                 },
                 opts,
             )

@@ -164,4 +164,8 @@ impl ParticipantApi for PeerParticipant {
     async fn pruning_schedule(&self) -> Result<Option<PruningSchedule>> {
         self.refuse("GetParticipantSchedule")
     }
+
+    async fn vetted_packages(&self, _: &str) -> Result<Option<std::collections::BTreeSet<String>>> {
+        self.refuse("ListVettedPackages")
+    }
 }

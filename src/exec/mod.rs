@@ -15,6 +15,7 @@ mod runner;
 mod state;
 mod steps;
 mod verify;
+mod vetting;
 
 pub use lock::{Holder, LockError, lock_path};
 pub use preflight::{Preflight, PreflightProblem, preflight};

@@ -9,6 +9,7 @@
 
 use super::Participants;
 use super::state::{self, DoneBy, DriftRow, Observed, Planned, Standing};
+use super::vetting::{self, ByPackage};
 use crate::client::version::Line;
 use crate::client::{ClientError, ParticipantApi, merge_inspections};
 use crate::plan::{Action, PhaseKind, Plan, snapshot_digest};
@@ -75,6 +76,11 @@ pub struct Preflight {
     pub done: BTreeMap<PhaseKind, DoneBy>,
     /// Per participant and phase: planned contracts found already done.
     pub already: BTreeMap<String, BTreeMap<PhaseKind, usize>>,
+    /// Participants that never connected to the target, so whose vetting there can only
+    /// be read after init_target connects them: what they must move there, by package.
+    pub vetting_after_connect: BTreeMap<String, ByPackage>,
+    /// The target's logical id, when preflight resolved it.
+    pub target_id: Option<String>,
 }
 
 /// What preflight learned of one participant.
@@ -431,7 +437,9 @@ pub async fn preflight(
     let mut counters: HashMap<String, BTreeMap<ContractId, u64>> = HashMap::new();
     let mut lines: HashMap<String, Line> = HashMap::new();
     let mut standings = Vec::new();
-    for (api, checked) in apis.iter().zip(results) {
+    let mut packages: Vec<ByPackage> = Vec::new();
+    let mut to_move: Vec<(usize, Vec<ContractId>)> = Vec::new();
+    for (i, (api, checked)) in apis.iter().zip(results).enumerate() {
         let name = api.name().to_string();
         out.problems.extend(checked.problems);
         out.warnings.extend(checked.warnings);
@@ -446,8 +454,10 @@ pub async fn preflight(
             }
             counters.insert(h.snapshot.participant.clone(), h.nonzero_counters);
             hosted.insert(h.snapshot.participant.clone(), h.snapshot.hosted_parties);
+            packages.push(h.packages);
         }
         if let Some(s) = checked.standing {
+            to_move.push((i, s.to_move.clone()));
             let already = [PhaseKind::Purge, PhaseKind::Import, PhaseKind::Move]
                 .into_iter()
                 .map(|p| (p, s.already(p)))
@@ -482,11 +492,64 @@ pub async fn preflight(
     if standings.len() == apis.len() {
         out.done = state::done_phases(&standings, journal_done);
     }
+    check_vetting(plan, &apis, &packages, &to_move, &mut out).await;
     if !out.done.contains_key(&PhaseKind::Import) {
         out.problems
             .extend(counter_problems(plan, participants, &lines, &counters));
     }
     out
+}
+
+/// Refuses what a participant would move onto a package it has not vetted on the target
+/// (see `vetting`); a participant without a topology store for the target yet is left to
+/// init_target's check.
+async fn check_vetting(
+    plan: &Plan,
+    apis: &[std::sync::Arc<dyn ParticipantApi>],
+    packages: &[ByPackage],
+    to_move: &[(usize, Vec<ContractId>)],
+    out: &mut Preflight,
+) {
+    let holdings: Vec<&ByPackage> = packages.iter().collect();
+    let needed: Vec<(usize, ByPackage)> = to_move
+        .iter()
+        .map(|(i, ids)| (*i, vetting::by_package(ids, &holdings)))
+        .filter(|(_, by)| !by.is_empty())
+        .collect();
+    if needed.is_empty() {
+        return;
+    }
+    let problem = |participant: &str, message: String| PreflightProblem {
+        participant: participant.to_string(),
+        check: "vetting",
+        message,
+    };
+    let target_id = match survey::synchronizer_id(apis, plan.target()).await {
+        Ok(id) => id,
+        Err(e) => {
+            out.problems
+                .push(problem("all", format!("resolving {}: {e}", plan.target())));
+            return;
+        }
+    };
+    for (i, needed) in needed {
+        let api = apis[i].as_ref();
+        match vetting::unvetted(api, &target_id, &needed).await {
+            Ok(Some(missing)) => out.problems.extend(
+                missing
+                    .iter()
+                    .map(|(package, ids)| problem(api.name(), vetting::unvetted_text(plan.target(), package, ids))),
+            ),
+            Ok(None) => {
+                out.vetting_after_connect.insert(api.name().to_string(), needed);
+            }
+            Err(e) => out.problems.push(problem(
+                api.name(),
+                format!("could not read its vetted packages on {}: {e}", plan.target()),
+            )),
+        }
+    }
+    out.target_id = Some(target_id);
 }
 
 /// Imports of contracts whose reassignment counter is not 0 fail on Canton 3.4 always and

@@ -397,6 +397,7 @@ impl Runner {
                 base_delay: self.options.retry_delay,
             },
             import_mode: self.options.import_mode,
+            vetting_after_connect: checks.vetting_after_connect.clone(),
         });
         let mut report = RunReport {
             ok: true,

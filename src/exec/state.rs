@@ -124,6 +124,8 @@ pub(super) struct Standing {
     pub purged: Count,
     pub imported: Count,
     pub moved: Count,
+    /// Planned moves (imports included) that have not reached the target yet.
+    pub to_move: Vec<ContractId>,
     /// Disconnected from the lost synchronizer, which will not reconnect by itself.
     pub isolated: bool,
     /// Connected to no synchronizer: repairs can run.
@@ -214,6 +216,12 @@ pub(super) fn stand(planned: &Planned, seen: &Observed<'_>) -> Standing {
         purged: count(&planned.purge, &purged),
         imported: count(&planned.import, &held),
         moved: count(&planned.moves, &|id| seen.reached_target(id)),
+        to_move: planned
+            .moves
+            .iter()
+            .filter(|id| !seen.reached_target(id))
+            .cloned()
+            .collect(),
         isolated: !seen.connected_to(seen.lost_alias) && seen.manual(seen.lost_alias) == Some(true),
         idle: seen.connected.is_empty(),
         reconnected: seen.connected_to(seen.target_alias) && seen.manual(seen.target_alias) == Some(false),

@@ -6,6 +6,7 @@ use super::Participants;
 use super::progress::{Progress, StepReport};
 use super::record::SharedJournal;
 use super::retry::RetryPolicy;
+use super::vetting::ByPackage;
 use crate::client::{
     self, ClientError, ContractStream, ImportMode, ParticipantApi, PingOutcome, SyncState, merge_inspections,
 };
@@ -16,7 +17,7 @@ use crate::reconcile::ContractId;
 use crate::wire::sequencer::SequencerConnectionValidation;
 use futures::StreamExt;
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,9 @@ pub(super) struct Ctx {
     pub dry_run: bool,
     pub retry: RetryPolicy,
     pub import_mode: ImportMode,
+    /// Per participant that never connected to the target before this run: what it must
+    /// move there, by package, checked for vetting once init_target has connected it.
+    pub vetting_after_connect: BTreeMap<String, ByPackage>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -263,6 +267,11 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
         }
         Action::Ping { synchronizer } => {
             topology_ping(ctx, phase, p, api.as_ref(), synchronizer).await?;
+            if !ctx.dry_run
+                && let Some(needed) = ctx.vetting_after_connect.get(p)
+            {
+                check_vetting(ctx, p, api.as_ref(), synchronizer, needed).await?;
+            }
             ctx.advance(phase, p, track, 1);
             Ok(report(step, 0, 0))
         }
@@ -484,6 +493,32 @@ async fn topology_ping(
     Err(StepError::Failed(format!(
         "no transaction could be sequenced on {synchronizer} ({TOPOLOGY_PING_ROUNDS} pings of {p}'s admin party failed, the last with: {last}); the repairs would not see {p}'s parties there. Check that {p} is connected to {synchronizer} and its parties are enabled there, then run again"
     )))
+}
+
+/// The vetting check preflight could not make (see `vetting`): now that the participant
+/// is connected to the target, its topology there tells. Failing here leaves it
+/// connected to the target, where the vetting can be done, before any repair.
+async fn check_vetting(
+    ctx: &Ctx,
+    p: &str,
+    api: &dyn ParticipantApi,
+    target: &str,
+    needed: &ByPackage,
+) -> Result<(), StepError> {
+    let target_id = read(ctx, || api.synchronizer_id(target)).await?.logical;
+    match super::vetting::unvetted(api, &target_id, needed).await? {
+        Some(missing) if missing.is_empty() => Ok(()),
+        Some(missing) => Err(StepError::Failed(
+            missing
+                .iter()
+                .map(|(package, ids)| format!("{p} {}", super::vetting::unvetted_text(target, package, ids)))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
+        None => Err(StepError::Failed(format!(
+            "{p} shows no topology for {target} even after connecting to it, so what it vetted there cannot be read; run again once it does"
+        ))),
+    }
 }
 
 /// Ids of `ids` that the participant does not yet hold active on `target_alias`. One that

@@ -5,7 +5,7 @@
 use crate::lab::dialect::Dialect;
 use crate::lab::participant::{self, Node};
 use crate::lab::synchronizer::{self, SynchronizerNode};
-use crate::wire::{admin, lab, ledger, ledger_admin};
+use crate::wire::{admin, lab, ledger, ledger_admin, topology_admin};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -71,6 +71,8 @@ pub struct ParticipantArgs {
     pub parties: Vec<String>,
     pub dialect: Dialect,
     pub enable_all_reassignments: bool,
+    /// Synchronizer aliases on which the DAR is not vetted at the first connection.
+    pub unvetted_on: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -137,6 +139,7 @@ pub async fn run_participant(args: ParticipantArgs, opts: ServeOptions) -> Resul
         args.dialect,
         args.enable_all_reassignments,
     )?;
+    node.set_unvetted_on(&args.unvetted_on)?;
     let (admin_listener, admin_port) = bind(args.admin_port).await?;
     let (ledger_listener, ledger_port) = bind(args.ledger_port).await?;
     node.set_ports(BTreeMap::from([
@@ -175,6 +178,14 @@ pub async fn run_participant(args: ParticipantArgs, opts: ServeOptions) -> Resul
         .add_service(admin::pruning_service_server::PruningServiceServer::new(
             participant::PruningService(node.clone()),
         ))
+        .add_service(admin::package_service_server::PackageServiceServer::new(
+            participant::PackageService(node.clone()),
+        ))
+        .add_service(
+            topology_admin::topology_manager_read_service_server::TopologyManagerReadServiceServer::new(
+                participant::TopologyReadService(node.clone()),
+            ),
+        )
         .add_service(lab::participant_control_server::ParticipantControlServer::new(
             participant::ControlService(node.clone()),
         ));

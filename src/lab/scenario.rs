@@ -15,7 +15,8 @@
 //!
 //! With `keep_lost` ([`LabOptions`]) lostDomain is not lost: it keeps running with the
 //! participants connected, the state in which a recovery must be refused (it would fork
-//! the ledger) unless forced.
+//! the ledger) unless forced. With `unvetted`, the named participants do not vet the
+//! lab's DAR on newDomain when they first connect there.
 
 use crate::client::{AcsEntry, GrpcParticipant, ImportMode, ParticipantApi, sync_config};
 use crate::config::{Incident, IncidentConfig, ParticipantConfig};
@@ -75,6 +76,7 @@ impl Scenario {
             port: 0,
             ledger_port: 0,
             lost: false,
+            unvetted_on: Vec::new(),
         };
         let synchronizer = |name: &str| NodeSpec {
             name: name.into(),
@@ -83,6 +85,7 @@ impl Scenario {
             port: 0,
             ledger_port: 0,
             lost: false,
+            unvetted_on: Vec::new(),
         };
         let participants = match self {
             Scenario::Seed => vec![
@@ -160,6 +163,9 @@ pub struct LabOptions {
     /// lostDomain is not lost: it keeps running and the participants stay connected to it
     /// (a rehearsal of the refusal to recover from a synchronizer that still answers).
     pub keep_lost: bool,
+    /// Participants that do not vet the lab's DAR on newDomain when they first connect to
+    /// it (a package vetting drill: preflight must refuse what they would move there).
+    pub unvetted: Vec<String>,
 }
 
 impl Default for LabOptions {
@@ -169,6 +175,7 @@ impl Default for LabOptions {
             canton: Dialect::default(),
             enable_all_reassignments: false,
             keep_lost: false,
+            unvetted: Vec::new(),
         }
     }
 }
@@ -198,6 +205,19 @@ pub async fn up_with(
     let mut layout = scenario.layout();
     layout.canton = options.canton;
     layout.enable_all_reassignments = options.enable_all_reassignments;
+    for name in &options.unvetted {
+        let node = layout
+            .nodes
+            .iter_mut()
+            .find(|n| &n.name == name && n.kind == NodeKind::Participant)
+            .ok_or_else(|| {
+                LabError::Refused(format!(
+                    "--unvetted {name}: the {} scenario has no such participant",
+                    scenario.name()
+                ))
+            })?;
+        node.unvetted_on.push(TARGET.to_string());
+    }
     let contracts = options.contracts;
     let mut lab = tokio::task::spawn_blocking(move || -> Result<Lab, LabError> {
         let mut lab = Lab::create(&dir, layout, launcher)?;

@@ -31,6 +31,10 @@ pub struct NodeSpec {
     pub ledger_port: u16,
     #[serde(default)]
     pub lost: bool,
+    /// Participant only: synchronizer aliases on which it does not vet its DAR when it
+    /// first connects (a package vetting drill).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unvetted_on: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -240,6 +244,9 @@ impl Lab {
                     cmd.arg("--party").arg(p);
                 }
                 cmd.arg("--canton").arg(self.layout.canton.name());
+                for alias in &spec.unvetted_on {
+                    cmd.arg("--unvetted-on").arg(alias);
+                }
                 if self.layout.enable_all_reassignments {
                     cmd.arg("--enable-all-reassignments");
                 }

@@ -65,6 +65,9 @@ pub struct Holding {
     /// Contracts whose reassignment counter is not 0 (most Canton versions refuse to
     /// import those), with the counter.
     pub nonzero_counters: BTreeMap<ContractId, u64>,
+    /// The contracts by the package of their template, whose vetting decides whether
+    /// they can be used where they are moved.
+    pub packages: BTreeMap<String, Vec<ContractId>>,
 }
 
 /// What a payload digest covers: template, arguments and parties, in canonical JSON, so
@@ -133,6 +136,7 @@ pub async fn holding_observed(
     let mut payloads = keep_payloads.then(HashMap::new);
     let mut incomplete = Vec::new();
     let mut nonzero_counters = BTreeMap::new();
+    let mut packages: BTreeMap<String, Vec<ContractId>> = BTreeMap::new();
     if end > 0 {
         let mut stream = api.active_contracts(end, false).await?;
         while let Some(entry) = stream.next().await {
@@ -163,6 +167,14 @@ pub async fn holding_observed(
             if let Some(p) = payloads.as_mut() {
                 p.insert(s.contract_id.clone(), payload);
             }
+            if let Some(t) = c.created_event.as_ref().and_then(|e| e.template_id.as_ref()) {
+                match packages.get_mut(t.package_id.as_str()) {
+                    Some(ids) => ids.push(s.contract_id.clone()),
+                    None => {
+                        packages.insert(t.package_id.clone(), vec![s.contract_id.clone()]);
+                    }
+                }
+            }
             contracts.push(s);
             if contracts.len() % REPORT_EVERY == 0
                 && let Some(o) = observer
@@ -183,6 +195,7 @@ pub async fn holding_observed(
         payloads,
         incomplete,
         nonzero_counters,
+        packages,
     })
 }
 

@@ -191,6 +191,7 @@ fn an_interrupted_move_resumes_at_the_move() {
     let s = stand(&planned(), &seen);
     assert!(s.gone.is_empty());
     assert_eq!(s.moved, Count { done: 1, total: 4 });
+    assert_eq!(s.to_move, ids(&["b", "c", "i"]).into_iter().collect::<Vec<_>>());
     let done = done_phases(std::slice::from_ref(&s), &BTreeSet::new());
     assert_eq!(
         done.keys().copied().collect::<Vec<_>>(),

@@ -363,6 +363,20 @@ impl ledger::command_service_server::CommandService for CommandService {
             informees.extend(c.signatories.iter().chain(&c.observers).cloned());
         }
         let (alias, sync_id) = choose_synchronizer(&node, &effects.consumed, &informees, &cmds.synchronizer_id).await?;
+        // Every receiving participant must have vetted the packages the transaction uses
+        // (TransactionProcessingSteps: UnknownPackageError -> PackageNotVettedByRecipients,
+        // participant/protocol, release-line-3.5). The lab knows only its own vetting, so
+        // it checks this participant's; all lab templates are in the one package.
+        let (vet_sync, package) = (sync_id.clone(), templates::package_id());
+        if !node
+            .db(move |s| crate::lab::store::vetting::is_vetted(s.conn_ref(), &vet_sync, &package))
+            .await?
+        {
+            return Err(canton_error::status(
+                codes::PACKAGE_NOT_VETTED_BY_RECIPIENTS,
+                "Not all receiving participants have vetted a package that is referenced by the submitted transaction",
+            ));
+        }
         let update_id = format!("1220{}", ids::sha256_hex(&[uuid::Uuid::new_v4().as_bytes()]));
         let now = crate::lab::store::now_micros();
         let created: Vec<ContractBlob> = effects

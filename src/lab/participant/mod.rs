@@ -10,12 +10,14 @@ mod protocol;
 mod pruning;
 mod repair;
 mod session;
+mod vetting;
 
 pub use connectivity::ConnectivityService;
 pub use inspection::{InspectionService, PingService, StatusService};
 pub use ledger::{CommandService, PartyService, StateService};
 pub use pruning::PruningService;
 pub use repair::RepairService;
+pub use vetting::{PackageService, TopologyReadService};
 
 use crate::canton_error::{self, codes};
 use crate::lab::dialect::Dialect;
@@ -115,6 +117,12 @@ impl Node {
             started: Instant::now(),
             ports: Mutex::new(BTreeMap::new()),
         }))
+    }
+
+    /// The synchronizer aliases on which this node does not vet its DAR when it first
+    /// connects (see `store::vetting`).
+    pub fn set_unvetted_on(&self, aliases: &[String]) -> Result<(), StoreError> {
+        lock(&self.store).set_unvetted_on(aliases)
     }
 
     pub fn set_ports(&self, ports: BTreeMap<String, i32>) {

@@ -326,6 +326,8 @@ fn change_error(cause: impl Into<String>) -> Refusal {
 /// must not hold it active or archived (even with `skip_inactive`), and a stakeholder
 /// must be hosted here in the target's topology snapshot taken at the target's clean
 /// record time — so parties enabled by the last event processed there do not count yet.
+/// The contract's package is taken as it is (ChangeAssignation.readContracts): whether it
+/// is vetted on the target is not checked, so the lab does not check it either.
 fn change_assignation(
     tx: &rusqlite::Transaction<'_>,
     member: &str,

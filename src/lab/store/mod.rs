@@ -5,6 +5,7 @@
 pub mod acs;
 pub mod pending;
 pub mod sync;
+pub mod vetting;
 
 pub use acs::{Activeness, Change, Status};
 pub use pending::PendingRequest;
@@ -80,6 +81,12 @@ CREATE TABLE IF NOT EXISTS pending_requests (
     locked TEXT NOT NULL,
     approved INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS vetted_packages (
+    synchronizer_id TEXT NOT NULL,
+    package_id TEXT NOT NULL,
+    PRIMARY KEY (synchronizer_id, package_id)
+);
+CREATE TABLE IF NOT EXISTS vetting_serials (synchronizer_id TEXT PRIMARY KEY, serial INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pending_submissions (
     submission_id TEXT PRIMARY KEY,
     synchronizer_id TEXT NOT NULL

@@ -188,10 +188,13 @@ pub fn replace_topology(
         params![synchronizer_id, effective_micros],
     )?;
     if hosts_us {
-        conn.execute(
-            "UPDATE synchronizers SET topology_initialised = 1 WHERE alias = ?1",
+        let first = conn.execute(
+            "UPDATE synchronizers SET topology_initialised = 1 WHERE alias = ?1 AND topology_initialised = 0",
             [alias],
         )?;
+        if first > 0 {
+            super::vetting::on_first_topology(conn, alias, synchronizer_id)?;
+        }
     }
     Ok(())
 }

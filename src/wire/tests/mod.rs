@@ -456,5 +456,6 @@ mod admin_connectivity;
 mod admin_inspection;
 mod admin_pruning;
 mod admin_repair;
+mod admin_vetting;
 mod ledger_messages;
 mod paths;

@@ -198,6 +198,38 @@ async fn pruning_service() {
 }
 
 #[tokio::test]
+async fn package_service() {
+    use admin::package_service_client::PackageServiceClient;
+    let rec = Recorder::default();
+    let mut c = PackageServiceClient::new(rec.clone());
+    refused(c.vet_dar(admin::VetDarRequest::default()).await);
+    refused(c.unvet_dar(admin::UnvetDarRequest::default()).await);
+    rec.assert_paths(&[
+        "/com.digitalasset.canton.admin.participant.v30.PackageService/VetDar",
+        "/com.digitalasset.canton.admin.participant.v30.PackageService/UnvetDar",
+    ]);
+    assert_eq!(
+        admin::package_service_server::SERVICE_NAME,
+        "com.digitalasset.canton.admin.participant.v30.PackageService"
+    );
+}
+
+#[tokio::test]
+async fn topology_manager_read_service() {
+    use crate::wire::topology_admin::{
+        self as ta, topology_manager_read_service_client::TopologyManagerReadServiceClient,
+    };
+    let rec = Recorder::default();
+    let mut c = TopologyManagerReadServiceClient::new(rec.clone());
+    refused(c.list_vetted_packages(ta::ListVettedPackagesRequest::default()).await);
+    rec.assert_paths(&["/com.digitalasset.canton.topology.admin.v30.TopologyManagerReadService/ListVettedPackages"]);
+    assert_eq!(
+        ta::topology_manager_read_service_server::SERVICE_NAME,
+        "com.digitalasset.canton.topology.admin.v30.TopologyManagerReadService"
+    );
+}
+
+#[tokio::test]
 async fn state_service() {
     use ledger::state_service_client::StateServiceClient;
     let rec = Recorder::default();
