@@ -8,7 +8,7 @@
 
 use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, Write as _};
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::Path;
 
 /// Read and write for the owner, nothing for anyone else.
@@ -45,6 +45,27 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Owner only, for the directories this module creates.
+pub const DIR_MODE: u32 = 0o700;
+
+/// Creates `dir` and its missing parents with mode 0700 (set exactly, whatever the
+/// umask, so that the owner can always write into them); directories that exist already
+/// are the user's and left as they are.
+pub fn create_dir_all(dir: &Path) -> io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dir_all(parent)?;
+    }
+    match std::fs::DirBuilder::new().mode(DIR_MODE).create(dir) {
+        Ok(()) => std::fs::set_permissions(dir, Permissions::from_mode(DIR_MODE)),
+        // Created meanwhile by another process: it is no longer ours to narrow.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 fn restrict(file: &File) -> io::Result<()> {
@@ -100,6 +121,19 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, ["old.log"], "no temporary file is left behind");
+    }
+
+    #[test]
+    fn new_directories_are_0700_and_existing_ones_left_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::set_permissions(dir.path(), Permissions::from_mode(0o755)).expect("chmod");
+        let deep = dir.path().join("a").join("b");
+        create_dir_all(&deep).expect("create");
+        assert_eq!(mode(&dir.path().join("a")), DIR_MODE);
+        assert_eq!(mode(&deep), DIR_MODE);
+        assert_eq!(mode(dir.path()), 0o755, "an existing directory is the user's");
+        create_dir_all(&deep).expect("again");
+        create_dir_all(Path::new("")).expect("the current directory");
     }
 
     #[test]

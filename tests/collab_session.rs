@@ -493,11 +493,74 @@ async fn three_decks_recover_the_diverged_lab_with_approvals_barriers_and_relaye
     let cfg = IncidentConfig::load(&d.lab.lab.incident_path()).expect("config");
     let report = recovery_deck::lab::workflow::run(&cfg).await.expect("workflow");
     assert!(report.ok, "business workflow after the recovery: {report:#?}");
+    assert_files_private_and_tokenless(&d);
 
     // The same plan put again: a deck re-surveys before approving and sees the drift.
     d.ok("carol", &["propose", &second.display().to_string()]);
     let e = d.refused("bob", &["approve"]);
     assert!(e.contains("refusing to approve") && e.contains("drifted"), "{e}");
+}
+
+/// Every file the coordinator and the decks wrote into the session directory — the
+/// session log, the stored snapshots, the decks' journals and run locks, the runbooks —
+/// is private (0600, its directories 0700), and no file there, the test's captures of
+/// their stderr included, holds an operator's token.
+fn assert_files_private_and_tokenless(d: &Drill) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o7777;
+    let is_input = |name: &str| {
+        name.ends_with(".token")
+            || name.ends_with(".log")
+            || name == "operators.toml"
+            || name.starts_with("participant") && name.ends_with(".toml")
+    };
+    let tokens: Vec<String> = std::fs::read_dir(&d.dir)
+        .expect("list")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "token"))
+        .map(|p| std::fs::read_to_string(p).expect("token"))
+        .collect();
+    assert_eq!(tokens.len(), OPERATORS.len() + 1);
+    let blobs = d.dir.join("session.jsonl.blobs");
+    assert_eq!(mode(&blobs), 0o700, "{}", blobs.display());
+    let mut written = Vec::new();
+    for dir in [&d.dir, &blobs] {
+        for entry in std::fs::read_dir(dir).expect("list") {
+            let path = entry.expect("entry").path();
+            let name = path.file_name().expect("name").to_string_lossy().to_string();
+            if path.is_dir() || name.ends_with(".token") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).expect("read");
+            for t in &tokens {
+                assert!(
+                    !bytes.windows(t.len()).any(|w| w == t.as_bytes()),
+                    "{} holds a token",
+                    path.display()
+                );
+            }
+            if !is_input(&name) {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+                written.push(name);
+            }
+        }
+    }
+    for expected in [
+        "session.jsonl",
+        "participant1.journal.jsonl",
+        "participant2.journal.jsonl",
+        "union.runbook.toml",
+    ] {
+        assert!(written.iter().any(|n| n == expected), "{expected} in {written:?}");
+    }
+    assert!(
+        written.iter().any(|n| n.ends_with(".acs.gz")),
+        "a stored snapshot in {written:?}"
+    );
+    assert!(
+        written.iter().any(|n| n.ends_with(".run.lock")),
+        "a run lock in {written:?}"
+    );
 }
 
 /// Sum of the contract ids in ChangeAssignation calls the participant acknowledged.

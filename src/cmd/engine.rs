@@ -156,8 +156,8 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         proposed_by: operator(args.operator.as_deref()),
     };
     let (toml, sidecar) = plan::to_runbook(&plan, &meta)?;
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+    if let Some(dir) = args.out.parent() {
+        crate::private_file::create_dir_all(dir)?;
     }
     let mut sidecar_file = None;
     if let Some(side) = &sidecar {

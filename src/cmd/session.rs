@@ -329,8 +329,8 @@ async fn plan_from_session(client: &SessionClient, join: &JoinArgs, args: &Sessi
         proposed_by: hello.operator.clone(),
     };
     let (toml, sidecar) = plan::to_runbook(&plan, &meta)?;
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+    if let Some(dir) = args.out.parent() {
+        crate::private_file::create_dir_all(dir)?;
     }
     let mut sidecar_file: Option<PathBuf> = None;
     if let Some(side) = &sidecar {

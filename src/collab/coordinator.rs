@@ -172,7 +172,8 @@ impl Coordinator {
         let mut blobs = path.clone().into_os_string();
         blobs.push(".blobs");
         let blobs = PathBuf::from(blobs);
-        std::fs::create_dir_all(&blobs).map_err(|e| CoordinatorError::Io(format!("{}: {e}", blobs.display())))?;
+        crate::private_file::create_dir_all(&blobs)
+            .map_err(|e| CoordinatorError::Io(format!("{}: {e}", blobs.display())))?;
         let (live, _) = broadcast::channel(options.live_capacity.max(1));
         let fresh = !path.exists();
         let (writer, existing) = if fresh {
@@ -928,7 +929,10 @@ async fn receive(
     tmp: &Path,
     ids: &BTreeSet<String>,
 ) -> Result<(String, u64), Status> {
-    let mut file = tokio::fs::File::create(tmp).await.map_err(internal)?;
+    // A snapshot holds the incident's contracts: private like every file of the session.
+    let options = std::fs::OpenOptions::new().write(true).create_new(true).clone();
+    let file = crate::private_file::open(tmp, &options).map_err(internal)?;
+    let mut file = tokio::fs::File::from_std(file);
     let mut hasher = Sha256::new();
     let mut decoder = AcsDecoder::new();
     let mut seen = BTreeSet::new();

@@ -31,7 +31,7 @@ impl JournalWriter {
     /// Creates a new journal; refuses to overwrite an existing file.
     pub fn create(path: &Path, header: &Header) -> Result<JournalWriter, JournalError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io(path))?;
+            private_file::create_dir_all(dir).map_err(io(path))?;
         }
         let mut file = private_file::open(path, OpenOptions::new().create_new(true).append(true)).map_err(io(path))?;
         let mut line = serde_json::to_string(header).map_err(|e| io(path)(std::io::Error::other(e)))?;
