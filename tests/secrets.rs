@@ -1,9 +1,10 @@
-//! Secrets and file modes, through the real binary: a lab whose participants require a
-//! bearer token, `plan` and `run --yes` with the token in a file, then every file the
-//! tool and the lab wrote (journal, runbook, sidecar, incident config, node logs, the
-//! screen's log, the node databases) and every command's stdout and stderr are searched
-//! for the token. The files that hold incident data must be mode 0600 whatever the
-//! umask: the commands run under umask 000 and 277.
+//! Secrets and file modes, through the real binary: a lab whose participants serve TLS
+//! and require a bearer token, `plan` and `run --yes` with the token in a file, then
+//! every file the tool and the lab wrote (journal, run locks, runbook, sidecar, console
+//! scripts, incident config, node logs, the screen's log, the node databases) and every
+//! command's stdout and stderr are searched for the token and the TLS key. The files that
+//! hold incident data must be mode 0600 (their new directories 0700) whatever the umask:
+//! the commands run under umask 000 and 277.
 
 mod common;
 
@@ -127,9 +128,10 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
-/// Restarts every participant of the lab in `dir` on its ports, requiring the token in
-/// `token_file`, logging to its node.log as the supervisor does.
-fn require_token(dir: &Path, token_file: &Path) -> Vec<Child> {
+/// Restarts every participant of the lab in `dir` on its ports, serving TLS with `tls`
+/// (certificate, key) and requiring the token in `token_file`, logging to its node.log
+/// as the supervisor does.
+fn require_token(dir: &Path, token_file: &Path, tls: (&Path, &Path)) -> Vec<Child> {
     let lab = Lab::open(dir, common::launcher()).expect("open the lab");
     let mut children = Vec::new();
     for spec in lab.layout.nodes.iter().filter(|n| n.kind == NodeKind::Participant) {
@@ -151,7 +153,11 @@ fn require_token(dir: &Path, token_file: &Path) -> Vec<Child> {
                 .args(["--admin-port", &spec.port.to_string()])
                 .args(["--ledger-port", &spec.ledger_port.to_string()])
                 .arg("--token-file")
-                .arg(token_file);
+                .arg(token_file)
+                .arg("--tls-cert")
+                .arg(tls.0)
+                .arg("--tls-key")
+                .arg(tls.1);
             for p in &spec.parties {
                 cmd.args(["--party", p]);
             }
@@ -232,24 +238,39 @@ fn no_token_in_any_file_or_output_and_incident_files_are_private() {
     let wrong = format!("rd-wrong-{}", uuid::Uuid::new_v4().simple());
     let wrong_file = secrets.path().join("wrong.token");
     std::fs::write(&wrong_file, &wrong).expect("token file");
-    lab.restarted = require_token(&d, &token_file);
+    let (ca, cert, key) = common::ca_and_server(secrets.path());
+    // What of the key could leak: the lines of its PEM body.
+    let key_text = std::fs::read_to_string(&key).expect("key");
+    let key_lines: Vec<String> = key_text
+        .lines()
+        .filter(|l| !l.starts_with("-----") && l.len() >= 16)
+        .map(str::to_string)
+        .collect();
+    assert!(!key_lines.is_empty());
+    lab.restarted = require_token(&d, &token_file, (&cert, &key));
 
     let base = IncidentConfig::load(&incident).expect("the lab's config");
-    let with_token = |file: &Path| {
+    let with_token = |file: Option<&Path>| {
         let mut cfg = base.clone();
         for p in &mut cfg.participants {
-            p.token_file = Some(file.to_path_buf());
+            p.token_file = file.map(Path::to_path_buf);
+            p.admin = p.admin.replace("http://", "https://");
+            p.ledger = p.ledger.replace("http://", "https://");
+            p.tls_ca = Some(ca.clone());
+            p.tls_domain = Some("participant.lab.test".into());
         }
         cfg.to_toml()
     };
     let config = d.join("secure.toml");
-    std::fs::write(&config, with_token(&token_file)).expect("config");
+    std::fs::write(&config, with_token(Some(&token_file))).expect("config");
     let wrong_config = d.join("wrong.toml");
-    std::fs::write(&wrong_config, with_token(&wrong_file)).expect("config");
+    std::fs::write(&wrong_config, with_token(Some(&wrong_file))).expect("config");
+    let tokenless = d.join("tokenless.toml");
+    std::fs::write(&tokenless, with_token(None)).expect("config");
     let (cs, ws, is) = (
         config.to_string_lossy().to_string(),
         wrong_config.to_string_lossy().to_string(),
-        incident.to_string_lossy().to_string(),
+        tokenless.to_string_lossy().to_string(),
     );
     let screen_tmp = d.join("screen-tmp");
     std::fs::create_dir(&screen_tmp).expect("mkdir");
@@ -268,7 +289,8 @@ fn no_token_in_any_file_or_output_and_incident_files_are_private() {
         outputs.push((label.into(), out));
     }
 
-    let runbook = d.join("large.runbook.toml");
+    // A directory the tool creates for the runbook is private too.
+    let runbook = d.join("plans").join("large.runbook.toml");
     let rs = runbook.to_string_lossy().to_string();
     let planned = run(
         "000",
@@ -297,6 +319,22 @@ fn no_token_in_any_file_or_output_and_incident_files_are_private() {
     assert_eq!(last["ok"], true, "{stdout}");
     let journal = PathBuf::from(last["journal"].as_str().expect("journal"));
     outputs.push(("run".into(), done));
+    let locks: Vec<PathBuf> = files(journal.parent().expect("journal dir"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".run.lock"))
+        .collect();
+    assert_eq!(locks.len(), 3, "one run lock per participant: {locks:?}");
+
+    let scripts = d.join("console");
+    let exported = run(
+        "277",
+        &["export-console", &rs, "--out", &scripts.to_string_lossy()],
+        &[],
+    );
+    ok(&exported, "export-console");
+    outputs.push(("export-console".into(), exported));
+    let script_files = files(&scripts);
+    assert!(script_files.len() >= 3, "{script_files:?}");
 
     let status = run("022", &["status", "--config", &cs, "--format", "json"], &[]);
     ok(&status, "status");
@@ -328,6 +366,12 @@ fn no_token_in_any_file_or_output_and_incident_files_are_private() {
     ] {
         assert_eq!(mode(path), 0o600, "{what} {}", path.display());
     }
+    for path in locks.iter().chain(&script_files) {
+        assert_eq!(mode(path), 0o600, "{}", path.display());
+    }
+    for dir in [runbook.parent().expect("plans"), &scripts] {
+        assert_eq!(mode(dir), 0o700, "{}", dir.display());
+    }
     for n in ["participant1", "participant2", "participant3", "newDomain"] {
         let log = d.join(n).join("node.log");
         assert_eq!(mode(&log), 0o600, "{}", log.display());
@@ -338,7 +382,11 @@ fn no_token_in_any_file_or_output_and_incident_files_are_private() {
         contains(&std::fs::read(&token_file).expect("token"), &token),
         "the search finds the token where it is"
     );
-    for path in [&runbook, &sidecar, &journal, &screen_journal, &screen_log] {
+    for path in [&runbook, &sidecar, &journal, &screen_journal, &screen_log]
+        .into_iter()
+        .chain(&locks)
+        .chain(&script_files)
+    {
         assert!(written.contains(path), "{} is searched", path.display());
     }
     let node_log = std::fs::read_to_string(d.join("participant1").join("node.log")).expect("log");
@@ -352,12 +400,15 @@ fn no_token_in_any_file_or_output_and_incident_files_are_private() {
         for secret in [&token, &wrong] {
             assert!(!contains(&bytes, secret), "{} contains a token", path.display());
         }
+        for line in &key_lines {
+            assert!(!contains(&bytes, line), "{} contains the TLS key", path.display());
+        }
     }
     for (label, out) in &outputs {
-        for secret in [&token, &wrong] {
+        for secret in [&token, &wrong].into_iter().chain(&key_lines) {
             assert!(
                 !contains(&out.stdout, secret) && !contains(&out.stderr, secret),
-                "the output of {label} contains a token"
+                "the output of {label} contains a token or the TLS key"
             );
         }
     }

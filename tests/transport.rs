@@ -20,23 +20,6 @@ impl Drop for Kill {
     }
 }
 
-fn ca_and_server(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
-    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("ca key")).expect("ca");
-    let server_key = KeyPair::generate().expect("key");
-    let server = CertificateParams::new(vec!["participant.lab.test".to_string()])
-        .expect("params")
-        .signed_by(&server_key, &ca)
-        .expect("server cert");
-    let (ca_pem, cert, key) = (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"));
-    std::fs::write(&ca_pem, ca.pem()).expect("write");
-    std::fs::write(&cert, server.pem()).expect("write");
-    std::fs::write(&key, server_key.serialize_pem()).expect("write");
-    (ca_pem, cert, key)
-}
-
 fn start_participant(dir: &Path, cert: &Path, key: &Path, token_file: &Path) -> (Kill, node::NodeInfo) {
     let child = Command::new(env!("CARGO_BIN_EXE_recovery-deck"))
         .args([
@@ -93,7 +76,7 @@ fn config(info: &node::NodeInfo, ca: Option<&Path>, token_file: Option<&Path>) -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_a_custom_ca_and_a_bearer_token() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (ca, cert, key) = ca_and_server(dir.path());
+    let (ca, cert, key) = common::ca_and_server(dir.path());
     let token = dir.path().join("p.token");
     std::fs::write(&token, "s3cret-token\n").expect("token");
     let (_node, info) = start_participant(dir.path(), &cert, &key, &token);
@@ -119,7 +102,7 @@ async fn tls_with_a_custom_ca_and_a_bearer_token() {
     }
 
     let other_dir = tempfile::tempdir().expect("tempdir");
-    let (other_ca, _, _) = ca_and_server(other_dir.path());
+    let (other_ca, _, _) = common::ca_and_server(other_dir.path());
     let wrong_ca = GrpcParticipant::from_config(&config(&info, Some(&other_ca), Some(&token))).expect("client");
     let err = wrong_ca
         .status()

@@ -123,3 +123,22 @@ pub async fn plan_for(
         .expect("plan")
         .0
 }
+
+/// A CA and a server certificate for `participant.lab.test` signed by it, written to
+/// `dir`: (CA PEM, certificate PEM, key PEM).
+pub fn ca_and_server(dir: &std::path::Path) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("ca key")).expect("ca");
+    let server_key = KeyPair::generate().expect("key");
+    let server = CertificateParams::new(vec!["participant.lab.test".to_string()])
+        .expect("params")
+        .signed_by(&server_key, &ca)
+        .expect("server cert");
+    let (ca_pem, cert, key) = (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"));
+    std::fs::write(&ca_pem, ca.pem()).expect("write");
+    std::fs::write(&cert, server.pem()).expect("write");
+    std::fs::write(&key, server_key.serialize_pem()).expect("write");
+    (ca_pem, cert, key)
+}
