@@ -462,3 +462,73 @@ fn the_screen_log_never_follows_a_planted_symlink() {
     assert_eq!(std::fs::read_to_string(&victim).expect("read"), "untouched");
     assert_eq!(mode(&victim), 0o644, "its mode is left alone");
 }
+
+/// A coordinator given its certificate and key the wrong way round, and a deck given a
+/// key where its certificate goes, refuse with one line that names the files and quotes
+/// neither the key nor a token.
+#[test]
+fn tls_files_mixed_up_are_refused_without_quoting_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, cert, key) = common::ca_and_server(dir.path());
+    let key_text = std::fs::read_to_string(&key).expect("key");
+    let token = format!("rd-secret-{}", uuid::Uuid::new_v4().simple());
+    std::fs::write(dir.path().join("lead.token"), &token).expect("token");
+    let operators = dir.path().join("operators.toml");
+    std::fs::write(
+        &operators,
+        "incident = \"t\"\nlost = \"a\"\ntarget = \"b\"\n\n[[operators]]\nname = \"lead\"\nrole = \"lead\"\ntoken_file = \"lead.token\"\n",
+    )
+    .expect("operators");
+    let session = dir.path().join("session.jsonl");
+    let (c, k) = (cert.to_string_lossy().to_string(), key.to_string_lossy().to_string());
+    let served = run(
+        "022",
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--session",
+            &session.to_string_lossy(),
+            "--operators",
+            &operators.to_string_lossy(),
+            "--tls-cert",
+            &k,
+            "--tls-key",
+            &c,
+        ],
+        &[],
+    );
+    let joined = run(
+        "022",
+        &[
+            "session",
+            "status",
+            "--join",
+            "https://127.0.0.1:1",
+            "--token-file",
+            &dir.path().join("lead.token").to_string_lossy(),
+            "--cert",
+            &k,
+            "--key",
+            &k,
+        ],
+        &[],
+    );
+    let said = String::from_utf8_lossy(&served.stderr);
+    assert!(
+        said.contains(&format!("--tls-cert {k} and --tls-key {c}")) && said.contains("private key"),
+        "serve names the files and what is wrong: {said}"
+    );
+    for (label, out) in [("serve", &served), ("session status", &joined)] {
+        assert!(!out.status.success(), "{label} must refuse");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let text = format!("{}{stderr}", String::from_utf8_lossy(&out.stdout));
+        assert!(!text.contains("panicked"), "{label}: {text}");
+        assert!(!text.contains(&token), "{label} quotes the token: {text}");
+        for line in key_text.lines().filter(|l| !l.starts_with("-----")) {
+            assert!(!text.contains(line), "{label} quotes the key: {text}");
+        }
+        let last = stderr.lines().last().unwrap_or("");
+        assert!(last.starts_with("error:") && last.contains("TLS"), "{label}: {stderr}");
+    }
+}

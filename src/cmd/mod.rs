@@ -42,7 +42,7 @@ impl<E: std::error::Error> From<E> for Fail {
 }
 
 /// An error and its sources, each cause added unless the message already says it.
-fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut cur = e.source();
     while let Some(s) = cur {

@@ -59,7 +59,14 @@ pub async fn run(args: &ServeArgs, format: Format) -> Outcome {
         if let Some(ca) = &args.client_ca {
             config = config.client_ca_root(Certificate::from_pem(read(ca, "client CA")?));
         }
-        server = server.tls_config(config).map_err(|e| Fail(format!("TLS: {e}")))?;
+        server = server.tls_config(config).map_err(|e| {
+            Fail(format!(
+                "TLS with --tls-cert {} and --tls-key {}: {}",
+                cert.display(),
+                key.display(),
+                super::chain(&e)
+            ))
+        })?;
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await

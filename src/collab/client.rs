@@ -250,7 +250,9 @@ impl SessionClient {
             if let Some(d) = &c.domain {
                 config = config.domain_name(d.clone());
             }
-            endpoint = endpoint.tls_config(config).map_err(|e| setup(format!("TLS: {e}")))?;
+            endpoint = endpoint
+                .tls_config(config)
+                .map_err(|e| setup(format!("TLS: {}", crate::cmd::chain(&e))))?;
         } else if c.cert.is_some() || c.ca.is_some() {
             return Err(setup("--ca, --cert and --key need an https:// address".into()));
         }
