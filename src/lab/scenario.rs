@@ -266,9 +266,7 @@ async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
 async fn hand_edited_copy(p1: &GrpcParticipant, p2: &GrpcParticipant) -> Result<(), LabError> {
     let lost_id = ids::synchronizer_id(LOST);
     let iou160 = iou_with_amount(p1, &lost_id, "160").await?;
-    let end = p1.ledger_end().await.map_err(step("ledger end"))?;
-    let mut export = p1
-        .export_acs(Some(&lost_id), end)
+    let mut export = crate::client::export_at_ledger_end(p1, Some(&lost_id))
         .await
         .map_err(step("exporting from participant1"))?;
     let mut copy = None;

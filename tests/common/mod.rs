@@ -61,12 +61,8 @@ impl TestLab {
 
 /// Contract ids a participant holds active, per synchronizer id (from ExportAcs).
 pub async fn holdings(api: &dyn ParticipantApi) -> Result<BTreeMap<String, BTreeSet<String>>, ClientError> {
-    let end = api.ledger_end().await?;
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    if end == 0 {
-        return Ok(out);
-    }
-    let mut stream = api.export_acs(None, end).await?;
+    let mut stream = recovery_deck::client::export_at_ledger_end(api, None).await?;
     while let Some(c) = stream.next().await {
         let c = c?;
         let id = c.created_event.map(|e| e.contract_id).unwrap_or_default();
