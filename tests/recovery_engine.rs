@@ -14,7 +14,6 @@ use recovery_deck::lab::scenario::{LOST, Scenario, TARGET};
 use recovery_deck::plan::{PhaseKind, Plan};
 use recovery_deck::reconcile::{Decision, RowClass, SelectionRequest, Strategy};
 use recovery_deck::survey::SearchFilter;
-use recovery_deck::wire::lab::{CountersRequest, participant_control_client::ParticipantControlClient};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -187,32 +186,8 @@ async fn union_imports_missing_contracts_and_applies_decisions() {
     workflow_ok(&lab).await;
 }
 
-const MUTATING: [&str; 9] = [
-    "ChangeAssignation",
-    "ImportAcs",
-    "PurgeContracts",
-    "DisconnectSynchronizer",
-    "DisconnectAllSynchronizers",
-    "ModifySynchronizer",
-    "ReconnectSynchronizer",
-    "ConnectSynchronizer",
-    "RegisterSynchronizer",
-];
-
 async fn mutating_calls(lab: &TestLab, name: &str) -> u64 {
-    let url = lab.lab.endpoint(name).expect("endpoint");
-    let mut client = ParticipantControlClient::connect(url).await.expect("control");
-    let counters = client
-        .counters(CountersRequest {})
-        .await
-        .expect("counters")
-        .into_inner();
-    counters
-        .calls
-        .iter()
-        .filter(|(path, _)| MUTATING.iter().any(|m| path.ends_with(&format!("/{m}"))))
-        .map(|(_, n)| n)
-        .sum()
+    common::mutating_calls(&lab.lab, name).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

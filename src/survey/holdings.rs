@@ -186,6 +186,15 @@ pub async fn holding_observed(
     })
 }
 
+/// Checks that every participant runs a Canton release recovery-deck serves, before
+/// anything else is asked: an older release answers the survey's calls laid out
+/// differently (3.3's GetSynchronizerId has the id in another field, so the survey would
+/// silently find nothing), so it is refused with one line that says why.
+pub async fn served(apis: &[Arc<dyn ParticipantApi>]) -> Result<(), ClientError> {
+    futures::future::try_join_all(apis.iter().map(|a| a.canton_line())).await?;
+    Ok(())
+}
+
 /// Resolves the lost synchronizer's id on every participant and checks they agree.
 pub async fn synchronizer_id(apis: &[Arc<dyn ParticipantApi>], alias: &str) -> Result<String, SurveyError> {
     let mut agreed: Option<(String, String)> = None;
@@ -277,6 +286,7 @@ pub async fn survey_observed(
     keep_payloads: bool,
     observer: Option<Observer>,
 ) -> Result<Survey, SurveyError> {
+    served(apis).await?;
     let id = synchronizer_id(apis, alias).await?;
     let holdings: Vec<Holding> = futures::future::try_join_all(
         apis.iter()

@@ -54,6 +54,46 @@ impl TestLab {
         TestLab { lab, dir }
     }
 
+    /// A lab of `scenario` following the Canton line and settings of `options`.
+    pub async fn up_with(scenario: Scenario, options: &scenario::LabOptions) -> TestLab {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lab = scenario::up_with(dir.path(), scenario, options, launcher())
+            .await
+            .expect("lab up");
+        TestLab { lab, dir }
+    }
+
+    /// A bare lab on `canton`: one synchronizer `sync` and one participant,
+    /// `participant1` hosting Alice, neither connected nor staged.
+    pub fn bare(canton: recovery_deck::lab::dialect::Dialect) -> TestLab {
+        use recovery_deck::lab::node::NodeKind;
+        use recovery_deck::lab::supervisor::{Layout, NodeSpec};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let node = |name: &str, kind, parties: &[&str]| NodeSpec {
+            name: name.into(),
+            kind,
+            parties: parties.iter().map(|p| p.to_string()).collect(),
+            port: 0,
+            ledger_port: 0,
+            lost: false,
+        };
+        let layout = Layout {
+            scenario: "bare".into(),
+            canton,
+            enable_all_reassignments: false,
+            nodes: vec![
+                node("sync", NodeKind::Synchronizer, &[]),
+                node("participant1", NodeKind::Participant, &["Alice"]),
+            ],
+        };
+        let mut lab = Lab::create(dir.path(), layout, launcher()).expect("lab");
+        let lab_ref = &mut lab;
+        for name in ["sync", "participant1"] {
+            lab_ref.start(name).expect("start");
+        }
+        TestLab { lab, dir }
+    }
+
     pub fn client(&self, name: &str) -> GrpcParticipant {
         scenario::client(&self.lab, name).expect("client")
     }
@@ -88,6 +128,37 @@ pub fn code_of<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (String, String
     }
 }
 
+/// The calls that change a participant's state.
+pub const MUTATING: [&str; 9] = [
+    "ChangeAssignation",
+    "ImportAcs",
+    "PurgeContracts",
+    "DisconnectSynchronizer",
+    "DisconnectAllSynchronizers",
+    "ModifySynchronizer",
+    "ReconnectSynchronizer",
+    "ConnectSynchronizer",
+    "RegisterSynchronizer",
+];
+
+/// How many state-changing calls a lab participant has received since it started.
+pub async fn mutating_calls(lab: &Lab, name: &str) -> u64 {
+    use recovery_deck::wire::lab::{CountersRequest, participant_control_client::ParticipantControlClient};
+    let url = lab.endpoint(name).expect("endpoint");
+    let mut client = ParticipantControlClient::connect(url).await.expect("control");
+    let counters = client
+        .counters(CountersRequest {})
+        .await
+        .expect("counters")
+        .into_inner();
+    counters
+        .calls
+        .iter()
+        .filter(|(path, _)| MUTATING.iter().any(|m| path.ends_with(&format!("/{m}"))))
+        .map(|(_, n)| n)
+        .sum()
+}
+
 /// The participants of a lab as the executor wants them.
 pub fn participants(lab: &Lab) -> recovery_deck::exec::Participants {
     lab.layout
@@ -118,4 +189,77 @@ pub async fn plan_for(
         .await
         .expect("plan")
         .0
+}
+
+/// A stand-in for a participant of a release recovery-deck does not serve: it answers
+/// `ParticipantStatus` with `version` and nothing else (every other call is
+/// UNIMPLEMENTED), which is all the client may ask before it refuses the release.
+pub struct OldParticipant {
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for OldParticipant {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+struct StatusOnly {
+    version: String,
+}
+
+#[tonic::async_trait]
+impl recovery_deck::wire::admin::participant_status_service_server::ParticipantStatusService for StatusOnly {
+    async fn participant_status(
+        &self,
+        _req: tonic::Request<recovery_deck::wire::admin::ParticipantStatusRequest>,
+    ) -> Result<tonic::Response<recovery_deck::wire::admin::ParticipantStatusResponse>, tonic::Status> {
+        use recovery_deck::wire::admin::participant_status_response::{Kind, ParticipantStatusResponseStatus};
+        let status = ParticipantStatusResponseStatus {
+            common_status: Some(recovery_deck::wire::health::Status {
+                uid: recovery_deck::lab::ids::participant_uid("participant1"),
+                version: self.version.clone(),
+                active: true,
+                ..Default::default()
+            }),
+            active: true,
+            ..Default::default()
+        };
+        Ok(tonic::Response::new(recovery_deck::wire::admin::ParticipantStatusResponse {
+            kind: Some(Kind::Status(status)),
+        }))
+    }
+}
+
+/// Serves [`OldParticipant`] on a loopback port until dropped.
+pub async fn old_participant(version: &str) -> OldParticipant {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service = recovery_deck::wire::admin::participant_status_service_server::ParticipantStatusServiceServer::new(
+        StatusOnly {
+            version: version.to_string(),
+        },
+    );
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), async {
+                let _ = stopped.await;
+            }),
+    );
+    OldParticipant { url, stop: Some(stop) }
+}
+
+/// A lab's incident config with `participant` pointing at `url` instead.
+pub fn config_with(lab: &Lab, participant: &str, url: &str) -> recovery_deck::config::IncidentConfig {
+    let mut cfg = scenario::incident_config(lab).expect("config");
+    for p in cfg.participants.iter_mut().filter(|p| p.name == participant) {
+        p.admin = url.to_string();
+        p.ledger = url.to_string();
+    }
+    cfg
 }
