@@ -51,12 +51,18 @@ async fn canton_3_3_is_refused_in_one_line_by_status_compare_and_plan() {
     let config = one_participant_config(dir.path(), &old.url);
 
     let status = run_binary(vec!["status".into(), "--config".into(), config.clone()]).await;
-    assert_eq!(status.status.code(), Some(2), "status exits 2 when a participant is unsupported");
+    assert_eq!(
+        status.status.code(),
+        Some(2),
+        "status exits 2 when a participant is unsupported"
+    );
     let stdout = String::from_utf8_lossy(&status.stdout);
     let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("participant1")).collect();
     assert_eq!(lines.len(), 1, "{stdout}");
     assert!(
-        lines[0].contains("UNSUPPORTED") && lines[0].contains("Canton 3.3.0 is not supported") && lines[0].contains("3.4 or newer"),
+        lines[0].contains("UNSUPPORTED")
+            && lines[0].contains("Canton 3.3.0 is not supported")
+            && lines[0].contains("3.4 or newer"),
         "{stdout}"
     );
     let json = run_binary(vec![
@@ -68,22 +74,39 @@ async fn canton_3_3_is_refused_in_one_line_by_status_compare_and_plan() {
     ])
     .await;
     let reports: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
-    assert!(reports[0]["unsupported"].as_str().is_some_and(|u| u.contains("3.3.0")), "{reports}");
+    assert!(
+        reports[0]["unsupported"].as_str().is_some_and(|u| u.contains("3.3.0")),
+        "{reports}"
+    );
 
     // compare and plan refuse before asking anything a 3.3 node would answer differently.
     let runbook = dir.path().join("plan.toml").to_string_lossy().to_string();
     for args in [
         vec!["compare", "--config", &config],
-        vec!["plan", "--config", &config, "--strategy", "intersection", "--out", &runbook],
+        vec![
+            "plan",
+            "--config",
+            &config,
+            "--strategy",
+            "intersection",
+            "--out",
+            &runbook,
+        ],
     ] {
         let out = run_binary(args.iter().map(|a| a.to_string()).collect()).await;
         assert!(!out.status.success(), "{args:?} must fail");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
         assert!(stderr.contains("Canton 3.3.0 is not supported"), "{args:?}: {stderr}");
-        assert!(!stderr.contains("UNIMPLEMENTED") && !stderr.contains("Unimplemented"), "{stderr}");
+        assert!(
+            !stderr.contains("UNIMPLEMENTED") && !stderr.contains("Unimplemented"),
+            "{stderr}"
+        );
     }
-    assert!(!Path::new(&runbook).exists(), "no runbook for an unsupported participant");
+    assert!(
+        !Path::new(&runbook).exists(),
+        "no runbook for an unsupported participant"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,7 +132,10 @@ async fn preflight_refuses_canton_3_3_before_anything_changes() {
         (problems[0].participant.as_str(), problems[0].check),
         ("participant1", "version")
     );
-    assert!(problems[0].message.contains("Canton 3.3.2 is not supported"), "{problems:?}");
+    assert!(
+        problems[0].message.contains("Canton 3.3.2 is not supported"),
+        "{problems:?}"
+    );
     assert_eq!(
         common::mutating_calls(&lab.lab, "participant2").await,
         before,
@@ -122,7 +148,11 @@ async fn an_export_is_never_asked_at_offset_zero() {
     let lab = TestLab::bare(Dialect::default());
     let api = lab.client("participant1");
     let url = lab.lab.endpoint("sync").expect("endpoint");
-    assert!(api.connect(sync_config::default_config("sync", &url, false)).await.expect("connect"));
+    assert!(
+        api.connect(sync_config::default_config("sync", &url, false))
+            .await
+            .expect("connect")
+    );
     assert_eq!(api.ledger_end().await.expect("end"), 0, "nothing happened yet");
     // Canton refuses ExportAcs at offset 0, and so does the lab.
     let (code, _) = code_of(api.export_acs(None, 0).await.map(|_| ()));
@@ -237,7 +267,11 @@ async fn inspect_commitment_contracts_answers_with_whole_histories() {
     let admin = p1.admin_party().await.expect("admin");
     let mut pinged = false;
     for _ in 0..10 {
-        if matches!(p1.ping(std::slice::from_ref(&admin), &new, Duration::from_secs(10)).await, Ok(PingOutcome::Success { .. })) {
+        if matches!(
+            p1.ping(std::slice::from_ref(&admin), &new, Duration::from_secs(10))
+                .await,
+            Ok(PingOutcome::Success { .. })
+        ) {
             pinged = true;
             break;
         }
@@ -248,9 +282,13 @@ async fn inspect_commitment_contracts_answers_with_whole_histories() {
     p1.change_assignation(LOST, TARGET, std::slice::from_ref(moved), false)
         .await
         .expect("move");
-    p1.purge(LOST, &[purged.clone(), readded.clone()], false).await.expect("purge");
+    p1.purge(LOST, &[purged.clone(), readded.clone()], false)
+        .await
+        .expect("purge");
     let back: ContractStream = futures::stream::iter(snapshot.into_iter().map(Ok)).boxed();
-    p1.import_acs(&lost, ImportMode::Validation, back).await.expect("re-add");
+    p1.import_acs(&lost, ImportMode::Validation, back)
+        .await
+        .expect("re-add");
 
     let unknown = format!("00{}", "ab".repeat(34));
     let asked = [moved, purged, readded, untouched, &unknown];
@@ -264,8 +302,14 @@ async fn inspect_commitment_contracts_answers_with_whole_histories() {
         (new.clone(), vec![Assigned { counter: 1 }], false),
     ];
     expected_moved.sort_by(|a, b| a.0.cmp(&b.0));
-    assert_eq!(moved_records, expected_moved, "a moved contract: one record per synchronizer");
-    assert_eq!(ids_of(&records, purged), vec![(lost.clone(), vec![Archived, Created], false)]);
+    assert_eq!(
+        moved_records, expected_moved,
+        "a moved contract: one record per synchronizer"
+    );
+    assert_eq!(
+        ids_of(&records, purged),
+        vec![(lost.clone(), vec![Archived, Created], false)]
+    );
     assert_eq!(
         ids_of(&records, readded),
         vec![(lost.clone(), vec![Archived, Created, Created], false)],
@@ -278,7 +322,12 @@ async fn inspect_commitment_contracts_answers_with_whole_histories() {
     // The client reads these as Canton means them.
     let merged: BTreeMap<String, _> = merge_inspections(records).into_iter().collect();
     let on_lost = |id: &str| merged.get(id).map(|h| h.on(&lost));
-    assert_eq!(on_lost(moved), Some(SyncState::Moved { to: [new.clone()].into() }));
+    assert_eq!(
+        on_lost(moved),
+        Some(SyncState::Moved {
+            to: [new.clone()].into()
+        })
+    );
     assert_eq!(on_lost(purged), Some(SyncState::Archived));
     assert_eq!(on_lost(readded), Some(SyncState::Active));
     assert_eq!(on_lost(untouched), Some(SyncState::Active));

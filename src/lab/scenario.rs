@@ -153,6 +153,10 @@ pub struct LabOptions {
     pub contracts: usize,
     pub canton: Dialect,
     pub enable_all_reassignments: bool,
+    /// `diverged`: this many more Ious (Alice pays Bob) created by the transaction whose
+    /// verdict reaches participant1 only, each with a payload that does not compress —
+    /// so that a union must import a snapshot larger than one ImportAcs message.
+    pub diverged_extra: usize,
 }
 
 impl Default for LabOptions {
@@ -161,6 +165,7 @@ impl Default for LabOptions {
             contracts: LARGE_DEFAULT,
             canton: Dialect::default(),
             enable_all_reassignments: false,
+            diverged_extra: 0,
         }
     }
 }
@@ -206,7 +211,7 @@ pub async fn up_with(
     .map_err(|e| LabError::Io(e.to_string()))??;
     let staged = match scenario {
         Scenario::Large => stage_large(&mut lab, contracts).await,
-        _ => stage(&mut lab, scenario).await,
+        _ => stage(&mut lab, scenario, options.diverged_extra).await,
     };
     if let Err(e) = staged {
         let _ = lab.down();
@@ -218,7 +223,7 @@ pub async fn up_with(
     Ok(lab)
 }
 
-async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
+async fn stage(lab: &mut Lab, scenario: Scenario, diverged_extra: usize) -> Result<(), LabError> {
     let p1 = client(lab, "participant1")?;
     let p2 = client(lab, "participant2")?;
     // newDomain is registered ahead of the incident, kept from connecting until the recovery.
@@ -246,7 +251,7 @@ async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
         wait_for_contracts(p, &lost_id, 6).await?;
     }
     if scenario == Scenario::Diverged {
-        diverge(lab, &p1, &alice, &bob).await?;
+        diverge(lab, &p1, &alice, &bob, diverged_extra).await?;
     }
     let lab_ref = &mut *lab;
     lab_ref.lose(LOST)?;
@@ -395,7 +400,14 @@ async fn iou_with_amount(p: &GrpcParticipant, synchronizer_id: &str, amount: &st
     Err(LabError::Scenario(format!("{} holds no {amount} Iou", p.name())))
 }
 
-async fn diverge(lab: &Lab, p1: &GrpcParticipant, alice: &str, bob: &str) -> Result<(), LabError> {
+/// A currency text that no compressor can shrink: 1 KiB of hash output, distinct per `i`.
+fn noise(i: usize) -> String {
+    (0..16u8)
+        .map(|k| ids::sha256_hex(&[b"diverged-extra", &i.to_be_bytes(), &[k]]))
+        .collect()
+}
+
+async fn diverge(lab: &Lab, p1: &GrpcParticipant, alice: &str, bob: &str, extra: usize) -> Result<(), LabError> {
     let lost_id = ids::synchronizer_id(LOST);
     let iou110 = iou_with_amount(p1, &lost_id, "110").await?;
     let iou130 = iou_with_amount(p1, &lost_id, "130").await?;
@@ -410,16 +422,13 @@ async fn diverge(lab: &Lab, p1: &GrpcParticipant, alice: &str, bob: &str) -> Res
         .await
         .map_err(|e| LabError::Scenario(format!("arming lostDomain: {}", e.message())))?;
     let new_owner = value::nested(value::record(vec![("newOwner", value::party(&charlie))]));
-    submit(
-        p1,
-        alice,
-        vec![
-            templates::exercise_iou_command(&iou110, "Call", value::unit()),
-            templates::exercise_iou_command(&iou130, "Transfer", new_owner),
-            templates::create_iou_command(alice, bob, "160", "USD"),
-        ],
-    )
-    .await
+    let mut commands = vec![
+        templates::exercise_iou_command(&iou110, "Call", value::unit()),
+        templates::exercise_iou_command(&iou130, "Transfer", new_owner),
+        templates::create_iou_command(alice, bob, "160", "USD"),
+    ];
+    commands.extend((0..extra).map(|i| templates::create_iou_command(alice, bob, "1", &noise(i))));
+    submit(p1, alice, commands).await
 }
 
 async fn wait_for_contracts(p: &GrpcParticipant, synchronizer_id: &str, n: usize) -> Result<(), LabError> {

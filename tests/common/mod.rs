@@ -228,9 +228,11 @@ impl recovery_deck::wire::admin::participant_status_service_server::ParticipantS
             active: true,
             ..Default::default()
         };
-        Ok(tonic::Response::new(recovery_deck::wire::admin::ParticipantStatusResponse {
-            kind: Some(Kind::Status(status)),
-        }))
+        Ok(tonic::Response::new(
+            recovery_deck::wire::admin::ParticipantStatusResponse {
+                kind: Some(Kind::Status(status)),
+            },
+        ))
     }
 }
 
