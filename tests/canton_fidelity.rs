@@ -333,3 +333,94 @@ async fn inspect_commitment_contracts_answers_with_whole_histories() {
     assert_eq!(on_lost(untouched), Some(SyncState::Active));
     assert_eq!(on_lost(&unknown), Some(SyncState::Unknown));
 }
+
+/// Contracts a lost synchronizer leaves between synchronizers: unassigned and never
+/// assigned. The lab makes them as Canton does (a reassignment through the Ledger API, cut
+/// short), its active contract stream reports them as Canton's does, and `compare` and
+/// `plan` count and show them instead of dropping them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reassignments_cut_short_are_counted_and_shown() {
+    use recovery_deck::client::{AcsEntry, IncompleteKind};
+    let lab = TestLab::up(Scenario::Reassigning).await;
+    let (lost, new) = (ids::synchronizer_id(LOST), ids::synchronizer_id(TARGET));
+    let incomplete = |api: GrpcParticipant| async move {
+        let end = api.ledger_end().await.expect("end");
+        let mut out: Vec<_> = api
+            .active_contracts(end, false)
+            .await
+            .expect("acs")
+            .filter_map(|e| {
+                futures::future::ready(match e.expect("entry") {
+                    AcsEntry::Incomplete(r) => Some(r),
+                    AcsEntry::Active(_) => None,
+                })
+            })
+            .collect()
+            .await;
+        out.sort_by(|a, b| a.source.cmp(&b.source));
+        out
+    };
+    let on1 = incomplete(lab.client("participant1")).await;
+    let on2 = incomplete(lab.client("participant2")).await;
+    // The 100 Iou: unassigned from lostDomain towards newDomain on both participants.
+    assert_eq!(on1.len(), 1, "{on1:?}");
+    assert_eq!(
+        (on1[0].kind, on1[0].source.as_str(), on1[0].target.as_str()),
+        (IncompleteKind::Unassigned, lost.as_str(), new.as_str())
+    );
+    // participant2 also never saw the 170 Iou's assignment on lostDomain.
+    assert_eq!(on2.len(), 2, "{on2:?}");
+    assert_eq!(on2[0].contract_id, on1[0].contract_id);
+    assert_eq!(
+        (on2[1].kind, on2[1].source.as_str(), on2[1].target.as_str()),
+        (IncompleteKind::Unassigned, new.as_str(), lost.as_str())
+    );
+
+    let config = lab.lab.incident_path().to_string_lossy().to_string();
+    let json = run_binary(vec![
+        "compare".into(),
+        "--config".into(),
+        config.clone(),
+        "--format".into(),
+        "json".into(),
+    ])
+    .await;
+    assert!(json.status.success(), "{}", String::from_utf8_lossy(&json.stderr));
+    let cmp: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let listed = &cmp["incomplete_reassignments"];
+    assert_eq!(listed["participant1"].as_array().map(Vec::len), Some(1), "{cmp}");
+    assert_eq!(listed["participant2"].as_array().map(Vec::len), Some(2), "{cmp}");
+    assert_eq!(listed["participant2"][1]["contract_id"], on2[1].contract_id.as_str());
+    assert_eq!(listed["participant2"][1]["kind"], "unassigned");
+    // Not in any row: they are not active on the lost synchronizer anywhere.
+    let rows = cmp["rows"].as_array().expect("rows");
+    assert!(rows.iter().all(|r| r["contract_id"] != on1[0].contract_id.as_str()));
+
+    let text = run_binary(vec!["compare".into(), "--config".into(), config.clone()]).await;
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        out.contains("! participant1: 1 contract(s) between lostDomain and another synchronizer"),
+        "{out}"
+    );
+    assert!(
+        out.contains("! participant2: 2 contract(s) between lostDomain and another synchronizer"),
+        "{out}"
+    );
+    let runbook = lab.dir.path().join("i.runbook.toml").to_string_lossy().to_string();
+    let plan = run_binary(vec![
+        "plan".into(),
+        "--config".into(),
+        config,
+        "--strategy".into(),
+        "intersection".into(),
+        "--out".into(),
+        runbook,
+    ])
+    .await;
+    assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
+    let out = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        out.contains("! participant2: 2 contract(s) between lostDomain"),
+        "{out}"
+    );
+}

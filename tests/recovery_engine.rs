@@ -501,3 +501,93 @@ async fn a_participant_killed_mid_move_is_finished_by_running_again() {
         "every call has its outcome, except one cut by the crash"
     );
 }
+
+/// The reassigning lab: participant1 holds the 170 Iou on the lost synchronizer with
+/// reassignment counter 1, participant2 never saw it there, so a union imports it into
+/// participant2 — an import Canton 3.4 always refuses, and 3.5 refuses unless the
+/// participant enables all Ledger API reassignments.
+async fn reassigning_union(
+    canton: Dialect,
+    enable_all: bool,
+) -> (TestLab, Plan, Result<exec::RunReport, exec::RunError>) {
+    let options = LabOptions {
+        canton,
+        enable_all_reassignments: enable_all,
+        ..LabOptions::default()
+    };
+    let lab = TestLab::up_with(Scenario::Reassigning, &options).await;
+    let plan = plan_for(&lab.lab, &SelectionRequest::new(Strategy::Union), 500).await;
+    let imported: Vec<String> = plan
+        .phase(PhaseKind::Import)
+        .into_iter()
+        .flat_map(|p| &p.steps)
+        .flat_map(|s| s.action.contract_ids().iter().map(|c| c.to_string()))
+        .collect();
+    assert_eq!(imported.len(), 1, "the 170 Iou");
+    let before = (
+        mutating_calls(&lab, "participant1").await,
+        mutating_calls(&lab, "participant2").await,
+    );
+    let result = Runner::new(
+        plan.clone(),
+        participants(&lab.lab),
+        options_for(lab.dir.path(), "counters"),
+    )
+    .expect("runner")
+    .run()
+    .await;
+    if result.is_err() {
+        let after = (
+            mutating_calls(&lab, "participant1").await,
+            mutating_calls(&lab, "participant2").await,
+        );
+        assert_eq!(before, after, "refused before anything was disconnected");
+    }
+    (lab, plan, result)
+}
+
+fn counter_refusal(result: Result<exec::RunReport, exec::RunError>) -> String {
+    let Err(exec::RunError::Preflight(problems)) = result else {
+        panic!("preflight must refuse the import: {result:?}");
+    };
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(
+        (problems[0].participant.as_str(), problems[0].check),
+        ("participant2", "counters")
+    );
+    let message = problems[0].message.clone();
+    assert!(
+        message.contains("reassignment counter is not 0") && message.contains("=1"),
+        "{message}"
+    );
+    assert!(message.contains("never rewrites a counter"), "{message}");
+    message
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_refuses_importing_a_reassigned_contract_on_canton_3_4() {
+    let (_lab, _, result) = reassigning_union(Dialect::V3_4, false).await;
+    let message = counter_refusal(result);
+    assert!(message.contains("Canton 3.4 refuses every import"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_refuses_importing_a_reassigned_contract_on_canton_3_5_by_default() {
+    let (_lab, _, result) = reassigning_union(Dialect::V3_5, false).await;
+    let message = counter_refusal(result);
+    assert!(
+        message.contains("enable_all_ledger_api_reassignments = true"),
+        "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reassigned_contract_is_imported_on_canton_3_5_with_all_reassignments_enabled() {
+    let (lab, plan, result) = reassigning_union(Dialect::V3_5, true).await;
+    let report = result.expect("run");
+    assert!(report.ok);
+    assert_eq!(report.added.get("participant2"), Some(&1));
+    let held = assert_recovered(&lab, &plan).await;
+    assert_shared(&held);
+    workflow_ok(&lab).await;
+}

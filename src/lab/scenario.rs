@@ -9,6 +9,13 @@
 //!   participant1 archived and lacks what participant1 created; then participant2's
 //!   operator, repairing by hand, adds a copy of the new 160 Iou with an edited amount
 //!   (an ACCEPT import), so one row differs in payload.
+//! - `reassigning`: seed, with newDomain connected as well (a migration under way) and
+//!   two reassignments the loss cuts short: Alice unassigns the 100 Iou from lostDomain
+//!   to newDomain and nobody assigns it; Alice creates a 170 Iou for Bob on newDomain,
+//!   unassigns it to lostDomain and assigns it there, a verdict lostDomain delivers to
+//!   participant1 only before it dies. participant1 holds the 170 Iou on lostDomain with
+//!   reassignment counter 1; participant2 sees it unassigned from newDomain and never
+//!   assigned. Both disconnect newDomain again (manual_connect).
 //! - `large`: three participants hosting two parties each, N Ious (default 100,000) across
 //!   the party pairs on lostDomain, created in bulk transactions; newDomain registered;
 //!   lostDomain lost. The scale and fault-drill workload.
@@ -30,6 +37,10 @@ use prost::Message;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+mod reassigning;
+
+pub use reassigning::{assign, unassign};
+
 pub const LOST: &str = "lostDomain";
 pub const TARGET: &str = "newDomain";
 
@@ -38,6 +49,7 @@ pub const TARGET: &str = "newDomain";
 pub enum Scenario {
     Seed,
     Diverged,
+    Reassigning,
     Large,
 }
 
@@ -59,6 +71,7 @@ impl Scenario {
         match self {
             Scenario::Seed => "seed",
             Scenario::Diverged => "diverged",
+            Scenario::Reassigning => "reassigning",
             Scenario::Large => "large",
         }
     }
@@ -81,7 +94,7 @@ impl Scenario {
             lost: false,
         };
         let participants = match self {
-            Scenario::Seed => vec![
+            Scenario::Seed | Scenario::Reassigning => vec![
                 participant("participant1", &["Alice"]),
                 participant("participant2", &["Bob"]),
             ],
@@ -106,7 +119,7 @@ impl Scenario {
     }
 }
 
-fn step(what: &str) -> impl Fn(crate::client::ClientError) -> LabError + '_ {
+pub(crate) fn step(what: &str) -> impl Fn(crate::client::ClientError) -> LabError + '_ {
     move |e| LabError::Scenario(format!("{what}: {e}"))
 }
 
@@ -253,6 +266,9 @@ async fn stage(lab: &mut Lab, scenario: Scenario, diverged_extra: usize) -> Resu
     if scenario == Scenario::Diverged {
         diverge(lab, &p1, &alice, &bob, diverged_extra).await?;
     }
+    if scenario == Scenario::Reassigning {
+        reassigning::cut_short(lab, &p1, &p2).await?;
+    }
     let lab_ref = &mut *lab;
     lab_ref.lose(LOST)?;
     for p in [&p1, &p2] {
@@ -376,7 +392,11 @@ async fn submit(
 }
 
 /// Ious on `synchronizer_id` whose amount is `amount`.
-async fn iou_with_amount(p: &GrpcParticipant, synchronizer_id: &str, amount: &str) -> Result<String, LabError> {
+pub(crate) async fn iou_with_amount(
+    p: &GrpcParticipant,
+    synchronizer_id: &str,
+    amount: &str,
+) -> Result<String, LabError> {
     let end = p.ledger_end().await.map_err(step("ledger end"))?;
     let mut stream = p.active_contracts(end, false).await.map_err(step("reading the ACS"))?;
     let wanted = value::normalize_decimal(amount).unwrap_or_default();
@@ -431,7 +451,7 @@ async fn diverge(lab: &Lab, p1: &GrpcParticipant, alice: &str, bob: &str, extra:
     submit(p1, alice, commands).await
 }
 
-async fn wait_for_contracts(p: &GrpcParticipant, synchronizer_id: &str, n: usize) -> Result<(), LabError> {
+pub(crate) async fn wait_for_contracts(p: &GrpcParticipant, synchronizer_id: &str, n: usize) -> Result<(), LabError> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let end = p.ledger_end().await.map_err(step("ledger end"))?;

@@ -7,6 +7,7 @@ mod connectivity;
 mod inspection;
 mod ledger;
 mod protocol;
+mod reassign;
 mod repair;
 mod session;
 
