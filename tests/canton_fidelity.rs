@@ -396,6 +396,8 @@ async fn reassignments_cut_short_are_counted_and_shown() {
     let rows = cmp["rows"].as_array().expect("rows");
     assert!(rows.iter().all(|r| r["contract_id"] != on1[0].contract_id.as_str()));
 
+    // The 170 Iou is also a row (participant1 holds it on lostDomain): the row decides it.
+    assert!(rows.iter().any(|r| r["contract_id"] == on2[1].contract_id.as_str()));
     let text = run_binary(vec!["compare".into(), "--config".into(), config.clone()]).await;
     let out = String::from_utf8_lossy(&text.stdout);
     assert!(
@@ -406,6 +408,8 @@ async fn reassignments_cut_short_are_counted_and_shown() {
         out.contains("! participant2: 2 contract(s) between lostDomain and another synchronizer"),
         "{out}"
     );
+    assert!(out.contains("1 in no row, so in no plan"), "{out}");
+    assert!(out.contains("1 also in a row, which decides them"), "{out}");
     let runbook = lab.dir.path().join("i.runbook.toml").to_string_lossy().to_string();
     let plan = run_binary(vec![
         "plan".into(),

@@ -66,19 +66,41 @@ pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -
     Ok(ExitCode::SUCCESS)
 }
 
-/// Contracts between the lost synchronizer and another one are in no row: say so.
+/// Contracts between the lost synchronizer and another one (a reassignment cut short):
+/// say so, and which of them no row — so no plan — covers.
 fn print_incomplete(s: &survey::Survey, alias: &str) {
+    let listed = |entries: &[&crate::client::IncompleteReassignment]| {
+        let mut ids: Vec<String> = entries.iter().take(5).map(|e| short(&e.contract_id, 20)).collect();
+        if entries.len() > 5 {
+            ids.push(format!("and {} more", entries.len() - 5));
+        }
+        ids.join(", ")
+    };
     for (participant, entries) in s.incomplete() {
-        outln!(
-            "! {participant}: {} contract(s) between {alias} and another synchronizer (unassigned, not yet assigned), in no row and in no plan: {}",
-            entries.len(),
-            entries
-                .iter()
-                .take(5)
-                .map(|e| short(&e.contract_id, 20))
-                .collect::<Vec<_>>()
-                .join(", ")
+        let outside = survey::in_no_row(&s.comparison, &entries);
+        let inside: Vec<&crate::client::IncompleteReassignment> = entries
+            .iter()
+            .filter(|e| !outside.iter().any(|o| o.contract_id == e.contract_id))
+            .collect();
+        let mut line = format!(
+            "! {participant}: {} contract(s) between {alias} and another synchronizer (reassignments cut short)",
+            entries.len()
         );
+        if !outside.is_empty() {
+            line.push_str(&format!(
+                "; {} in no row, so in no plan (finish their reassignments in Canton): {}",
+                outside.len(),
+                listed(&outside)
+            ));
+        }
+        if !inside.is_empty() {
+            line.push_str(&format!(
+                "; {} also in a row, which decides them: {}",
+                inside.len(),
+                listed(&inside)
+            ));
+        }
+        outln!("{line}");
     }
 }
 

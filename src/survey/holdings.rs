@@ -268,6 +268,20 @@ impl Survey {
     }
 }
 
+/// Of the contracts between synchronizers that `entries` lists, those the comparison has
+/// no row for: no plan moves them (their reassignment must be finished in Canton). The
+/// others are in a row too (active on the lost synchronizer at another participant), and
+/// the row decides what happens to them.
+pub fn in_no_row<'a>(
+    comparison: &Comparison,
+    entries: &'a [IncompleteReassignment],
+) -> Vec<&'a IncompleteReassignment> {
+    entries
+        .iter()
+        .filter(|e| comparison.row(&e.contract_id).is_none())
+        .collect()
+}
+
 /// Surveys every participant concurrently and compares their views of `alias`.
 pub async fn survey(
     apis: &[Arc<dyn ParticipantApi>],

@@ -396,6 +396,7 @@ async fn run_survey(
     let result = survey::survey_observed(&services.apis, synchronizer, &SearchFilter::default(), true, Some(otx)).await;
     let _ = forward.await;
     let s = result.map_err(|e| e.failure())?;
+    let incomplete = s.incomplete();
     // Payloads in the comparison's participant order (it sorts participants by name).
     let mut by_name: HashMap<String, Payloads> = s
         .holdings
@@ -412,6 +413,7 @@ async fn run_survey(
         comparison: Arc::new(s.comparison),
         payloads: Arc::new(payloads),
         in_flight: s.in_flight,
+        incomplete,
     })
 }
 

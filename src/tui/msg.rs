@@ -1,5 +1,6 @@
 //! What flows into the app (messages) and out of it (effects the runtime carries out).
 
+use crate::client::IncompleteReassignment;
 use crate::exec::{Control, Progress, RunReport};
 use crate::failure::Failure;
 use crate::plan::{InFlight, Plan};
@@ -17,6 +18,40 @@ pub struct SurveyData {
     /// Per participant (comparison order), the payloads it holds, for diffs.
     pub payloads: Arc<Vec<Payloads>>,
     pub in_flight: BTreeMap<String, InFlight>,
+    /// Per participant, the contracts it sees between the compared synchronizer and
+    /// another (a reassignment cut short): in no row and in no plan, so shown apart.
+    pub incomplete: BTreeMap<String, Vec<IncompleteReassignment>>,
+}
+
+impl SurveyData {
+    /// How many contracts some participant sees between synchronizers, and how many of
+    /// those have no row (so no plan covers them).
+    pub fn incomplete_count(&self) -> (usize, usize) {
+        let distinct = |entries: Vec<&IncompleteReassignment>| {
+            entries
+                .into_iter()
+                .map(|r| r.contract_id.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        };
+        let all = distinct(self.incomplete.values().flatten().collect());
+        let outside = distinct(
+            self.incomplete
+                .values()
+                .flat_map(|e| crate::survey::in_no_row(&self.comparison, e))
+                .collect(),
+        );
+        (all, outside)
+    }
+
+    /// Per participant, how many of the contracts it sees between synchronizers no row covers.
+    pub fn incomplete_outside_rows(&self) -> BTreeMap<&str, usize> {
+        self.incomplete
+            .iter()
+            .map(|(p, e)| (p.as_str(), crate::survey::in_no_row(&self.comparison, e).len()))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
 }
 
 #[derive(Debug)]

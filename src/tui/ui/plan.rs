@@ -141,6 +141,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Viewport
                     Span::styled(abandoned.join(", "), theme.style(Role::Warn)),
                 ]));
             }
+            let between: Vec<String> = app
+                .data
+                .iter()
+                .flat_map(|d| d.incomplete_outside_rows())
+                .map(|(p, n)| format!("{p} {n}"))
+                .collect();
+            if !between.is_empty() {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        "between synchronizers, in no plan (finish their reassignments in Canton): ",
+                        theme.style(Role::Warn),
+                    ),
+                    Span::styled(between.join(", "), theme.style(Role::Warn)),
+                ]));
+            }
             lines.push(Line::from(""));
             let next = if app.ctx.read_only {
                 "read-only: this plan can be reviewed, not executed".to_string()

@@ -30,9 +30,19 @@ fn message(frame: &mut Frame, area: Rect, block: Block, text: &str, role: Role, 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
     let focused = app.focus == Focus::Table;
     let title = format!(" contracts on {} ", app.compared_alias());
+    // Contracts between the compared synchronizer and another are in no row: the table
+    // says so where its rows are counted.
+    let (between, outside) = app.data.as_ref().map_or((0, 0), |d| d.incomplete_count());
+    let mut title_spans = vec![Span::styled(title, theme.style(Role::Title))];
+    if between > 0 {
+        title_spans.push(Span::styled(
+            format!("⇄ {between} contract(s) between synchronizers, {outside} in no row "),
+            theme.style(Role::Warn),
+        ));
+    }
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(Span::styled(title, theme.style(Role::Title)))
+        .title(ratatui::text::Line::from(title_spans))
         .border_style(theme.style(if focused { Role::FocusBorder } else { Role::Border }));
     let page = area.height.saturating_sub(3) as usize;
     let data = match (&app.survey, &app.data) {
