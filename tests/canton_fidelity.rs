@@ -428,3 +428,141 @@ async fn reassignments_cut_short_are_counted_and_shown() {
         "{out}"
     );
 }
+
+/// A participant can process an assignment before the unassignment it completes (Canton's
+/// ReassignmentStore.addAssignmentDataIfAbsent): when the source synchronizer dies after
+/// delivering the unassignment to the submitter only, the other stakeholder's participant
+/// sees the assignment alone, and its active contract stream lists it as
+/// `incomplete_assigned` — while it still holds the contract active on the source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assignment_seen_without_its_unassignment_is_incomplete_assigned() {
+    use recovery_deck::client::{AcsEntry, IncompleteKind};
+    use recovery_deck::lab::scenario::{assign, unassign};
+    use recovery_deck::lab::templates;
+    use recovery_deck::wire::lab::{ArmPartialDeliveryRequest, synchronizer_control_client::SynchronizerControlClient};
+    let lab = TestLab::with_nodes(
+        Dialect::default(),
+        &["source", "target"],
+        &[("participant1", &["Alice"]), ("participant2", &["Bob"])],
+    );
+    let (p1, p2) = (lab.client("participant1"), lab.client("participant2"));
+    for p in [&p1, &p2] {
+        for s in ["source", "target"] {
+            let url = lab.lab.endpoint(s).expect("url");
+            assert!(
+                p.connect(sync_config::default_config(s, &url, false))
+                    .await
+                    .expect("connect")
+            );
+        }
+    }
+    let (source, target) = (ids::synchronizer_id("source"), ids::synchronizer_id("target"));
+    let (alice, bob) = (
+        ids::party_id("Alice", "participant1"),
+        ids::party_id("Bob", "participant2"),
+    );
+    let entries = |p: GrpcParticipant| async move {
+        let end = p.ledger_end().await.expect("end");
+        p.active_contracts(end, false)
+            .await
+            .expect("acs")
+            .map(|e| e.expect("entry"))
+            .collect::<Vec<AcsEntry>>()
+            .await
+    };
+    let mut iou = None;
+    for _ in 0..100 {
+        if iou.is_none() {
+            let created = p1
+                .submit_and_wait(recovery_deck::wire::ledger::Commands {
+                    act_as: vec![alice.clone()],
+                    commands: vec![templates::create_iou_command(&alice, &bob, "5", "USD")],
+                    synchronizer_id: source.clone(),
+                    ..Default::default()
+                })
+                .await;
+            if created.is_ok() {
+                iou = ids_on(&p1, &source).await.into_iter().next();
+            }
+        }
+        if let Some(id) = &iou
+            && ids_on(&p2, &source).await.contains(id)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let iou = iou.expect("an Iou on the source, seen by both");
+    let ledger1 = lab.lab.ledger_endpoint("participant1").expect("ledger");
+    let mut control = SynchronizerControlClient::connect(lab.lab.endpoint("source").expect("url"))
+        .await
+        .expect("control");
+    control
+        .arm_partial_delivery(ArmPartialDeliveryRequest {
+            deliver_to: vec![ids::participant_member("participant1")],
+        })
+        .await
+        .expect("arm");
+    let mut away = None;
+    for _ in 0..100 {
+        match unassign(&ledger1, &alice, &iou, &source, &target).await {
+            Ok(r) => {
+                away = Some(r);
+                break;
+            }
+            Err(e) if e.message().contains("is not hosted on the target") => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("unassign: {e}"),
+        }
+    }
+    let away = away.expect("unassigned");
+    let reassignment_id = match away.events.first().and_then(|e| e.event.clone()) {
+        Some(recovery_deck::wire::ledger::reassignment_event::Event::Unassigned(u)) => u.reassignment_id,
+        other => panic!("an unassigned event: {other:?}"),
+    };
+    assign(&ledger1, &alice, &reassignment_id, &source, &target)
+        .await
+        .expect("assign");
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen = entries(lab.client("participant2")).await;
+        if seen.iter().any(|e| matches!(e, AcsEntry::Incomplete(_))) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let incomplete: Vec<_> = seen
+        .iter()
+        .filter_map(|e| match e {
+            AcsEntry::Incomplete(r) => Some(r.clone()),
+            AcsEntry::Active(_) => None,
+        })
+        .collect();
+    assert_eq!(incomplete.len(), 1, "{seen:?}");
+    assert_eq!(incomplete[0].contract_id, iou);
+    assert_eq!(
+        (
+            incomplete[0].kind,
+            incomplete[0].source.as_str(),
+            incomplete[0].target.as_str()
+        ),
+        (IncompleteKind::Assigned, source.as_str(), target.as_str())
+    );
+    // participant2 never saw the unassignment: it holds the contract on both synchronizers.
+    let active_on: std::collections::BTreeSet<String> = seen
+        .iter()
+        .filter_map(|e| match e {
+            AcsEntry::Active(c) if c.created_event.as_ref().is_some_and(|ev| ev.contract_id == iou) => {
+                Some(c.synchronizer_id.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(active_on, [source.clone(), target.clone()].into());
+    // participant1 saw both halves: nothing incomplete, active on the target only.
+    let on1 = entries(lab.client("participant1")).await;
+    assert!(on1.iter().all(|e| matches!(e, AcsEntry::Active(_))), "{on1:?}");
+    assert!(ids_on(&p1, &target).await.contains(&iou));
+    assert!(!ids_on(&p1, &source).await.contains(&iou));
+}

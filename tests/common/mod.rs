@@ -66,6 +66,16 @@ impl TestLab {
     /// A bare lab on `canton`: one synchronizer `sync` and one participant,
     /// `participant1` hosting Alice, neither connected nor staged.
     pub fn bare(canton: recovery_deck::lab::dialect::Dialect) -> TestLab {
+        TestLab::with_nodes(canton, &["sync"], &[("participant1", &["Alice"])])
+    }
+
+    /// A lab on `canton` of these synchronizers and participants (with their party
+    /// hints), all started, nothing connected or staged.
+    pub fn with_nodes(
+        canton: recovery_deck::lab::dialect::Dialect,
+        synchronizers: &[&str],
+        participants: &[(&str, &[&str])],
+    ) -> TestLab {
         use recovery_deck::lab::node::NodeKind;
         use recovery_deck::lab::supervisor::{Layout, NodeSpec};
         let dir = tempfile::tempdir().expect("tempdir");
@@ -77,19 +87,25 @@ impl TestLab {
             ledger_port: 0,
             lost: false,
         };
+        let mut nodes: Vec<NodeSpec> = synchronizers
+            .iter()
+            .map(|s| node(s, NodeKind::Synchronizer, &[]))
+            .collect();
+        nodes.extend(
+            participants
+                .iter()
+                .map(|(p, parties)| node(p, NodeKind::Participant, parties)),
+        );
+        let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
         let layout = Layout {
             scenario: "bare".into(),
             canton,
             enable_all_reassignments: false,
-            nodes: vec![
-                node("sync", NodeKind::Synchronizer, &[]),
-                node("participant1", NodeKind::Participant, &["Alice"]),
-            ],
+            nodes,
         };
         let mut lab = Lab::create(dir.path(), layout, launcher()).expect("lab");
-        let lab_ref = &mut lab;
-        for name in ["sync", "participant1"] {
-            lab_ref.start(name).expect("start");
+        for name in &names {
+            lab.start(name).expect("start");
         }
         TestLab { lab, dir }
     }
