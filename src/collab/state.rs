@@ -444,7 +444,7 @@ impl SessionState {
                 None => "reviewing the plan".into(),
             },
             (_, Some(open)) if progress.is_some_and(|p| p.done.contains(&open)) => {
-                format!("done with {open}, waiting at the barrier")
+                format!("{open} done, at the barrier")
             }
             (RunState::Running, Some(open)) => format!("running {open}"),
             (RunState::Paused { .. }, Some(open)) => format!("paused in {open}"),

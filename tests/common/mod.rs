@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod drill;
+
 use futures::StreamExt;
 use recovery_deck::client::{ClientError, GrpcParticipant, ParticipantApi};
 use recovery_deck::lab::scenario::{self, Scenario};
@@ -122,4 +124,20 @@ pub async fn plan_for(
         .await
         .expect("plan")
         .0
+}
+
+/// The create arguments of a contract a participant holds on the lost synchronizer, as
+/// its deck would share them.
+pub async fn payload_of(api: &dyn ParticipantApi, contract_id: &str) -> serde_json::Value {
+    let lost = api
+        .synchronizer_id(scenario::LOST)
+        .await
+        .expect("the lost synchronizer's id")
+        .logical;
+    let held = recovery_deck::survey::holding(api, &lost, &Default::default(), true)
+        .await
+        .expect("holding");
+    held.payloads
+        .and_then(|mut p| p.remove(contract_id))
+        .expect("the participant holds the contract")
 }
