@@ -430,3 +430,103 @@ async fn runners_restricted_to_one_participant_each_meet_at_the_gate() {
     assert_eq!(seen.len(), PhaseKind::ALL.len());
     assert!(seen.iter().all(|s| s.1 == "done"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lead_pauses_the_run_at_the_barrier_and_only_go_continues_it() {
+    use recovery_deck::collab::client::{Connect, Feed, SessionClient};
+    let mut d = Drill::up().await;
+    let _coordinator = d.coordinator();
+    let alice = d.deck("alice", "participant1", 1);
+    let bob = d.deck("bob", "participant2", 1);
+    d.surveyed();
+    // bob stays in the session without a deck, so the run holds at the first barrier.
+    drop(bob);
+    d.wait_status("bob gone", |s| s["session"]["operators"]["bob"]["present"] == false);
+    let mut connect = Connect::new(&d.url);
+    connect.token = Some(std::fs::read_to_string(d.dir.join("bob.token")).expect("token"));
+    let client = SessionClient::connect(&connect).expect("client");
+    let hello = client.hello(None).await.expect("hello");
+    let presence = Feed::start(client, &hello, None, true, Duration::from_secs(1));
+    d.wait_status("bob back", |s| s["session"]["operators"]["bob"]["present"] == true);
+
+    let runbook = d.dir.join("intersection.runbook.toml");
+    let out = runbook.display().to_string();
+    d.ok("carol", &["plan", "--strategy", "intersection", "--out", &out]);
+    d.ok("carol", &["propose", &out]);
+    let e = d.refused("carol", &["pause"]);
+    assert!(e.contains("the run is not going"), "{e}");
+    d.ok("alice", &["approve"]);
+    d.ok("bob", &["approve"]);
+    d.ok("carol", &["go"]);
+    d.wait_log("participant1 isolated", |j| {
+        j.of_kind("session.phase_done")
+            .any(|e| e.data["participant"] == "participant1" && e.data["phase"] == "isolate")
+    });
+    let e = d.refused("alice", &["pause"]);
+    assert!(e.contains("only the lead may pause"), "{e}");
+    let paused = d.ok("carol", &["pause", "--reason", "checking participant2"]);
+    assert_eq!(paused["control"], "pause");
+    let s = d.ok("olga", &["status"]);
+    assert_eq!(s["session"]["run"]["state"], "paused");
+    assert_eq!(s["session"]["run"]["reason"], "paused by carol: checking participant2");
+    assert!(
+        s["turn"]["what"]
+            .as_str()
+            .is_some_and(|w| w.contains("the lead says go")),
+        "{s:#}"
+    );
+
+    // bob's deck comes: the run stays where it is until the lead says go.
+    let bob = d.deck("bob", "participant2", 2);
+    let opened = |d: &Drill| d.log().of_kind("session.phase_opened").count();
+    let before = opened(&d);
+    let s = d.ok("olga", &["status"]);
+    assert_eq!(
+        s["session"]["run"]["state"], "paused",
+        "the run never continues by itself"
+    );
+    assert_eq!(opened(&d), before);
+    d.ok("carol", &["go"]);
+    let a = alice.finish(Duration::from_secs(120));
+    let b = bob.finish(Duration::from_secs(120));
+    assert_eq!(
+        (&a["ok"], &b["ok"]),
+        (&Value::Bool(true), &Value::Bool(true)),
+        "{a} {b}"
+    );
+    drop(presence);
+    let plan = d.plan(&runbook);
+    assert_recovered(&d, &plan).await;
+    let j = d.log();
+    let pauses: Vec<&journal::Event> = j.of_kind("session.paused").collect();
+    assert_eq!(pauses.len(), 1);
+    let go: Vec<u64> = j.of_kind("session.go").map(|e| e.seq).collect();
+    assert_eq!(go.len(), 2);
+    // No phase opened between the pause and the second go.
+    assert!(
+        j.of_kind("session.phase_opened")
+            .all(|e| e.seq < pauses[0].seq || e.seq > go[1]),
+        "the barrier stayed shut while paused"
+    );
+
+    // `session status` names the head of the log: the hash of the event at its seq.
+    let out = std::process::Command::new(common::drill::BIN)
+        .args(["session", "status", "--join", &d.url, "--token-file"])
+        .arg(d.dir.join("olga.token"))
+        .output()
+        .expect("status");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let seq: u64 = text
+        .split("log at seq ")
+        .nth(1)
+        .and_then(|t| t.split(';').next())
+        .and_then(|n| n.trim().parse().ok())
+        .expect("the text names the seq");
+    let head = text
+        .lines()
+        .find_map(|l| l.strip_prefix("head hash "))
+        .expect("the text names the head hash");
+    let event = d.log().events.into_iter().find(|e| e.seq == seq).expect("that event");
+    assert_eq!(head, event.hash, "{text}");
+}
