@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod drill;
+pub mod tmux;
 
 use futures::StreamExt;
 use recovery_deck::client::{ClientError, GrpcParticipant, ParticipantApi};
