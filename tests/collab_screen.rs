@@ -262,3 +262,80 @@ async fn screens_joined_to_one_session_share_a_payload_approve_and_run_to_the_en
     }
     assert_recovered(&d, &plan).await;
 }
+
+/// A node operator's participant down when the screen joins: the deck stops and says
+/// so, and `r` starts it again once the participant is back. The coordinator lost while
+/// screens are joined: they say so, keep what they show, follow the log again once it
+/// is back on its port, and their commands go through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joined_screens_ride_out_a_lost_participant_and_a_lost_coordinator() {
+    let mut d = Drill::up().await;
+    let coordinator = d.coordinator();
+    d.lab.lab.kill("participant2").expect("kill participant2");
+    let mut bob = Screen::open(&d, "bob", Some("participant2")).await;
+    bob.until("the deck stopped", |a| {
+        a.joined
+            .as_ref()
+            .is_some_and(|j| matches!(j.deck, DeckState::Stopped(_)))
+    })
+    .await;
+    let said = bob.core.app.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(
+        said.contains("your deck stopped") && said.contains("starts it again"),
+        "{said}"
+    );
+    // The screen is in the session all the same: its stream is bob's presence.
+    let mut alice = Screen::open(&d, "alice", Some("participant1")).await;
+    alice
+        .until("bob present, without a manifest", |a| {
+            a.board()
+                .and_then(|b| b.participant("participant2"))
+                .is_some_and(|l| l.operators == [("bob".to_string(), true)] && l.contracts.is_none())
+        })
+        .await;
+    d.lab.lab.start("participant2").expect("restart participant2");
+    bob.press(&["r"]).await;
+    assert!(
+        bob.core
+            .app
+            .joined
+            .as_ref()
+            .is_some_and(|j| j.deck == DeckState::Serving),
+        "refresh starts the deck again"
+    );
+    for s in [&mut alice, &mut bob] {
+        s.until("the comparison", |a| a.data.is_some()).await;
+    }
+
+    // The coordinator goes away.
+    let seq = alice.core.app.board().map(|b| b.head_seq).unwrap_or_default();
+    drop(coordinator);
+    alice
+        .until("the coordinator unreachable", |a| {
+            a.board().is_some_and(|b| !b.connected)
+        })
+        .await;
+    assert!(alice.core.app.data.is_some(), "the comparison stays on screen");
+    let _coordinator = d.coordinator();
+    alice
+        .until("the log followed again", |a| {
+            a.board()
+                .is_some_and(|b| b.connected && b.restarts == 1 && b.head_seq > seq)
+        })
+        .await;
+    let s = d.ok("olga", &["status"]);
+    for who in ["alice", "bob"] {
+        assert_eq!(s["session"]["operators"][who]["present"], true, "{who} is back: {s:#}");
+    }
+    alice.command("class mismatch").await;
+    alice.press(&["R"]).await;
+    assert!(
+        alice.said().contains("asked participant2's operator"),
+        "{}",
+        alice.said()
+    );
+    bob.until("the question", |a| {
+        matches!(a.popup, Some(Popup::Ask(Ask::Share { .. }, _)))
+    })
+    .await;
+}

@@ -732,8 +732,26 @@ fn the_deck_s_run_follows_on_the_execution_screen() {
         vec![P1.to_string()],
         "the deck runs its own part only"
     );
-    let screen = text(&render(&mut alice, 80, 24, &Theme::preset("mono").expect("mono")));
+    alice.update(Msg::Exec(Progress::Preflight { problems: Vec::new() }));
+    for phase in &PhaseKind::ALL[..4] {
+        alice.update(Msg::Exec(Progress::PhaseStarted {
+            phase: *phase,
+            participants: vec![P1.into()],
+        }));
+        alice.update(Msg::Exec(Progress::PhaseDone { phase: *phase }));
+    }
+    alice.update(Msg::Exec(Progress::PhaseStarted {
+        phase: PhaseKind::Move,
+        participants: vec![P1.into()],
+    }));
+    let terminal = render(&mut alice, 80, 24, &Theme::preset("dark").expect("dark"));
+    insta::assert_snapshot!("session_running_node_execution_80x24", terminal.backend());
+    let screen = text(&terminal);
     assert!(screen.contains("2/2 approved · import RUNNING"), "{screen}");
+    assert!(
+        screen.contains("verify"),
+        "every phase of the grid fits under the session pane: {screen}"
+    );
     // Quitting while the deck runs says what leaving does.
     press(&mut alice, "q");
     let screen = text(&render(&mut alice, 80, 24, &Theme::preset("mono").expect("mono")));

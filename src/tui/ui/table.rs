@@ -51,14 +51,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
             return page;
         }
         (_, None) => {
-            message(
-                frame,
-                area,
-                block,
-                "reading what each participant holds…",
-                Role::Muted,
-                theme,
-            );
+            let text = match &app.joined {
+                Some(_) => "waiting for every participant's manifest (the session pane says whose)",
+                None => "reading what each participant holds…",
+            };
+            message(frame, area, block, text, Role::Muted, theme);
             return page;
         }
         (_, Some(d)) => d,
