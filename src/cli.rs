@@ -158,7 +158,8 @@ pub struct JoinArgs {
     /// The coordinator: http://127.0.0.1:PORT, or https://HOST:PORT.
     #[arg(long, global = true, env = "RECOVERY_DECK_JOIN", value_name = "ADDR")]
     pub join: Option<String>,
-    /// Who you are; in a session, checked against what the coordinator makes of your credentials.
+    /// Who you are: in a session, checked against what the coordinator makes of your
+    /// credentials; on a screen of your own, the name in its journal (default: $USER).
     #[arg(long, global = true, env = "RECOVERY_DECK_OPERATOR", value_name = "NAME")]
     pub operator: Option<String>,
     /// File holding your bearer token for the coordinator (or set RECOVERY_DECK_SESSION_TOKEN).

@@ -339,3 +339,52 @@ async fn joined_screens_ride_out_a_lost_participant_and_a_lost_coordinator() {
     })
     .await;
 }
+
+/// `tui --join` refuses, with one line and before touching the terminal, what it cannot
+/// do for the operator the credentials name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_joined_screen_refuses_what_its_operator_may_not_do() {
+    let mut d = Drill::up().await;
+    let _coordinator = d.coordinator();
+    let tui = |who: &str, extra: &[&str]| {
+        let out = std::process::Command::new(common::drill::BIN)
+            .args(["tui", "--join", &d.url, "--token-file"])
+            .arg(d.dir.join(format!("{who}.token")))
+            .args(extra)
+            .output()
+            .expect("tui");
+        assert!(!out.status.success(), "{who} {extra:?} must be refused");
+        let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        // The screen names its log file first; the cause is one line.
+        let last = err.lines().last().unwrap_or_default().to_string();
+        assert!(last.starts_with("error: "), "{err}");
+        last
+    };
+    let p2 = d.dir.join("participant2.toml").display().to_string();
+    let e = tui("carol", &["--participant", "participant1"]);
+    assert!(
+        e.contains("carol is a lead in this session and acts for no participant"),
+        "{e}"
+    );
+    let e = tui("alice", &["--config", &p2]);
+    assert!(e.contains("has no participant participant1"), "{e}");
+    let e = tui("alice", &["--participant", "participant2", "--config", &p2]);
+    assert!(e.contains("alice acts for participant1, not for participant2"), "{e}");
+    let e = tui("alice", &["--operator", "bob"]);
+    assert!(e.contains("belong to alice, not to bob"), "{e}");
+    let e = tui("wrong", &[]);
+    assert!(e.contains("not known to this coordinator"), "{e}");
+    let out = std::process::Command::new(common::drill::BIN)
+        .args(["tui", "--join", "http://10.0.0.5:7000", "--token-file"])
+        .arg(d.dir.join("carol.token"))
+        .output()
+        .expect("tui");
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && e.contains("without TLS"), "{e}");
+    let out = std::process::Command::new(common::drill::BIN)
+        .args(["tui", "--participant", "participant1"])
+        .output()
+        .expect("tui");
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && e.contains("--join"), "{e}");
+}

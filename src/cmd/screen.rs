@@ -74,10 +74,14 @@ pub async fn run(config: &Path, cfg: &IncidentConfig, args: &TuiArgs) -> Outcome
 /// A node operator's screen is their participant's deck: it needs the incident config
 /// with that participant's endpoints and credentials; the lead and observers need none.
 pub async fn join(config: &Path, args: &TuiArgs) -> Outcome {
+    // A wrong address or credentials fail within seconds; once in, calls ride out a
+    // coordinator's restart for longer.
+    let hello = session::connect(&args.join, Duration::from_secs(20))?
+        .hello(None)
+        .await?;
+    session::check_operator(&hello, &args.join)?;
     let patience = Duration::from_secs(120);
     let client = session::connect(&args.join, patience)?;
-    let hello = client.hello(None).await?;
-    session::check_operator(&hello, &args.join)?;
     let deck = if hello.role == Role::NodeOperator {
         Some(
             session::deck(config, &args.join, args.participant.as_deref(), patience)
