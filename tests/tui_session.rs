@@ -378,7 +378,7 @@ fn text(terminal: &Terminal<TestBackend>) -> String {
     out
 }
 
-fn sessions(f: &dyn Fn(&mut App, &str)) -> Vec<(String, App)> {
+fn sessions() -> Vec<(String, App)> {
     let mut out = Vec::new();
     for (state, (log, _)) in [("approving", approving()), ("running", running())] {
         for (who, role) in [
@@ -386,9 +386,7 @@ fn sessions(f: &dyn Fn(&mut App, &str)) -> Vec<(String, App)> {
             ("node", Role::NodeOperator),
             ("observer", Role::Observer),
         ] {
-            let mut a = joined_screen(&log, role);
-            f(&mut a, state);
-            out.push((format!("session_{state}_{who}"), a));
+            out.push((format!("session_{state}_{who}"), joined_screen(&log, role)));
         }
     }
     out
@@ -397,7 +395,7 @@ fn sessions(f: &dyn Fn(&mut App, &str)) -> Vec<(String, App)> {
 #[test]
 fn the_shared_screen_for_each_role_at_both_sizes() {
     let theme = Theme::preset("dark").expect("dark");
-    for (name, mut app) in sessions(&|_, _| {}) {
+    for (name, mut app) in sessions() {
         for (w, h) in [(80, 24), (200, 50)] {
             let terminal = render(&mut app, w, h, &theme);
             insta::assert_snapshot!(format!("{name}_{w}x{h}"), terminal.backend());
@@ -408,7 +406,7 @@ fn the_shared_screen_for_each_role_at_both_sizes() {
 #[test]
 fn the_shared_screen_in_the_mono_theme() {
     let theme = Theme::preset("mono").expect("mono");
-    for (name, mut app) in sessions(&|_, _| {})
+    for (name, mut app) in sessions()
         .into_iter()
         .filter(|(n, _)| n.starts_with("session_approving"))
     {

@@ -23,8 +23,6 @@ pub enum LaunchError {
     Journal(#[from] crate::journal::JournalError),
     #[error("terminal: {0}")]
     Terminal(#[from] std::io::Error),
-    #[error(transparent)]
-    Deck(#[from] crate::collab::deck::DeckError),
 }
 
 pub struct TuiOptions {

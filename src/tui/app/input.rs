@@ -382,6 +382,10 @@ impl App {
                     return Vec::new();
                 }
                 self.screen = Screen::Main;
+                if self.joined.as_ref().is_some_and(|j| j.participant.is_none()) {
+                    let text = "the comparison follows the session: it is rebuilt whenever a deck publishes a survey";
+                    self.flash(Level::Info, text);
+                }
                 return self.refresh();
             }
             Action::CompareTarget => return self.compare_other(),

@@ -29,7 +29,7 @@ pub enum DeckState {
     None,
     /// Publishing, answering and, on each go, running the participant's part.
     Serving,
-    /// Its part of the run is over.
+    /// Its part of the run is over; refresh serves again, for a next plan.
     Finished { ok: bool },
     /// It stopped on an error; refresh starts it again.
     Stopped(String),
@@ -134,7 +134,9 @@ impl App {
         let mut effects = vec![Effect::LocalSurvey {
             generation: self.generation,
         }];
-        if matches!(j.deck, DeckState::Stopped(_)) {
+        // A deck that stopped, or whose part of a run is over, serves again (for the next
+        // plan of the session).
+        if matches!(j.deck, DeckState::Stopped(_) | DeckState::Finished { .. }) {
             j.deck = DeckState::Serving;
             effects.push(Effect::ServeDeck);
         }
@@ -396,6 +398,6 @@ impl App {
     }
 }
 
-pub(super) fn short_id(id: &str) -> String {
+fn short_id(id: &str) -> String {
     crate::tui::ui::text::fit(id, 17)
 }

@@ -209,9 +209,13 @@ fn title(app: &App, b: Option<&Board>) -> (String, Role) {
         (None, true, false) => ("catching up", Role::Muted),
         (None, true, true) => ("live", Role::Title),
     };
+    let sending = match app.joined.as_ref().map(|j| j.sending) {
+        Some(n) if n > 0 => " · sending…",
+        _ => "",
+    };
     (
         format!(
-            " session · seq {} · head {} · {link} ",
+            " session · seq {} · head {} · {link}{sending} ",
             b.head_seq,
             short_hash(&b.head_hash)
         ),
