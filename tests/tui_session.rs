@@ -162,12 +162,13 @@ impl Log {
     }
 
     fn board(&self) -> Arc<Board> {
-        Arc::new(Board::of(&FeedState {
+        let feed = FeedState {
             session: self.state.clone(),
             synced: true,
             connected: true,
             fatal: None,
-        }))
+        };
+        Arc::new(Board::of(&feed, &self.state.pending_inspections()))
     }
 }
 

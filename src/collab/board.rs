@@ -7,6 +7,7 @@ use super::client::FeedState;
 use super::event::Role;
 use super::state::{ApprovalView, OperatorView, PayloadRequestView, RunState, SessionState, Turn, VoidedView};
 use crate::plan::{PhaseKind, Plan};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// One participant of the session, as the screen's session pane lists it.
@@ -78,11 +79,17 @@ pub struct Board {
     pub survey: SurveyMark,
 }
 
+/// Ids each participant must still answer about, per participant (see
+/// [`SessionState::pending_inspections`]).
+pub type Pending = BTreeMap<String, Vec<String>>;
+
 impl Board {
-    pub fn of(feed: &FeedState) -> Board {
+    /// The board of the feed's state; `pending` are its open inspections, computed by the
+    /// caller when the manifests or answers change (walking every manifest on each event
+    /// would hold the feed up).
+    pub fn of(feed: &FeedState, pending: &Pending) -> Board {
         let s = &feed.session;
         let plan_names = s.plan_participants();
-        let pending = s.pending_inspections();
         let participants = s
             .participants
             .iter()
@@ -143,7 +150,7 @@ impl Board {
             voided: s.voided.last().cloned(),
             run: s.run.clone(),
             open_phase: s.open_phase,
-            turn: s.turn(),
+            turn: s.turn_given(|| pending.clone()),
             payload_requests: s.payload_requests.clone(),
             survey: SurveyMark::of(s),
         }
@@ -253,13 +260,14 @@ mod tests {
                 participant: Some("participant1".into()),
             },
         );
+        let pending = s.pending_inspections();
         let feed = FeedState {
             session: s,
             synced: true,
             connected: true,
             fatal: None,
         };
-        let b = Board::of(&feed);
+        let b = Board::of(&feed, &pending);
         let names: Vec<&str> = b.participants.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["participant1", "participant2"]);
         assert_eq!(b.participants[0].operators, [("alice".to_string(), true)]);
@@ -279,7 +287,7 @@ mod tests {
     #[test]
     fn shared_payloads_are_found_by_holder_and_contract() {
         use crate::collab::state::{PayloadAnswerView, PayloadRequestView};
-        let mut b = Board::of(&FeedState::default());
+        let mut b = Board::of(&FeedState::default(), &Pending::new());
         b.payload_requests = vec![
             PayloadRequestView {
                 seq: 5,

@@ -153,6 +153,7 @@ impl App {
             return Vec::new();
         };
         let before = j.board.replace(board.clone());
+        let me = j.operator.clone();
         if let Some(fatal) = board
             .fatal
             .as_ref()
@@ -166,7 +167,7 @@ impl App {
         // Said when it happens while the screen watches, not when it reads the log.
         if plan_changed
             && before.is_some()
-            && let Some(p) = &board.proposal
+            && let Some(p) = board.proposal.as_ref().filter(|p| p.proposed_by != me)
         {
             let text = format!("plan {} proposed by {}", short_hash(&p.plan_hash), p.proposed_by);
             self.flash(Level::Info, text);

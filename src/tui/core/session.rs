@@ -5,7 +5,7 @@
 //! before approving; nothing here re-implements either.
 
 use super::{Core, Envelope};
-use crate::collab::board::{Board, SurveyMark};
+use crate::collab::board::{Board, Pending, SurveyMark};
 use crate::collab::client::{Feed, Hello, SessionClient};
 use crate::collab::deck::{Deck, DeckError, DeckOptions};
 use crate::collab::manifest;
@@ -29,22 +29,21 @@ pub struct SessionLink {
     pub deck_options: DeckOptions,
 }
 
-/// Why a comparison cannot be built, or the comparison.
-async fn federate(s: &SessionState) -> Result<Federated, String> {
-    let (lost, participants, manifests, answers) = (
-        s.lost.clone(),
-        s.participants.clone(),
-        s.manifests.clone(),
-        s.answers.clone(),
-    );
-    tokio::task::spawn_blocking(move || manifest::federated_comparison(&lost, &participants, &manifests, &answers))
-        .await
-        .map_err(|e| format!("building the comparison stopped: {e}"))?
-        .map(|f| Federated {
-            comparison: Arc::new(f.comparison),
-            in_flight: f.in_flight,
-        })
-        .map_err(|e| e.to_string())
+/// The open inspections and the federated comparison (or why there is none yet) of
+/// the manifests and answers in `s`: a walk of every manifest, off the async workers.
+async fn survey_of(s: SessionState) -> (Pending, Result<Federated, String>) {
+    let worked = tokio::task::spawn_blocking(move || {
+        let pending = s.pending_inspections();
+        let federated = manifest::federated_comparison(&s.lost, &s.participants, &s.manifests, &s.answers)
+            .map(|f| Federated {
+                comparison: Arc::new(f.comparison),
+                in_flight: f.in_flight,
+            })
+            .map_err(|e| e.to_string());
+        (pending, federated)
+    })
+    .await;
+    worked.unwrap_or_else(|e| (Pending::new(), Err(format!("building the comparison stopped: {e}"))))
 }
 
 fn deck_failure(e: DeckError) -> Failure {
@@ -65,32 +64,39 @@ impl Core {
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let mut built: Option<SurveyMark> = None;
+            let mut pending = Pending::new();
             loop {
-                // The borrow ends before anything is awaited, so the feed is never held up.
-                let (board, inputs) = {
+                // What the survey needs is copied only when a manifest or an answer
+                // changed, and worked on after the borrow: the feed is never held up.
+                let inputs = {
                     let s = rx.borrow_and_update();
-                    let board = Board::of(&s);
-                    let stale = s.synced && built.as_ref() != Some(&board.survey);
-                    // Only what the comparison needs is copied, and only when it changed.
-                    let inputs = stale.then(|| SessionState {
-                        lost: s.session.lost.clone(),
-                        participants: s.session.participants.clone(),
-                        manifests: s.session.manifests.clone(),
-                        answers: s.session.answers.clone(),
-                        ..SessionState::default()
-                    });
-                    (board, inputs)
+                    let mark = SurveyMark::of(&s.session);
+                    (s.synced && built.as_ref() != Some(&mark)).then(|| {
+                        let state = SessionState {
+                            lost: s.session.lost.clone(),
+                            participants: s.session.participants.clone(),
+                            manifests: s.session.manifests.clone(),
+                            answers: s.session.answers.clone(),
+                            ..SessionState::default()
+                        };
+                        (state, mark)
+                    })
                 };
-                let mark = board.survey.clone();
+                let mut federated = None;
+                if let Some((state, mark)) = inputs {
+                    built = Some(mark);
+                    let (open, result) = survey_of(state).await;
+                    pending = open;
+                    federated = Some(result);
+                }
+                let board = Board::of(&rx.borrow(), &pending);
                 if tx.send(Envelope::Progress(Msg::Board(Arc::new(board)))).is_err() {
                     return;
                 }
-                if let Some(state) = inputs {
-                    built = Some(mark);
-                    let result = federate(&state).await;
-                    if tx.send(Envelope::Progress(Msg::Federated(result))).is_err() {
-                        return;
-                    }
+                if let Some(result) = federated
+                    && tx.send(Envelope::Progress(Msg::Federated(result))).is_err()
+                {
+                    return;
                 }
                 if rx.changed().await.is_err() {
                     return;
