@@ -243,23 +243,28 @@ fn intersection(log: &Log) -> Plan {
     .expect("plan")
 }
 
-/// Proposed by carol; participant1 approved by alice; bob's turn.
-fn approving() -> (Log, Plan) {
-    let mut log = surveyed();
-    let plan = intersection(&log);
+/// The lead's proposal of `plan`, as the coordinator logs it.
+fn proposal_of(plan: &Plan) -> Proposal {
     let meta = RunbookMeta {
         created: "2026-11-26T00:00:00Z".into(),
         proposed_by: "carol".into(),
     };
-    let (runbook, sidecar) = plan::to_runbook(&plan, &meta).expect("runbook");
-    log.apply(SessionEvent::Proposed(Proposal {
+    let (runbook, sidecar) = plan::to_runbook(plan, &meta).expect("runbook");
+    Proposal {
         plan_hash: plan.hash().into(),
         proposed_by: "carol".into(),
-        strategy: "intersection".into(),
+        strategy: plan.strategy().name().into(),
         participants: plan.participants().to_vec(),
         runbook,
         sidecar: sidecar.map(|s| s.text),
-    }));
+    }
+}
+
+/// Proposed by carol; participant1 approved by alice; bob's turn.
+fn approving() -> (Log, Plan) {
+    let mut log = surveyed();
+    let plan = intersection(&log);
+    log.apply(SessionEvent::Proposed(proposal_of(&plan)));
     log.apply(SessionEvent::Approved {
         plan_hash: plan.hash().into(),
         participant: P1.into(),
@@ -476,6 +481,39 @@ fn the_lead_proposes_the_plan_made_on_the_screen_and_says_go_after_typing_the_ta
         [SessionCmd::Go { plan_hash }] => assert_eq!(plan_hash, plan.hash()),
         other => panic!("{other:?}"),
     }
+    // A proposal that replaces the plan while the lead types: nothing is sent.
+    press(&mut a, "x");
+    typed(&mut a, "newDomain");
+    let mut replaced = approving().0;
+    replaced.apply(SessionEvent::Voided {
+        plan_hash: plan.hash().into(),
+        approvals: vec![P1.into()],
+        reason: "carol proposed another plan".into(),
+    });
+    let f = federated(&replaced);
+    let smaller_batches = recovery_deck::survey::plan_from_parts(
+        &f.comparison,
+        &f.in_flight,
+        &recovery_deck::survey::Incident {
+            name: "lab-diverged",
+            lost: "lostDomain",
+            target: "newDomain",
+        },
+        &SelectionRequest::new(Strategy::Intersection),
+        10,
+    )
+    .expect("plan");
+    replaced.apply(SessionEvent::Proposed(proposal_of(&smaller_batches)));
+    a.update(Msg::Board(replaced.board()));
+    let screen = text(&render(&mut a, 80, 24, &Theme::preset("mono").expect("mono")));
+    let short: String = smaller_batches.hash()[7..19].to_string();
+    assert!(screen.contains(&format!("was replaced by plan {short}")), "{screen}");
+    assert!(
+        sent(&press(&mut a, "enter")).is_empty(),
+        "a go binds to the plan the lead saw"
+    );
+    a.update(Msg::Board(log.board()));
+    press(&mut a, "esc");
     // A strategy of the lead's own is previewed, then proposed.
     press(&mut a, "esc");
     press(&mut a, "i");

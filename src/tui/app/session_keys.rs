@@ -54,9 +54,22 @@ impl App {
                     self.flash(Level::Warn, "the run is already going");
                     return Vec::new();
                 }
-                if p.plan.is_none() {
-                    self.flash(Level::Error, "the session's runbook does not load here");
-                    return Vec::new();
+                match &p.plan {
+                    None => {
+                        self.flash(Level::Error, "the session's runbook does not load here");
+                        return Vec::new();
+                    }
+                    // What the decks will check before they approve, checked before go too.
+                    Some(plan) if plan.hash() != p.plan_hash => {
+                        let text = format!(
+                            "the session's runbook hashes to {}, not to the {} it claims: do not go",
+                            short_hash(plan.hash()),
+                            short_hash(&p.plan_hash)
+                        );
+                        self.flash(Level::Error, text);
+                        return Vec::new();
+                    }
+                    Some(_) => {}
                 }
                 self.popup = Some(Popup::Confirm(ConfirmView::new(Purpose::Go { plan_hash: p.plan_hash })));
             }
@@ -175,6 +188,12 @@ impl App {
 
     /// A typed confirmation of an approval or a go was accepted.
     pub(super) fn confirmed(&mut self, purpose: Purpose) -> Vec<Effect> {
+        if let Purpose::Approve { plan_hash } | Purpose::Go { plan_hash } = &purpose
+            && self.board().and_then(|b| b.plan_hash()) != Some(plan_hash.as_str())
+        {
+            self.flash(Level::Warn, "the plan changed while you confirmed: review the new plan");
+            return Vec::new();
+        }
         match purpose {
             Purpose::Execute => self.execute(),
             Purpose::Approve { plan_hash } => {

@@ -139,6 +139,33 @@ fn draw_session(frame: &mut Frame, area: Rect, app: &App, view: &ConfirmView, th
     let Some(plan) = app.board().and_then(|b| b.plan()) else {
         return;
     };
+    let confirming = match &view.purpose {
+        Purpose::Approve { plan_hash } | Purpose::Go { plan_hash } => plan_hash.as_str(),
+        Purpose::Execute => plan.hash(),
+    };
+    if app.board().and_then(|b| b.plan_hash()) != Some(confirming) {
+        // Another proposal came while the operator typed: what they would confirm is gone.
+        let lines = vec![
+            Line::from(Span::styled(
+                format!(
+                    "Plan {} was replaced by plan {} while you confirmed.",
+                    short_hash(confirming),
+                    short_hash(plan.hash())
+                ),
+                theme.style(Role::Warn),
+            )),
+            Line::from(Span::styled(
+                format!(
+                    "{} closes this; review the new plan first.",
+                    app.key(&[Layer::Confirm], Action::Clear)
+                ),
+                theme.style(Role::Base),
+            )),
+        ];
+        let title = (" the plan changed ", Accent::all(Role::Warn));
+        text_panel(frame, area, theme, title, &Scroll::default(), lines);
+        return;
+    }
     let me = app.joined.as_ref().and_then(|j| j.participant.clone());
     let (title, head, verb, button): (&str, String, &str, &str) = match &view.purpose {
         Purpose::Approve { .. } => (
