@@ -95,6 +95,7 @@ pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
                 enable_all_reassignments,
                 keep_lost,
                 unvetted,
+                ..scenario::LabOptions::default()
             };
             let lab = scenario::up_with(&dir, scenario, &options, Launcher::current(!detach)?).await?;
             print_summary(&lab, format)?;
