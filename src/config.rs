@@ -156,8 +156,8 @@ fn is_env_name(name: &str) -> bool {
 }
 
 /// Where and what, without the offending line: a token pasted into the config by
-/// mistake (`token = "…"`) must not be echoed to the terminal or a log.
-fn toml_error(text: &str, e: &toml::de::Error) -> String {
+/// mistake (`token = "…"`) must not be echoed to the terminal or a log. On one line.
+pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
     let message = e.message().trim_end();
     let Some(mut at) = e.span().map(|s| s.start.min(text.len())) else {
         return message.to_string();

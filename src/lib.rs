@@ -8,6 +8,7 @@ pub mod cmd;
 pub mod collab;
 pub mod config;
 pub mod console;
+pub mod error_chain;
 pub mod exec;
 pub mod failure;
 pub mod journal;

@@ -46,10 +46,23 @@ impl ClientError {
                 participant: participant.to_string(),
                 rpc,
                 grpc: status.code(),
-                message: if status.message().is_empty() {
-                    format!("{status}")
-                } else {
-                    status.message().to_string()
+                // A transport failure says only "transport error"; its cause is below.
+                message: match std::error::Error::source(&status) {
+                    Some(cause) => {
+                        let top = if status.message().is_empty() {
+                            "failed"
+                        } else {
+                            status.message()
+                        };
+                        let cause = crate::error_chain::chain(cause);
+                        if top.contains(&cause) {
+                            top.to_string()
+                        } else {
+                            format!("{top}: {cause}")
+                        }
+                    }
+                    None if status.message().is_empty() => format!("{status}"),
+                    None => status.message().to_string(),
                 },
             },
         }

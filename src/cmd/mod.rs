@@ -41,20 +41,7 @@ impl<E: std::error::Error> From<E> for Fail {
     }
 }
 
-/// An error and its sources, each cause added unless the message already says it.
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = s.source();
-    }
-    out
-}
+use crate::error_chain::chain;
 
 pub type Outcome = Result<ExitCode, Fail>;
 

@@ -64,7 +64,7 @@ pub async fn run(args: &ServeArgs, format: Format) -> Outcome {
                 "TLS with --tls-cert {} and --tls-key {}: {}",
                 cert.display(),
                 key.display(),
-                super::chain(&e)
+                crate::error_chain::chain(&e)
             ))
         })?;
     }

@@ -252,7 +252,7 @@ impl SessionClient {
             }
             endpoint = endpoint
                 .tls_config(config)
-                .map_err(|e| setup(format!("TLS: {}", crate::cmd::chain(&e))))?;
+                .map_err(|e| setup(format!("TLS: {}", crate::error_chain::chain(&e))))?;
         } else if c.cert.is_some() || c.ca.is_some() {
             return Err(setup("--ca, --cert and --key need an https:// address".into()));
         }

@@ -133,18 +133,7 @@ fn sequencer_url(c: &SynchronizerConnectionConfig) -> Option<String> {
         })
 }
 
-/// An error with its causes: tonic's transport errors say only "transport error" at the
-/// top, the cause (refused, reset, timed out) is further down.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
-}
+use crate::error_chain::chain;
 
 pub(crate) async fn sequencer_client(url: &str) -> Result<SequencerClient<Channel>, String> {
     let endpoint = Endpoint::from_shared(url.to_string())

@@ -1,9 +1,12 @@
 //! The TOML shape of a runbook. Kept apart from the plan model so the file format can stay
-//! stable while the in-memory types evolve.
+//! stable while the in-memory types evolve. Unknown fields are refused: the plan hash
+//! covers only what the reader knows, so a field it skipped would be an edit nobody
+//! checked (a newer format says so by its version).
 
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RunbookDoc {
     pub runbook: Header,
     pub synchronizers: Synchronizers,
@@ -13,6 +16,7 @@ pub(super) struct RunbookDoc {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct Header {
     pub format: String,
     pub version: i64,
@@ -25,18 +29,21 @@ pub(super) struct Header {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct SidecarRef {
     pub file: String,
     pub digest: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct Synchronizers {
     pub lost: String,
     pub target: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct SelectionDto {
     pub strategy: String,
     pub batch_size: u32,
@@ -52,6 +59,7 @@ pub(super) struct SelectionDto {
 
 /// One decision applied to a group of rows.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct DecisionDto {
     pub decision: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,6 +69,7 @@ pub(super) struct DecisionDto {
 
 /// Rows left out of the move, grouped by class and reason.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct ExcludedDto {
     pub class: String,
     pub reason: String,
@@ -68,6 +77,7 @@ pub(super) struct ExcludedDto {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct ParticipantDto {
     pub name: String,
     pub in_flight: InFlightDto,
@@ -76,12 +86,14 @@ pub(super) struct ParticipantDto {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct InFlightDto {
     pub pending_submissions: u32,
     pub pending_transactions: u32,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct PhaseDto {
     pub name: String,
     #[serde(default)]
@@ -96,7 +108,7 @@ pub(super) struct StepDto {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub(super) enum ActionDto {
     DisconnectSynchronizer {
         synchronizer: String,

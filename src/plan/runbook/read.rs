@@ -70,7 +70,8 @@ pub fn load_runbook(text: &str, sidecar_text: Option<&str>) -> Result<LoadedRunb
 /// Checks format and version before the full shape, so an old or foreign file gets a clear
 /// message instead of a missing-field error.
 fn parse_doc(text: &str) -> Result<RunbookDoc, RunbookError> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| RunbookError::Toml(e.to_string()))?;
+    let table: toml::Table =
+        toml::from_str(text).map_err(|e| RunbookError::Toml(crate::config::toml_error(text, &e)))?;
     let header = table.get("runbook").and_then(|v| v.as_table());
     let format = header.and_then(|h| h.get("format")).and_then(|v| v.as_str());
     if format != Some(RUNBOOK_FORMAT) {
@@ -80,7 +81,7 @@ fn parse_doc(text: &str) -> Result<RunbookDoc, RunbookError> {
     if version != Some(RUNBOOK_VERSION) {
         return Err(RunbookError::UnsupportedVersion(version.unwrap_or(0)));
     }
-    let doc: RunbookDoc = toml::from_str(text).map_err(|e| RunbookError::Toml(e.to_string()))?;
+    let doc: RunbookDoc = toml::from_str(text).map_err(|e| RunbookError::Toml(crate::config::toml_error(text, &e)))?;
     if let Some(sidecar) = &doc.runbook.sidecar
         && !is_plain_file_name(&sidecar.file)
     {

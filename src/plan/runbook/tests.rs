@@ -198,3 +198,30 @@ fn every_list_in_the_plan_survives() {
     assert_eq!(back.expected("p1"), plan.expected("p1"));
     assert_eq!(back.hash(), plan.hash());
 }
+
+#[test]
+fn unknown_fields_anywhere_are_refused() {
+    let (text, _) = to_runbook(&small(), &meta()).unwrap();
+    assert!(from_runbook(&text, None).is_ok());
+    let step = text.find("participant = ").expect("a step");
+    for (at, tampered) in [
+        ("top level", format!("colour = \"red\"\n{text}")),
+        (
+            "header",
+            text.replacen("[runbook]\n", "[runbook]\ncolour = \"red\"\n", 1),
+        ),
+        (
+            "selection",
+            text.replacen("batch_size = 2\n", "batch_size = 2\ncolour = \"red\"\n", 1),
+        ),
+        ("step", format!("{}colour = \"red\"\n{}", &text[..step], &text[step..])),
+    ] {
+        assert_ne!(tampered, text, "{at}");
+        let err = from_runbook(&tampered, None).expect_err(at).to_string();
+        assert!(err.contains("unknown field `colour`"), "{at}: {err}");
+        assert!(
+            !err.contains('\n') && !err.contains("\"red\""),
+            "one line, the line not quoted: {err}"
+        );
+    }
+}

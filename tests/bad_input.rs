@@ -1,0 +1,263 @@
+//! Bad input through the real binary: each case must end with a non-zero exit, no panic,
+//! and a first stderr line `error: …` that says what is wrong — the README's bad-input
+//! table shows these lines, and each of its rows names the case here (or the unit test)
+//! that checks it.
+
+mod common;
+
+use common::TestLab;
+use recovery_deck::lab::scenario::Scenario;
+use std::io::{Read as _, Write as _};
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_recovery-deck");
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run the binary")
+}
+
+/// The command fails with a non-zero exit and a first stderr line that starts with
+/// `error: ` and holds every one of `says`; returns that line.
+#[track_caller]
+fn refused(dir: &Path, args: &[&str], says: &[&str]) -> String {
+    let out = run(dir, args);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "{args:?} must fail: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    let first = stderr.lines().next().unwrap_or("").to_string();
+    assert!(first.starts_with("error: "), "{args:?}: {stderr}");
+    for s in says {
+        assert!(first.contains(s), "{args:?} should say {s:?}: {first}");
+    }
+    first
+}
+
+const GOOD: &str = "[incident]\nname = \"t\"\nlost = \"lostDomain\"\ntarget = \"newDomain\"\n\n\
+[[participants]]\nname = \"p1\"\nadmin = \"http://127.0.0.1:1\"\nledger = \"http://127.0.0.1:1\"\n";
+
+#[test]
+fn bad_configs_flags_and_files_are_refused_in_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let write = |name: &str, text: &str| std::fs::write(d.join(name), text).expect("write");
+    write("good.toml", GOOD);
+    write("malformed.toml", "[incident\nname = \"t\"\n");
+    write(
+        "unknown.toml",
+        &GOOD.replace("ledger = ", "colour = \"red\"\nledger = "),
+    );
+    write("missing.toml", &GOOD.replace("lost = \"lostDomain\"\n", ""));
+    write(
+        "badurl.toml",
+        &GOOD.replace("admin = \"http://127.0.0.1:1\"", "admin = \"not a url\""),
+    );
+    write(
+        "notoken.toml",
+        &GOOD.replace("name = \"p1\"", "name = \"p1\"\ntoken_file = \"nosuch.token\""),
+    );
+
+    refused(
+        d,
+        &["status", "--config", "nosuch.toml"],
+        &["cannot read incident config nosuch.toml"],
+    );
+    refused(
+        d,
+        &["status", "--config", "malformed.toml"],
+        &["incident config malformed.toml is not valid: line 1, column 10"],
+    );
+    refused(
+        d,
+        &["status", "--config", "unknown.toml"],
+        &["line 9, column 1: unknown field `colour`"],
+    );
+    refused(d, &["status", "--config", "missing.toml"], &["missing field `lost`"]);
+    refused(
+        d,
+        &["status", "--config", "badurl.toml"],
+        &["admin endpoint \"not a url\" must start with http:// or https://"],
+    );
+    refused(
+        d,
+        &["status", "--config", "notoken.toml"],
+        &["p1: token file nosuch.token: No such file or directory"],
+    );
+    refused(
+        d,
+        &[
+            "plan",
+            "--config",
+            "good.toml",
+            "--strategy",
+            "nonsense",
+            "--out",
+            "x.toml",
+        ],
+        &["invalid value 'nonsense' for '--strategy"],
+    );
+    refused(
+        d,
+        &[
+            "plan",
+            "--config",
+            "good.toml",
+            "--strategy",
+            "union",
+            "--decide",
+            "foo",
+            "--out",
+            "x.toml",
+        ],
+        &["--decide \"foo\": expected ID=exclude or ID=purge"],
+    );
+    refused(d, &["frobnicate"], &["unrecognized subcommand 'frobnicate'"]);
+    refused(
+        d,
+        &["run", "--config", "good.toml", "nosuch.runbook.toml"],
+        &["reading runbook nosuch.runbook.toml: No such file or directory"],
+    );
+    refused(
+        d,
+        &["run", "--config", "good.toml", "good.toml"],
+        &["this file is not a recovery-deck runbook"],
+    );
+    // Nothing listens on port 1.
+    refused(
+        d,
+        &[
+            "plan",
+            "--config",
+            "good.toml",
+            "--strategy",
+            "intersection",
+            "--out",
+            "x.toml",
+        ],
+        &["p1: ParticipantStatus failed (Unavailable)", "Connection refused"],
+    );
+}
+
+/// An endpoint that is no gRPC server: it answers every connection with bytes that are
+/// not HTTP/2, then hangs up.
+fn garbage_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let mut buf = [0u8; 64];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\n\x00\xff\x13garbage, not a gRPC answer\n");
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn an_endpoint_that_answers_garbage_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = garbage_server();
+    std::fs::write(
+        dir.path().join("garbage.toml"),
+        GOOD.replace("http://127.0.0.1:1", &url),
+    )
+    .expect("write");
+    refused(
+        dir.path(),
+        &[
+            "plan",
+            "--config",
+            "garbage.toml",
+            "--strategy",
+            "intersection",
+            "--out",
+            "x.toml",
+        ],
+        &["p1: ParticipantStatus failed", "h2 protocol error"],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_aliases_runbooks_and_journals_are_refused_in_one_line() {
+    let lab = TestLab::up(Scenario::Seed).await;
+    let d = lab.dir.path();
+    let cfg = lab.lab.incident_path().display().to_string();
+    let c = cfg.as_str();
+    refused(
+        d,
+        &[
+            "search",
+            "--config",
+            c,
+            "--participant",
+            "nobody",
+            "--synchronizer",
+            "lostDomain",
+        ],
+        &["no participant \"nobody\" in the incident config (known: participant1, participant2)"],
+    );
+    refused(
+        d,
+        &[
+            "plan",
+            "--config",
+            c,
+            "--strategy",
+            "intersection",
+            "--from",
+            "nosuch",
+            "--out",
+            "x.toml",
+        ],
+        &["SYNC_SERVICE_UNKNOWN_SYNCHRONIZER: The synchronizer with alias nosuch is unknown"],
+    );
+    let out = run(
+        d,
+        &["plan", "--config", c, "--strategy", "intersection", "--out", "rb.toml"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let runbook = std::fs::read_to_string(d.join("rb.toml")).expect("runbook");
+
+    // An edited runbook fails its hash check; an unknown field is refused.
+    let id_line = runbook
+        .lines()
+        .find(|l| l.trim_start().starts_with('"') && l.contains("00"))
+        .expect("a contract id line");
+    let edited = runbook.replacen(id_line, &id_line.replacen("00", "01", 1), 1);
+    std::fs::write(d.join("edited.toml"), edited).expect("write");
+    refused(
+        d,
+        &["run", "--config", c, "edited.toml", "--yes"],
+        &["plan hash mismatch: the runbook records sha256:"],
+    );
+    std::fs::write(d.join("unknown.toml"), format!("colour = \"red\"\n{runbook}")).expect("write");
+    refused(
+        d,
+        &["run", "--config", c, "unknown.toml", "--yes"],
+        &["line 1, column 1: unknown field `colour`"],
+    );
+
+    // A journal that is not one, and one of another plan.
+    std::fs::write(d.join("garbage.jsonl"), "this is not a journal\n").expect("write");
+    refused(
+        d,
+        &["run", "--config", c, "rb.toml", "--yes", "--journal", "garbage.jsonl"],
+        &["garbage.jsonl"],
+    );
+    // A journal of another incident.
+    recovery_deck::journal::JournalWriter::create(
+        &d.join("foreign.jsonl"),
+        &recovery_deck::journal::Header::new("another-incident", "someone", Vec::new()),
+    )
+    .expect("journal");
+    refused(
+        d,
+        &["run", "--config", c, "rb.toml", "--yes", "--journal", "foreign.jsonl"],
+        &["foreign.jsonl", "another-incident"],
+    );
+}
