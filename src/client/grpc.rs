@@ -4,8 +4,9 @@
 
 use super::raw;
 use super::snapshot::{self, decode_chunks};
+use super::sync_config::SynchronizerConfig;
 use super::transport::{channel, token_of};
-use super::{AcsStream, ClientError, ContractStream, ParticipantApi, Result, types::*};
+use super::{AcsStream, ClientError, Contract, ContractStream, ParticipantApi, Result, Submission, types::*};
 use crate::config::ParticipantConfig;
 use crate::wire::admin::{
     self, ChangeAssignationRequest, CountInFlightRequest, DisconnectAllSynchronizersRequest,
@@ -21,7 +22,7 @@ use crate::wire::admin::{
     synchronizer_connectivity_service_client::SynchronizerConnectivityServiceClient,
 };
 use crate::wire::ledger::{
-    self, Commands, EventFormat, Filters, GetActiveContractsRequest, GetLedgerEndRequest, SubmitAndWaitRequest,
+    self, EventFormat, Filters, GetActiveContractsRequest, GetLedgerEndRequest, SubmitAndWaitRequest,
     command_service_client::CommandServiceClient, cumulative_filter::IdentifierFilter,
     get_active_contracts_response::ContractEntry, state_service_client::StateServiceClient,
 };
@@ -215,12 +216,15 @@ impl ParticipantApi for GrpcParticipant {
             .collect())
     }
 
-    async fn registered_configs(&self) -> Result<Vec<StoredConfig>> {
+    async fn registered_configs(&self) -> Result<Vec<SynchronizerConfig>> {
         Ok(self
             .registered_results()
             .await?
             .into_iter()
-            .filter_map(|(r, unknown_fields)| r.config.map(|config| StoredConfig { config, unknown_fields }))
+            .filter_map(|(r, unknown_fields)| {
+                r.config
+                    .map(|config| SynchronizerConfig::from_wire(config, unknown_fields))
+            })
             .collect())
     }
 
@@ -243,7 +247,7 @@ impl ParticipantApi for GrpcParticipant {
             .collect())
     }
 
-    async fn register(&self, config: SynchronizerConnectionConfig, handshake: bool) -> Result<()> {
+    async fn register(&self, config: SynchronizerConfig, handshake: bool) -> Result<()> {
         let mode = if handshake {
             SynchronizerConnection::Handshake
         } else {
@@ -255,7 +259,7 @@ impl ParticipantApi for GrpcParticipant {
             SequencerConnectionValidation::Disabled
         };
         let req = RegisterSynchronizerRequest {
-            config: Some(config),
+            config: Some(config.into_wire()),
             synchronizer_connection: mode as i32,
             sequencer_connection_validation: validation as i32,
             onboarding_transactions: Vec::new(),
@@ -267,9 +271,9 @@ impl ParticipantApi for GrpcParticipant {
         Ok(())
     }
 
-    async fn connect(&self, config: SynchronizerConnectionConfig) -> Result<bool> {
+    async fn connect(&self, config: SynchronizerConfig) -> Result<bool> {
         let req = admin::ConnectSynchronizerRequest {
-            config: Some(config),
+            config: Some(config.into_wire()),
             sequencer_connection_validation: SequencerConnectionValidation::Active as i32,
             onboarding_transactions: Vec::new(),
         };
@@ -313,14 +317,15 @@ impl ParticipantApi for GrpcParticipant {
         Ok(())
     }
 
-    async fn modify(
-        &self,
-        config: SynchronizerConnectionConfig,
-        validation: SequencerConnectionValidation,
-    ) -> Result<()> {
+    async fn modify(&self, config: SynchronizerConfig, validation: Validation) -> Result<()> {
+        let validation = match validation {
+            Validation::Disabled => SequencerConnectionValidation::Disabled,
+            Validation::All => SequencerConnectionValidation::All,
+            Validation::Active => SequencerConnectionValidation::Active,
+        };
         let req = ModifySynchronizerRequest {
             physical_synchronizer_id: None,
-            new_config: Some(config),
+            new_config: Some(config.into_wire()),
             sequencer_connection_validation: validation as i32,
         };
         self.connectivity()
@@ -579,7 +584,7 @@ impl ParticipantApi for GrpcParticipant {
             .filter_map(move |r| {
                 let out = match r {
                     Ok(resp) => match resp.contract_entry {
-                        Some(ContractEntry::ActiveContract(c)) => Some(Ok(AcsEntry::Active(c))),
+                        Some(ContractEntry::ActiveContract(c)) => Some(Ok(AcsEntry::Active(Contract::from_wire(c)))),
                         Some(ContractEntry::IncompleteUnassigned(u)) => Some(incomplete_unassigned(&name, u)),
                         Some(ContractEntry::IncompleteAssigned(a)) => Some(incomplete_assigned(&name, a)),
                         None => None,
@@ -617,13 +622,8 @@ impl ParticipantApi for GrpcParticipant {
         }
     }
 
-    async fn submit_and_wait(&self, mut commands: Commands) -> Result<SubmitOutcome> {
-        if commands.user_id.is_empty() {
-            commands.user_id = USER_ID.to_string();
-        }
-        if commands.command_id.is_empty() {
-            commands.command_id = uuid::Uuid::new_v4().to_string();
-        }
+    async fn submit_and_wait(&self, submission: Submission) -> Result<SubmitOutcome> {
+        let commands = submission.to_wire(USER_ID, uuid::Uuid::new_v4().to_string());
         let resp = CommandServiceClient::new(self.ledger.clone())
             .submit_and_wait(self.req(
                 SubmitAndWaitRequest {

@@ -1,13 +1,14 @@
-//! ACS snapshots over the wire: export chunks decoded into a stream of contracts, and a
+//! ACS snapshots over the wire: export chunks decoded into a stream of contracts, a
 //! stream of contracts encoded into an ImportAcs call that is cancelled — never
-//! half-closed — when the source fails, so the participant applies nothing.
+//! half-closed — when the source fails, so the participant applies nothing, and the same
+//! snapshot format read and written in memory for snapshots relayed between decks.
 
-use super::{ClientError, ContractStream, ImportMode, Result};
-use crate::acs::{AcsDecoder, AcsEncoder};
+use super::{ClientError, Contract, ContractStream, ImportMode, Result};
+use crate::acs::{AcsDecoder, AcsEncoder, AcsError};
 use crate::wire::admin::{
     ContractImportMode, ImportAcsRequest, participant_repair_service_client::ParticipantRepairServiceClient,
 };
-use crate::wire::ledger::ActiveContract;
+use bytes::Bytes;
 use futures::StreamExt;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -31,7 +32,7 @@ pub(super) fn decode_chunks<S>(participant: String, rpc: &'static str, mut chunk
 where
     S: futures::Stream<Item = std::result::Result<Vec<u8>, tonic::Status>> + Send + Unpin + 'static,
 {
-    let (tx, rx) = mpsc::channel::<Result<ActiveContract>>(256);
+    let (tx, rx) = mpsc::channel::<Result<Contract>>(256);
     tokio::spawn(async move {
         let mut decoder = AcsDecoder::new();
         let fail = |m: String| ClientError::Protocol {
@@ -50,7 +51,7 @@ where
             match decoder.feed(&chunk) {
                 Ok(contracts) => {
                     for c in contracts {
-                        if tx.send(Ok(c)).await.is_err() {
+                        if tx.send(Ok(Contract::from_wire(c))).await.is_err() {
                             return;
                         }
                     }
@@ -114,7 +115,7 @@ pub(super) async fn import(
                     return;
                 }
             };
-            match encoder.push(&contract) {
+            match encoder.push(contract.wire()) {
                 Ok(()) => {
                     while let Some(chunk) = encoder.take_chunk() {
                         if tx.send(message(chunk.to_vec())).await.is_err() {
@@ -165,4 +166,48 @@ pub(super) async fn import(
     };
     producer.abort();
     outcome
+}
+
+/// Contracts written in Canton's ACS snapshot format, chunk by chunk.
+#[derive(Debug, Default)]
+pub struct SnapshotWriter(AcsEncoder);
+
+impl SnapshotWriter {
+    pub fn new() -> SnapshotWriter {
+        SnapshotWriter(AcsEncoder::new())
+    }
+
+    pub fn push(&mut self, contract: &Contract) -> std::result::Result<(), AcsError> {
+        self.0.push(contract.wire())
+    }
+
+    /// A full chunk, when one is ready.
+    pub fn take_chunk(&mut self) -> Option<Bytes> {
+        self.0.take_chunk()
+    }
+
+    /// The remaining chunks.
+    pub fn finish(self) -> std::result::Result<Vec<Bytes>, AcsError> {
+        self.0.finish()
+    }
+}
+
+/// An ACS snapshot read chunk by chunk into contracts.
+#[derive(Debug, Default)]
+pub struct SnapshotReader(AcsDecoder);
+
+impl SnapshotReader {
+    pub fn new() -> SnapshotReader {
+        SnapshotReader(AcsDecoder::new())
+    }
+
+    /// The contracts completed by `chunk`.
+    pub fn feed(&mut self, chunk: &[u8]) -> std::result::Result<Vec<Contract>, AcsError> {
+        Ok(self.0.feed(chunk)?.into_iter().map(Contract::from_wire).collect())
+    }
+
+    /// Checks that the snapshot ended where a record ends; the number of records.
+    pub fn finish(self) -> std::result::Result<u64, AcsError> {
+        self.0.finish()
+    }
 }

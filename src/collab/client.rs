@@ -7,6 +7,7 @@ use super::coordinator::MAX_MESSAGE;
 use super::event::{Role, SessionEvent};
 use super::manifest::{EntryState, InspectedEntry, Manifest};
 use super::state::SessionState;
+use crate::exec::Backoff;
 use crate::journal::{self, Actor, Header};
 use crate::wire::collab::{
     self as pb, Ack, ControlAction, FetchAcsRequest, HeartbeatRequest, HelloRequest, ReportPhaseRequest, UploadHeader,
@@ -20,6 +21,11 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity
 use tonic::{Code, Request, Status};
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Waits between calls to a coordinator that is unreachable (restarting, or the network).
+fn reconnect_backoff() -> Backoff {
+    Backoff::new(Duration::from_millis(200), Duration::from_secs(2))
+}
 
 /// How to reach the coordinator and who to be there.
 #[derive(Debug, Clone)]
@@ -294,13 +300,12 @@ impl SessionClient {
         Fut: std::future::Future<Output = Result<tonic::Response<R>, Status>>,
     {
         let started = Instant::now();
-        let mut delay = Duration::from_millis(200);
+        let mut backoff = reconnect_backoff();
         loop {
             match call(self.client.clone(), self.request(msg.clone(), Some(CALL_TIMEOUT))).await {
                 Ok(r) => return Ok(r.into_inner()),
                 Err(s) if s.code() == Code::Unavailable && started.elapsed() < self.patience => {
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(2));
+                    tokio::time::sleep(backoff.next_delay()).await;
                 }
                 Err(s) => return Err(SessionError::refused(rpc, s)),
             }
@@ -525,6 +530,7 @@ impl SessionClient {
             contracts,
         };
         let started = Instant::now();
+        let mut backoff = reconnect_backoff();
         loop {
             let mut messages = vec![pb::UploadAcsRequest {
                 part: Some(Part::Header(header.clone())),
@@ -536,7 +542,7 @@ impl SessionClient {
             match c.upload_acs(self.request(futures::stream::iter(messages), None)).await {
                 Ok(r) => return Ok(r.into_inner()),
                 Err(s) if s.code() == Code::Unavailable && started.elapsed() < self.patience => {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    tokio::time::sleep(backoff.next_delay()).await;
                 }
                 Err(s) => return Err(SessionError::refused("UploadAcs", s)),
             }
@@ -551,6 +557,7 @@ impl SessionClient {
             receiver: receiver.into(),
         };
         let started = Instant::now();
+        let mut backoff = reconnect_backoff();
         loop {
             let mut c = self.client.clone();
             let attempt = async {
@@ -564,7 +571,7 @@ impl SessionClient {
             match attempt.await {
                 Ok(bytes) => return Ok(bytes),
                 Err(s) if s.code() == Code::Unavailable && started.elapsed() < self.patience => {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    tokio::time::sleep(backoff.next_delay()).await;
                 }
                 Err(s) => return Err(SessionError::refused("FetchAcs", s)),
             }
@@ -670,7 +677,8 @@ async fn follow(
     tx: watch::Sender<FeedState>,
 ) {
     let mut chain = Chain::new(&header);
-    let mut delay = Duration::from_millis(100);
+    // A follower reconnects sooner than a command retries: it is the operator's live view.
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
     let mut ever_connected = false;
     let fatal = |tx: &watch::Sender<FeedState>, message: String| {
         tx.send_modify(|s| {
@@ -704,7 +712,7 @@ async fn follow(
                                 if let Some(m) = failed {
                                     return fatal(&tx, m);
                                 }
-                                delay = Duration::from_millis(100);
+                                backoff.reset();
                             }
                             Ok(None) => {}
                             Err(SessionError::Chain { message, .. }) if message.starts_with("expected seq") => break,
@@ -731,8 +739,7 @@ async fn follow(
             }
             Err(_) => {}
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(1));
+        tokio::time::sleep(backoff.next_delay()).await;
     }
 }
 

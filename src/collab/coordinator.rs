@@ -9,7 +9,7 @@ use super::event::SessionEvent;
 use super::manifest::{EntryState, InspectedEntry, ManifestEntry};
 use super::rules::{self, Caller, Command, Refusal};
 use super::state::SessionState;
-use crate::acs::AcsDecoder;
+use crate::client::SnapshotReader;
 use crate::journal::{self, Actor, Header, JournalWriter, ParticipantRef};
 use crate::plan::PhaseKind;
 use crate::wire::collab::{
@@ -930,7 +930,7 @@ async fn receive(
 ) -> Result<(String, u64), Status> {
     let mut file = tokio::fs::File::create(tmp).await.map_err(internal)?;
     let mut hasher = Sha256::new();
-    let mut decoder = AcsDecoder::new();
+    let mut decoder = SnapshotReader::new();
     let mut seen = BTreeSet::new();
     let mut bytes = 0u64;
     while let Some(m) = stream.message().await? {
@@ -948,7 +948,7 @@ async fn receive(
             .feed(&chunk)
             .map_err(|e| Status::invalid_argument(format!("not an ACS snapshot: {e}")))?
         {
-            let id = c.created_event.map(|e| e.contract_id).unwrap_or_default();
+            let id = c.contract_id().unwrap_or_default().to_string();
             if !ids.contains(&id) {
                 return Err(Status::invalid_argument(format!(
                     "the snapshot holds {id}, which the plan does not import this way"

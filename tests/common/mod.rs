@@ -69,8 +69,8 @@ pub async fn holdings(api: &dyn ParticipantApi) -> Result<BTreeMap<String, BTree
     let mut stream = api.export_acs(None, end).await?;
     while let Some(c) = stream.next().await {
         let c = c?;
-        let id = c.created_event.map(|e| e.contract_id).unwrap_or_default();
-        out.entry(c.synchronizer_id).or_default().insert(id);
+        let id = c.contract_id().unwrap_or_default().to_string();
+        out.entry(c.synchronizer_id().to_string()).or_default().insert(id);
     }
     Ok(out)
 }
