@@ -1,11 +1,11 @@
 //! `ParticipantApi` over tonic: one lazily connected channel per API (admin, ledger),
-//! TLS with the participant's own CA, a bearer token on every call and a deadline per
-//! call kind.
+//! TLS with the participant's own CA, the bearer token on every call (added by the
+//! channel, see `transport`) and a deadline per call kind.
 
 use super::raw;
 use super::snapshot::{self, decode_chunks};
 use super::sync_config::SynchronizerConfig;
-use super::transport::{channel, token_of};
+use super::transport::{AuthChannel, authenticated};
 use super::{AcsStream, ClientError, Contract, ContractStream, ParticipantApi, Result, Submission, types::*};
 use crate::config::ParticipantConfig;
 use crate::wire::admin::{
@@ -35,8 +35,6 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use prost::Message;
 use std::time::Duration;
-use tonic::metadata::{Ascii, MetadataValue};
-use tonic::transport::Channel;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_REPAIR_TIMEOUT: Duration = Duration::from_secs(600);
@@ -44,9 +42,8 @@ const USER_ID: &str = "recovery-deck";
 
 pub struct GrpcParticipant {
     name: String,
-    admin: Channel,
-    ledger: Channel,
-    token: Option<MetadataValue<Ascii>>,
+    admin: AuthChannel,
+    ledger: AuthChannel,
     timeout: Duration,
     repair_timeout: Duration,
     enable_all_reassignments: bool,
@@ -57,9 +54,8 @@ impl GrpcParticipant {
     pub fn from_config(cfg: &ParticipantConfig) -> Result<GrpcParticipant> {
         Ok(GrpcParticipant {
             name: cfg.name.clone(),
-            admin: channel(&cfg.name, &cfg.admin, Some(cfg))?,
-            ledger: channel(&cfg.name, &cfg.ledger, Some(cfg))?,
-            token: token_of(cfg)?,
+            admin: authenticated(&cfg.name, &cfg.admin, cfg)?,
+            ledger: authenticated(&cfg.name, &cfg.ledger, cfg)?,
             timeout: cfg.timeout_secs.map(Duration::from_secs).unwrap_or(DEFAULT_TIMEOUT),
             repair_timeout: cfg
                 .repair_timeout_secs
@@ -72,19 +68,12 @@ impl GrpcParticipant {
     fn req<T>(&self, msg: T, timeout: Duration) -> tonic::Request<T> {
         let mut r = tonic::Request::new(msg);
         r.set_timeout(timeout);
-        if let Some(t) = &self.token {
-            r.metadata_mut().insert("authorization", t.clone());
-        }
         r
     }
 
     /// A request without a deadline, for streams whose length depends on the data.
     fn stream_req<T>(&self, msg: T) -> tonic::Request<T> {
-        let mut r = tonic::Request::new(msg);
-        if let Some(t) = &self.token {
-            r.metadata_mut().insert("authorization", t.clone());
-        }
-        r
+        tonic::Request::new(msg)
     }
 
     fn err(&self, rpc: &'static str) -> impl Fn(tonic::Status) -> ClientError + '_ {
@@ -99,7 +88,7 @@ impl GrpcParticipant {
         }
     }
 
-    fn connectivity(&self) -> SynchronizerConnectivityServiceClient<Channel> {
+    fn connectivity(&self) -> SynchronizerConnectivityServiceClient<AuthChannel> {
         SynchronizerConnectivityServiceClient::new(self.admin.clone())
     }
 
@@ -134,7 +123,7 @@ impl GrpcParticipant {
             .collect())
     }
 
-    fn repair(&self) -> ParticipantRepairServiceClient<Channel> {
+    fn repair(&self) -> ParticipantRepairServiceClient<AuthChannel> {
         ParticipantRepairServiceClient::new(self.admin.clone()).max_decoding_message_size(64 << 20)
     }
 }
@@ -370,12 +359,15 @@ impl ParticipantApi for GrpcParticipant {
     }
 
     async fn import_acs(&self, synchronizer_id: &str, mode: ImportMode, contracts: ContractStream) -> Result<()> {
-        let mut req = tonic::Request::new(());
-        req.set_timeout(self.repair_timeout);
-        if let Some(t) = &self.token {
-            req.metadata_mut().insert("authorization", t.clone());
-        }
-        snapshot::import(&self.name, self.repair(), req, synchronizer_id, mode, contracts).await
+        snapshot::import(
+            &self.name,
+            self.repair(),
+            self.req((), self.repair_timeout),
+            synchronizer_id,
+            mode,
+            contracts,
+        )
+        .await
     }
 
     async fn change_assignation(

@@ -3,6 +3,7 @@
 //! half-closed — when the source fails, so the participant applies nothing, and the same
 //! snapshot format read and written in memory for snapshots relayed between decks.
 
+use super::transport::AuthChannel;
 use super::{ClientError, Contract, ContractStream, ImportMode, Result};
 use crate::acs::{AcsDecoder, AcsEncoder, AcsError};
 use crate::wire::admin::{
@@ -13,7 +14,6 @@ use futures::StreamExt;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::transport::Channel;
 
 /// ImportAcs chunk size: a message (chunk plus its context) stays well below Canton's
 /// default 10 MiB inbound message limit.
@@ -72,11 +72,10 @@ where
     ReceiverStream::new(rx).boxed()
 }
 
-/// Sends `contracts` as one ImportAcs snapshot; `template` carries the deadline and the
-/// token for the call.
+/// Sends `contracts` as one ImportAcs snapshot; `template` carries the deadline.
 pub(super) async fn import(
     participant: &str,
-    mut repair: ParticipantRepairServiceClient<Channel>,
+    mut repair: ParticipantRepairServiceClient<AuthChannel>,
     template: tonic::Request<()>,
     synchronizer_id: &str,
     mode: ImportMode,
@@ -142,7 +141,7 @@ pub(super) async fn import(
             }
         }
     });
-    // The deadline and the token come from the template request.
+    // The deadline comes from the template request.
     let (metadata, extensions, ()) = template.into_parts();
     let req = tonic::Request::from_parts(metadata, extensions, ReceiverStream::new(rx));
     let err = |s: tonic::Status| ClientError::from_status(participant, "ImportAcs", s);
