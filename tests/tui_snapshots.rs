@@ -10,10 +10,12 @@ use recovery_deck::client::InFlight;
 use recovery_deck::exec::{Progress, RunReport};
 use recovery_deck::failure::{Failure, FailureKind};
 use recovery_deck::journal::{
-    Actor, Call, CallAnswered, CallSent, Event, EventData, PingResult, Surveyed, VerifyReport,
+    Actor, Call, CallAnswered, CallSent, Event, EventData, PingResult, Rpc, Surveyed, VerifyReport,
 };
 use recovery_deck::plan::{self, PhaseKind};
-use recovery_deck::reconcile::{ContractSummary, Inspection, InspectionResult, Interner, ParticipantSnapshot, compare};
+use recovery_deck::reconcile::{
+    ContractSummary, Inspection, InspectionResult, Interner, ParticipantSnapshot, StrategyName, compare,
+};
 use recovery_deck::survey::status::{ParticipantReport, SynchronizerStatus};
 use recovery_deck::survey::{Payloads, payload_digest};
 use recovery_deck::tui::app::{App, Context};
@@ -272,10 +274,10 @@ fn move_call(phase: PhaseKind) -> EventData {
     })
 }
 
-fn answered(phase: PhaseKind, rpc: &str) -> EventData {
+fn answered(phase: PhaseKind, rpc: Rpc) -> EventData {
     EventData::CallAnswered(CallAnswered {
         phase,
-        rpc: rpc.into(),
+        rpc,
         attempt: 1,
         ok: true,
         duration_ms: 3,
@@ -316,7 +318,7 @@ fn executing(until: usize, fail: bool) -> App {
         );
         for p in [P1, P2] {
             ev(&mut a, Some(p), move_call(*phase));
-            ev(&mut a, Some(p), answered(*phase, "ChangeAssignation"));
+            ev(&mut a, Some(p), answered(*phase, Rpc::ChangeAssignation));
         }
         if fail && i + 1 == until {
             a.update(Msg::Exec(Progress::Advance {
@@ -464,7 +466,7 @@ fn screens() -> Vec<(&'static str, App)> {
         2,
         None,
         EventData::StrategyChosen {
-            strategy: "intersection".into(),
+            strategy: StrategyName::Intersection,
         },
     )));
     vec![
@@ -603,7 +605,7 @@ fn the_execution_journal_follows_new_events_until_scrolled_up() {
         a.update(Msg::Exec(Progress::Journal(Box::new(event(
             seq,
             Some(P1),
-            answered(PhaseKind::Verify, "Ping"),
+            answered(PhaseKind::Verify, Rpc::Ping),
         )))));
     };
     more(&mut a, 25);
@@ -678,7 +680,7 @@ fn the_session_journal_pane_scrolls_when_focused() {
             seq,
             None,
             EventData::StrategyChosen {
-                strategy: "union".into(),
+                strategy: StrategyName::Union,
             },
         )));
     }

@@ -268,7 +268,7 @@ impl Runner {
                 incident: plan.incident().to_string(),
                 lost: plan.lost().to_string(),
                 target: plan.target().to_string(),
-                strategy: plan.strategy().name().to_string(),
+                strategy: plan.strategy().kind(),
                 dry_run: self.options.dry_run,
                 resumed,
                 done_phases: done.iter().copied().collect(),

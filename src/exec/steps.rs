@@ -11,7 +11,7 @@ use crate::client::{
     self, ClientError, ContractStream, ImportMode, ParticipantApi, SyncState, Validation, merge_inspections,
 };
 use crate::failure::{Failure, FailureKind};
-use crate::journal::{Call, CallAnswered, CallDescribed, CallSent, EventData, JournalError, Skipped, digest};
+use crate::journal::{Call, CallAnswered, CallDescribed, CallSent, EventData, JournalError, Rpc, Skipped, digest};
 use crate::plan::{Action, ConnectionValidation, PhaseKind, Plan, Step};
 use crate::reconcile::ContractId;
 use futures::StreamExt;
@@ -113,7 +113,7 @@ impl Ctx {
             let result = f().await;
             let mut answer = CallAnswered {
                 phase,
-                rpc: rpc.to_string(),
+                rpc,
                 attempt,
                 ok: result.is_ok(),
                 duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -223,7 +223,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
             let Some(config) = client::manual_connect_change(p, configs, synchronizer, *manual_connect)? else {
                 let skipped = Skipped {
                     phase,
-                    rpc: "ModifySynchronizer".into(),
+                    rpc: Rpc::ModifySynchronizer,
                     synchronizer: Some(synchronizer.clone()),
                     reason: Some(format!("manual_connect is already {manual_connect}")),
                     already_on_target: None,
@@ -233,16 +233,16 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
                 ctx.advance(phase, p, track, 1);
                 return Ok(report(step, 0, 0));
             };
-            let validation = match validation {
+            let checked = match validation {
                 ConnectionValidation::Disabled => Validation::Disabled,
                 ConnectionValidation::All => Validation::All,
             };
             let call = Call::ModifySynchronizer {
                 synchronizer: synchronizer.clone(),
                 manual_connect: *manual_connect,
-                validation: format!("{validation:?}"),
+                validation: *validation,
             };
-            ctx.call_or_describe(phase, p, call, || api.modify(config.clone(), validation))
+            ctx.call_or_describe(phase, p, call, || api.modify(config.clone(), checked))
                 .await?;
             ctx.advance(phase, p, track, 1);
             Ok(report(step, 0, 0))
@@ -394,12 +394,12 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
 async fn skip(ctx: &Ctx, p: &str, phase: PhaseKind, what: Already, skipped: usize) -> Result<(), StepError> {
     if skipped > 0 {
         let (rpc, already_on_target, already_held) = match what {
-            Already::OnTarget => ("ChangeAssignation", Some(skipped), None),
-            Already::Held => ("ImportAcs", None, Some(skipped)),
+            Already::OnTarget => (Rpc::ChangeAssignation, Some(skipped), None),
+            Already::Held => (Rpc::ImportAcs, None, Some(skipped)),
         };
         let record = Skipped {
             phase,
-            rpc: rpc.into(),
+            rpc,
             synchronizer: None,
             reason: None,
             already_on_target,
@@ -556,7 +556,7 @@ async fn import(
         source: source.to_string(),
         ids: todo.len(),
         ids_digest: ids_digest(&todo),
-        mode: format!("{:?}", ctx.import_mode),
+        mode: ctx.import_mode,
     };
     let wanted: Arc<HashSet<String>> = Arc::new(todo.iter().cloned().collect());
     let mode = ctx.import_mode;

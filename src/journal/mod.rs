@@ -10,8 +10,8 @@ mod reader;
 mod writer;
 
 pub use event::{
-    Call, CallAnswered, CallDescribed, CallSent, EventData, PingResult, PlanApproved, PlanProposed, PreflightResult,
-    RunEnded, RunStarted, Skipped, Surveyed, VerifyReport,
+    Call, CallAnswered, CallDescribed, CallSent, DecisionName, EventData, PingResult, PlanApproved, PlanProposed,
+    PreflightResult, Rpc, RunEnded, RunStarted, Skipped, Surveyed, VerifyReport,
 };
 pub use reader::{Journal, read};
 pub use writer::JournalWriter;

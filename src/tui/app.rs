@@ -474,7 +474,7 @@ impl App {
                 let summary = Box::new(PlanSummary::of(&plan));
                 let record = Effect::Record(EventData::PlanProposed(PlanProposed {
                     plan_hash: plan.hash().to_string(),
-                    strategy: summary.strategy.clone(),
+                    strategy: plan.strategy().kind(),
                     moved: summary.moved,
                     excluded: plan.excluded().len(),
                 }));
