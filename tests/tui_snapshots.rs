@@ -14,7 +14,8 @@ use recovery_deck::journal::{
 };
 use recovery_deck::plan::{self, PhaseKind};
 use recovery_deck::reconcile::{
-    ContractSummary, Inspection, InspectionResult, Interner, ParticipantSnapshot, StrategyName, compare,
+    ContractSummary, Inspection, InspectionResult, Interner, ParticipantSnapshot, RowClass, StrategyName, UndecidedRow,
+    compare,
 };
 use recovery_deck::survey::status::{ParticipantReport, SynchronizerStatus};
 use recovery_deck::survey::{Payloads, payload_digest};
@@ -445,8 +446,14 @@ fn screens() -> Vec<(&'static str, App)> {
     blocked.update(Msg::Plan {
         generation,
         result: Err(PlanProblem::Undecided(vec![
-            (id(4), "archived_somewhere".into()),
-            (id(5), "payload_mismatch".into()),
+            UndecidedRow {
+                contract_id: id(4).as_str().into(),
+                class: RowClass::ArchivedSomewhere,
+            },
+            UndecidedRow {
+                contract_id: id(5).as_str().into(),
+                class: RowClass::PayloadMismatch,
+            },
         ])),
     });
     let mut confirm = planned();

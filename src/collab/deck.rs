@@ -11,7 +11,9 @@ use super::peer::PeerParticipant;
 use super::relay::Relay;
 use super::state::{RunState, SessionState};
 use crate::client::{ClientError, ParticipantApi};
-use crate::exec::{Participants, PhaseGate, PhaseOutcome, Progress, RunError, RunOptions, RunReport, Runner};
+use crate::exec::{
+    GateError, Participants, PhaseGate, PhaseOutcome, Progress, RunError, RunOptions, RunReport, Runner,
+};
 use crate::plan::{self, InFlight, PhaseKind, Plan};
 use crate::reconcile::InspectionResult;
 use crate::survey;
@@ -336,8 +338,8 @@ impl Deck {
                     {
                         Ok(report) => part = Some((plan.hash().to_string(), report)),
                         // The session moved on (new plan, abort): nothing to report.
-                        Err(RunError::Gate { message, .. }) => {
-                            tracing::warn!("{me}: the run stopped: {message}");
+                        Err(RunError::Gate { error, .. }) => {
+                            tracing::warn!("{me}: the run stopped: {error}");
                         }
                         Err(e) => {
                             let phase = match &e {
@@ -408,17 +410,20 @@ struct SessionGate {
 
 #[async_trait::async_trait]
 impl PhaseGate for SessionGate {
-    async fn enter(&self, phase: PhaseKind) -> Result<(), String> {
+    async fn enter(&self, phase: PhaseKind) -> Result<(), GateError> {
         self.relay.wait_open(phase).await?;
         if phase == PhaseKind::Import {
             // What others import from this participant leaves it before its own imports,
             // so that two participants importing from each other cannot wait on each other.
-            self.relay.upload_exports(self.api.as_ref()).await?;
+            self.relay
+                .upload_exports(self.api.as_ref())
+                .await
+                .map_err(GateError::failed)?;
         }
         Ok(())
     }
 
-    async fn done(&self, phase: PhaseKind, outcome: PhaseOutcome) -> Result<(), String> {
+    async fn done(&self, phase: PhaseKind, outcome: PhaseOutcome) -> Result<(), GateError> {
         self.relay
             .report_done(
                 phase,

@@ -9,6 +9,7 @@ use super::client::{FeedState, SessionClient, until};
 use super::manifest::Manifest;
 use super::state::RunState;
 use crate::client::{Contract, ParticipantApi, SnapshotReader, SnapshotWriter, logical_id};
+use crate::exec::GateError;
 use crate::plan::{Action, PhaseKind, Plan};
 use crate::survey::SearchHit;
 use crate::survey::payload_digest;
@@ -46,7 +47,7 @@ impl Relay {
     }
 
     /// Waits for the coordinator to open `phase` while the run is going.
-    pub async fn wait_open(&self, phase: PhaseKind) -> Result<(), String> {
+    pub async fn wait_open(&self, phase: PhaseKind) -> Result<(), GateError> {
         let position = |p: PhaseKind| PhaseKind::ALL.iter().position(|k| *k == p);
         let mut rx = self.feed.clone();
         until(&mut rx, |f| {
@@ -54,14 +55,14 @@ impl Relay {
                 return None;
             }
             if let Some(why) = self.stopped(f) {
-                return Some(Err(why));
+                return Some(Err(GateError::MovedOn(why)));
             }
             let s = &f.session;
             let open = s.open_phase.and_then(position) >= position(phase);
             (s.run == RunState::Running && open).then_some(Ok(()))
         })
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(GateError::failed)?
     }
 
     pub async fn report_done(
@@ -70,7 +71,7 @@ impl Relay {
         applied: u64,
         skipped: u64,
         already_done: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), GateError> {
         self.client
             .report(ReportPhaseRequest {
                 participant: self.me.clone(),
@@ -84,7 +85,7 @@ impl Relay {
             })
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(GateError::failed)
     }
 
     /// Per receiver, the ids it imports from this deck's participant.
