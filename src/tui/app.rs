@@ -284,7 +284,12 @@ impl App {
             Some(Popup::Diff(_)) => return vec![Layer::Diff, Layer::Global],
             None => {}
         }
-        vec![self.screen_layer(self.screen), Layer::Global]
+        let screen = match (self.screen, self.focus) {
+            (Screen::Main, Focus::Journal) => Layer::JournalPane,
+            (Screen::Main, Focus::Participants) => Layer::Participants,
+            (screen, _) => self.screen_layer(screen),
+        };
+        vec![screen, Layer::Global]
     }
 
     /// The key that does `action` with `layers` active, for text that tells the operator

@@ -13,6 +13,9 @@
 //!   help, `:` commands, the journal pane and quit.
 //! - Table (the aligned comparison): filtering, the diff, manual selection, strategies,
 //!   per-row decisions, plan preview, refresh and the comparison on the target.
+//! - JournalPane, Participants: the main screen's other panes, each active instead of
+//!   Table while it has focus (so the status bar shows what works there): they scroll
+//!   through Global; the strip refreshes what the participants report.
 //! - Plan (the plan preview): strategies again (to compare plans) and `x` execute, which
 //!   is bound nowhere else so that the plan is always on screen before the typed
 //!   confirmation is asked for.
@@ -67,6 +70,10 @@ enum_with_all! {
         Finished,
         /// The aligned comparison table.
         Table,
+        /// The session journal pane of the main screen, while it has focus.
+        JournalPane,
+        /// The participants strip of the main screen, while it has focus.
+        Participants,
         /// Always active below everything else.
         Global,
     }
@@ -84,6 +91,8 @@ impl Layer {
             Layer::Execution => "execution",
             Layer::Finished => "finished",
             Layer::Table => "table",
+            Layer::JournalPane => "journal_pane",
+            Layer::Participants => "participants",
             Layer::Global => "global",
         }
     }
@@ -99,6 +108,8 @@ impl Layer {
             Layer::Execution => "Execution, while running",
             Layer::Finished => "Execution, after the run",
             Layer::Table => "Comparison",
+            Layer::JournalPane => "Session journal pane",
+            Layer::Participants => "Participants strip",
             Layer::Global => "Everywhere",
         }
     }
@@ -108,14 +119,16 @@ impl Layer {
     pub const fn help_rank(self) -> u8 {
         match self {
             Layer::Table => 0,
-            Layer::Diff => 1,
-            Layer::Plan => 2,
-            Layer::Confirm => 3,
-            Layer::Execution => 4,
-            Layer::Finished => 5,
-            Layer::Prompt => 6,
-            Layer::Help => 7,
-            Layer::Global => 8,
+            Layer::JournalPane => 1,
+            Layer::Participants => 2,
+            Layer::Diff => 3,
+            Layer::Plan => 4,
+            Layer::Confirm => 5,
+            Layer::Execution => 6,
+            Layer::Finished => 7,
+            Layer::Prompt => 8,
+            Layer::Help => 9,
+            Layer::Global => 10,
         }
     }
 
