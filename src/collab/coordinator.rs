@@ -1111,7 +1111,7 @@ mod tests {
             c.command(&alice(), &format!("r{i}"), answer(&format!("c{i}")))
                 .expect("append");
         }
-        let mut chain = crate::collab::client::Chain::new(&hello.header);
+        let mut chain = crate::collab::feed::Chain::new(&hello.header);
         while chain.next_seq() <= total + 1 {
             match stream.message().await.expect("stream").and_then(|m| m.item) {
                 Some(Item::Event(e)) => {

@@ -4,8 +4,9 @@
 //! runs its participant's part of the plan — one phase at a time, each only once the
 //! coordinator opened it — with the executor's own resume.
 
-use super::client::{Feed, Hello, SessionClient, SessionError};
+use super::client::{Hello, SessionClient, SessionError};
 use super::event::Role;
+use super::feed::Feed;
 use super::manifest::{EntryState, InspectedEntry, Manifest};
 use super::peer::PeerParticipant;
 use super::relay::Relay;

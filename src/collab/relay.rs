@@ -5,7 +5,8 @@
 //! digest against the holder's manifest, and imports them (ImportAcs in VALIDATION mode
 //! authenticates the ids on the participant).
 
-use super::client::{FeedState, SessionClient, until};
+use super::client::SessionClient;
+use super::feed::{FeedState, until};
 use super::manifest::Manifest;
 use super::state::RunState;
 use crate::client::{Contract, ParticipantApi, SnapshotReader, SnapshotWriter, logical_id};
