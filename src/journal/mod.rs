@@ -130,6 +130,8 @@ pub enum JournalError {
 }
 
 #[cfg(test)]
+mod event_tests;
+#[cfg(test)]
 mod robustness;
 #[cfg(test)]
 mod tests;
