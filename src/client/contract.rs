@@ -32,7 +32,7 @@ impl Contract {
     }
 
     /// The Ledger API message, for the lab and its tests, which serve and forge the wire.
-    /// The front ends never reach for it (`client::layering` checks).
+    /// The front ends never reach for it (`layering_tests` checks).
     pub fn wire(&self) -> &ledger::ActiveContract {
         &self.0
     }
