@@ -80,7 +80,7 @@ impl SynchronizerConfig {
 
 /// A config for one sequencer at `url`, with Canton's console defaults (the lab stores
 /// configs in this wire shape).
-pub(crate) fn default_config(alias: &str, url: &str, manual_connect: bool) -> SynchronizerConnectionConfig {
+pub fn default_config(alias: &str, url: &str, manual_connect: bool) -> SynchronizerConnectionConfig {
     SynchronizerConnectionConfig {
         synchronizer_alias: alias.to_string(),
         sequencer_connections: Some(SequencerConnections {

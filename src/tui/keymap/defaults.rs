@@ -6,7 +6,8 @@ use crate::tui::action::Action;
 
 use Action::*;
 use Layer::{
-    Confirm, Diff, Execution, Finished, Global, Help as HelpLayer, JournalPane, Participants, Plan, Prompt, Table,
+    Confirm, Diff, Execution, Finished, Global, Help as HelpLayer, JournalPane, Lead, Node, Participants, Plan, Prompt,
+    Table,
 };
 
 /// `(layer, key, action)`; within a layer the order is the order of keys in help text.
@@ -47,6 +48,14 @@ pub const BINDINGS: &[(Layer, &str, Action)] = &[
     (Table, "r", Refresh),
     (Table, "t", CompareTarget),
     (Participants, "r", Refresh),
+    (Lead, "o", Propose),
+    (Lead, "x", Go),
+    (Lead, "z", PauseRun),
+    (Lead, "X", Abort),
+    (Lead, "R", RequestPayload),
+    (Node, "a", Approve),
+    (Node, "s", AnswerPayload),
+    (Node, "R", RequestPayload),
     (Global, "tab", FocusNext),
     (Global, "shift-tab", FocusPrev),
     (Global, "k", Up),
@@ -95,6 +104,8 @@ pub const fn hint_actions(layer: Layer) -> &'static [Action] {
         Table => &[OpenDiff, Filter, CycleClass, PlanPreview, Journal, Help, Quit],
         JournalPane => &[Down, Up, Bottom, FocusNext, Journal, Help, Quit],
         Participants => &[Down, Up, Refresh, FocusNext, Help, Quit],
+        Lead => &[Propose, Go, PauseRun, Abort],
+        Node => &[Approve, AnswerPayload],
         Global => &[FocusNext, Command, Journal, Help, Quit],
     }
 }

@@ -279,7 +279,7 @@ fn bad_files_name_the_line_layer_and_key() {
         "{unknown_layer}"
     );
     assert!(
-        unknown_layer.contains("table, journal_pane, participants, global"),
+        unknown_layer.contains("table, journal_pane, participants, lead, node, global"),
         "{unknown_layer}"
     );
 
