@@ -5,7 +5,7 @@
 mod common;
 
 use common::{TestLab, participants, plan_for};
-use recovery_deck::client::ParticipantApi;
+use recovery_deck::client::{ParticipantApi, Submission};
 use recovery_deck::exec::{self, Control, Progress, RunOptions, Runner};
 use recovery_deck::journal;
 use recovery_deck::lab::scenario::{self, LOST, Scenario, TARGET};
@@ -16,7 +16,6 @@ use recovery_deck::wire::lab::{
     ArmPartialDeliveryRequest, CountersRequest, participant_control_client::ParticipantControlClient,
     synchronizer_control_client::SynchronizerControlClient,
 };
-use recovery_deck::wire::ledger::Commands;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -292,10 +291,10 @@ async fn new_transactions_in_flight_are_refused_unless_forced() {
     let submitter = lab.client("participant1");
     let pending = tokio::spawn(async move {
         let _ = submitter
-            .submit_and_wait(Commands {
+            .submit_and_wait(Submission {
                 act_as: vec![alice.clone()],
+                synchronizer_id: None,
                 commands: vec![templates::create_iou_command(&alice, &bob, "170", "USD")],
-                ..Default::default()
             })
             .await;
     });
@@ -523,11 +522,10 @@ async fn an_unvetted_package_on_the_target_is_refused_before_anything_is_disconn
     // Canton rejects a transaction on the unvetted package.
     let bob = ids::party_id("Bob", "participant2");
     let rejected = p2
-        .submit_and_wait(Commands {
+        .submit_and_wait(Submission {
             act_as: vec![bob.clone()],
+            synchronizer_id: Some(target.clone()),
             commands: vec![templates::create_iou_command(&bob, &bob, "1", "USD")],
-            synchronizer_id: target.clone(),
-            ..Default::default()
         })
         .await
         .expect_err("unvetted");

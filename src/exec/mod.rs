@@ -20,7 +20,8 @@ mod vetting;
 pub use lock::{Holder, LockError, lock_path};
 pub use preflight::{Preflight, PreflightProblem, preflight};
 pub use progress::{Control, Progress, RunReport, StepReport};
-pub use runner::{PhaseGate, PhaseOutcome, RunError, RunOptions, Runner};
+pub use retry::Backoff;
+pub use runner::{GateError, PhaseGate, PhaseOutcome, RunError, RunOptions, Runner};
 pub use state::DoneBy;
 pub use verify::{VerifyReport, verify};
 
