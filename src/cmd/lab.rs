@@ -2,7 +2,6 @@
 
 use super::{Fail, Outcome, is_json, print_json};
 use crate::cli::{Format, LabCommand, NodeCommand, NodeCommon};
-use crate::client::ClientError;
 use crate::config::IncidentConfig;
 use crate::lab::node::{self, ParticipantArgs, ServeOptions, SynchronizerArgs};
 use crate::lab::scenario;
@@ -173,40 +172,9 @@ async fn set_pruning(
     retention: i64,
     max_duration: i64,
 ) -> Result<(), Fail> {
-    use crate::wire::admin::pruning_service_client::PruningServiceClient;
-    use crate::wire::pruning::{
-        ClearScheduleRequest, ParticipantPruningSchedule, PruningSchedule, SetParticipantScheduleRequest,
-    };
-    let refused = |rpc: &'static str| move |s: tonic::Status| Fail(ClientError::from_status(node, rpc, s).to_string());
-    let mut client = PruningServiceClient::connect(lab.endpoint(node)?)
+    crate::lab::pruning_drill::set_schedule(lab.endpoint(node)?, node, cron, retention, max_duration)
         .await
-        .map_err(|e| Fail(format!("{node}: {e}")))?;
-    match cron {
-        None => {
-            client
-                .clear_schedule(ClearScheduleRequest {})
-                .await
-                .map_err(refused("ClearSchedule"))?;
-        }
-        Some(cron) => {
-            let seconds = |seconds| Some(prost_types::Duration { seconds, nanos: 0 });
-            let request = SetParticipantScheduleRequest {
-                schedule: Some(ParticipantPruningSchedule {
-                    schedule: Some(PruningSchedule {
-                        cron,
-                        max_duration: seconds(max_duration),
-                        retention: seconds(retention),
-                    }),
-                    prune_internally_only: false,
-                }),
-            };
-            client
-                .set_participant_schedule(request)
-                .await
-                .map_err(refused("SetParticipantSchedule"))?;
-        }
-    }
-    Ok(())
+        .map_err(Fail)
 }
 
 fn serve_options(common: &NodeCommon) -> Result<ServeOptions, Fail> {

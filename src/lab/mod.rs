@@ -6,6 +6,7 @@ pub mod dialect;
 pub mod ids;
 pub mod node;
 pub mod participant;
+pub mod pruning_drill;
 pub mod scenario;
 pub mod store;
 pub mod supervisor;
