@@ -360,6 +360,10 @@ pub struct ScreenArgs {
     /// Key bindings TOML overriding the defaults.
     #[arg(long)]
     pub keys: Option<PathBuf>,
+    /// Also record the screen to this file: asciicast v2 (`asciinema play FILE.cast`),
+    /// with a marker at each decision. Keys typed are not recorded; the file is mode 0600.
+    #[arg(long, value_name = "FILE.cast")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

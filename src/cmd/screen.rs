@@ -38,6 +38,13 @@ pub fn options(args: &ScreenArgs, operator_name: Option<&str>, journal: PathBuf)
     })
 }
 
+/// Says where the recording is, if the screen was recorded.
+pub fn recorded(args: &ScreenArgs) {
+    if let Some(path) = &args.record {
+        eprintln!("recording: {} (asciinema play {})", path.display(), path.display());
+    }
+}
+
 /// A name as it may appear in a file name.
 fn safe(name: &str) -> String {
     name.chars()
@@ -65,8 +72,9 @@ pub fn default_journal(config: &Path, cfg: &IncidentConfig) -> PathBuf {
 pub async fn run(config: &Path, cfg: &IncidentConfig, args: &TuiArgs) -> Outcome {
     let journal = args.journal.clone().unwrap_or_else(|| default_journal(config, cfg));
     let opts = options(&args.screen, args.join.operator.as_deref(), journal.clone())?;
-    launch::run(cfg, opts).await?;
+    launch::run(cfg, opts, args.screen.record.as_deref()).await?;
     eprintln!("journal: {}", journal.display());
+    recorded(&args.screen);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -112,7 +120,8 @@ pub async fn join(config: &Path, args: &TuiArgs) -> Outcome {
     });
     let opts = options(&args.screen, Some(&hello.operator), journal.clone())?;
     let core = launch::joined_core(client, hello, deck, &opts)?;
-    launch::run_core(core, &opts.theme).await?;
+    launch::run_core(core, &opts.theme, args.screen.record.as_deref()).await?;
     eprintln!("journal: {}", journal.display());
+    recorded(&args.screen);
     Ok(ExitCode::SUCCESS)
 }

@@ -117,6 +117,9 @@ pub struct Core {
     control: Option<watch::Sender<Control>>,
     /// Something changed since the last frame.
     pub dirty: bool,
+    /// Markers for a recording of the screen, one per decision, until the runtime takes
+    /// them (`None`: nothing records).
+    marks: Option<Vec<String>>,
 }
 
 impl Core {
@@ -132,6 +135,23 @@ impl Core {
             unanswered: Vec::new(),
             control: None,
             dirty: true,
+            marks: None,
+        }
+    }
+
+    /// Collects a marker for each decision from now on (see [`crate::tui::cast`]).
+    pub fn mark_decisions(&mut self) {
+        self.marks.get_or_insert_with(Vec::new);
+    }
+
+    /// The markers collected since the last call, oldest first.
+    pub fn take_marks(&mut self) -> Vec<String> {
+        self.marks.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn mark(&mut self, body: Option<&EventData>) {
+        if let (Some(marks), Some(label)) = (self.marks.as_mut(), body.and_then(super::cast::marker_for)) {
+            marks.push(label);
         }
     }
 
@@ -160,6 +180,9 @@ impl Core {
         let popup = self.app.popup.is_some();
         if !matches!(msg, Msg::Tick) || self.app.flash.is_some() {
             self.dirty = true;
+        }
+        if let Msg::Exec(crate::exec::Progress::Journal(event)) = &msg {
+            self.mark(event.body.as_ref());
         }
         let effects = self.app.update(msg);
         // A tick may open a question (a payload request that waited for the screen).
@@ -270,6 +293,7 @@ impl Core {
             .append(actor, body);
         match result {
             Ok(event) => {
+                self.mark(event.body.as_ref());
                 self.app.update(Msg::Recorded(event));
             }
             Err(e) => tracing::error!("journal: {e}"),

@@ -11,7 +11,7 @@ use crate::collab::event::Role;
 use crate::collab::feed::Feed;
 use crate::config::IncidentConfig;
 use crate::journal::{Header, JournalWriter, ParticipantRef};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -98,10 +98,11 @@ pub fn core(cfg: &IncidentConfig, opts: &TuiOptions) -> Result<Core, LaunchError
     Ok(Core::new(app, services))
 }
 
-/// Runs the recovery screen until the operator quits.
-pub async fn run(cfg: &IncidentConfig, opts: TuiOptions) -> Result<(), LaunchError> {
+/// Runs the recovery screen until the operator quits; with `record`, also writes an
+/// asciicast recording of it there.
+pub async fn run(cfg: &IncidentConfig, opts: TuiOptions, record: Option<&Path>) -> Result<(), LaunchError> {
     let core = core(cfg, &opts)?;
-    Ok(super::runtime::run(core, &opts.theme).await?)
+    Ok(super::runtime::run_recorded(core, &opts.theme, record).await?)
 }
 
 /// How often a joined screen says it is still there.
@@ -180,7 +181,7 @@ pub fn joined_core(
     Ok(Core::new(app, services))
 }
 
-/// Runs a core (joined or not) until the operator quits.
-pub async fn run_core(core: Core, theme: &Theme) -> Result<(), LaunchError> {
-    Ok(super::runtime::run(core, theme).await?)
+/// Runs a core (joined or not) until the operator quits, recording it to `record` if given.
+pub async fn run_core(core: Core, theme: &Theme, record: Option<&Path>) -> Result<(), LaunchError> {
+    Ok(super::runtime::run_recorded(core, theme, record).await?)
 }

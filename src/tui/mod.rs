@@ -27,6 +27,7 @@ macro_rules! enum_with_all {
 
 pub mod action;
 pub mod app;
+pub mod cast;
 pub mod choice;
 pub mod core;
 pub mod exec_view;
