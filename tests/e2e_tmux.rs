@@ -87,3 +87,64 @@ fn demo_intersection_to_verified_in_tmux() {
         "the demo's temporary lab directory is removed"
     );
 }
+
+/// `demo --record`: the recording is an asciicast v2 file asciinema plays (a header, then
+/// `[time, code, data]` events), holds what the screen showed, and marks each decision
+/// before the frame that shows it.
+#[test]
+fn demo_record_writes_a_cast_with_markers_at_decisions() {
+    use std::os::unix::fs::MetadataExt as _;
+    let bin = env!("CARGO_BIN_EXE_recovery-deck");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cast = dir.path().join("session.cast");
+    let stderr = dir.path().join("stderr.txt");
+    let tmux = Tmux::new("e2e-record");
+    let script = format!(
+        "{bin} demo --record {cast} 2>{err}; echo EXIT=$?; echo DONE; sleep 120",
+        cast = cast.display(),
+        err = stderr.display()
+    );
+    let out = tmux.cmd(&["new-session", "-d", "-s", "rec", "-x", "120", "-y", "36", &script]);
+    assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
+    tmux.wait_for("rec", "agreed 4", Duration::from_secs(90));
+    tmux.send("rec", &["u"]);
+    tmux.wait_for("rec", "strategy: union", Duration::from_secs(10));
+    // A decision on a row: the archived rows first (the class filter), purge the first.
+    for _ in 0..3 {
+        tmux.send("rec", &["c"]);
+    }
+    tmux.send("rec", &["P"]);
+    tmux.wait_for("rec", "decided purge", Duration::from_secs(10));
+    tmux.send("rec", &["q"]);
+    let screen = tmux.wait_for("rec", "DONE", Duration::from_secs(30));
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    let err = std::fs::read_to_string(&stderr).unwrap_or_default();
+    assert!(err.contains("recording: "), "the demo says where the recording is: {err}");
+
+    assert_eq!(std::fs::metadata(&cast).expect("cast").mode() & 0o777, 0o600);
+    let text = std::fs::read_to_string(&cast).expect("cast");
+    let mut lines = text.lines();
+    let header: serde_json::Value = serde_json::from_str(lines.next().expect("header")).expect("header is JSON");
+    assert_eq!(header["version"], 2);
+    assert_eq!((header["width"].as_u64(), header["height"].as_u64()), (Some(120), Some(36)));
+    let events: Vec<(f64, String, String)> = lines
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("event line {l:?}: {e}")))
+        .collect();
+    assert!(events.windows(2).all(|w| w[0].0 <= w[1].0), "times never go back");
+    let output: String = events.iter().filter(|e| e.1 == "o").map(|e| e.2.as_str()).collect();
+    assert!(output.contains("participant1"), "the output events hold the screen");
+    let marker = |label: &str| {
+        events
+            .iter()
+            .position(|e| e.1 == "m" && e.2.starts_with(label))
+            .unwrap_or_else(|| panic!("no {label:?} marker in {:?}", events.iter().filter(|e| e.1 == "m").collect::<Vec<_>>()))
+    };
+    let strategy = marker("strategy union");
+    let decided = marker("decided purge for ");
+    assert!(strategy < decided, "markers in the order of the decisions");
+    // Drawn as changed cells only, the frame after it need not hold the words whole.
+    assert!(
+        events[decided..].iter().any(|e| e.1 == "o"),
+        "a frame follows the decision's marker"
+    );
+}
