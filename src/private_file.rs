@@ -47,6 +47,13 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Creates the directory `path` (and its missing parents) private to the owner (mode
+/// 0700), for a directory of incident files; an existing one is left as it is.
+pub fn create_dir(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)
+}
+
 fn restrict(file: &File) -> io::Result<()> {
     if file.metadata()?.permissions().mode() & 0o7777 != MODE {
         file.set_permissions(Permissions::from_mode(MODE))?;

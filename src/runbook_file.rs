@@ -11,6 +11,8 @@ pub enum RunbookFileError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("reading sidecar {}: {source}", path.display())]
     Sidecar { path: PathBuf, source: std::io::Error },
+    #[error("writing {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Runbook(#[from] RunbookError),
 }
@@ -41,4 +43,28 @@ pub fn read(path: &Path) -> Result<RunbookFile, RunbookFileError> {
     };
     let loaded = plan::load_runbook(&toml, sidecar.as_deref())?;
     Ok(RunbookFile { toml, sidecar, loaded })
+}
+
+/// Writes `plan` as a runbook at `path` (and its sidecar beside it, when the id lists are
+/// long), each file atomically and private (mode 0600): they list the incident's
+/// contracts. The sidecar goes first, so a runbook on disk never names a missing one.
+/// Returns where the sidecar went, if there is one. `plan --out` and the screen's `:save`
+/// write through here.
+pub fn write(path: &Path, plan: &plan::Plan, meta: &plan::RunbookMeta) -> Result<Option<PathBuf>, RunbookFileError> {
+    let (toml, sidecar) = plan::to_runbook(plan, meta)?;
+    let failed = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RunbookFileError::Write { path, source }
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(failed(dir))?;
+    }
+    let mut sidecar_file = None;
+    if let Some(side) = &sidecar {
+        let p = sidecar_path(path, &side.file_name);
+        crate::private_file::write_atomically(&p, side.text.as_bytes()).map_err(failed(&p))?;
+        sidecar_file = Some(p);
+    }
+    crate::private_file::write_atomically(path, toml.as_bytes()).map_err(failed(path))?;
+    Ok(sidecar_file)
 }

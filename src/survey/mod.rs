@@ -3,6 +3,7 @@
 //! participant at a glance (`status`), the survey behind a comparison (`holdings`) and the
 //! plan proposed from it (`propose`). Nothing here changes a participant.
 
+pub mod drift;
 mod holdings;
 mod propose;
 pub mod search;
@@ -12,5 +13,6 @@ pub use holdings::{
     Holding, Observer, Payloads, Survey, SurveyError, holding, holding_observed, in_no_row, inspect, payload_digest,
     served, survey, survey_observed, synchronizer_id,
 };
+pub use drift::{DriftError, ParticipantDrift, drift};
 pub use propose::{Incident, ProposeError, plan_from, plan_from_parts, propose};
 pub use search::{SearchFilter, SearchHit};

@@ -21,10 +21,12 @@ mod input;
 mod joined;
 mod payload_diff;
 mod popup;
+mod runbook;
 mod selection;
 mod session_keys;
 
 pub use joined::{DeckState, Joined};
+pub use runbook::Loaded;
 pub use popup::{Ask, Button, ConfirmView, DiffView, Popup, Purpose};
 
 /// Ticks (a quarter second each) a flash message stays.
@@ -134,6 +136,8 @@ pub struct App {
     pub table: TableView,
     pub choice: Choice,
     pub plan: PlanState,
+    /// The plan on screen came from a runbook (`:load`): which, and what drifted since.
+    pub loaded: Option<Loaded>,
     pub plan_view: Scroll,
     pub exec: Option<ExecView>,
     pub show_journal: bool,
@@ -174,6 +178,7 @@ impl App {
             table: TableView::default(),
             choice: Choice::default(),
             plan: PlanState::None,
+            loaded: None,
             plan_view: Scroll::default(),
             exec: None,
             show_journal: false,
@@ -352,6 +357,7 @@ impl App {
 
     fn invalidate_plan(&mut self) {
         self.plan = PlanState::None;
+        self.loaded = None;
         if self.screen == Screen::Plan {
             self.screen = Screen::Main;
         }
@@ -411,6 +417,12 @@ impl App {
             Msg::LocalPayloads { generation, result } => self.on_local_payloads(generation, result),
             Msg::SessionAnswer { command, result } => self.on_session_answer(command, result),
             Msg::DeckStopped(result) => self.on_deck_stopped(result),
+            Msg::Saved { path, result } => self.on_saved(&path, result),
+            Msg::Loaded {
+                generation,
+                path,
+                result,
+            } => self.on_loaded(generation, path, result),
             Msg::ExecDone(result) => {
                 if let Some(e) = self.exec.as_mut() {
                     e.finished = true;
@@ -468,22 +480,25 @@ impl App {
             return Vec::new();
         }
         match result {
-            Ok(plan) => {
-                let summary = Box::new(PlanSummary::of(&plan));
-                let record = Effect::Record(EventData::PlanProposed(PlanProposed {
-                    plan_hash: plan.hash().to_string(),
-                    strategy: plan.strategy().kind(),
-                    moved: summary.moved,
-                    excluded: plan.excluded().len(),
-                }));
-                self.plan = PlanState::Ready { plan, summary };
-                vec![record]
-            }
+            Ok(plan) => vec![self.show_plan(plan)],
             Err(problem) => {
                 self.plan = PlanState::Blocked(problem);
                 Vec::new()
             }
         }
+    }
+
+    /// Puts a plan on screen, ready to execute; the journal records it as proposed.
+    fn show_plan(&mut self, plan: Arc<Plan>) -> Effect {
+        let summary = Box::new(PlanSummary::of(&plan));
+        let record = Effect::Record(EventData::PlanProposed(PlanProposed {
+            plan_hash: plan.hash().to_string(),
+            strategy: plan.strategy().kind(),
+            moved: summary.moved,
+            excluded: plan.excluded().len(),
+        }));
+        self.plan = PlanState::Ready { plan, summary };
+        record
     }
 
     fn execute(&mut self) -> Vec<Effect> {

@@ -353,6 +353,28 @@ impl Core {
                     reply.answer(Msg::Plan { generation, result });
                 });
             }
+            Effect::SaveRunbook { plan, path } => {
+                let reply = self.issue(format!("saving {}", path.display()));
+                let meta = crate::plan::RunbookMeta {
+                    created: jiff::Timestamp::now().to_string(),
+                    proposed_by: self.services.operator.clone(),
+                };
+                tokio::task::spawn_blocking(move || {
+                    let result = crate::runbook_file::write(&path, &plan, &meta).map_err(|e| e.to_string());
+                    reply.answer(Msg::Saved { path, result });
+                });
+            }
+            Effect::LoadRunbook { generation, path } => {
+                let services = self.services.clone();
+                self.spawn(format!("loading {}", path.display()), move |reply| async move {
+                    let result = load_checked(&services, &path).await;
+                    reply.answer(Msg::Loaded {
+                        generation,
+                        path,
+                        result,
+                    });
+                });
+            }
             Effect::Execute { plan } => {
                 let (ctl_tx, ctl_rx) = watch::channel(Control::Run);
                 self.control = Some(ctl_tx);
@@ -400,6 +422,36 @@ impl Core {
             }
         }
     }
+}
+
+/// Reads a runbook for `:load`: refused if it is for another incident or other
+/// synchronizers; otherwise its plan with the participants that drifted since.
+async fn load_checked(
+    services: &Services,
+    path: &std::path::Path,
+) -> Result<(Arc<crate::plan::Plan>, Vec<survey::ParticipantDrift>), String> {
+    let owned = path.to_path_buf();
+    let file = tokio::task::spawn_blocking(move || crate::runbook_file::read(&owned))
+        .await
+        .map_err(|e| format!("reading stopped unexpectedly: {e}"))?
+        .map_err(|e| e.to_string())?;
+    let plan = file.loaded.plan;
+    let (theirs, ours) = (
+        (plan.incident(), plan.lost(), plan.target()),
+        (
+            services.incident.as_str(),
+            services.lost.as_str(),
+            services.target.as_str(),
+        ),
+    );
+    if theirs != ours {
+        return Err(format!(
+            "it is a runbook for incident {} ({} → {}), this screen recovers incident {} ({} → {})",
+            theirs.0, theirs.1, theirs.2, ours.0, ours.1, ours.2
+        ));
+    }
+    let drift = survey::drift(&services.apis, &plan).await.map_err(|e| e.to_string())?;
+    Ok((Arc::new(plan), drift))
 }
 
 async fn run_survey(

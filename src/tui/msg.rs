@@ -7,7 +7,7 @@ use crate::failure::Failure;
 use crate::plan::{InFlight, Plan, PlanError};
 use crate::reconcile::{Comparison, SelectionError, SelectionRequest, UndecidedRow};
 use crate::survey::status::ParticipantReport;
-use crate::survey::{Payloads, ProposeError};
+use crate::survey::{ParticipantDrift, Payloads, ProposeError};
 use ratatui::crossterm::event::KeyEvent;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -101,6 +101,18 @@ pub enum Msg {
     },
     /// The local deck stopped serving: its part of the run finished, or it failed.
     DeckStopped(Result<RunReport, String>),
+    /// `:save`: the runbook was written (with its sidecar, if any), or why not.
+    Saved {
+        path: PathBuf,
+        result: Result<Option<PathBuf>, String>,
+    },
+    /// `:load`: the runbook's plan and the participants that drifted since it was made,
+    /// or why it was not loaded.
+    Loaded {
+        generation: u64,
+        path: PathBuf,
+        result: Result<(Arc<Plan>, Vec<ParticipantDrift>), String>,
+    },
 }
 
 /// The federated comparison and the in-flight counts from the manifests.
@@ -207,6 +219,16 @@ pub enum Effect {
     /// Joined as a node operator: read the local participant's payloads.
     LocalSurvey {
         generation: u64,
+    },
+    /// Write the plan as a runbook at `path`.
+    SaveRunbook {
+        plan: Arc<Plan>,
+        path: PathBuf,
+    },
+    /// Read the runbook at `path` and check it against the participants.
+    LoadRunbook {
+        generation: u64,
+        path: PathBuf,
     },
     /// Joined as a node operator: (re)start the local deck, which publishes the manifest,
     /// answers inspections and runs the participant's part on each go.
