@@ -347,6 +347,13 @@ pub struct RunArgs {
     /// Who runs it (default: $USER).
     #[arg(long, env = "RECOVERY_DECK_OPERATOR")]
     pub operator: Option<String>,
+    /// Run only these phases, comma-separated, of isolate, init_target, purge, import,
+    /// move, reconnect, verify. The phases before the first one named are taken as done
+    /// elsewhere: `--phases verify` checks, after the console scripts did the repair by
+    /// hand, that every participant holds on the target exactly the plan's contracts and
+    /// pings the others there, and changes nothing.
+    #[arg(long, value_delimiter = ',', value_name = "PHASE,…")]
+    pub phases: Vec<crate::plan::PhaseKind>,
 }
 
 #[derive(Debug, Args)]

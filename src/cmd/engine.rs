@@ -6,7 +6,6 @@ use crate::config::IncidentConfig;
 use crate::exec::{self, Participants, Progress, RunOptions, Runner};
 use crate::plan::{self, PlanSummary, RunbookMeta};
 use crate::reconcile::{self, Comparison, Decision, SelectionRequest, StrategyName};
-pub(super) use crate::runbook_file::sidecar_path;
 use crate::survey::SearchFilter;
 use crate::survey::{self, Incident, ProposeError, propose};
 use std::io::{BufRead, IsTerminal, Write};
@@ -145,12 +144,6 @@ fn parse_decision(text: &str) -> Result<(String, Decision), Fail> {
     Ok((id.to_string(), decision))
 }
 
-/// Runbooks and sidecars are private (mode 0600): they list the incident's contracts.
-pub(super) fn write_atomically(path: &Path, text: &str) -> Result<(), Fail> {
-    crate::private_file::write_atomically(path, text.as_bytes())
-        .map_err(|e| Fail(format!("writing {}: {e}", path.display())))
-}
-
 pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outcome {
     let lost = args.from.clone().unwrap_or_else(|| cfg.incident.lost.clone());
     let target = args.to.clone().unwrap_or_else(|| cfg.incident.target.clone());
@@ -174,17 +167,7 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         created: jiff::Timestamp::now().to_string(),
         proposed_by: operator(args.operator.as_deref()),
     };
-    let (toml, sidecar) = plan::to_runbook(&plan, &meta)?;
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut sidecar_file = None;
-    if let Some(side) = &sidecar {
-        let path = sidecar_path(&args.out, &side.file_name);
-        write_atomically(&path, &side.text)?;
-        sidecar_file = Some(path);
-    }
-    write_atomically(&args.out, &toml)?;
+    let sidecar_file = crate::runbook_file::write(&args.out, &plan, &meta)?;
     let summary = PlanSummary::of(&plan);
     if is_json(format) {
         print_json(&serde_json::json!({
@@ -248,7 +231,7 @@ fn confirm(plan: &plan::Plan) -> Result<(), Fail> {
     }
 }
 
-fn describe(p: &Progress) -> Option<String> {
+fn describe(p: &Progress, options: &RunOptions) -> Option<String> {
     Some(match p {
         Progress::Preflight { problems } if problems.is_empty() => "preflight ok".into(),
         Progress::Preflight { problems } => format!("preflight refused:\n  {}", problems.join("\n  ")),
@@ -268,6 +251,9 @@ fn describe(p: &Progress) -> Option<String> {
             failure: error,
         } => format!("  {phase} {participant} FAILED: {error}"),
         Progress::PhaseDone { phase } => format!("phase {phase} done"),
+        Progress::PhaseSkipped { phase } if !options.runs(*phase) => {
+            format!("phase {phase} skipped (not among --phases)")
+        }
         Progress::PhaseSkipped { phase } => format!("phase {phase} skipped (done according to the journal)"),
         Progress::WouldSend {
             participant,
@@ -288,7 +274,9 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
             cfg.incident.name
         );
     }
-    if !args.dry_run && !args.yes {
+    // Verification alone changes nothing, so there is nothing to confirm.
+    let verify_only = !args.phases.is_empty() && args.phases.iter().all(|p| *p == plan::PhaseKind::Verify);
+    if !args.dry_run && !args.yes && !verify_only {
         confirm(&plan)?;
     }
     let apis = clients(cfg)?;
@@ -299,15 +287,19 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
         .unwrap_or_else(|| default_journal(&args.runbook, args.dry_run));
     let mut options = RunOptions::new(journal.clone(), &operator(args.operator.as_deref()));
     options.dry_run = args.dry_run;
+    if !args.phases.is_empty() {
+        options.phases = Some(args.phases.iter().copied().collect());
+    }
     options.endpoints = cfg
         .participants
         .iter()
         .map(|p| (p.name.clone(), p.admin.clone()))
         .collect();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let shown = options.clone();
     let printer = tokio::spawn(async move {
         while let Some(p) = rx.recv().await {
-            if let Some(line) = describe(&p) {
+            if let Some(line) = describe(&p, &shown) {
                 if matches!(p, Progress::WouldSend { .. }) {
                     outln!("{line}");
                 } else {
