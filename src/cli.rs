@@ -222,7 +222,8 @@ pub enum SessionCommand {
         /// Your participant; the incident config (--config) holds only its endpoints and credentials.
         #[arg(long)]
         participant: String,
-        /// Your deck's journal (default: `<incident>.<participant>.journal.jsonl` next to the config).
+        /// Your deck's journal (default: `<incident>/<participant>.journal.jsonl` next to the
+        /// config, the incident's directory).
         #[arg(long)]
         journal: Option<PathBuf>,
     },
@@ -384,9 +385,10 @@ pub struct TuiArgs {
     /// coordinator says); the incident config (--config) holds its endpoints and credentials.
     #[arg(long, requires = "join")]
     pub participant: Option<String>,
-    /// Journal (default: `<incident>.journal.jsonl` next to the config; joined:
-    /// `<incident>.<participant>.journal.jsonl` for a node operator, the deck's own, or
-    /// `<incident>.<operator>.screen.journal.jsonl` in the working directory).
+    /// Journal (default: the incident's directory next to the config, `<incident>/journal.jsonl`;
+    /// joined: `<incident>/<participant>.journal.jsonl` for a node operator, the deck's own,
+    /// or `<incident>/<operator>.screen.journal.jsonl` under the working directory). A journal
+    /// an older release left at `<incident>.journal.jsonl` is continued there.
     #[arg(long)]
     pub journal: Option<PathBuf>,
 }
