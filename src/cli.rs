@@ -584,6 +584,21 @@ mod tests {
                 ..
             })
         ));
+        let cli = Cli::try_parse_from(["recovery-deck", "run", "r.toml", "--phases", "move,verify"]).expect("parse");
+        assert!(matches!(
+            cli.command,
+            Command::Run(RunArgs { ref phases, .. })
+                if phases == &[crate::plan::PhaseKind::Move, crate::plan::PhaseKind::Verify]
+        ));
+        assert!(
+            Cli::try_parse_from(["recovery-deck", "run", "r.toml", "--phases", "verfy"]).is_err(),
+            "an unknown phase is refused"
+        );
+        let cli = Cli::try_parse_from(["recovery-deck", "tui", "--record", "s.cast"]).expect("parse");
+        assert!(matches!(
+            cli.command,
+            Command::Tui(TuiArgs { ref screen, .. }) if screen.record.as_deref() == Some(std::path::Path::new("s.cast"))
+        ));
         let cli = Cli::try_parse_from(["recovery-deck", "export-console", "r.toml", "--out", "d"]).expect("parse");
         assert!(matches!(
             cli.command,

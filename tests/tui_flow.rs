@@ -41,6 +41,8 @@ impl Screenful {
             batch_size: 500,
         };
         let mut core = launch::core(&cfg, &opts).expect("core");
+        // As under --record: a marker per decision, taken by the test instead of a recording.
+        core.mark_decisions();
         core.start();
         core.settle().await.expect("settled");
         let terminal = Terminal::new(TestBackend::new(120, 36)).expect("terminal");
@@ -128,6 +130,22 @@ async fn intersection_preview_confirm_and_run_to_verified() {
     assert_eq!(s.core.app.screen, Screen::Execution);
     let exec = s.core.app.exec.as_ref().expect("execution");
     assert!(exec.finished && exec.verified(), "run verified: {:?}", exec.report);
+    // The markers a recording gets: each decision, in order, the run's own events included.
+    let marks = s.core.take_marks();
+    let at = |label: &str| {
+        marks
+            .iter()
+            .position(|m| m.starts_with(label))
+            .unwrap_or_else(|| panic!("no {label:?} in {marks:?}"))
+    };
+    let order = [
+        at("strategy intersection"),
+        at("plan proposed "),
+        at("plan confirmed "),
+        at("run started "),
+        at("run finished ok "),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{marks:?}");
     let screen = s.screen();
     assert!(screen.contains("VERIFIED"), "{screen}");
     assert!(screen.contains("journal ("), "{screen}");
