@@ -58,9 +58,12 @@ async fn repair_by_hand(lab: &TestLab, plan: &Plan) {
     for phase in plan.phases().iter().filter(|p| p.kind != PhaseKind::Verify) {
         for step in &phase.steps {
             let api = apis[&step.participant].as_ref();
-            let ids = |ids: &[recovery_deck::reconcile::ContractId]| ids.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+            let ids =
+                |ids: &[recovery_deck::reconcile::ContractId]| ids.iter().map(|c| c.to_string()).collect::<Vec<_>>();
             match &step.action {
-                Action::DisconnectSynchronizer { synchronizer } => api.disconnect(synchronizer).await.expect("disconnect"),
+                Action::DisconnectSynchronizer { synchronizer } => {
+                    api.disconnect(synchronizer).await.expect("disconnect")
+                }
                 Action::DisconnectAllSynchronizers => api.disconnect_all().await.expect("disconnect all"),
                 Action::ModifySynchronizer {
                     synchronizer,
@@ -194,7 +197,11 @@ async fn verification_alone_checks_a_plan_carried_out_by_hand() {
     let before = lab.dir.path().join("before.journal.jsonl");
     let (out, last) = verify_run(&config, &runbook, &before);
     assert!(!out.status.success(), "verification of an unrepaired lab fails");
-    assert_eq!(last.as_ref().map(|l| l["ok"].clone()), Some(Value::Bool(false)), "{last:?}");
+    assert_eq!(
+        last.as_ref().map(|l| l["ok"].clone()),
+        Some(Value::Bool(false)),
+        "{last:?}"
+    );
     let j = recovery_deck::journal::read(&before).expect("journal");
     assert_eq!(j.of_kind("exec.request").count(), 0, "verification sends no repair");
 
@@ -204,7 +211,11 @@ async fn verification_alone_checks_a_plan_carried_out_by_hand() {
     let (out, last) = verify_run(&config, &runbook, &after);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{stderr}");
-    assert_eq!(last.as_ref().map(|l| l["ok"].clone()), Some(Value::Bool(true)), "{last:?}");
+    assert_eq!(
+        last.as_ref().map(|l| l["ok"].clone()),
+        Some(Value::Bool(true)),
+        "{last:?}"
+    );
     assert!(stderr.contains("phase move skipped (not among --phases)"), "{stderr}");
     let j = recovery_deck::journal::read(&after).expect("journal");
     assert_eq!(j.of_kind("exec.request").count(), 0, "verification sends no repair");

@@ -119,14 +119,20 @@ fn demo_record_writes_a_cast_with_markers_at_decisions() {
     let screen = tmux.wait_for("rec", "DONE", Duration::from_secs(30));
     assert!(screen.contains("EXIT=0"), "{screen}");
     let err = std::fs::read_to_string(&stderr).unwrap_or_default();
-    assert!(err.contains("recording: "), "the demo says where the recording is: {err}");
+    assert!(
+        err.contains("recording: "),
+        "the demo says where the recording is: {err}"
+    );
 
     assert_eq!(std::fs::metadata(&cast).expect("cast").mode() & 0o777, 0o600);
     let text = std::fs::read_to_string(&cast).expect("cast");
     let mut lines = text.lines();
     let header: serde_json::Value = serde_json::from_str(lines.next().expect("header")).expect("header is JSON");
     assert_eq!(header["version"], 2);
-    assert_eq!((header["width"].as_u64(), header["height"].as_u64()), (Some(120), Some(36)));
+    assert_eq!(
+        (header["width"].as_u64(), header["height"].as_u64()),
+        (Some(120), Some(36))
+    );
     let events: Vec<(f64, String, String)> = lines
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("event line {l:?}: {e}")))
         .collect();
@@ -137,7 +143,12 @@ fn demo_record_writes_a_cast_with_markers_at_decisions() {
         events
             .iter()
             .position(|e| e.1 == "m" && e.2.starts_with(label))
-            .unwrap_or_else(|| panic!("no {label:?} marker in {:?}", events.iter().filter(|e| e.1 == "m").collect::<Vec<_>>()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {label:?} marker in {:?}",
+                    events.iter().filter(|e| e.1 == "m").collect::<Vec<_>>()
+                )
+            })
     };
     let strategy = marker("strategy union");
     let decided = marker("decided purge for ");

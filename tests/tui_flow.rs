@@ -349,14 +349,20 @@ async fn save_then_load_round_trips_the_plan_and_a_drifted_or_foreign_runbook_sa
     assert!(s.plan_hash().is_none());
     s.command(&format!("load {}", runbook.display())).await;
     assert_eq!(s.core.app.screen, Screen::Plan);
-    assert_eq!(s.plan_hash().as_deref(), Some(hash.as_str()), "the same plan, by its hash");
+    assert_eq!(
+        s.plan_hash().as_deref(),
+        Some(hash.as_str()),
+        "the same plan, by its hash"
+    );
     let loaded = s.core.app.loaded.as_ref().expect("loaded from a file");
     assert!(loaded.drift.is_empty(), "{:?}", loaded.drift);
     assert!(s.flash().contains("still hold what it was made from"), "{}", s.flash());
     assert!(s.screen().contains("loaded from"), "{}", s.screen());
     let j = recovery_deck::journal::read(&lab.dir.path().join("screen.journal.jsonl")).expect("journal");
     assert_eq!(
-        j.of_kind("plan.proposed").filter(|e| e.data["plan_hash"] == hash.as_str()).count(),
+        j.of_kind("plan.proposed")
+            .filter(|e| e.data["plan_hash"] == hash.as_str())
+            .count(),
         2,
         "the loaded plan is on the record as proposed again"
     );
@@ -364,7 +370,9 @@ async fn save_then_load_round_trips_the_plan_and_a_drifted_or_foreign_runbook_sa
     // participant1 loses a contract the plan expects (purged while disconnected).
     let gone = file.loaded.plan.expected("participant1").expect("expected").active[0].to_string();
     let api = lab.client("participant1");
-    api.disconnect(recovery_deck::lab::scenario::LOST).await.expect("disconnect");
+    api.disconnect(recovery_deck::lab::scenario::LOST)
+        .await
+        .expect("disconnect");
     api.purge(recovery_deck::lab::scenario::LOST, std::slice::from_ref(&gone), false)
         .await
         .expect("purge");
@@ -410,7 +418,11 @@ async fn save_then_load_round_trips_the_plan_and_a_drifted_or_foreign_runbook_sa
         "{}",
         s.flash()
     );
-    assert_eq!(s.plan_hash().as_deref(), Some(hash.as_str()), "the plan on screen stays");
+    assert_eq!(
+        s.plan_hash().as_deref(),
+        Some(hash.as_str()),
+        "the plan on screen stays"
+    );
 
     // Without a plan there is nothing to save; without a file name, nothing to do.
     s.command("save").await;

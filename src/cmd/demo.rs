@@ -32,7 +32,9 @@ pub async fn run(scenario: Scenario, args: &ScreenArgs, operator: Option<&str>) 
     let journal = screen::default_journal(tmp.path(), &cfg.incident.name, "journal.jsonl");
     screen::journal_dir(&journal)?;
     let opts = screen::options(args, operator, journal)?;
-    let outcome = launch::run(&cfg, opts, args.record.as_deref()).await.map_err(Fail::from);
+    let outcome = launch::run(&cfg, opts, args.record.as_deref())
+        .await
+        .map_err(Fail::from);
     drop(guard);
     outcome?;
     eprintln!("demo lab stopped");

@@ -29,7 +29,11 @@ impl ParticipantDrift {
         };
         let mut parts = Vec::new();
         if !self.drift.appeared.is_empty() {
-            parts.push(format!("{} appeared ({})", self.drift.appeared.len(), ids(&self.drift.appeared)));
+            parts.push(format!(
+                "{} appeared ({})",
+                self.drift.appeared.len(),
+                ids(&self.drift.appeared)
+            ));
         }
         if !self.drift.disappeared.is_empty() {
             parts.push(format!(
@@ -70,12 +74,7 @@ pub async fn drift(apis: &[Arc<dyn ParticipantApi>], plan: &Plan) -> Result<Vec<
     }
     let lost = synchronizer_id(&involved, plan.lost()).await?;
     let every = SearchFilter::default();
-    let reads = futures::future::join_all(
-        involved
-            .iter()
-            .map(|api| holding(api.as_ref(), &lost, &every, false)),
-    )
-    .await;
+    let reads = futures::future::join_all(involved.iter().map(|api| holding(api.as_ref(), &lost, &every, false))).await;
     let mut drifted = Vec::new();
     for (api, read) in involved.iter().zip(reads) {
         let name = api.name().to_string();

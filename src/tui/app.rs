@@ -26,8 +26,8 @@ mod selection;
 mod session_keys;
 
 pub use joined::{DeckState, Joined};
-pub use runbook::Loaded;
 pub use popup::{Ask, Button, ConfirmView, DiffView, Popup, Purpose};
+pub use runbook::Loaded;
 
 /// Ticks (a quarter second each) a flash message stays.
 const FLASH_TICKS: u64 = 24;

@@ -189,7 +189,10 @@ mod tests {
         let mut tee = Tee::new(Vec::new(), cast.clone());
         write!(tee, "\x1b[1;1Hagreed 4").expect("write");
         tee.flush().expect("flush");
-        cast.lock().expect("lock").marker("strategy intersection").expect("marker");
+        cast.lock()
+            .expect("lock")
+            .marker("strategy intersection")
+            .expect("marker");
         cast.lock().expect("lock").resize(100, 30).expect("resize");
         tee.flush().expect("an empty flush writes no event");
         write!(tee, "x").expect("write");
@@ -281,7 +284,12 @@ mod tests {
             marker_for(&EventData::RunEnded(ended)).as_deref(),
             Some("run finished ok 0123456789ab")
         );
-        assert_eq!(marker_for(&EventData::DiffViewed { contract_id: "00".into() }), None);
+        assert_eq!(
+            marker_for(&EventData::DiffViewed {
+                contract_id: "00".into()
+            }),
+            None
+        );
         assert_eq!(marker_for(&EventData::ScreenOpened { read_only: false }), None);
     }
 }

@@ -62,7 +62,10 @@ impl App {
             self.flash(Level::Warn, "a run is active; load a runbook after it ends");
             return Vec::new();
         }
-        self.flash(Level::Info, format!("loading {path} and checking it against the participants…"));
+        self.flash(
+            Level::Info,
+            format!("loading {path} and checking it against the participants…"),
+        );
         vec![Effect::LoadRunbook {
             generation: self.generation,
             path: path.into(),
