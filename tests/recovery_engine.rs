@@ -25,49 +25,8 @@ fn options_for(dir: &Path, name: &str) -> RunOptions {
     o
 }
 
-/// Every participant holds on the target exactly what the plan moves for it, nothing it
-/// moved is still on the lost synchronizer, and no contract is active on both. Returns
-/// what each participant holds on the target.
 async fn assert_recovered(lab: &TestLab, plan: &Plan) -> BTreeMap<String, BTreeSet<String>> {
-    let (lost, new) = (ids::synchronizer_id(LOST), ids::synchronizer_id(TARGET));
-    let mut out = BTreeMap::new();
-    for name in plan.participants() {
-        let api = lab.client(name);
-        let h = holdings(&api).await.expect("export");
-        let on_new = h.get(&new).cloned().unwrap_or_default();
-        let on_lost = h.get(&lost).cloned().unwrap_or_default();
-        let planned: BTreeSet<String> = plan.moved_by(name).iter().map(|c| c.to_string()).collect();
-        assert_eq!(
-            on_new, planned,
-            "{name} holds exactly its planned contracts on the target"
-        );
-        assert!(
-            on_new.is_disjoint(&on_lost),
-            "{name}: no contract on both synchronizers"
-        );
-        let expected_left: BTreeSet<String> = plan
-            .expected(name)
-            .map(|e| e.active.iter().map(|c| c.to_string()).collect())
-            .unwrap_or_default();
-        let purged: BTreeSet<String> = plan
-            .phase(PhaseKind::Purge)
-            .into_iter()
-            .flat_map(|p| &p.steps)
-            .filter(|s| &s.participant == name)
-            .flat_map(|s| s.action.contract_ids().iter().map(|c| c.to_string()))
-            .collect();
-        let still: BTreeSet<String> = expected_left
-            .difference(&planned)
-            .filter(|id| !purged.contains(*id))
-            .cloned()
-            .collect();
-        assert_eq!(
-            on_lost, still,
-            "{name}: excluded contracts stay on the lost synchronizer"
-        );
-        out.insert(name.clone(), on_new);
-    }
-    out
+    common::recovered::assert_recovered(&lab.lab, plan).await
 }
 
 /// With two participants that share every contract, both hold the same set.

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod recovered;
+
 use futures::StreamExt;
 use recovery_deck::client::{ClientError, GrpcParticipant, ParticipantApi};
 use recovery_deck::lab::scenario::{self, Scenario};
