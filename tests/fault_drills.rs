@@ -240,7 +240,14 @@ async fn a_participant_killed_at_seeded_points_of_every_phase_is_recovered_by_ru
     drop(lab);
     assert_eq!(points.len(), count, "the plan offers {count} kill points");
     let started = std::time::Instant::now();
+    // RECOVERY_DECK_DRILL_POINT=<n> replays the n-th point of the matrix alone.
+    let only: Option<usize> = std::env::var("RECOVERY_DECK_DRILL_POINT")
+        .ok()
+        .and_then(|n| n.parse().ok());
     for (i, point) in points.iter().enumerate() {
+        if only.is_some_and(|n| n != i + 1) {
+            continue;
+        }
         eprintln!("kill drill {}/{count} (seed {seed}): {point}", i + 1);
         kill_drill(point).await;
     }

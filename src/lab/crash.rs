@@ -58,12 +58,7 @@ impl CrashSwitch {
             Ok(CrashPoint::MidResponse) => Fatal::MidResponse(frames),
             Err(_) => return Err(format!("unknown crash point {}", req.point)),
         };
-        tracing::warn!(
-            "crash drill armed: {} call {} of {}, {fatal:?}",
-            req.method,
-            req.nth,
-            req.method
-        );
+        tracing::warn!("crash drill armed: call {} of {}, {fatal:?}", req.nth, req.method);
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(Armed {
             method: req.method.clone(),
             skip: req.nth - 1,

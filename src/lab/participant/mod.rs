@@ -166,9 +166,15 @@ impl Node {
     }
 
     /// Canton refuses repairs unless every synchronizer is disconnected
-    /// (participant/admin/repair/RepairServiceHelpers.scala, withRepairIndexer).
+    /// (participant/admin/repair/RepairServiceHelpers.scala, withRepairIndexer:
+    /// `connectedSynchronizersLookup.isConnectedToAny`). Only connections that were
+    /// established count: a synchronizer still being retried in the background (a
+    /// restart's reconnect to an unreachable one) is not in Canton's connected lookup.
     pub(crate) fn ensure_all_disconnected(&self, code: canton_error::Code) -> Result<(), Status> {
-        if lock(&self.conns).is_empty() {
+        let connected = lock(&self.conns)
+            .values()
+            .any(|c| c.established.load(std::sync::atomic::Ordering::SeqCst));
+        if !connected {
             Ok(())
         } else {
             Err(canton_error::status(
