@@ -474,3 +474,104 @@ async fn the_target_synchronizer_restarted_during_reconnect_is_ridden_out_or_res
         assert_recovered_once(&lab.lab, &plan, &[&journal]).await;
     }
 }
+
+/// The client itself is SIGKILLed part way through `recovery-deck run` (after a seeded
+/// number of calls were journaled as sent), then `run` is started again on the same
+/// runbook and journal: it finishes the recovery from where the killed run stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_killed_mid_run_finishes_when_run_again() {
+    let mut rng = Seeded::new(seed(KILL_SEED));
+    let kills: Vec<usize> = if full_matrix() {
+        vec![2, 6, 12, 18, 24]
+    } else {
+        vec![2 + rng.below(20)]
+    };
+    for after in kills {
+        eprintln!("client killed after {after} calls sent");
+        client_kill_drill(after).await;
+    }
+}
+
+fn binary() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_recovery-deck"))
+}
+
+async fn client_kill_drill(after_calls: usize) {
+    let lab = TestLab::up(Scenario::Diverged).await;
+    let dir = lab.dir.path();
+    let config = lab.lab.incident_path();
+    let rows = diverged_rows(&lab.lab).await;
+    let class = |c: recovery_deck::reconcile::RowClass| rows.get(&c).cloned().unwrap_or_default();
+    let archived = class(recovery_deck::reconcile::RowClass::ArchivedSomewhere);
+    let mismatch = class(recovery_deck::reconcile::RowClass::PayloadMismatch);
+    let runbook = dir.join("drill.runbook.toml");
+    let journal = journal_in(dir, "client");
+    let planned = binary()
+        .arg("plan")
+        .arg("--config")
+        .arg(&config)
+        .args(["--strategy", "union", "--batch-size", "1"])
+        .args(["--decide", &format!("{}=purge", archived[0])])
+        .args(["--decide", &format!("{}=exclude", archived[1])])
+        .args(["--decide", &format!("{}=purge", mismatch[0])])
+        .arg("--out")
+        .arg(&runbook)
+        .output()
+        .expect("plan");
+    assert!(planned.status.success(), "{}", String::from_utf8_lossy(&planned.stderr));
+    let text = std::fs::read_to_string(&runbook).expect("runbook");
+    let sidecar = recovery_deck::plan::runbook_sidecar(&text)
+        .expect("runbook")
+        .map(|f| std::fs::read_to_string(dir.join(f)).expect("sidecar"));
+    let plan = recovery_deck::plan::from_runbook(&text, sidecar.as_deref()).expect("plan");
+    let (cfg, book, jn) = (config.clone(), runbook.clone(), journal.clone());
+    let run = move || {
+        let mut c = binary();
+        c.arg("run")
+            .arg("--config")
+            .arg(&cfg)
+            .arg(&book)
+            .arg("--yes")
+            .arg("--journal")
+            .arg(&jn)
+            .args(["--format", "json"]);
+        c
+    };
+    let mut child = run()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run");
+    let sent = || {
+        std::fs::read_to_string(&journal)
+            .unwrap_or_default()
+            .matches("\"kind\":\"exec.request\"")
+            .count()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while sent() < after_calls {
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "the run ended before {after_calls} calls were sent ({} were)",
+            sent()
+        );
+        assert!(std::time::Instant::now() < deadline, "the run is stuck");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    child.kill().expect("SIGKILL the client");
+    let status = child.wait().expect("reaped");
+    assert!(!status.success(), "the client was killed, not finished");
+    let again = tokio::task::spawn_blocking(move || run().output().expect("run again"))
+        .await
+        .expect("join");
+    assert!(
+        again.status.success(),
+        "run again after the client was killed after {after_calls} calls: {}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    let last: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("final line")).expect("JSON final line");
+    assert_eq!(last["ok"], true, "{stdout}");
+    assert_recovered_once(&lab.lab, &plan, &[&journal]).await;
+}
