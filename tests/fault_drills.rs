@@ -173,19 +173,24 @@ fn kill_points(plan: &Plan) -> BTreeMap<PhaseKind, Vec<KillPoint>> {
     out
 }
 
-/// `count` kill points drawn from `seed`, spread over the phases: one phase after the
-/// other (import first, then the others in a seeded order), a seeded point of each, round
-/// after round.
-fn draw(plan: &Plan, seed: u64, count: usize) -> Vec<KillPoint> {
+/// `count` kill points drawn from `seed`: the import's points first (every one of them
+/// when `every_import`, else one seeded), then the other phases in a seeded order, a
+/// seeded point of each, round after round.
+fn draw(plan: &Plan, seed: u64, count: usize, every_import: bool) -> Vec<KillPoint> {
     let mut rng = Seeded::new(seed);
     let mut per_phase = kill_points(plan);
-    let mut phases: Vec<PhaseKind> = per_phase.keys().copied().filter(|p| *p != PhaseKind::Import).collect();
+    let mut imports = per_phase.remove(&PhaseKind::Import).unwrap_or_default();
+    let mut out = if every_import {
+        imports
+    } else {
+        vec![imports.swap_remove(rng.below(imports.len()))]
+    };
+    out.truncate(count);
+    let mut phases: Vec<PhaseKind> = per_phase.keys().copied().collect();
     for i in 0..phases.len() {
         let j = i + rng.below(phases.len() - i);
         phases.swap(i, j);
     }
-    phases.insert(0, PhaseKind::Import);
-    let mut out = Vec::new();
     while out.len() < count && per_phase.values().any(|v| !v.is_empty()) {
         for phase in &phases {
             let Some(left) = per_phase.get_mut(phase).filter(|v| !v.is_empty()) else {
@@ -236,7 +241,7 @@ async fn a_participant_killed_at_seeded_points_of_every_phase_is_recovered_by_ru
     };
     // The points depend on the plan's shape only, which every fresh diverged lab shares.
     let (lab, plan) = diverged_union(0, 2).await;
-    let points = draw(&plan, seed, count);
+    let points = draw(&plan, seed, count, full_matrix());
     drop(lab);
     assert_eq!(points.len(), count, "the plan offers {count} kill points");
     let started = std::time::Instant::now();
