@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::drill::{Proxy, Seeded, arm_crash, full_matrix, seed};
+use common::faults::{Proxy, Seeded, arm_crash, full_matrix, seed};
 use common::recovered::assert_recovered_once;
 use common::{TestLab, decided_union, diverged_rows, participants, plan_for};
 use recovery_deck::client::{GrpcParticipant, ParticipantApi};

@@ -6,6 +6,7 @@ use crate::config::IncidentConfig;
 use crate::exec::{self, Participants, Progress, RunOptions, Runner};
 use crate::plan::{self, PlanSummary, RunbookMeta};
 use crate::reconcile::{self, Comparison, Decision, SelectionRequest, StrategyName};
+pub(super) use crate::runbook_file::sidecar_path;
 use crate::survey::SearchFilter;
 use crate::survey::{self, Incident, ProposeError, propose};
 use std::io::{BufRead, IsTerminal, Write};
@@ -144,10 +145,6 @@ fn parse_decision(text: &str) -> Result<(String, Decision), Fail> {
     Ok((id.to_string(), decision))
 }
 
-pub(super) fn sidecar_path(runbook: &Path, file_name: &str) -> PathBuf {
-    runbook.parent().unwrap_or(Path::new(".")).join(file_name)
-}
-
 /// Runbooks and sidecars are private (mode 0600): they list the incident's contracts.
 pub(super) fn write_atomically(path: &Path, text: &str) -> Result<(), Fail> {
     crate::private_file::write_atomically(path, text.as_bytes())
@@ -212,15 +209,7 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
 
 /// Reads a runbook and its sidecar (if it names one).
 pub fn load_runbook(path: &Path) -> Result<plan::LoadedRunbook, Fail> {
-    let toml = std::fs::read_to_string(path).map_err(|e| Fail(format!("reading runbook {}: {e}", path.display())))?;
-    let sidecar = match plan::runbook_sidecar(&toml)? {
-        Some(name) => {
-            let p = sidecar_path(path, &name);
-            Some(std::fs::read_to_string(&p).map_err(|e| Fail(format!("reading sidecar {}: {e}", p.display())))?)
-        }
-        None => None,
-    };
-    Ok(plan::load_runbook(&toml, sidecar.as_deref())?)
+    Ok(crate::runbook_file::read(path)?.loaded)
 }
 
 pub fn default_journal(runbook: &Path, dry_run: bool) -> PathBuf {

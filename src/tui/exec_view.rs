@@ -171,6 +171,13 @@ impl ExecView {
         }
     }
 
+    /// The view of one participant's part (a session deck runs only its own).
+    pub fn only(mut self, participant: &str) -> ExecView {
+        self.participants.retain(|p| p == participant);
+        self.cells.retain(|(_, p), _| p == participant);
+        self
+    }
+
     pub fn running(&self) -> bool {
         !self.finished
     }

@@ -1,6 +1,7 @@
 //! What flows into the app (messages) and out of it (effects the runtime carries out).
 
 use crate::client::IncompleteReassignment;
+use crate::collab::board::Board;
 use crate::exec::{Control, Progress, RunReport};
 use crate::failure::Failure;
 use crate::plan::{InFlight, Plan};
@@ -9,6 +10,7 @@ use crate::survey::Payloads;
 use crate::survey::status::ParticipantReport;
 use ratatui::crossterm::event::KeyEvent;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// One completed survey: the aligned comparison and what it was built from.
@@ -82,6 +84,75 @@ pub enum Msg {
     /// A session event the journal just recorded.
     Recorded(crate::journal::Event),
     ExecDone(Result<RunReport, Failure>),
+    /// Joined to a session: its state as the feed last saw it.
+    Board(Arc<Board>),
+    /// Joined: the comparison built from every participant's manifest (or why there is
+    /// none yet), again whenever a manifest or an answer changes.
+    Federated(Result<Federated, String>),
+    /// Joined as a node operator: the payloads the local participant holds, for diffs.
+    LocalPayloads {
+        generation: u64,
+        result: Result<Arc<Payloads>, Failure>,
+    },
+    /// A session command's answer: what the coordinator (or the deck) said.
+    SessionAnswer {
+        command: &'static str,
+        result: Result<String, String>,
+    },
+    /// The local deck stopped serving: its part of the run finished, or it failed.
+    DeckStopped(Result<RunReport, String>),
+}
+
+/// The federated comparison and the in-flight counts from the manifests.
+#[derive(Debug, Clone)]
+pub struct Federated {
+    pub comparison: Arc<Comparison>,
+    pub in_flight: BTreeMap<String, InFlight>,
+}
+
+/// What a joined screen asks of the session; each binds to the plan hash the operator saw.
+#[derive(Debug, Clone)]
+pub enum SessionCmd {
+    /// The lead proposes the plan previewed on the screen.
+    Propose(Arc<Plan>),
+    /// The lead proposes a runbook file.
+    ProposeFile(PathBuf),
+    Go {
+        plan_hash: String,
+    },
+    Pause {
+        plan_hash: String,
+    },
+    Abort {
+        plan_hash: String,
+    },
+    /// The node operator's deck re-surveys and approves.
+    Approve {
+        plan_hash: String,
+    },
+    RequestPayload {
+        contract_id: String,
+        holder: String,
+    },
+    AnswerPayload {
+        request_seq: u64,
+        accept: bool,
+    },
+}
+
+impl SessionCmd {
+    /// A word for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SessionCmd::Propose(_) | SessionCmd::ProposeFile(_) => "propose",
+            SessionCmd::Go { .. } => "go",
+            SessionCmd::Pause { .. } => "pause",
+            SessionCmd::Abort { .. } => "abort",
+            SessionCmd::Approve { .. } => "approve",
+            SessionCmd::RequestPayload { .. } => "payload request",
+            SessionCmd::AnswerPayload { .. } => "payload answer",
+        }
+    }
 }
 
 /// Why no plan could be made.
@@ -112,5 +183,14 @@ pub enum Effect {
     Control(Control),
     /// A session event for the journal (what was seen, chosen, confirmed).
     Record(crate::journal::EventData),
+    /// Joined: send a command to the session.
+    Session(SessionCmd),
+    /// Joined as a node operator: read the local participant's payloads.
+    LocalSurvey {
+        generation: u64,
+    },
+    /// Joined as a node operator: (re)start the local deck, which publishes the manifest,
+    /// answers inspections and runs the participant's part on each go.
+    ServeDeck,
     Quit,
 }

@@ -1,187 +1,284 @@
-//! Tools of the fault drills (tests/fault_drills.rs): a seeded generator, the lab's crash
-//! switch, and a loopback TCP proxy that loses the network on demand.
+//! A multi-operator drill on a lab: the diverged lab, a coordinator (`serve`) started
+//! from the real binary, tokens for a lead (carol), two node operators (alice for
+//! participant1, bob for participant2) and an observer (olga), and an incident config per
+//! organisation that holds its own participant only.
 
-use recovery_deck::wire::lab::{ArmCrashRequest, CrashPoint, participant_control_client::ParticipantControlClient};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use super::TestLab;
+use recovery_deck::config::IncidentConfig;
+use recovery_deck::journal::{self, Journal};
+use recovery_deck::lab::scenario::{LOST, Scenario, TARGET};
+use recovery_deck::plan::Plan;
+use serde_json::Value;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
-/// SplitMix64: a few lines of seeded, portable randomness, so that a drill's seed names
-/// the same points on every machine.
-pub struct Seeded(u64);
+pub const BIN: &str = env!("CARGO_BIN_EXE_recovery-deck");
 
-impl Seeded {
-    pub fn new(seed: u64) -> Seeded {
-        Seeded(seed)
-    }
+/// A child process killed (SIGKILL) when dropped.
+pub struct Proc(pub Child);
 
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// `k` distinct indices of `0..n`, in drawing order.
-    pub fn pick(&mut self, n: usize, k: usize) -> Vec<usize> {
-        let mut all: Vec<usize> = (0..n).collect();
-        for i in 0..k.min(n) {
-            let j = i + self.below(n - i);
-            all.swap(i, j);
-        }
-        all.truncate(k.min(n));
-        all
-    }
-}
-
-/// The seed of a drill: `RECOVERY_DECK_DRILL_SEED` when set (to replay a failure), else
-/// `default`.
-pub fn seed(default: u64) -> u64 {
-    std::env::var("RECOVERY_DECK_DRILL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
-/// The long matrix runs only with `RECOVERY_DECK_DRILLS=full`.
-pub fn full_matrix() -> bool {
-    std::env::var("RECOVERY_DECK_DRILLS").is_ok_and(|v| v == "full")
-}
-
-/// Arms the lab participant whose admin endpoint is `url` to SIGKILL itself at `point`
-/// of the `nth` next call of `method` (see `recovery_deck::lab::crash`).
-pub async fn arm_crash(url: String, method: &str, nth: u64, point: CrashPoint, frames: u32) {
-    let mut control = ParticipantControlClient::connect(url).await.expect("control");
-    control
-        .arm_crash(ArmCrashRequest {
-            method: method.into(),
-            nth,
-            point: point as i32,
-            frames,
-        })
-        .await
-        .expect("arm crash");
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Link {
-    up: bool,
-    /// Bumped when the network comes back: connections of an earlier generation were cut
-    /// by the outage and are closed then, as TCP flows that timed out would be.
-    generation: u64,
-}
-
-/// A loopback TCP proxy in front of one endpoint. While the link is down it accepts
-/// connections and forwards nothing, in either direction: calls through it hang until
-/// their deadline, as over a lost network. When the link comes back, the connections of
-/// the outage are closed and new ones forward again.
-pub struct Proxy {
-    pub url: String,
-    link: watch::Sender<Link>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Proxy {
+impl Drop for Proc {
     fn drop(&mut self) {
-        self.task.abort();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
-impl Proxy {
-    /// A proxy to `upstream` (`http://host:port`).
-    pub async fn to(upstream: &str) -> Proxy {
-        let target = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        let (link, _) = watch::channel(Link {
-            up: true,
-            generation: 0,
-        });
-        let links = link.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let target = target.clone();
-                let state = links.subscribe();
-                tokio::spawn(async move {
-                    let born = state.borrow().generation;
-                    let Ok(server) = TcpStream::connect(&target).await else {
-                        return;
-                    };
-                    let (cr, cw) = client.into_split();
-                    let (sr, sw) = server.into_split();
-                    let up = tokio::spawn(pump(cr, sw, state.clone(), born));
-                    pump(sr, cw, state, born).await;
-                    up.abort();
-                });
+impl Proc {
+    /// Waits for the process to end by itself and returns its last stdout line as JSON.
+    pub fn finish(mut self, within: Duration) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            match self.0.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+                other => panic!("the deck did not finish in time: {other:?}"),
             }
-        });
-        Proxy { url, link, task }
-    }
-
-    /// The network to the endpoint is lost.
-    pub fn cut(&self) {
-        self.link.send_modify(|l| l.up = false);
-    }
-
-    /// The network is back; the connections open during the outage are closed.
-    pub fn restore(&self) {
-        self.link.send_modify(|l| {
-            l.up = true;
-            l.generation += 1;
-        });
+        }
+        let mut out = String::new();
+        if let Some(mut s) = self.0.stdout.take() {
+            let _ = std::io::Read::read_to_string(&mut s, &mut out);
+        }
+        let last = out.lines().last().unwrap_or("").to_string();
+        serde_json::from_str(&last).unwrap_or_else(|e| panic!("last line {last:?} is not JSON: {e}"))
     }
 }
 
-/// Copies bytes from `from` to `to` while the link is up and of generation `born`.
-async fn pump(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    mut state: watch::Receiver<Link>,
-    born: u64,
-) {
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        if !wait_up(&mut state, born).await {
-            return;
+pub struct Drill {
+    pub dir: PathBuf,
+    pub session: PathBuf,
+    pub url: String,
+    pub port: u16,
+    pub lab: TestLab,
+}
+
+pub const OPERATORS: [(&str, &str); 4] = [
+    ("carol", "lead"),
+    ("alice", "participant1"),
+    ("bob", "participant2"),
+    ("olga", "observer"),
+];
+
+impl Drill {
+    pub async fn up() -> Drill {
+        let lab = TestLab::up(Scenario::Diverged).await;
+        let dir = lab.dir.path().join("session");
+        std::fs::create_dir_all(&dir).expect("dir");
+        let cfg = IncidentConfig::load(&lab.lab.incident_path()).expect("config");
+        // Each organisation's config holds its own participant only.
+        for p in ["participant1", "participant2"] {
+            let mut mine = cfg.clone();
+            mine.participants.retain(|c| c.name == p);
+            std::fs::write(dir.join(format!("{p}.toml")), mine.to_toml()).expect("write");
         }
-        let n = tokio::select! {
-            read = from.read(&mut buf) => match read {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            },
-            changed = state.changed() => {
-                if changed.is_err() {
-                    return;
+        let mut access = format!(
+            "incident = \"{}\"\nlost = \"{LOST}\"\ntarget = \"{TARGET}\"\n",
+            cfg.incident.name
+        );
+        for (name, what) in OPERATORS {
+            std::fs::write(dir.join(format!("{name}.token")), format!("{name}-secret-0123456789")).expect("token");
+            let role = match what {
+                "lead" => "role = \"lead\"".to_string(),
+                "observer" => "role = \"observer\"".to_string(),
+                p => format!("role = \"node_operator\"\nparticipant = \"{p}\""),
+            };
+            access.push_str(&format!(
+                "\n[[operators]]\nname = \"{name}\"\n{role}\ntoken_file = \"{name}.token\"\n"
+            ));
+        }
+        std::fs::write(dir.join("wrong.token"), "alice-secret-0123456780").expect("token");
+        std::fs::write(dir.join("operators.toml"), access).expect("access");
+        Drill {
+            session: dir.join("session.jsonl"),
+            dir,
+            url: String::new(),
+            port: 0,
+            lab,
+        }
+    }
+
+    /// Starts the coordinator (on the previous port when restarting).
+    pub fn coordinator(&mut self) -> Proc {
+        let log = std::fs::File::create(self.dir.join(format!("coordinator.{}.log", self.port))).expect("log");
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port), "--session"])
+            .arg(&self.session)
+            .arg("--operators")
+            .arg(self.dir.join("operators.toml"))
+            .args(["--format", "json"])
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("serve");
+        let mut line = String::new();
+        if let Some(out) = child.stdout.take() {
+            let _ = std::io::BufReader::new(out).read_line(&mut line);
+        }
+        let up: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("serve printed {line:?}: {e}"));
+        let addr = up["listening"].as_str().expect("listening").to_string();
+        self.port = addr.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+        self.url = format!("http://{addr}");
+        Proc(child)
+    }
+
+    pub fn command(&self, who: &str, args: &[&str]) -> Command {
+        self.command_with(who, who, args)
+    }
+
+    /// `who`'s command, sent with the token in `token.token`.
+    pub fn command_with(&self, who: &str, token: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.arg("session")
+            .args(args)
+            .args(["--join", &self.url, "--format", "json", "--token-file"])
+            .arg(self.dir.join(format!("{token}.token")));
+        if let Some((_, p)) = OPERATORS.iter().find(|(n, _)| *n == who)
+            && p.starts_with("participant")
+        {
+            c.arg("--config").arg(self.dir.join(format!("{p}.toml")));
+        }
+        c
+    }
+
+    pub fn run(&self, who: &str, args: &[&str]) -> Output {
+        self.command(who, args).output().expect("run")
+    }
+
+    pub fn ok(&self, who: &str, args: &[&str]) -> Value {
+        let out = self.run(who, args);
+        assert!(
+            out.status.success(),
+            "{who} {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    }
+
+    pub fn refused(&self, who: &str, args: &[&str]) -> String {
+        let out = self.run(who, args);
+        assert!(!out.status.success(), "{who} {args:?} must be refused");
+        String::from_utf8_lossy(&out.stderr).to_string()
+    }
+
+    pub fn deck(&self, who: &str, participant: &str, attempt: u32) -> Proc {
+        let log = std::fs::File::create(self.dir.join(format!("{who}.{attempt}.log"))).expect("log");
+        let journal = self
+            .dir
+            .join(format!("{participant}.journal.jsonl"))
+            .display()
+            .to_string();
+        let child = self
+            .command(who, &["run", "--participant", participant, "--journal", &journal])
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("deck");
+        Proc(child)
+    }
+
+    pub fn log(&self) -> Journal {
+        journal::read(&self.session).expect("the session log verifies")
+    }
+
+    pub fn wait_log(&self, what: &str, done: impl Fn(&Journal) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            if journal::read(&self.session).is_ok_and(|j| done(&j)) {
+                return;
+            }
+            if Instant::now() > deadline {
+                self.dump();
+                panic!("timed out waiting for {what}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub fn wait_status(&self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let s = self.ok("olga", &["status"]);
+            if done(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                self.dump();
+                panic!("timed out waiting for {what}: {s:#}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn dump(&self) {
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.extension().is_some_and(|x| x == "log") {
+                    eprintln!(
+                        "---- {}:\n{}",
+                        p.display(),
+                        std::fs::read_to_string(&p).unwrap_or_default()
+                    );
                 }
-                continue;
             }
-        };
-        // Bytes read as the link went down are held until it is back, then dropped with
-        // their connection.
-        if !wait_up(&mut state, born).await || to.write_all(&buf[..n]).await.is_err() {
-            return;
         }
+        if let Ok(j) = journal::read(&self.session) {
+            for e in j.events {
+                eprintln!("{} {} {} {}", e.seq, e.actor.op, e.kind, e.data);
+            }
+        }
+    }
+
+    pub fn plan(&self, runbook: &Path) -> Plan {
+        let text = std::fs::read_to_string(runbook).expect("runbook");
+        recovery_deck::plan::load_runbook(&text, None).expect("load").plan
+    }
+
+    /// The two rows the diverged lab archived on one side (one purged, one excluded) and
+    /// the row whose payloads differ (excluded).
+    pub fn union_decisions(&self) -> Vec<String> {
+        let cmp = self.ok("carol", &["compare"]);
+        let of = |class: &str| -> Vec<String> {
+            cmp["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .filter(|r| r["class"] == class)
+                .map(|r| r["contract_id"].as_str().expect("id").to_string())
+                .collect()
+        };
+        let (archived, mismatch) = (of("archived_somewhere"), of("payload_mismatch"));
+        assert_eq!((archived.len(), mismatch.len()), (2, 1), "{cmp:#}");
+        vec![
+            format!("{}=purge", archived[0]),
+            format!("{}=exclude", archived[1]),
+            format!("{}=exclude", mismatch[0]),
+        ]
+    }
+
+    pub fn union_plan(&self, name: &str, batch: &str) -> PathBuf {
+        let out = self.dir.join(name);
+        let decisions = self.union_decisions();
+        let out_s = out.display().to_string();
+        let mut args = vec!["plan", "--strategy", "union", "--batch-size", batch, "--out", &out_s];
+        for d in &decisions {
+            args.extend(["--decide", d.as_str()]);
+        }
+        self.ok("carol", &args);
+        out
+    }
+
+    pub fn surveyed(&self) {
+        self.wait_status("both manifests and answers", |s| {
+            s["turn"]["what"].as_str().is_some_and(|w| w.contains("propose a plan"))
+        });
     }
 }
 
-/// Waits until the link is up; false when this connection's generation is over.
-async fn wait_up(state: &mut watch::Receiver<Link>, born: u64) -> bool {
-    loop {
-        let link = *state.borrow_and_update();
-        if link.generation != born {
-            return false;
-        }
-        if link.up {
-            return true;
-        }
-        if state.changed().await.is_err() {
-            return false;
-        }
-    }
+/// Every participant holds on the target exactly what the plan moves for it, and nothing
+/// on both synchronizers (`super::recovered::assert_recovered`).
+pub async fn assert_recovered(d: &Drill, plan: &Plan) {
+    super::recovered::assert_recovered(&d.lab.lab, plan).await;
 }

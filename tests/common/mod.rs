@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 pub mod drill;
+pub mod faults;
 pub mod recovered;
+pub mod tmux;
 
 use futures::StreamExt;
 use recovery_deck::client::{ClientError, GrpcParticipant, ParticipantApi};
@@ -321,4 +323,20 @@ pub fn config_with(lab: &Lab, participant: &str, url: &str) -> recovery_deck::co
         p.ledger = url.to_string();
     }
     cfg
+}
+
+/// The create arguments of a contract a participant holds on the lost synchronizer, as
+/// its deck would share them.
+pub async fn payload_of(api: &dyn ParticipantApi, contract_id: &str) -> serde_json::Value {
+    let lost = api
+        .synchronizer_id(scenario::LOST)
+        .await
+        .expect("the lost synchronizer's id")
+        .logical;
+    let held = recovery_deck::survey::holding(api, &lost, &Default::default(), true)
+        .await
+        .expect("holding");
+    held.payloads
+        .and_then(|mut p| p.remove(contract_id))
+        .expect("the participant holds the contract")
 }

@@ -61,14 +61,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
             return page;
         }
         (_, None) => {
-            message(
-                frame,
-                area,
-                block,
-                "reading what each participant holds…",
-                Role::Muted,
-                theme,
-            );
+            let text = match &app.joined {
+                Some(_) => "waiting for every participant's manifest (the session pane says whose)",
+                None => "reading what each participant holds…",
+            };
+            message(frame, area, block, text, Role::Muted, theme);
             return page;
         }
         (_, Some(d)) => d,
@@ -145,13 +142,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
             cells.push(Cell::from(Span::styled(text, theme.style(role))));
         }
         let summary = if payload_width > 4 {
-            let holder = row
-                .states()
+            // The first holder whose payload this screen has (in a session, only some).
+            row.states()
                 .iter()
-                .position(|s| matches!(s, ParticipantState::Active { .. } | ParticipantState::Differs { .. }));
-            holder
-                .and_then(|h| data.payloads.get(h))
-                .and_then(|m| m.get(row.contract_id()))
+                .enumerate()
+                .filter(|(_, s)| matches!(s, ParticipantState::Active { .. } | ParticipantState::Differs { .. }))
+                .find_map(|(h, _)| app.payload_of(h, row.contract_id()))
                 .map(payload_summary)
                 .unwrap_or_default()
         } else {
