@@ -131,8 +131,6 @@ fn calls_of(step: &recovery_deck::plan::Step) -> Vec<(String, &'static str)> {
         }
         Action::ChangeAssignation { .. } => vec![(p, "ChangeAssignation")],
         Action::Verify { .. } => vec![(p, "ExportAcs")],
-        #[allow(unreachable_patterns)]
-        _ => vec![],
     }
 }
 
