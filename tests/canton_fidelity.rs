@@ -576,7 +576,7 @@ async fn a_synchronizer_retried_after_a_restart_does_not_block_repairs() {
     let p1 = lab.client("participant1");
     let url = lab.lab.endpoint("gone").expect("url");
     assert!(
-        p1.connect(sync_config::default_config("gone", &url, false))
+        p1.connect(SynchronizerConfig::new("gone", &url, false))
             .await
             .expect("connect")
     );

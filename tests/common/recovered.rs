@@ -89,11 +89,12 @@ pub async fn assert_recovered_once(lab: &Lab, plan: &Plan, journals: &[&Path]) {
             .await
             .expect("export");
         while let Some(c) = export.next().await {
-            let event = c.expect("contract").created_event.expect("created event");
+            let c = c.expect("contract");
+            let event = c.created().expect("created event");
             stakeholders
-                .entry(event.contract_id)
+                .entry(event.contract_id().to_string())
                 .or_default()
-                .extend(event.signatories.into_iter().chain(event.observers));
+                .extend(event.signatories().iter().chain(event.observers()).cloned());
         }
     }
     for (id, parties) in &stakeholders {
@@ -149,7 +150,7 @@ pub fn acknowledged_imports(journals: &[&Path]) -> BTreeMap<String, usize> {
                         sent.insert((node, s.request_digest.clone(), s.attempt), *ids);
                     }
                 }
-                Some(EventData::CallAnswered(a)) if a.rpc == "ImportAcs" && a.ok => {
+                Some(EventData::CallAnswered(a)) if a.rpc == journal::Rpc::ImportAcs && a.ok => {
                     let ids = sent
                         .get(&(node.clone(), a.request_digest.clone(), a.attempt))
                         .copied()
