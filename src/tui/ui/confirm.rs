@@ -112,23 +112,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &ConfirmView, theme:
         )));
     }
     lines.push(Line::from(""));
-    let matches = view.typed == app.ctx.target;
-    lines.push(Line::from(vec![
-        Span::styled(
-            format!("Type {} to execute: ", app.ctx.target),
-            theme.style(Role::Header),
-        ),
-        Span::styled(view.typed.clone(), theme.style(Role::Base)),
-        Span::styled("▏", theme.style(Role::Cursor)),
-    ]));
-    let idle = if matches { Role::Base } else { Role::Muted };
-    lines.extend(buttons(
-        app,
-        theme,
-        view.focus,
-        ("Cancel", Role::Base, Role::Selection),
-        ("Execute", idle, Role::Danger),
-    ));
+    lines.extend(type_to_confirm(app, view, theme, "execute", "Execute"));
     let title = (" DESTRUCTIVE: confirm the recovery ", Accent::all(Role::Danger));
     text_panel(frame, area, theme, title, &Scroll::default(), lines);
 }
@@ -205,23 +189,7 @@ fn draw_session(frame: &mut Frame, area: Rect, app: &App, view: &ConfirmView, th
         ]));
     }
     lines.push(Line::from(""));
-    let matches = view.typed == app.ctx.target;
-    lines.push(Line::from(vec![
-        Span::styled(
-            format!("Type {} to {verb}: ", app.ctx.target),
-            theme.style(Role::Header),
-        ),
-        Span::styled(view.typed.clone(), theme.style(Role::Base)),
-        Span::styled("▏", theme.style(Role::Cursor)),
-    ]));
-    let idle = if matches { Role::Base } else { Role::Muted };
-    lines.extend(buttons(
-        app,
-        theme,
-        view.focus,
-        ("Cancel", Role::Base, Role::Selection),
-        (button, idle, Role::Danger),
-    ));
+    lines.extend(type_to_confirm(app, view, theme, verb, button));
     text_panel(
         frame,
         area,
@@ -309,6 +277,33 @@ pub fn draw_ask(frame: &mut Frame, area: Rect, app: &App, ask: &Ask, focus: Butt
 type Look<'a> = (&'a str, Role, Role);
 
 /// The two buttons, the focused one highlighted, and a line with the keys that work them.
+/// The prompt to type the target's alias, what was typed, and the two buttons; the proceed
+/// button stays muted until the alias matches.
+fn type_to_confirm<'a>(app: &App, view: &ConfirmView, theme: &Theme, verb: &str, button: &'a str) -> Vec<Line<'a>> {
+    let prompt = Line::from(vec![
+        Span::styled(
+            format!("Type {} to {verb}: ", app.ctx.target),
+            theme.style(Role::Header),
+        ),
+        Span::styled(view.typed.clone(), theme.style(Role::Base)),
+        Span::styled("▏", theme.style(Role::Cursor)),
+    ]);
+    let idle = if view.typed == app.ctx.target {
+        Role::Base
+    } else {
+        Role::Muted
+    };
+    let mut lines = vec![prompt];
+    lines.extend(buttons(
+        app,
+        theme,
+        view.focus,
+        ("Cancel", Role::Base, Role::Selection),
+        (button, idle, Role::Danger),
+    ));
+    lines
+}
+
 fn buttons<'a>(app: &App, theme: &Theme, focus: Button, cancel: Look<'a>, proceed: Look<'a>) -> [Line<'a>; 2] {
     let button = |b: Button, (label, idle, focused): Look<'a>| {
         let role = if b == focus { focused } else { idle };
