@@ -265,7 +265,8 @@ pub async fn run_synchronizer(args: SynchronizerArgs, opts: ServeOptions) -> Res
     Ok(())
 }
 
-/// Counts calls per method (the lab's counters) and checks the bearer token.
+/// Counts calls per method (the lab's counters), checks the bearer token, and crashes
+/// the node where a drill armed it to (`crate::lab::crash`).
 #[derive(Clone)]
 struct GuardLayer {
     node: Option<Arc<Node>>,
@@ -292,10 +293,11 @@ struct Guard<S> {
 
 type GuardFuture<R, E> = Pin<Box<dyn std::future::Future<Output = Result<R, E>> + Send>>;
 
-impl<S, B> tower::Service<http::Request<B>> for Guard<S>
+impl<S> tower::Service<http::Request<tonic::body::Body>> for Guard<S>
 where
-    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<tonic::body::Body>>,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -305,10 +307,11 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        if let Some(node) = &self.node {
+    fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
+        let fatal = self.node.as_ref().and_then(|node| {
             node.count_call(req.uri().path());
-        }
+            node.crash.on_call(req.uri().path())
+        });
         if let Some(token) = &self.token {
             let expected = format!("Bearer {token}");
             let given = req.headers().get("authorization").and_then(|v| v.to_str().ok());
@@ -320,6 +323,29 @@ where
                 return Box::pin(async move { Ok(status.into_http()) });
             }
         }
-        Box::pin(self.inner.call(req))
+        use crate::lab::crash::{CutAfter, Fatal, die};
+        let what = req.uri().path().to_string();
+        match fatal {
+            None => Box::pin(self.inner.call(req)),
+            Some(Fatal::OnArrival) => die(&format!("on arrival of {what}")),
+            Some(Fatal::MidRequest(frames)) => {
+                let req = req.map(|b| tonic::body::Body::new(CutAfter::request(b, frames)));
+                Box::pin(self.inner.call(req))
+            }
+            Some(Fatal::BeforeReply) => {
+                let answer = self.inner.call(req);
+                Box::pin(crate::lab::crash::die_once_done(
+                    answer,
+                    format!("after handling {what}, before its reply"),
+                ))
+            }
+            Some(Fatal::MidResponse(frames)) => {
+                let answer = self.inner.call(req);
+                Box::pin(async move {
+                    let response = answer.await?;
+                    Ok(response.map(|b| tonic::body::Body::new(CutAfter::response(b, frames))))
+                })
+            }
+        }
     }
 }
