@@ -17,7 +17,10 @@ participant holds on the lost synchronizer, agree on one set of contracts, move 
 replacement synchronizer and verify — from one screen or headless, on the record.\n\n\
 Start with `recovery-deck demo` to see it on a local lab.",
     after_help = "Every command except `demo`, `lab`, `report`, `export-console`, `serve` and the lead's \
-`session` commands reads the incident config given by --config (default: ./incident.toml; `lab up` writes one)."
+`session` commands reads the incident config given by --config (default: ./incident.toml; `lab up` writes one).\n\n\
+After an incident: `recovery-deck report JOURNAL --out incident.md` writes the Markdown incident report \
+from the session's journal (`plan` and `run` journal to <runbook>.journal.jsonl, the screen to \
+<incident>.journal.jsonl next to the config)."
 )]
 pub struct Cli {
     /// Incident config (TOML): participants, endpoints, TLS, tokens, lost and target synchronizers.
@@ -61,6 +64,23 @@ pub enum Command {
     Plan(PlanArgs),
     /// Execute (or with --dry-run, describe) a runbook; running it again resumes it.
     Run(RunArgs),
+    /// Markdown incident report from a journal; refuses a journal whose hash chain breaks, naming the line.
+    #[command(
+        long_about = "Write the Markdown incident report of a session from its journal: title and facts, \
+summary, impact, a UTC timeline with the decisions in bold, what each participant held, the decision \
+(strategy, decided and excluded rows, plan hash, who confirmed), the execution phase by participant \
+(durations, results, retries, Canton codes), the verification, empty follow-up sections, and an \
+appendix with the payload diffs of the rows held in different versions. It ends with the journal's \
+final hash.\n\n\
+The journal's hash chain and the files it pins (the comparison and the runbook, in \
+<journal>.pins/ next to it) are checked first: a line that was edited, removed, reordered or cut \
+off, or a pinned file that is missing or changed, refuses the report, naming the line. A journal \
+whose session did not end cleanly (a crash, or still running) is not sealed: the report says so \
+and is written. Does not read the incident config.",
+        after_help = "Examples:\n  recovery-deck report union.journal.jsonl --out incident.md\n  \
+recovery-deck report union.journal.jsonl --force   # a broken journal, under a warning banner"
+    )]
+    Report(ReportArgs),
     /// Write, per participant, the Canton console script that carries out its part of a runbook.
     #[command(
         long_about = "Write, per participant of the runbook's plan, the Canton console script (Scala, for \
@@ -315,9 +335,25 @@ pub struct PlanArgs {
     /// Where to write the runbook (a sidecar with long id lists may be written next to it).
     #[arg(long)]
     pub out: std::path::PathBuf,
+    /// Journal recording the survey, the choices and the plan (default: next to the
+    /// runbook, `<name>.journal.jsonl`, which `run` continues).
+    #[arg(long)]
+    pub journal: Option<std::path::PathBuf>,
     /// Who proposes the plan (default: $USER).
     #[arg(long, env = "RECOVERY_DECK_OPERATOR")]
     pub operator: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The journal: a screen session's, or the one `plan` and `run` write next to the runbook.
+    pub journal: PathBuf,
+    /// Write the report to this file (mode 0600) instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Render what verified even if the journal or a pinned file is broken, under a warning banner.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

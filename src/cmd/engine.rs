@@ -1,9 +1,9 @@
 //! `compare`, `plan` and `run`: the headless recovery engine.
 
-use super::{Fail, Outcome, clients, is_json, operator, print_json, short};
+use super::{Fail, Outcome, clients, is_json, operator, print_json, record, short};
 use crate::cli::{CompareArgs, Format, PlanArgs, RunArgs, SelectionArgs};
 use crate::config::IncidentConfig;
-use crate::exec::{self, Participants, Progress, RunOptions, Runner};
+use crate::exec::{self, Approval, Participants, Progress, RunOptions, Runner};
 use crate::plan::{self, PlanSummary, RunbookMeta};
 use crate::reconcile::{self, Comparison, Decision, SelectionRequest, StrategyName};
 use crate::survey::SearchFilter;
@@ -151,9 +151,10 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         )),
         other => Fail(other.to_string()),
     })?;
+    let who = operator(args.operator.as_deref());
     let meta = RunbookMeta {
         created: jiff::Timestamp::now().to_string(),
-        proposed_by: operator(args.operator.as_deref()),
+        proposed_by: who.clone(),
     };
     let (toml, sidecar) = plan::to_runbook(&plan, &meta)?;
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -166,12 +167,34 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         sidecar_file = Some(path);
     }
     write_atomically(&args.out, &toml)?;
+    let journal = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| default_journal(&args.out, false));
+    let made = record::PlanMade {
+        plan: &plan,
+        survey: &surveyed,
+        selection: &args.selection,
+        runbook: &toml,
+        sidecar: sidecar.as_ref().map(|s| s.text.as_str()),
+    };
+    record::plan_made(cfg, &apis, &journal, &who, &made)
+        .await
+        .map_err(|e| {
+            Fail(format!(
+                "the runbook {} is written, but the journal {} could not record it: {}",
+                args.out.display(),
+                journal.display(),
+                e.0
+            ))
+        })?;
     let summary = PlanSummary::of(&plan);
     if is_json(format) {
         print_json(&serde_json::json!({
             "plan_hash": plan.hash(),
             "runbook": args.out,
             "sidecar": sidecar_file,
+            "journal": journal,
             "strategy": summary.strategy,
             "moved": summary.moved,
             "excluded": plan.excluded().len(),
@@ -184,12 +207,19 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         if let Some(p) = &sidecar_file {
             outln!("contract ids in {}", p.display());
         }
+        outln!("journal {}", journal.display());
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Reads a runbook and its sidecar (if it names one).
 pub fn load_runbook(path: &Path) -> Result<plan::LoadedRunbook, Fail> {
+    let (toml, sidecar) = read_runbook(path)?;
+    Ok(plan::load_runbook(&toml, sidecar.as_deref())?)
+}
+
+/// The texts of a runbook and of the sidecar it names.
+fn read_runbook(path: &Path) -> Result<(String, Option<String>), Fail> {
     let toml = std::fs::read_to_string(path).map_err(|e| Fail(format!("reading runbook {}: {e}", path.display())))?;
     let sidecar = match plan::runbook_sidecar(&toml)? {
         Some(name) => {
@@ -198,7 +228,7 @@ pub fn load_runbook(path: &Path) -> Result<plan::LoadedRunbook, Fail> {
         }
         None => None,
     };
-    Ok(plan::load_runbook(&toml, sidecar.as_deref())?)
+    Ok((toml, sidecar))
 }
 
 pub fn default_journal(runbook: &Path, dry_run: bool) -> PathBuf {
@@ -268,8 +298,8 @@ fn describe(p: &Progress) -> Option<String> {
 }
 
 pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcome {
-    let loaded = load_runbook(&args.runbook)?;
-    let plan = loaded.plan;
+    let (toml, sidecar) = read_runbook(&args.runbook)?;
+    let plan = plan::load_runbook(&toml, sidecar.as_deref())?.plan;
     if plan.incident() != cfg.incident.name {
         eprintln!(
             "note: the runbook is for incident {:?}, the config names {:?}",
@@ -288,6 +318,13 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
         .unwrap_or_else(|| default_journal(&args.runbook, args.dry_run));
     let mut options = RunOptions::new(journal.clone(), &operator(args.operator.as_deref()));
     options.dry_run = args.dry_run;
+    // The journal keeps the runbook as it was run, and how the run was confirmed.
+    options.runbook = Some(record::pin_runbook(&journal, &toml, sidecar.as_deref())?);
+    options.approval = Some(if args.yes {
+        Approval::Unattended
+    } else {
+        Approval::Typed(plan.target().to_string())
+    });
     options.endpoints = cfg
         .participants
         .iter()

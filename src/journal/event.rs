@@ -4,6 +4,7 @@
 //! failing fixture test (tests/fixtures/journal-v1.jsonl), never a silent change in what
 //! resume, the screen or a report reads.
 
+use super::pins::Pinned;
 use crate::plan::PhaseKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -182,6 +183,11 @@ pub struct RunStarted {
     pub resumed: bool,
     #[serde(default)]
     pub done_phases: Vec<PhaseKind>,
+    /// The runbook the run executes, as it was read (format version 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<Pinned>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sidecar: Option<Pinned>,
 }
 
 /// A run ends (`session.end`); the counts are per participant.
@@ -253,7 +259,8 @@ impl VerifyReport {
     }
 }
 
-/// The comparison the screen showed (`search.result`): counts per class and per participant.
+/// The comparison the screen showed (`search.result`): counts per class and per participant,
+/// and (format version 3) every row of it in a pinned comparison file (`journal::snapshot`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Surveyed {
     pub synchronizer: String,
@@ -261,6 +268,8 @@ pub struct Surveyed {
     pub classes: BTreeMap<String, usize>,
     #[serde(default)]
     pub contracts: BTreeMap<String, usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<Pinned>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -269,13 +278,36 @@ pub struct PlanProposed {
     pub strategy: String,
     pub moved: usize,
     pub excluded: usize,
+    /// The plan itself, as a runbook (and its sidecar) pinned beside the journal (format
+    /// version 3): the decided and excluded rows with their reasons are in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<Pinned>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sidecar: Option<Pinned>,
+    /// The `sha256` of the pinned comparison the plan was made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey: Option<String>,
 }
 
-/// The operator confirmed a plan by typing the target's alias (`plan.approved`).
+/// The operator confirmed a plan (`plan.approved`): on the screen by typing the target's
+/// alias, on the command line by typing it or with `--yes`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanApproved {
     pub plan_hash: String,
+    /// What was typed; empty when nothing was (`--yes`).
     pub confirmed_by_typing: String,
+    /// Approved without a typed confirmation (`run --yes`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unattended: bool,
+}
+
+/// A front end let go of the journal after a clean end (`session.close`): the seal. A
+/// journal whose last event is not one was cut short, by a crash or by hand, or is still
+/// being written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionClosed {
+    /// `screen`, `plan` or `run`.
+    pub front_end: String,
 }
 
 /// Every kind of event a recovery journal holds.
@@ -359,10 +391,12 @@ pub enum EventData {
     },
     #[serde(rename = "view.diff")]
     DiffViewed { contract_id: String },
+    #[serde(rename = "session.close")]
+    SessionClosed(SessionClosed),
 }
 
 /// Every kind, as written in the journal's `kind` field.
-pub const KINDS: [&str; 21] = [
+pub const KINDS: [&str; 22] = [
     "session.open",
     "session.start",
     "session.end",
@@ -384,6 +418,7 @@ pub const KINDS: [&str; 21] = [
     "select.mode",
     "select.decision",
     "view.diff",
+    "session.close",
 ];
 
 impl EventData {
@@ -410,6 +445,7 @@ impl EventData {
             EventData::StrategyChosen { .. } => KINDS[18],
             EventData::Decided { .. } => KINDS[19],
             EventData::DiffViewed { .. } => KINDS[20],
+            EventData::SessionClosed(_) => KINDS[21],
         }
     }
 
@@ -494,6 +530,8 @@ mod tests {
                 dry_run: false,
                 resumed: true,
                 done_phases: vec![PhaseKind::Isolate],
+                runbook: Some(pinned("runbook")),
+                sidecar: None,
             }),
             EventData::RunEnded(RunEnded {
                 plan_hash: "h".into(),
@@ -587,16 +625,21 @@ mod tests {
                 synchronizer: "lost".into(),
                 classes: [("agreed".to_string(), 4)].into(),
                 contracts: [("p1".to_string(), 6)].into(),
+                snapshot: Some(pinned("comparison")),
             }),
             EventData::PlanProposed(PlanProposed {
                 plan_hash: "h".into(),
                 strategy: "union".into(),
                 moved: 6,
                 excluded: 3,
+                runbook: Some(pinned("runbook")),
+                sidecar: Some(pinned("sidecar")),
+                survey: Some("sha256:cc".into()),
             }),
             EventData::PlanApproved(PlanApproved {
                 plan_hash: "h".into(),
                 confirmed_by_typing: "new".into(),
+                unattended: false,
             }),
             EventData::StrategyChosen {
                 strategy: "union".into(),
@@ -609,7 +652,18 @@ mod tests {
             EventData::DiffViewed {
                 contract_id: "00aa".into(),
             },
+            EventData::SessionClosed(SessionClosed {
+                front_end: "screen".into(),
+            }),
         ]
+    }
+
+    fn pinned(kind: &str) -> Pinned {
+        Pinned {
+            file: format!("j.pins/{kind}-ab.bin"),
+            sha256: "sha256:ab".into(),
+            bytes: 3,
+        }
     }
 
     #[test]

@@ -399,9 +399,14 @@ impl App {
                 Vec::new()
             }
             Msg::Survey { generation, result } => self.on_survey(generation, result),
-            Msg::Plan { generation, result } => self.on_plan(generation, result),
+            Msg::SurveyRecorded { generation, record } => self.on_survey_recorded(generation, record),
+            Msg::Plan {
+                generation,
+                result,
+                record,
+            } => self.on_plan(generation, result, record),
             Msg::Recorded(event) => {
-                self.session.push_back(event);
+                self.session.push_back(*event);
                 while self.session.len() > 200 {
                     self.session.pop_front();
                 }
@@ -452,10 +457,11 @@ impl App {
                         .zip(data.payloads.iter())
                         .map(|(n, p)| (n.clone(), p.len()))
                         .collect(),
+                    snapshot: None,
                 };
                 self.data = Some(data);
                 self.survey = SurveyState::Ready;
-                vec![Effect::Record(EventData::Surveyed(record))]
+                vec![Effect::RecordSurvey { generation, record }]
             }
             Err(e) => {
                 self.survey = SurveyState::Failed(e.clone());
@@ -465,7 +471,31 @@ impl App {
         }
     }
 
-    fn on_plan(&mut self, generation: u64, result: Result<Arc<Plan>, PlanProblem>) -> Vec<Effect> {
+    /// Whatever happened on screen since, the comparison the operator saw goes on the record.
+    fn on_survey_recorded(&mut self, generation: u64, record: Surveyed) -> Vec<Effect> {
+        if generation == self.generation
+            && let Some(d) = self.data.as_mut()
+        {
+            d.snapshot = match &record.snapshot {
+                Some(p) => crate::journal::Recorded::Pinned(p.clone()),
+                None => crate::journal::Recorded::Failed("not written".into()),
+            };
+        }
+        if record.snapshot.is_none() {
+            self.flash(
+                Level::Warn,
+                "the comparison could not be written beside the journal (see the log); its counts are recorded",
+            );
+        }
+        vec![Effect::Record(EventData::Surveyed(record))]
+    }
+
+    fn on_plan(
+        &mut self,
+        generation: u64,
+        result: Result<Arc<Plan>, PlanProblem>,
+        pinned: crate::journal::Recorded<crate::journal::PinnedRunbook>,
+    ) -> Vec<Effect> {
         if generation != self.generation || !matches!(self.plan, PlanState::Building) {
             return Vec::new();
         }
@@ -477,7 +507,17 @@ impl App {
                     strategy: summary.strategy.clone(),
                     moved: summary.moved,
                     excluded: plan.excluded().len(),
+                    runbook: pinned.pinned().map(|r| r.runbook.clone()),
+                    sidecar: pinned.pinned().and_then(|r| r.sidecar.clone()),
+                    survey: self
+                        .data
+                        .as_ref()
+                        .and_then(|d| d.snapshot.pinned())
+                        .map(|p| p.sha256.clone()),
                 }));
+                if let Some(e) = pinned.failure() {
+                    self.flash(Level::Warn, format!("the plan is not on the record: {e}"));
+                }
                 self.plan = PlanState::Ready { plan, summary };
                 vec![record]
             }
@@ -499,6 +539,7 @@ impl App {
             Effect::Record(EventData::PlanApproved(PlanApproved {
                 plan_hash: plan.hash().to_string(),
                 confirmed_by_typing: self.ctx.target.clone(),
+                unattended: false,
             })),
             Effect::Execute { plan },
         ]

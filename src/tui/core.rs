@@ -12,7 +12,7 @@ use super::msg::{Effect, Msg, PlanProblem, SurveyData};
 use crate::client::ParticipantApi;
 use crate::exec::{Control, Participants, RunOptions, Runner};
 use crate::failure::{Failure, FailureKind};
-use crate::journal::{Actor, EventData, JournalWriter};
+use crate::journal::{Actor, EventData, JournalWriter, Recorded};
 use crate::reconcile::SelectionError;
 use crate::survey::SearchFilter;
 use crate::survey::{self, Payloads};
@@ -110,6 +110,9 @@ pub struct Core {
     /// Effects that ended without answering since the last `settle`.
     unanswered: Vec<String>,
     control: Option<watch::Sender<Control>>,
+    /// Set once the latest survey's comparison is on the record: a plan made from that
+    /// survey waits for it, so the journal has the survey before the plan.
+    survey_recorded: watch::Receiver<bool>,
     /// Something changed since the last frame.
     pub dirty: bool,
 }
@@ -126,6 +129,7 @@ impl Core {
             next_ticket: 0,
             unanswered: Vec::new(),
             control: None,
+            survey_recorded: watch::channel(true).1,
             dirty: true,
         }
     }
@@ -248,6 +252,33 @@ impl Core {
         tokio::spawn(task(reply));
     }
 
+    /// Seals the journal as the screen closes: the session ended cleanly. Not while a run
+    /// is still going — quitting leaves it unfinished, and the journal says so by staying
+    /// unsealed.
+    pub fn close(&mut self) {
+        if self.app.running() {
+            tracing::warn!("the screen closes during a run; the journal stays unsealed");
+            return;
+        }
+        let actor = Actor {
+            op: self.services.operator.clone(),
+            node: None,
+        };
+        let mut journal = self.services.journal.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = journal.seal(actor, "screen") {
+            tracing::error!("journal: {e}");
+        }
+    }
+
+    fn journal_path(&self) -> std::path::PathBuf {
+        self.services
+            .journal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .path()
+            .to_path_buf()
+    }
+
     fn record(&mut self, body: EventData) {
         let actor = Actor {
             op: self.services.operator.clone(),
@@ -261,7 +292,7 @@ impl Core {
             .append(actor, body);
         match result {
             Ok(event) => {
-                self.app.update(Msg::Recorded(event));
+                self.app.update(Msg::Recorded(Box::new(event)));
             }
             Err(e) => tracing::error!("journal: {e}"),
         }
@@ -294,36 +325,93 @@ impl Core {
                     reply.answer(Msg::Survey { generation, result });
                 });
             }
+            Effect::RecordSurvey { generation, record } => {
+                let reply = self.issue("record of the survey".to_string());
+                let Some(data) = self.app.data.clone() else {
+                    return reply.answer(Msg::SurveyRecorded { generation, record });
+                };
+                let (done_tx, done_rx) = watch::channel(false);
+                self.survey_recorded = done_rx;
+                let journal = self.journal_path();
+                // At a million rows this is seconds of compression: the view does not wait
+                // for it, only a plan made from this survey does.
+                tokio::task::spawn_blocking(move || {
+                    let payload = |i: usize, id: &str| data.payloads.get(i).and_then(|m| m.get(id)).cloned();
+                    let pinned = crate::journal::snapshot::pin(&journal, &data.comparison, &data.hosted, &payload);
+                    if let Err(e) = &pinned {
+                        tracing::error!("{e}");
+                    }
+                    let record = crate::journal::Surveyed {
+                        snapshot: pinned.ok(),
+                        ..record
+                    };
+                    reply.answer(Msg::SurveyRecorded { generation, record });
+                    let _ = done_tx.send(true);
+                });
+            }
             Effect::BuildPlan { generation, request } => {
                 let reply = self.issue("plan".to_string());
                 let Some(data) = self.app.data.clone() else {
                     let result = Err(PlanProblem::Other("the comparison is not loaded".into()));
-                    return reply.answer(Msg::Plan { generation, result });
+                    return reply.answer(Msg::Plan {
+                        generation,
+                        result,
+                        record: Recorded::Nothing,
+                    });
                 };
                 let services = self.services.clone();
-                tokio::task::spawn_blocking(move || {
-                    let incident = Incident {
-                        name: &services.incident,
-                        lost: &services.lost,
-                        target: &services.target,
-                    };
-                    let result = crate::survey::plan_from_parts(
-                        &data.comparison,
-                        &data.in_flight,
-                        &incident,
-                        &request,
-                        services.batch_size,
-                    )
-                    .map(Arc::new)
-                    .map_err(|e| match e {
-                        ProposeError::Selection(SelectionError::Undecided(rows)) => PlanProblem::Undecided(
-                            rows.into_iter()
-                                .map(|r| (r.contract_id.to_string(), r.class.as_str().to_string()))
-                                .collect(),
-                        ),
-                        other => PlanProblem::Other(other.to_string()),
-                    });
-                    reply.answer(Msg::Plan { generation, result });
+                let journal = self.journal_path();
+                let created = self
+                    .services
+                    .journal
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .time()
+                    .to_string();
+                let mut recorded = self.survey_recorded.clone();
+                tokio::spawn(async move {
+                    // The dropped sender (a record that ended early) counts as done.
+                    let _ = recorded.wait_for(|done| *done).await;
+                    let _ = tokio::task::spawn_blocking(move || {
+                        let incident = Incident {
+                            name: &services.incident,
+                            lost: &services.lost,
+                            target: &services.target,
+                        };
+                        let result = crate::survey::plan_from_parts(
+                            &data.comparison,
+                            &data.in_flight,
+                            &incident,
+                            &request,
+                            services.batch_size,
+                        )
+                        .map(Arc::new)
+                        .map_err(|e| match e {
+                            ProposeError::Selection(SelectionError::Undecided(rows)) => PlanProblem::Undecided(
+                                rows.into_iter()
+                                    .map(|r| (r.contract_id.to_string(), r.class.as_str().to_string()))
+                                    .collect(),
+                            ),
+                            other => PlanProblem::Other(other.to_string()),
+                        });
+                        // The plan on the record before the screen offers to approve it.
+                        let record = match &result {
+                            Ok(plan) => {
+                                let meta = crate::plan::RunbookMeta {
+                                    created,
+                                    proposed_by: services.operator.clone(),
+                                };
+                                crate::journal::pins::pin_plan(&journal, plan, &meta).into()
+                            }
+                            Err(_) => Recorded::Nothing,
+                        };
+                        reply.answer(Msg::Plan {
+                            generation,
+                            result,
+                            record,
+                        });
+                    })
+                    .await;
                 });
             }
             Effect::Execute { plan } => {
@@ -396,6 +484,11 @@ async fn run_survey(
     let result = survey::survey_observed(&services.apis, synchronizer, &SearchFilter::default(), true, Some(otx)).await;
     let _ = forward.await;
     let s = result.map_err(|e| e.failure())?;
+    let hosted: BTreeMap<String, std::collections::BTreeSet<String>> = s
+        .holdings
+        .iter()
+        .map(|h| (h.snapshot.participant.clone(), h.snapshot.hosted_parties.clone()))
+        .collect();
     // Payloads in the comparison's participant order (it sorts participants by name).
     let mut by_name: HashMap<String, Payloads> = s
         .holdings
@@ -412,6 +505,8 @@ async fn run_survey(
         comparison: Arc::new(s.comparison),
         payloads: Arc::new(payloads),
         in_flight: s.in_flight,
+        hosted: Arc::new(hosted),
+        snapshot: Recorded::Nothing,
     })
 }
 

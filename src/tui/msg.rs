@@ -2,12 +2,13 @@
 
 use crate::exec::{Control, Progress, RunReport};
 use crate::failure::Failure;
+use crate::journal::{Pinned, PinnedRunbook, Recorded, Surveyed};
 use crate::plan::{InFlight, Plan};
 use crate::reconcile::{Comparison, SelectionRequest};
 use crate::survey::Payloads;
 use crate::survey::status::ParticipantReport;
 use ratatui::crossterm::event::KeyEvent;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// One completed survey: the aligned comparison and what it was built from.
@@ -17,6 +18,10 @@ pub struct SurveyData {
     /// Per participant (comparison order), the payloads it holds, for diffs.
     pub payloads: Arc<Vec<Payloads>>,
     pub in_flight: BTreeMap<String, InFlight>,
+    /// Each participant's hosted parties (what the comparison file records with the rows).
+    pub hosted: Arc<BTreeMap<String, BTreeSet<String>>>,
+    /// The comparison file pinned beside the journal, once it is written.
+    pub snapshot: Recorded<Pinned>,
 }
 
 #[derive(Debug)]
@@ -42,10 +47,18 @@ pub enum Msg {
     Plan {
         generation: u64,
         result: Result<Arc<Plan>, PlanProblem>,
+        /// The plan's runbook pinned beside the journal.
+        record: Recorded<PinnedRunbook>,
+    },
+    /// The comparison of a survey is written beside the journal (or could not be), with
+    /// the `search.result` to record.
+    SurveyRecorded {
+        generation: u64,
+        record: Surveyed,
     },
     Exec(Progress),
     /// A session event the journal just recorded.
-    Recorded(crate::journal::Event),
+    Recorded(Box<crate::journal::Event>),
     ExecDone(Result<RunReport, Failure>),
 }
 
@@ -66,6 +79,11 @@ pub enum Effect {
     Survey {
         generation: u64,
         synchronizer: String,
+    },
+    /// Write the comparison just shown beside the journal, then record it.
+    RecordSurvey {
+        generation: u64,
+        record: Surveyed,
     },
     BuildPlan {
         generation: u64,

@@ -43,5 +43,6 @@ pub async fn run(mut core: Core, theme: &Theme) -> std::io::Result<()> {
             _ = tick.tick() => core.handle(Msg::Tick),
         }
     }
+    core.close();
     Ok(())
 }
