@@ -77,6 +77,7 @@ fn data(n: usize) -> SurveyData {
         ]),
         hosted: Default::default(),
         snapshot: Default::default(),
+        incomplete: Default::default(),
     }
 }
 

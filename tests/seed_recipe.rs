@@ -59,8 +59,9 @@ fn stream_of(contracts: Vec<ActiveContract>) -> ContractStream {
 }
 
 async fn export(p: &dyn ParticipantApi, synchronizer_id: &str) -> Vec<ActiveContract> {
-    let end = p.ledger_end().await.expect("end");
-    let stream = p.export_acs(Some(synchronizer_id), end).await.expect("export");
+    let stream = recovery_deck::client::export_at_ledger_end(p, Some(synchronizer_id))
+        .await
+        .expect("export");
     stream.map(|c| c.expect("contract")).collect().await
 }
 

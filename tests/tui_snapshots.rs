@@ -6,7 +6,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use recovery_deck::canton_error::Category;
-use recovery_deck::client::InFlight;
+use recovery_deck::client::{InFlight, IncompleteKind, IncompleteReassignment};
 use recovery_deck::exec::{Progress, RunReport};
 use recovery_deck::failure::{Failure, FailureKind};
 use recovery_deck::journal::{
@@ -121,6 +121,33 @@ fn survey_on(synchronizer: &str) -> SurveyData {
         in_flight,
         hosted: Default::default(),
         snapshot: Default::default(),
+        incomplete: BTreeMap::new(),
+    }
+}
+
+/// The survey with contracts between synchronizers: participant1 sees one unassigned
+/// from the lost synchronizer and never assigned (in no row), participant2 that one and
+/// the missing row's contract, which it saw unassigned from the target towards the lost
+/// synchronizer and never assigned there.
+fn survey_between() -> SurveyData {
+    let between = |n: u8, source: &str, target: &str| IncompleteReassignment {
+        contract_id: id(n),
+        kind: IncompleteKind::Unassigned,
+        source: format!("{source}::1220"),
+        target: format!("{target}::1220"),
+    };
+    SurveyData {
+        incomplete: BTreeMap::from([
+            (P1.to_string(), vec![between(7, "lostDomain", "newDomain")]),
+            (
+                P2.to_string(),
+                vec![
+                    between(7, "lostDomain", "newDomain"),
+                    between(3, "newDomain", "lostDomain"),
+                ],
+            ),
+        ]),
+        ..survey()
     }
 }
 
@@ -172,6 +199,10 @@ fn app(read_only: bool) -> App {
 }
 
 fn loaded(read_only: bool) -> App {
+    loaded_with(read_only, survey())
+}
+
+fn loaded_with(read_only: bool, data: SurveyData) -> App {
     let mut a = app(read_only);
     a.start();
     let generation = a.generation;
@@ -185,7 +216,7 @@ fn loaded(read_only: bool) -> App {
     });
     a.update(Msg::Survey {
         generation,
-        result: Ok(survey()),
+        result: Ok(data),
     });
     a
 }
@@ -208,7 +239,11 @@ fn chars(a: &mut App, s: &str) {
 
 /// The app with a union plan decided and built.
 fn planned() -> App {
-    let mut a = loaded(false);
+    planned_with(survey())
+}
+
+fn planned_with(data: SurveyData) -> App {
+    let mut a = loaded_with(false, data.clone());
     chars(&mut a, "u");
     // Decide the archived and the mismatched rows.
     a.update(Msg::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)));
@@ -220,7 +255,6 @@ fn planned() -> App {
     key(&mut a, KeyCode::Enter);
     chars(&mut a, "E");
     chars(&mut a, "p");
-    let data = survey();
     let request = a.choice.request().cloned().expect("request");
     let incident = recovery_deck::survey::Incident {
         name: "lab-diverged",
@@ -498,6 +532,8 @@ fn screens() -> Vec<(&'static str, App)> {
         }),
         ("execution_failed", executing(5, true)),
         ("execution_verified", executing(7, false)),
+        ("main_between_synchronizers", loaded_with(false, survey_between())),
+        ("plan_between_synchronizers", planned_with(survey_between())),
     ]
 }
 

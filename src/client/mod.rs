@@ -21,6 +21,7 @@ use crate::wire::admin::SynchronizerConnectionConfig;
 use crate::wire::ledger::{ActiveContract, Commands};
 use crate::wire::sequencer::SequencerConnectionValidation;
 use async_trait::async_trait;
+use futures::StreamExt;
 use futures::stream::BoxStream;
 use std::time::Duration;
 
@@ -144,6 +145,24 @@ pub fn manual_connect_change(
     Ok(Some(config))
 }
 
+/// The offset to export a participant's ACS at, given its ledger end: the end itself, or
+/// `None` while it is 0. Canton's ExportAcs refuses offset 0 (`Offset.fromLong` needs a
+/// positive offset, GrpcParticipantRepairService.exportAcs, release-line-3.5) — and a
+/// participant at offset 0 holds no contract, so there is nothing to export.
+pub fn export_offset(ledger_end: i64) -> Option<i64> {
+    (ledger_end > 0).then_some(ledger_end)
+}
+
+/// The participant's ACS now (optionally only what is assigned to one synchronizer): an
+/// ExportAcs at its ledger end, or an empty stream while that end is 0. Every export
+/// goes through here, so no caller can ask for offset 0.
+pub async fn export_at_ledger_end(api: &dyn ParticipantApi, synchronizer_id: Option<&str>) -> Result<ContractStream> {
+    match export_offset(api.ledger_end().await?) {
+        Some(end) => api.export_acs(synchronizer_id, end).await,
+        None => Ok(futures::stream::empty().boxed()),
+    }
+}
+
 /// [`manual_connect_change`], written. Validation is DISABLED because the lost
 /// synchronizer's sequencers cannot be reached (and UNSPECIFIED is rejected).
 pub async fn set_manual_connect(api: &dyn ParticipantApi, alias: &str, manual: bool) -> Result<bool> {
@@ -166,6 +185,14 @@ mod tests {
             config: default_config(alias, "http://127.0.0.1:1", manual),
             unknown_fields,
         }
+    }
+
+    #[test]
+    fn no_export_at_offset_zero() {
+        assert_eq!(export_offset(0), None);
+        assert_eq!(export_offset(-1), None);
+        assert_eq!(export_offset(1), Some(1));
+        assert_eq!(export_offset(42), Some(42));
     }
 
     #[test]

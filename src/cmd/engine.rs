@@ -6,6 +6,7 @@ use crate::config::IncidentConfig;
 use crate::exec::{self, Approval, Participants, Progress, RunOptions, Runner};
 use crate::plan::{self, PlanSummary, RunbookMeta};
 use crate::reconcile::{self, Comparison, Decision, SelectionRequest, StrategyName};
+pub(super) use crate::runbook_file::sidecar_path;
 use crate::survey::SearchFilter;
 use crate::survey::{self, Incident, ProposeError, propose};
 use std::io::{BufRead, IsTerminal, Write};
@@ -66,19 +67,41 @@ pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -
     Ok(ExitCode::SUCCESS)
 }
 
-/// Contracts between the lost synchronizer and another one are in no row: say so.
+/// Contracts between the lost synchronizer and another one (a reassignment cut short):
+/// say so, and which of them no row — so no plan — covers.
 fn print_incomplete(s: &survey::Survey, alias: &str) {
+    let listed = |entries: &[&crate::client::IncompleteReassignment]| {
+        let mut ids: Vec<String> = entries.iter().take(5).map(|e| short(&e.contract_id, 20)).collect();
+        if entries.len() > 5 {
+            ids.push(format!("and {} more", entries.len() - 5));
+        }
+        ids.join(", ")
+    };
     for (participant, entries) in s.incomplete() {
-        outln!(
-            "! {participant}: {} contract(s) between {alias} and another synchronizer (unassigned, not yet assigned), in no row and in no plan: {}",
-            entries.len(),
-            entries
-                .iter()
-                .take(5)
-                .map(|e| short(&e.contract_id, 20))
-                .collect::<Vec<_>>()
-                .join(", ")
+        let outside = survey::in_no_row(&s.comparison, &entries);
+        let inside: Vec<&crate::client::IncompleteReassignment> = entries
+            .iter()
+            .filter(|e| !outside.iter().any(|o| o.contract_id == e.contract_id))
+            .collect();
+        let mut line = format!(
+            "! {participant}: {} contract(s) between {alias} and another synchronizer (reassignments cut short)",
+            entries.len()
         );
+        if !outside.is_empty() {
+            line.push_str(&format!(
+                "; {} in no row, so in no plan (finish their reassignments in Canton): {}",
+                outside.len(),
+                listed(&outside)
+            ));
+        }
+        if !inside.is_empty() {
+            line.push_str(&format!(
+                "; {} also in a row, which decides them: {}",
+                inside.len(),
+                listed(&inside)
+            ));
+        }
+        outln!("{line}");
     }
 }
 
@@ -120,10 +143,6 @@ fn parse_decision(text: &str) -> Result<(String, Decision), Fail> {
         }
     };
     Ok((id.to_string(), decision))
-}
-
-pub(super) fn sidecar_path(runbook: &Path, file_name: &str) -> PathBuf {
-    runbook.parent().unwrap_or(Path::new(".")).join(file_name)
 }
 
 /// Runbooks and sidecars are private (mode 0600): they list the incident's contracts.
@@ -214,21 +233,7 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
 
 /// Reads a runbook and its sidecar (if it names one).
 pub fn load_runbook(path: &Path) -> Result<plan::LoadedRunbook, Fail> {
-    let (toml, sidecar) = read_runbook(path)?;
-    Ok(plan::load_runbook(&toml, sidecar.as_deref())?)
-}
-
-/// The texts of a runbook and of the sidecar it names.
-fn read_runbook(path: &Path) -> Result<(String, Option<String>), Fail> {
-    let toml = std::fs::read_to_string(path).map_err(|e| Fail(format!("reading runbook {}: {e}", path.display())))?;
-    let sidecar = match plan::runbook_sidecar(&toml)? {
-        Some(name) => {
-            let p = sidecar_path(path, &name);
-            Some(std::fs::read_to_string(&p).map_err(|e| Fail(format!("reading sidecar {}: {e}", p.display())))?)
-        }
-        None => None,
-    };
-    Ok((toml, sidecar))
+    Ok(crate::runbook_file::read(path)?.loaded)
 }
 
 pub fn default_journal(runbook: &Path, dry_run: bool) -> PathBuf {
@@ -298,8 +303,8 @@ fn describe(p: &Progress) -> Option<String> {
 }
 
 pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcome {
-    let (toml, sidecar) = read_runbook(&args.runbook)?;
-    let plan = plan::load_runbook(&toml, sidecar.as_deref())?.plan;
+    let crate::runbook_file::RunbookFile { toml, sidecar, loaded } = crate::runbook_file::read(&args.runbook)?;
+    let plan = loaded.plan;
     if plan.incident() != cfg.incident.name {
         eprintln!(
             "note: the runbook is for incident {:?}, the config names {:?}",

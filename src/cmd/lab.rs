@@ -90,6 +90,7 @@ pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
                 contracts,
                 canton,
                 enable_all_reassignments,
+                ..scenario::LabOptions::default()
             };
             let lab = scenario::up_with(&dir, scenario, &options, Launcher::current(!detach)?).await?;
             print_summary(&lab, format)?;

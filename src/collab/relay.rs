@@ -170,8 +170,9 @@ pub(super) async fn export(
 ) -> Result<Vec<bytes::Bytes>, String> {
     let fail = |e: crate::client::ClientError| e.to_string();
     let lost_id = api.synchronizer_id(lost_alias).await.map_err(fail)?.logical;
-    let end = api.ledger_end().await.map_err(fail)?;
-    let mut stream = api.export_acs(Some(&lost_id), end).await.map_err(fail)?;
+    let mut stream = crate::client::export_at_ledger_end(api, Some(&lost_id))
+        .await
+        .map_err(fail)?;
     let wanted: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
     let mut encoder = AcsEncoder::new();
     let mut chunks = Vec::new();

@@ -573,8 +573,7 @@ async fn import(
         let lost_id = lost_id.clone();
         let source_name = source.to_string();
         async move {
-            let end = source_api.ledger_end().await?;
-            let export = source_api.export_acs(Some(&lost_id), end).await?;
+            let export = client::export_at_ledger_end(source_api.as_ref(), Some(&lost_id)).await?;
             api.import_acs(&lost_id, mode, only(export, wanted, source_name)).await
         }
     })

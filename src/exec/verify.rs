@@ -55,8 +55,7 @@ pub async fn verify(
     universe: &HashSet<String>,
 ) -> Result<VerifyReport, ClientError> {
     let target = api.synchronizer_id(target_alias).await?.logical;
-    let end = api.ledger_end().await?;
-    let mut stream = api.export_acs(Some(&target), end).await?;
+    let mut stream = crate::client::export_at_ledger_end(api, Some(&target)).await?;
     let mut on_target: BTreeSet<String> = BTreeSet::new();
     while let Some(c) = stream.next().await {
         let c = c?;

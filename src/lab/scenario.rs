@@ -9,6 +9,13 @@
 //!   participant1 archived and lacks what participant1 created; then participant2's
 //!   operator, repairing by hand, adds a copy of the new 160 Iou with an edited amount
 //!   (an ACCEPT import), so one row differs in payload.
+//! - `reassigning`: seed, with newDomain connected as well (a migration under way) and
+//!   two reassignments the loss cuts short: Alice unassigns the 100 Iou from lostDomain
+//!   to newDomain and nobody assigns it; Alice creates a 170 Iou for Bob on newDomain,
+//!   unassigns it to lostDomain and assigns it there, a verdict lostDomain delivers to
+//!   participant1 only before it dies. participant1 holds the 170 Iou on lostDomain with
+//!   reassignment counter 1; participant2 sees it unassigned from newDomain and never
+//!   assigned. Both disconnect newDomain again (manual_connect).
 //! - `large`: three participants hosting two parties each, N Ious (default 100,000) across
 //!   the party pairs on lostDomain, created in bulk transactions; newDomain registered;
 //!   lostDomain lost. The scale and fault-drill workload.
@@ -30,6 +37,10 @@ use prost::Message;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+mod reassigning;
+
+pub use reassigning::{assign, unassign};
+
 pub const LOST: &str = "lostDomain";
 pub const TARGET: &str = "newDomain";
 
@@ -38,6 +49,7 @@ pub const TARGET: &str = "newDomain";
 pub enum Scenario {
     Seed,
     Diverged,
+    Reassigning,
     Large,
 }
 
@@ -59,6 +71,7 @@ impl Scenario {
         match self {
             Scenario::Seed => "seed",
             Scenario::Diverged => "diverged",
+            Scenario::Reassigning => "reassigning",
             Scenario::Large => "large",
         }
     }
@@ -81,7 +94,7 @@ impl Scenario {
             lost: false,
         };
         let participants = match self {
-            Scenario::Seed => vec![
+            Scenario::Seed | Scenario::Reassigning => vec![
                 participant("participant1", &["Alice"]),
                 participant("participant2", &["Bob"]),
             ],
@@ -106,7 +119,7 @@ impl Scenario {
     }
 }
 
-fn step(what: &str) -> impl Fn(crate::client::ClientError) -> LabError + '_ {
+pub(crate) fn step(what: &str) -> impl Fn(crate::client::ClientError) -> LabError + '_ {
     move |e| LabError::Scenario(format!("{what}: {e}"))
 }
 
@@ -153,6 +166,10 @@ pub struct LabOptions {
     pub contracts: usize,
     pub canton: Dialect,
     pub enable_all_reassignments: bool,
+    /// `diverged`: this many more Ious (Alice pays Bob) created by the transaction whose
+    /// verdict reaches participant1 only, each with a payload that does not compress —
+    /// so that a union must import a snapshot larger than one ImportAcs message.
+    pub diverged_extra: usize,
 }
 
 impl Default for LabOptions {
@@ -161,6 +178,7 @@ impl Default for LabOptions {
             contracts: LARGE_DEFAULT,
             canton: Dialect::default(),
             enable_all_reassignments: false,
+            diverged_extra: 0,
         }
     }
 }
@@ -206,7 +224,7 @@ pub async fn up_with(
     .map_err(|e| LabError::Io(e.to_string()))??;
     let staged = match scenario {
         Scenario::Large => stage_large(&mut lab, contracts).await,
-        _ => stage(&mut lab, scenario).await,
+        _ => stage(&mut lab, scenario, options.diverged_extra).await,
     };
     if let Err(e) = staged {
         let _ = lab.down();
@@ -218,7 +236,7 @@ pub async fn up_with(
     Ok(lab)
 }
 
-async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
+async fn stage(lab: &mut Lab, scenario: Scenario, diverged_extra: usize) -> Result<(), LabError> {
     let p1 = client(lab, "participant1")?;
     let p2 = client(lab, "participant2")?;
     // newDomain is registered ahead of the incident, kept from connecting until the recovery.
@@ -246,7 +264,10 @@ async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
         wait_for_contracts(p, &lost_id, 6).await?;
     }
     if scenario == Scenario::Diverged {
-        diverge(lab, &p1, &alice, &bob).await?;
+        diverge(lab, &p1, &alice, &bob, diverged_extra).await?;
+    }
+    if scenario == Scenario::Reassigning {
+        reassigning::cut_short(lab, &p1, &p2).await?;
     }
     let lab_ref = &mut *lab;
     lab_ref.lose(LOST)?;
@@ -266,9 +287,7 @@ async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
 async fn hand_edited_copy(p1: &GrpcParticipant, p2: &GrpcParticipant) -> Result<(), LabError> {
     let lost_id = ids::synchronizer_id(LOST);
     let iou160 = iou_with_amount(p1, &lost_id, "160").await?;
-    let end = p1.ledger_end().await.map_err(step("ledger end"))?;
-    let mut export = p1
-        .export_acs(Some(&lost_id), end)
+    let mut export = crate::client::export_at_ledger_end(p1, Some(&lost_id))
         .await
         .map_err(step("exporting from participant1"))?;
     let mut copy = None;
@@ -373,7 +392,11 @@ async fn submit(
 }
 
 /// Ious on `synchronizer_id` whose amount is `amount`.
-async fn iou_with_amount(p: &GrpcParticipant, synchronizer_id: &str, amount: &str) -> Result<String, LabError> {
+pub(crate) async fn iou_with_amount(
+    p: &GrpcParticipant,
+    synchronizer_id: &str,
+    amount: &str,
+) -> Result<String, LabError> {
     let end = p.ledger_end().await.map_err(step("ledger end"))?;
     let mut stream = p.active_contracts(end, false).await.map_err(step("reading the ACS"))?;
     let wanted = value::normalize_decimal(amount).unwrap_or_default();
@@ -397,7 +420,14 @@ async fn iou_with_amount(p: &GrpcParticipant, synchronizer_id: &str, amount: &st
     Err(LabError::Scenario(format!("{} holds no {amount} Iou", p.name())))
 }
 
-async fn diverge(lab: &Lab, p1: &GrpcParticipant, alice: &str, bob: &str) -> Result<(), LabError> {
+/// A currency text that no compressor can shrink: 1 KiB of hash output, distinct per `i`.
+fn noise(i: usize) -> String {
+    (0..16u8)
+        .map(|k| ids::sha256_hex(&[b"diverged-extra", &i.to_be_bytes(), &[k]]))
+        .collect()
+}
+
+async fn diverge(lab: &Lab, p1: &GrpcParticipant, alice: &str, bob: &str, extra: usize) -> Result<(), LabError> {
     let lost_id = ids::synchronizer_id(LOST);
     let iou110 = iou_with_amount(p1, &lost_id, "110").await?;
     let iou130 = iou_with_amount(p1, &lost_id, "130").await?;
@@ -412,19 +442,16 @@ async fn diverge(lab: &Lab, p1: &GrpcParticipant, alice: &str, bob: &str) -> Res
         .await
         .map_err(|e| LabError::Scenario(format!("arming lostDomain: {}", e.message())))?;
     let new_owner = value::nested(value::record(vec![("newOwner", value::party(&charlie))]));
-    submit(
-        p1,
-        alice,
-        vec![
-            templates::exercise_iou_command(&iou110, "Call", value::unit()),
-            templates::exercise_iou_command(&iou130, "Transfer", new_owner),
-            templates::create_iou_command(alice, bob, "160", "USD"),
-        ],
-    )
-    .await
+    let mut commands = vec![
+        templates::exercise_iou_command(&iou110, "Call", value::unit()),
+        templates::exercise_iou_command(&iou130, "Transfer", new_owner),
+        templates::create_iou_command(alice, bob, "160", "USD"),
+    ];
+    commands.extend((0..extra).map(|i| templates::create_iou_command(alice, bob, "1", &noise(i))));
+    submit(p1, alice, commands).await
 }
 
-async fn wait_for_contracts(p: &GrpcParticipant, synchronizer_id: &str, n: usize) -> Result<(), LabError> {
+pub(crate) async fn wait_for_contracts(p: &GrpcParticipant, synchronizer_id: &str, n: usize) -> Result<(), LabError> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let end = p.ledger_end().await.map_err(step("ledger end"))?;

@@ -1,5 +1,5 @@
-//! The built-in Daml templates of the lab, `Iou:Iou` and `Iou:GetCash` (CantonExamples'
-//! Iou.daml), interpreted directly: commands in, consumed inputs and created contracts
+//! The built-in Daml templates of the lab, `Iou:Iou` and `Iou:GetCash` (Canton's
+//! community/common/src/main/daml/CantonExamples/Iou.daml), interpreted directly: commands in, consumed inputs and created contracts
 //! out. Pure: the participant supplies the active contracts it knows.
 
 use crate::canton_error::{Code, codes};

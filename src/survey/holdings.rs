@@ -227,6 +227,15 @@ pub async fn payloads_of(
     Ok(out)
 }
 
+/// Checks that every participant runs a Canton release recovery-deck serves, before
+/// anything else is asked: an older release answers the survey's calls laid out
+/// differently (3.3's GetSynchronizerId has the id in another field, so the survey would
+/// silently find nothing), so it is refused with one line that says why.
+pub async fn served(apis: &[Arc<dyn ParticipantApi>]) -> Result<(), ClientError> {
+    futures::future::try_join_all(apis.iter().map(|a| a.canton_line())).await?;
+    Ok(())
+}
+
 /// Resolves the lost synchronizer's id on every participant and checks they agree.
 pub async fn synchronizer_id(apis: &[Arc<dyn ParticipantApi>], alias: &str) -> Result<String, SurveyError> {
     let mut agreed: Option<(String, String)> = None;
@@ -300,6 +309,20 @@ impl Survey {
     }
 }
 
+/// Of the contracts between synchronizers that `entries` lists, those the comparison has
+/// no row for: no plan moves them (their reassignment must be finished in Canton). The
+/// others are in a row too (active on the lost synchronizer at another participant), and
+/// the row decides what happens to them.
+pub fn in_no_row<'a>(
+    comparison: &Comparison,
+    entries: &'a [IncompleteReassignment],
+) -> Vec<&'a IncompleteReassignment> {
+    entries
+        .iter()
+        .filter(|e| comparison.row(&e.contract_id).is_none())
+        .collect()
+}
+
 /// Surveys every participant concurrently and compares their views of `alias`.
 pub async fn survey(
     apis: &[Arc<dyn ParticipantApi>],
@@ -318,6 +341,7 @@ pub async fn survey_observed(
     keep_payloads: bool,
     observer: Option<Observer>,
 ) -> Result<Survey, SurveyError> {
+    served(apis).await?;
     let id = synchronizer_id(apis, alias).await?;
     let holdings: Vec<Holding> = futures::future::try_join_all(
         apis.iter()

@@ -70,6 +70,8 @@ impl SearchHit {
 
 /// Active contracts of `api` on the synchronizer with `alias`, sorted by contract id.
 pub async fn search(api: &dyn ParticipantApi, alias: &str, filter: &SearchFilter) -> Result<Vec<SearchHit>> {
+    // An unsupported release is refused before its answers are misread (see `served`).
+    api.canton_line().await?;
     let ids = api.synchronizer_id(alias).await?;
     let end = api.ledger_end().await?;
     let mut hits = Vec::new();

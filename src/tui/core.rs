@@ -7,6 +7,10 @@
 //! so idle is simply "none outstanding", and an effect that never answers is named by
 //! [`Core::settle`] instead of hanging it.
 
+mod session;
+
+pub use session::SessionLink;
+
 use super::app::App;
 use super::msg::{Effect, Msg, PlanProblem, SurveyData};
 use crate::client::ParticipantApi;
@@ -32,6 +36,8 @@ pub struct Services {
     pub endpoints: BTreeMap<String, String>,
     pub journal: Arc<Mutex<JournalWriter>>,
     pub batch_size: u32,
+    /// Joined to a multi-operator session.
+    pub session: Option<Arc<SessionLink>>,
 }
 
 /// How long [`Core::settle`] waits without any message before it gives up on the
@@ -141,6 +147,7 @@ impl Core {
         for e in effects {
             self.dispatch(e);
         }
+        self.follow_session();
     }
 
     /// No effect is outstanding and no message is waiting.
@@ -155,10 +162,13 @@ impl Core {
 
     /// Handles a message from outside: keys, resizes, ticks.
     pub fn handle(&mut self, msg: Msg) {
+        let popup = self.app.popup.is_some();
         if !matches!(msg, Msg::Tick) || self.app.flash.is_some() {
             self.dirty = true;
         }
         let effects = self.app.update(msg);
+        // A tick may open a question (a payload request that waited for the screen).
+        self.dirty |= self.app.popup.is_some() != popup;
         for e in effects {
             self.dispatch(e);
         }
@@ -302,6 +312,7 @@ impl Core {
         match effect {
             Effect::Quit => {}
             Effect::Record(body) => self.record(body),
+            Effect::Session(_) | Effect::LocalSurvey { .. } | Effect::ServeDeck => self.dispatch_session(effect),
             Effect::Control(c) => {
                 if let Some(ctl) = &self.control {
                     let _ = ctl.send(c);
@@ -489,6 +500,7 @@ async fn run_survey(
         .iter()
         .map(|h| (h.snapshot.participant.clone(), h.snapshot.hosted_parties.clone()))
         .collect();
+    let incomplete = s.incomplete();
     // Payloads in the comparison's participant order (it sorts participants by name).
     let mut by_name: HashMap<String, Payloads> = s
         .holdings
@@ -507,6 +519,7 @@ async fn run_survey(
         in_flight: s.in_flight,
         hosted: Arc::new(hosted),
         snapshot: Recorded::Nothing,
+        incomplete,
     })
 }
 
@@ -539,6 +552,7 @@ mod tests {
             endpoints: BTreeMap::new(),
             journal: Arc::new(Mutex::new(journal)),
             batch_size: 500,
+            session: None,
         };
         Core::new(App::new(ctx, Keymap::defaults()), services)
     }

@@ -114,6 +114,12 @@ impl App {
     }
 
     pub(super) fn preview(&mut self) -> Vec<Effect> {
+        // Joined, the plan on screen is the session's, unless the lead chose a strategy.
+        if let Some(j) = &self.joined
+            && (j.role != crate::collab::event::Role::Lead || self.choice.strategy().is_none())
+        {
+            return self.show_session_plan();
+        }
         if self.data.is_none() {
             self.flash(Level::Warn, "the comparison is still loading");
             return Vec::new();

@@ -276,7 +276,7 @@ fn bad_files_name_the_line_layer_and_key() {
         unknown_layer.starts_with("keys.toml:2: unknown layer [keys.tabel]"),
         "{unknown_layer}"
     );
-    assert!(unknown_layer.contains("table, global"), "{unknown_layer}");
+    assert!(unknown_layer.contains("table, lead, node, global"), "{unknown_layer}");
 
     let bad_key = error("[keys.table]\n\"j\" = \"down\"\n\"ctrl-sapce\" = \"down\"\n");
     assert!(
