@@ -92,6 +92,8 @@ pub struct ParticipantView {
     pub report: Option<ParticipantReport>,
     /// Contracts read so far by the running survey.
     pub reading: Option<usize>,
+    /// What a replay knows in place of a live status (the journal has no status reports).
+    pub recorded: Option<String>,
 }
 
 #[derive(Debug, Clone)]

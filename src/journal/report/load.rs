@@ -133,7 +133,8 @@ fn read_survey(journal: &Path, pin: &Pinned) -> Result<SurveyView, String> {
     SurveyView::gather(&header, reader, APPENDIX_ROWS).map_err(|e| format!("{}: {e}", pin.file))
 }
 
-fn read_plan(journal: &Path, runbook: &Pinned, sidecar: Option<&Pinned>) -> Result<LoadedRunbook, String> {
+/// The plan of a pinned runbook (and sidecar), each file checked against its digest.
+pub fn read_plan(journal: &Path, runbook: &Pinned, sidecar: Option<&Pinned>) -> Result<LoadedRunbook, String> {
     let text = |pin: &Pinned| {
         let bytes = pins::read_verified(journal, pin).map_err(|e| e.to_string())?;
         String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", pin.file))

@@ -16,7 +16,8 @@ mod sections;
 pub mod survey_view;
 
 pub use facts::{Focus, focus};
-pub use load::{Loaded, load, pinned_by};
+pub use load::{Loaded, load, pinned_by, read_plan};
+pub use sections::entry as timeline_entry;
 pub use survey_view::SurveyView;
 
 use crate::journal::{Journal, Pinned, Seal};

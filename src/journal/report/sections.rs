@@ -311,8 +311,8 @@ pub(super) fn timeline(out: &mut String, c: &Ctx<'_>) {
 }
 
 /// The timeline's text for an event, and whether it is a decision; `None` for what the
-/// timeline leaves out.
-fn entry(e: &Event) -> Option<(String, bool)> {
+/// timeline leaves out. A replay names its moments and finds its decisions by it too.
+pub fn entry(e: &Event) -> Option<(String, bool)> {
     let op = &e.actor.op;
     let node = e.actor.node.as_deref().unwrap_or("");
     Some(match e.body.as_ref()? {
