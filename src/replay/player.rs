@@ -177,7 +177,7 @@ mod tests {
         assert_eq!(p.tick(0.25, &t), 1, "half a second of session in a quarter at 2×");
         // 28.5 s of idle session is capped to IDLE_CAP.
         assert_eq!(p.tick(IDLE_CAP / 2.0 - 0.01, &t), 0);
-        assert_eq!(p.tick(0.01, &t), 1);
+        assert_eq!(p.tick(0.02, &t), 1);
         assert!(p.at_end(&t));
         assert_eq!(p.tick(100.0, &t), 0);
     }

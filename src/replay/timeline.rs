@@ -226,3 +226,134 @@ pub fn progress_of(e: &Event) -> Vec<Progress> {
     };
     first.into_iter().chain([journaled]).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{Actor, PlanApproved, RunEnded};
+    use crate::plan::PhaseKind;
+
+    fn event(node: Option<&str>, body: EventData) -> Event {
+        Event {
+            seq: 1,
+            ts: "2026-11-03T09:14:01.250Z".into(),
+            t: 1.0,
+            actor: Actor {
+                op: "alice".into(),
+                node: node.map(str::to_string),
+            },
+            kind: body.kind().into(),
+            data: serde_json::Value::Null,
+            prev: String::new(),
+            hash: String::new(),
+            body: Some(body),
+        }
+    }
+
+    #[test]
+    fn a_failed_phase_is_the_step_failure_the_screen_showed_with_its_code() {
+        let failed = |code: Option<&str>| {
+            progress_of(&event(
+                Some("p1"),
+                EventData::PhaseFailed {
+                    plan_hash: "h".into(),
+                    phase: PhaseKind::Move,
+                    error: "refused".into(),
+                    code: code.map(str::to_string),
+                },
+            ))
+        };
+        match failed(Some("REPAIR_X")).as_slice() {
+            [
+                Progress::StepFailed {
+                    phase: PhaseKind::Move,
+                    participant,
+                    failure,
+                },
+                Progress::Journal(_),
+            ] => {
+                assert_eq!(participant, "p1");
+                assert_eq!(failure.code(), Some("REPAIR_X"));
+                assert_eq!(failure.message, "refused");
+            }
+            other => panic!("{other:?}"),
+        }
+        match failed(None).as_slice() {
+            [Progress::StepFailed { failure, .. }, _] => assert_eq!(failure.code(), None),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_end_of_a_run_finishes_the_execution_view_with_its_counts() {
+        let ended = progress_of(&event(
+            None,
+            EventData::RunEnded(RunEnded {
+                plan_hash: "h".into(),
+                ok: true,
+                moved: [("p1".to_string(), 6)].into(),
+                added: Default::default(),
+                skipped: Default::default(),
+                error: None,
+            }),
+        ));
+        match ended.as_slice() {
+            [Progress::Journal(_), Progress::Finished(r)] => {
+                assert!(r.ok);
+                assert_eq!(r.moved.get("p1"), Some(&6));
+            }
+            other => panic!("{other:?}"),
+        }
+        let call = EventData::DiffViewed {
+            contract_id: "00aa".into(),
+        };
+        assert!(progress_of(&event(None, call)).is_empty(), "not a run's event");
+    }
+
+    #[test]
+    fn decisions_are_the_reports_and_next_decision_finds_them_in_order() {
+        let journal = Journal {
+            header: serde_json::from_value(serde_json::json!({
+                "format": "recovery-deck-journal", "version": 3, "incident": "i",
+                "started": "2026-11-03T09:14:00Z", "tool": {"name": "recovery-deck", "version": "0"},
+                "participants": [], "operator": "alice"
+            }))
+            .expect("header"),
+            events: vec![
+                event(None, EventData::ScreenOpened { read_only: false }),
+                event(
+                    None,
+                    EventData::StrategyChosen {
+                        strategy: "union".into(),
+                    },
+                ),
+                event(
+                    None,
+                    EventData::Decided {
+                        contract_id: "00aa".into(),
+                        decision: "purge".into(),
+                        participant: None,
+                    },
+                ),
+                event(
+                    None,
+                    EventData::PlanApproved(PlanApproved {
+                        plan_hash: "h".into(),
+                        confirmed_by_typing: "new".into(),
+                        unattended: false,
+                    }),
+                ),
+            ],
+            torn_tail: false,
+        };
+        let t = Timeline::build(&journal, &Records::default());
+        let flags: Vec<bool> = t.moments.iter().map(|m| m.decision).collect();
+        assert_eq!(flags, [false, true, true, true]);
+        assert!(matches!(t.moments[1].change, Change::Strategy(StrategyName::Union)));
+        assert!(matches!(&t.moments[2].change, Change::Decided(id, Decision::Purge) if &**id == "00aa"));
+        assert_eq!(t.moments[3].line, 5, "line 1 is the header");
+        assert_eq!(t.next_decision(None), Some(1));
+        assert_eq!(t.next_decision(Some(1)), Some(2));
+        assert_eq!(t.next_decision(Some(3)), None);
+    }
+}
