@@ -21,3 +21,6 @@ pub mod survey;
 pub mod tui;
 pub mod value;
 pub mod wire;
+
+#[cfg(test)]
+mod layering_tests;

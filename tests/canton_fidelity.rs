@@ -8,7 +8,7 @@ use common::{TestLab, code_of, ids_on, old_participant, participants, plan_for};
 use futures::StreamExt;
 use recovery_deck::client::{
     ContractStream, GrpcParticipant, ImportMode, InspectedState, ParticipantApi, PingOutcome, SyncState,
-    merge_inspections, set_manual_connect, sync_config,
+    SynchronizerConfig, merge_inspections, set_manual_connect, sync_config,
 };
 use recovery_deck::exec::{self, RunOptions, Runner};
 use recovery_deck::lab::dialect::Dialect;
@@ -149,7 +149,7 @@ async fn an_export_is_never_asked_at_offset_zero() {
     let api = lab.client("participant1");
     let url = lab.lab.endpoint("sync").expect("endpoint");
     assert!(
-        api.connect(sync_config::default_config("sync", &url, false))
+        api.connect(SynchronizerConfig::new("sync", &url, false))
             .await
             .expect("connect")
     );
@@ -223,7 +223,7 @@ async fn each_lab_line_answers_with_the_fields_its_canton_knows() {
         assert_eq!(kept, limits, "{line}: subscription_liveness_limits");
         // What the client reads back it can write back: no field it does not know.
         let stored = api.registered_configs().await.expect("configs");
-        assert!(stored.iter().all(|c| !c.unknown_fields), "{line}");
+        assert!(stored.iter().all(|c| !c.has_unknown_fields()), "{line}");
     }
 }
 
@@ -257,7 +257,7 @@ async fn inspect_commitment_contracts_answers_with_whole_histories() {
         .await
         .expect("export")
         .map(|c| c.expect("contract"))
-        .filter(|c| futures::future::ready(c.created_event.as_ref().is_some_and(|e| &e.contract_id == readded)))
+        .filter(|c| futures::future::ready(c.contract_id() == Some(readded.as_str())))
         .collect()
         .await;
     // Canton's recipe: isolate, make the target's topology current, disconnect everything.
@@ -450,7 +450,7 @@ async fn an_assignment_seen_without_its_unassignment_is_incomplete_assigned() {
         for s in ["source", "target"] {
             let url = lab.lab.endpoint(s).expect("url");
             assert!(
-                p.connect(sync_config::default_config(s, &url, false))
+                p.connect(SynchronizerConfig::new(s, &url, false))
                     .await
                     .expect("connect")
             );
@@ -474,11 +474,10 @@ async fn an_assignment_seen_without_its_unassignment_is_incomplete_assigned() {
     for _ in 0..100 {
         if iou.is_none() {
             let created = p1
-                .submit_and_wait(recovery_deck::wire::ledger::Commands {
+                .submit_and_wait(recovery_deck::client::Submission {
                     act_as: vec![alice.clone()],
                     commands: vec![templates::create_iou_command(&alice, &bob, "5", "USD")],
-                    synchronizer_id: source.clone(),
-                    ..Default::default()
+                    synchronizer_id: Some(source.clone()),
                 })
                 .await;
             if created.is_ok() {
@@ -553,9 +552,7 @@ async fn an_assignment_seen_without_its_unassignment_is_incomplete_assigned() {
     let active_on: std::collections::BTreeSet<String> = seen
         .iter()
         .filter_map(|e| match e {
-            AcsEntry::Active(c) if c.created_event.as_ref().is_some_and(|ev| ev.contract_id == iou) => {
-                Some(c.synchronizer_id.clone())
-            }
+            AcsEntry::Active(c) if c.contract_id() == Some(iou.as_str()) => Some(c.synchronizer_id().to_string()),
             _ => None,
         })
         .collect();

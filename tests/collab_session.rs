@@ -355,12 +355,16 @@ struct Named(std::sync::Arc<Barrier>, String);
 
 #[async_trait::async_trait]
 impl recovery_deck::exec::PhaseGate for Named {
-    async fn enter(&self, phase: PhaseKind) -> Result<(), String> {
+    async fn enter(&self, phase: PhaseKind) -> Result<(), recovery_deck::exec::GateError> {
         self.0.barrier.wait().await;
         self.0.seen.lock().expect("lock").push((self.1.clone(), "enter", phase));
         Ok(())
     }
-    async fn done(&self, phase: PhaseKind, _: recovery_deck::exec::PhaseOutcome) -> Result<(), String> {
+    async fn done(
+        &self,
+        phase: PhaseKind,
+        _: recovery_deck::exec::PhaseOutcome,
+    ) -> Result<(), recovery_deck::exec::GateError> {
         self.0.seen.lock().expect("lock").push((self.1.clone(), "done", phase));
         Ok(())
     }
@@ -431,9 +435,67 @@ async fn runners_restricted_to_one_participant_each_meet_at_the_gate() {
     assert!(seen.iter().all(|s| s.1 == "done"));
 }
 
+/// A gate that lets the run through until `at`, where the session has moved on.
+struct MovesOn {
+    at: PhaseKind,
+}
+
+#[async_trait::async_trait]
+impl recovery_deck::exec::PhaseGate for MovesOn {
+    async fn enter(&self, phase: PhaseKind) -> Result<(), recovery_deck::exec::GateError> {
+        if phase == self.at {
+            return Err(recovery_deck::exec::GateError::MovedOn(
+                "the session's plan is now another".into(),
+            ));
+        }
+        Ok(())
+    }
+    async fn done(
+        &self,
+        _: PhaseKind,
+        _: recovery_deck::exec::PhaseOutcome,
+    ) -> Result<(), recovery_deck::exec::GateError> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gate_that_moves_on_stops_the_run_before_its_phase() {
+    use recovery_deck::exec::{GateError, RunError, RunOptions, Runner};
+    use recovery_deck::reconcile::{SelectionRequest, Strategy};
+    let lab = TestLab::up(Scenario::Seed).await;
+    let plan = common::plan_for(&lab.lab, &SelectionRequest::new(Strategy::Intersection), 500).await;
+    let path = lab.dir.path().join("gated.journal.jsonl");
+    let mut options = RunOptions::new(path.clone(), "tester");
+    options.dry_run = true;
+    let err = Runner::new(plan, common::participants(&lab.lab), options)
+        .expect("runner")
+        .with_gate(std::sync::Arc::new(MovesOn {
+            at: PhaseKind::InitTarget,
+        }))
+        .run()
+        .await
+        .expect_err("the gate stops it");
+    match &err {
+        RunError::Gate {
+            phase: PhaseKind::InitTarget,
+            error: GateError::MovedOn(why),
+        } => assert!(why.contains("another"), "{why}"),
+        other => panic!("expected the gate's stop before init_target, got {other:?}"),
+    }
+    assert_eq!(err.failure().kind, recovery_deck::failure::FailureKind::Stopped);
+    let j = journal::read(&path).expect("journal");
+    let started: Vec<String> = j
+        .of_kind("phase.start")
+        .map(|e| e.data["phase"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(started, ["isolate"], "nothing of init_target ran");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lead_pauses_the_run_at_the_barrier_and_only_go_continues_it() {
-    use recovery_deck::collab::client::{Connect, Feed, SessionClient};
+    use recovery_deck::collab::client::{Connect, SessionClient};
+    use recovery_deck::collab::feed::Feed;
     let mut d = Drill::up().await;
     let _coordinator = d.coordinator();
     let alice = d.deck("alice", "participant1", 1);

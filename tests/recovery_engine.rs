@@ -262,11 +262,8 @@ async fn union_on_canton_3_4_imports_a_snapshot_over_one_mib() {
     let mut compressed = 0;
     while let Some(c) = futures::StreamExt::next(&mut export).await {
         let c = c.expect("contract");
-        if c.created_event
-            .as_ref()
-            .is_some_and(|e| imported.contains(&e.contract_id))
-        {
-            encoder.push(&c).expect("encode");
+        if c.contract_id().is_some_and(|id| imported.contains(id)) {
+            encoder.push(c.wire()).expect("encode");
             while let Some(chunk) = encoder.take_chunk() {
                 compressed += chunk.len();
             }

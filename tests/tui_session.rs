@@ -9,8 +9,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use recovery_deck::collab::board::Board;
-use recovery_deck::collab::client::FeedState;
 use recovery_deck::collab::event::{OperatorInfo, Proposal, Role, Roster, SessionEvent};
+use recovery_deck::collab::feed::FeedState;
 use recovery_deck::collab::manifest::{self, EntryState, InspectedEntry, Manifest};
 use recovery_deck::collab::state::SessionState;
 use recovery_deck::exec::Progress;
@@ -757,7 +757,7 @@ fn the_deck_s_run_follows_on_the_execution_screen() {
             incident: "lab-diverged".into(),
             lost: "lostDomain".into(),
             target: "newDomain".into(),
-            strategy: "intersection".into(),
+            strategy: recovery_deck::reconcile::StrategyName::Intersection,
             dry_run: false,
             resumed: false,
             done_phases: Vec::new(),

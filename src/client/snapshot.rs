@@ -1,18 +1,20 @@
-//! ACS snapshots over the wire: export chunks decoded into a stream of contracts, and a
+//! ACS snapshots over the wire: export chunks decoded into a stream of contracts, a
 //! stream of contracts encoded into an ImportAcs call that is cancelled — never
-//! half-closed — when the source fails, so the participant applies nothing.
+//! half-closed — when the source fails, so the participant applies nothing, and the same
+//! snapshot format read and written in memory for snapshots relayed between decks.
 
-use super::{ClientError, ContractStream, ImportMode, Result};
+use super::transport::AuthChannel;
+use super::{ClientError, Contract, ContractStream, ImportMode, Result};
 use crate::acs::{AcsDecoder, AcsEncoder, AcsError};
 use crate::wire::admin::{
     ContractImportMode, ImportAcsRequest, participant_repair_service_client::ParticipantRepairServiceClient,
 };
 use crate::wire::ledger::ActiveContract;
+use bytes::Bytes;
 use futures::StreamExt;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::transport::Channel;
 
 /// ImportAcs chunk size: a message (chunk plus its context) stays well below Canton's
 /// default 10 MiB inbound message limit.
@@ -31,7 +33,7 @@ pub(super) fn decode_chunks<S>(participant: String, rpc: &'static str, mut chunk
 where
     S: futures::Stream<Item = std::result::Result<Vec<u8>, tonic::Status>> + Send + Unpin + 'static,
 {
-    let (tx, rx) = mpsc::channel::<Result<ActiveContract>>(256);
+    let (tx, rx) = mpsc::channel::<Result<Contract>>(256);
     tokio::spawn(async move {
         let mut decoder = AcsDecoder::new();
         let fail = |m: String| ClientError::Protocol {
@@ -50,7 +52,7 @@ where
             match decoder.feed(&chunk) {
                 Ok(contracts) => {
                     for c in contracts {
-                        if tx.send(Ok(c)).await.is_err() {
+                        if tx.send(Ok(Contract::from_wire(c))).await.is_err() {
                             return;
                         }
                     }
@@ -137,7 +139,7 @@ impl ImportFrames {
 /// token for the call.
 pub(super) async fn import(
     participant: &str,
-    mut repair: ParticipantRepairServiceClient<Channel>,
+    mut repair: ParticipantRepairServiceClient<AuthChannel>,
     template: tonic::Request<()>,
     synchronizer_id: &str,
     mode: ImportMode,
@@ -153,7 +155,7 @@ pub(super) async fn import(
     let producer = tokio::spawn(async move {
         while let Some(item) = contracts.next().await {
             let framed = match item {
-                Ok(contract) => frames.push(&contract),
+                Ok(contract) => frames.push(contract.wire()),
                 Err(e) => {
                     let _ = failed_tx.send((e, tx));
                     return;
@@ -186,7 +188,7 @@ pub(super) async fn import(
             }
         }
     });
-    // The deadline and the token come from the template request.
+    // The deadline comes from the template request.
     let (metadata, extensions, ()) = template.into_parts();
     let req = tonic::Request::from_parts(metadata, extensions, ReceiverStream::new(rx));
     let err = |s: tonic::Status| ClientError::from_status(participant, "ImportAcs", s);
@@ -212,20 +214,71 @@ pub(super) async fn import(
     outcome
 }
 
+/// Contracts written in Canton's ACS snapshot format, chunk by chunk.
+#[derive(Debug, Default)]
+pub struct SnapshotWriter(AcsEncoder);
+
+impl SnapshotWriter {
+    pub fn new() -> SnapshotWriter {
+        SnapshotWriter(AcsEncoder::new())
+    }
+
+    pub fn push(&mut self, contract: &Contract) -> std::result::Result<(), AcsError> {
+        self.0.push(contract.wire())
+    }
+
+    /// A full chunk, when one is ready.
+    pub fn take_chunk(&mut self) -> Option<Bytes> {
+        self.0.take_chunk()
+    }
+
+    /// The remaining chunks.
+    pub fn finish(self) -> std::result::Result<Vec<Bytes>, AcsError> {
+        self.0.finish()
+    }
+}
+
+/// An ACS snapshot read chunk by chunk into contracts.
+#[derive(Debug, Default)]
+pub struct SnapshotReader(AcsDecoder);
+
+impl SnapshotReader {
+    pub fn new() -> SnapshotReader {
+        SnapshotReader(AcsDecoder::new())
+    }
+
+    /// The contracts completed by `chunk`.
+    pub fn feed(&mut self, chunk: &[u8]) -> std::result::Result<Vec<Contract>, AcsError> {
+        Ok(self.0.feed(chunk)?.into_iter().map(Contract::from_wire).collect())
+    }
+
+    /// Checks that the snapshot ended where a record ends; the number of records.
+    pub fn finish(self) -> std::result::Result<u64, AcsError> {
+        self.0.finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::wire::ledger::CreatedEvent;
     use prost::Message;
 
+    fn digest(parts: &[&[u8]]) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for p in parts {
+            h.update(p);
+        }
+        hex::encode(h.finalize())
+    }
+
     /// A contract whose payload does not compress: what makes a snapshot large on the wire.
     fn noisy(i: usize) -> ActiveContract {
-        let noise: String = (0..16)
-            .map(|k| crate::lab::ids::sha256_hex(&[&i.to_be_bytes(), &[k as u8]]))
-            .collect();
+        let noise: String = (0..16).map(|k| digest(&[&i.to_be_bytes(), &[k as u8]])).collect();
         ActiveContract {
             created_event: Some(CreatedEvent {
-                contract_id: format!("00{}", crate::lab::ids::sha256_hex(&[&i.to_be_bytes()])),
+                contract_id: format!("00{}", digest(&[&i.to_be_bytes()])),
                 created_event_blob: noise.into_bytes(),
                 ..Default::default()
             }),

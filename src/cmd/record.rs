@@ -93,7 +93,7 @@ pub(super) async fn plan_made(
     writer.append(
         actor(),
         EventData::StrategyChosen {
-            strategy: made.selection.strategy.as_str().to_string(),
+            strategy: made.selection.strategy,
         },
     )?;
     for (id, decision) in made.plan.decisions() {
@@ -101,7 +101,7 @@ pub(super) async fn plan_made(
             actor(),
             EventData::Decided {
                 contract_id: id.to_string(),
-                decision: decision.name().to_string(),
+                decision: decision.into(),
                 participant: None,
             },
         )?;
@@ -112,7 +112,7 @@ pub(super) async fn plan_made(
         actor(),
         EventData::PlanProposed(PlanProposed {
             plan_hash: made.plan.hash().to_string(),
-            strategy: summary.strategy.clone(),
+            strategy: made.plan.strategy().kind(),
             moved: summary.moved,
             excluded: made.plan.excluded().len(),
             runbook: Some(pinned.runbook),

@@ -7,8 +7,9 @@ use super::engine::{print_comparison, selection_request, sidecar_path, write_ato
 use super::{Fail, Outcome, is_json, print_json};
 use crate::cli::{Format, JoinArgs, SessionArgs, SessionCommand, SessionPlanArgs};
 use crate::client::{GrpcParticipant, ParticipantApi};
-use crate::collab::client::{Connect, Feed, Hello, SessionClient};
+use crate::collab::client::{Connect, Hello, SessionClient};
 use crate::collab::deck::{Deck, DeckOptions};
+use crate::collab::feed::Feed;
 use crate::collab::manifest::{self, ManifestError};
 use crate::collab::state::SessionState;
 use crate::config::IncidentConfig;

@@ -3,8 +3,8 @@
 //! the feed by the screen's follower task, so that drawing a frame never walks manifests
 //! and the screen's own task never holds the feed.
 
-use super::client::FeedState;
 use super::event::Role;
+use super::feed::FeedState;
 use super::state::{ApprovalView, OperatorView, PayloadRequestView, RunState, SessionState, Turn, VoidedView};
 use crate::plan::{PhaseKind, Plan};
 use std::collections::BTreeMap;

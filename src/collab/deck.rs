@@ -4,14 +4,17 @@
 //! runs its participant's part of the plan — one phase at a time, each only once the
 //! coordinator opened it — with the executor's own resume.
 
-use super::client::{Feed, Hello, SessionClient, SessionError};
+use super::client::{Hello, SessionClient, SessionError};
 use super::event::Role;
+use super::feed::Feed;
 use super::manifest::{EntryState, InspectedEntry, Manifest};
 use super::peer::PeerParticipant;
 use super::relay::Relay;
 use super::state::{RunState, SessionState};
 use crate::client::{ClientError, ParticipantApi};
-use crate::exec::{Participants, PhaseGate, PhaseOutcome, Progress, RunError, RunOptions, RunReport, Runner};
+use crate::exec::{
+    GateError, Participants, PhaseGate, PhaseOutcome, Progress, RunError, RunOptions, RunReport, Runner,
+};
 use crate::journal::JournalWriter;
 use crate::plan::{self, InFlight, PhaseKind, Plan};
 use crate::reconcile::InspectionResult;
@@ -363,8 +366,8 @@ impl Deck {
                     {
                         Ok(report) => part = Some((plan.hash().to_string(), report)),
                         // The session moved on (new plan, abort): nothing to report.
-                        Err(RunError::Gate { message, .. }) => {
-                            tracing::warn!("{me}: the run stopped: {message}");
+                        Err(RunError::Gate { error, .. }) => {
+                            tracing::warn!("{me}: the run stopped: {error}");
                         }
                         Err(e) => {
                             let phase = match &e {
@@ -438,17 +441,20 @@ struct SessionGate {
 
 #[async_trait::async_trait]
 impl PhaseGate for SessionGate {
-    async fn enter(&self, phase: PhaseKind) -> Result<(), String> {
+    async fn enter(&self, phase: PhaseKind) -> Result<(), GateError> {
         self.relay.wait_open(phase).await?;
         if phase == PhaseKind::Import {
             // What others import from this participant leaves it before its own imports,
             // so that two participants importing from each other cannot wait on each other.
-            self.relay.upload_exports(self.api.as_ref()).await?;
+            self.relay
+                .upload_exports(self.api.as_ref())
+                .await
+                .map_err(GateError::failed)?;
         }
         Ok(())
     }
 
-    async fn done(&self, phase: PhaseKind, outcome: PhaseOutcome) -> Result<(), String> {
+    async fn done(&self, phase: PhaseKind, outcome: PhaseOutcome) -> Result<(), GateError> {
         self.relay
             .report_done(
                 phase,

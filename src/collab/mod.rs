@@ -14,8 +14,9 @@
 //!   leave); [`board`]: what the shared screen shows of that state.
 //! - [`access`]: operators, roles and credentials (bearer tokens, TLS client certificates).
 //! - [`coordinator`]: the tonic service.
-//! - [`client`] and [`deck`]: the deck side: following the log, publishing, approving,
-//!   and executing one participant's part of the plan behind the session's barriers.
+//! - [`client`], [`feed`] and [`deck`]: the deck side: commands to the coordinator,
+//!   following the log, publishing, approving, and executing one participant's part of
+//!   the plan behind the session's barriers.
 
 pub mod access;
 pub mod board;
@@ -23,6 +24,7 @@ pub mod client;
 pub mod coordinator;
 pub mod deck;
 pub mod event;
+pub mod feed;
 pub mod manifest;
 mod peer;
 mod relay;

@@ -16,8 +16,8 @@ pub mod snapshot;
 mod writer;
 
 pub use event::{
-    Call, CallAnswered, CallDescribed, CallSent, EventData, PingResult, PlanApproved, PlanProposed, PreflightResult,
-    RunEnded, RunStarted, SessionClosed, Skipped, Surveyed, VerifyReport,
+    Call, CallAnswered, CallDescribed, CallSent, DecisionName, EventData, PingResult, PlanApproved, PlanProposed,
+    PreflightResult, Rpc, RunEnded, RunStarted, SessionClosed, Skipped, Surveyed, VerifyReport,
 };
 pub use pins::{PinError, Pinned, PinnedRunbook, Recorded};
 pub use reader::{Checked, Journal, Seal, check, read, verify};
@@ -163,6 +163,8 @@ impl JournalError {
     }
 }
 
+#[cfg(test)]
+mod event_tests;
 #[cfg(test)]
 mod robustness;
 #[cfg(test)]

@@ -20,7 +20,10 @@
 //!   the party pairs on lostDomain, created in bulk transactions; newDomain registered;
 //!   lostDomain lost. The scale and fault-drill workload.
 
-use crate::client::{AcsEntry, GrpcParticipant, ImportMode, ParticipantApi, sync_config};
+use crate::client::{
+    AcsEntry, Contract, DamlValue, GrpcParticipant, ImportMode, LedgerCommand, ParticipantApi, Submission,
+    SynchronizerConfig,
+};
 use crate::config::{Incident, IncidentConfig, ParticipantConfig};
 use crate::lab::dialect::Dialect;
 use crate::lab::ids;
@@ -31,7 +34,6 @@ use crate::value;
 use crate::wire::lab::{
     ArmPartialDeliveryRequest, ContractBlob, synchronizer_control_client::SynchronizerControlClient,
 };
-use crate::wire::ledger::Commands;
 use futures::StreamExt;
 use prost::Message;
 use std::path::Path;
@@ -293,8 +295,8 @@ async fn hand_edited_copy(p1: &GrpcParticipant, p2: &GrpcParticipant) -> Result<
     let mut copy = None;
     while let Some(c) = export.next().await {
         let c = c.map_err(step("exporting from participant1"))?;
-        if c.created_event.as_ref().is_some_and(|e| e.contract_id == iou160) {
-            copy = Some(c);
+        if c.contract_id() == Some(iou160.as_str()) {
+            copy = Some(c.into_wire());
         }
     }
     let mut copy = copy.ok_or_else(|| LabError::Scenario("participant1 exported no 160 Iou".into()))?;
@@ -310,7 +312,7 @@ async fn hand_edited_copy(p1: &GrpcParticipant, p2: &GrpcParticipant) -> Result<
     event.create_arguments = Some(edited);
     event.created_event_blob = blob.encode_to_vec();
     p2.disconnect(LOST).await.map_err(step("participant2 disconnecting"))?;
-    let one = futures::stream::iter([Ok(copy)]).boxed();
+    let one = futures::stream::iter([Ok(Contract::from_wire(copy))]).boxed();
     p2.import_acs(&lost_id, ImportMode::Accept, one)
         .await
         .map_err(step("participant2's hand-made import"))
@@ -322,13 +324,13 @@ async fn connect_all(lab: &Lab, participants: &[&GrpcParticipant]) -> Result<(),
     let target_url = lab.endpoint(TARGET)?;
     for p in participants {
         let ok = p
-            .connect(sync_config::default_config(LOST, &lost_url, false))
+            .connect(SynchronizerConfig::new(LOST, &lost_url, false))
             .await
             .map_err(step("connecting to lostDomain"))?;
         if !ok {
             return Err(LabError::Scenario(format!("{} could not connect to {LOST}", p.name())));
         }
-        p.register(sync_config::default_config(TARGET, &target_url, true), false)
+        p.register(SynchronizerConfig::new(TARGET, &target_url, true), false)
             .await
             .map_err(step("registering newDomain"))?;
     }
@@ -376,15 +378,11 @@ async fn stage_large(lab: &mut Lab, contracts: usize) -> Result<(), LabError> {
     Ok(())
 }
 
-async fn submit(
-    p: &GrpcParticipant,
-    act_as: &str,
-    commands: Vec<crate::wire::ledger::Command>,
-) -> Result<(), LabError> {
-    p.submit_and_wait(Commands {
+async fn submit(p: &GrpcParticipant, act_as: &str, commands: Vec<LedgerCommand>) -> Result<(), LabError> {
+    p.submit_and_wait(Submission {
         act_as: vec![act_as.to_string()],
+        synchronizer_id: None,
         commands,
-        ..Default::default()
     })
     .await
     .map_err(step("submitting"))?;
@@ -404,6 +402,7 @@ pub(crate) async fn iou_with_amount(
         let Some(c) = c.map_err(step("reading the ACS"))?.into_active() else {
             continue;
         };
+        let c = c.into_wire();
         let Some(ev) = c.created_event else { continue };
         let is_iou = ev.template_id.as_ref().is_some_and(|t| t.entity_name == "Iou");
         let value = ev
@@ -441,9 +440,9 @@ async fn diverge(lab: &Lab, p1: &GrpcParticipant, alice: &str, bob: &str, extra:
         })
         .await
         .map_err(|e| LabError::Scenario(format!("arming lostDomain: {}", e.message())))?;
-    let new_owner = value::nested(value::record(vec![("newOwner", value::party(&charlie))]));
+    let new_owner = DamlValue::Record(vec![("newOwner".into(), DamlValue::Party(charlie))]);
     let mut commands = vec![
-        templates::exercise_iou_command(&iou110, "Call", value::unit()),
+        templates::exercise_iou_command(&iou110, "Call", DamlValue::Unit),
         templates::exercise_iou_command(&iou130, "Transfer", new_owner),
         templates::create_iou_command(alice, bob, "160", "USD"),
     ];
@@ -460,7 +459,7 @@ pub(crate) async fn wait_for_contracts(p: &GrpcParticipant, synchronizer_id: &st
             .filter(|c| {
                 futures::future::ready(
                     c.as_ref()
-                        .is_ok_and(|c| matches!(c, AcsEntry::Active(c) if c.synchronizer_id == synchronizer_id)),
+                        .is_ok_and(|c| matches!(c, AcsEntry::Active(c) if c.synchronizer_id() == synchronizer_id)),
                 )
             })
             .count()

@@ -5,7 +5,7 @@
 use super::Records;
 use crate::exec::{Progress, RunReport};
 use crate::failure::{Failure, FailureKind};
-use crate::journal::{Event, EventData, Journal, report};
+use crate::journal::{DecisionName, Event, EventData, Journal, report};
 use crate::plan::Plan;
 use crate::reconcile::{Comparison, ContractId, Decision, StrategyName};
 use std::sync::Arc;
@@ -122,16 +122,14 @@ fn change_of(e: &Event, records: &Records) -> Change {
                 .as_ref()
                 .and_then(|p| records.comparisons.get(&p.sha256).cloned()),
         },
-        EventData::StrategyChosen { strategy } => match strategy.parse::<StrategyName>() {
-            Ok(s) => Change::Strategy(s),
-            Err(_) => Change::Noted,
-        },
+        EventData::StrategyChosen { strategy } => Change::Strategy(*strategy),
         EventData::Decided {
             contract_id, decision, ..
-        } => match decision.as_str() {
-            "purge" => Change::Decided(contract_id.as_str().into(), Decision::Purge),
-            "exclude" => Change::Decided(contract_id.as_str().into(), Decision::Exclude),
-            _ => Change::Noted,
+        } => match decision {
+            DecisionName::Purge => Change::Decided(contract_id.as_str().into(), Decision::Purge),
+            DecisionName::Exclude => Change::Decided(contract_id.as_str().into(), Decision::Exclude),
+            // Only the first format version wrote it; nothing on screen can show it.
+            DecisionName::Adopt => Change::Noted,
         },
         EventData::PlanProposed(p) => Change::Plan {
             hash: p.plan_hash.clone(),
@@ -324,14 +322,14 @@ mod tests {
                 event(
                     None,
                     EventData::StrategyChosen {
-                        strategy: "union".into(),
+                        strategy: StrategyName::Union,
                     },
                 ),
                 event(
                     None,
                     EventData::Decided {
                         contract_id: "00aa".into(),
-                        decision: "purge".into(),
+                        decision: DecisionName::Purge,
                         participant: None,
                     },
                 ),

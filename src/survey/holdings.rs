@@ -4,15 +4,13 @@
 
 use super::search::SearchFilter;
 use crate::client::{
-    AcsEntry, ClientError, IncompleteReassignment, ParticipantApi, SyncState, logical_id, merge_inspections,
+    AcsEntry, ClientError, Contract, IncompleteReassignment, ParticipantApi, SyncState, logical_id, merge_inspections,
 };
 use crate::failure::{Failure, FailureKind};
 use crate::plan;
 use crate::reconcile::{
     self, Comparison, ContractId, ContractSummary, Digest, Inspection, InspectionResult, Interner, ParticipantSnapshot,
 };
-use crate::value;
-use crate::wire::ledger::ActiveContract;
 use futures::StreamExt;
 use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -88,17 +86,13 @@ pub fn payload_digest(
     Sha256::digest(canonical.to_string().as_bytes()).into()
 }
 
-fn summary(c: &ActiveContract, interner: &mut Interner) -> Option<(ContractSummary, serde_json::Value)> {
-    let ev = c.created_event.as_ref()?;
-    let template = ev.template_id.as_ref().map(value::qualified_name).unwrap_or_default();
-    let payload = ev
-        .create_arguments
-        .as_ref()
-        .map(value::record_to_json)
-        .unwrap_or(serde_json::Value::Null);
-    let digest = payload_digest(&template, &payload, &ev.signatories, &ev.observers);
-    let stakeholders = interner.stakeholders(ev.signatories.iter().chain(&ev.observers));
-    let s = ContractSummary::new(ev.contract_id.as_str(), interner.name(&template), stakeholders, digest);
+fn summary(c: &Contract, interner: &mut Interner) -> Option<(ContractSummary, serde_json::Value)> {
+    let ev = c.created()?;
+    let template = ev.template();
+    let payload = ev.payload();
+    let digest = payload_digest(&template, &payload, ev.signatories(), ev.observers());
+    let stakeholders = interner.stakeholders(ev.signatories().iter().chain(ev.observers()));
+    let s = ContractSummary::new(ev.contract_id(), interner.name(&template), stakeholders, digest);
     Some((s, payload))
 }
 
@@ -145,13 +139,13 @@ pub async fn holding_observed(
                     continue;
                 }
             };
-            if logical_id(&c.synchronizer_id) != synchronizer_id {
+            if logical_id(c.synchronizer_id()) != synchronizer_id {
                 continue;
             }
-            if c.reassignment_counter != 0
-                && let Some(ev) = &c.created_event
+            if c.reassignment_counter() != 0
+                && let Some(id) = c.contract_id()
             {
-                nonzero_counters.insert(ContractId::from(ev.contract_id.as_str()), c.reassignment_counter);
+                nonzero_counters.insert(ContractId::from(id), c.reassignment_counter());
             }
             let Some((s, payload)) = summary(&c, &mut interner) else {
                 continue;
@@ -208,10 +202,10 @@ pub async fn payloads_of(
             let mut stream = api.active_contracts(end, false).await?;
             while let Some(entry) = stream.next().await {
                 let AcsEntry::Active(c) = entry? else { continue };
-                if logical_id(&c.synchronizer_id) != synchronizer_id {
+                if logical_id(c.synchronizer_id()) != synchronizer_id {
                     continue;
                 }
-                let Some(id) = c.created_event.as_ref().map(|e| e.contract_id.as_str()) else {
+                let Some(id) = c.contract_id() else {
                     continue;
                 };
                 let Some(expected) = ids.get(id) else { continue };

@@ -262,7 +262,12 @@ impl App {
             Some(Popup::Diff(_)) => return vec![Layer::Diff, Layer::Global],
             None => {}
         }
-        let mut layers = vec![self.screen_layer(self.screen)];
+        let screen = match (self.screen, self.focus) {
+            (Screen::Main, Focus::Journal) => Layer::JournalPane,
+            (Screen::Main, Focus::Participants) => Layer::Participants,
+            (screen, _) => self.screen_layer(screen),
+        };
+        let mut layers = vec![screen];
         layers.extend(self.role_layer());
         layers.push(Layer::Global);
         layers
@@ -499,7 +504,7 @@ impl App {
                 let summary = Box::new(PlanSummary::of(&plan));
                 let record = Effect::Record(EventData::PlanProposed(PlanProposed {
                     plan_hash: plan.hash().to_string(),
-                    strategy: summary.strategy.clone(),
+                    strategy: plan.strategy().kind(),
                     moved: summary.moved,
                     excluded: plan.excluded().len(),
                     runbook: pinned.pinned().map(|r| r.runbook.clone()),

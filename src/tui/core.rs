@@ -17,10 +17,9 @@ use crate::client::ParticipantApi;
 use crate::exec::{Control, Participants, RunOptions, Runner};
 use crate::failure::{Failure, FailureKind};
 use crate::journal::{Actor, EventData, JournalWriter, Recorded};
-use crate::reconcile::SelectionError;
+use crate::survey::Incident;
 use crate::survey::SearchFilter;
 use crate::survey::{self, Payloads};
-use crate::survey::{Incident, ProposeError};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -363,7 +362,7 @@ impl Core {
             Effect::BuildPlan { generation, request } => {
                 let reply = self.issue("plan".to_string());
                 let Some(data) = self.app.data.clone() else {
-                    let result = Err(PlanProblem::Other("the comparison is not loaded".into()));
+                    let result = Err(PlanProblem::NotCompared);
                     return reply.answer(Msg::Plan {
                         generation,
                         result,
@@ -397,14 +396,7 @@ impl Core {
                             services.batch_size,
                         )
                         .map(Arc::new)
-                        .map_err(|e| match e {
-                            ProposeError::Selection(SelectionError::Undecided(rows)) => PlanProblem::Undecided(
-                                rows.into_iter()
-                                    .map(|r| (r.contract_id.to_string(), r.class.as_str().to_string()))
-                                    .collect(),
-                            ),
-                            other => PlanProblem::Other(other.to_string()),
-                        });
+                        .map_err(PlanProblem::from);
                         // The plan on the record before the screen offers to approve it.
                         let record = match &result {
                             Ok(plan) => {

@@ -13,6 +13,9 @@
 //!   help, `:` commands, the journal pane and quit.
 //! - Table (the aligned comparison): filtering, the diff, manual selection, strategies,
 //!   per-row decisions, plan preview, refresh and the comparison on the target.
+//! - JournalPane, Participants: the main screen's other panes, each active instead of
+//!   Table while it has focus (so the status bar shows what works there): they scroll
+//!   through Global; the strip refreshes what the participants report.
 //! - Plan (the plan preview): strategies again (to compare plans) and `x` execute, which
 //!   is bound nowhere else so that the plan is always on screen before the typed
 //!   confirmation is asked for.
@@ -70,6 +73,10 @@ enum_with_all! {
         Finished,
         /// The aligned comparison table.
         Table,
+        /// The session journal pane of the main screen, while it has focus.
+        JournalPane,
+        /// The participants strip of the main screen, while it has focus.
+        Participants,
         /// A screen joined to a multi-operator session as its lead.
         Lead,
         /// A screen joined to a session as a participant's node operator.
@@ -91,6 +98,8 @@ impl Layer {
             Layer::Execution => "execution",
             Layer::Finished => "finished",
             Layer::Table => "table",
+            Layer::JournalPane => "journal_pane",
+            Layer::Participants => "participants",
             Layer::Lead => "lead",
             Layer::Node => "node",
             Layer::Global => "global",
@@ -108,6 +117,8 @@ impl Layer {
             Layer::Execution => "Execution, while running",
             Layer::Finished => "Execution, after the run",
             Layer::Table => "Comparison",
+            Layer::JournalPane => "Session journal pane",
+            Layer::Participants => "Participants strip",
             Layer::Lead => "Session, as its lead",
             Layer::Node => "Session, as your participant's node operator",
             Layer::Global => "Everywhere",
@@ -120,14 +131,16 @@ impl Layer {
         match self {
             Layer::Lead | Layer::Node => 0,
             Layer::Table => 1,
-            Layer::Diff => 2,
-            Layer::Plan => 3,
-            Layer::Confirm => 4,
-            Layer::Execution => 5,
-            Layer::Finished => 6,
-            Layer::Prompt => 7,
-            Layer::Help => 8,
-            Layer::Global => 9,
+            Layer::JournalPane => 2,
+            Layer::Participants => 3,
+            Layer::Diff => 4,
+            Layer::Plan => 5,
+            Layer::Confirm => 6,
+            Layer::Execution => 7,
+            Layer::Finished => 8,
+            Layer::Prompt => 9,
+            Layer::Help => 10,
+            Layer::Global => 11,
         }
     }
 

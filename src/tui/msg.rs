@@ -5,10 +5,10 @@ use crate::collab::board::Board;
 use crate::exec::{Control, Progress, RunReport};
 use crate::failure::Failure;
 use crate::journal::{Pinned, PinnedRunbook, Recorded, Surveyed};
-use crate::plan::{InFlight, Plan};
-use crate::reconcile::{Comparison, SelectionRequest};
-use crate::survey::Payloads;
+use crate::plan::{InFlight, Plan, PlanError};
+use crate::reconcile::{Comparison, SelectionError, SelectionRequest, UndecidedRow};
 use crate::survey::status::ParticipantReport;
+use crate::survey::{Payloads, ProposeError};
 use ratatui::crossterm::event::KeyEvent;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -169,11 +169,30 @@ impl SessionCmd {
 }
 
 /// Why no plan could be made.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PlanProblem {
-    /// Rows that need an operator decision first (id, class).
-    Undecided(Vec<(String, String)>),
-    Other(String),
+    #[error("the comparison is not loaded")]
+    NotCompared,
+    /// Rows that need an operator decision first.
+    #[error("{} row(s) need an operator decision before a plan can be made", .0.len())]
+    Undecided(Vec<UndecidedRow>),
+    #[error(transparent)]
+    Selection(SelectionError),
+    #[error(transparent)]
+    Plan(PlanError),
+    #[error("{0}")]
+    Survey(Failure),
+}
+
+impl From<ProposeError> for PlanProblem {
+    fn from(e: ProposeError) -> PlanProblem {
+        match e {
+            ProposeError::Selection(SelectionError::Undecided(rows)) => PlanProblem::Undecided(rows),
+            ProposeError::Selection(other) => PlanProblem::Selection(other),
+            ProposeError::Plan(p) => PlanProblem::Plan(p),
+            ProposeError::Survey(s) => PlanProblem::Survey(s.failure()),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -211,4 +230,25 @@ pub enum Effect {
     /// answers inspections and runs the participant's part on each go.
     ServeDeck,
     Quit,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::RowClass;
+
+    #[test]
+    fn plan_problems_keep_their_kind_and_their_words() {
+        let row = UndecidedRow {
+            contract_id: "00aa".into(),
+            class: RowClass::PayloadMismatch,
+        };
+        let undecided = ProposeError::Selection(SelectionError::Undecided(vec![row.clone()]));
+        assert!(matches!(PlanProblem::from(undecided), PlanProblem::Undecided(rows) if rows == [row]));
+        let stale = ProposeError::Plan(PlanError::StaleSelection);
+        let words = stale.to_string();
+        let problem = PlanProblem::from(stale);
+        assert!(matches!(problem, PlanProblem::Plan(PlanError::StaleSelection)));
+        assert_eq!(problem.to_string(), words, "the screen shows what the engine said");
+    }
 }

@@ -124,8 +124,8 @@ pub async fn holdings(api: &dyn ParticipantApi) -> Result<BTreeMap<String, BTree
     let mut stream = recovery_deck::client::export_at_ledger_end(api, None).await?;
     while let Some(c) = stream.next().await {
         let c = c?;
-        let id = c.created_event.map(|e| e.contract_id).unwrap_or_default();
-        out.entry(c.synchronizer_id).or_default().insert(id);
+        let id = c.contract_id().unwrap_or_default().to_string();
+        out.entry(c.synchronizer_id().to_string()).or_default().insert(id);
     }
     Ok(out)
 }

@@ -371,7 +371,7 @@ mod tests {
     fn proposed(hash: &str, survey: &str) -> E {
         E::PlanProposed(PlanProposed {
             plan_hash: hash.into(),
-            strategy: "union".into(),
+            strategy: crate::reconcile::StrategyName::Union,
             moved: 1,
             excluded: 0,
             runbook: Some(Pinned {
@@ -390,7 +390,7 @@ mod tests {
             incident: "drill".into(),
             lost: "lost".into(),
             target: "new".into(),
-            strategy: "union".into(),
+            strategy: crate::reconcile::StrategyName::Union,
             dry_run,
             resumed: false,
             done_phases: Vec::new(),
@@ -447,7 +447,7 @@ mod tests {
         let answered = |attempt: u32, ok: bool| {
             E::CallAnswered(CallAnswered {
                 phase: PhaseKind::Move,
-                rpc: "ChangeAssignation".into(),
+                rpc: crate::journal::Rpc::ChangeAssignation,
                 attempt,
                 ok,
                 duration_ms: 10,

@@ -622,7 +622,7 @@ fn decided_from_events(out: &mut String, c: &Ctx<'_>) {
             contract_id, decision, ..
         } = b
         {
-            last.insert(contract_id, decision);
+            last.insert(contract_id, decision.as_str());
         }
     }
     let _ = writeln!(out, "### Decisions taken on the screen ({})\n", last.len());

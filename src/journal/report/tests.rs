@@ -44,16 +44,16 @@ fn write_old_session(path: &std::path::Path) {
             snapshot: None,
         }),
         EventData::StrategyChosen {
-            strategy: "union".into(),
+            strategy: crate::reconcile::StrategyName::Union,
         },
         EventData::Decided {
             contract_id: "00aa".into(),
-            decision: "exclude".into(),
+            decision: crate::journal::DecisionName::Exclude,
             participant: None,
         },
         EventData::PlanProposed(PlanProposed {
             plan_hash: "sha256:0123456789abcdef".into(),
-            strategy: "union".into(),
+            strategy: crate::reconcile::StrategyName::Union,
             moved: 3,
             excluded: 1,
             runbook: None,
@@ -70,7 +70,7 @@ fn write_old_session(path: &std::path::Path) {
             incident: "drill".into(),
             lost: "lost".into(),
             target: "new".into(),
-            strategy: "union".into(),
+            strategy: crate::reconcile::StrategyName::Union,
             dry_run: false,
             resumed: false,
             done_phases: Vec::new(),

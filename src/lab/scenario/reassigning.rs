@@ -3,14 +3,13 @@
 //! loss of lostDomain cuts short.
 
 use super::{LOST, TARGET, iou_with_amount, step};
-use crate::client::{AcsEntry, GrpcParticipant, ParticipantApi};
+use crate::client::{AcsEntry, GrpcParticipant, ParticipantApi, Submission};
 use crate::lab::supervisor::{Lab, LabError};
 use crate::lab::{ids, templates};
 use crate::wire::lab::{ArmPartialDeliveryRequest, synchronizer_control_client::SynchronizerControlClient};
 use crate::wire::ledger::{
-    AssignCommand, Commands, Reassignment, ReassignmentCommand, ReassignmentCommands,
-    SubmitAndWaitForReassignmentRequest, UnassignCommand, command_service_client::CommandServiceClient,
-    reassignment_command::Command,
+    AssignCommand, Reassignment, ReassignmentCommand, ReassignmentCommands, SubmitAndWaitForReassignmentRequest,
+    UnassignCommand, command_service_client::CommandServiceClient, reassignment_command::Command,
 };
 use futures::StreamExt;
 use std::time::{Duration, Instant};
@@ -156,11 +155,10 @@ pub(super) async fn cut_short(lab: &Lab, p1: &GrpcParticipant, p2: &GrpcParticip
     unassign_when_hosted(&ledger1, &alice, &iou100, &lost, &new).await?;
     wait_until(p2, "the 100 Iou's unassignment", |e| incomplete(e, &iou100)).await?;
     // Created on newDomain, reassigned to lostDomain; the assignment reaches participant1 only.
-    p1.submit_and_wait(Commands {
+    p1.submit_and_wait(Submission {
         act_as: vec![alice.clone()],
         commands: vec![templates::create_iou_command(&alice, &bob, "170", "USD")],
-        synchronizer_id: new.clone(),
-        ..Default::default()
+        synchronizer_id: Some(new.clone()),
     })
     .await
     .map_err(step("creating the 170 Iou on newDomain"))?;

@@ -6,8 +6,9 @@
 
 use super::{Core, Envelope};
 use crate::collab::board::{Board, Pending, SurveyMark};
-use crate::collab::client::{Feed, Hello, SessionClient};
+use crate::collab::client::{Hello, SessionClient};
 use crate::collab::deck::{Deck, DeckError, DeckOptions};
+use crate::collab::feed::Feed;
 use crate::collab::manifest;
 use crate::collab::state::SessionState;
 use crate::failure::{Failure, FailureKind};

@@ -40,7 +40,7 @@ pub fn journal_line(e: &Event) -> String {
         Some(EventData::Preflight(p)) => format!("ok={}", p.ok),
         Some(EventData::RunStarted(r)) => format!("plan {}", fit(&r.plan_hash, 20)),
         Some(EventData::RunEnded(r)) => format!("ok={}", r.ok),
-        Some(EventData::StrategyChosen { strategy }) => strategy.clone(),
+        Some(EventData::StrategyChosen { strategy }) => strategy.to_string(),
         Some(EventData::Decided {
             contract_id, decision, ..
         }) => format!("{decision} {}", fit(contract_id, 18)),

@@ -33,11 +33,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Viewport
                 theme.style(Role::Danger),
             )));
             // The list scrolls, but a frame never builds more than a bounded number of lines.
-            for (id, class) in rows.iter().take(LISTED) {
+            for row in rows.iter().take(LISTED) {
                 lines.push(Line::from(vec![
                     Span::styled("  ? ", theme.style(Role::Danger)),
-                    Span::styled(fit(id, 40), theme.style(Role::Base)),
-                    Span::styled(format!("  {class}"), theme.style(Role::Archived)),
+                    Span::styled(fit(&row.contract_id, 40), theme.style(Role::Base)),
+                    Span::styled(format!("  {}", row.class), theme.style(Role::Archived)),
                 ]));
             }
             if rows.len() > LISTED {
@@ -62,9 +62,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Viewport
                 theme.style(Role::Muted),
             )));
         }
-        PlanState::Blocked(PlanProblem::Other(e)) => {
+        PlanState::Blocked(problem) => {
             title = " plan — refused ".to_string();
-            lines.push(Line::from(Span::styled(e.clone(), theme.style(Role::Danger))));
+            lines.push(Line::from(Span::styled(problem.to_string(), theme.style(Role::Danger))));
         }
         PlanState::Ready { plan, summary } => {
             title = format!(" plan {} ", fit(plan.hash(), 24));
