@@ -218,6 +218,32 @@ fn bench_size(report: &mut Report, n: usize, reps: Reps, smoke: bool) {
     let counts: BTreeMap<&str, usize> = cmp.counts().iter().map(|(c, k)| (c.as_str(), k)).collect();
     report.figure("classes", json!({"n": n, "rows": rows, "counts": counts}));
 
+    // The comparison file a journal pins for the screen's survey (gzip JSON lines), and
+    // reading it back into the same comparison (what a playback does).
+    let hosted: BTreeMap<String, BTreeSet<String>> = inc
+        .snapshots
+        .iter()
+        .map(|s| (s.participant.clone(), s.hosted_parties.clone()))
+        .collect();
+    let payload = |i: usize, id: &str| {
+        Some(json!({"payer": "Alice", "id": id, "amount": {"value": format!("{i}00.0"), "currency": "USD"}}))
+    };
+    let file = report.time(&format!("comparison_file_write/{n}"), rows, "rows", reps, || {
+        let mut out = Vec::new();
+        recovery_deck::journal::snapshot::write(&cmp, &hosted, &payload, &mut out).expect("write");
+        out
+    });
+    report.figure(
+        "comparison_file_size",
+        json!({"n": n, "rows": rows, "bytes": file.len(), "bytes_per_row": file.len() as f64 / rows as f64}),
+    );
+    let back = report.time(&format!("comparison_file_read/{n}"), rows, "rows", reps, || {
+        let reader = recovery_deck::journal::snapshot::SnapshotReader::open(file.as_slice()).expect("open");
+        recovery_deck::journal::snapshot::to_comparison(reader).expect("read")
+    });
+    assert!(back == cmp, "the comparison file rebuilds the comparison");
+    drop((back, file));
+
     let inter = SelectionRequest::new(Strategy::Intersection);
     let sel_inter = report.time(&format!("select_intersection/{n}"), rows, "rows", reps, || {
         reconcile::select(&cmp, &inter).expect("select")

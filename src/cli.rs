@@ -16,8 +16,11 @@ use std::path::PathBuf;
 participant holds on the lost synchronizer, agree on one set of contracts, move it to the \
 replacement synchronizer and verify — from one screen or headless, on the record.\n\n\
 Start with `recovery-deck demo` to see it on a local lab.",
-    after_help = "Every command except `demo`, `lab`, `report`, `export-console`, `serve` and the lead's \
-`session` commands reads the incident config given by --config (default: ./incident.toml; `lab up` writes one)."
+    after_help = "Every command except `demo`, `lab`, `report`, `replay`, `export-console`, `serve` and the lead's \
+`session` commands reads the incident config given by --config (default: ./incident.toml; `lab up` writes one).\n\n\
+After an incident: `recovery-deck report JOURNAL --out incident.md` writes the Markdown incident report \
+from the session's journal (`plan` and `run` journal to <runbook>.journal.jsonl, the screen to \
+<incident>.journal.jsonl next to the config)."
 )]
 pub struct Cli {
     /// Incident config (TOML): participants, endpoints, TLS, tokens, lost and target synchronizers.
@@ -71,6 +74,38 @@ The incident config of a node operator holds their own participant's endpoints a
     Plan(PlanArgs),
     /// Execute (or with --dry-run, describe) a runbook; running it again resumes it.
     Run(RunArgs),
+    /// Markdown incident report from a journal; refuses a journal whose hash chain breaks, naming the line.
+    #[command(
+        long_about = "Write the Markdown incident report of a session from its journal: title and facts, \
+summary, impact, a UTC timeline with the decisions in bold, what each participant held, the decision \
+(strategy, decided and excluded rows, plan hash, who confirmed), the execution phase by participant \
+(durations, results, retries, Canton codes), the verification, empty follow-up sections, and an \
+appendix with the payload diffs of the rows held in different versions. It ends with the journal's \
+final hash.\n\n\
+The journal's hash chain and the files it pins (the comparison and the runbook, in \
+<journal>.pins/ next to it) are checked first: a line that was edited, removed, reordered or cut \
+off, or a pinned file that is missing or changed, refuses the report, naming the line. A journal \
+whose session did not end cleanly (a crash, or still running) is not sealed: the report says so \
+and is written. Does not read the incident config.",
+        after_help = "Examples:\n  recovery-deck report union.journal.jsonl --out incident.md\n  \
+recovery-deck report union.journal.jsonl --force   # a broken journal, under a warning banner"
+    )]
+    Report(ReportArgs),
+    /// The recovery screen played back from a journal, read-only: each pane as it was.
+    #[command(
+        long_about = "Play a session back on the recovery screen, read-only: the comparison each survey \
+showed, the strategy and decisions as they were made, the plan proposed, the execution grid and \
+journal as the run reported them, moment by moment at the journal's own pace (waits over 2 s are \
+cut to 2 s). The bottom lines show where the playback is (event, journal line, time, what happened; \
+decisions highlighted) and the keys: space pause, + and - speed, n one step, d (or tab) the next \
+decision, r from the start, arrows move in the table, q quit. Nothing is sent to any participant \
+and nothing is written.\n\n\
+The journal and the files it pins are checked as `report` checks them: a broken chain or a changed \
+pinned file refuses the replay, naming the line; --force plays what verified under a warning line.",
+        after_help = "Examples:\n  recovery-deck replay union.journal.jsonl\n  \
+recovery-deck replay incident.journal.jsonl --speed 8 --paused"
+    )]
+    Replay(ReplayArgs),
     /// Write, per participant, the Canton console script that carries out its part of a runbook.
     #[command(
         long_about = "Write, per participant of the runbook's plan, the Canton console script (Scala, for \
@@ -327,9 +362,43 @@ pub struct PlanArgs {
     /// Where to write the runbook (a sidecar with long id lists may be written next to it).
     #[arg(long)]
     pub out: std::path::PathBuf,
+    /// Journal recording the survey, the choices and the plan (default: next to the
+    /// runbook, `<name>.journal.jsonl`, which `run` continues).
+    #[arg(long)]
+    pub journal: Option<std::path::PathBuf>,
     /// Who proposes the plan (default: $USER).
     #[arg(long, env = "RECOVERY_DECK_OPERATOR")]
     pub operator: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The journal: a screen session's, or the one `plan` and `run` write next to the runbook.
+    pub journal: PathBuf,
+    /// Write the report to this file (mode 0600) instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Render what verified even if the journal or a pinned file is broken, under a warning banner.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The journal of a screen session, or the one `plan` and `run` write next to the runbook.
+    pub journal: PathBuf,
+    /// Playback speed: 0.25, 0.5, 1, 2, 4, 8, 16, 32 or 64.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Start paused on the first event.
+    #[arg(long)]
+    pub paused: bool,
+    /// Play what verified even if the journal or a pinned file is broken, under a warning line.
+    #[arg(long)]
+    pub force: bool,
+    /// Theme: dark, light, high-contrast, mono, or a theme TOML file (NO_COLOR selects mono).
+    #[arg(long, env = "RECOVERY_DECK_THEME")]
+    pub theme: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ pub mod lab;
 pub mod plan;
 pub mod private_file;
 pub mod reconcile;
+pub mod replay;
 pub mod runbook_file;
 pub mod survey;
 pub mod tui;

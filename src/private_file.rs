@@ -34,13 +34,7 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let prefix = format!(".{}.", name.to_string_lossy());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(".tmp")
-        .permissions(Permissions::from_mode(MODE))
-        .tempfile_in(dir)?;
-    restrict(tmp.as_file())?;
+    let mut tmp = temp_in(dir, &format!(".{}.", name.to_string_lossy()))?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -52,6 +46,18 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
 pub fn create_dir(path: &Path) -> io::Result<()> {
     use std::os::unix::fs::DirBuilderExt as _;
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)
+}
+
+/// A private (0600) temporary file in `dir`, for a file written in pieces and then renamed
+/// into place with [`tempfile::NamedTempFile::persist`].
+pub fn temp_in(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile> {
+    let tmp = tempfile::Builder::new()
+        .prefix(prefix)
+        .suffix(".tmp")
+        .permissions(Permissions::from_mode(MODE))
+        .tempfile_in(dir)?;
+    restrict(tmp.as_file())?;
+    Ok(tmp)
 }
 
 fn restrict(file: &File) -> io::Result<()> {

@@ -52,6 +52,16 @@ pub fn read(path: &Path) -> Result<RunbookFile, RunbookFileError> {
 /// write through here.
 pub fn write(path: &Path, plan: &plan::Plan, meta: &plan::RunbookMeta) -> Result<Option<PathBuf>, RunbookFileError> {
     let (toml, sidecar) = plan::to_runbook(plan, meta)?;
+    write_texts(path, &toml, sidecar.as_ref())
+}
+
+/// Writes a runbook already rendered by [`plan::to_runbook`], as [`write`] does; for a
+/// caller that also keeps the texts (`plan` pins them beside its journal).
+pub fn write_texts(
+    path: &Path,
+    toml: &str,
+    sidecar: Option<&plan::Sidecar>,
+) -> Result<Option<PathBuf>, RunbookFileError> {
     let failed = |path: &Path| {
         let path = path.to_path_buf();
         move |source| RunbookFileError::Write { path, source }
@@ -60,7 +70,7 @@ pub fn write(path: &Path, plan: &plan::Plan, meta: &plan::RunbookMeta) -> Result
         std::fs::create_dir_all(dir).map_err(failed(dir))?;
     }
     let mut sidecar_file = None;
-    if let Some(side) = &sidecar {
+    if let Some(side) = sidecar {
         let p = sidecar_path(path, &side.file_name);
         crate::private_file::write_atomically(&p, side.text.as_bytes()).map_err(failed(&p))?;
         sidecar_file = Some(p);

@@ -414,6 +414,31 @@ fn compare_plan_and_run_through_the_command_line() {
     // Running the finished runbook again is harmless: everything is skipped.
     let again = run(&["run", "--config", &config, &runbook, "--yes"]);
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+
+    // The journal `plan` began and `run` continued reports the whole incident: the
+    // decisions, the unattended confirmation, both runs, and the diff of the row whose
+    // payloads differ (read again from the participants for the record).
+    let journal = format!("{dir}/union.journal.jsonl");
+    let report = run(&["report", &journal]);
+    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(text.contains("| Status | Recovered and verified |"), "{text}");
+    assert!(text.contains("sealed |"), "{text}");
+    assert!(text.contains(&format!("Plan hash: `{hash}`")), "{text}");
+    assert!(text.contains("with `--yes` (no typed confirmation)"), "{text}");
+    assert!(text.contains("chose the union strategy**"), "{text}");
+    for id in archived.iter().chain([&mismatch]) {
+        assert!(
+            text.contains(&format!("| `{id}` |")),
+            "the decided row {id} is listed: {text}"
+        );
+    }
+    assert!(text.contains("### Run 2:"), "the rerun: {text}");
+    let appendix = text.split("## Appendix A").nth(1).expect("appendix");
+    assert!(
+        appendix.contains(&format!("### `{mismatch}`")) && appendix.contains("```diff\n---"),
+        "{appendix}"
+    );
     let wf = run(&["lab", "workflow", "--dir", &dir]);
     assert!(wf.status.success(), "{}", String::from_utf8_lossy(&wf.stdout));
 

@@ -159,3 +159,45 @@ fn demo_record_writes_a_cast_with_markers_at_decisions() {
         "a frame follows the decision's marker"
     );
 }
+
+/// `replay` in a real terminal: the fixture session (tests/fixtures/report) paused at the
+/// start, `d` to the first decision, `n` one event on, `space` to play at 64× to the end
+/// (where the operators last looked at the comparison on the target), `q`; the terminal is
+/// restored.
+#[test]
+fn replay_of_the_fixture_journal_in_tmux() {
+    let bin = env!("CARGO_BIN_EXE_recovery-deck");
+    let journal = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report/drill.journal.jsonl");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let after = dir.path().join("after.txt");
+    let tmux = Tmux::new("replay");
+    let script = format!(
+        "{bin} replay {journal} --paused --speed 64 --theme mono; echo EXIT=$? > {after}; stty -a >> {after}; echo DONE; sleep 120",
+        journal = journal.display(),
+        after = after.display()
+    );
+    let out = tmux.cmd(&["new-session", "-d", "-s", "replay", "-x", "120", "-y", "36", &script]);
+    assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
+    tmux.wait_for("replay", "0/81", Duration::from_secs(30));
+    tmux.send("replay", &["d"]);
+    let screen = tmux.wait_for("replay", "alice chose the union strategy", Duration::from_secs(10));
+    assert!(
+        screen.contains("contracts on lostDomain") && screen.contains("paused"),
+        "{screen}"
+    );
+    tmux.send("replay", &["n"]);
+    tmux.wait_for("replay", "alice decided purge", Duration::from_secs(10));
+    tmux.send("replay", &["Space"]);
+    let screen = tmux.wait_for("replay", "■ end", Duration::from_secs(30));
+    assert!(screen.contains("contracts on newDomain"), "{screen}");
+    tmux.send("replay", &["q"]);
+    tmux.wait_for("replay", "DONE", Duration::from_secs(10));
+    let modes = std::fs::read_to_string(&after).expect("after.txt");
+    assert!(modes.starts_with("EXIT=0"), "replay exit status: {modes}");
+    assert!(modes.contains(" icanon") && modes.contains(" echo"), "{modes}");
+    assert_eq!(
+        tmux.display("replay", "#{alternate_on}"),
+        "0",
+        "the alternate screen was left"
+    );
+}

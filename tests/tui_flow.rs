@@ -8,6 +8,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use recovery_deck::config::IncidentConfig;
+use recovery_deck::journal;
 use recovery_deck::lab::scenario::Scenario;
 use recovery_deck::reconcile::RowClass;
 use recovery_deck::tui::app::{Compared, PlanState, Popup, Screen, SurveyState};
@@ -195,6 +196,49 @@ async fn intersection_preview_confirm_and_run_to_verified() {
     );
     s.press('q').await;
     assert!(s.core.app.quit);
+
+    // Closing the screen seals the journal; what the screen showed and proposed is pinned
+    // beside it, whole, and reads back as what was on screen.
+    s.core.close();
+    let path = lab.dir.path().join("screen.journal.jsonl");
+    let j = journal::verify(&path).expect("a whole journal");
+    assert_eq!(j.seal(), journal::Seal::Sealed);
+    let loaded = journal::report::load(&path).expect("load");
+    assert!(
+        loaded.integrity.problems().is_empty(),
+        "{:?}",
+        loaded.integrity.problems()
+    );
+    assert_eq!(loaded.integrity.pins.len(), 3, "two comparisons and a runbook");
+    let proposed = j
+        .bodies()
+        .find_map(|b| match b {
+            journal::EventData::PlanProposed(p) => Some(p.clone()),
+            _ => None,
+        })
+        .expect("proposed");
+    assert_eq!(
+        loaded.plan.as_ref().expect("the pinned plan").plan.hash(),
+        proposed.plan_hash
+    );
+    assert_eq!(loaded.survey.as_ref().expect("the pinned survey").rows(), 9);
+    let last_survey = j
+        .bodies()
+        .filter_map(|b| match b {
+            journal::EventData::Surveyed(s) => s.snapshot.clone(),
+            _ => None,
+        })
+        .last()
+        .expect("a pinned comparison");
+    assert!(proposed.survey.is_some(), "the plan names the survey it came from");
+    let file = std::fs::File::open(journal::pins::resolve(&path, &last_survey).expect("inside")).expect("open");
+    let again = journal::snapshot::to_comparison(journal::snapshot::SnapshotReader::open(file).expect("reader"))
+        .expect("rebuilt");
+    assert_eq!(
+        &again,
+        s.core.app.data.as_ref().expect("on screen").comparison.as_ref(),
+        "the pinned comparison is the one on screen"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

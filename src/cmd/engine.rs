@@ -1,9 +1,9 @@
 //! `compare`, `plan` and `run`: the headless recovery engine.
 
-use super::{Fail, Outcome, clients, is_json, operator, print_json, short};
+use super::{Fail, Outcome, clients, is_json, operator, print_json, record, short};
 use crate::cli::{CompareArgs, Format, PlanArgs, RunArgs, SelectionArgs};
 use crate::config::IncidentConfig;
-use crate::exec::{self, Participants, Progress, RunOptions, Runner};
+use crate::exec::{self, Approval, Participants, Progress, RunOptions, Runner};
 use crate::plan::{self, PlanSummary, RunbookMeta};
 use crate::reconcile::{self, Comparison, Decision, SelectionRequest, StrategyName};
 use crate::survey::SearchFilter;
@@ -163,17 +163,41 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         )),
         other => Fail(other.to_string()),
     })?;
+    let who = operator(args.operator.as_deref());
     let meta = RunbookMeta {
         created: jiff::Timestamp::now().to_string(),
-        proposed_by: operator(args.operator.as_deref()),
+        proposed_by: who.clone(),
     };
-    let sidecar_file = crate::runbook_file::write(&args.out, &plan, &meta)?;
+    let (toml, sidecar) = plan::to_runbook(&plan, &meta)?;
+    let sidecar_file = crate::runbook_file::write_texts(&args.out, &toml, sidecar.as_ref())?;
+    let journal = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| default_journal(&args.out, false));
+    let made = record::PlanMade {
+        plan: &plan,
+        survey: &surveyed,
+        selection: &args.selection,
+        runbook: &toml,
+        sidecar: sidecar.as_ref().map(|s| s.text.as_str()),
+    };
+    record::plan_made(cfg, &apis, &journal, &who, &made)
+        .await
+        .map_err(|e| {
+            Fail(format!(
+                "the runbook {} is written, but the journal {} could not record it: {}",
+                args.out.display(),
+                journal.display(),
+                e.0
+            ))
+        })?;
     let summary = PlanSummary::of(&plan);
     if is_json(format) {
         print_json(&serde_json::json!({
             "plan_hash": plan.hash(),
             "runbook": args.out,
             "sidecar": sidecar_file,
+            "journal": journal,
             "strategy": summary.strategy,
             "moved": summary.moved,
             "excluded": plan.excluded().len(),
@@ -186,6 +210,7 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         if let Some(p) = &sidecar_file {
             outln!("contract ids in {}", p.display());
         }
+        outln!("journal {}", journal.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -265,7 +290,7 @@ fn describe(p: &Progress, options: &RunOptions) -> Option<String> {
 }
 
 pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcome {
-    let loaded = load_runbook(&args.runbook)?;
+    let crate::runbook_file::RunbookFile { toml, sidecar, loaded } = crate::runbook_file::read(&args.runbook)?;
     let plan = loaded.plan;
     if plan.incident() != cfg.incident.name {
         eprintln!(
@@ -290,6 +315,13 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
     if !args.phases.is_empty() {
         options.phases = Some(args.phases.iter().copied().collect());
     }
+    // The journal keeps the runbook as it was run, and how the run was confirmed.
+    options.runbook = Some(record::pin_runbook(&journal, &toml, sidecar.as_deref())?);
+    options.approval = Some(if args.yes {
+        Approval::Unattended
+    } else {
+        Approval::Typed(plan.target().to_string())
+    });
     options.endpoints = cfg
         .participants
         .iter()

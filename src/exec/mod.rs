@@ -16,7 +16,7 @@ mod verify;
 pub use preflight::{PreflightProblem, preflight};
 pub use progress::{Control, Progress, RunReport, StepReport};
 pub use retry::Backoff;
-pub use runner::{GateError, PhaseGate, PhaseOutcome, RunError, RunOptions, Runner};
+pub use runner::{Approval, GateError, PhaseGate, PhaseOutcome, RunError, RunOptions, Runner};
 pub use verify::{VerifyReport, verify};
 
 use crate::client::ParticipantApi;

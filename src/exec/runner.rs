@@ -9,7 +9,8 @@ use super::steps::{self, Ctx, StepError};
 use crate::client::ImportMode;
 use crate::failure::{Failure, FailureKind};
 use crate::journal::{
-    self, EventData, Header, JournalError, JournalWriter, ParticipantRef, PreflightResult, RunEnded, RunStarted,
+    self, EventData, Header, JournalError, JournalWriter, ParticipantRef, PinnedRunbook, PlanApproved, PreflightResult,
+    RunEnded, RunStarted,
 };
 use crate::plan::{PhaseKind, Plan, Step};
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,6 +43,21 @@ pub struct RunOptions {
     /// console scripts — so preflight accepts the changes they make, as on a resumed run;
     /// the phases not named are skipped, not recorded as done.
     pub phases: Option<BTreeSet<PhaseKind>>,
+    /// The runbook file the run executes, pinned beside the journal (recorded with the
+    /// run's start, so the journal holds the plan it ran).
+    pub runbook: Option<PinnedRunbook>,
+    /// How the operator confirmed the plan, recorded before the run starts (the screen
+    /// records its own confirmation and leaves this `None`).
+    pub approval: Option<Approval>,
+}
+
+/// How a run was confirmed on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Approval {
+    /// The operator typed this (the target's alias).
+    Typed(String),
+    /// `--yes`: no one was asked.
+    Unattended,
 }
 
 impl RunOptions {
@@ -66,6 +82,8 @@ impl RunOptions {
             import_mode: ImportMode::Validation,
             only: None,
             phases: None,
+            runbook: None,
+            approval: None,
         }
     }
 }
@@ -298,6 +316,21 @@ impl Runner {
             progress: self.progress.clone(),
         };
         let plan = self.plan.clone();
+        if let Some(approval) = self.options.approval.as_ref().filter(|_| !self.options.dry_run) {
+            let (typed, unattended) = match approval {
+                Approval::Typed(t) => (t.clone(), false),
+                Approval::Unattended => (String::new(), true),
+            };
+            journal.record(
+                None,
+                EventData::PlanApproved(PlanApproved {
+                    plan_hash: plan.hash().to_string(),
+                    confirmed_by_typing: typed,
+                    unattended,
+                }),
+            )?;
+        }
+        let pinned = self.options.runbook.clone();
         journal.record(
             None,
             EventData::RunStarted(RunStarted {
@@ -309,6 +342,8 @@ impl Runner {
                 dry_run: self.options.dry_run,
                 resumed,
                 done_phases: done.iter().copied().collect(),
+                runbook: pinned.as_ref().map(|p| p.runbook.clone()),
+                sidecar: pinned.and_then(|p| p.sidecar),
             }),
         )?;
         let outcome = self.execute(&journal, &done).await;
@@ -333,6 +368,19 @@ impl Runner {
                 error: report.error.clone(),
             }),
         )?;
+        // A journal this run opened itself ends with it; one shared with the screen is
+        // sealed when the screen closes.
+        if self.shared_journal.is_none() {
+            let actor = journal::Actor {
+                op: self.options.operator.clone(),
+                node: None,
+            };
+            journal
+                .writer
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .seal(actor, "run")?;
+        }
         journal.progress(Progress::Finished(report.clone()));
         outcome.map(|_| report)
     }

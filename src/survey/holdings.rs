@@ -180,6 +180,47 @@ pub async fn holding_observed(
     })
 }
 
+/// Payloads of chosen contracts, per participant: `wanted` names, per participant, the ids
+/// and the payload digest the survey saw. A second read of each such participant's active
+/// contracts, keeping only those — the survey itself keeps digests alone, so a million
+/// payloads are never held for the few rows whose holders disagree. A payload whose digest
+/// is no longer the one surveyed (it changed in between) is left out.
+pub async fn payloads_of(
+    apis: &[Arc<dyn ParticipantApi>],
+    synchronizer_id: &str,
+    wanted: &BTreeMap<String, HashMap<ContractId, Digest>>,
+) -> Result<BTreeMap<String, Payloads>, ClientError> {
+    let mut out = BTreeMap::new();
+    for api in apis {
+        let Some(ids) = wanted.get(api.name()).filter(|w| !w.is_empty()) else {
+            continue;
+        };
+        let mut found = Payloads::new();
+        let end = api.ledger_end().await?;
+        if end > 0 {
+            let mut interner = Interner::new();
+            let mut stream = api.active_contracts(end, false).await?;
+            while let Some(entry) = stream.next().await {
+                let AcsEntry::Active(c) = entry? else { continue };
+                if logical_id(c.synchronizer_id()) != synchronizer_id {
+                    continue;
+                }
+                let Some(id) = c.contract_id() else {
+                    continue;
+                };
+                let Some(expected) = ids.get(id) else { continue };
+                if let Some((s, payload)) = summary(&c, &mut interner)
+                    && &s.payload_digest == expected
+                {
+                    found.insert(s.contract_id, payload);
+                }
+            }
+        }
+        out.insert(api.name().to_string(), found);
+    }
+    Ok(out)
+}
+
 /// Checks that every participant runs a Canton release recovery-deck serves, before
 /// anything else is asked: an older release answers the survey's calls laid out
 /// differently (3.3's GetSynchronizerId has the id in another field, so the survey would

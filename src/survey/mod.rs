@@ -12,7 +12,7 @@ pub mod status;
 pub use drift::{DriftError, ParticipantDrift, drift};
 pub use holdings::{
     Holding, Observer, Payloads, Survey, SurveyError, holding, holding_observed, in_no_row, inspect, payload_digest,
-    served, survey, survey_observed, synchronizer_id,
+    payloads_of, served, survey, survey_observed, synchronizer_id,
 };
 pub use propose::{Incident, ProposeError, plan_from, plan_from_parts, propose};
 pub use search::{SearchFilter, SearchHit};

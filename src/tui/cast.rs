@@ -267,7 +267,8 @@ mod tests {
         assert_eq!(
             marker_for(&EventData::PlanApproved(PlanApproved {
                 plan_hash: hash.clone(),
-                confirmed_by_typing: "newDomain".into()
+                confirmed_by_typing: "newDomain".into(),
+                unattended: false,
             }))
             .as_deref(),
             Some("plan confirmed 0123456789ab")

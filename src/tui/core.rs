@@ -16,7 +16,7 @@ use super::msg::{Effect, Msg, PlanProblem, SurveyData};
 use crate::client::ParticipantApi;
 use crate::exec::{Control, Participants, RunOptions, Runner};
 use crate::failure::{Failure, FailureKind};
-use crate::journal::{Actor, EventData, JournalWriter};
+use crate::journal::{Actor, EventData, JournalWriter, Recorded};
 use crate::survey::Incident;
 use crate::survey::SearchFilter;
 use crate::survey::{self, Payloads};
@@ -115,6 +115,9 @@ pub struct Core {
     /// Effects that ended without answering since the last `settle`.
     unanswered: Vec<String>,
     control: Option<watch::Sender<Control>>,
+    /// Set once the latest survey's comparison is on the record: a plan made from that
+    /// survey waits for it, so the journal has the survey before the plan.
+    survey_recorded: watch::Receiver<bool>,
     /// Something changed since the last frame.
     pub dirty: bool,
     /// Markers for a recording of the screen, one per decision, until the runtime takes
@@ -134,6 +137,7 @@ impl Core {
             next_ticket: 0,
             unanswered: Vec::new(),
             control: None,
+            survey_recorded: watch::channel(true).1,
             dirty: true,
             marks: None,
         }
@@ -280,6 +284,33 @@ impl Core {
         tokio::spawn(task(reply));
     }
 
+    /// Seals the journal as the screen closes: the session ended cleanly. Not while a run
+    /// is still going — quitting leaves it unfinished, and the journal says so by staying
+    /// unsealed.
+    pub fn close(&mut self) {
+        if self.app.running() {
+            tracing::warn!("the screen closes during a run; the journal stays unsealed");
+            return;
+        }
+        let actor = Actor {
+            op: self.services.operator.clone(),
+            node: None,
+        };
+        let mut journal = self.services.journal.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = journal.seal(actor, "screen") {
+            tracing::error!("journal: {e}");
+        }
+    }
+
+    fn journal_path(&self) -> std::path::PathBuf {
+        self.services
+            .journal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .path()
+            .to_path_buf()
+    }
+
     fn record(&mut self, body: EventData) {
         let actor = Actor {
             op: self.services.operator.clone(),
@@ -294,7 +325,7 @@ impl Core {
         match result {
             Ok(event) => {
                 self.mark(event.body.as_ref());
-                self.app.update(Msg::Recorded(event));
+                self.app.update(Msg::Recorded(Box::new(event)));
             }
             Err(e) => tracing::error!("journal: {e}"),
         }
@@ -328,29 +359,86 @@ impl Core {
                     reply.answer(Msg::Survey { generation, result });
                 });
             }
+            Effect::RecordSurvey { generation, record } => {
+                let reply = self.issue("record of the survey".to_string());
+                let Some(data) = self.app.data.clone() else {
+                    return reply.answer(Msg::SurveyRecorded { generation, record });
+                };
+                let (done_tx, done_rx) = watch::channel(false);
+                self.survey_recorded = done_rx;
+                let journal = self.journal_path();
+                // At a million rows this is seconds of compression: the view does not wait
+                // for it, only a plan made from this survey does.
+                tokio::task::spawn_blocking(move || {
+                    let payload = |i: usize, id: &str| data.payloads.get(i).and_then(|m| m.get(id)).cloned();
+                    let pinned = crate::journal::snapshot::pin(&journal, &data.comparison, &data.hosted, &payload);
+                    if let Err(e) = &pinned {
+                        tracing::error!("{e}");
+                    }
+                    let record = crate::journal::Surveyed {
+                        snapshot: pinned.ok(),
+                        ..record
+                    };
+                    reply.answer(Msg::SurveyRecorded { generation, record });
+                    let _ = done_tx.send(true);
+                });
+            }
             Effect::BuildPlan { generation, request } => {
                 let reply = self.issue("plan".to_string());
                 let Some(data) = self.app.data.clone() else {
                     let result = Err(PlanProblem::NotCompared);
-                    return reply.answer(Msg::Plan { generation, result });
+                    return reply.answer(Msg::Plan {
+                        generation,
+                        result,
+                        record: Recorded::Nothing,
+                    });
                 };
                 let services = self.services.clone();
-                tokio::task::spawn_blocking(move || {
-                    let incident = Incident {
-                        name: &services.incident,
-                        lost: &services.lost,
-                        target: &services.target,
-                    };
-                    let result = crate::survey::plan_from_parts(
-                        &data.comparison,
-                        &data.in_flight,
-                        &incident,
-                        &request,
-                        services.batch_size,
-                    )
-                    .map(Arc::new)
-                    .map_err(PlanProblem::from);
-                    reply.answer(Msg::Plan { generation, result });
+                let journal = self.journal_path();
+                let created = self
+                    .services
+                    .journal
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .time()
+                    .to_string();
+                let mut recorded = self.survey_recorded.clone();
+                tokio::spawn(async move {
+                    // The dropped sender (a record that ended early) counts as done.
+                    let _ = recorded.wait_for(|done| *done).await;
+                    let _ = tokio::task::spawn_blocking(move || {
+                        let incident = Incident {
+                            name: &services.incident,
+                            lost: &services.lost,
+                            target: &services.target,
+                        };
+                        let result = crate::survey::plan_from_parts(
+                            &data.comparison,
+                            &data.in_flight,
+                            &incident,
+                            &request,
+                            services.batch_size,
+                        )
+                        .map(Arc::new)
+                        .map_err(PlanProblem::from);
+                        // The plan on the record before the screen offers to approve it.
+                        let record = match &result {
+                            Ok(plan) => {
+                                let meta = crate::plan::RunbookMeta {
+                                    created,
+                                    proposed_by: services.operator.clone(),
+                                };
+                                crate::journal::pins::pin_plan(&journal, plan, &meta).into()
+                            }
+                            Err(_) => Recorded::Nothing,
+                        };
+                        reply.answer(Msg::Plan {
+                            generation,
+                            result,
+                            record,
+                        });
+                    })
+                    .await;
                 });
             }
             Effect::SaveRunbook { plan, path } => {
@@ -475,6 +563,11 @@ async fn run_survey(
     let result = survey::survey_observed(&services.apis, synchronizer, &SearchFilter::default(), true, Some(otx)).await;
     let _ = forward.await;
     let s = result.map_err(|e| e.failure())?;
+    let hosted: BTreeMap<String, std::collections::BTreeSet<String>> = s
+        .holdings
+        .iter()
+        .map(|h| (h.snapshot.participant.clone(), h.snapshot.hosted_parties.clone()))
+        .collect();
     let incomplete = s.incomplete();
     // Payloads in the comparison's participant order (it sorts participants by name).
     let mut by_name: HashMap<String, Payloads> = s
@@ -492,6 +585,8 @@ async fn run_survey(
         comparison: Arc::new(s.comparison),
         payloads: Arc::new(payloads),
         in_flight: s.in_flight,
+        hosted: Arc::new(hosted),
+        snapshot: Recorded::Nothing,
         incomplete,
     })
 }

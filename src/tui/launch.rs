@@ -57,12 +57,17 @@ pub fn open_journal(
 
 /// Builds the core the terminal runtime (or a test) drives.
 pub fn core(cfg: &IncidentConfig, opts: &TuiOptions) -> Result<Core, LaunchError> {
+    let journal = open_journal(cfg, &opts.journal, &opts.operator)?;
+    core_with(cfg, opts, journal)
+}
+
+/// [`core`] over a journal the caller opened (`opts.journal` is not read).
+pub fn core_with(cfg: &IncidentConfig, opts: &TuiOptions, journal: JournalWriter) -> Result<Core, LaunchError> {
     let apis: Vec<Arc<dyn ParticipantApi>> = cfg
         .participants
         .iter()
         .map(|p| GrpcParticipant::from_config(p).map(|c| Arc::new(c) as Arc<dyn ParticipantApi>))
         .collect::<Result<_, _>>()?;
-    let journal = open_journal(cfg, &opts.journal, &opts.operator)?;
     let mut names: Vec<String> = cfg.participants.iter().map(|p| p.name.clone()).collect();
     names.sort();
     let ctx = Context {

@@ -34,6 +34,7 @@ pub mod exec_view;
 pub mod keymap;
 pub mod launch;
 pub mod msg;
+pub mod replay;
 pub mod runtime;
 pub mod scroll;
 pub mod table;

@@ -94,5 +94,6 @@ where
             _ = tick.tick() => core.handle(Msg::Tick),
         }
     }
+    core.close();
     Ok(())
 }

@@ -103,7 +103,7 @@ impl App {
             )
         };
         let level = if drift.is_empty() { Level::Info } else { Level::Warn };
-        let record = self.show_plan(plan);
+        let record = self.show_plan(plan, None);
         self.loaded = Some(Loaded { path, drift });
         self.screen = Screen::Plan;
         self.plan_view = Scroll::default();
