@@ -1,6 +1,7 @@
 //! recovery-deck: recover Canton participants from a permanently lost synchronizer.
 
 pub mod acs;
+pub mod batch;
 pub mod canton_error;
 pub mod cli;
 pub mod client;

@@ -126,10 +126,26 @@ pub(super) fn sidecar_path(runbook: &Path, file_name: &str) -> PathBuf {
     runbook.parent().unwrap_or(Path::new(".")).join(file_name)
 }
 
-/// Runbooks and sidecars are private (mode 0600): they list the incident's contracts.
-pub(super) fn write_atomically(path: &Path, text: &str) -> Result<(), Fail> {
-    crate::private_file::write_atomically(path, text.as_bytes())
-        .map_err(|e| Fail(format!("writing {}: {e}", path.display())))
+/// Writes the plan's runbook to `out` and, for a large plan, its sidecar next to it, both
+/// streamed and private (mode 0600: they list the incident's contracts); returns the
+/// sidecar's path.
+pub(super) fn write_runbook_files(plan: &plan::Plan, meta: &RunbookMeta, out: &Path) -> Result<Option<PathBuf>, Fail> {
+    let mut writer = plan::RunbookWriter::new(plan, meta)?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let streamed = |path: &Path, write: &mut dyn FnMut(&mut dyn Write) -> Result<(), plan::RunbookError>| {
+        crate::private_file::write_atomically_with(path, |w| write(w))
+            .map_err(|e: plan::RunbookError| Fail(format!("writing {}: {e}", path.display())))
+    };
+    let mut sidecar = None;
+    if let Some(name) = writer.sidecar_file_name() {
+        let path = sidecar_path(out, name);
+        streamed(&path, &mut |w| writer.write_sidecar(w))?;
+        sidecar = Some(path);
+    }
+    streamed(out, &mut |w| writer.write_runbook(w))?;
+    Ok(sidecar)
 }
 
 pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outcome {
@@ -155,17 +171,7 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         created: jiff::Timestamp::now().to_string(),
         proposed_by: operator(args.operator.as_deref()),
     };
-    let (toml, sidecar) = plan::to_runbook(&plan, &meta)?;
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut sidecar_file = None;
-    if let Some(side) = &sidecar {
-        let path = sidecar_path(&args.out, &side.file_name);
-        write_atomically(&path, &side.text)?;
-        sidecar_file = Some(path);
-    }
-    write_atomically(&args.out, &toml)?;
+    let sidecar_file = write_runbook_files(&plan, &meta, &args.out)?;
     let summary = PlanSummary::of(&plan);
     if is_json(format) {
         print_json(&serde_json::json!({
@@ -188,17 +194,21 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a runbook and its sidecar (if it names one).
+/// Reads a runbook and its sidecar (if it names one), the sidecar line by line.
 pub fn load_runbook(path: &Path) -> Result<plan::LoadedRunbook, Fail> {
     let toml = std::fs::read_to_string(path).map_err(|e| Fail(format!("reading runbook {}: {e}", path.display())))?;
-    let sidecar = match plan::runbook_sidecar(&toml)? {
+    let mut sidecar = match plan::runbook_sidecar(&toml)? {
         Some(name) => {
             let p = sidecar_path(path, &name);
-            Some(std::fs::read_to_string(&p).map_err(|e| Fail(format!("reading sidecar {}: {e}", p.display())))?)
+            let file = std::fs::File::open(&p).map_err(|e| Fail(format!("reading sidecar {}: {e}", p.display())))?;
+            Some(std::io::BufReader::with_capacity(1 << 16, file))
         }
         None => None,
     };
-    Ok(plan::load_runbook(&toml, sidecar.as_deref())?)
+    Ok(plan::load_runbook_from(
+        &toml,
+        sidecar.as_mut().map(|r| r as &mut dyn BufRead),
+    )?)
 }
 
 pub fn default_journal(runbook: &Path, dry_run: bool) -> PathBuf {
@@ -267,6 +277,46 @@ fn describe(p: &Progress) -> Option<String> {
     })
 }
 
+/// The rows preflight found changed since the plan was made, per participant.
+fn drifted(e: &exec::RunError) -> Vec<exec::DriftEntry> {
+    let exec::RunError::Preflight(problems) = e else {
+        return Vec::new();
+    };
+    problems
+        .iter()
+        .flat_map(|p| {
+            p.drift.iter().map(|row| exec::DriftEntry {
+                participant: p.participant.clone(),
+                row: row.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The drift table: per participant and row, what the plan expected and what is there now.
+/// The contract id comes last and whole, to be copied.
+fn print_drift(drift: &[exec::DriftEntry]) {
+    let width = drift.iter().map(|d| d.participant.len()).max().unwrap_or(0).max(11);
+    outln!("{} row(s) changed since the plan was made:", drift.len());
+    outln!(
+        "{:<width$}  {:<15}  {:<23}  {:<23}  contract",
+        "participant",
+        "change",
+        "expected",
+        "found"
+    );
+    for d in drift {
+        outln!(
+            "{:<width$}  {:<15}  {:<23}  {:<23}  {}",
+            d.participant,
+            d.row.kind().as_str(),
+            d.row.expected.to_string(),
+            d.row.found.to_string(),
+            d.row.contract_id
+        );
+    }
+}
+
 pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcome {
     let loaded = load_runbook(&args.runbook)?;
     let plan = loaded.plan;
@@ -310,18 +360,22 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
     let report = match outcome {
         Ok(r) => r,
         Err(e) => {
+            let drift = drifted(&e);
+            if !drift.is_empty() && !is_json(format) {
+                print_drift(&drift);
+            }
             let report = exec::RunReport {
                 ok: false,
                 error: Some(e.to_string()),
                 journal: journal.display().to_string(),
                 dry_run: args.dry_run,
+                drift,
                 ..Default::default()
             };
             outln!("{}", serde_json::to_string(&report)?);
             return Err(Fail(e.to_string()));
         }
     };
-    let _ = format;
     outln!("{}", serde_json::to_string(&report)?);
     Ok(if report.ok {
         ExitCode::SUCCESS

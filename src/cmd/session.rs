@@ -3,7 +3,7 @@
 //! participant's part with an incident config that holds only that participant's
 //! credentials.
 
-use super::engine::{load_runbook, print_comparison, selection_request, sidecar_path, write_atomically};
+use super::engine::{load_runbook, print_comparison, selection_request, sidecar_path, write_runbook_files};
 use super::{Fail, Outcome, is_json, print_json};
 use crate::cli::{Format, JoinArgs, SessionArgs, SessionCommand, SessionPlanArgs};
 use crate::client::{GrpcParticipant, ParticipantApi};
@@ -328,17 +328,7 @@ async fn plan_from_session(client: &SessionClient, join: &JoinArgs, args: &Sessi
         created: jiff::Timestamp::now().to_string(),
         proposed_by: hello.operator.clone(),
     };
-    let (toml, sidecar) = plan::to_runbook(&plan, &meta)?;
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut sidecar_file: Option<PathBuf> = None;
-    if let Some(side) = &sidecar {
-        let path = sidecar_path(&args.out, &side.file_name);
-        write_atomically(&path, &side.text)?;
-        sidecar_file = Some(path);
-    }
-    write_atomically(&args.out, &toml)?;
+    let sidecar_file = write_runbook_files(&plan, &meta, &args.out)?;
     let summary = PlanSummary::of(&plan);
     let out = json!({
         "plan_hash": plan.hash(),

@@ -633,6 +633,7 @@ fn prelude(w: &mut W, plan: &Plan, part: &Part<'_>) {
         "def toCids(ids: Seq[String]): Seq[LfContractId] = ids.map(LfContractId.assertFromString)",
     );
     w.blank();
+    batches_helper(w);
     if w.v2() {
         w.line(
             0,
@@ -1049,6 +1050,40 @@ fn seq<S: AsRef<str>>(names: &[S]) -> String {
     format!("Seq({})", items.join(", "))
 }
 
+/// `inBatches`: the ids cut the way recovery-deck cuts every request (`crate::batch`), so
+/// the script's batches are the plan's: at most `batchSize` ids and at most
+/// `maxBatchBytes` of them as protobuf strings, whatever their lengths.
+fn batches_helper(w: &mut W) {
+    w.line(
+        0,
+        &format!(
+            "// At most batchSize ids and {} bytes of ids per call: Canton's admin API refuses messages over 10 MiB by default.",
+            crate::batch::REQUEST_BYTES
+        ),
+    );
+    w.line(0, &format!("val maxBatchBytes = {}L", crate::batch::REQUEST_BYTES));
+    w.line(0, "def inBatches(ids: Vector[String]): Vector[Vector[String]] = {");
+    w.line(1, "val out = Vector.newBuilder[Vector[String]]");
+    w.line(1, "var batch = Vector.empty[String]");
+    w.line(1, "var bytes = 0L");
+    w.line(1, "ids.foreach { id =>");
+    w.line(2, "val n = id.getBytes(\"UTF-8\").length.toLong");
+    w.line(2, "var varint = 1L");
+    w.line(2, "while ((n >> (7 * varint)) > 0) varint += 1");
+    w.line(2, "val size = 1L + varint + n");
+    w.line(
+        2,
+        "if (batch.nonEmpty && (batch.size >= batchSize || bytes + size > maxBatchBytes)) { out += batch; batch = Vector.empty; bytes = 0L }",
+    );
+    w.line(2, "batch = batch :+ id");
+    w.line(2, "bytes += size");
+    w.line(1, "}");
+    w.line(1, "if (batch.nonEmpty) out += batch");
+    w.line(1, "out.result()");
+    w.line(0, "}");
+    w.blank();
+}
+
 fn stage2(w: &mut W, part: &Part<'_>, files: &Files) {
     stage_open(w, 2, "disconnect, purge, export");
     for a in &part.prepare {
@@ -1075,7 +1110,7 @@ fn stage2(w: &mut W, part: &Part<'_>, files: &Files) {
         w.line(
             1,
             &format!(
-                "purge.grouped(batchSize).foreach(batch => participant.repair.purge({s}, toCids(batch), {extra}ignoreAlreadyPurged = {}))",
+                "inBatches(purge).foreach(batch => participant.repair.purge({s}, toCids(batch), {extra}ignoreAlreadyPurged = {}))",
                 p.ignore_already_purged
             ),
         );
@@ -1173,7 +1208,7 @@ fn stage3(w: &mut W, part: &Part<'_>, files: &Files) {
                 lit(&f.digest)
             ),
         );
-        w.line(1, "val batches = moves.grouped(batchSize).toVector");
+        w.line(1, "val batches = inBatches(moves)");
         w.line(1, "batches.zipWithIndex.foreach { case (batch, i) =>");
         w.cite(2, Cmd::Move);
         let call = if w.v2() { "change_domain" } else { "change_assignation" };
