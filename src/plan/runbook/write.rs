@@ -8,7 +8,7 @@ use sha2::{Digest as _, Sha256};
 use crate::reconcile::{ContractId, Decision, Strategy};
 
 use super::dto::*;
-use super::rows::{Sets, universe};
+use super::rows::{NoRows, Sets, everything, merge};
 use super::table::{self, TableOut};
 use super::{INLINE_MAX, RUNBOOK_FORMAT, RUNBOOK_VERSION, RunbookError, RunbookMeta, SIDECAR_THRESHOLD, Sidecar};
 use crate::plan::PayloadTag;
@@ -44,11 +44,29 @@ impl<'p> RunbookWriter<'p> {
                     .into(),
             ));
         }
-        let mut table = if id_count(plan) > SIDECAR_THRESHOLD {
-            Some(table_parts(plan)?)
-        } else {
-            None
-        };
+        if id_count(plan) <= SIDECAR_THRESHOLD {
+            return Self::with(plan, meta, None).map_err(Fail::into_error);
+        }
+        // The holdings cover every row of the comparison a plan is made from, so they make
+        // the table; a plan whose lists hold another id gets a table of all its ids.
+        let held = holdings(plan);
+        let (ids, rows) = merge(&held).map_err(|e| e.error("an expected holding"))?;
+        match Self::with(plan, meta, Some(table_parts(plan, Sets::new(ids), rows)?)) {
+            Err(Fail::Missing) => {
+                let mut lists = held.clone();
+                lists.extend(all_lists(plan));
+                let sets = Sets::new(everything(&lists));
+                let rows = held
+                    .iter()
+                    .map(|h| sets.rows([*h]).map_err(|e| e.error("an expected holding")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Self::with(plan, meta, Some(table_parts(plan, sets, rows)?)).map_err(Fail::into_error)
+            }
+            other => other.map_err(Fail::into_error),
+        }
+    }
+
+    fn with(plan: &'p Plan, meta: &RunbookMeta, mut table: Option<TableParts<'p>>) -> Result<Self, Fail> {
         let mut lists = match table.as_mut() {
             Some(t) => Lists {
                 sets: Some(&mut t.sets),
@@ -60,8 +78,8 @@ impl<'p> RunbookWriter<'p> {
             },
         };
         let selection = selection(plan, &mut lists)?;
-        let participants = participants(plan, &mut lists)?;
-        let moves = move_refs(plan, &mut lists)?;
+        let participants = participants(plan, &lists);
+        let moves = moves(plan, &mut lists)?;
         let phases = phases(plan, &mut lists, moves)?;
         let doc = RunbookDoc {
             runbook: Header {
@@ -170,25 +188,52 @@ impl Write for Hashing<'_> {
     }
 }
 
-/// The table's ids, each participant's held rows with their payload tags (a tag per row,
-/// and the exceptions of a later holder whose payload differs).
-fn table_parts(plan: &Plan) -> Result<TableParts<'_>, RunbookError> {
-    let held: Vec<&[ContractId]> = plan
-        .participants()
+/// Why the runbook could not be built as tried.
+enum Fail {
+    /// A list holds an id outside the table: try again with a table of every id.
+    Missing,
+    Runbook(RunbookError),
+}
+
+impl Fail {
+    fn into_error(self) -> RunbookError {
+        match self {
+            Fail::Missing => NoRows::Missing.error("a list"),
+            Fail::Runbook(e) => e,
+        }
+    }
+
+    fn of(e: NoRows, what: &str) -> Fail {
+        match e {
+            NoRows::Missing => Fail::Missing,
+            unsorted => Fail::Runbook(unsorted.error(what)),
+        }
+    }
+}
+
+impl From<RunbookError> for Fail {
+    fn from(e: RunbookError) -> Self {
+        Fail::Runbook(e)
+    }
+}
+
+/// Each participant's expected holding, in the plan's participant order.
+fn holdings(plan: &Plan) -> Vec<&[ContractId]> {
+    plan.participants()
         .iter()
         .map(|p| plan.expected(p).map(|e| e.active.as_slice()).unwrap_or_default())
-        .collect();
-    let mut lists = held.clone();
-    lists.extend(all_lists(plan));
-    let mut sets = Sets::new(universe(&lists, held.len())?);
+        .collect()
+}
+
+/// The table: its ids, each participant's held rows (`rows`, in the plan's participant
+/// order) as a set, and their payload tags (a tag per row, and the exceptions of a later
+/// holder whose payload differs).
+fn table_parts<'p>(plan: &'p Plan, mut sets: Sets<'p>, rows: Vec<Vec<u32>>) -> Result<TableParts<'p>, RunbookError> {
     let mut tags: Vec<Option<PayloadTag>> = vec![None; sets.ids.len()];
     let mut others = Vec::new();
     let mut held = Vec::new();
-    for (k, p) in plan.participants().iter().enumerate() {
-        let expected = plan.expected(p);
-        let active = expected.map(|e| e.active.as_slice()).unwrap_or_default();
-        let payloads = expected.and_then(|e| e.payloads.as_deref()).unwrap_or_default();
-        let rows = sets.rows(active, "an expected holding")?;
+    for (k, (p, rows)) in plan.participants().iter().zip(rows).enumerate() {
+        let payloads = plan.expected(p).and_then(|e| e.payloads.as_deref()).unwrap_or_default();
         if payloads.len() != rows.len() {
             return Err(RunbookError::Render(format!("{p}: one payload tag per held contract")));
         }
@@ -254,10 +299,10 @@ struct Lists<'a, 'p> {
 }
 
 impl Lists<'_, '_> {
-    fn list(&mut self, name: &str, ids: &[ContractId]) -> Result<IdList, RunbookError> {
+    fn list(&mut self, name: &str, ids: &[ContractId]) -> Result<IdList, Fail> {
         match &mut self.sets {
             Some(sets) if ids.len() > INLINE_MAX => {
-                let rows = sets.rows(ids, name)?;
+                let rows = sets.rows([ids]).map_err(|e| Fail::of(e, name))?;
                 Ok(IdList::Set(sets.add(name, rows)))
             }
             _ => Ok(inline(ids)),
@@ -269,7 +314,7 @@ fn inline(ids: &[ContractId]) -> IdList {
     IdList::Inline(ids.iter().map(|i| i.to_string()).collect())
 }
 
-fn selection(plan: &Plan, lists: &mut Lists<'_, '_>) -> Result<SelectionDto, RunbookError> {
+fn selection(plan: &Plan, lists: &mut Lists<'_, '_>) -> Result<SelectionDto, Fail> {
     let include = match plan.strategy() {
         Strategy::Manual { include } => {
             let ids: Vec<ContractId> = include.iter().cloned().collect();
@@ -315,7 +360,7 @@ fn selection(plan: &Plan, lists: &mut Lists<'_, '_>) -> Result<SelectionDto, Run
     })
 }
 
-fn participants(plan: &Plan, lists: &mut Lists<'_, '_>) -> Result<Vec<ParticipantDto>, RunbookError> {
+fn participants(plan: &Plan, lists: &Lists<'_, '_>) -> Vec<ParticipantDto> {
     let mut out = Vec::new();
     for (k, name) in plan.participants().iter().enumerate() {
         let expected = plan.expected(name);
@@ -341,67 +386,84 @@ fn participants(plan: &Plan, lists: &mut Lists<'_, '_>) -> Result<Vec<Participan
             expected_active,
         });
     }
-    Ok(out)
+    out
 }
 
-/// With a table, a participant's move batches are runs of one set `move.K` when, one after
-/// the other, they ascend (as [`crate::plan::build_plan`] makes them): each id once.
-fn move_refs(plan: &Plan, lists: &mut Lists<'_, '_>) -> Result<HashMap<usize, IdList>, RunbookError> {
-    let mut refs = HashMap::new();
+/// With a table, each participant's move batches, when they ascend one after the other
+/// (as [`crate::plan::build_plan`] makes them), are runs of one set `move.K`, which its
+/// verification names too when it checks exactly those contracts.
+#[derive(Default)]
+struct Moves<'p> {
+    /// Move phase step index -> its run of the set.
+    batches: HashMap<usize, IdList>,
+    /// Participant -> the whole set, and the batches' id lists.
+    whole: HashMap<&'p str, (SetRef, Vec<&'p [ContractId]>)>,
+}
+
+fn moves<'p>(plan: &'p Plan, lists: &mut Lists<'_, '_>) -> Result<Moves<'p>, Fail> {
+    let mut moves = Moves::default();
     let (Some(sets), Some(phase)) = (&mut lists.sets, plan.phase(PhaseKind::Move)) else {
-        return Ok(refs);
+        return Ok(moves);
     };
     for (k, p) in plan.participants().iter().enumerate() {
-        let steps: Vec<(usize, &[ContractId])> = phase
+        let steps: Vec<(usize, &'p [ContractId])> = phase
             .steps
             .iter()
             .enumerate()
             .filter(|(_, s)| &s.participant == p && matches!(s.action, Action::ChangeAssignation { .. }))
             .map(|(i, s)| (i, s.action.contract_ids()))
             .collect();
-        let all: Vec<ContractId> = steps.iter().flat_map(|(_, ids)| ids.iter().cloned()).collect();
-        if all.len() <= INLINE_MAX {
+        let total: usize = steps.iter().map(|(_, ids)| ids.len()).sum();
+        if total <= INLINE_MAX {
             continue;
         }
-        let Ok(rows) = sets.rows(&all, "moves") else {
-            continue;
+        let rows = match sets.rows(steps.iter().map(|(_, ids)| *ids)) {
+            Ok(rows) => rows,
+            Err(NoRows::Missing) => return Err(Fail::Missing),
+            // Not one ascending run: each batch becomes a set of its own.
+            Err(NoRows::Unsorted) => continue,
         };
         let whole = sets.add(&format!("move.{k}"), rows);
         let mut from = 0u64;
-        for (i, ids) in steps {
+        for (i, ids) in &steps {
             let count = ids.len() as u64;
-            refs.insert(
-                i,
-                IdList::Set(SetRef {
-                    set: whole.set.clone(),
-                    from,
-                    count,
-                }),
-            );
+            let run = SetRef {
+                set: whole.set.clone(),
+                from,
+                count,
+            };
+            moves.batches.insert(*i, IdList::Set(run));
             from += count;
         }
+        let batches = steps.into_iter().map(|(_, ids)| ids).collect();
+        moves.whole.insert(p.as_str(), (whole, batches));
     }
-    Ok(refs)
+    Ok(moves)
 }
 
-fn phases(
-    plan: &Plan,
-    lists: &mut Lists<'_, '_>,
-    mut moves: HashMap<usize, IdList>,
-) -> Result<Vec<PhaseDto>, RunbookError> {
+fn phases(plan: &Plan, lists: &mut Lists<'_, '_>, mut moves: Moves<'_>) -> Result<Vec<PhaseDto>, Fail> {
     let mut out = Vec::new();
     for (p, phase) in plan.phases().iter().enumerate() {
         let mut steps = Vec::new();
         for (s, step) in phase.steps.iter().enumerate() {
             let name = format!("phases.{p}.steps.{s}");
-            let batch = (phase.kind == PhaseKind::Move).then(|| moves.remove(&s)).flatten();
-            let ids = match batch {
-                Some(list) => list,
-                None => lists.list(&name, step.action.contract_ids())?,
+            let ids = step.action.contract_ids();
+            let batch = (phase.kind == PhaseKind::Move)
+                .then(|| moves.batches.remove(&s))
+                .flatten();
+            // Compared by address first: the same `Arc`s, so no string is read.
+            let all_moves = matches!(step.action, Action::Verify { .. })
+                .then(|| moves.whole.get(step.participant.as_str()))
+                .flatten()
+                .filter(|(_, batches)| ids.iter().eq(batches.iter().flat_map(|b| b.iter())));
+            let list = match (batch, all_moves) {
+                (Some(list), _) => list,
+                (None, Some((whole, _))) => IdList::Set(whole.clone()),
+                (None, None) => lists.list(&name, ids)?,
             };
             steps.push(StepDto {
                 participant: step.participant.clone(),
-                action: action(&step.action, ids),
+                action: action(&step.action, list),
             });
         }
         out.push(PhaseDto {
