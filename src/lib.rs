@@ -13,6 +13,7 @@ pub mod exec;
 pub mod failure;
 pub mod journal;
 pub mod lab;
+pub mod meter;
 pub mod plan;
 pub mod private_file;
 pub mod reconcile;

@@ -4,10 +4,12 @@ use super::{Fail, Outcome, clients, is_json, operator, print_json, short};
 use crate::cli::{CompareArgs, Format, PlanArgs, RunArgs, SelectionArgs};
 use crate::config::IncidentConfig;
 use crate::exec::{self, Participants, Progress, RunOptions, Runner};
-use crate::plan::{self, PlanSummary, RunbookMeta};
+use crate::meter::Meter;
+use crate::plan::{self, PhaseKind, PlanSummary, RunbookMeta};
 use crate::reconcile::{self, Comparison, Decision, SelectionRequest, StrategyName};
 use crate::survey::SearchFilter;
-use crate::survey::{self, Incident, ProposeError, propose};
+use crate::survey::{self, Incident, ProposeError, propose_observed};
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -48,7 +50,10 @@ pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -
         template_prefix: args.template.clone(),
         party: None,
     };
-    let s = survey::survey(&apis, &alias, &filter, false).await?;
+    let (observer, metered) = survey_meter("compare: survey");
+    let s = survey::survey_observed(&apis, &alias, &filter, false, Some(observer)).await;
+    let _ = metered.await;
+    let s = s?;
     if is_json(format) {
         let mut out = serde_json::to_value(&s.comparison).map_err(|e| Fail(e.to_string()))?;
         let incomplete = s.incomplete();
@@ -64,6 +69,21 @@ pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -
         print_incomplete(&s, &alias);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A meter of the contracts a survey has read, over every participant.
+fn survey_meter(label: &str) -> (survey::Observer, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, usize)>();
+    let mut meter = Meter::start(label, "contracts", None);
+    let task = tokio::spawn(async move {
+        let mut read: BTreeMap<String, usize> = BTreeMap::new();
+        while let Some((participant, n)) = rx.recv().await {
+            read.insert(participant, n);
+            meter.set(read.values().sum::<usize>() as u64);
+        }
+        meter.finish();
+    });
+    (tx, task)
 }
 
 /// Contracts between the lost synchronizer and another one are in no row: say so.
@@ -161,7 +181,10 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         lost: &lost,
         target: &target,
     };
-    let (plan, surveyed) = propose(&apis, &incident, &request, args.batch_size).await.map_err(|e| match e {
+    let (observer, metered) = survey_meter("plan: survey");
+    let proposed = propose_observed(&apis, &incident, &request, args.batch_size, Some(observer)).await;
+    let _ = metered.await;
+    let (plan, surveyed) = proposed.map_err(|e| match e {
         ProposeError::Selection(e) => Fail(format!(
             "{e}\nDecide each listed row with --decide <ID>=exclude (leave it on {lost}) or --decide <ID>=purge (remove it where it is still active), then plan again."
         )),
@@ -171,7 +194,11 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         created: jiff::Timestamp::now().to_string(),
         proposed_by: operator(args.operator.as_deref()),
     };
+    let ids = plan.expected_snapshots().values().map(|e| e.active.len() as u64).sum();
+    let mut meter = Meter::start("plan: runbook", "held contract ids", Some(ids));
     let sidecar_file = write_runbook_files(&plan, &meta, &args.out)?;
+    meter.set(ids);
+    meter.finish();
     let summary = PlanSummary::of(&plan);
     if is_json(format) {
         print_json(&serde_json::json!({
@@ -255,12 +282,6 @@ fn describe(p: &Progress) -> Option<String> {
             format!("phase {phase}: nothing to do")
         }
         Progress::PhaseStarted { phase, participants } => format!("phase {phase}: {}", participants.join(", ")),
-        Progress::Advance {
-            phase,
-            participant,
-            done,
-            total,
-        } if total > &1 => format!("  {phase} {participant} {done}/{total}"),
         Progress::StepFailed {
             phase,
             participant,
@@ -275,6 +296,52 @@ fn describe(p: &Progress) -> Option<String> {
         } => format!("would send  {participant:<14} {rpc:<26} {detail}"),
         _ => return None,
     })
+}
+
+/// A meter per phase of a run: the contracts (or steps) done over every participant, from
+/// the executor's `Advance` reports.
+#[derive(Default)]
+struct PhaseMeter {
+    meter: Option<Meter>,
+    /// Per participant: done, total.
+    counts: BTreeMap<String, (usize, usize)>,
+}
+
+impl PhaseMeter {
+    fn see(&mut self, p: &Progress) {
+        match p {
+            Progress::PhaseStarted { phase, participants } if !participants.is_empty() => {
+                self.end();
+                let unit = match phase {
+                    PhaseKind::Purge | PhaseKind::Import | PhaseKind::Move | PhaseKind::Verify => "contracts",
+                    _ => "steps",
+                };
+                self.meter = Some(Meter::start(format!("run {phase}"), unit, None));
+            }
+            Progress::Advance {
+                participant,
+                done,
+                total,
+                ..
+            } => {
+                self.counts.insert(participant.clone(), (*done, *total));
+                if let Some(m) = &mut self.meter {
+                    let (done, total) = self.counts.values().fold((0, 0), |(d, t), (dd, tt)| (d + dd, t + tt));
+                    m.set_total(total as u64);
+                    m.set(done as u64);
+                }
+            }
+            Progress::PhaseDone { .. } | Progress::StepFailed { .. } | Progress::Paused { .. } => self.end(),
+            _ => {}
+        }
+    }
+
+    fn end(&mut self) {
+        if let Some(m) = self.meter.take() {
+            m.finish();
+        }
+        self.counts.clear();
+    }
 }
 
 /// The rows preflight found changed since the plan was made, per participant.
@@ -345,7 +412,9 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
         .collect();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let printer = tokio::spawn(async move {
+        let mut phase_meter = PhaseMeter::default();
         while let Some(p) = rx.recv().await {
+            phase_meter.see(&p);
             if let Some(line) = describe(&p) {
                 if matches!(p, Progress::WouldSend { .. }) {
                     outln!("{line}");
@@ -354,6 +423,7 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
                 }
             }
         }
+        phase_meter.end();
     });
     let outcome = Runner::new(plan, participants, options)?.with_progress(tx).run().await;
     let _ = printer.await;

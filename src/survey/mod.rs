@@ -12,5 +12,5 @@ pub use holdings::{
     Holding, Observer, Payloads, Survey, SurveyError, holding, holding_observed, inspect, payload_digest, survey,
     survey_observed, synchronizer_id,
 };
-pub use propose::{Incident, ProposeError, plan_from, plan_from_parts, propose};
+pub use propose::{Incident, ProposeError, plan_from, plan_from_parts, propose, propose_observed};
 pub use search::{SearchFilter, SearchHit};
