@@ -104,8 +104,8 @@ async fn export_ids(api: &dyn ParticipantApi, synchronizer_id: &str) -> Result<V
     let mut stream = api.export_acs(Some(synchronizer_id), end).await?;
     let mut ids = Vec::new();
     while let Some(c) = stream.next().await {
-        if let Some(ev) = c?.created_event {
-            ids.push(ev.contract_id);
+        if let Some(id) = c?.contract_id() {
+            ids.push(id.to_string());
         }
     }
     Ok(ids)
@@ -130,7 +130,7 @@ async fn stream_ledger(api: &dyn ParticipantApi, synchronizer_id: &str) -> Resul
     let mut n = 0;
     while let Some(c) = stream.next().await {
         let Some(c) = c?.into_active() else { continue };
-        n += usize::from(logical_id(&c.synchronizer_id) == synchronizer_id);
+        n += usize::from(logical_id(c.synchronizer_id()) == synchronizer_id);
         std::hint::black_box(c);
     }
     Ok(n)

@@ -75,6 +75,7 @@ fn data(n: usize) -> SurveyData {
             ("participant1".to_string(), plan::InFlight::default()),
             ("participant2".to_string(), plan::InFlight::default()),
         ]),
+        incomplete: Default::default(),
     }
 }
 

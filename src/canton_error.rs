@@ -152,6 +152,9 @@ pub struct Code {
 macro_rules! codes {
     ($($(#[$doc:meta])* $name:ident = $cat:ident;)*) => {
         $($(#[$doc])* pub const $name: Code = Code { id: stringify!($name), category: Category::$cat };)*
+
+        /// Every code above.
+        pub const ALL: &[Code] = &[$($name),*];
     };
 }
 
@@ -201,6 +204,14 @@ pub mod codes {
         UNAUTHENTICATED = AuthInterceptorInvalidAuthenticationCredentials;
         // ledger/error/CommonErrors.scala: redacted on the wire.
         SERVICE_INTERNAL_ERROR = SystemInternalAssumptionViolated;
+    }
+}
+
+impl Code {
+    /// The code with this id, when it is one of [`codes`]: what code-keyed decisions
+    /// match on, so that a misspelt code does not compile.
+    pub fn by_id(id: &str) -> Option<Code> {
+        codes::ALL.iter().copied().find(|c| c.id == id)
     }
 }
 

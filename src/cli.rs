@@ -49,8 +49,18 @@ pub enum Command {
         scenario: Scenario,
         #[command(flatten)]
         screen: ScreenArgs,
+        /// Who operates (default: $USER).
+        #[arg(long, env = "RECOVERY_DECK_OPERATOR")]
+        operator: Option<String>,
     },
-    /// The recovery screen against the participants of an incident config.
+    /// The recovery screen against the participants of an incident config, or joined to a
+    /// multi-operator session (--join).
+    #[command(
+        after_help = "Joined to a session (--join ADDR), the screen acts for one operator only:
+  lead: recovery-deck tui --join 127.0.0.1:7700 --token-file carol.token
+  node operator: recovery-deck tui --join 127.0.0.1:7700 --token-file alice.token --participant participant1 --config p1.toml
+The incident config of a node operator holds their own participant's endpoints and credentials; the lead and observers need none."
+    )]
     Tui(TuiArgs),
     /// Run and break local lab nodes that speak Canton's wire API.
     #[command(subcommand)]
@@ -152,7 +162,8 @@ pub struct JoinArgs {
     /// The coordinator: http://127.0.0.1:PORT, or https://HOST:PORT.
     #[arg(long, global = true, env = "RECOVERY_DECK_JOIN", value_name = "ADDR")]
     pub join: Option<String>,
-    /// Who you are; checked against what the coordinator makes of your credentials.
+    /// Who you are: in a session, checked against what the coordinator makes of your
+    /// credentials; on a screen of your own, the name in its journal (default: $USER).
     #[arg(long, global = true, env = "RECOVERY_DECK_OPERATOR", value_name = "NAME")]
     pub operator: Option<String>,
     /// File holding your bearer token for the coordinator (or set RECOVERY_DECK_SESSION_TOKEN).
@@ -353,16 +364,22 @@ pub struct ScreenArgs {
     /// Key bindings TOML overriding the defaults.
     #[arg(long)]
     pub keys: Option<PathBuf>,
-    /// Who operates (default: $USER).
-    #[arg(long, env = "RECOVERY_DECK_OPERATOR")]
-    pub operator: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct TuiArgs {
     #[command(flatten)]
     pub screen: ScreenArgs,
-    /// Session journal (default: `<incident>.journal.jsonl` next to the config).
+    /// The coordinator, the credentials and the operator (default: $USER) when joining.
+    #[command(flatten)]
+    pub join: JoinArgs,
+    /// Joined as a node operator: the participant you act for (default: the one the
+    /// coordinator says); the incident config (--config) holds its endpoints and credentials.
+    #[arg(long, requires = "join")]
+    pub participant: Option<String>,
+    /// Journal (default: `<incident>.journal.jsonl` next to the config; joined:
+    /// `<incident>.<participant>.journal.jsonl` for a node operator, the deck's own, or
+    /// `<incident>.<operator>.screen.journal.jsonl` in the working directory).
     #[arg(long)]
     pub journal: Option<PathBuf>,
 }

@@ -195,6 +195,15 @@ token_file = "/secrets/p2.token"
 operator = "bob"
 "#;
 
+    #[test]
+    fn the_shipped_example_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/incident.example.toml");
+        let cfg = IncidentConfig::load(&path).expect("examples/incident.example.toml");
+        assert_eq!(cfg.participants.len(), 2);
+        assert!(!cfg.participants[0].enable_all_ledger_api_reassignments);
+        assert!(cfg.participants[1].enable_all_ledger_api_reassignments);
+    }
+
     fn write(dir: &Path, text: &str) -> PathBuf {
         let p = dir.join("incident.toml");
         std::fs::write(&p, text).expect("write");

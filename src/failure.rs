@@ -54,6 +54,11 @@ pub struct Failure {
     pub participant: Option<String>,
     /// The whole message, causes included, as an operator reads it.
     pub message: String,
+    /// The call that failed, when a participant's answer is the failure: with the code it
+    /// tells apart what Canton reports under one code (INVALID_ARGUMENT_REPAIR is an
+    /// unknown alias from ChangeAssignation but an offset or filter from ExportAcs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rpc: Option<&'static str>,
 }
 
 impl Failure {
@@ -62,7 +67,13 @@ impl Failure {
             kind,
             participant: participant.map(str::to_string),
             message: message.into(),
+            rpc: None,
         }
+    }
+
+    /// The same failure, raised by a call to `rpc`.
+    pub fn of_rpc(self, rpc: &'static str) -> Failure {
+        Failure { rpc: Some(rpc), ..self }
     }
 
     /// Canton's error code id, when the participant sent one.
@@ -97,7 +108,11 @@ impl From<&ClientError> for Failure {
             ClientError::Protocol { .. } => FailureKind::Protocol,
             ClientError::Unsupported { .. } => FailureKind::Unsupported,
         };
-        Failure::new(kind, Some(e.participant()), e.to_string())
+        let failure = Failure::new(kind, Some(e.participant()), e.to_string());
+        match e.rpc() {
+            Some(rpc) => failure.of_rpc(rpc),
+            None => failure,
+        }
     }
 }
 
@@ -129,8 +144,10 @@ mod tests {
                 ..
             }
         ));
+        assert_eq!(f.rpc, Some("ImportAcs"));
         let json = serde_json::to_value(Failure::from(&canton)).expect("json");
         assert_eq!(json["kind"], "canton");
         assert_eq!(json["code"], "IMPORT_ACS_ERROR");
+        assert_eq!(json["rpc"], "ImportAcs");
     }
 }

@@ -17,7 +17,11 @@ pub mod meter;
 pub mod plan;
 pub mod private_file;
 pub mod reconcile;
+pub mod runbook_file;
 pub mod survey;
 pub mod tui;
 pub mod value;
 pub mod wire;
+
+#[cfg(test)]
+mod layering_tests;

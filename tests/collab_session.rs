@@ -9,300 +9,19 @@
 
 mod common;
 
-use common::{TestLab, holdings};
+use common::TestLab;
+use common::drill::{Drill, assert_recovered};
 use recovery_deck::config::IncidentConfig;
 use recovery_deck::journal::{self, Journal};
 use recovery_deck::lab::ids;
-use recovery_deck::lab::scenario::{LOST, Scenario, TARGET};
+use recovery_deck::lab::scenario::{Scenario, TARGET};
 use recovery_deck::plan::{PhaseKind, Plan};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_recovery-deck");
-
-/// A child process killed (SIGKILL) when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Proc {
-    /// Waits for the process to end by itself and returns its last stdout line as JSON.
-    fn finish(mut self, within: Duration) -> Value {
-        let deadline = Instant::now() + within;
-        loop {
-            match self.0.try_wait() {
-                Ok(Some(_)) => break,
-                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-                other => panic!("the deck did not finish in time: {other:?}"),
-            }
-        }
-        let mut out = String::new();
-        if let Some(mut s) = self.0.stdout.take() {
-            let _ = std::io::Read::read_to_string(&mut s, &mut out);
-        }
-        let last = out.lines().last().unwrap_or("").to_string();
-        serde_json::from_str(&last).unwrap_or_else(|e| panic!("last line {last:?} is not JSON: {e}"))
-    }
-}
-
-struct Drill {
-    dir: PathBuf,
-    session: PathBuf,
-    url: String,
-    port: u16,
-    lab: TestLab,
-}
-
-const OPERATORS: [(&str, &str); 4] = [
-    ("carol", "lead"),
-    ("alice", "participant1"),
-    ("bob", "participant2"),
-    ("olga", "observer"),
-];
-
-impl Drill {
-    async fn up() -> Drill {
-        let lab = TestLab::up(Scenario::Diverged).await;
-        let dir = lab.dir.path().join("session");
-        std::fs::create_dir_all(&dir).expect("dir");
-        let cfg = IncidentConfig::load(&lab.lab.incident_path()).expect("config");
-        // Each organisation's config holds its own participant only.
-        for p in ["participant1", "participant2"] {
-            let mut mine = cfg.clone();
-            mine.participants.retain(|c| c.name == p);
-            std::fs::write(dir.join(format!("{p}.toml")), mine.to_toml()).expect("write");
-        }
-        let mut access = format!(
-            "incident = \"{}\"\nlost = \"{LOST}\"\ntarget = \"{TARGET}\"\n",
-            cfg.incident.name
-        );
-        for (name, what) in OPERATORS {
-            std::fs::write(dir.join(format!("{name}.token")), format!("{name}-secret-0123456789")).expect("token");
-            let role = match what {
-                "lead" => "role = \"lead\"".to_string(),
-                "observer" => "role = \"observer\"".to_string(),
-                p => format!("role = \"node_operator\"\nparticipant = \"{p}\""),
-            };
-            access.push_str(&format!(
-                "\n[[operators]]\nname = \"{name}\"\n{role}\ntoken_file = \"{name}.token\"\n"
-            ));
-        }
-        std::fs::write(dir.join("wrong.token"), "alice-secret-0123456780").expect("token");
-        std::fs::write(dir.join("operators.toml"), access).expect("access");
-        Drill {
-            session: dir.join("session.jsonl"),
-            dir,
-            url: String::new(),
-            port: 0,
-            lab,
-        }
-    }
-
-    /// Starts the coordinator (on the previous port when restarting).
-    fn coordinator(&mut self) -> Proc {
-        let log = std::fs::File::create(self.dir.join(format!("coordinator.{}.log", self.port))).expect("log");
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port), "--session"])
-            .arg(&self.session)
-            .arg("--operators")
-            .arg(self.dir.join("operators.toml"))
-            .args(["--format", "json"])
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("serve");
-        let mut line = String::new();
-        if let Some(out) = child.stdout.take() {
-            let _ = std::io::BufReader::new(out).read_line(&mut line);
-        }
-        let up: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("serve printed {line:?}: {e}"));
-        let addr = up["listening"].as_str().expect("listening").to_string();
-        self.port = addr.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
-        self.url = format!("http://{addr}");
-        Proc(child)
-    }
-
-    fn command(&self, who: &str, args: &[&str]) -> Command {
-        self.command_with(who, who, args)
-    }
-
-    /// `who`'s command, sent with the token in `token.token`.
-    fn command_with(&self, who: &str, token: &str, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.arg("session")
-            .args(args)
-            .args(["--join", &self.url, "--format", "json", "--token-file"])
-            .arg(self.dir.join(format!("{token}.token")));
-        if let Some((_, p)) = OPERATORS.iter().find(|(n, _)| *n == who)
-            && p.starts_with("participant")
-        {
-            c.arg("--config").arg(self.dir.join(format!("{p}.toml")));
-        }
-        c
-    }
-
-    fn run(&self, who: &str, args: &[&str]) -> Output {
-        self.command(who, args).output().expect("run")
-    }
-
-    fn ok(&self, who: &str, args: &[&str]) -> Value {
-        let out = self.run(who, args);
-        assert!(
-            out.status.success(),
-            "{who} {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("JSON")
-    }
-
-    fn refused(&self, who: &str, args: &[&str]) -> String {
-        let out = self.run(who, args);
-        assert!(!out.status.success(), "{who} {args:?} must be refused");
-        String::from_utf8_lossy(&out.stderr).to_string()
-    }
-
-    fn deck(&self, who: &str, participant: &str, attempt: u32) -> Proc {
-        let log = std::fs::File::create(self.dir.join(format!("{who}.{attempt}.log"))).expect("log");
-        let journal = self
-            .dir
-            .join(format!("{participant}.journal.jsonl"))
-            .display()
-            .to_string();
-        let child = self
-            .command(who, &["run", "--participant", participant, "--journal", &journal])
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("deck");
-        Proc(child)
-    }
-
-    fn log(&self) -> Journal {
-        journal::read(&self.session).expect("the session log verifies")
-    }
-
-    fn wait_log(&self, what: &str, done: impl Fn(&Journal) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            if journal::read(&self.session).is_ok_and(|j| done(&j)) {
-                return;
-            }
-            if Instant::now() > deadline {
-                self.dump();
-                panic!("timed out waiting for {what}");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn wait_status(&self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let s = self.ok("olga", &["status"]);
-            if done(&s) {
-                return s;
-            }
-            if Instant::now() > deadline {
-                self.dump();
-                panic!("timed out waiting for {what}: {s:#}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn dump(&self) {
-        if let Ok(entries) = std::fs::read_dir(&self.dir) {
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.extension().is_some_and(|x| x == "log") {
-                    eprintln!(
-                        "---- {}:\n{}",
-                        p.display(),
-                        std::fs::read_to_string(&p).unwrap_or_default()
-                    );
-                }
-            }
-        }
-        if let Ok(j) = journal::read(&self.session) {
-            for e in j.events {
-                eprintln!("{} {} {} {}", e.seq, e.actor.op, e.kind, e.data);
-            }
-        }
-    }
-
-    fn plan(&self, runbook: &Path) -> Plan {
-        let text = std::fs::read_to_string(runbook).expect("runbook");
-        recovery_deck::plan::load_runbook(&text, None).expect("load").plan
-    }
-
-    /// The two rows the diverged lab archived on one side (one purged, one excluded) and
-    /// the row whose payloads differ (excluded).
-    fn union_decisions(&self) -> Vec<String> {
-        let cmp = self.ok("carol", &["compare"]);
-        let of = |class: &str| -> Vec<String> {
-            cmp["rows"]
-                .as_array()
-                .expect("rows")
-                .iter()
-                .filter(|r| r["class"] == class)
-                .map(|r| r["contract_id"].as_str().expect("id").to_string())
-                .collect()
-        };
-        let (archived, mismatch) = (of("archived_somewhere"), of("payload_mismatch"));
-        assert_eq!((archived.len(), mismatch.len()), (2, 1), "{cmp:#}");
-        vec![
-            format!("{}=purge", archived[0]),
-            format!("{}=exclude", archived[1]),
-            format!("{}=exclude", mismatch[0]),
-        ]
-    }
-
-    fn union_plan(&self, name: &str, batch: &str) -> PathBuf {
-        let out = self.dir.join(name);
-        let decisions = self.union_decisions();
-        let out_s = out.display().to_string();
-        let mut args = vec!["plan", "--strategy", "union", "--batch-size", batch, "--out", &out_s];
-        for d in &decisions {
-            args.extend(["--decide", d.as_str()]);
-        }
-        self.ok("carol", &args);
-        out
-    }
-
-    fn surveyed(&self) {
-        self.wait_status("both manifests and answers", |s| {
-            s["turn"]["what"].as_str().is_some_and(|w| w.contains("propose a plan"))
-        });
-    }
-}
+use std::time::Duration;
 
 fn kinds<'a>(j: &'a Journal, kind: &'a str) -> impl Iterator<Item = &'a journal::Event> + 'a {
     j.of_kind(kind)
-}
-
-/// Every participant holds on the target exactly what the plan moves for it.
-async fn assert_recovered(d: &Drill, plan: &Plan) {
-    let (lost, new) = (ids::synchronizer_id(LOST), ids::synchronizer_id(TARGET));
-    for name in plan.participants() {
-        let h = holdings(&d.lab.client(name)).await.expect("export");
-        let on_new = h.get(&new).cloned().unwrap_or_default();
-        let on_lost = h.get(&lost).cloned().unwrap_or_default();
-        let planned: BTreeSet<String> = plan.moved_by(name).iter().map(|c| c.to_string()).collect();
-        assert_eq!(
-            on_new, planned,
-            "{name} holds exactly its planned contracts on the target"
-        );
-        assert!(on_new.is_disjoint(&on_lost), "{name}: nothing on both synchronizers");
-    }
 }
 
 /// Barriers as the log records them: each phase opened once, in order, and only after
@@ -412,21 +131,27 @@ async fn three_decks_recover_the_diverged_lab_with_approvals_barriers_and_relaye
     let e = d.refused("bob", &["status", "--operator", "alice"]);
     assert!(e.contains("belong to bob, not to alice"), "{e}");
 
-    // A payload is shared for a diff only when its holder accepts.
+    // A payload is shared for a diff only when its holder accepts: alice asks bob for his
+    // version of the row whose payloads differ, to compare it with her own.
     let cmp = d.ok("carol", &["compare"]);
     let row = cmp["rows"]
         .as_array()
-        .and_then(|rows| rows.iter().find(|r| r["class"] == "agreed"))
+        .and_then(|rows| rows.iter().find(|r| r["class"] == "payload_mismatch"))
         .and_then(|r| r["contract_id"].as_str())
-        .expect("an agreed row")
+        .expect("the mismatched row")
         .to_string();
     let asked = d.ok(
-        "carol",
+        "alice",
         &["request-payload", "--contract", &row, "--from", "participant2"],
     );
     let seq = asked["seq"].as_u64().expect("seq").to_string();
     let e = d.refused("alice", &["share", "--request", &seq]);
     assert!(e.contains("addressed to participant2"), "{e}");
+    let e = d.refused(
+        "olga",
+        &["request-payload", "--contract", &row, "--from", "participant2"],
+    );
+    assert!(e.contains("observers read the session only"), "{e}");
     let s = d.ok("olga", &["status"]);
     assert!(
         s["session"]["payload_requests"][0]["answer"].is_null(),
@@ -436,7 +161,19 @@ async fn three_decks_recover_the_diverged_lab_with_approvals_barriers_and_relaye
     let s = d.ok("olga", &["status"]);
     let answer = &s["session"]["payload_requests"][0]["answer"];
     assert_eq!(answer["accepted"], true);
-    assert!(answer["payload"]["owner"].is_string(), "{answer}");
+    // bob's version, not alice's: the payloads of this row differ between them.
+    let mine = common::payload_of(&d.lab.client("participant1"), &row).await;
+    let theirs = &answer["payload"];
+    assert!(theirs["owner"].is_string(), "{answer}");
+    assert_ne!(
+        theirs, &mine,
+        "participant2 shared its own version of the mismatched row"
+    );
+    assert_eq!(
+        theirs,
+        &common::payload_of(&d.lab.client("participant2"), &row).await,
+        "exactly what participant2 holds"
+    );
 
     // Both approve; go; the run completes with barriers and verifies.
     d.ok("alice", &["approve"]);
@@ -618,12 +355,16 @@ struct Named(std::sync::Arc<Barrier>, String);
 
 #[async_trait::async_trait]
 impl recovery_deck::exec::PhaseGate for Named {
-    async fn enter(&self, phase: PhaseKind) -> Result<(), String> {
+    async fn enter(&self, phase: PhaseKind) -> Result<(), recovery_deck::exec::GateError> {
         self.0.barrier.wait().await;
         self.0.seen.lock().expect("lock").push((self.1.clone(), "enter", phase));
         Ok(())
     }
-    async fn done(&self, phase: PhaseKind, _: recovery_deck::exec::PhaseOutcome) -> Result<(), String> {
+    async fn done(
+        &self,
+        phase: PhaseKind,
+        _: recovery_deck::exec::PhaseOutcome,
+    ) -> Result<(), recovery_deck::exec::GateError> {
         self.0.seen.lock().expect("lock").push((self.1.clone(), "done", phase));
         Ok(())
     }
@@ -692,4 +433,162 @@ async fn runners_restricted_to_one_participant_each_meet_at_the_gate() {
     let seen = again.seen.lock().expect("lock").clone();
     assert_eq!(seen.len(), PhaseKind::ALL.len());
     assert!(seen.iter().all(|s| s.1 == "done"));
+}
+
+/// A gate that lets the run through until `at`, where the session has moved on.
+struct MovesOn {
+    at: PhaseKind,
+}
+
+#[async_trait::async_trait]
+impl recovery_deck::exec::PhaseGate for MovesOn {
+    async fn enter(&self, phase: PhaseKind) -> Result<(), recovery_deck::exec::GateError> {
+        if phase == self.at {
+            return Err(recovery_deck::exec::GateError::MovedOn(
+                "the session's plan is now another".into(),
+            ));
+        }
+        Ok(())
+    }
+    async fn done(
+        &self,
+        _: PhaseKind,
+        _: recovery_deck::exec::PhaseOutcome,
+    ) -> Result<(), recovery_deck::exec::GateError> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gate_that_moves_on_stops_the_run_before_its_phase() {
+    use recovery_deck::exec::{GateError, RunError, RunOptions, Runner};
+    use recovery_deck::reconcile::{SelectionRequest, Strategy};
+    let lab = TestLab::up(Scenario::Seed).await;
+    let plan = common::plan_for(&lab.lab, &SelectionRequest::new(Strategy::Intersection), 500).await;
+    let path = lab.dir.path().join("gated.journal.jsonl");
+    let mut options = RunOptions::new(path.clone(), "tester");
+    options.dry_run = true;
+    let err = Runner::new(plan, common::participants(&lab.lab), options)
+        .expect("runner")
+        .with_gate(std::sync::Arc::new(MovesOn {
+            at: PhaseKind::InitTarget,
+        }))
+        .run()
+        .await
+        .expect_err("the gate stops it");
+    match &err {
+        RunError::Gate {
+            phase: PhaseKind::InitTarget,
+            error: GateError::MovedOn(why),
+        } => assert!(why.contains("another"), "{why}"),
+        other => panic!("expected the gate's stop before init_target, got {other:?}"),
+    }
+    assert_eq!(err.failure().kind, recovery_deck::failure::FailureKind::Stopped);
+    let j = journal::read(&path).expect("journal");
+    let started: Vec<String> = j
+        .of_kind("phase.start")
+        .map(|e| e.data["phase"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(started, ["isolate"], "nothing of init_target ran");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lead_pauses_the_run_at_the_barrier_and_only_go_continues_it() {
+    use recovery_deck::collab::client::{Connect, SessionClient};
+    use recovery_deck::collab::feed::Feed;
+    let mut d = Drill::up().await;
+    let _coordinator = d.coordinator();
+    let alice = d.deck("alice", "participant1", 1);
+    let bob = d.deck("bob", "participant2", 1);
+    d.surveyed();
+    // bob stays in the session without a deck, so the run holds at the first barrier.
+    drop(bob);
+    d.wait_status("bob gone", |s| s["session"]["operators"]["bob"]["present"] == false);
+    let mut connect = Connect::new(&d.url);
+    connect.token = Some(std::fs::read_to_string(d.dir.join("bob.token")).expect("token"));
+    let client = SessionClient::connect(&connect).expect("client");
+    let hello = client.hello(None).await.expect("hello");
+    let presence = Feed::start(client, &hello, None, true, Duration::from_secs(1));
+    d.wait_status("bob back", |s| s["session"]["operators"]["bob"]["present"] == true);
+
+    let runbook = d.dir.join("intersection.runbook.toml");
+    let out = runbook.display().to_string();
+    d.ok("carol", &["plan", "--strategy", "intersection", "--out", &out]);
+    d.ok("carol", &["propose", &out]);
+    let e = d.refused("carol", &["pause"]);
+    assert!(e.contains("the run is not going"), "{e}");
+    d.ok("alice", &["approve"]);
+    d.ok("bob", &["approve"]);
+    d.ok("carol", &["go"]);
+    d.wait_log("participant1 isolated", |j| {
+        j.of_kind("session.phase_done")
+            .any(|e| e.data["participant"] == "participant1" && e.data["phase"] == "isolate")
+    });
+    let e = d.refused("alice", &["pause"]);
+    assert!(e.contains("only the lead may pause"), "{e}");
+    let paused = d.ok("carol", &["pause", "--reason", "checking participant2"]);
+    assert_eq!(paused["control"], "pause");
+    let s = d.ok("olga", &["status"]);
+    assert_eq!(s["session"]["run"]["state"], "paused");
+    assert_eq!(s["session"]["run"]["reason"], "paused by carol: checking participant2");
+    assert!(
+        s["turn"]["what"]
+            .as_str()
+            .is_some_and(|w| w.contains("the lead says go")),
+        "{s:#}"
+    );
+
+    // bob's deck comes: the run stays where it is until the lead says go.
+    let bob = d.deck("bob", "participant2", 2);
+    let opened = |d: &Drill| d.log().of_kind("session.phase_opened").count();
+    let before = opened(&d);
+    let s = d.ok("olga", &["status"]);
+    assert_eq!(
+        s["session"]["run"]["state"], "paused",
+        "the run never continues by itself"
+    );
+    assert_eq!(opened(&d), before);
+    d.ok("carol", &["go"]);
+    let a = alice.finish(Duration::from_secs(120));
+    let b = bob.finish(Duration::from_secs(120));
+    assert_eq!(
+        (&a["ok"], &b["ok"]),
+        (&Value::Bool(true), &Value::Bool(true)),
+        "{a} {b}"
+    );
+    drop(presence);
+    let plan = d.plan(&runbook);
+    assert_recovered(&d, &plan).await;
+    let j = d.log();
+    let pauses: Vec<&journal::Event> = j.of_kind("session.paused").collect();
+    assert_eq!(pauses.len(), 1);
+    let go: Vec<u64> = j.of_kind("session.go").map(|e| e.seq).collect();
+    assert_eq!(go.len(), 2);
+    // No phase opened between the pause and the second go.
+    assert!(
+        j.of_kind("session.phase_opened")
+            .all(|e| e.seq < pauses[0].seq || e.seq > go[1]),
+        "the barrier stayed shut while paused"
+    );
+
+    // `session status` names the head of the log: the hash of the event at its seq.
+    let out = std::process::Command::new(common::drill::BIN)
+        .args(["session", "status", "--join", &d.url, "--token-file"])
+        .arg(d.dir.join("olga.token"))
+        .output()
+        .expect("status");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let seq: u64 = text
+        .split("log at seq ")
+        .nth(1)
+        .and_then(|t| t.split(';').next())
+        .and_then(|n| n.trim().parse().ok())
+        .expect("the text names the seq");
+    let head = text
+        .lines()
+        .find_map(|l| l.strip_prefix("head hash "))
+        .expect("the text names the head hash");
+    let event = d.log().events.into_iter().find(|e| e.seq == seq).expect("that event");
+    assert_eq!(head, event.hash, "{text}");
 }

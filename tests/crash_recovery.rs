@@ -5,13 +5,12 @@
 mod common;
 
 use common::{holdings, launcher};
-use recovery_deck::client::{ParticipantApi, set_manual_connect, sync_config};
+use recovery_deck::client::{ParticipantApi, Submission, SynchronizerConfig, set_manual_connect};
 use recovery_deck::lab::ids;
 use recovery_deck::lab::node::NodeKind;
 use recovery_deck::lab::scenario;
 use recovery_deck::lab::supervisor::{Lab, Layout, NodeSpec};
 use recovery_deck::lab::templates;
-use recovery_deck::wire::ledger::Commands;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -65,7 +64,7 @@ async fn sigkill_during_change_assignation_loses_nothing() {
     };
     let p1 = scenario::client(&lab.lock().expect("lock").0, "p1").expect("client");
     assert!(
-        p1.connect(sync_config::default_config("alpha", &alpha_url, false))
+        p1.connect(SynchronizerConfig::new("alpha", &alpha_url, false))
             .await
             .expect("connect alpha")
     );
@@ -74,16 +73,16 @@ async fn sigkill_during_change_assignation_loses_nothing() {
         let commands = (0..200)
             .map(|i| templates::create_iou_command(&alice, &bob, &format!("{}", chunk * 200 + i), "EUR"))
             .collect();
-        p1.submit_and_wait(Commands {
+        p1.submit_and_wait(Submission {
             act_as: vec![alice.clone()],
+            synchronizer_id: None,
             commands,
-            ..Default::default()
         })
         .await
         .expect("bulk create");
     }
     assert!(
-        p1.connect(sync_config::default_config("beta", &beta_url, true))
+        p1.connect(SynchronizerConfig::new("beta", &beta_url, true))
             .await
             .expect("connect beta once")
     );

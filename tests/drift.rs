@@ -102,9 +102,7 @@ async fn a_dry_run_lists_exactly_the_rows_that_changed_and_fails() {
         .await
         .expect("export")
         .filter(move |c| {
-            let keep = c.as_ref().map_or(true, |c| {
-                c.created_event.as_ref().is_some_and(|e| e.contract_id == wanted)
-            });
+            let keep = c.as_ref().map_or(true, |c| c.contract_id() == Some(wanted.as_str()));
             futures::future::ready(keep)
         })
         .boxed();

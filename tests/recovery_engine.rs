@@ -1,7 +1,8 @@
 //! The headless recovery engine against the diverged lab: intersection and union end to
-//! end, decisions, dry runs that send nothing, and runs interrupted at every phase
-//! boundary and by a participant crash in the middle of the move, finished by running
-//! the same plan again.
+//! end with decisions, on a Canton 3.4 lab and a 3.5 lab, including an import larger
+//! than one ImportAcs message on 3.4; dry runs that send nothing, and runs interrupted
+//! at every phase boundary and by a participant crash in the middle of the move, finished
+//! by running the same plan again.
 
 mod common;
 
@@ -9,16 +10,16 @@ use common::{TestLab, holdings, participants, plan_for};
 use recovery_deck::client::ParticipantApi;
 use recovery_deck::exec::{self, Control, Progress, RunOptions, Runner};
 use recovery_deck::journal;
+use recovery_deck::lab::dialect::Dialect;
 use recovery_deck::lab::ids;
-use recovery_deck::lab::scenario::{LOST, Scenario, TARGET};
+use recovery_deck::lab::scenario::{LOST, LabOptions, Scenario, TARGET};
 use recovery_deck::plan::{PhaseKind, Plan};
 use recovery_deck::reconcile::{Decision, RowClass, SelectionRequest, Strategy};
 use recovery_deck::survey::SearchFilter;
-use recovery_deck::wire::lab::{CountersRequest, participant_control_client::ParticipantControlClient};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-fn options(dir: &Path, name: &str) -> RunOptions {
+fn options_for(dir: &Path, name: &str) -> RunOptions {
     let mut o = RunOptions::new(dir.join(format!("{name}.journal.jsonl")), "tester");
     o.retry_delay = std::time::Duration::from_millis(50);
     o
@@ -82,13 +83,39 @@ async fn workflow_ok(lab: &TestLab) {
     assert!(report.ok, "business workflow after the recovery: {report:#?}");
 }
 
+/// A diverged lab following `canton`'s rules.
+async fn diverged_on(canton: Dialect) -> TestLab {
+    let options = LabOptions {
+        canton,
+        ..LabOptions::default()
+    };
+    TestLab::up_with(Scenario::Diverged, &options).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn intersection_recovers_the_diverged_lab() {
-    let lab = TestLab::up(Scenario::Diverged).await;
+async fn intersection_recovers_the_diverged_lab_on_canton_3_4() {
+    intersection_recovers_the_diverged_lab(Dialect::V3_4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intersection_recovers_the_diverged_lab_on_canton_3_5() {
+    intersection_recovers_the_diverged_lab(Dialect::V3_5).await;
+}
+
+async fn intersection_recovers_the_diverged_lab(canton: Dialect) {
+    let lab = diverged_on(canton).await;
+    assert_eq!(
+        lab.client("participant1")
+            .canton_line()
+            .await
+            .expect("line")
+            .to_string(),
+        canton.name()
+    );
     let plan = plan_for(&lab.lab, &SelectionRequest::new(Strategy::Intersection), 500).await;
     assert_eq!(plan.moved_by("participant1").len(), 4, "the four agreed Ious");
     assert_eq!(plan.excluded().len(), 5);
-    let report = Runner::new(plan.clone(), participants(&lab.lab), options(lab.dir.path(), "i"))
+    let report = Runner::new(plan.clone(), participants(&lab.lab), options_for(lab.dir.path(), "i"))
         .expect("runner")
         .run()
         .await
@@ -125,8 +152,17 @@ async fn diverged_rows(lab: &TestLab) -> BTreeMap<RowClass, Vec<String>> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn union_imports_missing_contracts_and_applies_decisions() {
-    let lab = TestLab::up(Scenario::Diverged).await;
+async fn union_imports_missing_contracts_and_applies_decisions_on_canton_3_4() {
+    union_imports_missing_contracts_and_applies_decisions(Dialect::V3_4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn union_imports_missing_contracts_and_applies_decisions_on_canton_3_5() {
+    union_imports_missing_contracts_and_applies_decisions(Dialect::V3_5).await;
+}
+
+async fn union_imports_missing_contracts_and_applies_decisions(canton: Dialect) {
+    let lab = diverged_on(canton).await;
     let rows = diverged_rows(&lab).await;
     let archived = rows.get(&RowClass::ArchivedSomewhere).cloned().unwrap_or_default();
     assert_eq!(archived.len(), 2);
@@ -154,7 +190,7 @@ async fn union_imports_missing_contracts_and_applies_decisions() {
     );
     let plan = plan_for(&lab.lab, &decided_union(&rows), 500).await;
     assert_eq!(plan.moved_by("participant2").len(), 6, "4 agreed + 2 imported");
-    let report = Runner::new(plan.clone(), participants(&lab.lab), options(lab.dir.path(), "u"))
+    let report = Runner::new(plan.clone(), participants(&lab.lab), options_for(lab.dir.path(), "u"))
         .expect("runner")
         .run()
         .await
@@ -187,32 +223,73 @@ async fn union_imports_missing_contracts_and_applies_decisions() {
     workflow_ok(&lab).await;
 }
 
-const MUTATING: [&str; 9] = [
-    "ChangeAssignation",
-    "ImportAcs",
-    "PurgeContracts",
-    "DisconnectSynchronizer",
-    "DisconnectAllSynchronizers",
-    "ModifySynchronizer",
-    "ReconnectSynchronizer",
-    "ConnectSynchronizer",
-    "RegisterSynchronizer",
-];
+/// How many contracts the diverging transaction adds for the big import: enough that
+/// their snapshot is over 1 MiB compressed (each carries 1 KiB of incompressible text).
+const BIG_IMPORT: usize = 1_800;
+
+/// Canton 3.4 re-validates the import context on every ImportAcs message: a union whose
+/// import spans several messages recovers only if each of them carries the context.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn union_on_canton_3_4_imports_a_snapshot_over_one_mib() {
+    let options = LabOptions {
+        canton: Dialect::V3_4,
+        diverged_extra: BIG_IMPORT,
+        ..LabOptions::default()
+    };
+    let lab = TestLab::up_with(Scenario::Diverged, &options).await;
+    let rows = diverged_rows(&lab).await;
+    assert_eq!(
+        rows.get(&RowClass::Missing).map(Vec::len),
+        Some(2 + BIG_IMPORT),
+        "the Call's GetCash, Charlie's Iou and the extra Ious"
+    );
+    let plan = plan_for(&lab.lab, &decided_union(&rows), 500).await;
+    let imported: BTreeSet<String> = plan
+        .phase(PhaseKind::Import)
+        .into_iter()
+        .flat_map(|p| &p.steps)
+        .filter(|s| s.participant == "participant2")
+        .flat_map(|s| s.action.contract_ids().iter().map(|c| c.to_string()))
+        .collect();
+    assert_eq!(imported.len(), 2 + BIG_IMPORT);
+    // The snapshot the import streams, encoded as the client encodes it.
+    let lost = ids::synchronizer_id(LOST);
+    let source = lab.client("participant1");
+    let mut export = recovery_deck::client::export_at_ledger_end(&source, Some(&lost))
+        .await
+        .expect("export");
+    let mut encoder = recovery_deck::acs::AcsEncoder::with_chunk_size(1 << 20);
+    let mut compressed = 0;
+    while let Some(c) = futures::StreamExt::next(&mut export).await {
+        let c = c.expect("contract");
+        if c.contract_id().is_some_and(|id| imported.contains(id)) {
+            encoder.push(c.wire()).expect("encode");
+            while let Some(chunk) = encoder.take_chunk() {
+                compressed += chunk.len();
+            }
+        }
+    }
+    compressed += encoder.finish().expect("finish").iter().map(|c| c.len()).sum::<usize>();
+    eprintln!(
+        "the import snapshot: {} contracts, {compressed} bytes compressed",
+        imported.len()
+    );
+    assert!(compressed > 1 << 20, "over 1 MiB compressed: {compressed} bytes");
+
+    let report = Runner::new(plan.clone(), participants(&lab.lab), options_for(lab.dir.path(), "big"))
+        .expect("runner")
+        .run()
+        .await
+        .expect("run");
+    assert!(report.ok);
+    assert_eq!(report.added.get("participant2"), Some(&(2 + BIG_IMPORT)));
+    let held = assert_recovered(&lab, &plan).await;
+    assert_eq!(held["participant2"].len(), 6 + BIG_IMPORT);
+    workflow_ok(&lab).await;
+}
 
 async fn mutating_calls(lab: &TestLab, name: &str) -> u64 {
-    let url = lab.lab.endpoint(name).expect("endpoint");
-    let mut client = ParticipantControlClient::connect(url).await.expect("control");
-    let counters = client
-        .counters(CountersRequest {})
-        .await
-        .expect("counters")
-        .into_inner();
-    counters
-        .calls
-        .iter()
-        .filter(|(path, _)| MUTATING.iter().any(|m| path.ends_with(&format!("/{m}"))))
-        .map(|(_, n)| n)
-        .sum()
+    common::mutating_calls(&lab.lab, name).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,7 +301,7 @@ async fn a_dry_run_sends_no_state_changing_call() {
         mutating_calls(&lab, "participant1").await,
         mutating_calls(&lab, "participant2").await,
     );
-    let mut o = options(lab.dir.path(), "dry");
+    let mut o = options_for(lab.dir.path(), "dry");
     o.dry_run = true;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let report = Runner::new(plan, participants(&lab.lab), o)
@@ -271,7 +348,7 @@ async fn run_until(
 ) -> Result<exec::RunReport, exec::RunError> {
     let (ctl_tx, ctl_rx) = tokio::sync::watch::channel(Control::Step);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(plan.clone(), participants(&lab.lab), options(lab.dir.path(), name))
+    let runner = Runner::new(plan.clone(), participants(&lab.lab), options_for(lab.dir.path(), name))
         .expect("runner")
         .with_progress(tx)
         .with_control(ctl_rx);
@@ -308,7 +385,7 @@ async fn a_run_stopped_at_any_phase_boundary_finishes_when_run_again() {
             matches!(first, Err(exec::RunError::Aborted(_))),
             "stopped after {stop_after}: {first:?}"
         );
-        let second = Runner::new(plan.clone(), participants(&lab.lab), options(lab.dir.path(), "b"))
+        let second = Runner::new(plan.clone(), participants(&lab.lab), options_for(lab.dir.path(), "b"))
             .expect("runner")
             .run()
             .await
@@ -344,7 +421,7 @@ async fn a_participant_killed_mid_move_is_finished_by_running_again() {
     let lab = TestLab { lab, dir };
     let plan = plan_for(&lab.lab, &SelectionRequest::new(Strategy::Intersection), 10).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(plan.clone(), participants(&lab.lab), options(lab.dir.path(), "k"))
+    let runner = Runner::new(plan.clone(), participants(&lab.lab), options_for(lab.dir.path(), "k"))
         .expect("runner")
         .with_progress(tx);
     let handle = tokio::spawn(runner.run());
@@ -373,7 +450,7 @@ async fn a_participant_killed_mid_move_is_finished_by_running_again() {
 
     let mut lab = lab;
     lab.lab.start("participant2").expect("restart");
-    let second = Runner::new(plan.clone(), participants(&lab.lab), options(lab.dir.path(), "k"))
+    let second = Runner::new(plan.clone(), participants(&lab.lab), options_for(lab.dir.path(), "k"))
         .expect("runner")
         .run()
         .await
@@ -420,4 +497,94 @@ async fn a_participant_killed_mid_move_is_finished_by_running_again() {
         requests - results <= 1,
         "every call has its outcome, except one cut by the crash"
     );
+}
+
+/// The reassigning lab: participant1 holds the 170 Iou on the lost synchronizer with
+/// reassignment counter 1, participant2 never saw it there, so a union imports it into
+/// participant2 — an import Canton 3.4 always refuses, and 3.5 refuses unless the
+/// participant enables all Ledger API reassignments.
+async fn reassigning_union(
+    canton: Dialect,
+    enable_all: bool,
+) -> (TestLab, Plan, Result<exec::RunReport, exec::RunError>) {
+    let options = LabOptions {
+        canton,
+        enable_all_reassignments: enable_all,
+        ..LabOptions::default()
+    };
+    let lab = TestLab::up_with(Scenario::Reassigning, &options).await;
+    let plan = plan_for(&lab.lab, &SelectionRequest::new(Strategy::Union), 500).await;
+    let imported: Vec<String> = plan
+        .phase(PhaseKind::Import)
+        .into_iter()
+        .flat_map(|p| &p.steps)
+        .flat_map(|s| s.action.contract_ids().iter().map(|c| c.to_string()))
+        .collect();
+    assert_eq!(imported.len(), 1, "the 170 Iou");
+    let before = (
+        mutating_calls(&lab, "participant1").await,
+        mutating_calls(&lab, "participant2").await,
+    );
+    let result = Runner::new(
+        plan.clone(),
+        participants(&lab.lab),
+        options_for(lab.dir.path(), "counters"),
+    )
+    .expect("runner")
+    .run()
+    .await;
+    if result.is_err() {
+        let after = (
+            mutating_calls(&lab, "participant1").await,
+            mutating_calls(&lab, "participant2").await,
+        );
+        assert_eq!(before, after, "refused before anything was disconnected");
+    }
+    (lab, plan, result)
+}
+
+fn counter_refusal(result: Result<exec::RunReport, exec::RunError>) -> String {
+    let Err(exec::RunError::Preflight(problems)) = result else {
+        panic!("preflight must refuse the import: {result:?}");
+    };
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(
+        (problems[0].participant.as_str(), problems[0].check),
+        ("participant2", "counters")
+    );
+    let message = problems[0].message.clone();
+    assert!(
+        message.contains("reassignment counter is not 0") && message.contains("=1"),
+        "{message}"
+    );
+    assert!(message.contains("never rewrites a counter"), "{message}");
+    message
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_refuses_importing_a_reassigned_contract_on_canton_3_4() {
+    let (_lab, _, result) = reassigning_union(Dialect::V3_4, false).await;
+    let message = counter_refusal(result);
+    assert!(message.contains("Canton 3.4 refuses every import"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_refuses_importing_a_reassigned_contract_on_canton_3_5_by_default() {
+    let (_lab, _, result) = reassigning_union(Dialect::V3_5, false).await;
+    let message = counter_refusal(result);
+    assert!(
+        message.contains("enable_all_ledger_api_reassignments = true"),
+        "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reassigned_contract_is_imported_on_canton_3_5_with_all_reassignments_enabled() {
+    let (lab, plan, result) = reassigning_union(Dialect::V3_5, true).await;
+    let report = result.expect("run");
+    assert!(report.ok);
+    assert_eq!(report.added.get("participant2"), Some(&1));
+    let held = assert_recovered(&lab, &plan).await;
+    assert_shared(&held);
+    workflow_ok(&lab).await;
 }

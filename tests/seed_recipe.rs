@@ -6,12 +6,15 @@ mod common;
 
 use common::{TestLab, code_of, ids_on};
 use futures::StreamExt;
-use recovery_deck::client::{ContractStream, ImportMode, ParticipantApi, PingOutcome, set_manual_connect};
+use recovery_deck::client::{
+    Contract, ContractStream, DamlValue, ImportMode, ParticipantApi, PingOutcome, Submission, set_manual_connect,
+};
 use recovery_deck::lab::ids;
 use recovery_deck::lab::scenario::{LOST, Scenario, TARGET};
 use recovery_deck::lab::templates;
 use recovery_deck::value;
-use recovery_deck::wire::ledger::{ActiveContract, Commands};
+// The recipe forges and edits contracts, so it reads the Ledger API messages themselves.
+use recovery_deck::wire::ledger::ActiveContract;
 use std::time::Duration;
 
 fn alice() -> String {
@@ -55,13 +58,14 @@ async fn self_ping(p: &dyn ParticipantApi) {
 }
 
 fn stream_of(contracts: Vec<ActiveContract>) -> ContractStream {
-    futures::stream::iter(contracts.into_iter().map(Ok)).boxed()
+    futures::stream::iter(contracts.into_iter().map(|c| Ok(Contract::from_wire(c)))).boxed()
 }
 
 async fn export(p: &dyn ParticipantApi, synchronizer_id: &str) -> Vec<ActiveContract> {
-    let end = p.ledger_end().await.expect("end");
-    let stream = p.export_acs(Some(synchronizer_id), end).await.expect("export");
-    stream.map(|c| c.expect("contract")).collect().await
+    let stream = recovery_deck::client::export_at_ledger_end(p, Some(synchronizer_id))
+        .await
+        .expect("export");
+    stream.map(|c| c.expect("contract").into_wire()).collect().await
 }
 
 async fn iou_owned_by(p: &dyn ParticipantApi, synchronizer_id: &str, owner: &str) -> String {
@@ -139,19 +143,19 @@ async fn the_seed_recipe_recovers_both_participants() {
         .collect();
     assert_eq!(snapshot_before_call.len(), 1);
     for (p, party, iou) in [(&p1, alice(), &moved_for_alice), (&p2, bob(), &moved_for_bob)] {
-        p.submit_and_wait(Commands {
+        p.submit_and_wait(Submission {
             act_as: vec![party],
-            commands: vec![templates::exercise_iou_command(iou, "Call", value::unit())],
-            ..Default::default()
+            synchronizer_id: None,
+            commands: vec![templates::exercise_iou_command(iou, "Call", DamlValue::Unit)],
         })
         .await
         .expect("Call on a moved Iou");
     }
     for (p, payer, owner) in [(&p1, alice(), bob()), (&p2, bob(), alice())] {
-        p.submit_and_wait(Commands {
+        p.submit_and_wait(Submission {
             act_as: vec![payer.clone()],
+            synchronizer_id: None,
             commands: vec![templates::create_iou_command(&payer, &owner, "7", "USD")],
-            ..Default::default()
         })
         .await
         .expect("new Iou");
@@ -414,7 +418,7 @@ async fn imports_are_all_or_nothing_and_check_payloads() {
     let before = ids_on(&p2, &lost).await;
     let missing: Vec<ActiveContract> = from1.iter().filter(|c| !before.contains(&id_of(c))).cloned().collect();
     assert!(!missing.is_empty());
-    let failing: ContractStream = futures::stream::iter(missing.into_iter().map(Ok))
+    let failing: ContractStream = futures::stream::iter(missing.into_iter().map(|c| Ok(Contract::from_wire(c))))
         .chain(futures::stream::once(async {
             Err(recovery_deck::client::ClientError::Setup {
                 participant: "source".into(),

@@ -4,7 +4,8 @@
 
 mod common;
 
-use recovery_deck::client::{ClientError, GrpcParticipant, ParticipantApi};
+use futures::StreamExt;
+use recovery_deck::client::{ClientError, GrpcParticipant, ImportMode, ParticipantApi};
 use recovery_deck::config::ParticipantConfig;
 use recovery_deck::lab::node;
 use std::path::Path;
@@ -90,6 +91,47 @@ fn config(info: &node::NodeInfo, ca: Option<&Path>, token_file: Option<&Path>) -
     }
 }
 
+fn unauthenticated(e: &ClientError) -> bool {
+    e.grpc_code() == Some(tonic::Code::Unauthenticated)
+}
+
+/// For each shape of call the client makes — unary, unary on raw bytes, server streaming
+/// on either API, client streaming — whether the participant refused it as
+/// unauthenticated.
+async fn refused_as_unauthenticated(api: &GrpcParticipant) -> Vec<(&'static str, bool)> {
+    let stream_refused =
+        |first: Option<Result<(), ClientError>>| first.is_some_and(|r| r.is_err_and(|e| unauthenticated(&e)));
+    let mut out = vec![
+        (
+            "ParticipantStatus",
+            api.status().await.is_err_and(|e| unauthenticated(&e)),
+        ),
+        (
+            "ListRegisteredSynchronizers (raw)",
+            api.registered_configs().await.is_err_and(|e| unauthenticated(&e)),
+        ),
+        (
+            "GetLedgerEnd",
+            api.ledger_end().await.is_err_and(|e| unauthenticated(&e)),
+        ),
+    ];
+    let export = match api.export_acs(None, 1).await {
+        Ok(mut s) => stream_refused(s.next().await.map(|r| r.map(|_| ()))),
+        Err(e) => unauthenticated(&e),
+    };
+    out.push(("ExportAcs", export));
+    let active = match api.active_contracts(1, false).await {
+        Ok(mut s) => stream_refused(s.next().await.map(|r| r.map(|_| ()))),
+        Err(e) => unauthenticated(&e),
+    };
+    out.push(("GetActiveContracts", active));
+    let import = api
+        .import_acs("nowhere::1220", ImportMode::Accept, futures::stream::empty().boxed())
+        .await;
+    out.push(("ImportAcs", import.is_err_and(|e| unauthenticated(&e))));
+    out
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_a_custom_ca_and_a_bearer_token() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -116,6 +158,14 @@ async fn tls_with_a_custom_ca_and_a_bearer_token() {
             assert_eq!(e.grpc_code(), Some(tonic::Code::Unauthenticated));
         }
         other => panic!("expected UNAUTHENTICATED, got {other:?}"),
+    }
+    // Every shape of call carries the token: the participant refuses each one without it,
+    // and none with it.
+    for (rpc, refused) in refused_as_unauthenticated(&no_token).await {
+        assert!(refused, "{rpc} without a token was not refused as unauthenticated");
+    }
+    for (rpc, refused) in refused_as_unauthenticated(&good).await {
+        assert!(!refused, "{rpc} was sent without the token");
     }
 
     let other_dir = tempfile::tempdir().expect("tempdir");

@@ -6,14 +6,17 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use recovery_deck::canton_error::Category;
-use recovery_deck::client::InFlight;
+use recovery_deck::client::{InFlight, IncompleteKind, IncompleteReassignment};
 use recovery_deck::exec::{Progress, RunReport};
 use recovery_deck::failure::{Failure, FailureKind};
 use recovery_deck::journal::{
-    Actor, Call, CallAnswered, CallSent, Event, EventData, PingResult, Surveyed, VerifyReport,
+    Actor, Call, CallAnswered, CallSent, Event, EventData, PingResult, Rpc, Surveyed, VerifyReport,
 };
 use recovery_deck::plan::{self, PhaseKind};
-use recovery_deck::reconcile::{ContractSummary, Inspection, InspectionResult, Interner, ParticipantSnapshot, compare};
+use recovery_deck::reconcile::{
+    ContractSummary, Inspection, InspectionResult, Interner, ParticipantSnapshot, RowClass, StrategyName, UndecidedRow,
+    compare,
+};
 use recovery_deck::survey::status::{ParticipantReport, SynchronizerStatus};
 use recovery_deck::survey::{Payloads, payload_digest};
 use recovery_deck::tui::app::{App, Context};
@@ -119,6 +122,33 @@ fn survey_on(synchronizer: &str) -> SurveyData {
         comparison: Arc::new(comparison),
         payloads: Arc::new(snaps.into_iter().map(|s| s.3).collect()),
         in_flight,
+        incomplete: BTreeMap::new(),
+    }
+}
+
+/// The survey with contracts between synchronizers: participant1 sees one unassigned
+/// from the lost synchronizer and never assigned (in no row), participant2 that one and
+/// the missing row's contract, which it saw unassigned from the target towards the lost
+/// synchronizer and never assigned there.
+fn survey_between() -> SurveyData {
+    let between = |n: u8, source: &str, target: &str| IncompleteReassignment {
+        contract_id: id(n),
+        kind: IncompleteKind::Unassigned,
+        source: format!("{source}::1220"),
+        target: format!("{target}::1220"),
+    };
+    SurveyData {
+        incomplete: BTreeMap::from([
+            (P1.to_string(), vec![between(7, "lostDomain", "newDomain")]),
+            (
+                P2.to_string(),
+                vec![
+                    between(7, "lostDomain", "newDomain"),
+                    between(3, "newDomain", "lostDomain"),
+                ],
+            ),
+        ]),
+        ..survey()
     }
 }
 
@@ -170,6 +200,10 @@ fn app(read_only: bool) -> App {
 }
 
 fn loaded(read_only: bool) -> App {
+    loaded_with(read_only, survey())
+}
+
+fn loaded_with(read_only: bool, data: SurveyData) -> App {
     let mut a = app(read_only);
     a.start();
     let generation = a.generation;
@@ -183,7 +217,7 @@ fn loaded(read_only: bool) -> App {
     });
     a.update(Msg::Survey {
         generation,
-        result: Ok(survey()),
+        result: Ok(data),
     });
     a
 }
@@ -206,7 +240,11 @@ fn chars(a: &mut App, s: &str) {
 
 /// The app with a union plan decided and built.
 fn planned() -> App {
-    let mut a = loaded(false);
+    planned_with(survey())
+}
+
+fn planned_with(data: SurveyData) -> App {
+    let mut a = loaded_with(false, data.clone());
     chars(&mut a, "u");
     // Decide the archived and the mismatched rows.
     a.update(Msg::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)));
@@ -218,7 +256,6 @@ fn planned() -> App {
     key(&mut a, KeyCode::Enter);
     chars(&mut a, "E");
     chars(&mut a, "p");
-    let data = survey();
     let request = a.choice.request().cloned().expect("request");
     let incident = recovery_deck::survey::Incident {
         name: "lab-diverged",
@@ -272,10 +309,10 @@ fn move_call(phase: PhaseKind) -> EventData {
     })
 }
 
-fn answered(phase: PhaseKind, rpc: &str) -> EventData {
+fn answered(phase: PhaseKind, rpc: Rpc) -> EventData {
     EventData::CallAnswered(CallAnswered {
         phase,
-        rpc: rpc.into(),
+        rpc,
         attempt: 1,
         ok: true,
         duration_ms: 3,
@@ -316,7 +353,7 @@ fn executing(until: usize, fail: bool) -> App {
         );
         for p in [P1, P2] {
             ev(&mut a, Some(p), move_call(*phase));
-            ev(&mut a, Some(p), answered(*phase, "ChangeAssignation"));
+            ev(&mut a, Some(p), answered(*phase, Rpc::ChangeAssignation));
         }
         if fail && i + 1 == until {
             a.update(Msg::Exec(Progress::Advance {
@@ -444,8 +481,14 @@ fn screens() -> Vec<(&'static str, App)> {
     blocked.update(Msg::Plan {
         generation,
         result: Err(PlanProblem::Undecided(vec![
-            (id(4), "archived_somewhere".into()),
-            (id(5), "payload_mismatch".into()),
+            UndecidedRow {
+                contract_id: id(4).as_str().into(),
+                class: RowClass::ArchivedSomewhere,
+            },
+            UndecidedRow {
+                contract_id: id(5).as_str().into(),
+                class: RowClass::PayloadMismatch,
+            },
         ])),
     });
     let mut confirm = planned();
@@ -465,7 +508,7 @@ fn screens() -> Vec<(&'static str, App)> {
         2,
         None,
         EventData::StrategyChosen {
-            strategy: "intersection".into(),
+            strategy: StrategyName::Intersection,
         },
     )));
     vec![
@@ -494,6 +537,8 @@ fn screens() -> Vec<(&'static str, App)> {
         }),
         ("execution_failed", executing(5, true)),
         ("execution_verified", executing(7, false)),
+        ("main_between_synchronizers", loaded_with(false, survey_between())),
+        ("plan_between_synchronizers", planned_with(survey_between())),
     ]
 }
 
@@ -604,7 +649,7 @@ fn the_execution_journal_follows_new_events_until_scrolled_up() {
         a.update(Msg::Exec(Progress::Journal(Box::new(event(
             seq,
             Some(P1),
-            answered(PhaseKind::Verify, "Ping"),
+            answered(PhaseKind::Verify, Rpc::Ping),
         )))));
     };
     more(&mut a, 25);
@@ -679,7 +724,7 @@ fn the_session_journal_pane_scrolls_when_focused() {
             seq,
             None,
             EventData::StrategyChosen {
-                strategy: "union".into(),
+                strategy: StrategyName::Union,
             },
         )));
     }
@@ -877,4 +922,145 @@ fn prompts_own_their_keys() {
     chars(&mut a, ":class archived");
     press(&mut a, "enter");
     assert_eq!(a.table.rows.len(), 1, "short class names work too");
+}
+
+/// The numbers of the events a journal frame shows (`#N` at the start of a line inside
+/// a border), in order.
+fn seqs_shown(screen: &str) -> Vec<u64> {
+    screen
+        .lines()
+        .filter_map(|l| l.trim_start_matches('│').strip_prefix('#'))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn the_full_screen_execution_journal_scrolls_with_every_key() {
+    let mut a = executing(4, false);
+    press(&mut a, "J");
+    let frames = scrolled(&mut a, (80, 16), &SCROLL_KEYS);
+    let shown: Vec<Vec<u64>> = frames.iter().map(|(_, s)| seqs_shown(s)).collect();
+    let page = shown[0].len();
+    assert!((5..24).contains(&page), "a page of the 24 events: {shown:?}");
+    assert_eq!(shown[0].last(), Some(&24), "G shows the newest:\n{}", frames[0].1);
+    assert_eq!(shown[1].last(), Some(&23), "k goes one older:\n{}", frames[1].1);
+    assert_eq!(shown[2].first(), Some(&1), "g shows the oldest:\n{}", frames[2].1);
+    assert!(
+        shown[3].first() > shown[2].first() && shown[3].first() <= Some(&(1 + page as u64)),
+        "a page down:\n{}",
+        frames[3].1
+    );
+    assert_eq!(
+        shown[4].first().copied(),
+        shown[3].first().map(|f| f + 1),
+        "j goes one newer:\n{}",
+        frames[4].1
+    );
+    assert!(shown[5].first() < shown[4].first(), "a page up:\n{}", frames[5].1);
+    for (key, screen) in &frames {
+        assert!(
+            !screen.contains("outcome"),
+            "after {key} the journal still has the screen"
+        );
+    }
+    insta::assert_snapshot!("scroll_execution_journal_full_80x16", transcript(&frames));
+}
+
+fn many_participants(n: usize) -> App {
+    let names: Vec<String> = (1..=n).map(|i| format!("participant{i}")).collect();
+    let ctx = Context {
+        incident: "lab-large".into(),
+        lost: "lostDomain".into(),
+        target: "newDomain".into(),
+        operator: "alice".into(),
+        participants: names.clone(),
+        read_only: false,
+        theme: "dark".into(),
+    };
+    let mut a = App::new(ctx, Keymap::defaults());
+    a.start();
+    let generation = a.generation;
+    for name in &names {
+        a.update(Msg::Status {
+            generation,
+            report: report(name, ALICE),
+        });
+    }
+    a
+}
+
+#[test]
+fn the_participants_strip_scrolls_when_focused_and_says_so() {
+    let mut a = many_participants(9);
+    let keys = ["tab", "G", "k", "g", "j", "pagedown", "pageup"];
+    let frames = scrolled(&mut a, (80, 24), &keys);
+    let first = |i: usize| {
+        frames[i]
+            .1
+            .lines()
+            .find_map(|l| l.strip_prefix("│participant"))
+            .and_then(|rest| rest.split_whitespace().next()?.parse::<usize>().ok())
+    };
+    let visible = |i: usize| frames[i].1.lines().filter(|l| l.starts_with("│participant")).count();
+    let page = visible(0);
+    assert!(
+        page < 9,
+        "the strip shows fewer than its 9 participants:\n{}",
+        frames[0].1
+    );
+    assert_eq!(first(0), Some(1), "tab moves the focus, not the strip");
+    assert_eq!(first(1), Some(10 - page), "G shows the last:\n{}", frames[1].1);
+    assert_eq!(first(2), Some(9 - page), "k goes one up:\n{}", frames[2].1);
+    assert_eq!(first(3), Some(1), "g shows the first:\n{}", frames[3].1);
+    assert_eq!(first(4), Some(2), "j goes one down:\n{}", frames[4].1);
+    assert_eq!(
+        first(5),
+        Some(10 - page),
+        "a page down (as far as it goes):\n{}",
+        frames[5].1
+    );
+    assert_eq!(first(6), Some(1), "a page up:\n{}", frames[6].1);
+    for (key, screen) in &frames {
+        let hints = screen.lines().last().unwrap_or_default();
+        assert!(
+            hints.contains("r refresh") && hints.contains("tab next pane") && !hints.contains("enter diff"),
+            "after {key} the status bar shows the strip's keys: {hints}"
+        );
+    }
+    assert_eq!(a.table.selected, 0, "the table did not move");
+    insta::assert_snapshot!("scroll_participants_80x24", transcript(&frames));
+}
+
+#[test]
+fn the_status_bar_follows_the_focus() {
+    let mut a = loaded(false);
+    chars(&mut a, "J");
+    let theme = Theme::preset("dark").expect("dark");
+    let bar = |a: &mut App| {
+        text(&render(a, 80, 24, &theme))
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim_end()
+            .to_string()
+    };
+    let mut seen = vec![bar(&mut a)];
+    for _ in 0..3 {
+        press(&mut a, "tab");
+        seen.push(bar(&mut a));
+    }
+    assert_eq!(
+        seen,
+        [
+            " enter diff  / filter  c class  p plan  J journal  ? help  q quit",
+            " j down  k up  G bottom  tab next pane  J journal  ? help  q quit",
+            " j down  k up  r refresh  tab next pane  ? help  q quit",
+            " enter diff  / filter  c class  p plan  J journal  ? help  q quit",
+        ],
+        "table, journal pane, participants strip, and back"
+    );
+    // What has focus owns the keys: the table's are not reached from the strip.
+    press(&mut a, "tab");
+    press(&mut a, "tab");
+    assert!(press(&mut a, "p").is_empty() && matches!(a.screen, Screen::Main));
 }

@@ -105,6 +105,16 @@ impl ClientError {
         }
     }
 
+    /// The call that failed, when a call did.
+    pub fn rpc(&self) -> Option<&'static str> {
+        match self {
+            ClientError::Canton { rpc, .. } | ClientError::Grpc { rpc, .. } | ClientError::Protocol { rpc, .. } => {
+                Some(rpc)
+            }
+            ClientError::Setup { .. } | ClientError::Unsupported { .. } => None,
+        }
+    }
+
     pub fn participant(&self) -> &str {
         match self {
             ClientError::Canton { participant, .. }

@@ -1,11 +1,12 @@
 //! `ParticipantApi` over tonic: one lazily connected channel per API (admin, ledger),
-//! TLS with the participant's own CA, a bearer token on every call and a deadline per
-//! call kind.
+//! TLS with the participant's own CA, the bearer token on every call (added by the
+//! channel, see `transport`) and a deadline per call kind.
 
 use super::raw;
 use super::snapshot::{self, decode_chunks};
-use super::transport::{channel, token_of};
-use super::{AcsStream, ClientError, ContractStream, ParticipantApi, Result, types::*};
+use super::sync_config::SynchronizerConfig;
+use super::transport::{AuthChannel, authenticated};
+use super::{AcsStream, ClientError, Contract, ContractStream, ParticipantApi, Result, Submission, types::*};
 use crate::config::ParticipantConfig;
 use crate::wire::admin::{
     self, ChangeAssignationRequest, CountInFlightRequest, DisconnectAllSynchronizersRequest,
@@ -21,7 +22,7 @@ use crate::wire::admin::{
     synchronizer_connectivity_service_client::SynchronizerConnectivityServiceClient,
 };
 use crate::wire::ledger::{
-    self, Commands, EventFormat, Filters, GetActiveContractsRequest, GetLedgerEndRequest, SubmitAndWaitRequest,
+    self, EventFormat, Filters, GetActiveContractsRequest, GetLedgerEndRequest, SubmitAndWaitRequest,
     command_service_client::CommandServiceClient, cumulative_filter::IdentifierFilter,
     get_active_contracts_response::ContractEntry, state_service_client::StateServiceClient,
 };
@@ -34,8 +35,6 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use prost::Message;
 use std::time::Duration;
-use tonic::metadata::{Ascii, MetadataValue};
-use tonic::transport::Channel;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_REPAIR_TIMEOUT: Duration = Duration::from_secs(600);
@@ -43,9 +42,8 @@ const USER_ID: &str = "recovery-deck";
 
 pub struct GrpcParticipant {
     name: String,
-    admin: Channel,
-    ledger: Channel,
-    token: Option<MetadataValue<Ascii>>,
+    admin: AuthChannel,
+    ledger: AuthChannel,
     timeout: Duration,
     repair_timeout: Duration,
     enable_all_reassignments: bool,
@@ -56,9 +54,8 @@ impl GrpcParticipant {
     pub fn from_config(cfg: &ParticipantConfig) -> Result<GrpcParticipant> {
         Ok(GrpcParticipant {
             name: cfg.name.clone(),
-            admin: channel(&cfg.name, &cfg.admin, Some(cfg))?,
-            ledger: channel(&cfg.name, &cfg.ledger, Some(cfg))?,
-            token: token_of(cfg)?,
+            admin: authenticated(&cfg.name, &cfg.admin, cfg)?,
+            ledger: authenticated(&cfg.name, &cfg.ledger, cfg)?,
             timeout: cfg.timeout_secs.map(Duration::from_secs).unwrap_or(DEFAULT_TIMEOUT),
             repair_timeout: cfg
                 .repair_timeout_secs
@@ -71,19 +68,12 @@ impl GrpcParticipant {
     fn req<T>(&self, msg: T, timeout: Duration) -> tonic::Request<T> {
         let mut r = tonic::Request::new(msg);
         r.set_timeout(timeout);
-        if let Some(t) = &self.token {
-            r.metadata_mut().insert("authorization", t.clone());
-        }
         r
     }
 
     /// A request without a deadline, for streams whose length depends on the data.
     fn stream_req<T>(&self, msg: T) -> tonic::Request<T> {
-        let mut r = tonic::Request::new(msg);
-        if let Some(t) = &self.token {
-            r.metadata_mut().insert("authorization", t.clone());
-        }
-        r
+        tonic::Request::new(msg)
     }
 
     fn err(&self, rpc: &'static str) -> impl Fn(tonic::Status) -> ClientError + '_ {
@@ -98,7 +88,7 @@ impl GrpcParticipant {
         }
     }
 
-    fn connectivity(&self) -> SynchronizerConnectivityServiceClient<Channel> {
+    fn connectivity(&self) -> SynchronizerConnectivityServiceClient<AuthChannel> {
         SynchronizerConnectivityServiceClient::new(self.admin.clone())
     }
 
@@ -133,7 +123,7 @@ impl GrpcParticipant {
             .collect())
     }
 
-    fn repair(&self) -> ParticipantRepairServiceClient<Channel> {
+    fn repair(&self) -> ParticipantRepairServiceClient<AuthChannel> {
         ParticipantRepairServiceClient::new(self.admin.clone()).max_decoding_message_size(64 << 20)
     }
 }
@@ -215,12 +205,15 @@ impl ParticipantApi for GrpcParticipant {
             .collect())
     }
 
-    async fn registered_configs(&self) -> Result<Vec<StoredConfig>> {
+    async fn registered_configs(&self) -> Result<Vec<SynchronizerConfig>> {
         Ok(self
             .registered_results()
             .await?
             .into_iter()
-            .filter_map(|(r, unknown_fields)| r.config.map(|config| StoredConfig { config, unknown_fields }))
+            .filter_map(|(r, unknown_fields)| {
+                r.config
+                    .map(|config| SynchronizerConfig::from_wire(config, unknown_fields))
+            })
             .collect())
     }
 
@@ -243,7 +236,7 @@ impl ParticipantApi for GrpcParticipant {
             .collect())
     }
 
-    async fn register(&self, config: SynchronizerConnectionConfig, handshake: bool) -> Result<()> {
+    async fn register(&self, config: SynchronizerConfig, handshake: bool) -> Result<()> {
         let mode = if handshake {
             SynchronizerConnection::Handshake
         } else {
@@ -255,7 +248,7 @@ impl ParticipantApi for GrpcParticipant {
             SequencerConnectionValidation::Disabled
         };
         let req = RegisterSynchronizerRequest {
-            config: Some(config),
+            config: Some(config.into_wire()),
             synchronizer_connection: mode as i32,
             sequencer_connection_validation: validation as i32,
             onboarding_transactions: Vec::new(),
@@ -267,9 +260,9 @@ impl ParticipantApi for GrpcParticipant {
         Ok(())
     }
 
-    async fn connect(&self, config: SynchronizerConnectionConfig) -> Result<bool> {
+    async fn connect(&self, config: SynchronizerConfig) -> Result<bool> {
         let req = admin::ConnectSynchronizerRequest {
-            config: Some(config),
+            config: Some(config.into_wire()),
             sequencer_connection_validation: SequencerConnectionValidation::Active as i32,
             onboarding_transactions: Vec::new(),
         };
@@ -313,14 +306,15 @@ impl ParticipantApi for GrpcParticipant {
         Ok(())
     }
 
-    async fn modify(
-        &self,
-        config: SynchronizerConnectionConfig,
-        validation: SequencerConnectionValidation,
-    ) -> Result<()> {
+    async fn modify(&self, config: SynchronizerConfig, validation: Validation) -> Result<()> {
+        let validation = match validation {
+            Validation::Disabled => SequencerConnectionValidation::Disabled,
+            Validation::All => SequencerConnectionValidation::All,
+            Validation::Active => SequencerConnectionValidation::Active,
+        };
         let req = ModifySynchronizerRequest {
             physical_synchronizer_id: None,
-            new_config: Some(config),
+            new_config: Some(config.into_wire()),
             sequencer_connection_validation: validation as i32,
         };
         self.connectivity()
@@ -365,12 +359,15 @@ impl ParticipantApi for GrpcParticipant {
     }
 
     async fn import_acs(&self, synchronizer_id: &str, mode: ImportMode, contracts: ContractStream) -> Result<()> {
-        let mut req = tonic::Request::new(());
-        req.set_timeout(self.repair_timeout);
-        if let Some(t) = &self.token {
-            req.metadata_mut().insert("authorization", t.clone());
-        }
-        snapshot::import(&self.name, self.repair(), req, synchronizer_id, mode, contracts).await
+        snapshot::import(
+            &self.name,
+            self.repair(),
+            self.req((), self.repair_timeout),
+            synchronizer_id,
+            mode,
+            contracts,
+        )
+        .await
     }
 
     async fn change_assignation(
@@ -579,7 +576,7 @@ impl ParticipantApi for GrpcParticipant {
             .filter_map(move |r| {
                 let out = match r {
                     Ok(resp) => match resp.contract_entry {
-                        Some(ContractEntry::ActiveContract(c)) => Some(Ok(AcsEntry::Active(c))),
+                        Some(ContractEntry::ActiveContract(c)) => Some(Ok(AcsEntry::Active(Contract::from_wire(c)))),
                         Some(ContractEntry::IncompleteUnassigned(u)) => Some(incomplete_unassigned(&name, u)),
                         Some(ContractEntry::IncompleteAssigned(a)) => Some(incomplete_assigned(&name, a)),
                         None => None,
@@ -617,13 +614,8 @@ impl ParticipantApi for GrpcParticipant {
         }
     }
 
-    async fn submit_and_wait(&self, mut commands: Commands) -> Result<SubmitOutcome> {
-        if commands.user_id.is_empty() {
-            commands.user_id = USER_ID.to_string();
-        }
-        if commands.command_id.is_empty() {
-            commands.command_id = uuid::Uuid::new_v4().to_string();
-        }
+    async fn submit_and_wait(&self, submission: Submission) -> Result<SubmitOutcome> {
+        let commands = submission.to_wire(USER_ID, uuid::Uuid::new_v4().to_string());
         let resp = CommandServiceClient::new(self.ledger.clone())
             .submit_and_wait(self.req(
                 SubmitAndWaitRequest {

@@ -4,7 +4,7 @@
 //! synchronizer's whole unpruned history of activeness changes — Created (a create or a
 //! repair add), Archived (an archive or a purge), Assigned, Unassigned — in no guaranteed
 //! order, and a single `Unknown` record only for a contract unknown everywhere
-//! (`CommitmentCommandsHelper.inspectContractState`, participant/pruning, release-line-3.5).
+//! (participant/pruning/CommitmentCommandsHelper.scala, inspectContractState, release-line-3.5).
 //! So the records of a contract are merged and each synchronizer's history is read as a
 //! multiset: pruning removes only balanced prefixes, and order cannot matter.
 

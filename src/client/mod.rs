@@ -2,6 +2,8 @@
 //! (DESIGN §2), `GrpcParticipant` implements it over tonic with per-participant TLS,
 //! bearer token and deadlines, and errors carry Canton's parsed code.
 
+mod command;
+mod contract;
 mod error;
 mod grpc;
 mod history;
@@ -12,20 +14,22 @@ mod transport;
 mod types;
 pub mod version;
 
+pub use command::{DamlValue, LedgerCommand, Submission, TemplateId};
+pub use contract::{Contract, Created};
 pub use error::{ClientError, Result};
 pub use grpc::GrpcParticipant;
 pub use history::{ContractHistory, SyncState, merge as merge_inspections};
+pub use snapshot::{SnapshotReader, SnapshotWriter};
+pub use sync_config::SynchronizerConfig;
 pub use types::*;
 
-use crate::wire::admin::SynchronizerConnectionConfig;
-use crate::wire::ledger::{ActiveContract, Commands};
-use crate::wire::sequencer::SequencerConnectionValidation;
 use async_trait::async_trait;
+use futures::StreamExt;
 use futures::stream::BoxStream;
 use std::time::Duration;
 
 /// A stream of contracts decoded from an ACS snapshot.
-pub type ContractStream = BoxStream<'static, Result<ActiveContract>>;
+pub type ContractStream = BoxStream<'static, Result<Contract>>;
 /// The Ledger API's active contract stream, contracts between synchronizers included.
 pub type AcsStream = BoxStream<'static, Result<AcsEntry>>;
 
@@ -51,18 +55,17 @@ pub trait ParticipantApi: Send + Sync {
 
     async fn list_registered(&self) -> Result<Vec<RegisteredSynchronizer>>;
     /// The full stored configs, for read-modify-write.
-    async fn registered_configs(&self) -> Result<Vec<StoredConfig>>;
+    async fn registered_configs(&self) -> Result<Vec<SynchronizerConfig>>;
     async fn list_connected(&self) -> Result<Vec<ConnectedSynchronizer>>;
-    async fn register(&self, config: SynchronizerConnectionConfig, handshake: bool) -> Result<()>;
-    async fn connect(&self, config: SynchronizerConnectionConfig) -> Result<bool>;
+    /// Registers a synchronizer; with `handshake` the participant contacts its sequencers
+    /// (and validates the active ones) before it stores the config.
+    async fn register(&self, config: SynchronizerConfig, handshake: bool) -> Result<()>;
+    async fn connect(&self, config: SynchronizerConfig) -> Result<bool>;
     async fn reconnect(&self, alias: &str, retry: bool) -> Result<bool>;
     async fn disconnect(&self, alias: &str) -> Result<()>;
     async fn disconnect_all(&self) -> Result<()>;
-    async fn modify(
-        &self,
-        config: SynchronizerConnectionConfig,
-        validation: SequencerConnectionValidation,
-    ) -> Result<()>;
+    /// Replaces the stored config of `config.alias()` with `config`, whole.
+    async fn modify(&self, config: SynchronizerConfig, validation: Validation) -> Result<()>;
     async fn synchronizer_id(&self, alias: &str) -> Result<SynchronizerIds>;
 
     /// Streams the ACS snapshot at `ledger_offset` (a synchronizer id filters it).
@@ -104,7 +107,7 @@ pub trait ParticipantApi: Send + Sync {
             .map(|p| p.party)
             .collect())
     }
-    async fn submit_and_wait(&self, commands: Commands) -> Result<SubmitOutcome>;
+    async fn submit_and_wait(&self, submission: Submission) -> Result<SubmitOutcome>;
     /// The participant's admin party: the only party Canton's ping responder answers for.
     /// Its id is the participant's uid (`Member.adminParty = PartyId(uid)`).
     async fn admin_party(&self) -> Result<String> {
@@ -114,14 +117,14 @@ pub trait ParticipantApi: Send + Sync {
 
 /// The config to write back to flip `manual_connect` of `alias` — the console's
 /// `synchronizers.modify`, a read-modify-write of the whole config — or `None` when it is
-/// already so. Refused when the participant's config holds fields this version does not
-/// know: writing it back would silently reset them.
+/// already so. Every other field goes back as the participant sent it; refused when the
+/// config holds fields this version does not know, which writing it back would reset.
 pub fn manual_connect_change(
     participant: &str,
-    configs: Vec<StoredConfig>,
+    configs: Vec<SynchronizerConfig>,
     alias: &str,
     manual: bool,
-) -> Result<Option<SynchronizerConnectionConfig>> {
+) -> Result<Option<SynchronizerConfig>> {
     let refuse = |message: String| ClientError::Protocol {
         participant: participant.to_string(),
         rpc: "ModifySynchronizer",
@@ -129,19 +132,35 @@ pub fn manual_connect_change(
     };
     let stored = configs
         .into_iter()
-        .find(|c| c.config.synchronizer_alias == alias)
+        .find(|c| c.alias() == alias)
         .ok_or_else(|| refuse(format!("no synchronizer with alias {alias} is registered")))?;
-    if stored.config.manual_connect == manual {
+    if stored.manual_connect() == manual {
         return Ok(None);
     }
-    if stored.unknown_fields {
+    if stored.has_unknown_fields() {
         return Err(refuse(format!(
             "the stored config of {alias} holds fields this recovery-deck does not know (a newer Canton?); writing it back would reset them. Set manualConnect = {manual} in the Canton console (synchronizers.modify) and run again"
         )));
     }
-    let mut config = stored.config;
-    config.manual_connect = manual;
-    Ok(Some(config))
+    Ok(Some(stored.with_manual_connect(manual)))
+}
+
+/// The offset to export a participant's ACS at, given its ledger end: the end itself, or
+/// `None` while it is 0. Canton's ExportAcs refuses offset 0 (`Offset.fromLong` needs a
+/// positive offset, GrpcParticipantRepairService.exportAcs, release-line-3.5) — and a
+/// participant at offset 0 holds no contract, so there is nothing to export.
+pub fn export_offset(ledger_end: i64) -> Option<i64> {
+    (ledger_end > 0).then_some(ledger_end)
+}
+
+/// The participant's ACS now (optionally only what is assigned to one synchronizer): an
+/// ExportAcs at its ledger end, or an empty stream while that end is 0. Every export
+/// goes through here, so no caller can ask for offset 0.
+pub async fn export_at_ledger_end(api: &dyn ParticipantApi, synchronizer_id: Option<&str>) -> Result<ContractStream> {
+    match export_offset(api.ledger_end().await?) {
+        Some(end) => api.export_acs(synchronizer_id, end).await,
+        None => Ok(futures::stream::empty().boxed()),
+    }
 }
 
 /// [`manual_connect_change`], written. Validation is DISABLED because the lost
@@ -150,7 +169,7 @@ pub async fn set_manual_connect(api: &dyn ParticipantApi, alias: &str, manual: b
     match manual_connect_change(api.name(), api.registered_configs().await?, alias, manual)? {
         None => Ok(false),
         Some(config) => {
-            api.modify(config, SequencerConnectionValidation::Disabled).await?;
+            api.modify(config, Validation::Disabled).await?;
             Ok(true)
         }
     }
@@ -161,11 +180,18 @@ mod tests {
     use super::*;
     use crate::client::sync_config::default_config;
 
-    fn stored(alias: &str, manual: bool, unknown_fields: bool) -> StoredConfig {
-        StoredConfig {
-            config: default_config(alias, "http://127.0.0.1:1", manual),
-            unknown_fields,
-        }
+    fn stored(alias: &str, manual: bool, unknown_fields: bool) -> SynchronizerConfig {
+        let mut config = default_config(alias, "http://127.0.0.1:1", manual);
+        config.priority = 7;
+        SynchronizerConfig::from_wire(config, unknown_fields)
+    }
+
+    #[test]
+    fn no_export_at_offset_zero() {
+        assert_eq!(export_offset(0), None);
+        assert_eq!(export_offset(-1), None);
+        assert_eq!(export_offset(1), Some(1));
+        assert_eq!(export_offset(42), Some(42));
     }
 
     #[test]
@@ -177,8 +203,11 @@ mod tests {
         )
         .expect("known fields only")
         .expect("a change");
-        assert!(written.manual_connect);
-        assert_eq!(written.synchronizer_alias, "lostDomain");
+        assert_eq!(
+            written.into_wire(),
+            stored("lostDomain", true, false).into_wire(),
+            "the whole config goes back, manual_connect flipped"
+        );
         assert!(
             change(vec![stored("lostDomain", true, true)], true)
                 .expect("nothing to write")

@@ -3,11 +3,11 @@
 //! does not know, so writing a read-modify-write back would silently reset whatever a newer
 //! Canton put there; the check tells such a message apart before anything is written.
 
+use super::transport::AuthChannel;
 use bytes::{Buf, BufMut, Bytes};
 use prost::Message;
 use tonic::Status;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::transport::Channel;
 
 /// Passes bytes through unchanged, both ways.
 #[derive(Debug, Clone, Copy, Default)]
@@ -47,10 +47,10 @@ impl Decoder for BytesCodec {
     }
 }
 
-/// Sends `request` (already encoded, with its deadline and token) to `path` and returns the
-/// answer's bytes.
+/// Sends `request` (already encoded, with its deadline) to `path` and returns the answer's
+/// bytes.
 pub(super) async fn unary(
-    channel: Channel,
+    channel: AuthChannel,
     path: &'static str,
     request: tonic::Request<Bytes>,
 ) -> Result<Bytes, Status> {

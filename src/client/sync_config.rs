@@ -1,6 +1,9 @@
-//! Synchronizer connection configs as the Canton console builds them: the server
-//! requires every duration of the time tracker and the connection pool, so a config
-//! with only an alias and a URL is filled with the console's defaults.
+//! Synchronizer connection configs. [`SynchronizerConfig`] is what the rest of the crate
+//! sees: the alias, the sequencers and `manual_connect`, over the config Canton stored,
+//! kept whole so that a read-modify-write writes back every field it sent. A new config is
+//! built as the Canton console builds one: the server requires every duration of the time
+//! tracker and the connection pool, so a config with only an alias and a URL is filled
+//! with the console's defaults.
 
 use crate::wire::admin::SynchronizerConnectionConfig;
 use crate::wire::sequencer::{
@@ -21,7 +24,62 @@ fn millis(ms: i32) -> Option<Duration> {
     })
 }
 
-/// A config for one sequencer at `url`, with Canton's console defaults.
+/// A synchronizer connection config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynchronizerConfig {
+    wire: SynchronizerConnectionConfig,
+    unknown_fields: bool,
+}
+
+impl SynchronizerConfig {
+    /// A config for one sequencer at `url`, with Canton's console defaults.
+    pub fn new(alias: &str, url: &str, manual_connect: bool) -> SynchronizerConfig {
+        SynchronizerConfig::from_wire(default_config(alias, url, manual_connect), false)
+    }
+
+    /// A config as the participant sent it; `unknown_fields` when it carried fields our
+    /// schema does not know (a newer Canton), which writing it back would reset.
+    pub(super) fn from_wire(wire: SynchronizerConnectionConfig, unknown_fields: bool) -> SynchronizerConfig {
+        SynchronizerConfig { wire, unknown_fields }
+    }
+
+    /// The whole config, to send.
+    pub(super) fn into_wire(self) -> SynchronizerConnectionConfig {
+        self.wire
+    }
+
+    pub fn alias(&self) -> &str {
+        &self.wire.synchronizer_alias
+    }
+
+    pub fn manual_connect(&self) -> bool {
+        self.wire.manual_connect
+    }
+
+    pub fn priority(&self) -> i32 {
+        self.wire.priority
+    }
+
+    /// The sequencer endpoints.
+    pub fn sequencers(&self) -> Vec<String> {
+        endpoints(&self.wire)
+    }
+
+    /// The participant sent fields this version does not know: writing the config back
+    /// would silently reset them.
+    pub fn has_unknown_fields(&self) -> bool {
+        self.unknown_fields
+    }
+
+    /// The same config with `manual_connect` flipped; every other field as it came.
+    pub(super) fn with_manual_connect(mut self, manual: bool) -> SynchronizerConfig {
+        self.wire.manual_connect = manual;
+        self
+    }
+}
+
+/// A config for one sequencer at `url`, with Canton's console defaults (the lab stores
+/// configs in this wire shape).
 pub fn default_config(alias: &str, url: &str, manual_connect: bool) -> SynchronizerConnectionConfig {
     SynchronizerConnectionConfig {
         synchronizer_alias: alias.to_string(),
@@ -71,7 +129,7 @@ pub fn default_config(alias: &str, url: &str, manual_connect: bool) -> Synchroni
 }
 
 /// The sequencer endpoints of a config.
-pub fn endpoints(c: &SynchronizerConnectionConfig) -> Vec<String> {
+pub(super) fn endpoints(c: &SynchronizerConnectionConfig) -> Vec<String> {
     c.sequencer_connections
         .iter()
         .flat_map(|s| &s.sequencer_connections)

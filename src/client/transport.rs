@@ -1,15 +1,42 @@
 //! Channels to a participant: TLS with the participant's own CA (or the system roots),
-//! a bearer token from a file or the environment, connected lazily.
+//! connected lazily, and the bearer token (from a file or the environment) added to every
+//! call by one interceptor on the channel, whatever the call's shape.
 
 use super::{ClientError, Result};
 use crate::config::ParticipantConfig;
 use std::time::Duration;
 use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+
+/// A channel that sends the participant's bearer token with every call.
+pub(super) type AuthChannel = InterceptedService<Channel, Bearer>;
+
+/// Adds `authorization: Bearer <token>` to a call, when the participant has a token.
+#[derive(Clone)]
+pub(super) struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> std::result::Result<tonic::Request<()>, tonic::Status> {
+        if let Some(token) = &self.0 {
+            request.metadata_mut().insert("authorization", token.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// The participant's channel to `url`, carrying its token.
+pub(super) fn authenticated(name: &str, url: &str, cfg: &ParticipantConfig) -> Result<AuthChannel> {
+    Ok(InterceptedService::new(
+        channel(name, url, cfg)?,
+        Bearer(token_of(cfg)?),
+    ))
+}
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub(super) fn channel(name: &str, url: &str, cfg: Option<&ParticipantConfig>) -> Result<Channel> {
+fn channel(name: &str, url: &str, cfg: &ParticipantConfig) -> Result<Channel> {
     let setup = |message: String| ClientError::Setup {
         participant: name.to_string(),
         message,
@@ -22,14 +49,14 @@ pub(super) fn channel(name: &str, url: &str, cfg: Option<&ParticipantConfig>) ->
         .keep_alive_while_idle(true);
     if url.starts_with("https://") {
         let mut tls = ClientTlsConfig::new();
-        match cfg.and_then(|c| c.tls_ca.as_ref()) {
+        match cfg.tls_ca.as_ref() {
             Some(ca) => {
                 let pem = std::fs::read(ca).map_err(|e| setup(format!("TLS CA {}: {e}", ca.display())))?;
                 tls = tls.ca_certificate(Certificate::from_pem(pem));
             }
             None => tls = tls.with_native_roots(),
         }
-        if let Some(domain) = cfg.and_then(|c| c.tls_domain.as_ref()) {
+        if let Some(domain) = cfg.tls_domain.as_ref() {
             tls = tls.domain_name(domain.clone());
         }
         endpoint = endpoint
@@ -39,7 +66,7 @@ pub(super) fn channel(name: &str, url: &str, cfg: Option<&ParticipantConfig>) ->
     Ok(endpoint.connect_lazy())
 }
 
-pub(super) fn token_of(cfg: &ParticipantConfig) -> Result<Option<MetadataValue<Ascii>>> {
+fn token_of(cfg: &ParticipantConfig) -> Result<Option<MetadataValue<Ascii>>> {
     let setup = |message: String| ClientError::Setup {
         participant: cfg.name.clone(),
         message,

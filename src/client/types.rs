@@ -1,7 +1,8 @@
 //! Plain results of participant calls, independent of the generated protobuf types
 //! where that makes them easier to use.
 
-use serde::Serialize;
+use super::Contract;
+use serde::{Deserialize, Serialize};
 
 /// The logical part of a synchronizer id (`name::namespace`), dropping a physical
 /// `::<pv>-<serial>` suffix.
@@ -21,15 +22,6 @@ pub struct RegisteredSynchronizer {
     pub physical_id: Option<String>,
     pub sequencers: Vec<String>,
     pub priority: i32,
-}
-
-/// A registered synchronizer's full stored config, for read-modify-write.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredConfig {
-    pub config: crate::wire::admin::SynchronizerConnectionConfig,
-    /// The participant sent fields our schema does not know (a newer Canton): writing the
-    /// config back would reset them.
-    pub unknown_fields: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -104,14 +96,14 @@ pub struct ContractInspection {
 // contract on the survey's hot path to save space on the rare other kind.
 #[expect(clippy::large_enum_variant, reason = "active contracts are the common case")]
 pub enum AcsEntry {
-    Active(crate::wire::ledger::ActiveContract),
+    Active(Contract),
     /// A contract between synchronizers: unassigned from one and not yet assigned to the
     /// other (`incomplete_unassigned` / `incomplete_assigned`).
     Incomplete(IncompleteReassignment),
 }
 
 impl AcsEntry {
-    pub fn into_active(self) -> Option<crate::wire::ledger::ActiveContract> {
+    pub fn into_active(self) -> Option<Contract> {
         match self {
             AcsEntry::Active(c) => Some(c),
             AcsEntry::Incomplete(_) => None,
@@ -144,11 +136,23 @@ impl IncompleteReassignment {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ImportMode {
     /// Canton authenticates each contract id against its payload.
     Validation,
     Accept,
+}
+
+/// How a participant checks a synchronizer's sequencers before it stores a connection
+/// (Canton's `SequencerConnectionValidation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validation {
+    /// No check: for a synchronizer whose sequencers cannot be reached (the lost one).
+    Disabled,
+    /// Every sequencer must answer.
+    All,
+    /// Only the sequencers that answer are checked.
+    Active,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -22,14 +22,14 @@ impl Drop for Teardown {
     }
 }
 
-pub async fn run(scenario: Scenario, args: &ScreenArgs) -> Outcome {
+pub async fn run(scenario: Scenario, args: &ScreenArgs, operator: Option<&str>) -> Outcome {
     let tmp = tempfile::Builder::new().prefix("recovery-deck-demo-").tempdir()?;
     eprintln!("starting a {} lab in {} …", scenario.name(), tmp.path().display());
     let lab = scenario::up(tmp.path(), scenario, Launcher::current(true)?).await?;
     let guard = Teardown(Some(lab));
     let incident = guard.0.as_ref().map(|l| l.incident_path()).unwrap_or_default();
     let cfg = IncidentConfig::load(&incident)?;
-    let opts = screen::options(args, tmp.path().join("demo.journal.jsonl"))?;
+    let opts = screen::options(args, operator, tmp.path().join("demo.journal.jsonl"))?;
     let outcome = launch::run(&cfg, opts).await.map_err(Fail::from);
     drop(guard);
     outcome?;

@@ -7,6 +7,7 @@ use crate::exec::{self, Participants, Progress, RunOptions, Runner};
 use crate::meter::Meter;
 use crate::plan::{self, PhaseKind, PlanSummary, RunbookMeta};
 use crate::reconcile::{self, Comparison, Decision, SelectionRequest, StrategyName};
+pub(super) use crate::runbook_file::sidecar_path;
 use crate::survey::SearchFilter;
 use crate::survey::{self, Incident, ProposeError, propose_observed};
 use std::collections::BTreeMap;
@@ -86,19 +87,41 @@ fn survey_meter(label: &str) -> (survey::Observer, tokio::task::JoinHandle<()>) 
     (tx, task)
 }
 
-/// Contracts between the lost synchronizer and another one are in no row: say so.
+/// Contracts between the lost synchronizer and another one (a reassignment cut short):
+/// say so, and which of them no row — so no plan — covers.
 fn print_incomplete(s: &survey::Survey, alias: &str) {
+    let listed = |entries: &[&crate::client::IncompleteReassignment]| {
+        let mut ids: Vec<String> = entries.iter().take(5).map(|e| short(&e.contract_id, 20)).collect();
+        if entries.len() > 5 {
+            ids.push(format!("and {} more", entries.len() - 5));
+        }
+        ids.join(", ")
+    };
     for (participant, entries) in s.incomplete() {
-        outln!(
-            "! {participant}: {} contract(s) between {alias} and another synchronizer (unassigned, not yet assigned), in no row and in no plan: {}",
-            entries.len(),
-            entries
-                .iter()
-                .take(5)
-                .map(|e| short(&e.contract_id, 20))
-                .collect::<Vec<_>>()
-                .join(", ")
+        let outside = survey::in_no_row(&s.comparison, &entries);
+        let inside: Vec<&crate::client::IncompleteReassignment> = entries
+            .iter()
+            .filter(|e| !outside.iter().any(|o| o.contract_id == e.contract_id))
+            .collect();
+        let mut line = format!(
+            "! {participant}: {} contract(s) between {alias} and another synchronizer (reassignments cut short)",
+            entries.len()
         );
+        if !outside.is_empty() {
+            line.push_str(&format!(
+                "; {} in no row, so in no plan (finish their reassignments in Canton): {}",
+                outside.len(),
+                listed(&outside)
+            ));
+        }
+        if !inside.is_empty() {
+            line.push_str(&format!(
+                "; {} also in a row, which decides them: {}",
+                inside.len(),
+                listed(&inside)
+            ));
+        }
+        outln!("{line}");
     }
 }
 
@@ -140,10 +163,6 @@ fn parse_decision(text: &str) -> Result<(String, Decision), Fail> {
         }
     };
     Ok((id.to_string(), decision))
-}
-
-pub(super) fn sidecar_path(runbook: &Path, file_name: &str) -> PathBuf {
-    runbook.parent().unwrap_or(Path::new(".")).join(file_name)
 }
 
 /// Writes the plan's runbook to `out` and, for a large plan, its sidecar next to it, both

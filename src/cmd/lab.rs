@@ -93,6 +93,7 @@ pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
                 canton,
                 enable_all_reassignments,
                 staged: (scenario == scenario::Scenario::Large).then_some(staged),
+                ..scenario::LabOptions::default()
             };
             let metered = tokio::spawn(async move {
                 let mut meter: Option<Meter> = None;

@@ -61,7 +61,12 @@ pub type Outcome = Result<ExitCode, Fail>;
 pub async fn run(cli: Cli) -> Outcome {
     crate::meter::set_mode(cli.progress);
     match cli.command {
-        Command::Demo { scenario, screen } => demo::run(scenario, &screen).await,
+        Command::Demo {
+            scenario,
+            screen,
+            operator,
+        } => demo::run(scenario, &screen, operator.as_deref()).await,
+        Command::Tui(args) if args.join.join.is_some() => screen::join(&cli.config, &args).await,
         Command::Tui(args) => screen::run(&cli.config, &load(&cli.config)?, &args).await,
         Command::Lab(cmd) => lab::run(cmd, cli.format).await,
         Command::Status => status::run(&load(&cli.config)?, cli.format).await,

@@ -3,17 +3,18 @@
 //! participant's part with an incident config that holds only that participant's
 //! credentials.
 
-use super::engine::{load_runbook, print_comparison, selection_request, sidecar_path, write_runbook_files};
+use super::engine::{print_comparison, selection_request, write_runbook_files};
 use super::{Fail, Outcome, is_json, print_json};
 use crate::cli::{Format, JoinArgs, SessionArgs, SessionCommand, SessionPlanArgs};
 use crate::client::{GrpcParticipant, ParticipantApi};
-use crate::collab::client::{Connect, Feed, Hello, SessionClient};
+use crate::collab::client::{Connect, Hello, SessionClient};
 use crate::collab::deck::{Deck, DeckOptions};
+use crate::collab::feed::Feed;
 use crate::collab::manifest::{self, ManifestError};
 use crate::collab::state::SessionState;
 use crate::config::IncidentConfig;
 use crate::exec;
-use crate::plan::{self, PlanSummary, RunbookMeta};
+use crate::plan::{PlanSummary, RunbookMeta};
 use crate::survey::{Incident, ProposeError, plan_from_parts};
 use crate::wire::collab::{Ack, ControlAction};
 use serde_json::json;
@@ -25,7 +26,7 @@ use std::time::Duration;
 
 const TOKEN_ENV: &str = "RECOVERY_DECK_SESSION_TOKEN";
 
-fn token(join: &JoinArgs) -> Result<Option<String>, Fail> {
+pub(super) fn token(join: &JoinArgs) -> Result<Option<String>, Fail> {
     if let Some(f) = &join.token_file {
         let t = std::fs::read_to_string(f).map_err(|e| Fail(format!("token file {}: {e}", f.display())))?;
         return Ok(Some(t.trim().to_string()));
@@ -33,7 +34,7 @@ fn token(join: &JoinArgs) -> Result<Option<String>, Fail> {
     Ok(std::env::var(TOKEN_ENV).ok().filter(|t| !t.trim().is_empty()))
 }
 
-fn connect(join: &JoinArgs, patience: Duration) -> Result<SessionClient, Fail> {
+pub(super) fn connect(join: &JoinArgs, patience: Duration) -> Result<SessionClient, Fail> {
     let url = join
         .join
         .as_deref()
@@ -58,7 +59,7 @@ fn connect(join: &JoinArgs, patience: Duration) -> Result<SessionClient, Fail> {
 }
 
 /// The name given with --operator must be who the credentials say.
-fn check_operator(hello: &Hello, join: &JoinArgs) -> Result<(), Fail> {
+pub(super) fn check_operator(hello: &Hello, join: &JoinArgs) -> Result<(), Fail> {
     match &join.operator {
         Some(name) if *name != hello.operator => Err(Fail(format!(
             "these credentials belong to {}, not to {name}",
@@ -167,7 +168,7 @@ fn emit(format: Format, value: &serde_json::Value, text: impl FnOnce() -> String
 
 /// A node operator's deck: the coordinator first confirms the caller acts for the
 /// participant, then the participant's own credentials come from the incident config.
-async fn deck(
+pub(super) async fn deck(
     config: &Path,
     join: &JoinArgs,
     participant: Option<&str>,
@@ -224,6 +225,8 @@ fn print_status(hello: &Hello, state: &SessionState, doing: &BTreeMap<String, St
         hello.operator,
         hello.role
     );
+    // The organisations compare this hash to know they follow the same log.
+    outln!("head hash {}", state.head_hash);
     outln!("operators:");
     for o in state.operators.values() {
         outln!(
@@ -347,15 +350,8 @@ async fn propose(client: &SessionClient, join: &JoinArgs, runbook: &Path, format
     let hello = client.hello(None).await?;
     check_operator(&hello, join)?;
     // Loading checks the hash (and the sidecar's digest) before anything is sent.
-    let loaded = load_runbook(runbook)?;
-    let toml = std::fs::read_to_string(runbook).map_err(|e| Fail(format!("reading {}: {e}", runbook.display())))?;
-    let sidecar = match plan::runbook_sidecar(&toml)? {
-        Some(name) => {
-            let p = sidecar_path(runbook, &name);
-            Some(std::fs::read_to_string(&p).map_err(|e| Fail(format!("reading sidecar {}: {e}", p.display())))?)
-        }
-        None => None,
-    };
+    let file = crate::runbook_file::read(runbook)?;
+    let (toml, sidecar, loaded) = (file.toml, file.sidecar, file.loaded);
     let ack = client.propose(&toml, sidecar.as_deref()).await?;
     let out = json!({"proposed": loaded.plan.hash(), "ack": ack_json(&ack)});
     emit(format, &out, || {
@@ -407,6 +403,7 @@ async fn run_part(deck: &Deck, journal: PathBuf) -> Outcome {
         journal: journal.clone(),
         heartbeat: Duration::from_secs(2),
         retry_delay: Duration::from_millis(250),
+        shared_journal: None,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let me = deck.participant.clone();

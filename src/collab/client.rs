@@ -1,25 +1,30 @@
-//! The deck's side of the protocol: an authenticated client for the coordinator, commands
-//! with client request ids (a retry after a lost answer or a coordinator restart is
-//! answered once), and a feed that follows the log — replay, then live, reconnecting from
-//! the last seq — checks its hash chain and folds it into a [`SessionState`].
+//! The deck's side of the protocol: an authenticated client for the coordinator, and its
+//! commands with client request ids (a retry after a lost answer or a coordinator restart
+//! is answered once). Following the log is [`super::feed`]'s.
 
 use super::coordinator::MAX_MESSAGE;
-use super::event::{Role, SessionEvent};
+use super::event::Role;
+use super::feed::{Chain, fold};
 use super::manifest::{EntryState, InspectedEntry, Manifest};
 use super::state::SessionState;
-use crate::journal::{self, Actor, Header};
+use crate::exec::Backoff;
+use crate::journal::{self, Header};
 use crate::wire::collab::{
     self as pb, Ack, ControlAction, FetchAcsRequest, HeartbeatRequest, HelloRequest, ReportPhaseRequest, UploadHeader,
     WatchRequest, coordinator_client::CoordinatorClient, upload_acs_request::Part, watch_response::Item,
 };
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Request, Status};
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Waits between calls to a coordinator that is unreachable (restarting, or the network).
+fn reconnect_backoff() -> Backoff {
+    Backoff::new(Duration::from_millis(200), Duration::from_secs(2))
+}
 
 /// How to reach the coordinator and who to be there.
 #[derive(Debug, Clone)]
@@ -77,7 +82,7 @@ impl SessionError {
         }
     }
 
-    fn refused(rpc: &'static str, status: Status) -> SessionError {
+    pub(super) fn refused(rpc: &'static str, status: Status) -> SessionError {
         let message = if status.message().is_empty() {
             format!("{:?}", status.code())
         } else {
@@ -89,14 +94,6 @@ impl SessionError {
             message,
         }
     }
-}
-
-/// A refusal that retrying cannot change.
-fn is_final(code: Code) -> bool {
-    matches!(
-        code,
-        Code::PermissionDenied | Code::Unauthenticated | Code::InvalidArgument | Code::NotFound
-    )
 }
 
 /// Who the coordinator says we are, and the session's facts.
@@ -111,77 +108,6 @@ pub struct Hello {
     pub participants: Vec<String>,
     pub header: Header,
     pub head_seq: u64,
-}
-
-/// Checks the log's hash chain as events arrive.
-pub struct Chain {
-    prev: String,
-    next: u64,
-}
-
-impl Chain {
-    pub fn new(header: &Header) -> Chain {
-        Chain {
-            prev: journal::header_hash(header),
-            next: 1,
-        }
-    }
-
-    pub fn next_seq(&self) -> u64 {
-        self.next
-    }
-
-    /// The journal event of a wire event, if it is the next one; `Ok(None)` for one
-    /// already seen.
-    pub fn accept(&mut self, e: &pb::Event) -> Result<Option<journal::Event>, SessionError> {
-        if e.seq < self.next {
-            return Ok(None);
-        }
-        let chain = |message: String| SessionError::Chain { seq: e.seq, message };
-        if e.seq > self.next {
-            return Err(chain(format!(
-                "expected seq {}, the coordinator sent {}",
-                self.next, e.seq
-            )));
-        }
-        let data = serde_json::from_str(&e.data_json).map_err(|err| chain(format!("data is not JSON: {err}")))?;
-        let event = journal::Event {
-            seq: e.seq,
-            ts: e.ts.clone(),
-            t: e.t,
-            actor: Actor {
-                op: e.operator.clone(),
-                node: (!e.participant.is_empty()).then(|| e.participant.clone()),
-            },
-            kind: e.kind.clone(),
-            data,
-            prev: e.prev.clone(),
-            hash: e.hash.clone(),
-            body: None,
-        };
-        if event.prev != self.prev {
-            return Err(chain("prev does not match the previous event's hash".into()));
-        }
-        if journal::event_hash(&event) != event.hash {
-            return Err(chain("the event does not match its hash".into()));
-        }
-        self.prev = event.hash.clone();
-        self.next += 1;
-        Ok(Some(event))
-    }
-}
-
-/// Folds a journal event into `state` (unknown kinds only advance the head).
-pub fn fold(state: &mut SessionState, e: &journal::Event) -> Result<(), SessionError> {
-    match SessionEvent::from_journal(&e.kind, &e.data) {
-        Ok(Some((event, _))) => state.apply(e.seq, &e.hash, &event),
-        Ok(None) => {
-            state.head_seq = e.seq;
-            state.head_hash = e.hash.clone();
-        }
-        Err(message) => return Err(SessionError::Chain { seq: e.seq, message }),
-    }
-    Ok(())
 }
 
 #[derive(Clone)]
@@ -294,13 +220,12 @@ impl SessionClient {
         Fut: std::future::Future<Output = Result<tonic::Response<R>, Status>>,
     {
         let started = Instant::now();
-        let mut delay = Duration::from_millis(200);
+        let mut backoff = reconnect_backoff();
         loop {
             match call(self.client.clone(), self.request(msg.clone(), Some(CALL_TIMEOUT))).await {
                 Ok(r) => return Ok(r.into_inner()),
                 Err(s) if s.code() == Code::Unavailable && started.elapsed() < self.patience => {
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(2));
+                    tokio::time::sleep(backoff.next_delay()).await;
                 }
                 Err(s) => return Err(SessionError::refused(rpc, s)),
             }
@@ -525,6 +450,7 @@ impl SessionClient {
             contracts,
         };
         let started = Instant::now();
+        let mut backoff = reconnect_backoff();
         loop {
             let mut messages = vec![pb::UploadAcsRequest {
                 part: Some(Part::Header(header.clone())),
@@ -536,7 +462,7 @@ impl SessionClient {
             match c.upload_acs(self.request(futures::stream::iter(messages), None)).await {
                 Ok(r) => return Ok(r.into_inner()),
                 Err(s) if s.code() == Code::Unavailable && started.elapsed() < self.patience => {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    tokio::time::sleep(backoff.next_delay()).await;
                 }
                 Err(s) => return Err(SessionError::refused("UploadAcs", s)),
             }
@@ -551,6 +477,7 @@ impl SessionClient {
             receiver: receiver.into(),
         };
         let started = Instant::now();
+        let mut backoff = reconnect_backoff();
         loop {
             let mut c = self.client.clone();
             let attempt = async {
@@ -564,7 +491,7 @@ impl SessionClient {
             match attempt.await {
                 Ok(bytes) => return Ok(bytes),
                 Err(s) if s.code() == Code::Unavailable && started.elapsed() < self.patience => {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    tokio::time::sleep(backoff.next_delay()).await;
                 }
                 Err(s) => return Err(SessionError::refused("FetchAcs", s)),
             }
@@ -573,166 +500,6 @@ impl SessionClient {
 
     pub fn url(&self) -> &str {
         &self.url
-    }
-}
-
-/// What a following deck knows of the session.
-#[derive(Debug, Default)]
-pub struct FeedState {
-    pub session: SessionState,
-    /// The replay caught up with the log at least once.
-    pub synced: bool,
-    /// A stream is open now.
-    pub connected: bool,
-    /// The feed stopped for good (refused, or the log does not verify).
-    pub fatal: Option<String>,
-}
-
-/// Follows the log in the background for as long as it lives.
-pub struct Feed {
-    rx: watch::Receiver<FeedState>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Drop for Feed {
-    fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
-    }
-}
-
-impl Feed {
-    /// Starts following; with `presence` the stream (and a heartbeat every
-    /// `heartbeat`) is the operator's presence in the session.
-    pub fn start(
-        client: SessionClient,
-        hello: &Hello,
-        participant: Option<String>,
-        presence: bool,
-        heartbeat: Duration,
-    ) -> Feed {
-        let (tx, rx) = watch::channel(FeedState::default());
-        let header = hello.header.clone();
-        let follower = {
-            let client = client.clone();
-            tokio::spawn(async move { follow(client, header, participant, presence, tx).await })
-        };
-        let mut tasks = vec![follower];
-        if presence {
-            tasks.push(tokio::spawn(async move {
-                let mut every = tokio::time::interval(heartbeat);
-                loop {
-                    every.tick().await;
-                    let _ = client.heartbeat().await;
-                }
-            }));
-        }
-        Feed { rx, tasks }
-    }
-
-    pub fn receiver(&self) -> watch::Receiver<FeedState> {
-        self.rx.clone()
-    }
-
-    /// Waits until `f` says something about the state; fails if the feed stopped.
-    pub async fn until<T>(&self, mut f: impl FnMut(&SessionState) -> Option<T>) -> Result<T, SessionError> {
-        until(&mut self.rx.clone(), |s| if s.synced { f(&s.session) } else { None }).await
-    }
-}
-
-/// Waits on a feed until `f` returns something.
-pub async fn until<T>(
-    rx: &mut watch::Receiver<FeedState>,
-    mut f: impl FnMut(&FeedState) -> Option<T>,
-) -> Result<T, SessionError> {
-    loop {
-        {
-            let s = rx.borrow_and_update();
-            if let Some(fatal) = &s.fatal {
-                return Err(SessionError::Other(fatal.clone()));
-            }
-            if let Some(t) = f(&s) {
-                return Ok(t);
-            }
-        }
-        if rx.changed().await.is_err() {
-            return Err(SessionError::Other("the session feed stopped".into()));
-        }
-    }
-}
-
-async fn follow(
-    client: SessionClient,
-    header: Header,
-    participant: Option<String>,
-    presence: bool,
-    tx: watch::Sender<FeedState>,
-) {
-    let mut chain = Chain::new(&header);
-    let mut delay = Duration::from_millis(100);
-    let mut ever_connected = false;
-    let fatal = |tx: &watch::Sender<FeedState>, message: String| {
-        tx.send_modify(|s| {
-            s.fatal = Some(message);
-            s.connected = false;
-        })
-    };
-    loop {
-        let req = WatchRequest {
-            from_seq: chain.next_seq(),
-            follow: true,
-            participant: participant.clone().unwrap_or_default(),
-            presence,
-        };
-        match client.open_watch(req).await {
-            Ok(mut stream) => {
-                ever_connected = true;
-                tx.send_modify(|s| s.connected = true);
-                loop {
-                    match stream.message().await {
-                        Ok(Some(pb::WatchResponse {
-                            item: Some(Item::Event(e)),
-                        })) => match chain.accept(&e) {
-                            Ok(Some(event)) => {
-                                let mut failed = None;
-                                tx.send_modify(|s| {
-                                    if let Err(err) = fold(&mut s.session, &event) {
-                                        failed = Some(err.to_string());
-                                    }
-                                });
-                                if let Some(m) = failed {
-                                    return fatal(&tx, m);
-                                }
-                                delay = Duration::from_millis(100);
-                            }
-                            Ok(None) => {}
-                            Err(SessionError::Chain { message, .. }) if message.starts_with("expected seq") => break,
-                            Err(err) => return fatal(&tx, err.to_string()),
-                        },
-                        Ok(Some(_)) => {
-                            tx.send_if_modified(|s| !std::mem::replace(&mut s.synced, true));
-                        }
-                        Ok(None) => break,
-                        Err(s) if is_final(s.code()) => {
-                            return fatal(&tx, SessionError::refused("Watch", s).to_string());
-                        }
-                        Err(_) => break,
-                    }
-                }
-                tx.send_modify(|s| s.connected = false);
-            }
-            Err(s) if is_final(s.code()) => return fatal(&tx, SessionError::refused("Watch", s).to_string()),
-            // Refused at the start (another deck serves the participant): say so and stop.
-            // Once in, a refusal on reconnecting is waited out (the old stream may not be
-            // gone yet on the coordinator's side).
-            Err(s) if s.code() == Code::FailedPrecondition && !ever_connected => {
-                return fatal(&tx, SessionError::refused("Watch", s).to_string());
-            }
-            Err(_) => {}
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(1));
     }
 }
 
@@ -751,49 +518,5 @@ mod tests {
             .err()
             .expect("refused");
         assert!(e.to_string().contains("without TLS"), "{e}");
-    }
-
-    #[test]
-    fn the_chain_refuses_edits_and_gaps() {
-        let header = Header::new("i", "coordinator", vec![]);
-        let mut chain = Chain::new(&header);
-        let mut e = journal::Event {
-            seq: 1,
-            ts: "t".into(),
-            t: 0.5,
-            actor: Actor {
-                op: "coordinator".into(),
-                node: None,
-            },
-            kind: "session.go".into(),
-            data: serde_json::json!({"plan_hash": "h", "by": "lead"}),
-            prev: journal::header_hash(&header),
-            hash: String::new(),
-            body: None,
-        };
-        e.hash = journal::event_hash(&e);
-        let wire = |e: &journal::Event| pb::Event {
-            seq: e.seq,
-            ts: e.ts.clone(),
-            t: e.t,
-            operator: e.actor.op.clone(),
-            participant: String::new(),
-            kind: e.kind.clone(),
-            data_json: e.data.to_string(),
-            prev: e.prev.clone(),
-            hash: e.hash.clone(),
-        };
-        let mut edited = wire(&e);
-        edited.data_json = r#"{"plan_hash":"other","by":"lead"}"#.into();
-        assert!(chain.accept(&edited).is_err());
-        let mut gap = wire(&e);
-        gap.seq = 2;
-        assert!(chain.accept(&gap).is_err());
-        assert!(chain.accept(&wire(&e)).expect("ok").is_some());
-        assert!(
-            chain.accept(&wire(&e)).expect("seen").is_none(),
-            "a replayed event is skipped"
-        );
-        assert_eq!(chain.next_seq(), 2);
     }
 }

@@ -4,22 +4,26 @@
 //! runs its participant's part of the plan — one phase at a time, each only once the
 //! coordinator opened it — with the executor's own resume.
 
-use super::client::{Feed, Hello, SessionClient, SessionError};
+use super::client::{Hello, SessionClient, SessionError};
 use super::event::Role;
+use super::feed::Feed;
 use super::manifest::{EntryState, InspectedEntry, Manifest};
 use super::peer::PeerParticipant;
 use super::relay::Relay;
 use super::state::{RunState, SessionState};
 use crate::client::{ClientError, ParticipantApi};
-use crate::exec::{Participants, PhaseGate, PhaseOutcome, Progress, RunError, RunOptions, RunReport, Runner};
+use crate::exec::{
+    GateError, Participants, PhaseGate, PhaseOutcome, Progress, RunError, RunOptions, RunReport, Runner,
+};
+use crate::journal::JournalWriter;
 use crate::plan::{self, DriftKind, InFlight, PhaseKind, Plan};
 use crate::reconcile::InspectionResult;
 use crate::survey;
-use crate::survey::SearchFilter;
+use crate::survey::{Holding, SearchFilter};
 use crate::wire::collab::{Ack, ReportPhaseRequest};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -36,12 +40,15 @@ pub enum DeckError {
 }
 
 /// How a deck runs its part.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DeckOptions {
     /// The deck's own journal: its participant's steps, for resume.
     pub journal: PathBuf,
     pub heartbeat: Duration,
     pub retry_delay: Duration,
+    /// A journal this process already writes at `journal` (the screen's), shared with
+    /// the executor instead of opened a second time.
+    pub shared_journal: Option<Arc<Mutex<JournalWriter>>>,
 }
 
 /// A deck joined to a session for one participant.
@@ -91,11 +98,19 @@ impl Deck {
         })
     }
 
+    /// What the participant holds on the lost synchronizer (with the payloads when
+    /// `payloads`), and the lost synchronizer's id as it knows it.
+    pub async fn holding(&self, payloads: bool) -> Result<(Holding, String), DeckError> {
+        let api = self.api.as_ref();
+        let lost = api.synchronizer_id(&self.hello.lost).await?.logical;
+        let holding = survey::holding(api, &lost, &SearchFilter::default(), payloads).await?;
+        Ok((holding, lost))
+    }
+
     /// Surveys the participant's holdings on the lost synchronizer.
     pub async fn survey(&self) -> Result<Manifest, DeckError> {
         let api = self.api.as_ref();
-        let lost = api.synchronizer_id(&self.hello.lost).await?.logical;
-        let holding = survey::holding(api, &lost, &SearchFilter::default(), false).await?;
+        let (holding, lost) = self.holding(false).await?;
         let f = api.count_in_flight(&lost).await?;
         let in_flight = InFlight {
             pending_submissions: f.pending_submissions,
@@ -228,9 +243,7 @@ impl Deck {
         if !accept {
             return Ok(self.client.answer_payload(request_seq, None, reason).await?);
         }
-        let api = self.api.as_ref();
-        let lost = api.synchronizer_id(&self.hello.lost).await?.logical;
-        let holding = survey::holding(api, &lost, &SearchFilter::default(), true).await?;
+        let (holding, _) = self.holding(true).await?;
         let payload = holding
             .payloads
             .and_then(|mut p| p.remove(request.contract_id.as_str()))
@@ -252,13 +265,30 @@ impl Deck {
         options: &DeckOptions,
         progress: Option<mpsc::UnboundedSender<Progress>>,
     ) -> Result<RunReport, DeckError> {
-        let feed = Feed::start(
+        let feed = self.feed(options.heartbeat);
+        self.serve_on(&feed, options, progress).await
+    }
+
+    /// The feed a deck follows: the participant's stream, which is also its operator's
+    /// presence (a participant is served by one such stream at a time).
+    pub fn feed(&self, heartbeat: Duration) -> Feed {
+        Feed::start(
             self.client.clone(),
             &self.hello,
             Some(self.participant.clone()),
             true,
-            options.heartbeat,
-        );
+            heartbeat,
+        )
+    }
+
+    /// [`serve`](Deck::serve) on a feed the caller keeps (the screen follows the same
+    /// stream, and keeps it after the deck's part is over).
+    pub async fn serve_on(
+        &self,
+        feed: &Feed,
+        options: &DeckOptions,
+        progress: Option<mpsc::UnboundedSender<Progress>>,
+    ) -> Result<RunReport, DeckError> {
         let me = self.participant.clone();
         let mut tried_go = 0u64;
         // This deck's finished part, by plan hash.
@@ -332,13 +362,13 @@ impl Deck {
                 Move::Run(plan, manifests, go_seq) => {
                     tried_go = go_seq;
                     match self
-                        .run_part(&feed, plan.clone(), &manifests, options, progress.clone())
+                        .run_part(feed, plan.clone(), &manifests, options, progress.clone())
                         .await
                     {
                         Ok(report) => part = Some((plan.hash().to_string(), report)),
                         // The session moved on (new plan, abort): nothing to report.
-                        Err(RunError::Gate { message, .. }) => {
-                            tracing::warn!("{me}: the run stopped: {message}");
+                        Err(RunError::Gate { error, .. }) => {
+                            tracing::warn!("{me}: the run stopped: {error}");
                         }
                         Err(e) => {
                             let phase = match &e {
@@ -396,6 +426,9 @@ impl Deck {
         if let Some(tx) = progress {
             runner = runner.with_progress(tx);
         }
+        if let Some(journal) = &options.shared_journal {
+            runner = runner.with_journal(journal.clone());
+        }
         runner.run().await
     }
 }
@@ -409,17 +442,20 @@ struct SessionGate {
 
 #[async_trait::async_trait]
 impl PhaseGate for SessionGate {
-    async fn enter(&self, phase: PhaseKind) -> Result<(), String> {
+    async fn enter(&self, phase: PhaseKind) -> Result<(), GateError> {
         self.relay.wait_open(phase).await?;
         if phase == PhaseKind::Import {
             // What others import from this participant leaves it before its own imports,
             // so that two participants importing from each other cannot wait on each other.
-            self.relay.upload_exports(self.api.as_ref()).await?;
+            self.relay
+                .upload_exports(self.api.as_ref())
+                .await
+                .map_err(GateError::failed)?;
         }
         Ok(())
     }
 
-    async fn done(&self, phase: PhaseKind, outcome: PhaseOutcome) -> Result<(), String> {
+    async fn done(&self, phase: PhaseKind, outcome: PhaseOutcome) -> Result<(), GateError> {
         self.relay
             .report_done(
                 phase,

@@ -95,48 +95,40 @@ pub struct Proposal {
     pub sidecar: Option<String>,
 }
 
-/// One event of the session log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "data")]
-pub enum SessionEvent {
+crate::journal::event::tagged_events! {
+    /// One event of the session log.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub enum SessionEvent;
+
     /// The first event: the session's facts and operators.
-    #[serde(rename = "session.opened")]
-    Opened(Roster),
+    "session.opened" => Opened(Roster),
     /// The coordinator reopened its log (after a restart); its access config may have
     /// changed, so the roster is recorded again.
-    #[serde(rename = "session.restarted")]
-    Restarted(Roster),
-    #[serde(rename = "session.joined")]
-    Joined {
+    "session.restarted" => Restarted(Roster),
+    "session.joined" => Joined {
         operator: String,
         role: Role,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         participant: Option<String>,
     },
     /// Presence lost: the operator's stream closed, or its heartbeats stopped.
-    #[serde(rename = "session.left")]
-    Left { operator: String, reason: String },
+    "session.left" => Left { operator: String, reason: String },
     /// A participant's holdings on the lost synchronizer, as its own deck surveyed them.
-    #[serde(rename = "session.manifest")]
-    Manifest(Manifest),
+    "session.manifest" => Manifest(Manifest),
     /// A participant's answers about ids others hold and it lacks.
-    #[serde(rename = "session.inspected")]
-    Inspected {
+    "session.inspected" => Inspected {
         participant: String,
         contracts: Vec<InspectedEntry>,
     },
-    #[serde(rename = "session.proposed")]
-    Proposed(Proposal),
+    "session.proposed" => Proposed(Proposal),
     /// A new proposal voided the approvals of the previous one.
-    #[serde(rename = "session.voided")]
-    Voided {
+    "session.voided" => Voided {
         plan_hash: String,
         /// Participants whose approvals were voided.
         approvals: Vec<String>,
         reason: String,
     },
-    #[serde(rename = "session.approved")]
-    Approved {
+    "session.approved" => Approved {
         plan_hash: String,
         participant: String,
         operator: String,
@@ -146,21 +138,16 @@ pub enum SessionEvent {
         #[serde(default)]
         comment: String,
     },
-    #[serde(rename = "session.go")]
-    Go { plan_hash: String, by: String },
-    #[serde(rename = "session.paused")]
-    Paused { plan_hash: String, reason: String },
-    #[serde(rename = "session.aborted")]
-    Aborted { plan_hash: String, reason: String },
+    "session.go" => Go { plan_hash: String, by: String },
+    "session.paused" => Paused { plan_hash: String, reason: String },
+    "session.aborted" => Aborted { plan_hash: String, reason: String },
     /// The barrier: every participant reported the previous phase; decks may start this one.
-    #[serde(rename = "session.phase_opened")]
-    PhaseOpened {
+    "session.phase_opened" => PhaseOpened {
         plan_hash: String,
         #[serde(with = "phase_name")]
         phase: PhaseKind,
     },
-    #[serde(rename = "session.phase_done")]
-    PhaseDone {
+    "session.phase_done" => PhaseDone {
         plan_hash: String,
         participant: String,
         #[serde(with = "phase_name")]
@@ -170,8 +157,7 @@ pub enum SessionEvent {
         /// The deck found the phase done in its own journal (it was resumed).
         already_done: bool,
     },
-    #[serde(rename = "session.phase_failed")]
-    PhaseFailed {
+    "session.phase_failed" => PhaseFailed {
         plan_hash: String,
         participant: String,
         /// `None`: before the first phase (preflight).
@@ -180,11 +166,9 @@ pub enum SessionEvent {
         error: String,
     },
     /// Every participant verified: the run is complete.
-    #[serde(rename = "session.finished")]
-    Finished { plan_hash: String },
+    "session.finished" => Finished { plan_hash: String },
     /// An ACS snapshot for an import was uploaded by the holder's deck and stored.
-    #[serde(rename = "session.acs_uploaded")]
-    AcsUploaded {
+    "session.acs_uploaded" => AcsUploaded {
         plan_hash: String,
         source: String,
         receiver: String,
@@ -193,16 +177,14 @@ pub enum SessionEvent {
         /// `sha256:<hex>` of the snapshot bytes.
         blob: String,
     },
-    #[serde(rename = "session.payload_requested")]
-    PayloadRequested {
+    "session.payload_requested" => PayloadRequested {
         contract_id: String,
         holder: String,
         by: String,
         #[serde(default)]
         reason: String,
     },
-    #[serde(rename = "session.payload_answered")]
-    PayloadAnswered {
+    "session.payload_answered" => PayloadAnswered {
         request_seq: u64,
         contract_id: String,
         holder: String,
@@ -214,57 +196,10 @@ pub enum SessionEvent {
     },
 }
 
-/// Every kind, as written in the journal's `kind` field.
-pub const KINDS: [&str; 19] = [
-    "session.opened",
-    "session.restarted",
-    "session.joined",
-    "session.left",
-    "session.manifest",
-    "session.inspected",
-    "session.proposed",
-    "session.voided",
-    "session.approved",
-    "session.go",
-    "session.paused",
-    "session.aborted",
-    "session.phase_opened",
-    "session.phase_done",
-    "session.phase_failed",
-    "session.finished",
-    "session.acs_uploaded",
-    "session.payload_requested",
-    "session.payload_answered",
-];
-
 /// The key under which a command's client request id is kept in the event's data.
 const REQUEST_ID: &str = "request_id";
 
 impl SessionEvent {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            SessionEvent::Opened(_) => KINDS[0],
-            SessionEvent::Restarted(_) => KINDS[1],
-            SessionEvent::Joined { .. } => KINDS[2],
-            SessionEvent::Left { .. } => KINDS[3],
-            SessionEvent::Manifest(_) => KINDS[4],
-            SessionEvent::Inspected { .. } => KINDS[5],
-            SessionEvent::Proposed(_) => KINDS[6],
-            SessionEvent::Voided { .. } => KINDS[7],
-            SessionEvent::Approved { .. } => KINDS[8],
-            SessionEvent::Go { .. } => KINDS[9],
-            SessionEvent::Paused { .. } => KINDS[10],
-            SessionEvent::Aborted { .. } => KINDS[11],
-            SessionEvent::PhaseOpened { .. } => KINDS[12],
-            SessionEvent::PhaseDone { .. } => KINDS[13],
-            SessionEvent::PhaseFailed { .. } => KINDS[14],
-            SessionEvent::Finished { .. } => KINDS[15],
-            SessionEvent::AcsUploaded { .. } => KINDS[16],
-            SessionEvent::PayloadRequested { .. } => KINDS[17],
-            SessionEvent::PayloadAnswered { .. } => KINDS[18],
-        }
-    }
-
     /// The journal's `kind` and `data` for this event; `request_id` (the command that
     /// caused it) is kept in `data` so that deduplication survives a restart.
     pub fn to_journal(&self, request_id: Option<&str>) -> Result<(String, Value), serde_json::Error> {

@@ -11,17 +11,20 @@
 //!   and the federated comparison built from every manifest with the pure reconcile code.
 //! - [`state`] and [`rules`]: the session folded from its log, and the pure rules that
 //!   turn commands into events (roles, approvals bound to plan hashes, barriers, pause on
-//!   leave).
+//!   leave); [`board`]: what the shared screen shows of that state.
 //! - [`access`]: operators, roles and credentials (bearer tokens, TLS client certificates).
 //! - [`coordinator`]: the tonic service.
-//! - [`client`] and [`deck`]: the deck side: following the log, publishing, approving,
-//!   and executing one participant's part of the plan behind the session's barriers.
+//! - [`client`], [`feed`] and [`deck`]: the deck side: commands to the coordinator,
+//!   following the log, publishing, approving, and executing one participant's part of
+//!   the plan behind the session's barriers.
 
 pub mod access;
+pub mod board;
 pub mod client;
 pub mod coordinator;
 pub mod deck;
 pub mod event;
+pub mod feed;
 pub mod manifest;
 mod peer;
 mod relay;

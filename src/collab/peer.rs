@@ -8,12 +8,9 @@ use super::manifest::Manifest;
 use super::relay::Relay;
 use crate::client::{
     AcsStream, ClientError, ConnectedSynchronizer, ContractInspection, ContractStream, ImportMode, InFlight,
-    KnownParty, ParticipantApi, ParticipantStatus, PingOutcome, RegisteredSynchronizer, Result, StoredConfig,
-    SubmitOutcome, SynchronizerIds,
+    KnownParty, ParticipantApi, ParticipantStatus, PingOutcome, RegisteredSynchronizer, Result, Submission,
+    SubmitOutcome, SynchronizerConfig, SynchronizerIds, Validation,
 };
-use crate::wire::admin::SynchronizerConnectionConfig;
-use crate::wire::ledger::Commands;
-use crate::wire::sequencer::SequencerConnectionValidation;
 use async_trait::async_trait;
 use futures::StreamExt;
 use std::sync::Arc;
@@ -57,16 +54,16 @@ impl ParticipantApi for PeerParticipant {
     async fn list_registered(&self) -> Result<Vec<RegisteredSynchronizer>> {
         self.refuse("ListRegisteredSynchronizers")
     }
-    async fn registered_configs(&self) -> Result<Vec<StoredConfig>> {
+    async fn registered_configs(&self) -> Result<Vec<SynchronizerConfig>> {
         self.refuse("ListRegisteredSynchronizers")
     }
     async fn list_connected(&self) -> Result<Vec<ConnectedSynchronizer>> {
         self.refuse("ListConnectedSynchronizers")
     }
-    async fn register(&self, _: SynchronizerConnectionConfig, _: bool) -> Result<()> {
+    async fn register(&self, _: SynchronizerConfig, _: bool) -> Result<()> {
         self.refuse("RegisterSynchronizer")
     }
-    async fn connect(&self, _: SynchronizerConnectionConfig) -> Result<bool> {
+    async fn connect(&self, _: SynchronizerConfig) -> Result<bool> {
         self.refuse("ConnectSynchronizer")
     }
     async fn reconnect(&self, _: &str, _: bool) -> Result<bool> {
@@ -78,7 +75,7 @@ impl ParticipantApi for PeerParticipant {
     async fn disconnect_all(&self) -> Result<()> {
         self.refuse("DisconnectAllSynchronizers")
     }
-    async fn modify(&self, _: SynchronizerConnectionConfig, _: SequencerConnectionValidation) -> Result<()> {
+    async fn modify(&self, _: SynchronizerConfig, _: Validation) -> Result<()> {
         self.refuse("ModifySynchronizer")
     }
 
@@ -158,7 +155,7 @@ impl ParticipantApi for PeerParticipant {
             })
             .collect())
     }
-    async fn submit_and_wait(&self, _: Commands) -> Result<SubmitOutcome> {
+    async fn submit_and_wait(&self, _: Submission) -> Result<SubmitOutcome> {
         self.refuse("SubmitAndWait")
     }
 }

@@ -5,17 +5,16 @@
 //! digest against the holder's manifest, and imports them (ImportAcs in VALIDATION mode
 //! authenticates the ids on the participant).
 
-use super::client::{FeedState, SessionClient, until};
+use super::client::SessionClient;
+use super::feed::{FeedState, until};
 use super::manifest::Manifest;
 use super::state::RunState;
-use crate::acs::{AcsDecoder, AcsEncoder};
-use crate::client::ParticipantApi;
-use crate::client::logical_id;
+use crate::client::{Contract, ParticipantApi, SnapshotReader, SnapshotWriter, logical_id};
+use crate::exec::GateError;
 use crate::plan::{Action, PhaseKind, Plan};
 use crate::survey::SearchHit;
 use crate::survey::payload_digest;
 use crate::wire::collab::ReportPhaseRequest;
-use crate::wire::ledger::ActiveContract;
 use futures::StreamExt;
 use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -49,7 +48,7 @@ impl Relay {
     }
 
     /// Waits for the coordinator to open `phase` while the run is going.
-    pub async fn wait_open(&self, phase: PhaseKind) -> Result<(), String> {
+    pub async fn wait_open(&self, phase: PhaseKind) -> Result<(), GateError> {
         let position = |p: PhaseKind| PhaseKind::ALL.iter().position(|k| *k == p);
         let mut rx = self.feed.clone();
         until(&mut rx, |f| {
@@ -57,14 +56,14 @@ impl Relay {
                 return None;
             }
             if let Some(why) = self.stopped(f) {
-                return Some(Err(why));
+                return Some(Err(GateError::MovedOn(why)));
             }
             let s = &f.session;
             let open = s.open_phase.and_then(position) >= position(phase);
             (s.run == RunState::Running && open).then_some(Ok(()))
         })
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(GateError::failed)?
     }
 
     pub async fn report_done(
@@ -73,7 +72,7 @@ impl Relay {
         applied: u64,
         skipped: u64,
         already_done: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), GateError> {
         self.client
             .report(ReportPhaseRequest {
                 participant: self.me.clone(),
@@ -87,7 +86,7 @@ impl Relay {
             })
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(GateError::failed)
     }
 
     /// Per receiver, the ids it imports from this deck's participant.
@@ -132,7 +131,7 @@ impl Relay {
     }
 
     /// The contracts `source` uploaded for this deck, once it has, verified.
-    pub async fn snapshot_from(&self, source: &str, manifest: &Manifest) -> Result<Vec<ActiveContract>, String> {
+    pub async fn snapshot_from(&self, source: &str, manifest: &Manifest) -> Result<Vec<Contract>, String> {
         let mut rx = self.feed.clone();
         let upload = until(&mut rx, |f| {
             if let Some(why) = self.stopped(f) {
@@ -170,23 +169,21 @@ pub(super) async fn export(
 ) -> Result<Vec<bytes::Bytes>, String> {
     let fail = |e: crate::client::ClientError| e.to_string();
     let lost_id = api.synchronizer_id(lost_alias).await.map_err(fail)?.logical;
-    let end = api.ledger_end().await.map_err(fail)?;
-    let mut stream = api.export_acs(Some(&lost_id), end).await.map_err(fail)?;
+    let mut stream = crate::client::export_at_ledger_end(api, Some(&lost_id))
+        .await
+        .map_err(fail)?;
     let wanted: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
-    let mut encoder = AcsEncoder::new();
+    let mut encoder = SnapshotWriter::new();
     let mut chunks = Vec::new();
     let mut found = BTreeSet::new();
     while let Some(c) = stream.next().await {
         let c = c.map_err(fail)?;
-        if logical_id(&c.synchronizer_id) != lost_id {
+        if logical_id(c.synchronizer_id()) != lost_id {
             continue;
         }
-        let Some(id) = c.created_event.as_ref().map(|e| e.contract_id.clone()) else {
+        let Some(id) = c.contract_id().filter(|id| wanted.contains(id)).map(str::to_string) else {
             continue;
         };
-        if !wanted.contains(id.as_str()) {
-            continue;
-        }
         encoder.push(&c).map_err(|e| e.to_string())?;
         while let Some(chunk) = encoder.take_chunk() {
             chunks.push(chunk);
@@ -205,16 +202,16 @@ pub(super) async fn export(
     Ok(chunks)
 }
 
-pub(super) fn decode(bytes: &[u8]) -> Result<Vec<ActiveContract>, String> {
-    let mut decoder = AcsDecoder::new();
+pub(super) fn decode(bytes: &[u8]) -> Result<Vec<Contract>, String> {
+    let mut decoder = SnapshotReader::new();
     let contracts = decoder.feed(bytes).map_err(|e| format!("not an ACS snapshot: {e}"))?;
     decoder.finish().map_err(|e| format!("not an ACS snapshot: {e}"))?;
     Ok(contracts)
 }
 
 /// The contract is the one the holder's manifest announced: same id, same payload digest.
-fn check_against(c: &ActiveContract, manifest: &Manifest, source: &str) -> Result<(), String> {
-    let hit = SearchHit::from_contract(c, &c.synchronizer_id)
+fn check_against(c: &Contract, manifest: &Manifest, source: &str) -> Result<(), String> {
+    let hit = SearchHit::from_contract(c, c.synchronizer_id())
         .ok_or_else(|| format!("the snapshot from {source} holds a contract without its created event"))?;
     let entry = manifest
         .entry(&hit.contract_id)

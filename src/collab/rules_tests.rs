@@ -344,6 +344,68 @@ fn go_needs_every_approval_and_every_operator_then_phases_open_behind_barriers()
 }
 
 #[test]
+fn the_lead_pauses_at_the_next_barrier_and_only_go_continues() {
+    let mut s = Session::new().surveyed();
+    let hash = s.propose(Strategy::Intersection);
+    let pause = |h: &str| Command::Pause {
+        plan_hash: h.into(),
+        reason: "checking p2's logs".into(),
+    };
+    s.approve(&alice(), "p1", &hash).expect("alice");
+    s.approve(&bob(), "p2", &hash).expect("bob");
+    for who in [lead_(), alice(), bob()] {
+        s.join(&who);
+    }
+    assert!(precondition(s.send(&lead_(), pause(&hash))).contains("not going"));
+    s.send(
+        &lead_(),
+        Command::Go {
+            plan_hash: hash.clone(),
+        },
+    )
+    .expect("go");
+    // Only the lead pauses, and only the session's plan.
+    assert!(forbidden(s.send(&alice(), pause(&hash))).contains("only the lead may pause"));
+    assert!(forbidden(s.send(&olga(), pause(&hash))).contains("only the lead may pause"));
+    assert!(precondition(s.send(&lead_(), pause("sha256:other"))).contains("not the session's plan"));
+    s.done(&alice(), "p1", &hash, PhaseKind::Isolate).expect("p1");
+    assert_eq!(s.send(&lead_(), pause(&hash)), Ok(1), "one event, and no phase opens");
+    assert!(matches!(&s.state.run, RunState::Paused { reason } if reason == "paused by lead: checking p2's logs"));
+    assert!(
+        precondition(s.send(&lead_(), pause(&hash))).contains("not going"),
+        "once"
+    );
+    // A deck inside the phase finishes it; the barrier then stays shut.
+    s.done(&bob(), "p2", &hash, PhaseKind::Isolate)
+        .expect("p2 finishes its phase");
+    assert_eq!(s.state.open_phase, Some(PhaseKind::Isolate));
+    assert!(next_step(&s.state).is_none(), "paused: nothing opens by itself");
+    assert!(s.state.turn().what.contains("the lead says go to continue"));
+    assert_eq!(s.state.turn().who, vec!["lead".to_string()]);
+    // Go re-checks approvals and presence, then the next phase opens.
+    s.apply(left(&s.state, "bob", "stream closed"));
+    assert!(
+        precondition(s.send(
+            &lead_(),
+            Command::Go {
+                plan_hash: hash.clone()
+            }
+        ))
+        .contains("no operator of p2")
+    );
+    s.join(&bob());
+    s.send(
+        &lead_(),
+        Command::Go {
+            plan_hash: hash.clone(),
+        },
+    )
+    .expect("go again");
+    assert_eq!(s.state.run, RunState::Running);
+    assert_eq!(s.state.open_phase, Some(PhaseKind::InitTarget));
+}
+
+#[test]
 fn a_failure_pauses_and_the_observer_or_lead_leaving_does_not() {
     let mut s = Session::new().surveyed();
     let hash = s.propose(Strategy::Intersection);

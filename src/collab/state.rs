@@ -444,7 +444,7 @@ impl SessionState {
                 None => "reviewing the plan".into(),
             },
             (_, Some(open)) if progress.is_some_and(|p| p.done.contains(&open)) => {
-                format!("done with {open}, waiting at the barrier")
+                format!("{open} done, at the barrier")
             }
             (RunState::Running, Some(open)) => format!("running {open}"),
             (RunState::Paused { .. }, Some(open)) => format!("paused in {open}"),
@@ -473,6 +473,12 @@ impl SessionState {
 
     /// Whose turn it is and to do what.
     pub fn turn(&self) -> Turn {
+        self.turn_given(|| self.pending_inspections())
+    }
+
+    /// [`turn`](SessionState::turn) with the open inspections known already (they are
+    /// only asked for while the survey is under way, and cost a walk of every manifest).
+    pub fn turn_given(&self, pending: impl FnOnce() -> BTreeMap<String, Vec<String>>) -> Turn {
         let turn = |who: Vec<String>, what: String| Turn { who, what };
         match &self.run {
             RunState::Finished => return turn(vec![], "the run finished: every participant verified".into()),
@@ -527,7 +533,7 @@ impl SessionState {
                 format!("survey: waiting for the manifests of {}", missing.join(", ")),
             );
         }
-        let pending: Vec<String> = self.pending_inspections().into_keys().collect();
+        let pending: Vec<String> = pending().into_keys().collect();
         if !pending.is_empty() {
             return turn(
                 self.operator_names(&pending),

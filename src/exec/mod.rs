@@ -15,7 +15,8 @@ mod verify;
 
 pub use preflight::{PreflightProblem, preflight};
 pub use progress::{Control, DriftEntry, Progress, RunReport, StepReport};
-pub use runner::{PhaseGate, PhaseOutcome, RunError, RunOptions, Runner};
+pub use retry::Backoff;
+pub use runner::{GateError, PhaseGate, PhaseOutcome, RunError, RunOptions, Runner};
 pub use verify::{VerifyReport, verify};
 
 use crate::client::ParticipantApi;

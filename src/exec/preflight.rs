@@ -208,6 +208,25 @@ pub async fn preflight(plan: &Plan, participants: &Participants, done: &BTreeSet
         .iter()
         .filter_map(|n| participants.get(n).cloned())
         .collect();
+    // An unsupported release is refused first: its answers to the next calls are laid out
+    // differently (3.3's GetSynchronizerId has no logical id where 3.4+ puts it).
+    let unsupported: Vec<PreflightProblem> = futures::future::join_all(apis.iter().map(|a| a.canton_line()))
+        .await
+        .into_iter()
+        .zip(&apis)
+        .filter_map(|(line, api)| match line {
+            Err(e @ ClientError::Unsupported { .. }) => Some(PreflightProblem {
+                participant: api.name().to_string(),
+                check: "version",
+                message: e.to_string(),
+                drift: Vec::new(),
+            }),
+            _ => None,
+        })
+        .collect();
+    if !unsupported.is_empty() {
+        return unsupported;
+    }
     let lost_id = match survey::synchronizer_id(&apis, plan.lost()).await {
         Ok(id) => Some(id),
         Err(e) => {

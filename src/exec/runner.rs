@@ -80,8 +80,29 @@ pub enum RunError {
     Aborted(PhaseKind),
     #[error("participant {0} is not part of this plan")]
     NotInPlan(String),
-    #[error("the session stopped the run at phase {phase}: {message}")]
-    Gate { phase: PhaseKind, message: String },
+    #[error("the session stopped the run at phase {phase}: {error}")]
+    Gate {
+        phase: PhaseKind,
+        #[source]
+        error: GateError,
+    },
+}
+
+/// Why a [`PhaseGate`] stopped the run.
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// The session moved on (another plan, an abort): this run's part is over.
+    #[error("{0}")]
+    MovedOn(String),
+    /// The gate could not do its part (reach the coordinator, relay a snapshot).
+    #[error(transparent)]
+    Failed(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl GateError {
+    pub fn failed(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> GateError {
+        GateError::Failed(error.into())
+    }
 }
 
 impl RunError {
@@ -126,8 +147,8 @@ pub struct PhaseOutcome {
 /// run's error says which phase failed.
 #[async_trait::async_trait]
 pub trait PhaseGate: Send + Sync {
-    async fn enter(&self, phase: PhaseKind) -> Result<(), String>;
-    async fn done(&self, phase: PhaseKind, outcome: PhaseOutcome) -> Result<(), String>;
+    async fn enter(&self, phase: PhaseKind) -> Result<(), GateError>;
+    async fn done(&self, phase: PhaseKind, outcome: PhaseOutcome) -> Result<(), GateError>;
 }
 
 fn list(problems: &[PreflightProblem]) -> String {
@@ -268,7 +289,7 @@ impl Runner {
                 incident: plan.incident().to_string(),
                 lost: plan.lost().to_string(),
                 target: plan.target().to_string(),
-                strategy: plan.strategy().name().to_string(),
+                strategy: plan.strategy().kind(),
                 dry_run: self.options.dry_run,
                 resumed,
                 done_phases: done.iter().copied().collect(),
@@ -362,9 +383,9 @@ impl Runner {
                         already_done: true,
                         ..PhaseOutcome::default()
                     };
-                    gate.done(phase.kind, outcome).await.map_err(|message| RunError::Gate {
+                    gate.done(phase.kind, outcome).await.map_err(|error| RunError::Gate {
                         phase: phase.kind,
-                        message,
+                        error,
                     })?;
                 }
                 continue;
@@ -373,9 +394,9 @@ impl Runner {
                 stepping = wait_for_go(rx, plan.hash(), phase.kind, journal, stepping).await?;
             }
             if let Some(gate) = &self.gate {
-                gate.enter(phase.kind).await.map_err(|message| RunError::Gate {
+                gate.enter(phase.kind).await.map_err(|error| RunError::Gate {
                     phase: phase.kind,
-                    message,
+                    error,
                 })?;
             }
             let mut by_participant = group(&phase.steps);
@@ -475,9 +496,9 @@ impl Runner {
             }
             journal.progress(Progress::PhaseDone { phase: phase.kind });
             if let Some(gate) = &self.gate {
-                gate.done(phase.kind, outcome).await.map_err(|message| RunError::Gate {
+                gate.done(phase.kind, outcome).await.map_err(|error| RunError::Gate {
                     phase: phase.kind,
-                    message,
+                    error,
                 })?;
             }
         }

@@ -1,20 +1,20 @@
 //! One plan step against one participant: the call(s) it makes, journaled before and
-//! after, retried only while the participant answers UNAVAILABLE, and narrowed on resume
-//! to what the participant has not done yet.
+//! after, retried under the executor's one policy (`retry`: only when the error says a
+//! retry can succeed without anyone acting), and narrowed on resume to what the
+//! participant has not done yet.
 
 use super::Participants;
 use super::progress::{Progress, StepReport};
 use super::record::SharedJournal;
-use super::retry::RetryPolicy;
+use super::retry::{RetryPolicy, Settle, Settled};
 use crate::batch::{INSPECT_BATCH, id_batches};
 use crate::client::{
-    self, ClientError, ContractStream, ImportMode, ParticipantApi, PingOutcome, SyncState, merge_inspections,
+    self, ClientError, ContractStream, ImportMode, ParticipantApi, SyncState, Validation, merge_inspections,
 };
 use crate::failure::{Failure, FailureKind};
-use crate::journal::{Call, CallAnswered, CallDescribed, CallSent, EventData, JournalError, Skipped, digest};
+use crate::journal::{Call, CallAnswered, CallDescribed, CallSent, EventData, JournalError, Rpc, Skipped, digest};
 use crate::plan::{Action, ConnectionValidation, PhaseKind, Plan, Step};
 use crate::reconcile::ContractId;
-use crate::wire::sequencer::SequencerConnectionValidation;
 use futures::StreamExt;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -114,7 +114,7 @@ impl Ctx {
             let result = f().await;
             let mut answer = CallAnswered {
                 phase,
-                rpc: rpc.to_string(),
+                rpc,
                 attempt,
                 ok: result.is_ok(),
                 duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -224,7 +224,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
             let Some(config) = client::manual_connect_change(p, configs, synchronizer, *manual_connect)? else {
                 let skipped = Skipped {
                     phase,
-                    rpc: "ModifySynchronizer".into(),
+                    rpc: Rpc::ModifySynchronizer,
                     synchronizer: Some(synchronizer.clone()),
                     reason: Some(format!("manual_connect is already {manual_connect}")),
                     already_on_target: None,
@@ -234,16 +234,16 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
                 ctx.advance(phase, p, track, 1);
                 return Ok(report(step, 0, 0));
             };
-            let validation = match validation {
-                ConnectionValidation::Disabled => SequencerConnectionValidation::Disabled,
-                ConnectionValidation::All => SequencerConnectionValidation::All,
+            let checked = match validation {
+                ConnectionValidation::Disabled => Validation::Disabled,
+                ConnectionValidation::All => Validation::All,
             };
             let call = Call::ModifySynchronizer {
                 synchronizer: synchronizer.clone(),
                 manual_connect: *manual_connect,
-                validation: format!("{validation:?}"),
+                validation: *validation,
             };
-            ctx.call_or_describe(phase, p, call, || api.modify(config.clone(), validation))
+            ctx.call_or_describe(phase, p, call, || api.modify(config.clone(), checked))
                 .await?;
             ctx.advance(phase, p, track, 1);
             Ok(report(step, 0, 0))
@@ -395,12 +395,12 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
 async fn skip(ctx: &Ctx, p: &str, phase: PhaseKind, what: Already, skipped: usize) -> Result<(), StepError> {
     if skipped > 0 {
         let (rpc, already_on_target, already_held) = match what {
-            Already::OnTarget => ("ChangeAssignation", Some(skipped), None),
-            Already::Held => ("ImportAcs", None, Some(skipped)),
+            Already::OnTarget => (Rpc::ChangeAssignation, Some(skipped), None),
+            Already::Held => (Rpc::ImportAcs, None, Some(skipped)),
         };
         let record = Skipped {
             phase,
-            rpc: rpc.into(),
+            rpc,
             synchronizer: None,
             reason: None,
             already_on_target,
@@ -427,19 +427,7 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, ClientError>>,
 {
-    let mut attempt = 1;
-    loop {
-        match f().await {
-            Ok(v) => return Ok(v),
-            Err(e) => match ctx.retry.delay_after(attempt, &e) {
-                Some(delay) => {
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                None => return Err(e.into()),
-            },
-        }
-    }
+    Ok(ctx.retry.run(f).await?)
 }
 
 /// Rounds of the init_target ping before the step gives up, and how long each waits.
@@ -464,24 +452,30 @@ async fn topology_ping(
     } else {
         read(ctx, || api.synchronizer_id(synchronizer)).await?.logical
     };
-    let mut last = String::new();
-    for round in 1..=TOPOLOGY_PING_ROUNDS {
-        let call = Call::Ping {
-            synchronizer: synchronizer.to_string(),
-            party: party.clone(),
-            round,
-        };
-        let outcome = ctx
-            .call(phase, p, call, || {
-                api.ping(std::slice::from_ref(&party), &sync_id, TOPOLOGY_PING_TIMEOUT)
-            })
-            .await?;
-        match outcome {
-            None | Some(PingOutcome::Success { .. }) => return Ok(()),
-            Some(PingOutcome::Failure { reason }) => last = reason,
-        }
-        tokio::time::sleep(ctx.retry.base_delay * round).await;
-    }
+    let settle = Settle {
+        rounds: TOPOLOGY_PING_ROUNDS,
+        step: ctx.retry.base_delay,
+    };
+    let settled = settle
+        .ping(|round| {
+            let call = Call::Ping {
+                synchronizer: synchronizer.to_string(),
+                party: party.clone(),
+                round,
+            };
+            let party = &party;
+            let sync_id = &sync_id;
+            async move {
+                ctx.call(phase, p, call, || {
+                    api.ping(std::slice::from_ref(party), sync_id, TOPOLOGY_PING_TIMEOUT)
+                })
+                .await
+            }
+        })
+        .await?;
+    let Settled::Failed(last) = settled else {
+        return Ok(());
+    };
     Err(StepError::Failed(format!(
         "no transaction could be sequenced on {synchronizer} ({TOPOLOGY_PING_ROUNDS} pings of {p}'s admin party failed, the last with: {last}); the repairs would not see {p}'s parties there. Check that {p} is connected to {synchronizer} and its parties are enabled there, then run again"
     )))
@@ -563,7 +557,7 @@ async fn import(
         source: source.to_string(),
         ids: todo.len(),
         ids_digest: ids_digest(&todo),
-        mode: format!("{:?}", ctx.import_mode),
+        mode: ctx.import_mode,
     };
     let wanted: Arc<HashSet<String>> = Arc::new(todo.iter().cloned().collect());
     let mode = ctx.import_mode;
@@ -574,8 +568,7 @@ async fn import(
         let lost_id = lost_id.clone();
         let source_name = source.to_string();
         async move {
-            let end = source_api.ledger_end().await?;
-            let export = source_api.export_acs(Some(&lost_id), end).await?;
+            let export = client::export_at_ledger_end(source_api.as_ref(), Some(&lost_id)).await?;
             api.import_acs(&lost_id, mode, only(export, wanted, source_name)).await
         }
     })
@@ -592,10 +585,7 @@ fn only(export: ContractStream, wanted: Arc<HashSet<String>>, source: String) ->
     let counter = seen.clone();
     let filtered = export.filter(move |c| {
         let keep = match c {
-            Ok(c) => c
-                .created_event
-                .as_ref()
-                .is_some_and(|e| wanted.contains(&e.contract_id)),
+            Ok(c) => c.contract_id().is_some_and(|id| wanted.contains(id)),
             Err(_) => true,
         };
         if keep && c.is_ok() {

@@ -2,47 +2,44 @@
 //! plan's contracts for it, and can ping every other participant over the target.
 
 use super::Participants;
+use super::retry::{Settle, Settled};
 use crate::client::logical_id;
-use crate::client::{ClientError, ParticipantApi, PingOutcome};
+use crate::client::{ClientError, ParticipantApi};
 pub use crate::journal::{PingResult, VerifyReport};
 use futures::StreamExt;
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 const PING_TIMEOUT: Duration = Duration::from_secs(15);
-const PING_ATTEMPTS: u32 = 5;
+const PING_SETTLE: Settle = Settle {
+    rounds: 5,
+    step: Duration::from_millis(500),
+};
 
-/// Pings `party` over the target, a few times if needed: right after a reconnect a
-/// participant may still be catching up with the synchronizer's topology (Canton's
-/// console waits for topology to settle after a reconnect for the same reason).
+/// Pings `party` over the target, a few times if needed (see [`Settle`]).
 async fn ping_until_settled(
     api: &dyn ParticipantApi,
     party: &str,
     target: &str,
     to: &str,
 ) -> Result<PingResult, ClientError> {
-    let mut reason = String::new();
-    for attempt in 0..PING_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(Duration::from_millis(500) * attempt).await;
-        }
-        match api.ping(&[party.to_string()], target, PING_TIMEOUT).await? {
-            PingOutcome::Success { millis, .. } => {
-                return Ok(PingResult {
-                    to: to.to_string(),
-                    ok: true,
-                    millis: Some(millis),
-                    reason: None,
-                });
-            }
-            PingOutcome::Failure { reason: r } => reason = r,
-        }
-    }
+    let parties = [party.to_string()];
+    let settled = PING_SETTLE
+        .ping(|_| async { api.ping(&parties, target, PING_TIMEOUT).await.map(Some) })
+        .await?;
+    let (ok, millis, reason) = match settled {
+        Settled::Pinged(millis) => (true, millis, None),
+        Settled::Failed(reason) => (
+            false,
+            None,
+            Some(format!("{reason} (after {} attempts)", PING_SETTLE.rounds)),
+        ),
+    };
     Ok(PingResult {
         to: to.to_string(),
-        ok: false,
-        millis: None,
-        reason: Some(format!("{reason} (after {PING_ATTEMPTS} attempts)")),
+        ok,
+        millis,
+        reason,
     })
 }
 
@@ -55,18 +52,17 @@ pub async fn verify(
     universe: &HashSet<String>,
 ) -> Result<VerifyReport, ClientError> {
     let target = api.synchronizer_id(target_alias).await?.logical;
-    let end = api.ledger_end().await?;
-    let mut stream = api.export_acs(Some(&target), end).await?;
+    let mut stream = crate::client::export_at_ledger_end(api, Some(&target)).await?;
     let mut on_target: BTreeSet<String> = BTreeSet::new();
     while let Some(c) = stream.next().await {
         let c = c?;
-        if logical_id(&c.synchronizer_id) != target {
+        if logical_id(c.synchronizer_id()) != target {
             continue;
         }
-        if let Some(e) = c.created_event
-            && universe.contains(&e.contract_id)
+        if let Some(id) = c.contract_id()
+            && universe.contains(id)
         {
-            on_target.insert(e.contract_id);
+            on_target.insert(id.to_string());
         }
     }
     let want: BTreeSet<String> = expected.iter().cloned().collect();

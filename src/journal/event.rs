@@ -4,10 +4,102 @@
 //! failing fixture test (tests/fixtures/journal-v1.jsonl), never a silent change in what
 //! resume, the screen or a report reads.
 
-use crate::plan::PhaseKind;
-use serde::{Deserialize, Serialize};
+use crate::client::ImportMode;
+use crate::plan::{ConnectionValidation, PhaseKind};
+use crate::reconcile::{Decision, StrategyName};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::fmt;
+
+/// The RPCs that change a participant's state, by the names Canton's services give them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rpc {
+    DisconnectSynchronizer,
+    DisconnectAllSynchronizers,
+    ModifySynchronizer,
+    ReconnectSynchronizer,
+    Ping,
+    PurgeContracts,
+    ImportAcs,
+    ChangeAssignation,
+}
+
+impl Rpc {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rpc::DisconnectSynchronizer => "DisconnectSynchronizer",
+            Rpc::DisconnectAllSynchronizers => "DisconnectAllSynchronizers",
+            Rpc::ModifySynchronizer => "ModifySynchronizer",
+            Rpc::ReconnectSynchronizer => "ReconnectSynchronizer",
+            Rpc::Ping => "Ping",
+            Rpc::PurgeContracts => "PurgeContracts",
+            Rpc::ImportAcs => "ImportAcs",
+            Rpc::ChangeAssignation => "ChangeAssignation",
+        }
+    }
+}
+
+impl fmt::Display for Rpc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An operator's decision on a row, as the journal records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionName {
+    Exclude,
+    Purge,
+    /// Written by the first format version only: Canton cannot adopt one participant's
+    /// version of a contract (`reconcile::NO_ADOPT`), so nothing decides it any more.
+    Adopt,
+}
+
+impl DecisionName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionName::Exclude => "exclude",
+            DecisionName::Purge => "purge",
+            DecisionName::Adopt => "adopt",
+        }
+    }
+}
+
+impl From<&Decision> for DecisionName {
+    fn from(d: &Decision) -> DecisionName {
+        match d {
+            Decision::Exclude => DecisionName::Exclude,
+            Decision::Purge => DecisionName::Purge,
+        }
+    }
+}
+
+impl fmt::Display for DecisionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A strategy by its name (`intersection`, `union`, `manual`). The first format version
+/// wrote a manual plan's proposal as `manual (N rows)`; that reads as `manual`.
+mod strategy_name {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(s: &StrategyName, ser: S) -> Result<S::Ok, S::Error> {
+        ser.serialize_str(s.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<StrategyName, D::Error> {
+        let text = String::deserialize(de)?;
+        let name = match text.split_once(" (") {
+            Some((name, rest)) if rest.ends_with(" rows)") => name,
+            _ => text.as_str(),
+        };
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 /// One RPC that changes a participant's state, with the arguments the journal keeps.
 /// Contract ids are summarised (count and digest): the runbook holds the lists.
@@ -22,8 +114,8 @@ pub enum Call {
     ModifySynchronizer {
         synchronizer: String,
         manual_connect: bool,
-        /// `Disabled` or `All`.
-        validation: String,
+        #[serde(with = "validation_name")]
+        validation: ConnectionValidation,
     },
     ReconnectSynchronizer {
         synchronizer: String,
@@ -46,8 +138,7 @@ pub enum Call {
         source: String,
         ids: usize,
         ids_digest: String,
-        /// `Validation` or `Accept`.
-        mode: String,
+        mode: ImportMode,
     },
     ChangeAssignation {
         source: String,
@@ -60,18 +151,41 @@ pub enum Call {
     },
 }
 
+/// ModifySynchronizer's validation as the journal writes it: `Disabled` or `All`, the
+/// names of Canton's `SequencerConnectionValidation`.
+mod validation_name {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &ConnectionValidation, ser: S) -> Result<S::Ok, S::Error> {
+        ser.serialize_str(match v {
+            ConnectionValidation::Disabled => "Disabled",
+            ConnectionValidation::All => "All",
+        })
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<ConnectionValidation, D::Error> {
+        match String::deserialize(de)?.as_str() {
+            "Disabled" => Ok(ConnectionValidation::Disabled),
+            "All" => Ok(ConnectionValidation::All),
+            other => Err(serde::de::Error::custom(format!(
+                "unknown validation {other:?} (Disabled or All)"
+            ))),
+        }
+    }
+}
+
 impl Call {
-    /// The RPC's name, as Canton's service defines it.
-    pub fn rpc(&self) -> &'static str {
+    /// The RPC's name, as Canton's service defines it (and as the line's `rpc` tag reads).
+    pub fn rpc(&self) -> Rpc {
         match self {
-            Call::DisconnectSynchronizer { .. } => "DisconnectSynchronizer",
-            Call::DisconnectAllSynchronizers {} => "DisconnectAllSynchronizers",
-            Call::ModifySynchronizer { .. } => "ModifySynchronizer",
-            Call::ReconnectSynchronizer { .. } => "ReconnectSynchronizer",
-            Call::Ping { .. } => "Ping",
-            Call::PurgeContracts { .. } => "PurgeContracts",
-            Call::ImportAcs { .. } => "ImportAcs",
-            Call::ChangeAssignation { .. } => "ChangeAssignation",
+            Call::DisconnectSynchronizer { .. } => Rpc::DisconnectSynchronizer,
+            Call::DisconnectAllSynchronizers {} => Rpc::DisconnectAllSynchronizers,
+            Call::ModifySynchronizer { .. } => Rpc::ModifySynchronizer,
+            Call::ReconnectSynchronizer { .. } => Rpc::ReconnectSynchronizer,
+            Call::Ping { .. } => Rpc::Ping,
+            Call::PurgeContracts { .. } => Rpc::PurgeContracts,
+            Call::ImportAcs { .. } => Rpc::ImportAcs,
+            Call::ChangeAssignation { .. } => Rpc::ChangeAssignation,
         }
     }
 
@@ -123,7 +237,7 @@ pub struct CallSent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallAnswered {
     pub phase: PhaseKind,
-    pub rpc: String,
+    pub rpc: Rpc,
     pub attempt: u32,
     pub ok: bool,
     pub duration_ms: u64,
@@ -157,7 +271,7 @@ pub struct CallDescribed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     pub phase: PhaseKind,
-    pub rpc: String,
+    pub rpc: Rpc,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synchronizer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -177,7 +291,8 @@ pub struct RunStarted {
     pub incident: String,
     pub lost: String,
     pub target: String,
-    pub strategy: String,
+    #[serde(with = "strategy_name")]
+    pub strategy: StrategyName,
     pub dry_run: bool,
     pub resumed: bool,
     #[serde(default)]
@@ -266,7 +381,8 @@ pub struct Surveyed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanProposed {
     pub plan_hash: String,
-    pub strategy: String,
+    #[serde(with = "strategy_name")]
+    pub strategy: StrategyName,
     pub moved: usize,
     pub excluded: usize,
 }
@@ -278,40 +394,62 @@ pub struct PlanApproved {
     pub confirmed_by_typing: String,
 }
 
-/// Every kind of event a recovery journal holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "data")]
-pub enum EventData {
+/// Declares an enum of journal events, each variant with the kind it is written as,
+/// once: the serde tag, the `KINDS` list and `kind()` all come from this one list (the
+/// recovery journal's [`EventData`] and the collab session log's events).
+macro_rules! tagged_events {
+    (
+        $(#[$enum_meta:meta])*
+        $vis:vis enum $name:ident;
+        $( $(#[$meta:meta])* $kind:literal => $variant:ident $body:tt ),* $(,)?
+    ) => {
+        $(#[$enum_meta])*
+        #[serde(tag = "kind", content = "data")]
+        $vis enum $name {
+            $( $(#[$meta])* #[serde(rename = $kind)] $variant $body, )*
+        }
+
+        /// Every kind, as written in the journal's `kind` field.
+        $vis const KINDS: &[&str] = &[$($kind),*];
+
+        impl $name {
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $( $name::$variant { .. } => $kind, )*
+                }
+            }
+        }
+    };
+}
+pub(crate) use tagged_events;
+
+tagged_events! {
+    /// Every kind of event a recovery journal holds.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum EventData;
+
     /// The recovery screen opened this journal.
-    #[serde(rename = "session.open")]
-    ScreenOpened {
+    "session.open" => ScreenOpened {
         #[serde(default)]
         read_only: bool,
     },
-    #[serde(rename = "session.start")]
-    RunStarted(RunStarted),
-    #[serde(rename = "session.end")]
-    RunEnded(RunEnded),
-    #[serde(rename = "preflight.result")]
-    Preflight(PreflightResult),
-    #[serde(rename = "phase.start")]
-    PhaseStarted {
+    "session.start" => RunStarted(RunStarted),
+    "session.end" => RunEnded(RunEnded),
+    "preflight.result" => Preflight(PreflightResult),
+    "phase.start" => PhaseStarted {
         plan_hash: String,
         phase: PhaseKind,
         #[serde(default)]
         participants: Vec<String>,
     },
     /// What resume reads: the phase is complete for this plan.
-    #[serde(rename = "phase.done")]
-    PhaseDone { plan_hash: String, phase: PhaseKind },
-    #[serde(rename = "phase.skipped")]
-    PhaseSkipped {
+    "phase.done" => PhaseDone { plan_hash: String, phase: PhaseKind },
+    "phase.skipped" => PhaseSkipped {
         plan_hash: String,
         phase: PhaseKind,
         reason: String,
     },
-    #[serde(rename = "phase.failed")]
-    PhaseFailed {
+    "phase.failed" => PhaseFailed {
         plan_hash: String,
         phase: PhaseKind,
         error: String,
@@ -319,100 +457,39 @@ pub enum EventData {
         code: Option<String>,
     },
     /// Journals of format version 1 carry no plan hash here.
-    #[serde(rename = "phase.paused")]
-    PhasePaused {
+    "phase.paused" => PhasePaused {
         #[serde(default)]
         plan_hash: String,
         before: PhaseKind,
     },
-    #[serde(rename = "phase.aborted")]
-    PhaseAborted {
+    "phase.aborted" => PhaseAborted {
         #[serde(default)]
         plan_hash: String,
         before: PhaseKind,
     },
-    #[serde(rename = "exec.request")]
-    CallSent(CallSent),
-    #[serde(rename = "exec.result")]
-    CallAnswered(CallAnswered),
-    #[serde(rename = "exec.skip")]
-    Skipped(Skipped),
-    #[serde(rename = "dryrun.request")]
-    CallDescribed(CallDescribed),
-    #[serde(rename = "verify.result")]
-    Verified(VerifyReport),
-    #[serde(rename = "search.result")]
-    Surveyed(Surveyed),
-    #[serde(rename = "plan.proposed")]
-    PlanProposed(PlanProposed),
-    #[serde(rename = "plan.approved")]
-    PlanApproved(PlanApproved),
-    #[serde(rename = "select.mode")]
-    StrategyChosen { strategy: String },
-    #[serde(rename = "select.decision")]
-    Decided {
+    "exec.request" => CallSent(CallSent),
+    "exec.result" => CallAnswered(CallAnswered),
+    "exec.skip" => Skipped(Skipped),
+    "dryrun.request" => CallDescribed(CallDescribed),
+    "verify.result" => Verified(VerifyReport),
+    "search.result" => Surveyed(Surveyed),
+    "plan.proposed" => PlanProposed(PlanProposed),
+    "plan.approved" => PlanApproved(PlanApproved),
+    "select.mode" => StrategyChosen {
+        #[serde(with = "strategy_name")]
+        strategy: StrategyName,
+    },
+    "select.decision" => Decided {
         contract_id: String,
-        decision: String,
+        decision: DecisionName,
         /// Journals of the first version could name an adopted participant.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         participant: Option<String>,
     },
-    #[serde(rename = "view.diff")]
-    DiffViewed { contract_id: String },
+    "view.diff" => DiffViewed { contract_id: String },
 }
 
-/// Every kind, as written in the journal's `kind` field.
-pub const KINDS: [&str; 21] = [
-    "session.open",
-    "session.start",
-    "session.end",
-    "preflight.result",
-    "phase.start",
-    "phase.done",
-    "phase.skipped",
-    "phase.failed",
-    "phase.paused",
-    "phase.aborted",
-    "exec.request",
-    "exec.result",
-    "exec.skip",
-    "dryrun.request",
-    "verify.result",
-    "search.result",
-    "plan.proposed",
-    "plan.approved",
-    "select.mode",
-    "select.decision",
-    "view.diff",
-];
-
 impl EventData {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            EventData::ScreenOpened { .. } => KINDS[0],
-            EventData::RunStarted(_) => KINDS[1],
-            EventData::RunEnded(_) => KINDS[2],
-            EventData::Preflight(_) => KINDS[3],
-            EventData::PhaseStarted { .. } => KINDS[4],
-            EventData::PhaseDone { .. } => KINDS[5],
-            EventData::PhaseSkipped { .. } => KINDS[6],
-            EventData::PhaseFailed { .. } => KINDS[7],
-            EventData::PhasePaused { .. } => KINDS[8],
-            EventData::PhaseAborted { .. } => KINDS[9],
-            EventData::CallSent(_) => KINDS[10],
-            EventData::CallAnswered(_) => KINDS[11],
-            EventData::Skipped(_) => KINDS[12],
-            EventData::CallDescribed(_) => KINDS[13],
-            EventData::Verified(_) => KINDS[14],
-            EventData::Surveyed(_) => KINDS[15],
-            EventData::PlanProposed(_) => KINDS[16],
-            EventData::PlanApproved(_) => KINDS[17],
-            EventData::StrategyChosen { .. } => KINDS[18],
-            EventData::Decided { .. } => KINDS[19],
-            EventData::DiffViewed { .. } => KINDS[20],
-        }
-    }
-
     /// Events that must be on disk before the caller goes on: everything that decides,
     /// changes or verifies state. What the operator only looked at or tried out may be
     /// lost in a crash.
@@ -467,184 +544,5 @@ impl EventData {
         serde_json::from_value(tagged)
             .map(Some)
             .map_err(|e| format!("a {kind} event whose data does not fit: {e}"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn samples() -> Vec<EventData> {
-        let call = Call::ChangeAssignation {
-            source: "lost".into(),
-            target: "new".into(),
-            skip_inactive: true,
-            ids: 2,
-            ids_digest: "sha256:ab".into(),
-            first_id: Some("00aa".into()),
-        };
-        vec![
-            EventData::ScreenOpened { read_only: true },
-            EventData::RunStarted(RunStarted {
-                plan_hash: "h".into(),
-                incident: "i".into(),
-                lost: "lost".into(),
-                target: "new".into(),
-                strategy: "union".into(),
-                dry_run: false,
-                resumed: true,
-                done_phases: vec![PhaseKind::Isolate],
-            }),
-            EventData::RunEnded(RunEnded {
-                plan_hash: "h".into(),
-                ok: true,
-                moved: [("p1".to_string(), 4)].into(),
-                added: BTreeMap::new(),
-                skipped: BTreeMap::new(),
-                error: None,
-            }),
-            EventData::Preflight(PreflightResult {
-                plan_hash: "h".into(),
-                ok: false,
-                problems: vec!["p1 [drift]: x".into()],
-            }),
-            EventData::PhaseStarted {
-                plan_hash: "h".into(),
-                phase: PhaseKind::InitTarget,
-                participants: vec!["p1".into()],
-            },
-            EventData::PhaseDone {
-                plan_hash: "h".into(),
-                phase: PhaseKind::Move,
-            },
-            EventData::PhaseSkipped {
-                plan_hash: "h".into(),
-                phase: PhaseKind::Move,
-                reason: "done".into(),
-            },
-            EventData::PhaseFailed {
-                plan_hash: "h".into(),
-                phase: PhaseKind::Import,
-                error: "e".into(),
-                code: Some("IMPORT_ACS_ERROR".into()),
-            },
-            EventData::PhasePaused {
-                plan_hash: "h".into(),
-                before: PhaseKind::Verify,
-            },
-            EventData::PhaseAborted {
-                plan_hash: "h".into(),
-                before: PhaseKind::Purge,
-            },
-            EventData::CallSent(CallSent {
-                plan_hash: "h".into(),
-                phase: PhaseKind::Move,
-                attempt: 1,
-                call: call.clone(),
-                request_digest: "sha256:cd".into(),
-            }),
-            EventData::CallAnswered(CallAnswered {
-                phase: PhaseKind::Move,
-                rpc: "ChangeAssignation".into(),
-                attempt: 1,
-                ok: false,
-                duration_ms: 3,
-                request_digest: "sha256:cd".into(),
-                code: Some("CONTRACT_ASSIGNATION_CHANGE_ERROR".into()),
-                category: Some(9),
-                grpc: Some("FailedPrecondition".into()),
-                error: Some("e".into()),
-                retry_after_ms: None,
-            }),
-            EventData::Skipped(Skipped {
-                phase: PhaseKind::Move,
-                rpc: "ChangeAssignation".into(),
-                synchronizer: None,
-                reason: None,
-                already_on_target: Some(3),
-                already_held: None,
-            }),
-            EventData::CallDescribed(CallDescribed {
-                phase: PhaseKind::Isolate,
-                call: Call::DisconnectAllSynchronizers {},
-                request_digest: "sha256:ef".into(),
-            }),
-            EventData::Verified(VerifyReport {
-                participant: "p1".into(),
-                ok: true,
-                expected: 4,
-                held: 4,
-                missing: vec![],
-                unexpected: vec![],
-                pings: vec![PingResult {
-                    to: "p2".into(),
-                    ok: true,
-                    millis: Some(3),
-                    reason: None,
-                }],
-            }),
-            EventData::Surveyed(Surveyed {
-                synchronizer: "lost".into(),
-                classes: [("agreed".to_string(), 4)].into(),
-                contracts: [("p1".to_string(), 6)].into(),
-            }),
-            EventData::PlanProposed(PlanProposed {
-                plan_hash: "h".into(),
-                strategy: "union".into(),
-                moved: 6,
-                excluded: 3,
-            }),
-            EventData::PlanApproved(PlanApproved {
-                plan_hash: "h".into(),
-                confirmed_by_typing: "new".into(),
-            }),
-            EventData::StrategyChosen {
-                strategy: "union".into(),
-            },
-            EventData::Decided {
-                contract_id: "00aa".into(),
-                decision: "purge".into(),
-                participant: None,
-            },
-            EventData::DiffViewed {
-                contract_id: "00aa".into(),
-            },
-        ]
-    }
-
-    #[test]
-    fn every_kind_round_trips_through_the_line_shape() {
-        let samples = samples();
-        let kinds: Vec<&str> = samples.iter().map(EventData::kind).collect();
-        assert_eq!(kinds, KINDS, "one sample per kind, in order");
-        for e in samples {
-            let (kind, data) = e.to_parts().expect("serialise");
-            assert_eq!(EventData::from_parts(kind, &data), Ok(Some(e.clone())), "{kind}");
-        }
-    }
-
-    #[test]
-    fn unknown_kinds_are_skipped_and_bad_data_is_an_error() {
-        assert_eq!(
-            EventData::from_parts("session.joined", &serde_json::json!({})),
-            Ok(None)
-        );
-        let bad = EventData::from_parts("phase.done", &serde_json::json!({"phase": "nowhere"}));
-        assert!(bad.is_err_and(|e| e.contains("phase.done")));
-    }
-
-    #[test]
-    fn what_is_only_looked_at_need_not_be_fsynced() {
-        let lazy: Vec<&str> = samples().iter().filter(|e| !e.durable()).map(EventData::kind).collect();
-        assert_eq!(
-            lazy,
-            [
-                "dryrun.request",
-                "search.result",
-                "select.mode",
-                "select.decision",
-                "view.diff"
-            ]
-        );
     }
 }

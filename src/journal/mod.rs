@@ -10,8 +10,8 @@ mod reader;
 mod writer;
 
 pub use event::{
-    Call, CallAnswered, CallDescribed, CallSent, EventData, PingResult, PlanApproved, PlanProposed, PreflightResult,
-    RunEnded, RunStarted, Skipped, Surveyed, VerifyReport,
+    Call, CallAnswered, CallDescribed, CallSent, DecisionName, EventData, PingResult, PlanApproved, PlanProposed,
+    PreflightResult, Rpc, RunEnded, RunStarted, Skipped, Surveyed, VerifyReport,
 };
 pub use reader::{Journal, read};
 pub use writer::JournalWriter;
@@ -129,6 +129,8 @@ pub enum JournalError {
     Chain { path: String, seq: u64, message: String },
 }
 
+#[cfg(test)]
+mod event_tests;
 #[cfg(test)]
 mod robustness;
 #[cfg(test)]

@@ -40,8 +40,10 @@ static VALID: LazyLock<Written> = LazyLock::new(|| {
     // whose data holds every kind of JSON value.
     w.append(
         op(None),
-        EventData::StrategyChosen {
-            strategy: "é😀\"\\\n".into(),
+        EventData::Decided {
+            contract_id: "é😀\"\\\n".into(),
+            decision: crate::journal::DecisionName::Purge,
+            participant: None,
         },
     )
     .expect("append");

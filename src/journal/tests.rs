@@ -1,5 +1,6 @@
 use super::*;
-use crate::plan::PhaseKind;
+use crate::plan::{ConnectionValidation, PhaseKind};
+use crate::reconcile::StrategyName;
 use std::io::Write;
 
 fn header() -> Header {
@@ -26,7 +27,7 @@ fn started() -> EventData {
         incident: "drill".into(),
         lost: "lost".into(),
         target: "new".into(),
-        strategy: "intersection".into(),
+        strategy: crate::reconcile::StrategyName::Intersection,
         dry_run: false,
         resumed: false,
         done_phases: Vec::new(),
@@ -169,6 +170,103 @@ fn version_1_journals_still_read_typed() {
             ..
         })
     )));
+}
+
+/// What the recovery screen and an interrupted run wrote in the first format version (the
+/// screen's kinds, a pause, an abort and a failed phase; a decision to adopt, which that
+/// version still had) reads typed, with the names the first version wrote.
+#[test]
+fn version_1_screen_journals_still_read_typed() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal-v1-screen.jsonl");
+    let j = read(&path).expect("the v1 screen fixture reads");
+    assert_eq!(j.header.version, 1);
+    let untyped: Vec<&str> = j
+        .events
+        .iter()
+        .filter(|e| e.body.is_none())
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert!(untyped.is_empty(), "every v1 kind is known: {untyped:?}");
+    let kinds: std::collections::BTreeSet<&str> = j.events.iter().map(|e| e.kind.as_str()).collect();
+    let v1 = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal-v1.jsonl");
+    let run = read(&v1).expect("the v1 run fixture reads");
+    let all: std::collections::BTreeSet<&str> = kinds
+        .iter()
+        .copied()
+        .chain(run.events.iter().map(|e| e.kind.as_str()))
+        .collect();
+    assert_eq!(
+        all,
+        crate::journal::event::KINDS.iter().copied().collect(),
+        "the two v1 fixtures hold every kind"
+    );
+    let bodies: Vec<&EventData> = j.bodies().collect();
+    let has = |f: &dyn Fn(&EventData) -> bool| bodies.iter().any(|e| f(e));
+    assert!(has(&|e| matches!(e, EventData::ScreenOpened { read_only: false })));
+    assert!(has(
+        &|e| matches!(e, EventData::Surveyed(s) if s.classes.get("agreed") == Some(&4))
+    ));
+    assert!(has(&|e| matches!(
+        e,
+        EventData::StrategyChosen {
+            strategy: StrategyName::Manual
+        }
+    )));
+    assert!(has(&|e| matches!(
+        e,
+        EventData::Decided { decision: DecisionName::Adopt, participant: Some(p), .. } if p == "participant1"
+    )));
+    assert!(has(&|e| matches!(
+        e,
+        EventData::Decided {
+            decision: DecisionName::Purge,
+            participant: None,
+            ..
+        }
+    )));
+    assert!(has(
+        &|e| matches!(e, EventData::PlanProposed(p) if p.strategy == StrategyName::Manual && p.moved == 2)
+    ));
+    assert!(has(
+        &|e| matches!(e, EventData::PlanApproved(p) if p.confirmed_by_typing == "newDomain")
+    ));
+    assert!(has(&|e| matches!(e, EventData::DiffViewed { .. })));
+    assert!(has(
+        &|e| matches!(e, EventData::PhasePaused { plan_hash, before: PhaseKind::InitTarget } if plan_hash.is_empty())
+    ));
+    assert!(has(&|e| matches!(
+        e,
+        EventData::PhaseAborted {
+            before: PhaseKind::InitTarget,
+            ..
+        }
+    )));
+    assert!(has(&|e| matches!(
+        e,
+        EventData::PhaseFailed { phase: PhaseKind::InitTarget, code: Some(c), .. } if c == "SYNC_SERVICE_ALIAS_RESOLUTION"
+    )));
+    assert!(has(
+        &|e| matches!(e, EventData::CallAnswered(a) if !a.ok && a.rpc == Rpc::ModifySynchronizer)
+    ));
+    assert!(has(&|e| matches!(
+        e,
+        EventData::CallSent(CallSent {
+            call: Call::ModifySynchronizer {
+                validation: ConnectionValidation::All,
+                ..
+            },
+            ..
+        })
+    )));
+    // Resume reads the first run's isolate as done; the second run's failure is not.
+    let done: Vec<PhaseKind> = j
+        .bodies()
+        .filter_map(|e| match e {
+            EventData::PhaseDone { phase, .. } => Some(*phase),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done, [PhaseKind::Isolate]);
 }
 
 #[test]

@@ -25,7 +25,9 @@ pub fn namespace(seed: &str) -> String {
 
 /// The participant's unique identifier as Canton prints it (`UniqueIdentifier`:
 /// `identifier::namespace`), which `ParticipantStatus` reports as `uid` and which is also
-/// the id of the participant's admin party (`Member.adminParty = PartyId(uid)`).
+/// the id of the participant's admin party (`Member.adminParty = PartyId(uid)`,
+/// topology/Member.scala; `NodeStatus` writes `uid.toProtoPrimitive`,
+/// health/admin/data/NodeStatus.scala).
 pub fn participant_uid(name: &str) -> String {
     format!("{name}::{}", namespace(name))
 }
@@ -64,7 +66,8 @@ fn content_bytes(blob: &ContractBlob) -> Vec<u8> {
 
 /// A fresh contract id: `00` + discriminator + `ca10` + suffix, where the suffix is a hash
 /// of the discriminator and the content, so that `authenticate` can later detect a payload
-/// that was changed under the same id (Canton's VALIDATION import mode does the same).
+/// that was changed under the same id (Canton's VALIDATION import mode does the same:
+/// participant/admin/repair/ContractAuthenticationImportProcessor.scala).
 pub fn contract_id(discriminator_seed: &[&[u8]], blob: &ContractBlob) -> String {
     let disc = sha256_hex(discriminator_seed);
     let suffix = sha256_hex(&[disc.as_bytes(), &content_bytes(blob)]);

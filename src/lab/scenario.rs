@@ -9,11 +9,21 @@
 //!   participant1 archived and lacks what participant1 created; then participant2's
 //!   operator, repairing by hand, adds a copy of the new 160 Iou with an edited amount
 //!   (an ACCEPT import), so one row differs in payload.
+//! - `reassigning`: seed, with newDomain connected as well (a migration under way) and
+//!   two reassignments the loss cuts short: Alice unassigns the 100 Iou from lostDomain
+//!   to newDomain and nobody assigns it; Alice creates a 170 Iou for Bob on newDomain,
+//!   unassigns it to lostDomain and assigns it there, a verdict lostDomain delivers to
+//!   participant1 only before it dies. participant1 holds the 170 Iou on lostDomain with
+//!   reassignment counter 1; participant2 sees it unassigned from newDomain and never
+//!   assigned. Both disconnect newDomain again (manual_connect).
 //! - `large`: three participants hosting two parties each, N Ious (default 100,000) across
 //!   the party pairs on lostDomain, created in bulk transactions; newDomain registered;
 //!   lostDomain lost. The scale and fault-drill workload.
 
-use crate::client::{AcsEntry, GrpcParticipant, ImportMode, ParticipantApi, sync_config};
+use crate::client::{
+    AcsEntry, Contract, DamlValue, GrpcParticipant, ImportMode, LedgerCommand, ParticipantApi, Submission,
+    SynchronizerConfig,
+};
 use crate::config::{Incident, IncidentConfig, ParticipantConfig};
 use crate::lab::dialect::Dialect;
 use crate::lab::ids;
@@ -24,11 +34,14 @@ use crate::value;
 use crate::wire::lab::{
     ArmPartialDeliveryRequest, ContractBlob, synchronizer_control_client::SynchronizerControlClient,
 };
-use crate::wire::ledger::Commands;
 use futures::StreamExt;
 use prost::Message;
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+mod reassigning;
+
+pub use reassigning::{assign, unassign};
 
 pub const LOST: &str = "lostDomain";
 pub const TARGET: &str = "newDomain";
@@ -38,6 +51,7 @@ pub const TARGET: &str = "newDomain";
 pub enum Scenario {
     Seed,
     Diverged,
+    Reassigning,
     Large,
 }
 
@@ -59,6 +73,7 @@ impl Scenario {
         match self {
             Scenario::Seed => "seed",
             Scenario::Diverged => "diverged",
+            Scenario::Reassigning => "reassigning",
             Scenario::Large => "large",
         }
     }
@@ -81,7 +96,7 @@ impl Scenario {
             lost: false,
         };
         let participants = match self {
-            Scenario::Seed => vec![
+            Scenario::Seed | Scenario::Reassigning => vec![
                 participant("participant1", &["Alice"]),
                 participant("participant2", &["Bob"]),
             ],
@@ -106,7 +121,7 @@ impl Scenario {
     }
 }
 
-fn step(what: &str) -> impl Fn(crate::client::ClientError) -> LabError + '_ {
+pub(crate) fn step(what: &str) -> impl Fn(crate::client::ClientError) -> LabError + '_ {
     move |e| LabError::Scenario(format!("{what}: {e}"))
 }
 
@@ -155,6 +170,10 @@ pub struct LabOptions {
     pub enable_all_reassignments: bool,
     /// Told the number of contracts each bulk transaction of the `large` scenario created.
     pub staged: Option<tokio::sync::mpsc::UnboundedSender<usize>>,
+    /// `diverged`: this many more Ious (Alice pays Bob) created by the transaction whose
+    /// verdict reaches participant1 only, each with a payload that does not compress —
+    /// so that a union must import a snapshot larger than one ImportAcs message.
+    pub diverged_extra: usize,
 }
 
 impl Default for LabOptions {
@@ -164,6 +183,7 @@ impl Default for LabOptions {
             canton: Dialect::default(),
             enable_all_reassignments: false,
             staged: None,
+            diverged_extra: 0,
         }
     }
 }
@@ -210,7 +230,7 @@ pub async fn up_with(
     .map_err(|e| LabError::Io(e.to_string()))??;
     let staged = match scenario {
         Scenario::Large => stage_large(&mut lab, contracts, staged_to).await,
-        _ => stage(&mut lab, scenario).await,
+        _ => stage(&mut lab, scenario, options.diverged_extra).await,
     };
     if let Err(e) = staged {
         let _ = lab.down();
@@ -222,7 +242,7 @@ pub async fn up_with(
     Ok(lab)
 }
 
-async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
+async fn stage(lab: &mut Lab, scenario: Scenario, diverged_extra: usize) -> Result<(), LabError> {
     let p1 = client(lab, "participant1")?;
     let p2 = client(lab, "participant2")?;
     // newDomain is registered ahead of the incident, kept from connecting until the recovery.
@@ -250,7 +270,10 @@ async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
         wait_for_contracts(p, &lost_id, 6).await?;
     }
     if scenario == Scenario::Diverged {
-        diverge(lab, &p1, &alice, &bob).await?;
+        diverge(lab, &p1, &alice, &bob, diverged_extra).await?;
+    }
+    if scenario == Scenario::Reassigning {
+        reassigning::cut_short(lab, &p1, &p2).await?;
     }
     let lab_ref = &mut *lab;
     lab_ref.lose(LOST)?;
@@ -270,16 +293,14 @@ async fn stage(lab: &mut Lab, scenario: Scenario) -> Result<(), LabError> {
 async fn hand_edited_copy(p1: &GrpcParticipant, p2: &GrpcParticipant) -> Result<(), LabError> {
     let lost_id = ids::synchronizer_id(LOST);
     let iou160 = iou_with_amount(p1, &lost_id, "160").await?;
-    let end = p1.ledger_end().await.map_err(step("ledger end"))?;
-    let mut export = p1
-        .export_acs(Some(&lost_id), end)
+    let mut export = crate::client::export_at_ledger_end(p1, Some(&lost_id))
         .await
         .map_err(step("exporting from participant1"))?;
     let mut copy = None;
     while let Some(c) = export.next().await {
         let c = c.map_err(step("exporting from participant1"))?;
-        if c.created_event.as_ref().is_some_and(|e| e.contract_id == iou160) {
-            copy = Some(c);
+        if c.contract_id() == Some(iou160.as_str()) {
+            copy = Some(c.into_wire());
         }
     }
     let mut copy = copy.ok_or_else(|| LabError::Scenario("participant1 exported no 160 Iou".into()))?;
@@ -295,7 +316,7 @@ async fn hand_edited_copy(p1: &GrpcParticipant, p2: &GrpcParticipant) -> Result<
     event.create_arguments = Some(edited);
     event.created_event_blob = blob.encode_to_vec();
     p2.disconnect(LOST).await.map_err(step("participant2 disconnecting"))?;
-    let one = futures::stream::iter([Ok(copy)]).boxed();
+    let one = futures::stream::iter([Ok(Contract::from_wire(copy))]).boxed();
     p2.import_acs(&lost_id, ImportMode::Accept, one)
         .await
         .map_err(step("participant2's hand-made import"))
@@ -307,13 +328,13 @@ async fn connect_all(lab: &Lab, participants: &[&GrpcParticipant]) -> Result<(),
     let target_url = lab.endpoint(TARGET)?;
     for p in participants {
         let ok = p
-            .connect(sync_config::default_config(LOST, &lost_url, false))
+            .connect(SynchronizerConfig::new(LOST, &lost_url, false))
             .await
             .map_err(step("connecting to lostDomain"))?;
         if !ok {
             return Err(LabError::Scenario(format!("{} could not connect to {LOST}", p.name())));
         }
-        p.register(sync_config::default_config(TARGET, &target_url, true), false)
+        p.register(SynchronizerConfig::new(TARGET, &target_url, true), false)
             .await
             .map_err(step("registering newDomain"))?;
     }
@@ -369,15 +390,11 @@ async fn stage_large(
     Ok(())
 }
 
-async fn submit(
-    p: &GrpcParticipant,
-    act_as: &str,
-    commands: Vec<crate::wire::ledger::Command>,
-) -> Result<(), LabError> {
-    p.submit_and_wait(Commands {
+async fn submit(p: &GrpcParticipant, act_as: &str, commands: Vec<LedgerCommand>) -> Result<(), LabError> {
+    p.submit_and_wait(Submission {
         act_as: vec![act_as.to_string()],
+        synchronizer_id: None,
         commands,
-        ..Default::default()
     })
     .await
     .map_err(step("submitting"))?;
@@ -385,7 +402,11 @@ async fn submit(
 }
 
 /// Ious on `synchronizer_id` whose amount is `amount`.
-async fn iou_with_amount(p: &GrpcParticipant, synchronizer_id: &str, amount: &str) -> Result<String, LabError> {
+pub(crate) async fn iou_with_amount(
+    p: &GrpcParticipant,
+    synchronizer_id: &str,
+    amount: &str,
+) -> Result<String, LabError> {
     let end = p.ledger_end().await.map_err(step("ledger end"))?;
     let mut stream = p.active_contracts(end, false).await.map_err(step("reading the ACS"))?;
     let wanted = value::normalize_decimal(amount).unwrap_or_default();
@@ -393,6 +414,7 @@ async fn iou_with_amount(p: &GrpcParticipant, synchronizer_id: &str, amount: &st
         let Some(c) = c.map_err(step("reading the ACS"))?.into_active() else {
             continue;
         };
+        let c = c.into_wire();
         let Some(ev) = c.created_event else { continue };
         let is_iou = ev.template_id.as_ref().is_some_and(|t| t.entity_name == "Iou");
         let value = ev
@@ -409,7 +431,14 @@ async fn iou_with_amount(p: &GrpcParticipant, synchronizer_id: &str, amount: &st
     Err(LabError::Scenario(format!("{} holds no {amount} Iou", p.name())))
 }
 
-async fn diverge(lab: &Lab, p1: &GrpcParticipant, alice: &str, bob: &str) -> Result<(), LabError> {
+/// A currency text that no compressor can shrink: 1 KiB of hash output, distinct per `i`.
+fn noise(i: usize) -> String {
+    (0..16u8)
+        .map(|k| ids::sha256_hex(&[b"diverged-extra", &i.to_be_bytes(), &[k]]))
+        .collect()
+}
+
+async fn diverge(lab: &Lab, p1: &GrpcParticipant, alice: &str, bob: &str, extra: usize) -> Result<(), LabError> {
     let lost_id = ids::synchronizer_id(LOST);
     let iou110 = iou_with_amount(p1, &lost_id, "110").await?;
     let iou130 = iou_with_amount(p1, &lost_id, "130").await?;
@@ -423,20 +452,17 @@ async fn diverge(lab: &Lab, p1: &GrpcParticipant, alice: &str, bob: &str) -> Res
         })
         .await
         .map_err(|e| LabError::Scenario(format!("arming lostDomain: {}", e.message())))?;
-    let new_owner = value::nested(value::record(vec![("newOwner", value::party(&charlie))]));
-    submit(
-        p1,
-        alice,
-        vec![
-            templates::exercise_iou_command(&iou110, "Call", value::unit()),
-            templates::exercise_iou_command(&iou130, "Transfer", new_owner),
-            templates::create_iou_command(alice, bob, "160", "USD"),
-        ],
-    )
-    .await
+    let new_owner = DamlValue::Record(vec![("newOwner".into(), DamlValue::Party(charlie))]);
+    let mut commands = vec![
+        templates::exercise_iou_command(&iou110, "Call", DamlValue::Unit),
+        templates::exercise_iou_command(&iou130, "Transfer", new_owner),
+        templates::create_iou_command(alice, bob, "160", "USD"),
+    ];
+    commands.extend((0..extra).map(|i| templates::create_iou_command(alice, bob, "1", &noise(i))));
+    submit(p1, alice, commands).await
 }
 
-async fn wait_for_contracts(p: &GrpcParticipant, synchronizer_id: &str, n: usize) -> Result<(), LabError> {
+pub(crate) async fn wait_for_contracts(p: &GrpcParticipant, synchronizer_id: &str, n: usize) -> Result<(), LabError> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let end = p.ledger_end().await.map_err(step("ledger end"))?;
@@ -445,7 +471,7 @@ async fn wait_for_contracts(p: &GrpcParticipant, synchronizer_id: &str, n: usize
             .filter(|c| {
                 futures::future::ready(
                     c.as_ref()
-                        .is_ok_and(|c| matches!(c, AcsEntry::Active(c) if c.synchronizer_id == synchronizer_id)),
+                        .is_ok_and(|c| matches!(c, AcsEntry::Active(c) if c.synchronizer_id() == synchronizer_id)),
                 )
             })
             .count()

@@ -1,8 +1,9 @@
-//! The built-in Daml templates of the lab, `Iou:Iou` and `Iou:GetCash` (CantonExamples'
-//! Iou.daml), interpreted directly: commands in, consumed inputs and created contracts
+//! The built-in Daml templates of the lab, `Iou:Iou` and `Iou:GetCash` (Canton's
+//! community/common/src/main/daml/CantonExamples/Iou.daml), interpreted directly: commands in, consumed inputs and created contracts
 //! out. Pure: the participant supplies the active contracts it knows.
 
 use crate::canton_error::{Code, codes};
+use crate::client::{DamlValue, LedgerCommand, TemplateId};
 use crate::value::{self, as_list, as_numeric, as_party, as_record, as_text, field};
 use crate::wire::lab::ContractBlob;
 use crate::wire::ledger::{Identifier, Record, Value, command};
@@ -354,25 +355,30 @@ pub fn interpret(
     Ok(effects)
 }
 
-/// Builds the Ledger API command that creates an Iou (used by scenarios and workflows).
-pub fn create_iou_command(payer: &str, owner: &str, amount: &str, currency: &str) -> crate::wire::ledger::Command {
-    use crate::wire::ledger::{Command, CreateCommand};
-    Command {
-        command: Some(command::Command::Create(CreateCommand {
-            template_id: Some(template_id("Iou")),
-            create_arguments: Some(value::record(vec![
-                ("payer", value::party(payer)),
-                ("owner", value::party(owner)),
-                (
-                    "amount",
-                    value::nested(value::record(vec![
-                        ("value", value::numeric(amount)),
-                        ("currency", value::text(currency)),
-                    ])),
-                ),
-                ("viewers", value::list(Vec::new())),
-            ])),
-        })),
+fn iou_template() -> TemplateId {
+    TemplateId {
+        package_id: package_id(),
+        module: "Iou".into(),
+        entity: "Iou".into(),
+    }
+}
+
+/// The command that creates an Iou (used by scenarios and workflows).
+pub fn create_iou_command(payer: &str, owner: &str, amount: &str, currency: &str) -> LedgerCommand {
+    LedgerCommand::Create {
+        template: iou_template(),
+        arguments: vec![
+            ("payer".into(), DamlValue::Party(payer.into())),
+            ("owner".into(), DamlValue::Party(owner.into())),
+            (
+                "amount".into(),
+                DamlValue::Record(vec![
+                    ("value".into(), DamlValue::Numeric(amount.into())),
+                    ("currency".into(), DamlValue::Text(currency.into())),
+                ]),
+            ),
+            ("viewers".into(), DamlValue::List(Vec::new())),
+        ],
     }
 }
 
@@ -389,22 +395,31 @@ pub fn iou_arguments(blob: &ContractBlob, amount: &str) -> Option<crate::wire::l
     Some(args)
 }
 
-/// Builds an exercise command on an Iou.
-pub fn exercise_iou_command(contract_id: &str, choice: &str, argument: Value) -> crate::wire::ledger::Command {
-    use crate::wire::ledger::{Command, ExerciseCommand};
-    Command {
-        command: Some(command::Command::Exercise(ExerciseCommand {
-            template_id: Some(template_id("Iou")),
-            contract_id: contract_id.into(),
-            choice: choice.into(),
-            choice_argument: Some(argument),
-        })),
+/// The command that exercises `choice` on an Iou.
+pub fn exercise_iou_command(contract_id: &str, choice: &str, argument: DamlValue) -> LedgerCommand {
+    LedgerCommand::Exercise {
+        template: iou_template(),
+        contract_id: contract_id.into(),
+        choice: choice.into(),
+        argument,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn create_iou_command(payer: &str, owner: &str, amount: &str, currency: &str) -> crate::wire::ledger::Command {
+        super::create_iou_command(payer, owner, amount, currency).to_wire()
+    }
+
+    fn exercise_iou_command(contract_id: &str, choice: &str, argument: DamlValue) -> crate::wire::ledger::Command {
+        super::exercise_iou_command(contract_id, choice, argument).to_wire()
+    }
+
+    fn party(p: &str) -> DamlValue {
+        DamlValue::Party(p.into())
+    }
 
     fn parties(ps: &[&str]) -> BTreeSet<String> {
         ps.iter().map(|p| p.to_string()).collect()
@@ -447,7 +462,7 @@ mod tests {
         let fx0 = interpret(&[create_iou_command("A", "B", "5", "USD")], &parties(&["A"]), |_| None).expect("ok");
         let iou = stored(fx0.created.into_iter().next().expect("iou"), "00c1");
         let lookup = |id: &str| (id == "00c1").then(|| iou.clone());
-        let call = exercise_iou_command("00c1", "Call", value::unit());
+        let call = exercise_iou_command("00c1", "Call", DamlValue::Unit);
         let err = interpret(std::slice::from_ref(&call), &parties(&["A"]), lookup).unwrap_err();
         assert_eq!(
             err.code,
@@ -465,7 +480,7 @@ mod tests {
         let fx0 = interpret(&[create_iou_command("A", "B", "5", "USD")], &parties(&["A"]), |_| None).expect("ok");
         let iou = stored(fx0.created.into_iter().next().expect("iou"), "00c1");
         let lookup = |id: &str| (id == "00c1").then(|| iou.clone());
-        let arg = value::nested(value::record(vec![("newOwner", value::party("C"))]));
+        let arg = DamlValue::Record(vec![("newOwner".into(), party("C"))]);
         let fx = interpret(
             &[exercise_iou_command("00c1", "Transfer", arg)],
             &parties(&["B"]),
@@ -473,7 +488,7 @@ mod tests {
         )
         .expect("ok");
         assert_eq!(fx.created[0].observers, vec!["C"]);
-        let arg = value::nested(value::record(vec![("viewer", value::party("V"))]));
+        let arg = DamlValue::Record(vec![("viewer".into(), party("V"))]);
         let fx = interpret(&[exercise_iou_command("00c1", "Share", arg)], &parties(&["B"]), lookup).expect("ok");
         assert_eq!(fx.created[0].observers, vec!["B", "V"]);
     }
@@ -481,7 +496,7 @@ mod tests {
     #[test]
     fn unknown_contracts_templates_and_double_spends_are_rejected() {
         let err = interpret(
-            &[exercise_iou_command("00ff", "Call", value::unit())],
+            &[exercise_iou_command("00ff", "Call", DamlValue::Unit)],
             &parties(&["B"]),
             |_| None,
         )
@@ -499,7 +514,7 @@ mod tests {
         assert_eq!(err.code, codes::TEMPLATES_OR_INTERFACES_NOT_FOUND);
         let fx0 = interpret(&[create_iou_command("A", "B", "5", "USD")], &parties(&["A"]), |_| None).expect("ok");
         let iou = stored(fx0.created.into_iter().next().expect("iou"), "00c1");
-        let call = exercise_iou_command("00c1", "Call", value::unit());
+        let call = exercise_iou_command("00c1", "Call", DamlValue::Unit);
         let err = interpret(&[call.clone(), call], &parties(&["B"]), |_| Some(iou.clone())).unwrap_err();
         assert_eq!(err.code, codes::CONTRACT_NOT_FOUND);
     }

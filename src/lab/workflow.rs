@@ -3,11 +3,10 @@
 //! was moved there. Any failure means the recovery did not give the parties a working
 //! ledger back.
 
-use crate::client::{ClientError, GrpcParticipant, ParticipantApi};
+use crate::client::{ClientError, DamlValue, GrpcParticipant, ParticipantApi, Submission};
 use crate::config::IncidentConfig;
 use crate::lab::templates;
 use crate::value;
-use crate::wire::ledger::Commands;
 use futures::StreamExt;
 use serde::Serialize;
 
@@ -38,6 +37,7 @@ async fn owned_ious(h: &Holder, target_id: &str) -> Result<Vec<(String, String)>
     let mut out = Vec::new();
     while let Some(c) = stream.next().await {
         let Some(c) = c?.into_active() else { continue };
+        let c = c.into_wire();
         let Some(ev) = c.created_event else { continue };
         if c.synchronizer_id != target_id || ev.template_id.as_ref().is_none_or(|t| t.entity_name != "Iou") {
             continue;
@@ -88,10 +88,10 @@ pub async fn run(cfg: &IncidentConfig) -> Result<WorkflowReport, ClientError> {
                 Some((id, owner)) => {
                     let res = h
                         .api
-                        .submit_and_wait(Commands {
+                        .submit_and_wait(Submission {
                             act_as: vec![owner.clone()],
-                            commands: vec![templates::exercise_iou_command(id, "Call", value::unit())],
-                            ..Default::default()
+                            synchronizer_id: None,
+                            commands: vec![templates::exercise_iou_command(id, "Call", DamlValue::Unit)],
                         })
                         .await;
                     record(
@@ -129,11 +129,10 @@ pub async fn run(cfg: &IncidentConfig) -> Result<WorkflowReport, ClientError> {
             let amount = format!("{}", 1 + i);
             let res = h
                 .api
-                .submit_and_wait(Commands {
+                .submit_and_wait(Submission {
                     act_as: vec![payer.clone()],
-                    synchronizer_id: target_id.clone(),
+                    synchronizer_id: Some(target_id.clone()),
                     commands: vec![templates::create_iou_command(payer, &owner, &amount, "USD")],
-                    ..Default::default()
                 })
                 .await;
             record(

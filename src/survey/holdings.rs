@@ -5,15 +5,13 @@
 use super::search::SearchFilter;
 use crate::batch::{INSPECT_BATCH, id_batches};
 use crate::client::{
-    AcsEntry, ClientError, IncompleteReassignment, ParticipantApi, SyncState, logical_id, merge_inspections,
+    AcsEntry, ClientError, Contract, IncompleteReassignment, ParticipantApi, SyncState, logical_id, merge_inspections,
 };
 use crate::failure::{Failure, FailureKind};
 use crate::plan;
 use crate::reconcile::{
     self, Comparison, ContractId, ContractSummary, Digest, Inspection, InspectionResult, Interner, ParticipantSnapshot,
 };
-use crate::value;
-use crate::wire::ledger::ActiveContract;
 use futures::StreamExt;
 use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -86,17 +84,13 @@ pub fn payload_digest(
     Sha256::digest(canonical.to_string().as_bytes()).into()
 }
 
-fn summary(c: &ActiveContract, interner: &mut Interner) -> Option<(ContractSummary, serde_json::Value)> {
-    let ev = c.created_event.as_ref()?;
-    let template = ev.template_id.as_ref().map(value::qualified_name).unwrap_or_default();
-    let payload = ev
-        .create_arguments
-        .as_ref()
-        .map(value::record_to_json)
-        .unwrap_or(serde_json::Value::Null);
-    let digest = payload_digest(&template, &payload, &ev.signatories, &ev.observers);
-    let stakeholders = interner.stakeholders(ev.signatories.iter().chain(&ev.observers));
-    let s = ContractSummary::new(ev.contract_id.as_str(), interner.name(&template), stakeholders, digest);
+fn summary(c: &Contract, interner: &mut Interner) -> Option<(ContractSummary, serde_json::Value)> {
+    let ev = c.created()?;
+    let template = ev.template();
+    let payload = ev.payload();
+    let digest = payload_digest(&template, &payload, ev.signatories(), ev.observers());
+    let stakeholders = interner.stakeholders(ev.signatories().iter().chain(ev.observers()));
+    let s = ContractSummary::new(ev.contract_id(), interner.name(&template), stakeholders, digest);
     Some((s, payload))
 }
 
@@ -143,13 +137,13 @@ pub async fn holding_observed(
                     continue;
                 }
             };
-            if logical_id(&c.synchronizer_id) != synchronizer_id {
+            if logical_id(c.synchronizer_id()) != synchronizer_id {
                 continue;
             }
-            if c.reassignment_counter != 0
-                && let Some(ev) = &c.created_event
+            if c.reassignment_counter() != 0
+                && let Some(id) = c.contract_id()
             {
-                nonzero_counters.insert(ContractId::from(ev.contract_id.as_str()), c.reassignment_counter);
+                nonzero_counters.insert(ContractId::from(id), c.reassignment_counter());
             }
             let Some((s, payload)) = summary(&c, &mut interner) else {
                 continue;
@@ -182,6 +176,15 @@ pub async fn holding_observed(
         incomplete,
         nonzero_counters,
     })
+}
+
+/// Checks that every participant runs a Canton release recovery-deck serves, before
+/// anything else is asked: an older release answers the survey's calls laid out
+/// differently (3.3's GetSynchronizerId has the id in another field, so the survey would
+/// silently find nothing), so it is refused with one line that says why.
+pub async fn served(apis: &[Arc<dyn ParticipantApi>]) -> Result<(), ClientError> {
+    futures::future::try_join_all(apis.iter().map(|a| a.canton_line())).await?;
+    Ok(())
 }
 
 /// Resolves the lost synchronizer's id on every participant and checks they agree.
@@ -257,6 +260,20 @@ impl Survey {
     }
 }
 
+/// Of the contracts between synchronizers that `entries` lists, those the comparison has
+/// no row for: no plan moves them (their reassignment must be finished in Canton). The
+/// others are in a row too (active on the lost synchronizer at another participant), and
+/// the row decides what happens to them.
+pub fn in_no_row<'a>(
+    comparison: &Comparison,
+    entries: &'a [IncompleteReassignment],
+) -> Vec<&'a IncompleteReassignment> {
+    entries
+        .iter()
+        .filter(|e| comparison.row(&e.contract_id).is_none())
+        .collect()
+}
+
 /// Surveys every participant concurrently and compares their views of `alias`.
 pub async fn survey(
     apis: &[Arc<dyn ParticipantApi>],
@@ -275,6 +292,7 @@ pub async fn survey_observed(
     keep_payloads: bool,
     observer: Option<Observer>,
 ) -> Result<Survey, SurveyError> {
+    served(apis).await?;
     let id = synchronizer_id(apis, alias).await?;
     let holdings: Vec<Holding> = futures::future::try_join_all(
         apis.iter()

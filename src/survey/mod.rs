@@ -9,8 +9,8 @@ pub mod search;
 pub mod status;
 
 pub use holdings::{
-    Holding, Observer, Payloads, Survey, SurveyError, holding, holding_observed, inspect, payload_digest, survey,
-    survey_observed, synchronizer_id,
+    Holding, Observer, Payloads, Survey, SurveyError, holding, holding_observed, in_no_row, inspect, payload_digest,
+    served, survey, survey_observed, synchronizer_id,
 };
 pub use propose::{Incident, ProposeError, plan_from, plan_from_parts, propose, propose_observed};
 pub use search::{SearchFilter, SearchHit};

@@ -2,9 +2,7 @@
 //! `testing.pcs_search` (which has no gRPC form), built on the Ledger API's active
 //! contracts, each of which names its synchronizer.
 
-use crate::client::{ParticipantApi, Result, logical_id};
-use crate::value;
-use crate::wire::ledger::ActiveContract;
+use crate::client::{Contract, ParticipantApi, Result, logical_id};
 use futures::StreamExt;
 use serde::Serialize;
 
@@ -46,24 +44,19 @@ pub struct SearchHit {
 }
 
 impl SearchHit {
-    pub fn from_contract(c: &ActiveContract, synchronizer: &str) -> Option<SearchHit> {
-        let ev = c.created_event.as_ref()?;
-        let template = ev.template_id.as_ref().map(value::qualified_name).unwrap_or_default();
-        let mut stakeholders: Vec<String> = ev.signatories.iter().chain(&ev.observers).cloned().collect();
+    pub fn from_contract(c: &Contract, synchronizer: &str) -> Option<SearchHit> {
+        let ev = c.created()?;
+        let mut stakeholders: Vec<String> = ev.signatories().iter().chain(ev.observers()).cloned().collect();
         stakeholders.sort();
         stakeholders.dedup();
         Some(SearchHit {
-            contract_id: ev.contract_id.clone(),
-            template_id: template,
+            contract_id: ev.contract_id().to_string(),
+            template_id: ev.template(),
             synchronizer: synchronizer.to_string(),
-            signatories: ev.signatories.clone(),
-            observers: ev.observers.clone(),
+            signatories: ev.signatories().to_vec(),
+            observers: ev.observers().to_vec(),
             stakeholders,
-            payload: ev
-                .create_arguments
-                .as_ref()
-                .map(value::record_to_json)
-                .unwrap_or(serde_json::Value::Null),
+            payload: ev.payload(),
         })
     }
 }
@@ -80,6 +73,8 @@ pub async fn search_observed(
     filter: &SearchFilter,
     read: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Vec<SearchHit>> {
+    // An unsupported release is refused before its answers are misread (see `served`).
+    api.canton_line().await?;
     let ids = api.synchronizer_id(alias).await?;
     let end = api.ledger_end().await?;
     let mut hits = Vec::new();
@@ -91,7 +86,7 @@ pub async fn search_observed(
             read(n);
             // pcs_search lists active contracts only; the survey counts the ones in between.
             let Some(c) = c?.into_active() else { continue };
-            if logical_id(&c.synchronizer_id) != ids.logical {
+            if logical_id(c.synchronizer_id()) != ids.logical {
                 continue;
             }
             if let Some(hit) = SearchHit::from_contract(&c, alias)

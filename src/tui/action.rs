@@ -39,6 +39,13 @@ enum_with_all! {
         PlanPreview,
         Execute,
         Pause,
+        Propose,
+        Go,
+        PauseRun,
+        Abort,
+        Approve,
+        RequestPayload,
+        AnswerPayload,
         Refresh,
         CompareTarget,
         Help,
@@ -78,6 +85,13 @@ impl Action {
             Action::PlanPreview => "plan_preview",
             Action::Execute => "execute",
             Action::Pause => "pause",
+            Action::Propose => "propose",
+            Action::Go => "go",
+            Action::PauseRun => "pause_run",
+            Action::Abort => "abort",
+            Action::Approve => "approve",
+            Action::RequestPayload => "request_payload",
+            Action::AnswerPayload => "answer_payload",
             Action::Refresh => "refresh",
             Action::CompareTarget => "compare_target",
             Action::Help => "help",
@@ -123,6 +137,15 @@ impl Action {
             Action::PlanPreview => "preview the plan for the chosen strategy",
             Action::Execute => "execute the plan (asks for a typed confirmation)",
             Action::Pause => "pause or resume execution between phases",
+            Action::Propose => "propose the previewed plan to the session (voids every approval)",
+            Action::Go => "start, or after a pause continue, the session's run (asks for a typed confirmation)",
+            Action::PauseRun => "pause the session's run at the next barrier (go continues it)",
+            Action::Abort => "abort the session's run (asks first; what is done stays done)",
+            Action::Approve => {
+                "approve the session's plan for your participant, after re-surveying it (asks for a typed confirmation)"
+            }
+            Action::RequestPayload => "ask the row's other holders to share its payload for a diff",
+            Action::AnswerPayload => "answer the oldest payload request addressed to your participant",
             Action::Refresh => "search the participants again",
             Action::CompareTarget => {
                 "compare what the participants hold on the target synchronizer; again to return to the lost one"
@@ -163,6 +186,13 @@ impl Action {
             Action::PlanPreview => "plan",
             Action::Execute => "execute",
             Action::Pause => "pause",
+            Action::Propose => "propose",
+            Action::Go => "go",
+            Action::PauseRun => "pause run",
+            Action::Abort => "abort",
+            Action::Approve => "approve",
+            Action::RequestPayload => "ask payload",
+            Action::AnswerPayload => "answer",
             Action::Refresh => "refresh",
             Action::CompareTarget => "target",
             Action::Help => "help",
@@ -173,7 +203,7 @@ impl Action {
     }
 
     /// Whether the action changes what will happen to contracts. Read-only mode leaves these
-    /// unbound. `plan_preview` only computes and `pause` only delays, so neither counts;
+    /// unbound. `plan_preview` only computes and `pause`/`pause_run` only delay, so none counts;
     /// `submit` is only reachable through a prompt or confirmation opened by another action.
     pub const fn destructive(self) -> bool {
         matches!(
@@ -186,6 +216,10 @@ impl Action {
                 | Action::DecideExclude
                 | Action::DecideAdopt
                 | Action::Execute
+                | Action::Propose
+                | Action::Go
+                | Action::Abort
+                | Action::Approve
         )
     }
 }
@@ -241,7 +275,11 @@ mod tests {
                 "decide_purge",
                 "decide_exclude",
                 "decide_adopt",
-                "execute"
+                "execute",
+                "propose",
+                "go",
+                "abort",
+                "approve"
             ]
         );
     }

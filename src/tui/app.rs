@@ -12,14 +12,20 @@ use super::table::TableView;
 use crate::failure::Failure;
 use crate::journal::{EventData, PlanApproved, PlanProposed, Surveyed};
 use crate::plan::{Plan, PlanSummary};
-use crate::reconcile::{ParticipantState, diff};
 use crate::survey::status::ParticipantReport;
 use ratatui::crossterm::event::KeyEventKind;
 use std::sync::Arc;
 
 pub mod commands;
 mod input;
+mod joined;
+mod payload_diff;
+mod popup;
 mod selection;
+mod session_keys;
+
+pub use joined::{DeckState, Joined};
+pub use popup::{Ask, Button, ConfirmView, DiffView, Popup, Purpose};
 
 /// Ticks (a quarter second each) a flash message stays.
 const FLASH_TICKS: u64 = 24;
@@ -50,52 +56,6 @@ pub enum Screen {
     Main,
     Plan,
     Execution,
-}
-
-#[derive(Debug, Clone)]
-pub struct DiffView {
-    /// Index of the row in the comparison.
-    pub row: usize,
-    /// Participant index pairs to compare (holders of the row).
-    pub pairs: Vec<(usize, usize)>,
-    pub pair: usize,
-    pub lines: Vec<diff::DiffRow>,
-    pub scroll: Scroll,
-}
-
-/// The two buttons of a confirmation popup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Button {
-    /// Focused when the popup opens: `enter` on it changes nothing.
-    Cancel,
-    /// The popup's action (execute, stop and quit).
-    Proceed,
-}
-
-impl Button {
-    pub fn toggled(self) -> Button {
-        match self {
-            Button::Cancel => Button::Proceed,
-            Button::Proceed => Button::Cancel,
-        }
-    }
-}
-
-/// The typed confirmation before execution.
-#[derive(Debug, Clone)]
-pub struct ConfirmView {
-    pub typed: String,
-    /// Moves to Execute when the typed text is the target's alias, back when it is not.
-    pub focus: Button,
-}
-
-#[derive(Debug, Clone)]
-pub enum Popup {
-    Diff(DiffView),
-    Help(Scroll),
-    Confirm(ConfirmView),
-    /// `q` while a run is active: keep running or stop and quit.
-    QuitWhileRunning(Button),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,6 +145,8 @@ pub struct App {
     pub quit: bool,
     /// The session's own journal events (what was seen and chosen), newest last.
     pub session: std::collections::VecDeque<crate::journal::Event>,
+    /// Joined to a multi-operator session: who this screen is there, and what it shows.
+    pub joined: Option<Joined>,
 }
 
 impl App {
@@ -221,12 +183,24 @@ impl App {
             ticks: 0,
             quit: false,
             session: std::collections::VecDeque::new(),
+            joined: None,
         }
+    }
+
+    /// A screen joined to a session (see [`Joined`]).
+    pub fn joined(ctx: Context, keymap: Keymap, joined: Joined) -> App {
+        let mut app = App::new(ctx, keymap);
+        app.joined = Some(joined);
+        app
     }
 
     /// The effects that load everything when the screen opens.
     pub fn start(&mut self) -> Vec<Effect> {
-        self.refresh()
+        let mut effects = self.refresh();
+        if self.joined.as_ref().is_some_and(|j| j.deck == DeckState::Serving) {
+            effects.push(Effect::ServeDeck);
+        }
+        effects
     }
 
     pub fn running(&self) -> bool {
@@ -260,6 +234,8 @@ impl App {
             Some(Popup::Help(_)) => c.push("help"),
             Some(Popup::Confirm(_)) => c.push("confirm"),
             Some(Popup::QuitWhileRunning(_)) => c.push("quit?"),
+            Some(Popup::Ask(Ask::Abort { .. }, _)) => c.push("abort?"),
+            Some(Popup::Ask(Ask::Share { .. }, _)) => c.push("share?"),
             None => {}
         }
         c
@@ -278,13 +254,21 @@ impl App {
     /// Active key layers, highest priority first: whatever has focus owns the keys.
     pub fn layers(&self) -> Vec<Layer> {
         match &self.popup {
-            Some(Popup::Confirm(_) | Popup::QuitWhileRunning(_)) => return vec![Layer::Confirm],
+            Some(Popup::Confirm(_) | Popup::QuitWhileRunning(_) | Popup::Ask(..)) => return vec![Layer::Confirm],
             _ if self.prompt.is_some() => return vec![Layer::Prompt],
             Some(Popup::Help(_)) => return vec![Layer::Help, Layer::Global],
             Some(Popup::Diff(_)) => return vec![Layer::Diff, Layer::Global],
             None => {}
         }
-        vec![self.screen_layer(self.screen), Layer::Global]
+        let screen = match (self.screen, self.focus) {
+            (Screen::Main, Focus::Journal) => Layer::JournalPane,
+            (Screen::Main, Focus::Participants) => Layer::Participants,
+            (screen, _) => self.screen_layer(screen),
+        };
+        let mut layers = vec![screen];
+        layers.extend(self.role_layer());
+        layers.push(Layer::Global);
+        layers
     }
 
     /// The key that does `action` with `layers` active, for text that tells the operator
@@ -298,7 +282,10 @@ impl App {
 
     /// [`key`](App::key) with a screen's layers active (no popup, no prompt).
     pub fn screen_key(&self, screen: Screen, action: Action) -> String {
-        self.key(&[self.screen_layer(screen), Layer::Global], action)
+        let mut layers = vec![self.screen_layer(screen)];
+        layers.extend(self.role_layer());
+        layers.push(Layer::Global);
+        self.key(&layers, action)
     }
 
     /// Takes what the last frame measured: each view keeps its own viewport.
@@ -343,6 +330,9 @@ impl App {
     }
 
     fn refresh(&mut self) -> Vec<Effect> {
+        if self.joined.is_some() {
+            return self.refresh_joined();
+        }
         self.generation += 1;
         self.survey = SurveyState::Loading;
         self.invalidate_plan();
@@ -376,6 +366,8 @@ impl App {
                 if self.flash.as_ref().is_some_and(|f| f.until <= self.ticks) {
                     self.flash = None;
                 }
+                // A payload request that came while something else was open asks now.
+                self.ask_consent();
                 Vec::new()
             }
             Msg::Status { generation, report } => {
@@ -408,11 +400,17 @@ impl App {
                 Vec::new()
             }
             Msg::Exec(p) => {
+                self.deck_progress(&p);
                 if let Some(e) = self.exec.as_mut() {
                     e.apply(p);
                 }
                 Vec::new()
             }
+            Msg::Board(board) => self.on_board(board),
+            Msg::Federated(result) => self.on_federated(result),
+            Msg::LocalPayloads { generation, result } => self.on_local_payloads(generation, result),
+            Msg::SessionAnswer { command, result } => self.on_session_answer(command, result),
+            Msg::DeckStopped(result) => self.on_deck_stopped(result),
             Msg::ExecDone(result) => {
                 if let Some(e) = self.exec.as_mut() {
                     e.finished = true;
@@ -474,7 +472,7 @@ impl App {
                 let summary = Box::new(PlanSummary::of(&plan));
                 let record = Effect::Record(EventData::PlanProposed(PlanProposed {
                     plan_hash: plan.hash().to_string(),
-                    strategy: summary.strategy.clone(),
+                    strategy: plan.strategy().kind(),
                     moved: summary.moved,
                     excluded: plan.excluded().len(),
                 }));
@@ -489,6 +487,10 @@ impl App {
     }
 
     fn execute(&mut self) -> Vec<Effect> {
+        // A joined screen runs nothing but its deck, behind the session's barriers.
+        if self.joined.is_some() {
+            return Vec::new();
+        }
         let PlanState::Ready { plan, .. } = &self.plan else {
             return Vec::new();
         };
@@ -533,62 +535,5 @@ impl App {
         self.table.follow();
         self.data = None;
         self.refresh()
-    }
-
-    fn open_diff(&mut self) -> Option<Popup> {
-        let d = self.data.as_ref()?;
-        let row_index = self.table.current()?;
-        let row = d.comparison.rows().get(row_index)?;
-        let holders: Vec<usize> = row
-            .states()
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| matches!(s, ParticipantState::Active { .. } | ParticipantState::Differs { .. }))
-            .map(|(i, _)| i)
-            .collect();
-        let mut pairs = Vec::new();
-        for (a, i) in holders.iter().enumerate() {
-            for j in &holders[a + 1..] {
-                pairs.push((*i, *j));
-            }
-        }
-        if pairs.is_empty() {
-            pairs.push((*holders.first()?, *holders.first()?));
-        }
-        // Show a differing pair first when there is one.
-        if let Some(p) = pairs
-            .iter()
-            .position(|(i, j)| row.states()[*i].digest() != row.states()[*j].digest())
-        {
-            pairs.swap(0, p);
-        }
-        let mut view = DiffView {
-            row: row_index,
-            pairs,
-            pair: 0,
-            lines: Vec::new(),
-            scroll: Scroll::default(),
-        };
-        self.compute_diff(&mut view);
-        Some(Popup::Diff(view))
-    }
-
-    fn compute_diff(&self, view: &mut DiffView) {
-        let Some(d) = self.data.as_ref() else { return };
-        let Some(row) = d.comparison.rows().get(view.row) else {
-            return;
-        };
-        let Some((i, j)) = view.pairs.get(view.pair).copied() else {
-            return;
-        };
-        let payload = |p: usize| {
-            d.payloads
-                .get(p)
-                .and_then(|m| m.get(row.contract_id()))
-                .cloned()
-                .unwrap_or_default()
-        };
-        view.lines = diff::side_by_side(&payload(i), &payload(j));
-        view.scroll = Scroll::default();
     }
 }

@@ -7,16 +7,19 @@
 //! so idle is simply "none outstanding", and an effect that never answers is named by
 //! [`Core::settle`] instead of hanging it.
 
+mod session;
+
+pub use session::SessionLink;
+
 use super::app::App;
 use super::msg::{Effect, Msg, PlanProblem, SurveyData};
 use crate::client::ParticipantApi;
 use crate::exec::{Control, Participants, RunOptions, Runner};
 use crate::failure::{Failure, FailureKind};
 use crate::journal::{Actor, EventData, JournalWriter};
-use crate::reconcile::SelectionError;
+use crate::survey::Incident;
 use crate::survey::SearchFilter;
 use crate::survey::{self, Payloads};
-use crate::survey::{Incident, ProposeError};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,6 +35,8 @@ pub struct Services {
     pub endpoints: BTreeMap<String, String>,
     pub journal: Arc<Mutex<JournalWriter>>,
     pub batch_size: u32,
+    /// Joined to a multi-operator session.
+    pub session: Option<Arc<SessionLink>>,
 }
 
 /// How long [`Core::settle`] waits without any message before it gives up on the
@@ -137,6 +142,7 @@ impl Core {
         for e in effects {
             self.dispatch(e);
         }
+        self.follow_session();
     }
 
     /// No effect is outstanding and no message is waiting.
@@ -151,10 +157,13 @@ impl Core {
 
     /// Handles a message from outside: keys, resizes, ticks.
     pub fn handle(&mut self, msg: Msg) {
+        let popup = self.app.popup.is_some();
         if !matches!(msg, Msg::Tick) || self.app.flash.is_some() {
             self.dirty = true;
         }
         let effects = self.app.update(msg);
+        // A tick may open a question (a payload request that waited for the screen).
+        self.dirty |= self.app.popup.is_some() != popup;
         for e in effects {
             self.dispatch(e);
         }
@@ -271,6 +280,7 @@ impl Core {
         match effect {
             Effect::Quit => {}
             Effect::Record(body) => self.record(body),
+            Effect::Session(_) | Effect::LocalSurvey { .. } | Effect::ServeDeck => self.dispatch_session(effect),
             Effect::Control(c) => {
                 if let Some(ctl) = &self.control {
                     let _ = ctl.send(c);
@@ -297,7 +307,7 @@ impl Core {
             Effect::BuildPlan { generation, request } => {
                 let reply = self.issue("plan".to_string());
                 let Some(data) = self.app.data.clone() else {
-                    let result = Err(PlanProblem::Other("the comparison is not loaded".into()));
+                    let result = Err(PlanProblem::NotCompared);
                     return reply.answer(Msg::Plan { generation, result });
                 };
                 let services = self.services.clone();
@@ -315,14 +325,7 @@ impl Core {
                         services.batch_size,
                     )
                     .map(Arc::new)
-                    .map_err(|e| match e {
-                        ProposeError::Selection(SelectionError::Undecided(rows)) => PlanProblem::Undecided(
-                            rows.into_iter()
-                                .map(|r| (r.contract_id.to_string(), r.class.as_str().to_string()))
-                                .collect(),
-                        ),
-                        other => PlanProblem::Other(other.to_string()),
-                    });
+                    .map_err(PlanProblem::from);
                     reply.answer(Msg::Plan { generation, result });
                 });
             }
@@ -396,6 +399,7 @@ async fn run_survey(
     let result = survey::survey_observed(&services.apis, synchronizer, &SearchFilter::default(), true, Some(otx)).await;
     let _ = forward.await;
     let s = result.map_err(|e| e.failure())?;
+    let incomplete = s.incomplete();
     // Payloads in the comparison's participant order (it sorts participants by name).
     let mut by_name: HashMap<String, Payloads> = s
         .holdings
@@ -412,6 +416,7 @@ async fn run_survey(
         comparison: Arc::new(s.comparison),
         payloads: Arc::new(payloads),
         in_flight: s.in_flight,
+        incomplete,
     })
 }
 
@@ -444,6 +449,7 @@ mod tests {
             endpoints: BTreeMap::new(),
             journal: Arc::new(Mutex::new(journal)),
             batch_size: 500,
+            session: None,
         };
         Core::new(App::new(ctx, Keymap::defaults()), services)
     }

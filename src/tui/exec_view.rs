@@ -1,6 +1,7 @@
 //! The execution screen's state, fed by the executor's progress events.
 
 use super::scroll::Scroll;
+use crate::canton_error::{Code, codes};
 use crate::exec::{Progress, RunReport};
 use crate::failure::{Failure, FailureKind};
 use crate::journal::Event;
@@ -52,28 +53,14 @@ impl StepFailure {
     }
 }
 
-/// What to do about a failure: by Canton's code where the participant sent one, else by
-/// the kind of failure. Every branch ends with how to go on, since a rerun resumes.
+/// What to do about a failure: by Canton's code where the participant sent one (with the
+/// call that failed where one code covers several causes), else by the kind of failure.
+/// Codes are matched as [`codes`] constants, so a misspelt code does not compile. Every
+/// branch ends with how to go on, since a rerun resumes.
 pub fn advice(f: &Failure) -> &'static str {
     use crate::canton_error::Category;
     match &f.kind {
-        FailureKind::Canton { code, .. } => match code.as_str() {
-            "CONTRACT_ASSIGNATION_CHANGE_ERROR" | "CONTRACT_PURGE_ERROR" | "IMPORT_ACS_ERROR" => {
-                "The participant refused a repair. Read the cause, fix the participant's state (or re-plan), then execute the same plan again: finished steps are skipped."
-            }
-            // Canton answers an alias a repair cannot resolve with INVALID_ARGUMENT_REPAIR
-            // ("Unable to find synchronizer id for alias …"), not with an unknown-synchronizer code.
-            "INVALID_ARGUMENT_REPAIR" | "SYNC_SERVICE_UNKNOWN_SYNCHRONIZER" | "SYNC_SERVICE_ALIAS_RESOLUTION" => {
-                "The participant does not know a synchronizer of the plan by that alias. Check the incident's aliases against the participant's registered synchronizers, register it if needed, then execute again."
-            }
-            "SYNCHRONIZER_IS_NOT_AVAILABLE" | "SYNC_SERVICE_BAD_CONNECTIVITY" => {
-                "The participant cannot reach the synchronizer's sequencers. Check the sequencer endpoints from the participant's host, then execute again."
-            }
-            "SYNC_SERVICE_SYNCHRONIZERS_MUST_BE_OFFLINE" => {
-                "A synchronizer is still connected. Execute again: the run disconnects before repairing."
-            }
-            _ => "Canton refused the call. Read its code and cause, fix what it names, then execute again to resume.",
-        },
+        FailureKind::Canton { code, .. } => canton_advice(Code::by_id(code), f.rpc),
         FailureKind::Redacted { category, .. } => match category {
             Some(Category::AuthInterceptorInvalidAuthenticationCredentials) => {
                 "The participant refused the token. Renew the token file or variable for this participant, then execute again."
@@ -85,6 +72,14 @@ pub fn advice(f: &Failure) -> &'static str {
                 "The participant hid the details of the error. Ask its operator to look up the request id in the participant's log, then execute again."
             }
         },
+        // Canton 3.4 answers a malformed ImportAcs context with a bare UNKNOWN
+        // (GrpcParticipantRepairService.importAcs, release-line-3.4: onError of an
+        // IllegalArgumentException); recovery-deck sends the full context on every message.
+        FailureKind::Grpc {
+            code: tonic::Code::Unknown,
+        } if f.rpc == Some("ImportAcs") => {
+            "The participant refused the import without saying why (Canton 3.4 does so for a malformed import context). Its log names the cause; fix it, then execute again: nothing of the import was applied."
+        }
         FailureKind::Unreachable => {
             "The participant is unreachable. Bring it back (its state is safe), then execute again to resume."
         }
@@ -95,6 +90,37 @@ pub fn advice(f: &Failure) -> &'static str {
             "A check of this step failed. Read what it found, fix it, then execute again: what was done is not redone."
         }
         _ => "Nothing after this step ran. Fix the cause, then execute again to resume from where it stopped.",
+    }
+}
+
+const UNKNOWN_ALIAS: &str = "The participant does not know a synchronizer of the plan by that alias. Check the incident's aliases against the participant's registered synchronizers, register it if needed, then execute again.";
+
+fn canton_advice(code: Option<Code>, rpc: Option<&str>) -> &'static str {
+    match (code, rpc) {
+        (Some(codes::CONTRACT_ASSIGNATION_CHANGE_ERROR | codes::CONTRACT_PURGE_ERROR | codes::IMPORT_ACS_ERROR), _) => {
+            "The participant refused a repair. Read the cause, fix the participant's state (or re-plan), then execute the same plan again: finished steps are skipped."
+        }
+        // ChangeAssignation's only argument check a plan's call can fail is the alias
+        // lookup ("Unable to find synchronizer id for alias …", GrpcParticipantRepairService
+        // .changeAssignation, release-line-3.5): its ids come from the participant's own ACS.
+        (Some(codes::INVALID_ARGUMENT_REPAIR), Some("ChangeAssignation")) => UNKNOWN_ALIAS,
+        // ExportAcs checks the ledger offset (positive, at most the ledger end) and the
+        // synchronizer filter (a synchronizer the participant knows):
+        // GrpcParticipantRepairService.validateExportAcsRequest, release-line-3.5.
+        (Some(codes::INVALID_ARGUMENT_REPAIR), Some("ExportAcs")) => {
+            "The participant refused the export's ledger offset or synchronizer filter: its ledger end moved, or it does not know the lost synchronizer's id. Check the participant with `status`, then execute again."
+        }
+        (Some(codes::INVALID_ARGUMENT_REPAIR), _) => {
+            "The participant refused the call's arguments (the cause names which). Make sure the plan was made against these participants (re-plan if in doubt), then execute again."
+        }
+        (Some(codes::SYNC_SERVICE_UNKNOWN_SYNCHRONIZER | codes::SYNC_SERVICE_ALIAS_RESOLUTION), _) => UNKNOWN_ALIAS,
+        (Some(codes::SYNCHRONIZER_IS_NOT_AVAILABLE | codes::SYNC_SERVICE_BAD_CONNECTIVITY), _) => {
+            "The participant cannot reach the synchronizer's sequencers. Check the sequencer endpoints from the participant's host, then execute again."
+        }
+        (Some(codes::SYNC_SERVICE_SYNCHRONIZERS_MUST_BE_OFFLINE), _) => {
+            "A synchronizer is still connected. Execute again: the run disconnects before repairing."
+        }
+        _ => "Canton refused the call. Read its code and cause, fix what it names, then execute again to resume.",
     }
 }
 
@@ -143,6 +169,13 @@ impl ExecView {
             verify: BTreeMap::new(),
             finished: false,
         }
+    }
+
+    /// The view of one participant's part (a session deck runs only its own).
+    pub fn only(mut self, participant: &str) -> ExecView {
+        self.participants.retain(|p| p == participant);
+        self.cells.retain(|(_, p), _| p == participant);
+        self
     }
 
     pub fn running(&self) -> bool {
@@ -244,6 +277,8 @@ mod tests {
             "Unable to find synchronizer id for alias newDomian",
         ));
         assert!(advice(&alias).contains("alias"), "{}", advice(&alias));
+        let unknown = from_status(status(codes::SYNC_SERVICE_UNKNOWN_SYNCHRONIZER, "whatever"));
+        assert_eq!(advice(&unknown), advice(&alias));
         let refused = from_status(status(codes::CONTRACT_ASSIGNATION_CHANGE_ERROR, "anything at all"));
         assert!(advice(&refused).contains("refused a repair"));
         let token = from_status(status(codes::UNAUTHENTICATED, "hidden"));
@@ -253,5 +288,51 @@ mod tests {
         assert!(advice(&down).contains("unreachable"));
         let odd = from_status(tonic::Status::unavailable("tcp connect error but worded oddly"));
         assert_eq!(advice(&odd), advice(&down));
+    }
+
+    #[test]
+    fn one_code_for_several_causes_is_told_apart_by_the_call() {
+        let of = |rpc: &'static str, cause: &str| {
+            Failure::from(&ClientError::from_status(
+                "participant1",
+                rpc,
+                status(codes::INVALID_ARGUMENT_REPAIR, cause),
+            ))
+        };
+        let alias = of(
+            "ChangeAssignation",
+            "Unable to find synchronizer id for alias newDomian",
+        );
+        // The same code from ExportAcs is an offset (or filter), never an alias.
+        let offset = of(
+            "ExportAcs",
+            "Ledger offset 9 needs to be smaller or equal to the ledger end 8",
+        );
+        let ids = of("PurgeContracts", "Missing contract ids to purge");
+        assert!(advice(&alias).contains("alias"));
+        assert!(advice(&offset).contains("ledger offset"), "{}", advice(&offset));
+        assert!(!advice(&offset).contains("alias"));
+        assert!(!advice(&ids).contains("alias"), "{}", advice(&ids));
+        assert_ne!(advice(&offset), advice(&ids));
+        // Without the call, the cause's wording is not read: the advice stays generic.
+        let bare = Failure::new(alias.kind.clone(), Some("participant1"), alias.message.clone());
+        assert_eq!(advice(&bare), advice(&ids));
+        // A 3.4 import refused with a bare UNKNOWN says so.
+        let unknown = Failure::from(&ClientError::from_status(
+            "participant1",
+            "ImportAcs",
+            tonic::Status::unknown(""),
+        ));
+        assert!(advice(&unknown).contains("3.4"), "{}", advice(&unknown));
+    }
+
+    #[test]
+    fn every_advised_code_is_one_canton_defines() {
+        // Code::by_id is what the advice matches on: an id not in `codes` gets the generic
+        // advice, so a code the lab emits must be found there.
+        for code in codes::ALL {
+            assert_eq!(Code::by_id(code.id), Some(*code));
+        }
+        assert_eq!(Code::by_id("CONTRACT_ASSIGNATION_CHANGE_ERRR"), None);
     }
 }

@@ -13,11 +13,17 @@
 //!   help, `:` commands, the journal pane and quit.
 //! - Table (the aligned comparison): filtering, the diff, manual selection, strategies,
 //!   per-row decisions, plan preview, refresh and the comparison on the target.
+//! - JournalPane, Participants: the main screen's other panes, each active instead of
+//!   Table while it has focus (so the status bar shows what works there): they scroll
+//!   through Global; the strip refreshes what the participants report.
 //! - Plan (the plan preview): strategies again (to compare plans) and `x` execute, which
 //!   is bound nowhere else so that the plan is always on screen before the typed
 //!   confirmation is asked for.
 //! - Execution: `space` pauses or resumes between phases. Finished (the same screen once
 //!   the run has ended): what comes next, the comparison on the target synchronizer.
+//! - Lead, Node: a screen joined to a session, by role, below the screen's own layer:
+//!   the lead proposes, says go, pauses and aborts; a node operator approves and
+//!   answers payload requests; both ask for payloads. Observers get neither.
 //! - Diff, Help: popups that shadow `tab`, `q` and `esc` and otherwise fall through to
 //!   Global for scrolling.
 //! - Prompt, Confirm: `enter` submits, `esc` cancels (and `ctrl-c` in a prompt);
@@ -67,6 +73,14 @@ enum_with_all! {
         Finished,
         /// The aligned comparison table.
         Table,
+        /// The session journal pane of the main screen, while it has focus.
+        JournalPane,
+        /// The participants strip of the main screen, while it has focus.
+        Participants,
+        /// A screen joined to a multi-operator session as its lead.
+        Lead,
+        /// A screen joined to a session as a participant's node operator.
+        Node,
         /// Always active below everything else.
         Global,
     }
@@ -84,6 +98,10 @@ impl Layer {
             Layer::Execution => "execution",
             Layer::Finished => "finished",
             Layer::Table => "table",
+            Layer::JournalPane => "journal_pane",
+            Layer::Participants => "participants",
+            Layer::Lead => "lead",
+            Layer::Node => "node",
             Layer::Global => "global",
         }
     }
@@ -99,6 +117,10 @@ impl Layer {
             Layer::Execution => "Execution, while running",
             Layer::Finished => "Execution, after the run",
             Layer::Table => "Comparison",
+            Layer::JournalPane => "Session journal pane",
+            Layer::Participants => "Participants strip",
+            Layer::Lead => "Session, as its lead",
+            Layer::Node => "Session, as your participant's node operator",
             Layer::Global => "Everywhere",
         }
     }
@@ -107,15 +129,18 @@ impl Layer {
     /// operator meets them, then the popups and prompts, then what works everywhere.
     pub const fn help_rank(self) -> u8 {
         match self {
-            Layer::Table => 0,
-            Layer::Diff => 1,
-            Layer::Plan => 2,
-            Layer::Confirm => 3,
-            Layer::Execution => 4,
-            Layer::Finished => 5,
-            Layer::Prompt => 6,
-            Layer::Help => 7,
-            Layer::Global => 8,
+            Layer::Lead | Layer::Node => 0,
+            Layer::Table => 1,
+            Layer::JournalPane => 2,
+            Layer::Participants => 3,
+            Layer::Diff => 4,
+            Layer::Plan => 5,
+            Layer::Confirm => 6,
+            Layer::Execution => 7,
+            Layer::Finished => 8,
+            Layer::Prompt => 9,
+            Layer::Help => 10,
+            Layer::Global => 11,
         }
     }
 
@@ -218,6 +243,42 @@ impl Keymap {
         self
     }
 
+    /// This keymap for a screen joined to a session in `role`: the single-operator
+    /// execution keys (execute, pause, the target comparison) are unbound, since a joined
+    /// screen runs nothing but its deck; only the lead keeps the keys that choose a plan;
+    /// an observer keeps only what reads. The role's own layer is the one
+    /// [`App::layers`](crate::tui::app::App::layers) activates.
+    pub fn for_session(mut self, role: crate::collab::event::Role) -> Keymap {
+        use crate::collab::event::Role;
+        let planning = |a: Action| {
+            matches!(
+                a,
+                Action::ToggleRow
+                    | Action::StrategyIntersection
+                    | Action::StrategyUnion
+                    | Action::StrategyManual
+                    | Action::DecidePurge
+                    | Action::DecideExclude
+            )
+        };
+        for bindings in &mut self.layers {
+            bindings.retain(|(_, a)| {
+                !matches!(a, Action::Execute | Action::Pause | Action::CompareTarget)
+                    && (role == Role::Lead || !planning(*a))
+            });
+        }
+        if role != Role::Lead {
+            self.layers[Layer::Lead as usize].clear();
+        }
+        if role != Role::NodeOperator {
+            self.layers[Layer::Node as usize].clear();
+        }
+        if role == Role::Observer {
+            self = self.read_only();
+        }
+        self
+    }
+
     /// Whether [`read_only`](Keymap::read_only) was applied (the UI shows `[RO]`).
     pub fn is_read_only(&self) -> bool {
         self.read_only
@@ -287,7 +348,13 @@ impl Keymap {
         let Some(top) = walk(active_layers).next() else {
             return Vec::new();
         };
-        defaults::hint_actions(top)
+        self.hints_of(top, active_layers)
+    }
+
+    /// Status-bar hints for `layer`'s actions, with the key that reaches each through
+    /// `active_layers` (the role layer of a joined screen sits below the screen's).
+    pub fn hints_of(&self, layer: Layer, active_layers: &[Layer]) -> Vec<Hint> {
+        defaults::hint_actions(layer)
             .iter()
             .filter_map(|&action| {
                 Some(Hint {

@@ -1,14 +1,19 @@
 //! Opening the recovery screen on an incident config.
 
-use super::app::{App, Context};
-use super::core::{Core, Services};
+use super::app::{App, Context, Joined};
+use super::core::{Core, Services, SessionLink};
 use super::keymap::Keymap;
 use super::theme::Theme;
 use crate::client::{GrpcParticipant, ParticipantApi};
+use crate::collab::client::{Hello, SessionClient};
+use crate::collab::deck::{Deck, DeckOptions};
+use crate::collab::event::Role;
+use crate::collab::feed::Feed;
 use crate::config::IncidentConfig;
 use crate::journal::{Header, JournalWriter, ParticipantRef};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Why the screen could not open or run.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +93,7 @@ pub fn core(cfg: &IncidentConfig, opts: &TuiOptions) -> Result<Core, LaunchError
             .collect(),
         journal: Arc::new(Mutex::new(journal)),
         batch_size: opts.batch_size,
+        session: None,
     };
     Ok(Core::new(app, services))
 }
@@ -96,4 +102,85 @@ pub fn core(cfg: &IncidentConfig, opts: &TuiOptions) -> Result<Core, LaunchError
 pub async fn run(cfg: &IncidentConfig, opts: TuiOptions) -> Result<(), LaunchError> {
     let core = core(cfg, &opts)?;
     Ok(super::runtime::run(core, &opts.theme).await?)
+}
+
+/// How often a joined screen says it is still there.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+
+/// Builds the core of a screen joined to a session: `hello` says who the coordinator
+/// takes the caller for; a node operator comes with the deck over their own participant.
+/// The screen's stream (the deck's, for a node operator) is the operator's presence.
+pub fn joined_core(
+    client: SessionClient,
+    hello: Hello,
+    deck: Option<Deck>,
+    opts: &TuiOptions,
+) -> Result<Core, LaunchError> {
+    let refs: Vec<ParticipantRef> = deck
+        .iter()
+        .map(|d| ParticipantRef {
+            name: d.participant.clone(),
+            endpoint: d.endpoint.clone(),
+        })
+        .collect();
+    let journal = if opts.journal.exists() {
+        JournalWriter::append_to(&opts.journal)?
+    } else {
+        JournalWriter::create(&opts.journal, &Header::new(&hello.incident, &hello.operator, refs))?
+    };
+    let journal = Arc::new(Mutex::new(journal));
+    let mut participants = hello.participants.clone();
+    participants.sort();
+    let ctx = Context {
+        incident: hello.incident.clone(),
+        lost: hello.lost.clone(),
+        target: hello.target.clone(),
+        operator: hello.operator.clone(),
+        participants,
+        read_only: opts.read_only || hello.role == Role::Observer,
+        theme: opts.theme.name().to_string(),
+    };
+    let mut keymap = opts.keymap.clone().for_session(hello.role);
+    if opts.read_only {
+        keymap = keymap.read_only();
+    }
+    let participant = deck.as_ref().map(|d| d.participant.clone());
+    let joined = Joined::new(hello.role, &hello.operator, participant, client.url());
+    let app = App::joined(ctx, keymap, joined);
+    let feed = match &deck {
+        Some(d) => d.feed(HEARTBEAT),
+        None => Feed::start(client.clone(), &hello, None, true, HEARTBEAT),
+    };
+    let deck_options = DeckOptions {
+        journal: opts.journal.clone(),
+        heartbeat: HEARTBEAT,
+        retry_delay: Duration::from_millis(250),
+        shared_journal: Some(journal.clone()),
+    };
+    let services = Services {
+        apis: deck.iter().map(|d| d.api.clone()).collect(),
+        incident: hello.incident.clone(),
+        lost: hello.lost.clone(),
+        target: hello.target.clone(),
+        operator: hello.operator.clone(),
+        endpoints: deck
+            .iter()
+            .map(|d| (d.participant.clone(), d.endpoint.clone()))
+            .collect(),
+        journal,
+        batch_size: opts.batch_size,
+        session: Some(Arc::new(SessionLink {
+            client,
+            hello,
+            feed: Arc::new(feed),
+            deck: deck.map(Arc::new),
+            deck_options,
+        })),
+    };
+    Ok(Core::new(app, services))
+}
+
+/// Runs a core (joined or not) until the operator quits.
+pub async fn run_core(core: Core, theme: &Theme) -> Result<(), LaunchError> {
+    Ok(super::runtime::run(core, theme).await?)
 }

@@ -1,13 +1,16 @@
 //! What flows into the app (messages) and out of it (effects the runtime carries out).
 
+use crate::client::IncompleteReassignment;
+use crate::collab::board::Board;
 use crate::exec::{Control, Progress, RunReport};
 use crate::failure::Failure;
-use crate::plan::{InFlight, Plan};
-use crate::reconcile::{Comparison, SelectionRequest};
-use crate::survey::Payloads;
+use crate::plan::{InFlight, Plan, PlanError};
+use crate::reconcile::{Comparison, SelectionError, SelectionRequest, UndecidedRow};
 use crate::survey::status::ParticipantReport;
+use crate::survey::{Payloads, ProposeError};
 use ratatui::crossterm::event::KeyEvent;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// One completed survey: the aligned comparison and what it was built from.
@@ -17,6 +20,40 @@ pub struct SurveyData {
     /// Per participant (comparison order), the payloads it holds, for diffs.
     pub payloads: Arc<Vec<Payloads>>,
     pub in_flight: BTreeMap<String, InFlight>,
+    /// Per participant, the contracts it sees between the compared synchronizer and
+    /// another (a reassignment cut short): in no row and in no plan, so shown apart.
+    pub incomplete: BTreeMap<String, Vec<IncompleteReassignment>>,
+}
+
+impl SurveyData {
+    /// How many contracts some participant sees between synchronizers, and how many of
+    /// those have no row (so no plan covers them).
+    pub fn incomplete_count(&self) -> (usize, usize) {
+        let distinct = |entries: Vec<&IncompleteReassignment>| {
+            entries
+                .into_iter()
+                .map(|r| r.contract_id.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        };
+        let all = distinct(self.incomplete.values().flatten().collect());
+        let outside = distinct(
+            self.incomplete
+                .values()
+                .flat_map(|e| crate::survey::in_no_row(&self.comparison, e))
+                .collect(),
+        );
+        (all, outside)
+    }
+
+    /// Per participant, how many of the contracts it sees between synchronizers no row covers.
+    pub fn incomplete_outside_rows(&self) -> BTreeMap<&str, usize> {
+        self.incomplete
+            .iter()
+            .map(|(p, e)| (p.as_str(), crate::survey::in_no_row(&self.comparison, e).len()))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
 }
 
 #[derive(Debug)]
@@ -47,14 +84,102 @@ pub enum Msg {
     /// A session event the journal just recorded.
     Recorded(crate::journal::Event),
     ExecDone(Result<RunReport, Failure>),
+    /// Joined to a session: its state as the feed last saw it.
+    Board(Arc<Board>),
+    /// Joined: the comparison built from every participant's manifest (or why there is
+    /// none yet), again whenever a manifest or an answer changes.
+    Federated(Result<Federated, String>),
+    /// Joined as a node operator: the payloads the local participant holds, for diffs.
+    LocalPayloads {
+        generation: u64,
+        result: Result<Arc<Payloads>, Failure>,
+    },
+    /// A session command's answer: what the coordinator (or the deck) said.
+    SessionAnswer {
+        command: &'static str,
+        result: Result<String, String>,
+    },
+    /// The local deck stopped serving: its part of the run finished, or it failed.
+    DeckStopped(Result<RunReport, String>),
+}
+
+/// The federated comparison and the in-flight counts from the manifests.
+#[derive(Debug, Clone)]
+pub struct Federated {
+    pub comparison: Arc<Comparison>,
+    pub in_flight: BTreeMap<String, InFlight>,
+}
+
+/// What a joined screen asks of the session; each binds to the plan hash the operator saw.
+#[derive(Debug, Clone)]
+pub enum SessionCmd {
+    /// The lead proposes the plan previewed on the screen.
+    Propose(Arc<Plan>),
+    /// The lead proposes a runbook file.
+    ProposeFile(PathBuf),
+    Go {
+        plan_hash: String,
+    },
+    Pause {
+        plan_hash: String,
+    },
+    Abort {
+        plan_hash: String,
+    },
+    /// The node operator's deck re-surveys and approves.
+    Approve {
+        plan_hash: String,
+    },
+    RequestPayload {
+        contract_id: String,
+        holder: String,
+    },
+    AnswerPayload {
+        request_seq: u64,
+        accept: bool,
+    },
+}
+
+impl SessionCmd {
+    /// A word for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SessionCmd::Propose(_) | SessionCmd::ProposeFile(_) => "propose",
+            SessionCmd::Go { .. } => "go",
+            SessionCmd::Pause { .. } => "pause",
+            SessionCmd::Abort { .. } => "abort",
+            SessionCmd::Approve { .. } => "approve",
+            SessionCmd::RequestPayload { .. } => "payload request",
+            SessionCmd::AnswerPayload { .. } => "payload answer",
+        }
+    }
 }
 
 /// Why no plan could be made.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PlanProblem {
-    /// Rows that need an operator decision first (id, class).
-    Undecided(Vec<(String, String)>),
-    Other(String),
+    #[error("the comparison is not loaded")]
+    NotCompared,
+    /// Rows that need an operator decision first.
+    #[error("{} row(s) need an operator decision before a plan can be made", .0.len())]
+    Undecided(Vec<UndecidedRow>),
+    #[error(transparent)]
+    Selection(SelectionError),
+    #[error(transparent)]
+    Plan(PlanError),
+    #[error("{0}")]
+    Survey(Failure),
+}
+
+impl From<ProposeError> for PlanProblem {
+    fn from(e: ProposeError) -> PlanProblem {
+        match e {
+            ProposeError::Selection(SelectionError::Undecided(rows)) => PlanProblem::Undecided(rows),
+            ProposeError::Selection(other) => PlanProblem::Selection(other),
+            ProposeError::Plan(p) => PlanProblem::Plan(p),
+            ProposeError::Survey(s) => PlanProblem::Survey(s.failure()),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -77,5 +202,35 @@ pub enum Effect {
     Control(Control),
     /// A session event for the journal (what was seen, chosen, confirmed).
     Record(crate::journal::EventData),
+    /// Joined: send a command to the session.
+    Session(SessionCmd),
+    /// Joined as a node operator: read the local participant's payloads.
+    LocalSurvey {
+        generation: u64,
+    },
+    /// Joined as a node operator: (re)start the local deck, which publishes the manifest,
+    /// answers inspections and runs the participant's part on each go.
+    ServeDeck,
     Quit,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::RowClass;
+
+    #[test]
+    fn plan_problems_keep_their_kind_and_their_words() {
+        let row = UndecidedRow {
+            contract_id: "00aa".into(),
+            class: RowClass::PayloadMismatch,
+        };
+        let undecided = ProposeError::Selection(SelectionError::Undecided(vec![row.clone()]));
+        assert!(matches!(PlanProblem::from(undecided), PlanProblem::Undecided(rows) if rows == [row]));
+        let stale = ProposeError::Plan(PlanError::StaleSelection);
+        let words = stale.to_string();
+        let problem = PlanProblem::from(stale);
+        assert!(matches!(problem, PlanProblem::Plan(PlanError::StaleSelection)));
+        assert_eq!(problem.to_string(), words, "the screen shows what the engine said");
+    }
 }

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod drill;
+pub mod tmux;
+
 use futures::StreamExt;
 use recovery_deck::client::{ClientError, GrpcParticipant, ParticipantApi};
 use recovery_deck::lab::scenario::{self, Scenario};
@@ -54,6 +57,62 @@ impl TestLab {
         TestLab { lab, dir }
     }
 
+    /// A lab of `scenario` following the Canton line and settings of `options`.
+    pub async fn up_with(scenario: Scenario, options: &scenario::LabOptions) -> TestLab {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lab = scenario::up_with(dir.path(), scenario, options, launcher())
+            .await
+            .expect("lab up");
+        TestLab { lab, dir }
+    }
+
+    /// A bare lab on `canton`: one synchronizer `sync` and one participant,
+    /// `participant1` hosting Alice, neither connected nor staged.
+    pub fn bare(canton: recovery_deck::lab::dialect::Dialect) -> TestLab {
+        TestLab::with_nodes(canton, &["sync"], &[("participant1", &["Alice"])])
+    }
+
+    /// A lab on `canton` of these synchronizers and participants (with their party
+    /// hints), all started, nothing connected or staged.
+    pub fn with_nodes(
+        canton: recovery_deck::lab::dialect::Dialect,
+        synchronizers: &[&str],
+        participants: &[(&str, &[&str])],
+    ) -> TestLab {
+        use recovery_deck::lab::node::NodeKind;
+        use recovery_deck::lab::supervisor::{Layout, NodeSpec};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let node = |name: &str, kind, parties: &[&str]| NodeSpec {
+            name: name.into(),
+            kind,
+            parties: parties.iter().map(|p| p.to_string()).collect(),
+            port: 0,
+            ledger_port: 0,
+            lost: false,
+        };
+        let mut nodes: Vec<NodeSpec> = synchronizers
+            .iter()
+            .map(|s| node(s, NodeKind::Synchronizer, &[]))
+            .collect();
+        nodes.extend(
+            participants
+                .iter()
+                .map(|(p, parties)| node(p, NodeKind::Participant, parties)),
+        );
+        let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
+        let layout = Layout {
+            scenario: "bare".into(),
+            canton,
+            enable_all_reassignments: false,
+            nodes,
+        };
+        let mut lab = Lab::create(dir.path(), layout, launcher()).expect("lab");
+        for name in &names {
+            lab.start(name).expect("start");
+        }
+        TestLab { lab, dir }
+    }
+
     pub fn client(&self, name: &str) -> GrpcParticipant {
         scenario::client(&self.lab, name).expect("client")
     }
@@ -61,16 +120,12 @@ impl TestLab {
 
 /// Contract ids a participant holds active, per synchronizer id (from ExportAcs).
 pub async fn holdings(api: &dyn ParticipantApi) -> Result<BTreeMap<String, BTreeSet<String>>, ClientError> {
-    let end = api.ledger_end().await?;
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    if end == 0 {
-        return Ok(out);
-    }
-    let mut stream = api.export_acs(None, end).await?;
+    let mut stream = recovery_deck::client::export_at_ledger_end(api, None).await?;
     while let Some(c) = stream.next().await {
         let c = c?;
-        let id = c.created_event.map(|e| e.contract_id).unwrap_or_default();
-        out.entry(c.synchronizer_id).or_default().insert(id);
+        let id = c.contract_id().unwrap_or_default().to_string();
+        out.entry(c.synchronizer_id().to_string()).or_default().insert(id);
     }
     Ok(out)
 }
@@ -90,6 +145,37 @@ pub fn code_of<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (String, String
         Err(ClientError::Canton { canton, .. }) => (canton.code, canton.cause),
         other => panic!("expected a Canton error, got {other:?}"),
     }
+}
+
+/// The calls that change a participant's state.
+pub const MUTATING: [&str; 9] = [
+    "ChangeAssignation",
+    "ImportAcs",
+    "PurgeContracts",
+    "DisconnectSynchronizer",
+    "DisconnectAllSynchronizers",
+    "ModifySynchronizer",
+    "ReconnectSynchronizer",
+    "ConnectSynchronizer",
+    "RegisterSynchronizer",
+];
+
+/// How many state-changing calls a lab participant has received since it started.
+pub async fn mutating_calls(lab: &Lab, name: &str) -> u64 {
+    use recovery_deck::wire::lab::{CountersRequest, participant_control_client::ParticipantControlClient};
+    let url = lab.endpoint(name).expect("endpoint");
+    let mut client = ParticipantControlClient::connect(url).await.expect("control");
+    let counters = client
+        .counters(CountersRequest {})
+        .await
+        .expect("counters")
+        .into_inner();
+    counters
+        .calls
+        .iter()
+        .filter(|(path, _)| MUTATING.iter().any(|m| path.ends_with(&format!("/{m}"))))
+        .map(|(_, n)| n)
+        .sum()
 }
 
 /// The participants of a lab as the executor wants them.
@@ -122,4 +208,95 @@ pub async fn plan_for(
         .await
         .expect("plan")
         .0
+}
+
+/// A stand-in for a participant of a release recovery-deck does not serve: it answers
+/// `ParticipantStatus` with `version` and nothing else (every other call is
+/// UNIMPLEMENTED), which is all the client may ask before it refuses the release.
+pub struct OldParticipant {
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for OldParticipant {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+struct StatusOnly {
+    version: String,
+}
+
+#[tonic::async_trait]
+impl recovery_deck::wire::admin::participant_status_service_server::ParticipantStatusService for StatusOnly {
+    async fn participant_status(
+        &self,
+        _req: tonic::Request<recovery_deck::wire::admin::ParticipantStatusRequest>,
+    ) -> Result<tonic::Response<recovery_deck::wire::admin::ParticipantStatusResponse>, tonic::Status> {
+        use recovery_deck::wire::admin::participant_status_response::{Kind, ParticipantStatusResponseStatus};
+        let status = ParticipantStatusResponseStatus {
+            common_status: Some(recovery_deck::wire::health::Status {
+                uid: recovery_deck::lab::ids::participant_uid("participant1"),
+                version: self.version.clone(),
+                active: true,
+                ..Default::default()
+            }),
+            active: true,
+            ..Default::default()
+        };
+        Ok(tonic::Response::new(
+            recovery_deck::wire::admin::ParticipantStatusResponse {
+                kind: Some(Kind::Status(status)),
+            },
+        ))
+    }
+}
+
+/// Serves [`OldParticipant`] on a loopback port until dropped.
+pub async fn old_participant(version: &str) -> OldParticipant {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service = recovery_deck::wire::admin::participant_status_service_server::ParticipantStatusServiceServer::new(
+        StatusOnly {
+            version: version.to_string(),
+        },
+    );
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), async {
+                let _ = stopped.await;
+            }),
+    );
+    OldParticipant { url, stop: Some(stop) }
+}
+
+/// A lab's incident config with `participant` pointing at `url` instead.
+pub fn config_with(lab: &Lab, participant: &str, url: &str) -> recovery_deck::config::IncidentConfig {
+    let mut cfg = scenario::incident_config(lab).expect("config");
+    for p in cfg.participants.iter_mut().filter(|p| p.name == participant) {
+        p.admin = url.to_string();
+        p.ledger = url.to_string();
+    }
+    cfg
+}
+
+/// The create arguments of a contract a participant holds on the lost synchronizer, as
+/// its deck would share them.
+pub async fn payload_of(api: &dyn ParticipantApi, contract_id: &str) -> serde_json::Value {
+    let lost = api
+        .synchronizer_id(scenario::LOST)
+        .await
+        .expect("the lost synchronizer's id")
+        .logical;
+    let held = recovery_deck::survey::holding(api, &lost, &Default::default(), true)
+        .await
+        .expect("holding");
+    held.payloads
+        .and_then(|mut p| p.remove(contract_id))
+        .expect("the participant holds the contract")
 }

@@ -32,7 +32,9 @@ fn invalid(cause: impl Into<String>) -> Status {
     canton_error::status(codes::INVALID_FIELD, cause)
 }
 
-/// The server-side checks Canton's proto parsers apply to a connection config.
+/// The server-side checks Canton's proto parsers apply to a connection config
+/// (participant/synchronizer/SynchronizerConnectionConfig.scala and
+/// sequencing/SequencerConnections.scala, fromProtoV30).
 pub(crate) fn validate_config(c: &SynchronizerConnectionConfig) -> Result<(), Status> {
     if c.synchronizer_alias.trim().is_empty() {
         return Err(invalid("synchronizer_alias: must not be empty"));
@@ -157,8 +159,9 @@ pub(crate) async fn sequencer_client(url: &str) -> Result<SequencerClient<Channe
 }
 
 pub(super) async fn handshake(url: &str, member: &str) -> Result<HandshakeResponse, String> {
-    // Like Canton's sequencer connection pool, a refused or reset attempt is retried a
-    // couple of times before the sequencer counts as unreachable.
+    // Like Canton's sequencer connection pool (sequencing/client/pool/SequencerConnectionPoolImpl.scala),
+    // a refused or reset attempt is retried a couple of times before the sequencer counts
+    // as unreachable.
     let mut last = String::new();
     for attempt in 0..3u32 {
         if attempt > 0 {
@@ -196,8 +199,9 @@ async fn validate_sequencers(
         return Ok(());
     }
     let url = sequencer_url(c).ok_or_else(|| invalid("sequencer_connections: no endpoint"))?;
-    // Canton: SynchronizerConnectionsManager.validateSequencerConnection maps every
-    // validation failure to SyncServiceInconsistentConnectivity (sync/SyncServiceError.scala).
+    // Canton: participant/sync/SynchronizerConnectionsManager.scala (validateSequencerConnection)
+    // maps every validation failure to SyncServiceInconsistentConnectivity
+    // (participant/sync/SyncServiceError.scala).
     handshake(&url, &node.member).await.map(|_| ()).map_err(|e| {
         canton_error::status(
             codes::SYNC_SERVICE_BAD_CONNECTIVITY,
@@ -209,8 +213,10 @@ async fn validate_sequencers(
     })
 }
 
-/// Stores a new config; an alias can be registered once.
+/// Stores a new config (as much of it as the node's line knows); an alias can be
+/// registered once.
 async fn register(node: &Arc<Node>, config: SynchronizerConnectionConfig) -> Result<(), Status> {
+    let config = node.dialect.known_config_fields(config);
     let alias = config.synchronizer_alias.clone();
     if node.db(move |s| s.register_sync(&config)).await? {
         Ok(())
@@ -292,7 +298,8 @@ pub(crate) async fn connect_alias(node: &Arc<Node>, alias: &str, retry: bool) ->
         Some(hs.synchronizer_id),
         Some(hs.physical_synchronizer_id),
     );
-    // Canton's connect returns once the synchronizer's topology is known locally.
+    // Canton's connect returns once the participant is active on the synchronizer
+    // (participant/admin/grpc/GrpcSynchronizerConnectivityService.scala, waitUntilActive).
     let deadline = tokio::time::Instant::now() + CONNECT_WAIT;
     loop {
         let a = alias.to_string();
@@ -313,11 +320,18 @@ fn registered_result(node: &Node, s: crate::lab::store::RegisteredSync) -> Regis
     let connected = lock(&node.conns)
         .get(&s.alias)
         .is_some_and(|c| c.established.load(Ordering::SeqCst));
+    // 3.4 has no registration status: the field is left at its default, which proto3
+    // does not put on the wire.
+    let status = if node.dialect.knows_registration_status() {
+        RegStatus::Active
+    } else {
+        RegStatus::Unspecified
+    };
     RegisteredResult {
         config: Some(s.config),
         connected,
         physical_synchronizer_id: s.physical_id,
-        status: RegStatus::Active as i32,
+        status: status as i32,
         synchronizer_predecessor: None,
     }
 }
@@ -472,13 +486,15 @@ impl admin::synchronizer_connectivity_service_server::SynchronizerConnectivitySe
             )));
         }
         validate_sequencers(node, &config, validation).await?;
+        let config = node.dialect.known_config_fields(config);
         node.db(move |s| s.replace_sync_config(&config)).await?;
         Ok(Response::new(ModifySynchronizerResponse {}))
     }
 
     /// Canton answers from the stored config when the physical id is known, and otherwise
     /// asks the sequencers (a live handshake) and records what they say
-    /// (GrpcSynchronizerConnectivityService.getSynchronizerId, release-line-3.5).
+    /// (participant/admin/grpc/GrpcSynchronizerConnectivityService.scala, getSynchronizerId,
+    /// release-line-3.5).
     async fn get_synchronizer_id(
         &self,
         req: Request<GetSynchronizerIdRequest>,

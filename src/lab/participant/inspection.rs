@@ -29,7 +29,8 @@ use tonic::{Request, Response, Status};
 const CHUNK: usize = 256 * 1024;
 
 /// How InspectCommitmentContracts reports one logged change
-/// (CommitmentCommandsHelper.synchronizerContractStates, release-line-3.5): a repair `add`
+/// (participant/pruning/CommitmentCommandsHelper.scala, synchronizerContractStates,
+/// release-line-3.5): a repair `add`
 /// reads as `Created` and a `purge` as `Archived`; an unassignment reports the counter
 /// the contract had before it.
 fn reported_state(sync: &str, logged: &acs::Logged) -> contract_state::SynchronizerState {
@@ -53,14 +54,16 @@ fn reported_state(sync: &str, logged: &acs::Logged) -> contract_state::Synchroni
     }
 }
 
-/// Canton reads the history without `ORDER BY` and groups it through hash maps, so no
-/// order is guaranteed; the lab scrambles it (deterministically) so that nothing can
+/// Canton reads the history without `ORDER BY` (participant/store/db/DbActiveContractStore.scala,
+/// activenessQuery) and groups it through hash maps, so no order is guaranteed; the lab scrambles it (deterministically) so that nothing can
 /// depend on one.
 fn scrambled<T>(items: &mut [T], key: impl Fn(&T) -> String) {
     items.sort_by_cached_key(|i| ids::sha256_hex(&[b"scramble", key(i).as_bytes()]));
 }
 
-/// The records Canton returns for one contract (CommitmentCommandsHelper.inspectContractState):
+/// The records Canton returns for one contract (participant/pruning/CommitmentCommandsHelper.scala,
+/// inspectContractState; the history from participant/admin/inspection/SyncStateInspection.scala,
+/// lookupContractSynchronizers):
 /// one per synchronizer the contract ever had a state on, each carrying that
 /// synchronizer's whole unpruned history; a single `Unknown` record when it is unknown
 /// everywhere. `active_on_expected_synchronizer` is the same on every record: the last
@@ -172,9 +175,7 @@ impl admin::participant_inspection_service_server::ParticipantInspectionService 
                 wrapper: Some(Wrapper::Data(r.encode_to_vec())),
                 version: 30,
             };
-            framed
-                .encode_length_delimited(&mut bytes)
-                .map_err(|e| Status::internal(e.to_string()))?;
+            framed.encode_length_delimited(&mut bytes).map_err(super::internal)?;
         }
         let chunks: Vec<Result<InspectCommitmentContractsResponse, Status>> = bytes
             .chunks(CHUNK)

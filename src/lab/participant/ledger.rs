@@ -9,8 +9,8 @@ use crate::lab::templates;
 use crate::wire::lab::{ContractBlob, InputContract, LabTransaction};
 use crate::wire::ledger::{
     self, GetActiveContractsRequest, GetActiveContractsResponse, GetLedgerEndRequest, GetLedgerEndResponse,
-    SubmitAndWaitRequest, SubmitAndWaitResponse, cumulative_filter::IdentifierFilter,
-    get_active_contracts_response::ContractEntry,
+    SubmitAndWaitForReassignmentRequest, SubmitAndWaitForReassignmentResponse, SubmitAndWaitRequest,
+    SubmitAndWaitResponse, cumulative_filter::IdentifierFilter, get_active_contracts_response::ContractEntry,
 };
 use crate::wire::ledger_admin::{self, ListKnownPartiesRequest, ListKnownPartiesResponse, PartyDetails};
 use std::collections::{BTreeMap, BTreeSet};
@@ -126,23 +126,45 @@ impl ledger::state_service_server::StateService for StateService {
             }
             let mut reader = reader;
             let parties = sel.parties.clone().unwrap_or_else(|| hosted.clone());
+            let selected = |blob: &ContractBlob| {
+                acs::stakeholders(blob).iter().any(|p| parties.contains(p))
+                    && match (&sel.templates, &blob.template_id) {
+                        (Some(set), Some(t)) => set.contains(&(t.module_name.clone(), t.entity_name.clone())),
+                        _ => true,
+                    }
+            };
+            let send = |entry: ContractEntry| {
+                let item = GetActiveContractsResponse {
+                    workflow_id: String::new(),
+                    contract_entry: Some(entry),
+                    stream_continuation_token: Vec::new(),
+                };
+                tx.blocking_send(Ok(item)).is_ok()
+            };
+            let mut open = true;
             let result = acs::for_each_active(reader.conn(), offset, None, |entry| {
-                let holders = acs::stakeholders(&entry.blob);
-                if !holders.iter().any(|p| parties.contains(p)) {
-                    return Ok(true);
-                }
-                if let (Some(set), Some(t)) = (&sel.templates, &entry.blob.template_id)
-                    && !set.contains(&(t.module_name.clone(), t.entity_name.clone()))
-                {
+                if !selected(&entry.blob) {
                     return Ok(true);
                 }
                 let contract = active_contract(entry, &parties, sel.include_blob, None);
-                let item = GetActiveContractsResponse {
-                    workflow_id: String::new(),
-                    contract_entry: Some(ContractEntry::ActiveContract(contract)),
-                    stream_continuation_token: Vec::new(),
-                };
-                Ok(tx.blocking_send(Ok(item)).is_ok())
+                open = send(ContractEntry::ActiveContract(contract));
+                Ok(open)
+            })
+            // After the active contracts, those between synchronizers, as Canton's ACS
+            // stream appends them (ACSReader.scala: activeContracts.concatLazy(incomplete…)).
+            .and_then(|()| {
+                if !open {
+                    return Ok(());
+                }
+                for entry in super::reassign::incomplete(reader.conn_ref(), offset, &parties, sel.include_blob)? {
+                    if !selected(&entry.0) {
+                        continue;
+                    }
+                    if !send(entry.1) {
+                        break;
+                    }
+                }
+                Ok(())
             });
             if let Err(e) = result {
                 let _ = tx.blocking_send(Err(super::store_error(e)));
@@ -393,6 +415,7 @@ impl ledger::command_service_server::CommandService for CommandService {
             inputs,
             created,
             ping_parties: Vec::new(),
+            reassignments: Vec::new(),
         };
         let submission_id = if cmds.submission_id.is_empty() {
             uuid::Uuid::new_v4().to_string()
@@ -406,19 +429,29 @@ impl ledger::command_service_server::CommandService for CommandService {
                 update_id: completion.update_id,
                 completion_offset: completion.offset,
             })),
-            Some(reason) => {
-                let code = if reason.contains("locked") {
-                    codes::LOCAL_VERDICT_LOCKED_CONTRACTS
-                } else if reason.contains("timeout") {
-                    codes::REQUEST_TIME_OUT
-                } else {
-                    codes::LOCAL_VERDICT_INACTIVE_CONTRACTS
-                };
-                Err(canton_error::status(
-                    code,
-                    format!("Rejected by the synchronizer {alias}: {reason}"),
-                ))
-            }
+            Some(reason) => Err(rejected(&alias, &reason)),
         }
     }
+
+    async fn submit_and_wait_for_reassignment(
+        &self,
+        req: Request<SubmitAndWaitForReassignmentRequest>,
+    ) -> Result<Response<SubmitAndWaitForReassignmentResponse>, Status> {
+        let reassignment = super::reassign::submit(&self.0, req.into_inner()).await?;
+        Ok(Response::new(SubmitAndWaitForReassignmentResponse {
+            reassignment: Some(reassignment),
+        }))
+    }
+}
+
+/// The error of a submission the synchronizer's verdict rejected.
+pub(super) fn rejected(alias: &str, reason: &str) -> Status {
+    let code = if reason.contains("locked") {
+        codes::LOCAL_VERDICT_LOCKED_CONTRACTS
+    } else if reason.contains("timeout") {
+        codes::REQUEST_TIME_OUT
+    } else {
+        codes::LOCAL_VERDICT_INACTIVE_CONTRACTS
+    };
+    canton_error::status(code, format!("Rejected by the synchronizer {alias}: {reason}"))
 }

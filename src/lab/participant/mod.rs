@@ -7,6 +7,7 @@ mod connectivity;
 mod inspection;
 mod ledger;
 mod protocol;
+mod reassign;
 mod repair;
 mod session;
 
@@ -64,7 +65,9 @@ pub struct Node {
     conns: Mutex<HashMap<String, Conn>>,
     waiters: Mutex<HashMap<String, oneshot::Sender<Completion>>>,
     counters: Mutex<BTreeMap<String, u64>>,
-    /// Repairs and connection establishment take turns, as on Canton's shared queue.
+    /// Repairs and connection establishment take turns, as on Canton's shared queue (the
+    /// `SimpleExecutionQueue` of participant/sync/SynchronizerConnectionsManager.scala, handed
+    /// to participant/admin/repair/RepairService.scala as its `executionQueue`).
     repair_lock: tokio::sync::Mutex<()>,
     started: Instant,
     ports: Mutex<BTreeMap<String, i32>>,
@@ -74,11 +77,19 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A store failure, as Canton reports an internal error: redacted on the wire, so the
-/// cause goes to the node's log only.
+/// An internal failure as Canton reports one: category 4 (SystemInternalAssumptionViolated)
+/// redacts its details, so the caller gets "An error occurred…" with a correlation id and
+/// the cause goes to the node's log only (SerializableErrorComponents.scala,
+/// SecuritySensitiveErrorCodeComponents, base/errors, release-line-3.5).
+pub(crate) fn internal(what: impl std::fmt::Display) -> Status {
+    let status = canton_error::status(codes::SERVICE_INTERNAL_ERROR, what.to_string());
+    tracing::error!("internal error ({}): {what}", status.message());
+    status
+}
+
+/// A store failure, as Canton reports an internal error.
 pub(crate) fn store_error(e: StoreError) -> Status {
-    tracing::error!("participant store: {e}");
-    canton_error::status(codes::SERVICE_INTERNAL_ERROR, e.to_string())
+    internal(format_args!("participant store: {e}"))
 }
 
 impl Node {
@@ -93,7 +104,8 @@ impl Node {
         let db_path = dir.join("participant.db");
         let store = Store::open(&db_path)?;
         store.set_meta("name", name)?;
-        // Canton allocates the admin party with the participant; pings are addressed to it.
+        // Canton allocates the admin party with the participant (topology/Member.scala,
+        // adminParty); pings are addressed to it (participant/admin/PingService.scala).
         store.add_party(&ids::participant_uid(name))?;
         for hint in parties {
             store.add_party(&ids::party_id(hint, name))?;
@@ -130,7 +142,7 @@ impl Node {
             f(&mut store)
         })
         .await
-        .map_err(|e| Status::internal(format!("store task failed: {e}")))?
+        .map_err(|e| internal(format_args!("store task failed: {e}")))?
         .map_err(store_error)
     }
 
@@ -148,7 +160,8 @@ impl Node {
         lock(&self.counters).clone()
     }
 
-    /// Canton refuses repairs unless every synchronizer is disconnected.
+    /// Canton refuses repairs unless every synchronizer is disconnected
+    /// (participant/admin/repair/RepairServiceHelpers.scala, withRepairIndexer).
     pub(crate) fn ensure_all_disconnected(&self, code: canton_error::Code) -> Result<(), Status> {
         if lock(&self.conns).is_empty() {
             Ok(())
@@ -167,7 +180,8 @@ impl Node {
     }
 
     /// Connects every registered synchronizer without `manual_connect`, as a restarting
-    /// Canton participant does; unreachable ones are retried in the background.
+    /// Canton participant does (participant/sync/SynchronizerConnectionsManager.scala:
+    /// active configs, `manualConnect` unset); unreachable ones are retried in the background.
     pub async fn auto_reconnect(self: &Arc<Self>) {
         let syncs = match self.db(|s| s.syncs()).await {
             Ok(s) => s,
@@ -197,5 +211,27 @@ impl participant_control_server::ParticipantControl for ControlService {
         Ok(Response::new(CountersResponse {
             calls: self.0.counters().into_iter().collect(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_failures_are_redacted_as_canton_redacts_them() {
+        let st = internal("the disk is full at /var/lib/secret");
+        assert_eq!(st.code(), tonic::Code::Internal);
+        assert!(
+            !st.message().contains("disk"),
+            "the cause stays in the log: {}",
+            st.message()
+        );
+        let e = canton_error::from_status(&st).expect("Canton's redacted form");
+        assert!(e.redacted);
+        assert_eq!(e.correlation.len(), 8, "a correlation id to ask the operator about");
+        assert!(st.message().contains(&e.correlation));
+        let store = store_error(StoreError::Corrupt("row 7".into()));
+        assert!(canton_error::from_status(&store).is_some_and(|e| e.redacted));
     }
 }

@@ -5,10 +5,11 @@
 
 use super::{Completion, Node, lock};
 use crate::canton_error::{self, codes};
+use crate::lab::store::reassignment::{self, Half};
 use crate::lab::store::{self, Change, Status as AcsStatus, acs, pending, sync};
 use crate::wire::lab::{
-    ConfirmRequest, ConfirmationRequest, LabTransaction, SequencedEvent, SubmitRequest, sequenced_event::Payload,
-    sequencer_client::SequencerClient,
+    ConfirmRequest, ConfirmationRequest, LabReassignment, LabTransaction, SequencedEvent, SubmitRequest,
+    sequenced_event::Payload, sequencer_client::SequencerClient,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -175,7 +176,66 @@ fn validate(
             locks.push(input.contract_id.clone());
         }
     }
+    for r in tx.reassignments.iter().filter(|r| concerns(r, hosted)) {
+        let verdict = validate_reassignment(conn, synchronizer_id, r, &locked_now)?;
+        if let Err(reason) = verdict {
+            return Ok((Vec::new(), Err(reason)));
+        }
+        if !r.assign {
+            locks.extend(r.contract.as_ref().map(|c| c.contract_id.clone()));
+        }
+    }
     Ok((locks, Ok(())))
+}
+
+/// Whether a reassignment is ours to validate and apply: we host a stakeholder.
+fn concerns(r: &LabReassignment, hosted: &BTreeSet<String>) -> bool {
+    r.contract
+        .as_ref()
+        .is_some_and(|c| acs::stakeholders(c).iter().any(|p| hosted.contains(p)))
+}
+
+/// A reassigning participant's checks (participant/protocol/reassignment/UnassignmentValidation.scala
+/// and AssignmentValidation.scala, release-line-3.5): an unassignment is sequenced on its
+/// source, where the contract must be active and unlocked, with our payload; an
+/// assignment on its target, where the contract must not be active already
+/// (ASSIGNMENT_ALREADY_COMPLETED, protocol/LocalRejectError.scala). An assignment whose
+/// unassignment we have not seen is accepted (ReassignmentStore.addAssignmentDataIfAbsent).
+fn validate_reassignment(
+    conn: &rusqlite::Connection,
+    synchronizer_id: &str,
+    r: &LabReassignment,
+    locked_now: &BTreeSet<String>,
+) -> store::Result<Result<(), String>> {
+    let Some(contract) = &r.contract else {
+        return Ok(Err("a reassignment without its contract".into()));
+    };
+    let id = &contract.contract_id;
+    let here = if r.assign { &r.target } else { &r.source };
+    if here != synchronizer_id {
+        return Ok(Err(format!(
+            "reassignment {} sequenced on the wrong synchronizer",
+            r.reassignment_id
+        )));
+    }
+    let state = acs::activeness(conn, id, synchronizer_id)?.map(|a| a.status);
+    let digest = acs::contract_digest(conn, id)?;
+    if digest
+        .as_ref()
+        .is_some_and(|d| d != &crate::lab::ids::payload_digest(contract))
+    {
+        return Ok(Err(format!("contract {id} differs from our copy")));
+    }
+    Ok(match (r.assign, state) {
+        (false, Some(AcsStatus::Active)) if locked_now.contains(id) => {
+            Err(format!("contract {id} is locked by another request"))
+        }
+        (false, Some(AcsStatus::Active)) => Ok(()),
+        (false, Some(s)) => Err(format!("contract {id} is inactive here ({})", s.as_str())),
+        (false, None) => Err(format!("contract {id} is unknown here")),
+        (true, Some(AcsStatus::Active)) => Err(format!("contract {id} is already active on the target")),
+        (true, _) => Ok(()),
+    })
 }
 
 /// Applies an approved transaction to our stores; returns the new ledger offset when
@@ -198,7 +258,8 @@ fn apply(
         .iter()
         .filter(|c| c.signatories.iter().chain(&c.observers).any(|p| hosted.contains(p)))
         .collect();
-    if consumed.is_empty() && created.is_empty() && !ours {
+    let reassigned: Vec<&LabReassignment> = tx.reassignments.iter().filter(|r| concerns(r, hosted)).collect();
+    if consumed.is_empty() && created.is_empty() && reassigned.is_empty() && !ours {
         return Ok(None);
     }
     let offset = store::next_offset(conn)?;
@@ -227,6 +288,45 @@ fn apply(
             offset,
             record_time,
         )?;
+    }
+    for r in reassigned {
+        let Some(contract) = &r.contract else { continue };
+        let (change, half) = if r.assign {
+            acs::upsert_contract(conn, contract)?;
+            (
+                Change::Assign {
+                    source: r.source.clone(),
+                },
+                Half::Assigned,
+            )
+        } else {
+            (
+                Change::Unassign {
+                    target: r.target.clone(),
+                },
+                Half::Unassigned,
+            )
+        };
+        acs::set_state(
+            conn,
+            &contract.contract_id,
+            synchronizer_id,
+            &change,
+            r.reassignment_counter,
+            offset,
+            record_time,
+        )?;
+        let seen = reassignment::Reassignment {
+            reassignment_id: r.reassignment_id.clone(),
+            contract_id: contract.contract_id.clone(),
+            source: r.source.clone(),
+            target: r.target.clone(),
+            reassignment_counter: r.reassignment_counter,
+            submitter: r.submitter.clone(),
+            unassigned_offset: None,
+            assigned_offset: None,
+        };
+        reassignment::record(conn, &seen, half, offset)?;
     }
     Ok(Some(offset))
 }

@@ -104,8 +104,14 @@ async fn repair_tx<T: Send + 'static>(
         Ok(out)
     })
     .await
-    .map_err(|e| Status::internal(format!("repair task failed: {e}")))?
-    .map_err(|Refusal(code, cause)| canton_error::status(code, cause))
+    .map_err(|e| super::internal(format_args!("repair task failed: {e}")))?
+    .map_err(|Refusal(code, cause)| {
+        if code.category.redacts_details() {
+            super::internal(cause)
+        } else {
+            canton_error::status(code, cause)
+        }
+    })
 }
 
 /// Resolves an alias to its logical synchronizer id for a repair; an alias that is
@@ -396,7 +402,8 @@ fn change_assignation(
             )));
         }
         let counter = c.reassignment_counter_override.unwrap_or(src.reassignment_counter + 1);
-        // The unassignment carries the counter of the reassignment, as Canton's store does.
+        // The unassignment carries the counter of the reassignment, as Canton's store does
+        // (participant/admin/repair/ChangeAssignation.scala: both sides get the new counter).
         acs::set_state(tx, id, &source, &away, counter, offset, now)?;
         acs::set_state(tx, id, &target, &here, counter, offset, now)?;
     }

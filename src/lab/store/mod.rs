@@ -4,6 +4,7 @@
 
 pub mod acs;
 pub mod pending;
+pub mod reassignment;
 pub mod sync;
 
 pub use acs::{Activeness, Change, Status};
@@ -83,6 +84,16 @@ CREATE TABLE IF NOT EXISTS pending_requests (
 CREATE TABLE IF NOT EXISTS pending_submissions (
     submission_id TEXT PRIMARY KEY,
     synchronizer_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reassignments (
+    reassignment_id TEXT PRIMARY KEY,
+    contract_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    reassignment_counter INTEGER NOT NULL,
+    submitter TEXT NOT NULL,
+    unassigned_offset INTEGER,
+    assigned_offset INTEGER
 );
 "#;
 

@@ -1,6 +1,8 @@
 //! Requests this participant has seen but whose verdict has not arrived, and its own
 //! submissions awaiting completion: Canton's "in-flight" state, persisted so that it
-//! survives restarts (a request on a lost synchronizer stays in flight forever).
+//! survives restarts (a request on a lost synchronizer stays in flight forever), as
+//! CountInFlight reports it (participant/admin/inspection/SyncStateInspection.scala,
+//! countInFlight; participant/store/InFlightSubmissionStore.scala).
 
 use super::{Result, Store, StoreError};
 use crate::wire::lab::ConfirmationRequest;

@@ -127,7 +127,9 @@ impl Store {
 /// Parties hosted on `participant` in the synchronizer's topology as of `record_time`.
 /// Canton takes a topology snapshot strictly before the time asked for, and a topology
 /// change becomes effective only after it was sequenced; so a hosting enabled by the
-/// last processed event is not yet visible at that event's own record time.
+/// last processed event is not yet visible at that event's own record time
+/// (participant/admin/repair/ChangeAssignation.scala, filterContractsAtTarget, which asks
+/// the target's topology client at the clean record time).
 pub fn parties_on_at(
     conn: &Connection,
     synchronizer_id: &str,
@@ -142,7 +144,8 @@ pub fn parties_on_at(
 }
 
 /// The record time up to which every event of the synchronizer was processed
-/// (Canton: the clean synchronizer index's record time), 0 if none ever was.
+/// (Canton: the clean synchronizer index's record time,
+/// participant/sync/SyncEphemeralStateFactory.scala, currentRecordTime), 0 if none ever was.
 pub fn clean_record_time(conn: &Connection, alias: &str) -> Result<i64> {
     Ok(conn
         .query_row(

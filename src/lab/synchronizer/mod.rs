@@ -235,6 +235,11 @@ impl lab::sequencer_server::Sequencer for SequencerService {
             informees.extend(c.observers.iter().cloned());
         }
         informees.extend(tx.ping_parties.iter().cloned());
+        for r in &tx.reassignments {
+            if let Some(c) = &r.contract {
+                informees.extend(c.signatories.iter().chain(&c.observers).cloned());
+            }
+        }
         let (mut hosts, unknown) = node.hosts_of(&informees)?;
         if !unknown.is_empty() {
             return Err(Status::failed_precondition(format!(

@@ -18,6 +18,8 @@ pub enum Does {
     Filter,
     Class,
     Goto,
+    /// Joined as the lead: propose the previewed plan, or a runbook file.
+    Propose,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +41,7 @@ impl Command {
             Does::Filter => "filter rows by contract id, template or party prefix (nothing clears the filter)",
             Does::Class => "show only one class of rows",
             Does::Goto => "put the cursor on the first visible contract whose id starts with ID",
+            Does::Propose => "in a session, as its lead: propose the previewed plan, or the runbook FILE",
         }
     }
 
@@ -49,6 +52,11 @@ impl Command {
         } else {
             format!(":{} {}", self.name, self.args)
         }
+    }
+
+    /// Whether the command only means something on a screen joined to a session.
+    pub fn session_only(&self) -> bool {
+        matches!(self.does, Does::Propose | Does::Act(Action::AnswerPayload))
     }
 
     fn answers_to(&self, verb: &str) -> bool {
@@ -73,6 +81,8 @@ pub const COMMANDS: &[Command] = &[
     command("union", "", Does::Act(Action::StrategyUnion)),
     command("manual", "", Does::Act(Action::StrategyManual)),
     command("plan", "", Does::Act(Action::PlanPreview)),
+    command("propose", "[FILE]", Does::Propose),
+    command("answer", "", Does::Act(Action::AnswerPayload)),
     command("target", "", Does::Act(Action::CompareTarget)),
     command("refresh", "", Does::Act(Action::Refresh)),
     command("journal", "", Does::Act(Action::Journal)),
@@ -135,6 +145,8 @@ impl App {
                 }
                 Vec::new()
             }
+            Does::Propose if arg.is_empty() => self.view_action(Action::Propose),
+            Does::Propose => self.propose_file(arg),
             Does::Goto => {
                 let found = self.data.as_ref().is_some_and(|d| self.table.goto(&d.comparison, arg));
                 if found {

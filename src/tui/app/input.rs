@@ -2,7 +2,7 @@
 //! ([`App::layers`]); the popup or prompt that is open handles the actions of its layer,
 //! and a key no active layer binds is text for the open text field, if there is one.
 
-use super::{App, Button, ConfirmView, Focus, Level, PlanState, Popup, Prompt, PromptKind, Screen};
+use super::{App, Button, ConfirmView, Focus, Level, PlanState, Popup, Prompt, PromptKind, Purpose, Screen};
 use crate::exec::Control;
 use crate::journal::EventData;
 use crate::reconcile::{Decision, StrategyName};
@@ -74,6 +74,7 @@ impl App {
         match self.popup {
             Some(Popup::Confirm(_)) => return self.confirm_action(action),
             Some(Popup::QuitWhileRunning(_)) => return self.quit_action(action),
+            Some(Popup::Ask(..)) => return self.ask_action(action),
             _ => {}
         }
         if self.prompt.is_some() {
@@ -117,8 +118,9 @@ impl App {
                 let matches = view.typed == self.ctx.target;
                 match view.focus {
                     Button::Proceed if matches => {
+                        let purpose = view.purpose.clone();
                         self.popup = None;
-                        return self.execute();
+                        return self.confirmed(purpose);
                     }
                     // Cancel is the default: an empty Enter never runs anything.
                     Button::Cancel if matches || view.typed.is_empty() => self.cancelled(),
@@ -131,6 +133,28 @@ impl App {
                         );
                         self.flash(Level::Warn, text);
                     }
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// A session question: its buttons send the answer; `esc` leaves it unanswered.
+    fn ask_action(&mut self, action: Action) -> Vec<Effect> {
+        let Some(Popup::Ask(_, focus)) = self.popup.as_mut() else {
+            return Vec::new();
+        };
+        match action {
+            Action::FocusNext | Action::FocusPrev => *focus = focus.toggled(),
+            Action::Clear => {
+                if let Some(Popup::Ask(ask, _)) = self.popup.take() {
+                    self.dismissed(&ask);
+                }
+            }
+            Action::Submit => {
+                if let Some(Popup::Ask(ask, focus)) = self.popup.take() {
+                    return self.answered(ask, focus == Button::Proceed);
                 }
             }
             _ => {}
@@ -312,16 +336,20 @@ impl App {
             Action::DecideExclude => return self.decide(Decision::Exclude),
             Action::DecideAdopt => return self.adopt(),
             Action::PlanPreview => return self.preview(),
+            Action::Propose
+            | Action::Go
+            | Action::PauseRun
+            | Action::Abort
+            | Action::Approve
+            | Action::RequestPayload
+            | Action::AnswerPayload => return self.session_action(action),
             Action::Execute => {
-                if self.ctx.read_only || self.running() {
+                if self.ctx.read_only || self.running() || self.joined.is_some() {
                     return Vec::new();
                 }
                 match &self.plan {
-                    PlanState::Ready { .. } => {
-                        self.popup = Some(Popup::Confirm(ConfirmView {
-                            typed: String::new(),
-                            focus: Button::Cancel,
-                        }));
+                    PlanState::Ready { .. } if self.joined.is_none() => {
+                        self.popup = Some(Popup::Confirm(ConfirmView::new(Purpose::Execute)));
                     }
                     PlanState::Building => self.flash(Level::Warn, "the plan is still being computed"),
                     _ => {
@@ -354,6 +382,10 @@ impl App {
                     return Vec::new();
                 }
                 self.screen = Screen::Main;
+                if self.joined.as_ref().is_some_and(|j| j.participant.is_none()) {
+                    let text = "the comparison follows the session: it is rebuilt whenever a deck publishes a survey";
+                    self.flash(Level::Info, text);
+                }
                 return self.refresh();
             }
             Action::CompareTarget => return self.compare_other(),

@@ -3,7 +3,7 @@
 //! rule before it is kept.
 
 use super::{App, Compared, Level, PlanState, Screen};
-use crate::journal::EventData;
+use crate::journal::{DecisionName, EventData};
 use crate::reconcile::{self, Decision, SelectionProblem, StrategyName};
 use crate::tui::action::Action;
 use crate::tui::choice::Fate;
@@ -46,9 +46,7 @@ impl App {
         self.choice.set_strategy(s);
         self.invalidate_plan();
         self.flash(Level::Info, format!("strategy: {s}"));
-        vec![Effect::Record(EventData::StrategyChosen {
-            strategy: s.as_str().to_string(),
-        })]
+        vec![Effect::Record(EventData::StrategyChosen { strategy: s })]
     }
 
     pub(super) fn decide(&mut self, decision: Decision) -> Vec<Effect> {
@@ -71,7 +69,7 @@ impl App {
         let id = row.contract_id().clone();
         let record = EventData::Decided {
             contract_id: id.to_string(),
-            decision: decision.name().to_string(),
+            decision: DecisionName::from(&decision),
             participant: None,
         };
         let short: String = id.chars().take(16).collect();
@@ -114,6 +112,12 @@ impl App {
     }
 
     pub(super) fn preview(&mut self) -> Vec<Effect> {
+        // Joined, the plan on screen is the session's, unless the lead chose a strategy.
+        if let Some(j) = &self.joined
+            && (j.role != crate::collab::event::Role::Lead || self.choice.strategy().is_none())
+        {
+            return self.show_session_plan();
+        }
         if self.data.is_none() {
             self.flash(Level::Warn, "the comparison is still loading");
             return Vec::new();

@@ -5,7 +5,10 @@ use super::Layer;
 use crate::tui::action::Action;
 
 use Action::*;
-use Layer::{Confirm, Diff, Execution, Finished, Global, Help as HelpLayer, Plan, Prompt, Table};
+use Layer::{
+    Confirm, Diff, Execution, Finished, Global, Help as HelpLayer, JournalPane, Lead, Node, Participants, Plan, Prompt,
+    Table,
+};
 
 /// `(layer, key, action)`; within a layer the order is the order of keys in help text.
 pub const BINDINGS: &[(Layer, &str, Action)] = &[
@@ -44,6 +47,15 @@ pub const BINDINGS: &[(Layer, &str, Action)] = &[
     (Table, "p", PlanPreview),
     (Table, "r", Refresh),
     (Table, "t", CompareTarget),
+    (Participants, "r", Refresh),
+    (Lead, "o", Propose),
+    (Lead, "x", Go),
+    (Lead, "z", PauseRun),
+    (Lead, "X", Abort),
+    (Lead, "R", RequestPayload),
+    (Node, "a", Approve),
+    (Node, "s", AnswerPayload),
+    (Node, "R", RequestPayload),
     (Global, "tab", FocusNext),
     (Global, "shift-tab", FocusPrev),
     (Global, "k", Up),
@@ -90,6 +102,10 @@ pub const fn hint_actions(layer: Layer) -> &'static [Action] {
         Execution => &[Pause, Journal, Help, Quit],
         Finished => &[CompareTarget, Journal, Clear, Help, Quit],
         Table => &[OpenDiff, Filter, CycleClass, PlanPreview, Journal, Help, Quit],
+        JournalPane => &[Down, Up, Bottom, FocusNext, Journal, Help, Quit],
+        Participants => &[Down, Up, Refresh, FocusNext, Help, Quit],
+        Lead => &[Propose, Go, PauseRun, Abort],
+        Node => &[Approve, AnswerPayload],
         Global => &[FocusNext, Command, Journal, Help, Quit],
     }
 }

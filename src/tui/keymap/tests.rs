@@ -15,6 +15,8 @@ fn chord(s: &str) -> KeyChord {
 /// The layer stacks the app is expected to use.
 const STACKS: &[&[Layer]] = &[
     &[Layer::Table, Layer::Global],
+    &[Layer::JournalPane, Layer::Global],
+    &[Layer::Participants, Layer::Global],
     &[Layer::Plan, Layer::Global],
     &[Layer::Execution, Layer::Global],
     &[Layer::Finished, Layer::Global],
@@ -276,7 +278,10 @@ fn bad_files_name_the_line_layer_and_key() {
         unknown_layer.starts_with("keys.toml:2: unknown layer [keys.tabel]"),
         "{unknown_layer}"
     );
-    assert!(unknown_layer.contains("table, global"), "{unknown_layer}");
+    assert!(
+        unknown_layer.contains("table, journal_pane, participants, lead, node, global"),
+        "{unknown_layer}"
+    );
 
     let bad_key = error("[keys.table]\n\"j\" = \"down\"\n\"ctrl-sapce\" = \"down\"\n");
     assert!(

@@ -31,22 +31,28 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let width = area.width.saturating_sub(2) as usize;
     let names = data.comparison.participants();
     // Distinct payloads in participant order, each with who holds it.
-    let mut versions: Vec<(&Digest, Vec<&str>, usize)> = Vec::new();
+    let mut versions: Vec<(&Digest, Vec<&str>, Vec<usize>)> = Vec::new();
     for (i, state) in row.states().iter().enumerate() {
         let Some(digest) = state.digest() else { continue };
         match versions.iter_mut().find(|(d, _, _)| *d == digest) {
-            Some((_, holders, _)) => holders.push(&names[i]),
-            None => versions.push((digest, vec![&names[i]], i)),
+            Some((_, holders, at)) => {
+                holders.push(&names[i]);
+                at.push(i);
+            }
+            None => versions.push((digest, vec![&names[i]], vec![i])),
         }
     }
     let mut lines: Vec<Line> = Vec::new();
-    for (_, holders, first) in &versions {
-        let payload = data
-            .payloads
-            .get(*first)
-            .and_then(|m| m.get(row.contract_id()))
+    for (_, holders, at) in &versions {
+        // In a session only some payloads are here: the local participant's and the shared.
+        let payload = at
+            .iter()
+            .find_map(|i| app.payload_of(*i, row.contract_id()))
             .map(payload_summary)
-            .unwrap_or_default();
+            .unwrap_or_else(|| match &app.joined {
+                Some(_) => "(not shared: its holder's operator shares it on request)".into(),
+                None => String::new(),
+            });
         let lead = vec![Span::styled(
             format!("{}: ", holders.join(", ")),
             theme.style(Role::Header),

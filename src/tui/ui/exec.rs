@@ -40,7 +40,7 @@ pub fn journal_line(e: &Event) -> String {
         Some(EventData::Preflight(p)) => format!("ok={}", p.ok),
         Some(EventData::RunStarted(r)) => format!("plan {}", fit(&r.plan_hash, 20)),
         Some(EventData::RunEnded(r)) => format!("ok={}", r.ok),
-        Some(EventData::StrategyChosen { strategy }) => strategy.clone(),
+        Some(EventData::StrategyChosen { strategy }) => strategy.to_string(),
         Some(EventData::Decided {
             contract_id, decision, ..
         }) => format!("{decision} {}", fit(contract_id, 18)),
@@ -308,9 +308,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Option<V
     let outcome = outcome_lines(app, view, theme);
     // The outcome gets what it needs once wrapped; the journal keeps at least one line.
     let room = area.height.saturating_sub(grid_height + 3);
-    let outcome_height = (wrapped_height(outcome.clone(), area.width, theme) as u16 + 2)
-        .min(room)
-        .max(3);
+    // Under a session's pane on a small terminal, an empty outcome gives its lines to
+    // the grid.
+    let outcome_height = if outcome.is_empty() && room < 3 {
+        0
+    } else {
+        (wrapped_height(outcome.clone(), area.width, theme) as u16 + 2)
+            .min(room)
+            .max(3)
+    };
     let [g, o, j] = Layout::vertical([
         Constraint::Length(grid_height),
         Constraint::Length(outcome_height),
@@ -318,13 +324,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Option<V
     ])
     .areas(area);
     grid(frame, g, app, view, theme);
-    text_panel(
-        frame,
-        o,
-        theme,
-        (" outcome ", Accent::of(Role::Title, Role::Border)),
-        &Scroll::default(),
-        outcome,
-    );
+    if o.height > 0 {
+        text_panel(
+            frame,
+            o,
+            theme,
+            (" outcome ", Accent::of(Role::Title, Role::Border)),
+            &Scroll::default(),
+            outcome,
+        );
+    }
     Some(journal(frame, j))
 }

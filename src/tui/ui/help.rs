@@ -42,7 +42,7 @@ pub fn lines(app: &App, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     // keys of Global that it shadows are not listed under Global's section for it.
     let mut layers = Layer::ALL;
     layers.sort_by_key(|l| l.help_rank());
-    for layer in layers {
+    for layer in layers.into_iter().filter(|l| app.uses_layer(*l)) {
         let stack: &[Layer] = if layer.captures_input() || layer == Layer::Global {
             &[layer]
         } else {
@@ -63,7 +63,7 @@ pub fn lines(app: &App, width: u16, theme: &Theme) -> Vec<Line<'static>> {
         }
     }
     heading(&mut lines, "Commands (type : first)", theme);
-    for c in COMMANDS {
+    for c in COMMANDS.iter().filter(|c| app.joined.is_some() || !c.session_only()) {
         lines.extend(entry(&c.usage(), c.description(), width, theme));
     }
     heading(&mut lines, "Markers", theme);

@@ -2,6 +2,7 @@
 //! what a frame measured (rows that fit, lines each view has) is returned as [`Measures`]
 //! and handed back to the app by [`render`].
 
+mod board;
 mod confirm;
 mod detail;
 mod diff;
@@ -35,7 +36,10 @@ pub fn render<B: Backend>(terminal: &mut Terminal<B>, app: &mut App, theme: &The
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Measures {
     let area = frame.area();
     let mut m = Measures::default();
+    // Joined to a session, its pane takes the strip's place on every screen: who is
+    // there and whose turn it is must stay in sight.
     let strip_height = match app.screen {
+        _ if app.joined.is_some() => board::height(app, area.height),
         Screen::Main | Screen::Plan => strip::height(app, area.height),
         Screen::Execution => 0,
     };
@@ -47,7 +51,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Measures {
     ])
     .areas(area);
     header::draw(frame, head, app, theme);
-    if strip_height > 0 {
+    if app.joined.is_some() {
+        board::draw(frame, strip_area, app, theme);
+    } else if strip_height > 0 {
         m.strip = Some(strip::draw(frame, strip_area, app, theme));
     }
     match app.screen {
@@ -75,7 +81,12 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Measures {
         Some(Popup::Diff(view)) => m.diff = Some(diff::draw(frame, popup_area(area, 94, 86), app, view, theme)),
         Some(Popup::Help(scroll)) => m.help = Some(help::draw(frame, popup_area(area, 90, 90), app, scroll, theme)),
         Some(Popup::Confirm(view)) => confirm::draw(frame, popup_area(area, 84, 80), app, view, theme),
-        Some(Popup::QuitWhileRunning(focus)) => confirm::draw_quit(frame, popup_area(area, 70, 40), app, *focus, theme),
+        Some(Popup::QuitWhileRunning(focus)) => {
+            // Joined, it also says what leaving the session does.
+            let height = if app.joined.is_some() { 60 } else { 40 };
+            confirm::draw_quit(frame, popup_area(area, 70, height), app, *focus, theme)
+        }
+        Some(Popup::Ask(ask, focus)) => confirm::draw_ask(frame, popup_area(area, 84, 80), app, ask, *focus, theme),
         None => {}
     }
     m

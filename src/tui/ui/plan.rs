@@ -33,11 +33,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Viewport
                 theme.style(Role::Danger),
             )));
             // The list scrolls, but a frame never builds more than a bounded number of lines.
-            for (id, class) in rows.iter().take(LISTED) {
+            for row in rows.iter().take(LISTED) {
                 lines.push(Line::from(vec![
                     Span::styled("  ? ", theme.style(Role::Danger)),
-                    Span::styled(fit(id, 40), theme.style(Role::Base)),
-                    Span::styled(format!("  {class}"), theme.style(Role::Archived)),
+                    Span::styled(fit(&row.contract_id, 40), theme.style(Role::Base)),
+                    Span::styled(format!("  {}", row.class), theme.style(Role::Archived)),
                 ]));
             }
             if rows.len() > LISTED {
@@ -62,9 +62,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Viewport
                 theme.style(Role::Muted),
             )));
         }
-        PlanState::Blocked(PlanProblem::Other(e)) => {
+        PlanState::Blocked(problem) => {
             title = " plan — refused ".to_string();
-            lines.push(Line::from(Span::styled(e.clone(), theme.style(Role::Danger))));
+            lines.push(Line::from(Span::styled(problem.to_string(), theme.style(Role::Danger))));
         }
         PlanState::Ready { plan, summary } => {
             title = format!(" plan {} ", fit(plan.hash(), 24));
@@ -141,8 +141,49 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Viewport
                     Span::styled(abandoned.join(", "), theme.style(Role::Warn)),
                 ]));
             }
+            let between: Vec<String> = app
+                .data
+                .iter()
+                .flat_map(|d| d.incomplete_outside_rows())
+                .map(|(p, n)| format!("{p} {n}"))
+                .collect();
+            if !between.is_empty() {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        "between synchronizers, in no plan (finish their reassignments in Canton): ",
+                        theme.style(Role::Warn),
+                    ),
+                    Span::styled(between.join(", "), theme.style(Role::Warn)),
+                ]));
+            }
             lines.push(Line::from(""));
-            let next = if app.ctx.read_only {
+            let key = |a| app.screen_key(Screen::Plan, a);
+            let session = app.board().and_then(|b| b.plan_hash()) == Some(plan.hash());
+            let next = if let Some(j) = &app.joined {
+                use crate::collab::event::Role as R;
+                match j.role {
+                    R::Lead if session => format!(
+                        "the session's plan · {} go (asks you to type the target's alias) · {} back",
+                        key(Action::Go),
+                        key(Action::Clear)
+                    ),
+                    R::Lead => format!(
+                        "previewed here, not proposed · {} propose it to the session (voids every approval) · {} back",
+                        key(Action::Propose),
+                        key(Action::Clear)
+                    ),
+                    R::NodeOperator => format!(
+                        "the session's plan, proposed by {} · {} approve it for your participant · {} back",
+                        app.board()
+                            .and_then(|b| b.proposal.as_ref())
+                            .map(|p| p.proposed_by.as_str())
+                            .unwrap_or("the lead"),
+                        key(Action::Approve),
+                        key(Action::Clear)
+                    ),
+                    R::Observer => "the session's plan: observers review it only".to_string(),
+                }
+            } else if app.ctx.read_only {
                 "read-only: this plan can be reviewed, not executed".to_string()
             } else {
                 format!(

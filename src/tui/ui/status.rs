@@ -12,10 +12,20 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-/// The key hints of `layers` (the first is what has focus), as spans.
+/// The key hints of `layers` (the first is what has focus), as spans; joined to a
+/// session, the role's own keys come first.
 pub fn hint_spans(app: &App, layers: &[Layer], theme: &Theme) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
-    for hint in app.keymap.hints(layers) {
+    let role = app.role_layer().filter(|l| layers.contains(l));
+    let role_hints = role.map(|l| app.keymap.hints_of(l, layers)).unwrap_or_default();
+    let mut hints = role_hints.clone();
+    hints.extend(
+        app.keymap
+            .hints(layers)
+            .into_iter()
+            .filter(|h| !role_hints.iter().any(|r| r.action == h.action)),
+    );
+    for hint in hints {
         spans.push(Span::styled(format!(" {}", hint.key), theme.style(Role::KeyHint)));
         spans.push(Span::styled(format!(" {} ", hint.label), theme.style(Role::Muted)));
     }
@@ -55,7 +65,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         };
         spans.push(Span::styled(format!(" {} ", flash.text), theme.style(role)));
     } else {
+        let waiting = app.joined.as_ref().and_then(|j| j.waiting.as_ref());
         match (&app.survey, &app.data) {
+            (SurveyState::Loading, _) if waiting.is_some() => spans.push(Span::styled(
+                format!(" waiting: {}", waiting.map(String::as_str).unwrap_or_default()),
+                theme.style(Role::Muted),
+            )),
+            (SurveyState::Loading, _) if app.joined.is_some() => spans.push(Span::styled(
+                " waiting for the session's manifests…",
+                theme.style(Role::Muted),
+            )),
             (SurveyState::Loading, _) => {
                 spans.push(Span::styled(" reading the participants…", theme.style(Role::Muted)))
             }

@@ -39,6 +39,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Viewport
             }
             Some(r) => {
                 spans.push(Span::styled("● up", theme.style(Role::Ok)));
+                // Contracts this participant sees between the compared synchronizer and
+                // another: in no row, so counted here, early enough never to be cut off.
+                let between = app
+                    .data
+                    .as_ref()
+                    .and_then(|d| d.incomplete.get(&p.name))
+                    .map_or(0, Vec::len);
+                if between > 0 {
+                    spans.push(Span::styled(format!(" ⇄ {between}"), theme.style(Role::Warn)));
+                }
                 for s in &r.synchronizers {
                     let (mark, state, role) = match (s.connected, s.healthy, s.ever_connected) {
                         (true, Some(true), _) => ("▲", "connected", Role::Ok),

@@ -30,9 +30,19 @@ fn message(frame: &mut Frame, area: Rect, block: Block, text: &str, role: Role, 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
     let focused = app.focus == Focus::Table;
     let title = format!(" contracts on {} ", app.compared_alias());
+    // Contracts between the compared synchronizer and another are in no row: the table
+    // says so where its rows are counted.
+    let (between, outside) = app.data.as_ref().map_or((0, 0), |d| d.incomplete_count());
+    let mut title_spans = vec![Span::styled(title, theme.style(Role::Title))];
+    if between > 0 {
+        title_spans.push(Span::styled(
+            format!("⇄ {between} contract(s) between synchronizers, {outside} in no row "),
+            theme.style(Role::Warn),
+        ));
+    }
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(Span::styled(title, theme.style(Role::Title)))
+        .title(ratatui::text::Line::from(title_spans))
         .border_style(theme.style(if focused { Role::FocusBorder } else { Role::Border }));
     let page = area.height.saturating_sub(3) as usize;
     let data = match (&app.survey, &app.data) {
@@ -51,14 +61,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
             return page;
         }
         (_, None) => {
-            message(
-                frame,
-                area,
-                block,
-                "reading what each participant holds…",
-                Role::Muted,
-                theme,
-            );
+            let text = match &app.joined {
+                Some(_) => "waiting for every participant's manifest (the session pane says whose)",
+                None => "reading what each participant holds…",
+            };
+            message(frame, area, block, text, Role::Muted, theme);
             return page;
         }
         (_, Some(d)) => d,
@@ -135,13 +142,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
             cells.push(Cell::from(Span::styled(text, theme.style(role))));
         }
         let summary = if payload_width > 4 {
-            let holder = row
-                .states()
+            // The first holder whose payload this screen has (in a session, only some).
+            row.states()
                 .iter()
-                .position(|s| matches!(s, ParticipantState::Active { .. } | ParticipantState::Differs { .. }));
-            holder
-                .and_then(|h| data.payloads.get(h))
-                .and_then(|m| m.get(row.contract_id()))
+                .enumerate()
+                .filter(|(_, s)| matches!(s, ParticipantState::Active { .. } | ParticipantState::Differs { .. }))
+                .find_map(|(h, _)| app.payload_of(h, row.contract_id()))
                 .map(payload_summary)
                 .unwrap_or_default()
         } else {

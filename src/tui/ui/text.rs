@@ -19,6 +19,12 @@ pub fn fit(s: &str, width: usize) -> String {
     out
 }
 
+/// A hash (`sha256:…`) as the screen shows it: its first 12 hex digits, enough to tell
+/// plans apart and to read out on a call.
+pub fn short_hash(hash: &str) -> String {
+    hash.strip_prefix("sha256:").unwrap_or(hash).chars().take(12).collect()
+}
+
 /// Greedy word wrap into lines of at most `width` characters; a word longer than a line
 /// is cut across lines.
 pub fn wrap_words(text: &str, width: usize) -> Vec<String> {

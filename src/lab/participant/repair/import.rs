@@ -39,8 +39,9 @@ fn not_set(field: &str) -> Status {
 }
 
 impl Context {
-    /// Reads the context of one message (GrpcParticipantRepairService.importAcs:
-    /// release-line-3.4 `fromProtoV30` + `setOrCheck`, release-line-3.5 `extractImportArgs`).
+    /// Reads the context of one message (participant/admin/grpc/GrpcParticipantRepairService.scala,
+    /// importAcs: release-line-3.4 `fromProtoV30` + `setOrCheck`, release-line-3.5
+    /// `extractImportArgs`).
     pub(super) fn read(msg: &ImportAcsRequest, dialect: Dialect) -> Result<Context, Status> {
         let mode = match msg.contract_import_mode.map(ContractImportMode::try_from) {
             Some(Ok(m @ (ContractImportMode::Accept | ContractImportMode::Validation))) => m,
@@ -117,8 +118,9 @@ pub(super) fn apply(
     contracts: Vec<ledger::ActiveContract>,
 ) -> Result<(usize, usize, usize), Refusal> {
     // Both lines check the counters of the whole snapshot before anything else (3.4:
-    // ParticipantCommon.importAcsNewSnapshot; 3.5: RepairServiceContractsImporter on the
-    // unfiltered contracts).
+    // participant/admin/grpc/ParticipantCommon.scala, importAcsNewSnapshot; 3.5:
+    // participant/admin/repair/RepairServiceContractsImporter.scala, on the unfiltered
+    // contracts).
     let offenders: Vec<String> = contracts
         .iter()
         .filter(|c| c.reassignment_counter != 0)
@@ -202,7 +204,8 @@ pub(super) fn apply(
             ))
         };
         let state = acs::activeness(tx, &id, &target)?;
-        // RepairServiceContractsImporter (release-line-3.5): an identical active contract is
+        // participant/admin/repair/RepairServiceContractsImporter.scala (contractToAdd,
+        // release-line-3.5): an identical active contract is
         // skipped, an archived one refused, a purged one re-added, and one reassigned away
         // comes back as an assignment if its counter grew.
         let mut change = acs::Change::Add;
@@ -232,14 +235,17 @@ pub(super) fn apply(
             }
             Some(AcsStatus::Purged) | None => {}
         }
-        // Canton's contract store is immutable (DbContractStore.analyzeFoundData,
-        // participant/store/db, release-line-3.5): a purged or unassigned contract can come
-        // back, but only with the payload stored under its id before. The wrapping of this
-        // failure into IMPORT_ACS_ERROR is inferred (it surfaces from the store, not from a
-        // validation rule).
+        // Canton never replaces a stored contract: a purged or unassigned contract can come
+        // back, but only with the payload stored under its id before. The import checks
+        // this before writing (participant/admin/repair/RepairServiceContractsImporter.scala,
+        // persistAddContracts, release-line-3.5 and main; participant/admin/repair/RepairService.scala
+        // in release-line-3.4), and the store itself refuses a different contract under a
+        // stored id ("Stored contracts are immutable, but found different contract",
+        // participant/store/db/DbContractStore.scala). The refusal reaches the caller as
+        // IMPORT_ACS_ERROR (GrpcParticipantRepairService.scala, importAcs).
         if acs::upsert_contract(tx, &blob)? == acs::ContractInsert::Conflict {
             return Err(import_error(format!(
-                "Stored contracts are immutable, but found different contract {id}"
+                "Contract {id} already exists in the contract store, but differs from contract to be created."
             )));
         }
         acs::set_state(tx, &id, &target, &change, counter, offset, now)?;
