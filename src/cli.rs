@@ -29,6 +29,10 @@ pub struct Cli {
     /// Output format for machine-readable results.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Progress of long work on stderr (`lab up`, `search`, `compare`, `plan`, `run`): a bar with
+    /// count, rate and ETA on a terminal, plain lines otherwise (auto), or none.
+    #[arg(long, global = true, value_enum, default_value_t = crate::meter::Mode::Auto)]
+    pub progress: crate::meter::Mode,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -27,6 +27,16 @@ pub fn open(path: &Path, options: &OpenOptions) -> io::Result<File> {
 /// directory, written and fsynced, then renamed over `path`. A crash leaves either the
 /// old file or the new one, never a torn one.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+    write_atomically_with(path, |w| w.write_all(contents))
+}
+
+/// Like [`write_atomically`], with the contents written by `write` through a buffer, for
+/// files too large to build in memory first. Nothing replaces `path` unless `write`
+/// succeeds.
+pub fn write_atomically_with<T, E: From<io::Error>>(
+    path: &Path,
+    write: impl FnOnce(&mut dyn io::Write) -> Result<T, E>,
+) -> Result<T, E> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("{} names no file", path.display())))?;
@@ -35,10 +45,13 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
         _ => Path::new("."),
     };
     let mut tmp = temp_in(dir, &format!(".{}.", name.to_string_lossy()))?;
-    tmp.write_all(contents)?;
+    let mut buffered = io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+    let done = write(&mut buffered)?;
+    buffered.flush()?;
+    drop(buffered);
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(done)
 }
 
 /// Creates the directory `path` (and its missing parents) private to the owner (mode

@@ -51,8 +51,48 @@ pub fn read(path: &Path) -> Result<RunbookFile, RunbookFileError> {
 /// Returns where the sidecar went, if there is one. `plan --out` and the screen's `:save`
 /// write through here.
 pub fn write(path: &Path, plan: &plan::Plan, meta: &plan::RunbookMeta) -> Result<Option<PathBuf>, RunbookFileError> {
-    let (toml, sidecar) = plan::to_runbook(plan, meta)?;
-    write_texts(path, &toml, sidecar.as_ref())
+    // Streamed: a runbook of a million ids is never held whole in memory.
+    let mut writer = plan::RunbookWriter::new(plan, meta)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| RunbookFileError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    let mut sidecar = None;
+    if let Some(name) = writer.sidecar_file_name() {
+        let p = sidecar_path(path, name);
+        streamed(&p, &mut |w| writer.write_sidecar(w))?;
+        sidecar = Some(p);
+    }
+    streamed(path, &mut |w| writer.write_runbook(w))?;
+    Ok(sidecar)
+}
+
+/// Writes one file of a runbook atomically and private, from the runbook writer.
+fn streamed(
+    path: &Path,
+    write: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<(), plan::RunbookError>,
+) -> Result<(), RunbookFileError> {
+    crate::private_file::write_atomically_with(path, |w| write(w).map_err(Streamed::Runbook)).map_err(|e| match e {
+        Streamed::Runbook(e) => RunbookFileError::from(e),
+        Streamed::Io(source) => RunbookFileError::Write {
+            path: path.to_path_buf(),
+            source,
+        },
+    })
+}
+
+/// A streamed write's failure: the runbook writer's, or the file's.
+enum Streamed {
+    Runbook(plan::RunbookError),
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for Streamed {
+    fn from(e: std::io::Error) -> Streamed {
+        Streamed::Io(e)
+    }
 }
 
 /// Writes a runbook already rendered by [`plan::to_runbook`], as [`write`] does; for a

@@ -294,6 +294,17 @@ fn compare_plan_and_run_through_the_command_line() {
 
     let cmp = ok_json(&["compare", "--config", &config, "--format", "json"]);
     assert_eq!(cmp["synchronizer"], "lostDomain");
+    // Off a terminal, progress is plain lines on stderr (stdout held only the JSON above).
+    let out = run(&["compare", "--config", &config, "--format", "json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("compare: survey: ") && l.contains(" contracts in ")),
+        "{err}"
+    );
+    let quiet = run(&["compare", "--config", &config, "--progress", "off"]);
+    assert!(quiet.status.success());
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("survey"));
     assert_eq!(cmp["participants"], serde_json::json!(["participant1", "participant2"]));
     assert_eq!(cmp["summary"]["agreed"], 4);
     assert_eq!(cmp["summary"]["missing"], 2);
@@ -404,6 +415,12 @@ fn compare_plan_and_run_through_the_command_line() {
     let last: Value = serde_json::from_str(stdout.lines().last().expect("final line")).expect("JSON final line");
     assert_eq!(last["ok"], true);
     assert_eq!(last["moved"]["participant2"], 6);
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("run move: ") && l.contains(" contracts in ")),
+        "each phase ends with its progress line: {err}"
+    );
     assert_eq!(last["added"]["participant2"], 2);
     assert!(
         last["journal"]

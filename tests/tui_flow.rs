@@ -425,7 +425,13 @@ async fn save_then_load_round_trips_the_plan_and_a_drifted_or_foreign_runbook_sa
     let loaded = s.core.app.loaded.as_ref().expect("loaded, with its drift");
     assert_eq!(loaded.drift.len(), 1, "{:?}", loaded.drift);
     assert_eq!(loaded.drift[0].participant, "participant1");
-    assert_eq!(loaded.drift[0].drift.disappeared, [gone.as_str().into()]);
+    let rows: Vec<(String, recovery_deck::plan::DriftKind)> = loaded.drift[0]
+        .drift
+        .rows
+        .iter()
+        .map(|r| (r.contract_id.to_string(), r.kind()))
+        .collect();
+    assert_eq!(rows, [(gone.clone(), recovery_deck::plan::DriftKind::Disappeared)]);
     assert!(s.flash().contains("drifted"), "{}", s.flash());
     let screen = s.screen();
     assert!(screen.contains("drifted since the plan was made"), "{screen}");

@@ -443,6 +443,7 @@ fn executing(until: usize, fail: bool) -> App {
             journal: "incident.journal.jsonl".into(),
             error: None,
             dry_run: false,
+            drift: Vec::new(),
         };
         a.update(Msg::Exec(Progress::Finished(report.clone())));
         a.update(Msg::ExecDone(Ok(report)));

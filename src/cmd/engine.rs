@@ -4,10 +4,12 @@ use super::{Fail, Outcome, clients, is_json, operator, print_json, record, short
 use crate::cli::{CompareArgs, Format, PlanArgs, RunArgs, SelectionArgs};
 use crate::config::IncidentConfig;
 use crate::exec::{self, Approval, Participants, Progress, RunOptions, Runner};
-use crate::plan::{self, PlanSummary, RunbookMeta};
+use crate::meter::Meter;
+use crate::plan::{self, PhaseKind, PlanSummary, RunbookMeta};
 use crate::reconcile::{self, Comparison, Decision, SelectionRequest, StrategyName};
 use crate::survey::SearchFilter;
-use crate::survey::{self, Incident, ProposeError, propose};
+use crate::survey::{self, Incident, ProposeError, propose_observed};
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -48,7 +50,10 @@ pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -
         template_prefix: args.template.clone(),
         party: None,
     };
-    let s = survey::survey(&apis, &alias, &filter, false).await?;
+    let (observer, metered) = survey_meter("compare: survey");
+    let s = survey::survey_observed(&apis, &alias, &filter, false, Some(observer)).await;
+    let _ = metered.await;
+    let s = s?;
     if is_json(format) {
         let mut out = serde_json::to_value(&s.comparison).map_err(|e| Fail(e.to_string()))?;
         let incomplete = s.incomplete();
@@ -64,6 +69,21 @@ pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -
         print_incomplete(&s, &alias);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A meter of the contracts a survey has read, over every participant.
+fn survey_meter(label: &str) -> (survey::Observer, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, usize)>();
+    let mut meter = Meter::start(label, "contracts", None);
+    let task = tokio::spawn(async move {
+        let mut read: BTreeMap<String, usize> = BTreeMap::new();
+        while let Some((participant, n)) = rx.recv().await {
+            read.insert(participant, n);
+            meter.set(read.values().sum::<usize>() as u64);
+        }
+        meter.finish();
+    });
+    (tx, task)
 }
 
 /// Contracts between the lost synchronizer and another one (a reassignment cut short):
@@ -157,7 +177,10 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         lost: &lost,
         target: &target,
     };
-    let (plan, surveyed) = propose(&apis, &incident, &request, args.batch_size).await.map_err(|e| match e {
+    let (observer, metered) = survey_meter("plan: survey");
+    let proposed = propose_observed(&apis, &incident, &request, args.batch_size, Some(observer)).await;
+    let _ = metered.await;
+    let (plan, surveyed) = proposed.map_err(|e| match e {
         ProposeError::Selection(e) => Fail(format!(
             "{e}\nDecide each listed row with --decide <ID>=exclude (leave it on {lost}) or --decide <ID>=purge (remove it where it is still active), then plan again."
         )),
@@ -169,7 +192,11 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         proposed_by: who.clone(),
     };
     let (toml, sidecar) = plan::to_runbook(&plan, &meta)?;
+    let ids = plan.expected_snapshots().values().map(|e| e.active.len() as u64).sum();
+    let mut meter = Meter::start("plan: runbook", "held contract ids", Some(ids));
     let sidecar_file = crate::runbook_file::write_texts(&args.out, &toml, sidecar.as_ref())?;
+    meter.set(ids);
+    meter.finish();
     let journal = args
         .journal
         .clone()
@@ -215,9 +242,21 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a runbook and its sidecar (if it names one).
+/// Reads a runbook and its sidecar (if it names one), the sidecar line by line.
 pub fn load_runbook(path: &Path) -> Result<plan::LoadedRunbook, Fail> {
-    Ok(crate::runbook_file::read(path)?.loaded)
+    let toml = std::fs::read_to_string(path).map_err(|e| Fail(format!("reading runbook {}: {e}", path.display())))?;
+    let mut sidecar = match plan::runbook_sidecar(&toml)? {
+        Some(name) => {
+            let p = crate::runbook_file::sidecar_path(path, &name);
+            let file = std::fs::File::open(&p).map_err(|e| Fail(format!("reading sidecar {}: {e}", p.display())))?;
+            Some(std::io::BufReader::with_capacity(1 << 16, file))
+        }
+        None => None,
+    };
+    Ok(plan::load_runbook_from(
+        &toml,
+        sidecar.as_mut().map(|r| r as &mut dyn BufRead),
+    )?)
 }
 
 pub fn default_journal(runbook: &Path, dry_run: bool) -> PathBuf {
@@ -264,12 +303,6 @@ fn describe(p: &Progress, options: &RunOptions) -> Option<String> {
             format!("phase {phase}: nothing to do")
         }
         Progress::PhaseStarted { phase, participants } => format!("phase {phase}: {}", participants.join(", ")),
-        Progress::Advance {
-            phase,
-            participant,
-            done,
-            total,
-        } if total > &1 => format!("  {phase} {participant} {done}/{total}"),
         Progress::StepFailed {
             phase,
             participant,
@@ -287,6 +320,92 @@ fn describe(p: &Progress, options: &RunOptions) -> Option<String> {
         } => format!("would send  {participant:<14} {rpc:<26} {detail}"),
         _ => return None,
     })
+}
+
+/// A meter per phase of a run: the contracts (or steps) done over every participant, from
+/// the executor's `Advance` reports.
+#[derive(Default)]
+struct PhaseMeter {
+    meter: Option<Meter>,
+    /// Per participant: done, total.
+    counts: BTreeMap<String, (usize, usize)>,
+}
+
+impl PhaseMeter {
+    fn see(&mut self, p: &Progress) {
+        match p {
+            Progress::PhaseStarted { phase, participants } if !participants.is_empty() => {
+                self.end();
+                let unit = match phase {
+                    PhaseKind::Purge | PhaseKind::Import | PhaseKind::Move | PhaseKind::Verify => "contracts",
+                    _ => "steps",
+                };
+                self.meter = Some(Meter::start(format!("run {phase}"), unit, None));
+            }
+            Progress::Advance {
+                participant,
+                done,
+                total,
+                ..
+            } => {
+                self.counts.insert(participant.clone(), (*done, *total));
+                if let Some(m) = &mut self.meter {
+                    let (done, total) = self.counts.values().fold((0, 0), |(d, t), (dd, tt)| (d + dd, t + tt));
+                    m.set_total(total as u64);
+                    m.set(done as u64);
+                }
+            }
+            Progress::PhaseDone { .. } | Progress::StepFailed { .. } | Progress::Paused { .. } => self.end(),
+            _ => {}
+        }
+    }
+
+    fn end(&mut self) {
+        if let Some(m) = self.meter.take() {
+            m.finish();
+        }
+        self.counts.clear();
+    }
+}
+
+/// The rows preflight found changed since the plan was made, per participant.
+fn drifted(e: &exec::RunError) -> Vec<exec::DriftEntry> {
+    let exec::RunError::Preflight(problems) = e else {
+        return Vec::new();
+    };
+    problems
+        .iter()
+        .flat_map(|p| {
+            p.drift.iter().map(|row| exec::DriftEntry {
+                participant: p.participant.clone(),
+                row: row.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The drift table: per participant and row, what the plan expected and what is there now.
+/// The contract id comes last and whole, to be copied.
+fn print_drift(drift: &[exec::DriftEntry]) {
+    let width = drift.iter().map(|d| d.participant.len()).max().unwrap_or(0).max(11);
+    outln!("{} row(s) changed since the plan was made:", drift.len());
+    outln!(
+        "{:<width$}  {:<15}  {:<23}  {:<23}  contract",
+        "participant",
+        "change",
+        "expected",
+        "found"
+    );
+    for d in drift {
+        outln!(
+            "{:<width$}  {:<15}  {:<23}  {:<23}  {}",
+            d.participant,
+            d.row.kind().as_str(),
+            d.row.expected.to_string(),
+            d.row.found.to_string(),
+            d.row.contract_id
+        );
+    }
 }
 
 pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcome {
@@ -330,7 +449,9 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let shown = options.clone();
     let printer = tokio::spawn(async move {
+        let mut phase_meter = PhaseMeter::default();
         while let Some(p) = rx.recv().await {
+            phase_meter.see(&p);
             if let Some(line) = describe(&p, &shown) {
                 if matches!(p, Progress::WouldSend { .. }) {
                     outln!("{line}");
@@ -339,24 +460,29 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
                 }
             }
         }
+        phase_meter.end();
     });
     let outcome = Runner::new(plan, participants, options)?.with_progress(tx).run().await;
     let _ = printer.await;
     let report = match outcome {
         Ok(r) => r,
         Err(e) => {
+            let drift = drifted(&e);
+            if !drift.is_empty() && !is_json(format) {
+                print_drift(&drift);
+            }
             let report = exec::RunReport {
                 ok: false,
                 error: Some(e.to_string()),
                 journal: journal.display().to_string(),
                 dry_run: args.dry_run,
+                drift,
                 ..Default::default()
             };
             outln!("{}", serde_json::to_string(&report)?);
             return Err(Fail(e.to_string()));
         }
     };
-    let _ = format;
     outln!("{}", serde_json::to_string(&report)?);
     Ok(if report.ok {
         ExitCode::SUCCESS

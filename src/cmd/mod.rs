@@ -62,6 +62,7 @@ fn chain(e: &dyn std::error::Error) -> String {
 pub type Outcome = Result<ExitCode, Fail>;
 
 pub async fn run(cli: Cli) -> Outcome {
+    crate::meter::set_mode(cli.progress);
     match cli.command {
         Command::Demo {
             scenario,

@@ -14,7 +14,7 @@ mod steps;
 mod verify;
 
 pub use preflight::{PreflightProblem, preflight};
-pub use progress::{Control, Progress, RunReport, StepReport};
+pub use progress::{Control, DriftEntry, Progress, RunReport, StepReport};
 pub use retry::Backoff;
 pub use runner::{Approval, GateError, PhaseGate, PhaseOutcome, RunError, RunOptions, Runner};
 pub use verify::{VerifyReport, verify};

@@ -8,7 +8,7 @@
 use super::Participants;
 use crate::client::version::Line;
 use crate::client::{ClientError, ParticipantApi};
-use crate::plan::{Action, PhaseKind, Plan};
+use crate::plan::{Action, DriftKind, DriftRow, PhaseKind, Plan};
 use crate::reconcile::ContractId;
 use crate::survey;
 use crate::survey::SearchFilter;
@@ -20,6 +20,9 @@ pub struct PreflightProblem {
     pub participant: String,
     pub check: &'static str,
     pub message: String,
+    /// For the `drift` check: the rows that changed, by contract id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<DriftRow>,
 }
 
 impl fmt::Display for PreflightProblem {
@@ -43,6 +46,28 @@ fn planned(plan: &Plan, participant: &str) -> (BTreeSet<ContractId>, BTreeSet<Co
         }
     }
     (purge, import, moves)
+}
+
+/// "3 row(s) changed on lostDomain since the plan was made (1 appeared, 2 disappeared): 00ab…, …"
+fn drift_summary(lost: &str, rows: &[DriftRow]) -> String {
+    let kinds = [
+        (DriftKind::Appeared, "appeared"),
+        (DriftKind::Disappeared, "disappeared"),
+        (DriftKind::PayloadChanged, "with another payload"),
+    ];
+    let counts: Vec<String> = kinds
+        .iter()
+        .map(|(k, word)| (rows.iter().filter(|r| r.kind() == *k).count(), word))
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, word)| format!("{n} {word}"))
+        .collect();
+    let ids: Vec<ContractId> = rows.iter().map(|r| r.contract_id.clone()).collect();
+    format!(
+        "{} row(s) changed on {lost} since the plan was made ({}): {}",
+        rows.len(),
+        counts.join(", "),
+        shown(&ids)
+    )
 }
 
 fn shown(ids: &[ContractId]) -> String {
@@ -70,6 +95,7 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
         participant: name.clone(),
         check,
         message,
+        drift: Vec::new(),
     };
     let refused = |problem: PreflightProblem| Checked {
         problems: vec![problem],
@@ -132,45 +158,33 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
     if let Some(expected) = plan.expected(&name) {
         let drift = expected.check(&holding.snapshot);
         let (purge, import, moves) = planned(plan, &name);
-        let appeared: Vec<ContractId> = drift
-            .appeared
-            .iter()
-            .filter(|id| !(resumed && import.contains(*id)))
-            .cloned()
+        // On a resumed run, what the plan itself imported, purged or moved is not drift.
+        let rows: Vec<DriftRow> = drift
+            .rows
+            .into_iter()
+            .filter(|r| match r.kind() {
+                DriftKind::Appeared => !(resumed && import.contains(&r.contract_id)),
+                DriftKind::Disappeared => {
+                    !(resumed && (purge.contains(&r.contract_id) || moves.contains(&r.contract_id)))
+                }
+                DriftKind::PayloadChanged => true,
+            })
             .collect();
-        let disappeared: Vec<ContractId> = drift
-            .disappeared
-            .iter()
-            .filter(|id| !(resumed && (purge.contains(*id) || moves.contains(*id))))
-            .cloned()
-            .collect();
-        if !appeared.is_empty() {
-            problems.push(problem(
-                "drift",
-                format!(
-                    "{} contract(s) appeared on {} since the plan was made: {}",
-                    appeared.len(),
-                    plan.lost(),
-                    shown(&appeared)
-                ),
-            ));
+        let mut said = Vec::new();
+        if !rows.is_empty() {
+            said.push(drift_summary(plan.lost(), &rows));
         }
-        if !disappeared.is_empty() {
-            problems.push(problem(
-                "drift",
-                format!(
-                    "{} contract(s) the plan expects on {} are gone: {}",
-                    disappeared.len(),
-                    plan.lost(),
-                    shown(&disappeared)
-                ),
-            ));
+        if drift.unnamed_payload_change {
+            said.push(
+                "a payload changed since the plan was made, and the plan (from a version 1 runbook) cannot say which"
+                    .into(),
+            );
         }
-        if drift.payload_changed {
-            problems.push(problem(
-                "drift",
-                "the same contracts are there but a payload changed since the plan was made".into(),
-            ));
+        if !said.is_empty() {
+            problems.push(PreflightProblem {
+                drift: rows,
+                ..problem("drift", said.join("; "))
+            });
         }
     } else {
         problems.push(problem(
@@ -205,6 +219,7 @@ pub async fn preflight(plan: &Plan, participants: &Participants, done: &BTreeSet
                 participant: api.name().to_string(),
                 check: "version",
                 message: e.to_string(),
+                drift: Vec::new(),
             }),
             _ => None,
         })
@@ -219,6 +234,7 @@ pub async fn preflight(plan: &Plan, participants: &Participants, done: &BTreeSet
                 participant: "all".into(),
                 check: "registered",
                 message: e.to_string(),
+                drift: Vec::new(),
             }];
         }
     };
@@ -267,6 +283,7 @@ pub async fn preflight(plan: &Plan, participants: &Participants, done: &BTreeSet
                     orphans.len(),
                     shown(&orphans)
                 ),
+                drift: Vec::new(),
             });
         }
     }
@@ -334,6 +351,7 @@ fn counter_problems(
                 offenders.len(),
                 listed.join(", ")
             ),
+            drift: Vec::new(),
         });
     }
     problems

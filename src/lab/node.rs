@@ -154,15 +154,20 @@ pub async fn run_participant(args: ParticipantArgs, opts: ServeOptions) -> Resul
                 participant::ConnectivityService(node.clone()),
             ),
         )
+        // Canton's admin server takes requests up to `maxInboundMessageSize`, 10 MiB by
+        // default (`ServerConfig.defaultMaxInboundMessageSize`, see `crate::batch`); tonic's
+        // own default would be 4 MiB. The services that receive contract lists follow Canton.
         .add_service(
             admin::participant_repair_service_server::ParticipantRepairServiceServer::new(participant::RepairService(
                 node.clone(),
-            )),
+            ))
+            .max_decoding_message_size(crate::batch::CANTON_MAX_INBOUND_MESSAGE),
         )
         .add_service(
             admin::participant_inspection_service_server::ParticipantInspectionServiceServer::new(
                 participant::InspectionService(node.clone()),
-            ),
+            )
+            .max_decoding_message_size(crate::batch::CANTON_MAX_INBOUND_MESSAGE),
         )
         .add_service(
             admin::participant_status_service_server::ParticipantStatusServiceServer::new(participant::StatusService(

@@ -168,6 +168,8 @@ pub struct LabOptions {
     pub contracts: usize,
     pub canton: Dialect,
     pub enable_all_reassignments: bool,
+    /// Told the number of contracts each bulk transaction of the `large` scenario created.
+    pub staged: Option<tokio::sync::mpsc::UnboundedSender<usize>>,
     /// `diverged`: this many more Ious (Alice pays Bob) created by the transaction whose
     /// verdict reaches participant1 only, each with a payload that does not compress —
     /// so that a union must import a snapshot larger than one ImportAcs message.
@@ -180,6 +182,7 @@ impl Default for LabOptions {
             contracts: LARGE_DEFAULT,
             canton: Dialect::default(),
             enable_all_reassignments: false,
+            staged: None,
             diverged_extra: 0,
         }
     }
@@ -211,6 +214,7 @@ pub async fn up_with(
     layout.canton = options.canton;
     layout.enable_all_reassignments = options.enable_all_reassignments;
     let contracts = options.contracts;
+    let staged_to = options.staged.clone();
     let mut lab = tokio::task::spawn_blocking(move || -> Result<Lab, LabError> {
         let mut lab = Lab::create(&dir, layout, launcher)?;
         let names: Vec<String> = lab.layout.nodes.iter().map(|n| n.name.clone()).collect();
@@ -225,7 +229,7 @@ pub async fn up_with(
     .await
     .map_err(|e| LabError::Io(e.to_string()))??;
     let staged = match scenario {
-        Scenario::Large => stage_large(&mut lab, contracts).await,
+        Scenario::Large => stage_large(&mut lab, contracts, staged_to).await,
         _ => stage(&mut lab, scenario, options.diverged_extra).await,
     };
     if let Err(e) = staged {
@@ -337,7 +341,11 @@ async fn connect_all(lab: &Lab, participants: &[&GrpcParticipant]) -> Result<(),
     Ok(())
 }
 
-async fn stage_large(lab: &mut Lab, contracts: usize) -> Result<(), LabError> {
+async fn stage_large(
+    lab: &mut Lab,
+    contracts: usize,
+    staged: Option<tokio::sync::mpsc::UnboundedSender<usize>>,
+) -> Result<(), LabError> {
     let names = ["participant1", "participant2", "participant3"];
     let clients: Vec<GrpcParticipant> = names.iter().map(|n| client(lab, n)).collect::<Result<_, _>>()?;
     let refs: Vec<&GrpcParticipant> = clients.iter().collect();
@@ -354,6 +362,7 @@ async fn stage_large(lab: &mut Lab, contracts: usize) -> Result<(), LabError> {
         let api = by_name(pp).ok_or_else(|| LabError::Scenario(format!("no participant {pp}")))?;
         let payer_id = ids::party_id(payer, pp);
         let owner_id = ids::party_id(owner, op);
+        let staged = staged.clone();
         jobs.push(async move {
             let mut made = 0;
             while made < n {
@@ -366,6 +375,9 @@ async fn stage_large(lab: &mut Lab, contracts: usize) -> Result<(), LabError> {
                     .collect();
                 submit(api, &payer_id, commands).await?;
                 made += k;
+                if let Some(s) = &staged {
+                    let _ = s.send(k);
+                }
             }
             Ok::<(), LabError>(())
         });

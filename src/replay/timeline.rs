@@ -211,6 +211,7 @@ pub fn progress_of(e: &Event) -> Vec<Progress> {
                     journal: String::new(),
                     error: r.error.clone(),
                     dry_run: false,
+                    drift: Vec::new(),
                 }),
             ];
         }

@@ -6,7 +6,7 @@
 use super::holdings::{SurveyError, holding, synchronizer_id};
 use super::search::SearchFilter;
 use crate::client::ParticipantApi;
-use crate::plan::{Drift, Plan};
+use crate::plan::{Drift, DriftKind, Plan};
 use std::sync::Arc;
 
 /// What changed on one participant since the plan was made.
@@ -27,22 +27,26 @@ impl ParticipantDrift {
             }
             v.join(", ")
         };
+        let of_kind = |kind: DriftKind| -> Vec<crate::reconcile::ContractId> {
+            self.drift
+                .rows
+                .iter()
+                .filter(|r| r.kind() == kind)
+                .map(|r| r.contract_id.clone())
+                .collect()
+        };
         let mut parts = Vec::new();
-        if !self.drift.appeared.is_empty() {
-            parts.push(format!(
-                "{} appeared ({})",
-                self.drift.appeared.len(),
-                ids(&self.drift.appeared)
-            ));
+        for (kind, what) in [
+            (DriftKind::Appeared, "appeared"),
+            (DriftKind::Disappeared, "gone"),
+            (DriftKind::PayloadChanged, "with another payload"),
+        ] {
+            let rows = of_kind(kind);
+            if !rows.is_empty() {
+                parts.push(format!("{} {what} ({})", rows.len(), ids(&rows)));
+            }
         }
-        if !self.drift.disappeared.is_empty() {
-            parts.push(format!(
-                "{} gone ({})",
-                self.drift.disappeared.len(),
-                ids(&self.drift.disappeared)
-            ));
-        }
-        if self.drift.payload_changed {
+        if self.drift.unnamed_payload_change {
             parts.push("the same contracts, but a payload changed".into());
         }
         format!("{}: {}", self.participant, parts.join("; "))

@@ -3,6 +3,7 @@
 //! participant lacks (archived or never seen), and the in-flight counts.
 
 use super::search::SearchFilter;
+use crate::batch::{INSPECT_BATCH, id_batches};
 use crate::client::{
     AcsEntry, ClientError, Contract, IncompleteReassignment, ParticipantApi, SyncState, logical_id, merge_inspections,
 };
@@ -15,9 +16,6 @@ use futures::StreamExt;
 use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-
-/// How many ids go into one InspectCommitmentContracts call.
-const INSPECT_BATCH: usize = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SurveyError {
@@ -264,7 +262,7 @@ pub async fn inspect(
     let mut inspection = Inspection::new();
     for api in apis {
         let Some(ids) = requests.get(api.name()) else { continue };
-        for batch in ids.chunks(INSPECT_BATCH) {
+        for batch in id_batches(ids, INSPECT_BATCH) {
             let list: Vec<String> = batch.iter().map(|c| c.to_string()).collect();
             let histories = merge_inspections(api.inspect_contracts(synchronizer_id, &list).await?);
             for id in &list {

@@ -14,5 +14,5 @@ pub use holdings::{
     Holding, Observer, Payloads, Survey, SurveyError, holding, holding_observed, in_no_row, inspect, payload_digest,
     payloads_of, served, survey, survey_observed, synchronizer_id,
 };
-pub use propose::{Incident, ProposeError, plan_from, plan_from_parts, propose};
+pub use propose::{Incident, ProposeError, plan_from, plan_from_parts, propose, propose_observed};
 pub use search::{SearchFilter, SearchHit};
