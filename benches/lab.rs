@@ -3,13 +3,16 @@
 //!
 //! `cargo bench --bench lab`; `BENCH_CONTRACTS` (default 20000) sizes the `large` scenario,
 //! `BENCH_BATCHES` (default 100,500,2000) the ChangeAssignation batches, `BENCH_RUN_BATCH`
-//! (default the plan's 500) the batch size of the end-to-end plan.
+//! (default the plan's 500) the batch size of the end-to-end plan; `BENCH_ONLY` (a
+//! comma-separated subset of `survey`, `change_assignation`, `runner`) what is measured;
+//! `BENCH_BASELINE` (another build's `recovery-deck` binary) measures ChangeAssignation on
+//! its nodes too, side by side.
 
 mod support;
 
 use futures::StreamExt;
 use recovery_deck::client::logical_id;
-use recovery_deck::client::{ClientError, ParticipantApi, set_manual_connect};
+use recovery_deck::client::{ClientError, ParticipantApi, PingOutcome, set_manual_connect};
 use recovery_deck::exec::{Participants, Progress, RunOptions, Runner};
 use recovery_deck::lab::ids;
 use recovery_deck::lab::node::NodeKind;
@@ -42,15 +45,21 @@ impl Drop for BenchLab {
 }
 
 impl BenchLab {
-    /// Starts `Scenario::Large` with `n` contracts; the staging time goes into the report.
+    /// Starts `Scenario::Large` with `n` contracts from this build's binary; the staging
+    /// time goes into the report.
     async fn up(report: &mut Report, n: usize, label: &str) -> BenchLab {
+        Self::up_from(report, n, label, PathBuf::from(env!("CARGO_BIN_EXE_recovery-deck"))).await
+    }
+
+    /// [`BenchLab::up`] with the nodes run by `binary`.
+    async fn up_from(report: &mut Report, n: usize, label: &str, binary: PathBuf) -> BenchLab {
         // On the project's disk, not a tmpfs: the lab's commits must really reach the disk.
         let dir = tempfile::Builder::new()
             .prefix("bench-lab-")
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .expect("lab directory");
         let launcher = Launcher {
-            binary: PathBuf::from(env!("CARGO_BIN_EXE_recovery-deck")),
+            binary,
             tie_to_parent: true,
             confirmation_timeout_ms: 5_000,
         };
@@ -184,17 +193,33 @@ async fn survey_vs_streaming(report: &mut Report, lab: &BenchLab, reps: Reps) {
 }
 
 /// Steps 1–2 of the recipe: isolate the lost synchronizer, initialise the new one's
-/// topology with one connection, leave everything disconnected (repairs require it).
+/// topology with one connection and a ping sequenced there (the repairs take the topology
+/// at the target's clean record time, as `init_target` does), leave everything
+/// disconnected (repairs require it).
 async fn prepare(api: &dyn ParticipantApi) -> Result<(), ClientError> {
     api.disconnect(LOST).await?;
     set_manual_connect(api, LOST, true).await?;
     assert!(api.reconnect(TARGET, false).await?, "newDomain reachable");
+    let party = api.admin_party().await?;
+    let target = api.synchronizer_id(TARGET).await?.logical;
+    let mut pinged = false;
+    for _ in 0..6 {
+        let outcome = api
+            .ping(std::slice::from_ref(&party), &target, Duration::from_secs(10))
+            .await?;
+        if matches!(outcome, PingOutcome::Success { .. }) {
+            pinged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(pinged, "a ping over newDomain succeeded");
     api.disconnect_all().await
 }
 
 /// (b) ChangeAssignation of everything each participant holds, one participant at a time,
 /// in batches of `batch`. Each call is one durable SQLite transaction on the participant.
-async fn change_assignation(report: &mut Report, lab: &BenchLab, batch: usize) {
+async fn change_assignation(report: &mut Report, lab: &BenchLab, batch: usize, suffix: &str) {
     let participants = lab.participants();
     let lost = ids::synchronizer_id(LOST);
     let target = ids::synchronizer_id(TARGET);
@@ -217,7 +242,7 @@ async fn change_assignation(report: &mut Report, lab: &BenchLab, batch: usize) {
         let mut s = Samples::new();
         s.push(took);
         report.add(
-            &format!("change_assignation/batch{batch}/{name}"),
+            &format!("change_assignation/batch{batch}/{name}{suffix}"),
             ids.len() as u64,
             "contracts",
             s,
@@ -229,7 +254,7 @@ async fn change_assignation(report: &mut Report, lab: &BenchLab, batch: usize) {
     let mut s = Samples::new();
     s.push(busy);
     report.add(
-        &format!("change_assignation/batch{batch}/all_sequential"),
+        &format!("change_assignation/batch{batch}/all_sequential{suffix}"),
         total as u64,
         "contracts",
         s,
@@ -329,16 +354,34 @@ async fn bench(report: &mut Report, smoke: bool) {
     let run_batch = support::env_usize("BENCH_RUN_BATCH", plan::DEFAULT_BATCH_SIZE as usize);
     let run_batch = u32::try_from(run_batch).unwrap_or(plan::DEFAULT_BATCH_SIZE);
 
-    for (i, &batch) in batches.iter().enumerate() {
-        let lab = BenchLab::up(report, n, &format!("batch{batch}")).await;
-        // The survey only reads, so it shares the first lab, before anything moves.
-        if i == 0 {
-            survey_vs_streaming(report, &lab, reps).await;
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let baseline = std::env::var_os("BENCH_BASELINE").filter(|_| !smoke).map(PathBuf::from);
+    let wanted = |part: &str| only.is_empty() || only.split(',').any(|p| p.trim() == part);
+
+    if wanted("survey") || wanted("change_assignation") {
+        for (i, &batch) in batches.iter().enumerate() {
+            let lab = BenchLab::up(report, n, &format!("batch{batch}")).await;
+            // The survey only reads, so it shares the first lab, before anything moves.
+            if i == 0 && wanted("survey") {
+                survey_vs_streaming(report, &lab, reps).await;
+            }
+            if !wanted("change_assignation") {
+                break;
+            }
+            change_assignation(report, &lab, batch, "").await;
+            drop(lab);
+            // The same measurement on the nodes of another build, side by side in one run.
+            if let Some(binary) = &baseline {
+                let label = format!("batch{batch}@baseline");
+                let lab = BenchLab::up_from(report, n, &label, binary.clone()).await;
+                change_assignation(report, &lab, batch, "@baseline").await;
+            }
         }
-        change_assignation(report, &lab, batch).await;
     }
-    let lab = BenchLab::up(report, n, "runner").await;
-    end_to_end(report, &lab, run_batch).await;
+    if wanted("runner") {
+        let lab = BenchLab::up(report, n, "runner").await;
+        end_to_end(report, &lab, run_batch).await;
+    }
 }
 
 fn main() {

@@ -218,6 +218,32 @@ fn bench_size(report: &mut Report, n: usize, reps: Reps, smoke: bool) {
     let counts: BTreeMap<&str, usize> = cmp.counts().iter().map(|(c, k)| (c.as_str(), k)).collect();
     report.figure("classes", json!({"n": n, "rows": rows, "counts": counts}));
 
+    // The comparison file a journal pins for the screen's survey (gzip JSON lines), and
+    // reading it back into the same comparison (what a playback does).
+    let hosted: BTreeMap<String, BTreeSet<String>> = inc
+        .snapshots
+        .iter()
+        .map(|s| (s.participant.clone(), s.hosted_parties.clone()))
+        .collect();
+    let payload = |i: usize, id: &str| {
+        Some(json!({"payer": "Alice", "id": id, "amount": {"value": format!("{i}00.0"), "currency": "USD"}}))
+    };
+    let file = report.time(&format!("comparison_file_write/{n}"), rows, "rows", reps, || {
+        let mut out = Vec::new();
+        recovery_deck::journal::snapshot::write(&cmp, &hosted, &payload, &mut out).expect("write");
+        out
+    });
+    report.figure(
+        "comparison_file_size",
+        json!({"n": n, "rows": rows, "bytes": file.len(), "bytes_per_row": file.len() as f64 / rows as f64}),
+    );
+    let back = report.time(&format!("comparison_file_read/{n}"), rows, "rows", reps, || {
+        let reader = recovery_deck::journal::snapshot::SnapshotReader::open(file.as_slice()).expect("open");
+        recovery_deck::journal::snapshot::to_comparison(reader).expect("read")
+    });
+    assert!(back == cmp, "the comparison file rebuilds the comparison");
+    drop((back, file));
+
     let inter = SelectionRequest::new(Strategy::Intersection);
     let sel_inter = report.time(&format!("select_intersection/{n}"), rows, "rows", reps, || {
         reconcile::select(&cmp, &inter).expect("select")
@@ -236,21 +262,65 @@ fn bench_size(report: &mut Report, n: usize, reps: Reps, smoke: bool) {
         created: "2026-01-01T00:00:00Z".into(),
         proposed_by: "bench".into(),
     };
-    let (text, sidecar) = report.time(&format!("to_runbook_union/{n}"), rows, "rows", reps, || {
-        plan::to_runbook(&plan, &meta).expect("runbook")
+    // Unique ids, one per line: what the runbook and its sidecar are measured against.
+    let id_list_bytes: usize = cmp.rows().iter().map(|r| r.contract_id().len() + 1).sum();
+    let sizes = |plan: &Plan| {
+        let (runbook, sidecar) = write_runbook(plan, &meta);
+        (runbook.len(), sidecar.map_or(0, |s| s.len()))
+    };
+    let (runbook, sidecar) = report.time(&format!("write_runbook_union/{n}"), rows, "rows", reps, || {
+        write_runbook(&plan, &meta)
     });
-    let sidecar_text = sidecar.as_ref().map(|s| s.text.as_str());
+    let text = String::from_utf8(runbook).expect("UTF-8 runbook");
+    let inter_plan = build(&cmp, &inter, &sel_inter);
+    let (inter_toml, inter_sidecar) = sizes(&inter_plan);
+    let sidecar_bytes = sidecar.as_ref().map_or(0, Vec::len);
+    let ratio = |a: usize, b: usize| ((a + b) as f64 / id_list_bytes as f64 * 1000.0).round() / 1000.0;
     report.figure(
         "runbook_size",
-        json!({"n": n, "toml_bytes": text.len(), "sidecar_bytes": sidecar_text.map_or(0, str::len)}),
+        json!({
+            "n": n,
+            "ids": rows,
+            "id_list_bytes": id_list_bytes,
+            "union_toml_bytes": text.len(),
+            "union_sidecar_bytes": sidecar_bytes,
+            "union_over_id_list": ratio(text.len(), sidecar_bytes),
+            "intersection_toml_bytes": inter_toml,
+            "intersection_sidecar_bytes": inter_sidecar,
+            "intersection_over_id_list": ratio(inter_toml, inter_sidecar),
+            "target_max_ratio": 1.2,
+        }),
     );
-    let loaded = report.time(&format!("from_runbook_union/{n}"), rows, "rows", reps, || {
-        plan::from_runbook(&text, sidecar_text).expect("load")
+    eprintln!(
+        "runbook at {n}: ids {} MiB; union runbook {} MiB + sidecar {} MiB = {}x",
+        mib(id_list_bytes as u64),
+        mib(text.len() as u64),
+        mib(sidecar_bytes as u64),
+        ratio(text.len(), sidecar_bytes)
+    );
+    let loaded = report.time(&format!("read_runbook_union/{n}"), rows, "rows", reps, || {
+        let mut reader = sidecar
+            .as_deref()
+            .map(|s| std::io::BufReader::with_capacity(1 << 16, s));
+        plan::load_runbook_from(&text, reader.as_mut().map(|r| r as &mut dyn std::io::BufRead)).expect("load")
     });
-    assert_eq!(loaded.hash(), plan.hash(), "the runbook round-trips");
+    assert_eq!(loaded.plan.hash(), plan.hash(), "the runbook round-trips");
     if smoke {
         assert!(sidecar.is_some(), "a plan this size uses the sidecar");
     }
+}
+
+/// The runbook and its sidecar written as `plan` writes them, into memory.
+fn write_runbook(plan: &Plan, meta: &RunbookMeta) -> (Vec<u8>, Option<Vec<u8>>) {
+    let mut w = plan::RunbookWriter::new(plan, meta).expect("writer");
+    let sidecar = w.sidecar_file_name().is_some().then(|| {
+        let mut out = Vec::new();
+        w.write_sidecar(&mut out).expect("sidecar");
+        out
+    });
+    let mut runbook = Vec::new();
+    w.write_runbook(&mut runbook).expect("runbook");
+    (runbook, sidecar)
 }
 
 fn main() {

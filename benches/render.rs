@@ -75,6 +75,8 @@ fn data(n: usize) -> SurveyData {
             ("participant1".to_string(), plan::InFlight::default()),
             ("participant2".to_string(), plan::InFlight::default()),
         ]),
+        hosted: Default::default(),
+        snapshot: Default::default(),
         incomplete: Default::default(),
     }
 }

@@ -16,8 +16,11 @@ use std::path::PathBuf;
 participant holds on the lost synchronizer, agree on one set of contracts, move it to the \
 replacement synchronizer and verify — from one screen or headless, on the record.\n\n\
 Start with `recovery-deck demo` to see it on a local lab.",
-    after_help = "Every command except `demo`, `lab`, `report`, `export-console`, `serve` and the lead's \
-`session` commands reads the incident config given by --config (default: ./incident.toml; `lab up` writes one)."
+    after_help = "Every command except `demo`, `lab`, `report`, `replay`, `export-console`, `serve` and the lead's \
+`session` commands reads the incident config given by --config (default: ./incident.toml; `lab up` writes one).\n\n\
+After an incident: `recovery-deck report JOURNAL --out incident.md` writes the Markdown incident report \
+from the session's journal (`plan` and `run` journal to <runbook>.journal.jsonl, the screen to \
+<incident>.journal.jsonl next to the config)."
 )]
 pub struct Cli {
     /// Incident config (TOML): participants, endpoints, TLS, tokens, lost and target synchronizers.
@@ -26,6 +29,10 @@ pub struct Cli {
     /// Output format for machine-readable results.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Progress of long work on stderr (`lab up`, `search`, `compare`, `plan`, `run`): a bar with
+    /// count, rate and ETA on a terminal, plain lines otherwise (auto), or none.
+    #[arg(long, global = true, value_enum, default_value_t = crate::meter::Mode::Auto)]
+    pub progress: crate::meter::Mode,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -71,6 +78,38 @@ The incident config of a node operator holds their own participant's endpoints a
     Plan(PlanArgs),
     /// Execute (or with --dry-run, describe) a runbook; running it again resumes it.
     Run(RunArgs),
+    /// Markdown incident report from a journal; refuses a journal whose hash chain breaks, naming the line.
+    #[command(
+        long_about = "Write the Markdown incident report of a session from its journal: title and facts, \
+summary, impact, a UTC timeline with the decisions in bold, what each participant held, the decision \
+(strategy, decided and excluded rows, plan hash, who confirmed), the execution phase by participant \
+(durations, results, retries, Canton codes), the verification, empty follow-up sections, and an \
+appendix with the payload diffs of the rows held in different versions. It ends with the journal's \
+final hash.\n\n\
+The journal's hash chain and the files it pins (the comparison and the runbook, in \
+<journal>.pins/ next to it) are checked first: a line that was edited, removed, reordered or cut \
+off, or a pinned file that is missing or changed, refuses the report, naming the line. A journal \
+whose session did not end cleanly (a crash, or still running) is not sealed: the report says so \
+and is written. Does not read the incident config.",
+        after_help = "Examples:\n  recovery-deck report union.journal.jsonl --out incident.md\n  \
+recovery-deck report union.journal.jsonl --force   # a broken journal, under a warning banner"
+    )]
+    Report(ReportArgs),
+    /// The recovery screen played back from a journal, read-only: each pane as it was.
+    #[command(
+        long_about = "Play a session back on the recovery screen, read-only: the comparison each survey \
+showed, the strategy and decisions as they were made, the plan proposed, the execution grid and \
+journal as the run reported them, moment by moment at the journal's own pace (waits over 2 s are \
+cut to 2 s). The bottom lines show where the playback is (event, journal line, time, what happened; \
+decisions highlighted) and the keys: space pause, + and - speed, n one step, d (or tab) the next \
+decision, r from the start, arrows move in the table, q quit. Nothing is sent to any participant \
+and nothing is written.\n\n\
+The journal and the files it pins are checked as `report` checks them: a broken chain or a changed \
+pinned file refuses the replay, naming the line; --force plays what verified under a warning line.",
+        after_help = "Examples:\n  recovery-deck replay union.journal.jsonl\n  \
+recovery-deck replay incident.journal.jsonl --speed 8 --paused"
+    )]
+    Replay(ReplayArgs),
     /// Write, per participant, the Canton console script that carries out its part of a runbook.
     #[command(
         long_about = "Write, per participant of the runbook's plan, the Canton console script (Scala, for \
@@ -222,7 +261,8 @@ pub enum SessionCommand {
         /// Your participant; the incident config (--config) holds only its endpoints and credentials.
         #[arg(long)]
         participant: String,
-        /// Your deck's journal (default: `<incident>.<participant>.journal.jsonl` next to the config).
+        /// Your deck's journal (default: `<incident>/<participant>.journal.jsonl` next to the
+        /// config, the incident's directory).
         #[arg(long)]
         journal: Option<PathBuf>,
     },
@@ -326,9 +366,43 @@ pub struct PlanArgs {
     /// Where to write the runbook (a sidecar with long id lists may be written next to it).
     #[arg(long)]
     pub out: std::path::PathBuf,
+    /// Journal recording the survey, the choices and the plan (default: next to the
+    /// runbook, `<name>.journal.jsonl`, which `run` continues).
+    #[arg(long)]
+    pub journal: Option<std::path::PathBuf>,
     /// Who proposes the plan (default: $USER).
     #[arg(long, env = "RECOVERY_DECK_OPERATOR")]
     pub operator: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The journal: a screen session's, or the one `plan` and `run` write next to the runbook.
+    pub journal: PathBuf,
+    /// Write the report to this file (mode 0600) instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Render what verified even if the journal or a pinned file is broken, under a warning banner.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The journal of a screen session, or the one `plan` and `run` write next to the runbook.
+    pub journal: PathBuf,
+    /// Playback speed: 0.25, 0.5, 1, 2, 4, 8, 16, 32 or 64.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Start paused on the first event.
+    #[arg(long)]
+    pub paused: bool,
+    /// Play what verified even if the journal or a pinned file is broken, under a warning line.
+    #[arg(long)]
+    pub force: bool,
+    /// Theme: dark, light, high-contrast, mono, or a theme TOML file (NO_COLOR selects mono).
+    #[arg(long, env = "RECOVERY_DECK_THEME")]
+    pub theme: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -347,6 +421,13 @@ pub struct RunArgs {
     /// Who runs it (default: $USER).
     #[arg(long, env = "RECOVERY_DECK_OPERATOR")]
     pub operator: Option<String>,
+    /// Run only these phases, comma-separated, of isolate, init_target, purge, import,
+    /// move, reconnect, verify. The phases before the first one named are taken as done
+    /// elsewhere: `--phases verify` checks, after the console scripts did the repair by
+    /// hand, that every participant holds on the target exactly the plan's contracts and
+    /// pings the others there, and changes nothing.
+    #[arg(long, value_delimiter = ',', value_name = "PHASE,…")]
+    pub phases: Vec<crate::plan::PhaseKind>,
     /// Run although a participant is still connected to the lost synchronizer and it
     /// answers, or has transactions in flight there that the plan did not acknowledge.
     /// Canton: "Forcing the migration may lead to a ledger fork!" — only for a
@@ -366,6 +447,10 @@ pub struct ScreenArgs {
     /// Key bindings TOML overriding the defaults.
     #[arg(long)]
     pub keys: Option<PathBuf>,
+    /// Also record the screen to this file: asciicast v2 (`asciinema play FILE.cast`),
+    /// with a marker at each decision. Keys typed are not recorded; the file is mode 0600.
+    #[arg(long, value_name = "FILE.cast")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -379,9 +464,10 @@ pub struct TuiArgs {
     /// coordinator says); the incident config (--config) holds its endpoints and credentials.
     #[arg(long, requires = "join")]
     pub participant: Option<String>,
-    /// Journal (default: `<incident>.journal.jsonl` next to the config; joined:
-    /// `<incident>.<participant>.journal.jsonl` for a node operator, the deck's own, or
-    /// `<incident>.<operator>.screen.journal.jsonl` in the working directory).
+    /// Journal (default: the incident's directory next to the config, `<incident>/journal.jsonl`;
+    /// joined: `<incident>/<participant>.journal.jsonl` for a node operator, the deck's own,
+    /// or `<incident>/<operator>.screen.journal.jsonl` under the working directory). A journal
+    /// an older release left at `<incident>.journal.jsonl` is continued there.
     #[arg(long)]
     pub journal: Option<PathBuf>,
 }
@@ -608,6 +694,21 @@ mod tests {
                 dialect: DialectArg::V2,
                 ..
             })
+        ));
+        let cli = Cli::try_parse_from(["recovery-deck", "run", "r.toml", "--phases", "move,verify"]).expect("parse");
+        assert!(matches!(
+            cli.command,
+            Command::Run(RunArgs { ref phases, .. })
+                if phases == &[crate::plan::PhaseKind::Move, crate::plan::PhaseKind::Verify]
+        ));
+        assert!(
+            Cli::try_parse_from(["recovery-deck", "run", "r.toml", "--phases", "verfy"]).is_err(),
+            "an unknown phase is refused"
+        );
+        let cli = Cli::try_parse_from(["recovery-deck", "tui", "--record", "s.cast"]).expect("parse");
+        assert!(matches!(
+            cli.command,
+            Command::Tui(TuiArgs { ref screen, .. }) if screen.record.as_deref() == Some(std::path::Path::new("s.cast"))
         ));
         let cli = Cli::try_parse_from(["recovery-deck", "export-console", "r.toml", "--out", "d"]).expect("parse");
         assert!(matches!(

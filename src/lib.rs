@@ -1,6 +1,7 @@
 //! recovery-deck: recover Canton participants from a permanently lost synchronizer.
 
 pub mod acs;
+pub mod batch;
 pub mod canton_error;
 pub mod cli;
 pub mod client;
@@ -13,9 +14,11 @@ pub mod exec;
 pub mod failure;
 pub mod journal;
 pub mod lab;
+pub mod meter;
 pub mod plan;
 pub mod private_file;
 pub mod reconcile;
+pub mod replay;
 pub mod runbook_file;
 pub mod survey;
 pub mod tui;

@@ -27,6 +27,16 @@ pub fn open(path: &Path, options: &OpenOptions) -> io::Result<File> {
 /// directory, written and fsynced, then renamed over `path`. A crash leaves either the
 /// old file or the new one, never a torn one.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+    write_atomically_with(path, |w| w.write_all(contents))
+}
+
+/// Like [`write_atomically`], with the contents written by `write` through a buffer, for
+/// files too large to build in memory first. Nothing replaces `path` unless `write`
+/// succeeds.
+pub fn write_atomically_with<T, E: From<io::Error>>(
+    path: &Path,
+    write: impl FnOnce(&mut dyn io::Write) -> Result<T, E>,
+) -> Result<T, E> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("{} names no file", path.display())))?;
@@ -34,17 +44,33 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let prefix = format!(".{}.", name.to_string_lossy());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&prefix)
+    let mut tmp = temp_in(dir, &format!(".{}.", name.to_string_lossy()))?;
+    let mut buffered = io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+    let done = write(&mut buffered)?;
+    buffered.flush()?;
+    drop(buffered);
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(done)
+}
+
+/// Creates the directory `path` (and its missing parents) private to the owner (mode
+/// 0700), for a directory of incident files; an existing one is left as it is.
+pub fn create_dir(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)
+}
+
+/// A private (0600) temporary file in `dir`, for a file written in pieces and then renamed
+/// into place with [`tempfile::NamedTempFile::persist`].
+pub fn temp_in(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile> {
+    let tmp = tempfile::Builder::new()
+        .prefix(prefix)
         .suffix(".tmp")
         .permissions(Permissions::from_mode(MODE))
         .tempfile_in(dir)?;
     restrict(tmp.as_file())?;
-    tmp.write_all(contents)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(tmp)
 }
 
 /// Owner only, for the directories this module creates.

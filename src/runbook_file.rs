@@ -11,6 +11,8 @@ pub enum RunbookFileError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("reading sidecar {}: {source}", path.display())]
     Sidecar { path: PathBuf, source: std::io::Error },
+    #[error("writing {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Runbook(#[from] RunbookError),
 }
@@ -41,4 +43,78 @@ pub fn read(path: &Path) -> Result<RunbookFile, RunbookFileError> {
     };
     let loaded = plan::load_runbook(&toml, sidecar.as_deref())?;
     Ok(RunbookFile { toml, sidecar, loaded })
+}
+
+/// Writes `plan` as a runbook at `path` (and its sidecar beside it, when the id lists are
+/// long), each file atomically and private (mode 0600): they list the incident's
+/// contracts. The sidecar goes first, so a runbook on disk never names a missing one.
+/// Returns where the sidecar went, if there is one. `plan --out` and the screen's `:save`
+/// write through here.
+pub fn write(path: &Path, plan: &plan::Plan, meta: &plan::RunbookMeta) -> Result<Option<PathBuf>, RunbookFileError> {
+    // Streamed: a runbook of a million ids is never held whole in memory.
+    let mut writer = plan::RunbookWriter::new(plan, meta)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| RunbookFileError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    let mut sidecar = None;
+    if let Some(name) = writer.sidecar_file_name() {
+        let p = sidecar_path(path, name);
+        streamed(&p, &mut |w| writer.write_sidecar(w))?;
+        sidecar = Some(p);
+    }
+    streamed(path, &mut |w| writer.write_runbook(w))?;
+    Ok(sidecar)
+}
+
+/// Writes one file of a runbook atomically and private, from the runbook writer.
+fn streamed(
+    path: &Path,
+    write: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<(), plan::RunbookError>,
+) -> Result<(), RunbookFileError> {
+    crate::private_file::write_atomically_with(path, |w| write(w).map_err(Streamed::Runbook)).map_err(|e| match e {
+        Streamed::Runbook(e) => RunbookFileError::from(e),
+        Streamed::Io(source) => RunbookFileError::Write {
+            path: path.to_path_buf(),
+            source,
+        },
+    })
+}
+
+/// A streamed write's failure: the runbook writer's, or the file's.
+enum Streamed {
+    Runbook(plan::RunbookError),
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for Streamed {
+    fn from(e: std::io::Error) -> Streamed {
+        Streamed::Io(e)
+    }
+}
+
+/// Writes a runbook already rendered by [`plan::to_runbook`], as [`write`] does; for a
+/// caller that also keeps the texts (`plan` pins them beside its journal).
+pub fn write_texts(
+    path: &Path,
+    toml: &str,
+    sidecar: Option<&plan::Sidecar>,
+) -> Result<Option<PathBuf>, RunbookFileError> {
+    let failed = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RunbookFileError::Write { path, source }
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(failed(dir))?;
+    }
+    let mut sidecar_file = None;
+    if let Some(side) = sidecar {
+        let p = sidecar_path(path, &side.file_name);
+        crate::private_file::write_atomically(&p, side.text.as_bytes()).map_err(failed(&p))?;
+        sidecar_file = Some(p);
+    }
+    crate::private_file::write_atomically(path, toml.as_bytes()).map_err(failed(path))?;
+    Ok(sidecar_file)
 }

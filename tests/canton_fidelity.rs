@@ -563,3 +563,40 @@ async fn an_assignment_seen_without_its_unassignment_is_incomplete_assigned() {
     assert!(ids_on(&p1, &target).await.contains(&iou));
     assert!(!ids_on(&p1, &source).await.contains(&iou));
 }
+
+/// A restarted participant retries, in the background, a synchronizer it cannot reach
+/// (manual_connect unset); that synchronizer is not connected, and Canton's repairs
+/// (RepairServiceHelpers.scala, withRepairIndexer: `isConnectedToAny`) are not refused
+/// for it. Found by the fault drills: a participant killed before the lost synchronizer's
+/// manual_connect was set came back retrying it, and every repair of the resumed run was
+/// refused as "still connected".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_synchronizer_retried_after_a_restart_does_not_block_repairs() {
+    let mut lab = TestLab::with_nodes(Dialect::default(), &["gone", "other"], &[("participant1", &["Alice"])]);
+    let p1 = lab.client("participant1");
+    let url = lab.lab.endpoint("gone").expect("url");
+    assert!(
+        p1.connect(SynchronizerConfig::new("gone", &url, false))
+            .await
+            .expect("connect")
+    );
+    lab.lab.kill("gone").expect("the synchronizer is lost");
+    lab.lab.kill("participant1").expect("kill -9");
+    lab.lab.start("participant1").expect("restart");
+    let log = lab.lab.node_dir("participant1").join("node.log");
+    let mut retried = false;
+    for _ in 0..200 {
+        retried =
+            std::fs::read_to_string(&log).is_ok_and(|t| t.contains("gone: sequencer") && t.contains("unreachable"));
+        if retried {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(retried, "the restart tried to reconnect the lost synchronizer");
+    let p1 = lab.client("participant1");
+    assert!(p1.list_connected().await.expect("connected").is_empty());
+    p1.change_assignation("gone", "other", &[], true)
+        .await
+        .expect("a repair is not refused for a synchronizer only being retried");
+}

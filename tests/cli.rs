@@ -294,6 +294,17 @@ fn compare_plan_and_run_through_the_command_line() {
 
     let cmp = ok_json(&["compare", "--config", &config, "--format", "json"]);
     assert_eq!(cmp["synchronizer"], "lostDomain");
+    // Off a terminal, progress is plain lines on stderr (stdout held only the JSON above).
+    let out = run(&["compare", "--config", &config, "--format", "json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("compare: survey: ") && l.contains(" contracts in ")),
+        "{err}"
+    );
+    let quiet = run(&["compare", "--config", &config, "--progress", "off"]);
+    assert!(quiet.status.success());
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("survey"));
     assert_eq!(cmp["participants"], serde_json::json!(["participant1", "participant2"]));
     assert_eq!(cmp["summary"]["agreed"], 4);
     assert_eq!(cmp["summary"]["missing"], 2);
@@ -404,6 +415,12 @@ fn compare_plan_and_run_through_the_command_line() {
     let last: Value = serde_json::from_str(stdout.lines().last().expect("final line")).expect("JSON final line");
     assert_eq!(last["ok"], true);
     assert_eq!(last["moved"]["participant2"], 6);
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("run move: ") && l.contains(" contracts in ")),
+        "each phase ends with its progress line: {err}"
+    );
     assert_eq!(last["added"]["participant2"], 2);
     assert!(
         last["journal"]
@@ -414,6 +431,31 @@ fn compare_plan_and_run_through_the_command_line() {
     // Running the finished runbook again is harmless: everything is skipped.
     let again = run(&["run", "--config", &config, &runbook, "--yes"]);
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+
+    // The journal `plan` began and `run` continued reports the whole incident: the
+    // decisions, the unattended confirmation, both runs, and the diff of the row whose
+    // payloads differ (read again from the participants for the record).
+    let journal = format!("{dir}/union.journal.jsonl");
+    let report = run(&["report", &journal]);
+    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(text.contains("| Status | Recovered and verified |"), "{text}");
+    assert!(text.contains("sealed |"), "{text}");
+    assert!(text.contains(&format!("Plan hash: `{hash}`")), "{text}");
+    assert!(text.contains("with `--yes` (no typed confirmation)"), "{text}");
+    assert!(text.contains("chose the union strategy**"), "{text}");
+    for id in archived.iter().chain([&mismatch]) {
+        assert!(
+            text.contains(&format!("| `{id}` |")),
+            "the decided row {id} is listed: {text}"
+        );
+    }
+    assert!(text.contains("### Run 2:"), "the rerun: {text}");
+    let appendix = text.split("## Appendix A").nth(1).expect("appendix");
+    assert!(
+        appendix.contains(&format!("### `{mismatch}`")) && appendix.contains("```diff\n---"),
+        "{appendix}"
+    );
     let wf = run(&["lab", "workflow", "--dir", &dir]);
     assert!(wf.status.success(), "{}", String::from_utf8_lossy(&wf.stdout));
 

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{TestLab, holdings, participants, plan_for};
+use common::{TestLab, decided_union, diverged_rows, holdings, participants, plan_for};
 use recovery_deck::client::ParticipantApi;
 use recovery_deck::exec::{self, Control, Progress, RunOptions, Runner};
 use recovery_deck::journal;
@@ -14,8 +14,7 @@ use recovery_deck::lab::dialect::Dialect;
 use recovery_deck::lab::ids;
 use recovery_deck::lab::scenario::{LOST, LabOptions, Scenario, TARGET};
 use recovery_deck::plan::{PhaseKind, Plan};
-use recovery_deck::reconcile::{Decision, RowClass, SelectionRequest, Strategy};
-use recovery_deck::survey::SearchFilter;
+use recovery_deck::reconcile::{RowClass, SelectionRequest, Strategy};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -25,49 +24,8 @@ fn options_for(dir: &Path, name: &str) -> RunOptions {
     o
 }
 
-/// Every participant holds on the target exactly what the plan moves for it, nothing it
-/// moved is still on the lost synchronizer, and no contract is active on both. Returns
-/// what each participant holds on the target.
 async fn assert_recovered(lab: &TestLab, plan: &Plan) -> BTreeMap<String, BTreeSet<String>> {
-    let (lost, new) = (ids::synchronizer_id(LOST), ids::synchronizer_id(TARGET));
-    let mut out = BTreeMap::new();
-    for name in plan.participants() {
-        let api = lab.client(name);
-        let h = holdings(&api).await.expect("export");
-        let on_new = h.get(&new).cloned().unwrap_or_default();
-        let on_lost = h.get(&lost).cloned().unwrap_or_default();
-        let planned: BTreeSet<String> = plan.moved_by(name).iter().map(|c| c.to_string()).collect();
-        assert_eq!(
-            on_new, planned,
-            "{name} holds exactly its planned contracts on the target"
-        );
-        assert!(
-            on_new.is_disjoint(&on_lost),
-            "{name}: no contract on both synchronizers"
-        );
-        let expected_left: BTreeSet<String> = plan
-            .expected(name)
-            .map(|e| e.active.iter().map(|c| c.to_string()).collect())
-            .unwrap_or_default();
-        let purged: BTreeSet<String> = plan
-            .phase(PhaseKind::Purge)
-            .into_iter()
-            .flat_map(|p| &p.steps)
-            .filter(|s| &s.participant == name)
-            .flat_map(|s| s.action.contract_ids().iter().map(|c| c.to_string()))
-            .collect();
-        let still: BTreeSet<String> = expected_left
-            .difference(&planned)
-            .filter(|id| !purged.contains(*id))
-            .cloned()
-            .collect();
-        assert_eq!(
-            on_lost, still,
-            "{name}: excluded contracts stay on the lost synchronizer"
-        );
-        out.insert(name.clone(), on_new);
-    }
-    out
+    common::recovered::assert_recovered(&lab.lab, plan).await
 }
 
 /// With two participants that share every contract, both hold the same set.
@@ -126,31 +84,6 @@ async fn intersection_recovers_the_diverged_lab(canton: Dialect) {
     workflow_ok(&lab).await;
 }
 
-/// The diverged lab's union with both decision kinds: purge one archived row, exclude the
-/// other, and purge the row whose payloads differ (neither version can replace the
-/// other: Canton never replaces a stored contract).
-fn decided_union(rows: &BTreeMap<RowClass, Vec<String>>) -> SelectionRequest {
-    let archived = rows.get(&RowClass::ArchivedSomewhere).cloned().unwrap_or_default();
-    let mismatch = rows.get(&RowClass::PayloadMismatch).cloned().unwrap_or_default();
-    assert_eq!((archived.len(), mismatch.len()), (2, 1), "{rows:?}");
-    SelectionRequest::new(Strategy::Union)
-        .decide(&archived[0], Decision::Purge)
-        .decide(&archived[1], Decision::Exclude)
-        .decide(&mismatch[0], Decision::Purge)
-}
-
-async fn diverged_rows(lab: &TestLab) -> BTreeMap<RowClass, Vec<String>> {
-    let apis: Vec<std::sync::Arc<dyn ParticipantApi>> = participants(&lab.lab).into_values().collect();
-    let s = recovery_deck::survey::survey(&apis, LOST, &SearchFilter::default(), false)
-        .await
-        .expect("survey");
-    let mut out: BTreeMap<RowClass, Vec<String>> = BTreeMap::new();
-    for row in s.comparison.rows() {
-        out.entry(row.class()).or_default().push(row.contract_id().to_string());
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn union_imports_missing_contracts_and_applies_decisions_on_canton_3_4() {
     union_imports_missing_contracts_and_applies_decisions(Dialect::V3_4).await;
@@ -163,7 +96,7 @@ async fn union_imports_missing_contracts_and_applies_decisions_on_canton_3_5() {
 
 async fn union_imports_missing_contracts_and_applies_decisions(canton: Dialect) {
     let lab = diverged_on(canton).await;
-    let rows = diverged_rows(&lab).await;
+    let rows = diverged_rows(&lab.lab).await;
     let archived = rows.get(&RowClass::ArchivedSomewhere).cloned().unwrap_or_default();
     assert_eq!(archived.len(), 2);
     let apis: Vec<std::sync::Arc<dyn ParticipantApi>> = participants(&lab.lab).into_values().collect();
@@ -237,7 +170,7 @@ async fn union_on_canton_3_4_imports_a_snapshot_over_one_mib() {
         ..LabOptions::default()
     };
     let lab = TestLab::up_with(Scenario::Diverged, &options).await;
-    let rows = diverged_rows(&lab).await;
+    let rows = diverged_rows(&lab.lab).await;
     assert_eq!(
         rows.get(&RowClass::Missing).map(Vec::len),
         Some(2 + BIG_IMPORT),
@@ -295,7 +228,7 @@ async fn mutating_calls(lab: &TestLab, name: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_sends_no_state_changing_call() {
     let lab = TestLab::up(Scenario::Diverged).await;
-    let rows = diverged_rows(&lab).await;
+    let rows = diverged_rows(&lab.lab).await;
     let plan = plan_for(&lab.lab, &decided_union(&rows), 2).await;
     let before = (
         mutating_calls(&lab, "participant1").await,
@@ -378,7 +311,7 @@ async fn run_until(
 async fn a_run_stopped_at_any_phase_boundary_finishes_when_run_again() {
     for stop_after in &PhaseKind::ALL[..PhaseKind::ALL.len() - 1] {
         let lab = TestLab::up(Scenario::Diverged).await;
-        let rows = diverged_rows(&lab).await;
+        let rows = diverged_rows(&lab.lab).await;
         let plan = plan_for(&lab.lab, &decided_union(&rows), 2).await;
         let first = run_until(&lab, &plan, "b", *stop_after).await;
         assert!(

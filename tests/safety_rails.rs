@@ -100,7 +100,7 @@ async fn a_second_concurrent_run_is_refused_and_a_stale_lock_is_taken_over() {
     let (ctl_tx, ctl_rx) = tokio::sync::watch::channel(Control::Pause);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut options = RunOptions::new(lab.dir.path().join("first.journal.jsonl"), "alice");
-    options.runbook = Some(rb.clone());
+    options.runbook_path = Some(rb.clone());
     let first = tokio::spawn(
         Runner::new(plan.clone(), participants(&lab.lab), options)
             .expect("runner")

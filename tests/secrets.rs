@@ -350,7 +350,7 @@ fn no_token_in_any_file_or_output_and_incident_files_are_private() {
     );
     outputs.push(("tui".into(), screen));
     let screen_log = screen_tmp.join("recovery-deck.log");
-    let screen_journal = d.join(format!("{}.journal.jsonl", base.incident.name));
+    let screen_journal = d.join(&base.incident.name).join("journal.jsonl");
     assert!(
         screen_journal.exists(),
         "the screen opened its journal before the terminal"

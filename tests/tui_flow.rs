@@ -8,6 +8,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use recovery_deck::config::IncidentConfig;
+use recovery_deck::journal;
 use recovery_deck::lab::scenario::Scenario;
 use recovery_deck::reconcile::RowClass;
 use recovery_deck::tui::app::{Compared, PlanState, Popup, Screen, SurveyState};
@@ -41,6 +42,8 @@ impl Screenful {
             batch_size: 500,
         };
         let mut core = launch::core(&cfg, &opts).expect("core");
+        // As under --record: a marker per decision, taken by the test instead of a recording.
+        core.mark_decisions();
         core.start();
         core.settle().await.expect("settled");
         let terminal = Terminal::new(TestBackend::new(120, 36)).expect("terminal");
@@ -128,6 +131,22 @@ async fn intersection_preview_confirm_and_run_to_verified() {
     assert_eq!(s.core.app.screen, Screen::Execution);
     let exec = s.core.app.exec.as_ref().expect("execution");
     assert!(exec.finished && exec.verified(), "run verified: {:?}", exec.report);
+    // The markers a recording gets: each decision, in order, the run's own events included.
+    let marks = s.core.take_marks();
+    let at = |label: &str| {
+        marks
+            .iter()
+            .position(|m| m.starts_with(label))
+            .unwrap_or_else(|| panic!("no {label:?} in {marks:?}"))
+    };
+    let order = [
+        at("strategy intersection"),
+        at("plan proposed "),
+        at("plan confirmed "),
+        at("run started "),
+        at("run finished ok "),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{marks:?}");
     let screen = s.screen();
     assert!(screen.contains("VERIFIED"), "{screen}");
     assert!(screen.contains("journal ("), "{screen}");
@@ -177,6 +196,49 @@ async fn intersection_preview_confirm_and_run_to_verified() {
     );
     s.press('q').await;
     assert!(s.core.app.quit);
+
+    // Closing the screen seals the journal; what the screen showed and proposed is pinned
+    // beside it, whole, and reads back as what was on screen.
+    s.core.close();
+    let path = lab.dir.path().join("screen.journal.jsonl");
+    let j = journal::verify(&path).expect("a whole journal");
+    assert_eq!(j.seal(), journal::Seal::Sealed);
+    let loaded = journal::report::load(&path).expect("load");
+    assert!(
+        loaded.integrity.problems().is_empty(),
+        "{:?}",
+        loaded.integrity.problems()
+    );
+    assert_eq!(loaded.integrity.pins.len(), 3, "two comparisons and a runbook");
+    let proposed = j
+        .bodies()
+        .find_map(|b| match b {
+            journal::EventData::PlanProposed(p) => Some(p.clone()),
+            _ => None,
+        })
+        .expect("proposed");
+    assert_eq!(
+        loaded.plan.as_ref().expect("the pinned plan").plan.hash(),
+        proposed.plan_hash
+    );
+    assert_eq!(loaded.survey.as_ref().expect("the pinned survey").rows(), 9);
+    let last_survey = j
+        .bodies()
+        .filter_map(|b| match b {
+            journal::EventData::Surveyed(s) => s.snapshot.clone(),
+            _ => None,
+        })
+        .last()
+        .expect("a pinned comparison");
+    assert!(proposed.survey.is_some(), "the plan names the survey it came from");
+    let file = std::fs::File::open(journal::pins::resolve(&path, &last_survey).expect("inside")).expect("open");
+    let again = journal::snapshot::to_comparison(journal::snapshot::SnapshotReader::open(file).expect("reader"))
+        .expect("rebuilt");
+    assert_eq!(
+        &again,
+        s.core.app.data.as_ref().expect("on screen").comparison.as_ref(),
+        "the pinned comparison is the one on screen"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -286,4 +348,133 @@ async fn a_confirmation_key_rebound_in_a_keys_file_confirms() {
     s.chord(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)).await;
     let exec = s.core.app.exec.as_ref().expect("ctrl-s executed the plan");
     assert!(exec.finished && exec.verified(), "run verified: {:?}", exec.report);
+}
+
+impl Screenful {
+    /// Types a `:` command and runs it.
+    async fn command(&mut self, text: &str) {
+        self.press(':').await;
+        self.type_text(text).await;
+        self.key(KeyCode::Enter).await;
+    }
+
+    fn flash(&self) -> String {
+        self.core.app.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default()
+    }
+
+    fn plan_hash(&self) -> Option<String> {
+        match &self.core.app.plan {
+            PlanState::Ready { plan, .. } => Some(plan.hash().to_string()),
+            _ => None,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_then_load_round_trips_the_plan_and_a_drifted_or_foreign_runbook_says_so() {
+    use recovery_deck::client::ParticipantApi;
+    use std::os::unix::fs::MetadataExt as _;
+    let lab = TestLab::up(Scenario::Diverged).await;
+    let mut s = Screenful::open(&lab, false).await;
+    s.press('i').await;
+    s.press('p').await;
+    let hash = s.plan_hash().expect("a plan on screen");
+    let runbook = lab.dir.path().join("saved").join("screen.runbook.toml");
+    s.command(&format!("save {}", runbook.display())).await;
+    assert!(s.flash().contains("saved to"), "{}", s.flash());
+    assert_eq!(std::fs::metadata(&runbook).expect("runbook").mode() & 0o777, 0o600);
+    let file = recovery_deck::runbook_file::read(&runbook).expect("the runbook `run` reads");
+    assert_eq!(file.loaded.plan.hash(), hash, "the file holds the plan on screen");
+    assert_eq!(file.loaded.meta.proposed_by, "tester");
+
+    // Another choice drops the plan; :load brings the saved one back, checked and clean.
+    s.key(KeyCode::Esc).await;
+    s.press('u').await;
+    assert!(s.plan_hash().is_none());
+    s.command(&format!("load {}", runbook.display())).await;
+    assert_eq!(s.core.app.screen, Screen::Plan);
+    assert_eq!(
+        s.plan_hash().as_deref(),
+        Some(hash.as_str()),
+        "the same plan, by its hash"
+    );
+    let loaded = s.core.app.loaded.as_ref().expect("loaded from a file");
+    assert!(loaded.drift.is_empty(), "{:?}", loaded.drift);
+    assert!(s.flash().contains("still hold what it was made from"), "{}", s.flash());
+    assert!(s.screen().contains("loaded from"), "{}", s.screen());
+    let j = recovery_deck::journal::read(&lab.dir.path().join("screen.journal.jsonl")).expect("journal");
+    assert_eq!(
+        j.of_kind("plan.proposed")
+            .filter(|e| e.data["plan_hash"] == hash.as_str())
+            .count(),
+        2,
+        "the loaded plan is on the record as proposed again"
+    );
+
+    // participant1 loses a contract the plan expects (purged while disconnected).
+    let gone = file.loaded.plan.expected("participant1").expect("expected").active[0].to_string();
+    let api = lab.client("participant1");
+    api.disconnect(recovery_deck::lab::scenario::LOST)
+        .await
+        .expect("disconnect");
+    api.purge(recovery_deck::lab::scenario::LOST, std::slice::from_ref(&gone), false)
+        .await
+        .expect("purge");
+    s.key(KeyCode::Esc).await;
+    s.command(&format!("load {}", runbook.display())).await;
+    let loaded = s.core.app.loaded.as_ref().expect("loaded, with its drift");
+    assert_eq!(loaded.drift.len(), 1, "{:?}", loaded.drift);
+    assert_eq!(loaded.drift[0].participant, "participant1");
+    let rows: Vec<(String, recovery_deck::plan::DriftKind)> = loaded.drift[0]
+        .drift
+        .rows
+        .iter()
+        .map(|r| (r.contract_id.to_string(), r.kind()))
+        .collect();
+    assert_eq!(rows, [(gone.clone(), recovery_deck::plan::DriftKind::Disappeared)]);
+    assert!(s.flash().contains("drifted"), "{}", s.flash());
+    let screen = s.screen();
+    assert!(screen.contains("drifted since the plan was made"), "{screen}");
+    assert!(screen.contains("participant1: 1 gone"), "{screen}");
+
+    // A runbook of another incident is refused and leaves the screen's plan alone.
+    let cfg = IncidentConfig::load(&lab.lab.incident_path()).expect("config");
+    let apis: Vec<std::sync::Arc<dyn ParticipantApi>> = cfg
+        .participants
+        .iter()
+        .map(|p| {
+            std::sync::Arc::new(recovery_deck::client::GrpcParticipant::from_config(p).expect("client"))
+                as std::sync::Arc<dyn ParticipantApi>
+        })
+        .collect();
+    let other = recovery_deck::survey::Incident {
+        name: "another-incident",
+        lost: recovery_deck::lab::scenario::LOST,
+        target: recovery_deck::lab::scenario::TARGET,
+    };
+    let request = recovery_deck::reconcile::SelectionRequest::new(recovery_deck::reconcile::Strategy::Intersection);
+    let (foreign, _) = recovery_deck::survey::propose(&apis, &other, &request, 500)
+        .await
+        .expect("plan");
+    let foreign_path = lab.dir.path().join("foreign.runbook.toml");
+    let meta = recovery_deck::plan::RunbookMeta {
+        created: "2026-12-07T00:00:00Z".into(),
+        proposed_by: "someone".into(),
+    };
+    recovery_deck::runbook_file::write(&foreign_path, &foreign, &meta).expect("write");
+    s.command(&format!("load {}", foreign_path.display())).await;
+    assert!(
+        s.flash().contains("not loaded") && s.flash().contains("incident another-incident"),
+        "{}",
+        s.flash()
+    );
+    assert_eq!(
+        s.plan_hash().as_deref(),
+        Some(hash.as_str()),
+        "the plan on screen stays"
+    );
+
+    // Without a plan there is nothing to save; without a file name, nothing to do.
+    s.command("save").await;
+    assert!(s.flash().contains("needs a file name"), "{}", s.flash());
 }

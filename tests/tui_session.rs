@@ -528,6 +528,7 @@ fn the_lead_proposes_the_plan_made_on_the_screen_and_says_go_after_typing_the_ta
     a.update(Msg::Plan {
         generation,
         result: Ok(Arc::new(mine.clone())),
+        record: recovery_deck::journal::Recorded::Nothing,
     });
     let effects = press(&mut a, "o");
     assert!(
@@ -564,6 +565,7 @@ fn the_lead_proposes_the_plan_made_on_the_screen_and_says_go_after_typing_the_ta
     union.update(Msg::Plan {
         generation,
         result: Ok(other.clone()),
+        record: recovery_deck::journal::Recorded::Nothing,
     });
     match sent(&press(&mut union, "o")).as_slice() {
         [SessionCmd::Propose(p)] => assert_eq!(p.hash(), other.hash()),
@@ -760,6 +762,8 @@ fn the_deck_s_run_follows_on_the_execution_screen() {
             dry_run: false,
             resumed: false,
             done_phases: Vec::new(),
+            runbook: None,
+            sidecar: None,
         })),
     };
     alice.update(Msg::Exec(Progress::Journal(Box::new(started))));

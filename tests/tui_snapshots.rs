@@ -122,6 +122,8 @@ fn survey_on(synchronizer: &str) -> SurveyData {
         comparison: Arc::new(comparison),
         payloads: Arc::new(snaps.into_iter().map(|s| s.3).collect()),
         in_flight,
+        hosted: Default::default(),
+        snapshot: Default::default(),
         incomplete: BTreeMap::new(),
     }
 }
@@ -268,6 +270,7 @@ fn planned_with(data: SurveyData) -> App {
     a.update(Msg::Plan {
         generation,
         result: Ok(Arc::new(plan)),
+        record: Default::default(),
     });
     a
 }
@@ -444,6 +447,7 @@ fn executing(until: usize, fail: bool) -> App {
             journal: "incident.journal.jsonl".into(),
             error: None,
             dry_run: false,
+            drift: Vec::new(),
         };
         a.update(Msg::Exec(Progress::Finished(report.clone())));
         a.update(Msg::ExecDone(Ok(report)));
@@ -493,27 +497,29 @@ fn screens() -> Vec<(&'static str, App)> {
                 class: RowClass::PayloadMismatch,
             },
         ])),
+        record: Default::default(),
     });
     let mut confirm = planned();
     chars(&mut confirm, "xnewDo");
     let mut journal = loaded(false);
     chars(&mut journal, "iJ");
-    journal.update(Msg::Recorded(event(
+    journal.update(Msg::Recorded(Box::new(event(
         1,
         None,
         EventData::Surveyed(Surveyed {
             synchronizer: "lostDomain".into(),
             classes: BTreeMap::from([("agreed".into(), 2), ("missing".into(), 1)]),
             contracts: BTreeMap::new(),
+            snapshot: None,
         }),
-    )));
-    journal.update(Msg::Recorded(event(
+    ))));
+    journal.update(Msg::Recorded(Box::new(event(
         2,
         None,
         EventData::StrategyChosen {
             strategy: StrategyName::Intersection,
         },
-    )));
+    ))));
     vec![
         ("main_loading", app(false)),
         ("main", loaded(false)),
@@ -723,13 +729,13 @@ fn the_session_journal_pane_scrolls_when_focused() {
     let mut a = loaded(false);
     chars(&mut a, "J");
     for seq in 1..=20 {
-        a.update(Msg::Recorded(event(
+        a.update(Msg::Recorded(Box::new(event(
             seq,
             None,
             EventData::StrategyChosen {
                 strategy: StrategyName::Union,
             },
-        )));
+        ))));
     }
     // tab: the focus moves from the table to the journal pane.
     let frames = scrolled(&mut a, (80, 24), &["tab", "g", "j", "G", "k", "pageup"]);

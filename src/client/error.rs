@@ -33,8 +33,22 @@ pub enum ClientError {
     Unsupported { participant: String, message: String },
 }
 
+/// tonic reports a call that reached its own deadline on the client side (no answer in
+/// time, e.g. the network to the participant is lost) as CANCELLED with the text of
+/// `tonic::TimeoutExpired`, as if someone had cancelled it; it is a deadline exceeded.
+fn deadline_as_such(status: tonic::Status) -> tonic::Status {
+    if status.code() == tonic::Code::Cancelled && status.message() == tonic::TimeoutExpired(()).to_string() {
+        tonic::Status::deadline_exceeded(
+            "no answer within the call's deadline (the participant's timeout_secs or repair_timeout_secs)",
+        )
+    } else {
+        status
+    }
+}
+
 impl ClientError {
     pub fn from_status(participant: &str, rpc: &'static str, status: tonic::Status) -> ClientError {
+        let status = deadline_as_such(status);
         match canton_error::from_status(&status) {
             Some(canton) => ClientError::Canton {
                 participant: participant.to_string(),
@@ -166,6 +180,22 @@ mod tests {
                 "participant1: ChangeAssignation failed: CONTRACT_ASSIGNATION_CHANGE_ERROR: There are still"
             ),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_deadline_reached_on_the_client_side_is_reported_as_one() {
+        // What tonic's client-side deadline produces (tonic::Status::from_error of
+        // TimeoutExpired).
+        let timed_out = tonic::Status::cancelled(tonic::TimeoutExpired(()).to_string());
+        let e = ClientError::from_status("p", "ChangeAssignation", timed_out);
+        assert_eq!(e.grpc_code(), Some(tonic::Code::DeadlineExceeded));
+        assert!(e.to_string().contains("deadline"), "{e}");
+        let cancelled = ClientError::from_status("p", "ImportAcs", tonic::Status::cancelled("import aborted"));
+        assert_eq!(
+            cancelled.grpc_code(),
+            Some(tonic::Code::Cancelled),
+            "a real cancellation stays one"
         );
     }
 

@@ -79,6 +79,12 @@ impl ContractHistory {
         self.per_sync.values().any(|t| t.state() == SyncState::Active)
     }
 
+    /// How many times the contract became active on `synchronizer` (created, added by a
+    /// repair, or assigned there).
+    pub fn activations(&self, synchronizer: &str) -> usize {
+        self.per_sync.get(logical_id(synchronizer)).map_or(0, |t| t.activations)
+    }
+
     /// The participant held the contract on `synchronizer` at some point, whatever became
     /// of it since (still there, moved on, or archived).
     pub fn ever_on(&self, synchronizer: &str) -> bool {

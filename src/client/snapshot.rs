@@ -16,9 +16,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 
-/// ImportAcs chunk size: a message (chunk plus its context) stays well below Canton's
-/// default 10 MiB inbound message limit.
-const IMPORT_CHUNK: usize = 1 << 20;
+/// ImportAcs chunk size: the snapshot bytes one message carries, by the rule every
+/// request follows (`crate::batch`), with the context beside them.
+const IMPORT_CHUNK: usize = crate::batch::REQUEST_BYTES;
 
 fn encoding_failed(participant: &str, e: AcsError) -> ClientError {
     ClientError::Protocol {

@@ -29,10 +29,15 @@ pub async fn run(scenario: Scenario, args: &ScreenArgs, operator: Option<&str>) 
     let guard = Teardown(Some(lab));
     let incident = guard.0.as_ref().map(|l| l.incident_path()).unwrap_or_default();
     let cfg = IncidentConfig::load(&incident)?;
-    let opts = screen::options(args, operator, tmp.path().join("demo.journal.jsonl"))?;
-    let outcome = launch::run(&cfg, opts).await.map_err(Fail::from);
+    let journal = screen::default_journal(tmp.path(), &cfg.incident.name, "journal.jsonl");
+    screen::journal_dir(&journal)?;
+    let opts = screen::options(args, operator, journal)?;
+    let outcome = launch::run(&cfg, opts, args.record.as_deref())
+        .await
+        .map_err(Fail::from);
     drop(guard);
     outcome?;
     eprintln!("demo lab stopped");
+    screen::recorded(args);
     Ok(ExitCode::SUCCESS)
 }

@@ -1,14 +1,15 @@
 //! `compare`, `plan` and `run`: the headless recovery engine.
 
-use super::{Fail, Outcome, clients, is_json, operator, print_json, short};
+use super::{Fail, Outcome, clients, is_json, operator, print_json, record, short};
 use crate::cli::{CompareArgs, Format, PlanArgs, RunArgs, SelectionArgs};
 use crate::config::IncidentConfig;
-use crate::exec::{self, Participants, Progress, RunOptions, Runner};
+use crate::exec::{self, Approval, Participants, Progress, RunOptions, Runner};
+use crate::meter::Meter;
 use crate::plan::{self, PhaseKind, PlanSummary, RunbookMeta};
 use crate::reconcile::{self, Comparison, Decision, SelectionRequest, StrategyName};
-pub(super) use crate::runbook_file::sidecar_path;
 use crate::survey::SearchFilter;
-use crate::survey::{self, Incident, ProposeError, propose};
+use crate::survey::{self, Incident, ProposeError, propose_observed};
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -49,7 +50,10 @@ pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -
         template_prefix: args.template.clone(),
         party: None,
     };
-    let s = survey::survey(&apis, &alias, &filter, false).await?;
+    let (observer, metered) = survey_meter("compare: survey");
+    let s = survey::survey_observed(&apis, &alias, &filter, false, Some(observer)).await;
+    let _ = metered.await;
+    let s = s?;
     if is_json(format) {
         let mut out = serde_json::to_value(&s.comparison).map_err(|e| Fail(e.to_string()))?;
         let incomplete = s.incomplete();
@@ -65,6 +69,21 @@ pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -
         print_incomplete(&s, &alias);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A meter of the contracts a survey has read, over every participant.
+fn survey_meter(label: &str) -> (survey::Observer, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, usize)>();
+    let mut meter = Meter::start(label, "contracts", None);
+    let task = tokio::spawn(async move {
+        let mut read: BTreeMap<String, usize> = BTreeMap::new();
+        while let Some((participant, n)) = rx.recv().await {
+            read.insert(participant, n);
+            meter.set(read.values().sum::<usize>() as u64);
+        }
+        meter.finish();
+    });
+    (tx, task)
 }
 
 /// Contracts between the lost synchronizer and another one (a reassignment cut short):
@@ -145,12 +164,6 @@ fn parse_decision(text: &str) -> Result<(String, Decision), Fail> {
     Ok((id.to_string(), decision))
 }
 
-/// Runbooks and sidecars are private (mode 0600): they list the incident's contracts.
-pub(super) fn write_atomically(path: &Path, text: &str) -> Result<(), Fail> {
-    crate::private_file::write_atomically(path, text.as_bytes())
-        .map_err(|e| Fail(format!("writing {}: {e}", path.display())))
-}
-
 pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outcome {
     let lost = args.from.clone().unwrap_or_else(|| cfg.incident.lost.clone());
     let target = args.to.clone().unwrap_or_else(|| cfg.incident.target.clone());
@@ -164,33 +177,54 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         lost: &lost,
         target: &target,
     };
-    let (plan, surveyed) = propose(&apis, &incident, &request, args.batch_size).await.map_err(|e| match e {
+    let (observer, metered) = survey_meter("plan: survey");
+    let proposed = propose_observed(&apis, &incident, &request, args.batch_size, Some(observer)).await;
+    let _ = metered.await;
+    let (plan, surveyed) = proposed.map_err(|e| match e {
         ProposeError::Selection(e) => Fail(format!(
             "{e}\nDecide each listed row with --decide <ID>=exclude (leave it on {lost}) or --decide <ID>=purge (remove it where it is still active), then plan again."
         )),
         other => Fail(other.to_string()),
     })?;
+    let who = operator(args.operator.as_deref());
     let meta = RunbookMeta {
         created: jiff::Timestamp::now().to_string(),
-        proposed_by: operator(args.operator.as_deref()),
+        proposed_by: who.clone(),
     };
     let (toml, sidecar) = plan::to_runbook(&plan, &meta)?;
-    if let Some(dir) = args.out.parent() {
-        crate::private_file::create_dir_all(dir)?;
-    }
-    let mut sidecar_file = None;
-    if let Some(side) = &sidecar {
-        let path = sidecar_path(&args.out, &side.file_name);
-        write_atomically(&path, &side.text)?;
-        sidecar_file = Some(path);
-    }
-    write_atomically(&args.out, &toml)?;
+    let ids = plan.expected_snapshots().values().map(|e| e.active.len() as u64).sum();
+    let mut meter = Meter::start("plan: runbook", "held contract ids", Some(ids));
+    let sidecar_file = crate::runbook_file::write_texts(&args.out, &toml, sidecar.as_ref())?;
+    meter.set(ids);
+    meter.finish();
+    let journal = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| default_journal(&args.out, false));
+    let made = record::PlanMade {
+        plan: &plan,
+        survey: &surveyed,
+        selection: &args.selection,
+        runbook: &toml,
+        sidecar: sidecar.as_ref().map(|s| s.text.as_str()),
+    };
+    record::plan_made(cfg, &apis, &journal, &who, &made)
+        .await
+        .map_err(|e| {
+            Fail(format!(
+                "the runbook {} is written, but the journal {} could not record it: {}",
+                args.out.display(),
+                journal.display(),
+                e.0
+            ))
+        })?;
     let summary = PlanSummary::of(&plan);
     if is_json(format) {
         print_json(&serde_json::json!({
             "plan_hash": plan.hash(),
             "runbook": args.out,
             "sidecar": sidecar_file,
+            "journal": journal,
             "strategy": summary.strategy,
             "moved": summary.moved,
             "excluded": plan.excluded().len(),
@@ -203,13 +237,26 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         if let Some(p) = &sidecar_file {
             outln!("contract ids in {}", p.display());
         }
+        outln!("journal {}", journal.display());
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a runbook and its sidecar (if it names one).
+/// Reads a runbook and its sidecar (if it names one), the sidecar line by line.
 pub fn load_runbook(path: &Path) -> Result<plan::LoadedRunbook, Fail> {
-    Ok(crate::runbook_file::read(path)?.loaded)
+    let toml = std::fs::read_to_string(path).map_err(|e| Fail(format!("reading runbook {}: {e}", path.display())))?;
+    let mut sidecar = match plan::runbook_sidecar(&toml)? {
+        Some(name) => {
+            let p = crate::runbook_file::sidecar_path(path, &name);
+            let file = std::fs::File::open(&p).map_err(|e| Fail(format!("reading sidecar {}: {e}", p.display())))?;
+            Some(std::io::BufReader::with_capacity(1 << 16, file))
+        }
+        None => None,
+    };
+    Ok(plan::load_runbook_from(
+        &toml,
+        sidecar.as_mut().map(|r| r as &mut dyn BufRead),
+    )?)
 }
 
 pub fn default_journal(runbook: &Path, dry_run: bool) -> PathBuf {
@@ -269,12 +316,6 @@ fn describe(p: &Progress) -> Option<String> {
             format!("phase {phase}: nothing to do")
         }
         Progress::PhaseStarted { phase, participants } => format!("phase {phase}: {}", participants.join(", ")),
-        Progress::Advance {
-            phase,
-            participant,
-            done,
-            total,
-        } if total > &1 => format!("  {phase} {participant} {done}/{total}"),
         Progress::StepFailed {
             phase,
             participant,
@@ -291,8 +332,94 @@ fn describe(p: &Progress) -> Option<String> {
     })
 }
 
+/// A meter per phase of a run: the contracts (or steps) done over every participant, from
+/// the executor's `Advance` reports.
+#[derive(Default)]
+struct PhaseMeter {
+    meter: Option<Meter>,
+    /// Per participant: done, total.
+    counts: BTreeMap<String, (usize, usize)>,
+}
+
+impl PhaseMeter {
+    fn see(&mut self, p: &Progress) {
+        match p {
+            Progress::PhaseStarted { phase, participants } if !participants.is_empty() => {
+                self.end();
+                let unit = match phase {
+                    PhaseKind::Purge | PhaseKind::Import | PhaseKind::Move | PhaseKind::Verify => "contracts",
+                    _ => "steps",
+                };
+                self.meter = Some(Meter::start(format!("run {phase}"), unit, None));
+            }
+            Progress::Advance {
+                participant,
+                done,
+                total,
+                ..
+            } => {
+                self.counts.insert(participant.clone(), (*done, *total));
+                if let Some(m) = &mut self.meter {
+                    let (done, total) = self.counts.values().fold((0, 0), |(d, t), (dd, tt)| (d + dd, t + tt));
+                    m.set_total(total as u64);
+                    m.set(done as u64);
+                }
+            }
+            Progress::PhaseDone { .. } | Progress::StepFailed { .. } | Progress::Paused { .. } => self.end(),
+            _ => {}
+        }
+    }
+
+    fn end(&mut self) {
+        if let Some(m) = self.meter.take() {
+            m.finish();
+        }
+        self.counts.clear();
+    }
+}
+
+/// The rows preflight found changed since the plan was made, per participant.
+fn drifted(e: &exec::RunError) -> Vec<exec::DriftEntry> {
+    let exec::RunError::Preflight(problems) = e else {
+        return Vec::new();
+    };
+    problems
+        .iter()
+        .flat_map(|p| {
+            p.drift.iter().map(|row| exec::DriftEntry {
+                participant: p.participant.clone(),
+                row: row.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The drift table: per participant and row, what the plan expected and what is there now.
+/// The contract id comes last and whole, to be copied.
+fn print_drift(drift: &[exec::DriftEntry]) {
+    let width = drift.iter().map(|d| d.participant.len()).max().unwrap_or(0).max(11);
+    outln!("{} row(s) changed since the plan was made:", drift.len());
+    outln!(
+        "{:<width$}  {:<15}  {:<23}  {:<23}  contract",
+        "participant",
+        "change",
+        "expected",
+        "found"
+    );
+    for d in drift {
+        outln!(
+            "{:<width$}  {:<15}  {:<23}  {:<23}  {}",
+            d.participant,
+            d.row.kind().as_str(),
+            d.row.expected.to_string(),
+            d.row.found.to_string(),
+            d.row.contract_id
+        );
+    }
+}
+
 pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcome {
-    let loaded = load_runbook(&args.runbook)?;
+    let crate::runbook_file::RunbookFile { toml, sidecar, loaded } = crate::runbook_file::read(&args.runbook)?;
     let plan = loaded.plan;
     if plan.incident() != cfg.incident.name {
         eprintln!(
@@ -301,7 +428,9 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
             cfg.incident.name
         );
     }
-    if !args.dry_run && !args.yes {
+    // Verification alone changes nothing, so there is nothing to confirm.
+    let verify_only = !args.phases.is_empty() && args.phases.iter().all(|p| *p == plan::PhaseKind::Verify);
+    if !args.dry_run && !args.yes && !verify_only {
         confirm(&plan)?;
     }
     let apis = clients(cfg)?;
@@ -312,8 +441,18 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
         .unwrap_or_else(|| default_journal(&args.runbook, args.dry_run));
     let mut options = RunOptions::new(journal.clone(), &operator(args.operator.as_deref()));
     options.dry_run = args.dry_run;
-    options.runbook = Some(args.runbook.clone());
+    options.runbook_path = Some(args.runbook.clone());
     options.force = args.force;
+    if !args.phases.is_empty() {
+        options.phases = Some(args.phases.iter().copied().collect());
+    }
+    // The journal keeps the runbook as it was run, and how the run was confirmed.
+    options.runbook = Some(record::pin_runbook(&journal, &toml, sidecar.as_deref())?);
+    options.approval = Some(if args.yes {
+        Approval::Unattended
+    } else {
+        Approval::Typed(plan.target().to_string())
+    });
     options.endpoints = cfg
         .participants
         .iter()
@@ -322,7 +461,9 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let printer = tokio::spawn(async move {
         let mut skipped = std::collections::BTreeSet::new();
+        let mut phase_meter = PhaseMeter::default();
         while let Some(p) = rx.recv().await {
+            phase_meter.see(&p);
             if let Progress::PhaseSkipped { phase, .. } = &p {
                 skipped.insert(*phase);
             }
@@ -334,6 +475,7 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
                 }
             }
         }
+        phase_meter.end();
         skipped
     });
     let outcome = Runner::new(plan, participants, options)?.with_progress(tx).run().await;
@@ -350,18 +492,22 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
     let report = match outcome {
         Ok(r) => r,
         Err(e) => {
+            let drift = drifted(&e);
+            if !drift.is_empty() && !is_json(format) {
+                print_drift(&drift);
+            }
             let report = exec::RunReport {
                 ok: false,
                 error: Some(e.to_string()),
                 journal: journal.display().to_string(),
                 dry_run: args.dry_run,
+                drift,
                 ..Default::default()
             };
             outln!("{}", serde_json::to_string(&report)?);
             return Err(Fail(e.to_string()));
         }
     };
-    let _ = format;
     outln!("{}", serde_json::to_string(&report)?);
     Ok(if report.ok {
         ExitCode::SUCCESS

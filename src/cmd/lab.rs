@@ -7,6 +7,7 @@ use crate::lab::node::{self, ParticipantArgs, ServeOptions, SynchronizerArgs};
 use crate::lab::scenario;
 use crate::lab::supervisor::{Lab, Launcher};
 use crate::lab::workflow;
+use crate::meter::Meter;
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
@@ -88,15 +89,31 @@ pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
             unvetted,
             detach,
         } => {
+            let (staged, mut created) = tokio::sync::mpsc::unbounded_channel::<usize>();
             let options = scenario::LabOptions {
                 contracts,
                 canton,
                 enable_all_reassignments,
+                staged: (scenario == scenario::Scenario::Large).then_some(staged),
                 keep_lost,
                 unvetted,
                 ..scenario::LabOptions::default()
             };
-            let lab = scenario::up_with(&dir, scenario, &options, Launcher::current(!detach)?).await?;
+            let metered = tokio::spawn(async move {
+                let mut meter: Option<Meter> = None;
+                while let Some(n) = created.recv().await {
+                    meter
+                        .get_or_insert_with(|| Meter::start("lab up: staging", "contracts", Some(contracts as u64)))
+                        .inc(n as u64);
+                }
+                if let Some(m) = meter {
+                    m.finish();
+                }
+            });
+            let up = scenario::up_with(&dir, scenario, &options, Launcher::current(!detach)?).await;
+            drop(options);
+            let _ = metered.await;
+            let lab = up?;
             print_summary(&lab, format)?;
             if detach {
                 return Ok(ExitCode::SUCCESS);

@@ -18,6 +18,9 @@ mod console;
 mod demo;
 mod engine;
 mod lab;
+mod record;
+mod replay;
+mod report;
 mod screen;
 mod search;
 mod serve;
@@ -46,6 +49,7 @@ use crate::error_chain::chain;
 pub type Outcome = Result<ExitCode, Fail>;
 
 pub async fn run(cli: Cli) -> Outcome {
+    crate::meter::set_mode(cli.progress);
     match cli.command {
         Command::Demo {
             scenario,
@@ -61,6 +65,8 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Plan(args) => engine::plan(&load(&cli.config)?, &args, cli.format).await,
         Command::Run(args) => engine::run(&load(&cli.config)?, &args, cli.format).await,
         Command::ExportConsole(args) => console::run(&args, cli.format),
+        Command::Report(args) => report::run(&args),
+        Command::Replay(args) => replay::run(&args).await,
         Command::Serve(args) => serve::run(&args, cli.format).await,
         Command::Session(args) => session::run(&cli.config, &args, cli.format).await,
     }

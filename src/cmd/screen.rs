@@ -38,8 +38,15 @@ pub fn options(args: &ScreenArgs, operator_name: Option<&str>, journal: PathBuf)
     })
 }
 
+/// Says where the recording is, if the screen was recorded.
+pub fn recorded(args: &ScreenArgs) {
+    if let Some(path) = &args.record {
+        eprintln!("recording: {} (asciinema play {})", path.display(), path.display());
+    }
+}
+
 /// A name as it may appear in a file name.
-fn safe(name: &str) -> String {
+pub(super) fn safe(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -51,22 +58,46 @@ fn safe(name: &str) -> String {
         .collect()
 }
 
-fn config_dir(config: &Path) -> &Path {
+pub(super) fn config_dir(config: &Path) -> &Path {
     config
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
 }
 
-pub fn default_journal(config: &Path, cfg: &IncidentConfig) -> PathBuf {
-    config_dir(config).join(format!("{}.journal.jsonl", safe(&cfg.incident.name)))
+/// Where a journal goes unless `--journal` says otherwise: the incident's own directory,
+/// `<base>/<incident>/<file>`, so that an incident's journals stay together and apart
+/// from another incident's. A journal an older release left at `<base>/<incident>.<file>`
+/// is continued there instead of starting a second one.
+pub fn default_journal(base: &Path, incident: &str, file: &str) -> PathBuf {
+    let current = base.join(safe(incident)).join(file);
+    let legacy = base.join(format!("{}.{file}", safe(incident)));
+    if !current.exists() && legacy.exists() {
+        legacy
+    } else {
+        current
+    }
+}
+
+/// Creates a journal's directory private to the operator (mode 0700) before the journal
+/// is opened in it.
+pub(super) fn journal_dir(journal: &Path) -> Result<(), Fail> {
+    match journal.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        Some(dir) => crate::private_file::create_dir(dir).map_err(|e| Fail(format!("creating {}: {e}", dir.display()))),
+        None => Ok(()),
+    }
 }
 
 pub async fn run(config: &Path, cfg: &IncidentConfig, args: &TuiArgs) -> Outcome {
-    let journal = args.journal.clone().unwrap_or_else(|| default_journal(config, cfg));
+    let journal = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| default_journal(config_dir(config), &cfg.incident.name, "journal.jsonl"));
+    journal_dir(&journal)?;
     let opts = options(&args.screen, args.join.operator.as_deref(), journal.clone())?;
-    launch::run(cfg, opts).await?;
+    launch::run(cfg, opts, args.screen.record.as_deref()).await?;
     eprintln!("journal: {}", journal.display());
+    recorded(&args.screen);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -99,20 +130,66 @@ pub async fn join(config: &Path, args: &TuiArgs) -> Outcome {
     // A node operator's screen keeps the deck's journal, so that `session run` and the
     // screen resume each other's part; the others keep a journal of what they saw.
     let journal = args.journal.clone().unwrap_or_else(|| match &deck {
-        Some(d) => config_dir(config).join(format!(
-            "{}.{}.journal.jsonl",
-            safe(&hello.incident),
-            safe(&d.participant)
-        )),
-        None => PathBuf::from(format!(
-            "{}.{}.screen.journal.jsonl",
-            safe(&hello.incident),
-            safe(&hello.operator)
-        )),
+        Some(d) => default_journal(
+            config_dir(config),
+            &hello.incident,
+            &format!("{}.journal.jsonl", safe(&d.participant)),
+        ),
+        None => default_journal(
+            Path::new("."),
+            &hello.incident,
+            &format!("{}.screen.journal.jsonl", safe(&hello.operator)),
+        ),
     });
+    journal_dir(&journal)?;
     let opts = options(&args.screen, Some(&hello.operator), journal.clone())?;
     let core = launch::joined_core(client, hello, deck, &opts)?;
-    launch::run_core(core, &opts.theme).await?;
+    launch::run_core(core, &opts.theme, args.screen.record.as_deref()).await?;
     eprintln!("journal: {}", journal.display());
+    recorded(&args.screen);
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journals_go_to_the_incident_directory_unless_an_older_one_is_there() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = dir.path();
+        assert_eq!(
+            default_journal(base, "drill 7/a", "journal.jsonl"),
+            base.join("drill_7_a").join("journal.jsonl"),
+            "one directory per incident, its name safe for the file system"
+        );
+        assert_eq!(
+            default_journal(base, "drill", "participant1.journal.jsonl"),
+            base.join("drill").join("participant1.journal.jsonl")
+        );
+        // An incident begun with an older release keeps its journal where it is.
+        std::fs::write(base.join("drill.journal.jsonl"), "{}\n").expect("legacy journal");
+        assert_eq!(
+            default_journal(base, "drill", "journal.jsonl"),
+            base.join("drill.journal.jsonl")
+        );
+        // Once the incident directory holds it, that one is used.
+        std::fs::create_dir(base.join("drill")).expect("dir");
+        std::fs::write(base.join("drill").join("journal.jsonl"), "{}\n").expect("journal");
+        assert_eq!(
+            default_journal(base, "drill", "journal.jsonl"),
+            base.join("drill").join("journal.jsonl")
+        );
+    }
+
+    #[test]
+    fn the_incident_directory_is_private() {
+        use std::os::unix::fs::MetadataExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let journal = default_journal(dir.path(), "drill", "journal.jsonl");
+        journal_dir(&journal).expect("created");
+        let mode = std::fs::metadata(dir.path().join("drill")).expect("dir").mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        journal_dir(&journal).expect("an existing directory is fine");
+    }
 }

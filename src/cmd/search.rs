@@ -4,6 +4,7 @@ use super::{Fail, Outcome, is_json, print_json, short};
 use crate::cli::{Format, SearchArgs};
 use crate::client::GrpcParticipant;
 use crate::config::IncidentConfig;
+use crate::meter::Meter;
 use crate::survey::{SearchFilter, search};
 use std::process::ExitCode;
 
@@ -21,7 +22,9 @@ pub async fn run(cfg: &IncidentConfig, args: &SearchArgs, format: Format) -> Out
         template_prefix: args.template.clone(),
         party: args.party.clone(),
     };
-    let hits = search::search(&api, &args.synchronizer, &filter).await?;
+    let mut meter = Meter::start(format!("search {}", args.participant), "contracts", None);
+    let hits = search::search_observed(&api, &args.synchronizer, &filter, &mut |n| meter.set(n)).await?;
+    meter.finish();
     if is_json(format) {
         print_json(&hits)?;
     } else {

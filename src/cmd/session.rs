@@ -3,7 +3,7 @@
 //! participant's part with an incident config that holds only that participant's
 //! credentials.
 
-use super::engine::{print_comparison, selection_request, sidecar_path, write_atomically};
+use super::engine::{print_comparison, selection_request};
 use super::{Fail, Outcome, is_json, print_json};
 use crate::cli::{Format, JoinArgs, SessionArgs, SessionCommand, SessionPlanArgs};
 use crate::client::{GrpcParticipant, ParticipantApi};
@@ -14,7 +14,7 @@ use crate::collab::manifest::{self, ManifestError};
 use crate::collab::state::SessionState;
 use crate::config::IncidentConfig;
 use crate::exec;
-use crate::plan::{self, PlanSummary, RunbookMeta};
+use crate::plan::{PlanSummary, RunbookMeta};
 use crate::survey::{Incident, ProposeError, plan_from_parts};
 use crate::wire::collab::{Ack, ControlAction};
 use serde_json::json;
@@ -117,12 +117,15 @@ pub async fn run(config: &Path, args: &SessionArgs, format: Format) -> Outcome {
         }
         SessionCommand::Run { participant, journal } => {
             let (deck, cfg) = deck(config, join, Some(participant), Duration::from_secs(600)).await?;
+            // The same journal as the participant's joined screen, so that each resumes the other.
             let journal = journal.clone().unwrap_or_else(|| {
-                config
-                    .parent()
-                    .unwrap_or(Path::new("."))
-                    .join(format!("{}.{participant}.journal.jsonl", cfg.incident.name))
+                super::screen::default_journal(
+                    super::screen::config_dir(config),
+                    &cfg.incident.name,
+                    &format!("{}.journal.jsonl", super::screen::safe(participant)),
+                )
             });
+            super::screen::journal_dir(&journal)?;
             run_part(&deck, journal).await
         }
         SessionCommand::RequestPayload { contract, from, reason } => {
@@ -331,17 +334,7 @@ async fn plan_from_session(client: &SessionClient, join: &JoinArgs, args: &Sessi
         created: jiff::Timestamp::now().to_string(),
         proposed_by: hello.operator.clone(),
     };
-    let (toml, sidecar) = plan::to_runbook(&plan, &meta)?;
-    if let Some(dir) = args.out.parent() {
-        crate::private_file::create_dir_all(dir)?;
-    }
-    let mut sidecar_file: Option<PathBuf> = None;
-    if let Some(side) = &sidecar {
-        let path = sidecar_path(&args.out, &side.file_name);
-        write_atomically(&path, &side.text)?;
-        sidecar_file = Some(path);
-    }
-    write_atomically(&args.out, &toml)?;
+    let sidecar_file = crate::runbook_file::write(&args.out, &plan, &meta)?;
     let summary = PlanSummary::of(&plan);
     let out = json!({
         "plan_hash": plan.hash(),

@@ -16,7 +16,7 @@ use crate::exec::{
     GateError, Participants, PhaseGate, PhaseOutcome, Progress, RunError, RunOptions, RunReport, Runner,
 };
 use crate::journal::JournalWriter;
-use crate::plan::{self, InFlight, PhaseKind, Plan};
+use crate::plan::{self, DriftKind, InFlight, PhaseKind, Plan};
 use crate::reconcile::InspectionResult;
 use crate::survey;
 use crate::survey::{Holding, SearchFilter};
@@ -194,11 +194,12 @@ impl Deck {
         let drift = expected.check(&holding.snapshot);
         if !drift.is_none() {
             return Err(refuse(format!(
-                "refusing to approve plan {}: {me} drifted since the plan was made ({} appeared, {} disappeared{}); ask the lead for a new plan",
+                "refusing to approve plan {}: {me} drifted since the plan was made ({} appeared, {} disappeared, {} with another payload{}); ask the lead for a new plan",
                 plan.hash(),
-                drift.appeared.len(),
-                drift.disappeared.len(),
-                if drift.payload_changed {
+                drift.count(DriftKind::Appeared),
+                drift.count(DriftKind::Disappeared),
+                drift.count(DriftKind::PayloadChanged),
+                if drift.unnamed_payload_change {
                     ", a payload changed"
                 } else {
                     ""

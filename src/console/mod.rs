@@ -494,10 +494,13 @@ impl<'a> Moves<'a> {
         }
         let ids: Vec<ContractId> = steps.iter().flat_map(|s| s.2.iter().cloned()).collect();
         let batch = batch_size.max(1) as usize;
-        let cut: Vec<&[ContractId]> = ids.chunks(batch).collect();
+        let cut: Vec<&[ContractId]> = crate::batch::id_batches(&ids, batch).collect();
         let planned: Vec<&[ContractId]> = steps.iter().map(|s| s.2).collect();
         if cut != planned {
-            return Err(shape(format!("the batches are not the id list cut every {batch} ids")));
+            return Err(shape(format!(
+                "the batches are not the id list cut every {batch} ids (or {} bytes)",
+                crate::batch::REQUEST_BYTES
+            )));
         }
         Ok(Some(Moves {
             source,

@@ -153,7 +153,7 @@ fn every_script_carries_exactly_its_participants_ids_per_action() {
             let moves = plan_ids(&plan, PhaseKind::Move, |q, _| q == p);
             let scripted: Vec<Vec<String>> = reads
                 .get("moves")
-                .map(|ids| ids.chunks(batch).map(<[String]>::to_vec).collect())
+                .map(|ids| crate::batch::id_batches(ids, batch).map(<[String]>::to_vec).collect())
                 .unwrap_or_default();
             assert_eq!(scripted, moves, "{dialect} {p} move batches");
 

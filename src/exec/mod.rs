@@ -19,9 +19,9 @@ mod vetting;
 
 pub use lock::{Holder, LockError, lock_path};
 pub use preflight::{Preflight, PreflightProblem, preflight};
-pub use progress::{Control, Progress, RunReport, StepReport};
+pub use progress::{Control, DriftEntry, Progress, RunReport, StepReport};
 pub use retry::Backoff;
-pub use runner::{GateError, PhaseGate, PhaseOutcome, RunError, RunOptions, Runner};
+pub use runner::{Approval, GateError, PhaseGate, PhaseOutcome, RunError, RunOptions, Runner};
 pub use state::DoneBy;
 pub use verify::{VerifyReport, verify};
 

@@ -8,11 +8,11 @@
 //! is read from the participants, so a run resumes from any journal, or none.
 
 use super::Participants;
-use super::state::{self, DoneBy, DriftRow, Observed, Planned, Standing};
+use super::state::{self, DoneBy, GoneRow, Observed, Planned, Standing};
 use super::vetting::{self, ByPackage};
 use crate::client::version::Line;
 use crate::client::{ClientError, ParticipantApi, merge_inspections};
-use crate::plan::{Action, PhaseKind, Plan, snapshot_digest};
+use crate::plan::{Action, DriftKind, DriftRow, PhaseKind, Plan, snapshot_digest};
 use crate::reconcile::{ContractId, ContractSummary};
 use crate::survey;
 use crate::survey::SearchFilter;
@@ -33,6 +33,9 @@ pub struct PreflightProblem {
     pub participant: String,
     pub check: &'static str,
     pub message: String,
+    /// For the `drift` check: the rows that changed, by contract id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<DriftRow>,
 }
 
 impl fmt::Display for PreflightProblem {
@@ -43,6 +46,28 @@ impl fmt::Display for PreflightProblem {
 
 fn short(id: &str) -> String {
     id.chars().take(20).collect::<String>() + "…"
+}
+
+/// "3 row(s) changed on lostDomain since the plan was made (1 appeared, 2 disappeared): 00ab…, …"
+fn drift_summary(lost: &str, rows: &[DriftRow]) -> String {
+    let kinds = [
+        (DriftKind::Appeared, "appeared"),
+        (DriftKind::Disappeared, "disappeared"),
+        (DriftKind::PayloadChanged, "with another payload"),
+    ];
+    let counts: Vec<String> = kinds
+        .iter()
+        .map(|(k, word)| (rows.iter().filter(|r| r.kind() == *k).count(), word))
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, word)| format!("{n} {word}"))
+        .collect();
+    let ids: Vec<ContractId> = rows.iter().map(|r| r.contract_id.clone()).collect();
+    format!(
+        "{} row(s) changed on {lost} since the plan was made ({}): {}",
+        rows.len(),
+        counts.join(", "),
+        shown(&ids)
+    )
 }
 
 fn shown(ids: &[ContractId]) -> String {
@@ -59,7 +84,7 @@ fn listed(items: Vec<String>) -> String {
     v.join(", ")
 }
 
-fn shown_rows(rows: &[DriftRow]) -> String {
+fn shown_rows(rows: &[GoneRow]) -> String {
     listed(
         rows.iter()
             .map(|r| format!("{} ({})", short(&r.id), r.became))
@@ -112,6 +137,7 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
         participant: name.clone(),
         check,
         message,
+        drift: Vec::new(),
     };
     let line = match api.canton_line().await {
         Ok(line) => line,
@@ -284,19 +310,41 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
         connected,
     };
     let standing = state::stand(&planned, &seen);
+    // The rows the plan names, for the drift table: of those that changed on the lost
+    // synchronizer, the ones the participants' state does not explain by the plan's work.
+    let check = expected.check(&holding.snapshot);
+    let gone_ids: BTreeSet<&ContractId> = standing.gone.iter().map(|r| &r.id).collect();
+    let rows_of = |kind: DriftKind| -> Vec<DriftRow> {
+        check
+            .rows
+            .iter()
+            .filter(|r| r.kind() == kind)
+            .filter(|r| match kind {
+                DriftKind::Appeared => standing.appeared.contains(&r.contract_id),
+                DriftKind::Disappeared => gone_ids.contains(&r.contract_id),
+                DriftKind::PayloadChanged => true,
+            })
+            .cloned()
+            .collect()
+    };
     if !standing.appeared.is_empty() {
-        checked.problems.push(problem(
-            "drift",
-            format!(
-                "{} contract(s) appeared on {} since the plan was made: {}",
-                standing.appeared.len(),
-                plan.lost(),
-                shown(&standing.appeared)
-            ),
-        ));
+        checked.problems.push(PreflightProblem {
+            drift: rows_of(DriftKind::Appeared),
+            ..problem(
+                "drift",
+                format!(
+                    "{} contract(s) appeared on {} since the plan was made: {}",
+                    standing.appeared.len(),
+                    plan.lost(),
+                    shown(&standing.appeared)
+                ),
+            )
+        });
     }
     if !standing.gone.is_empty() {
-        checked.problems.push(problem(
+        checked.problems.push(PreflightProblem {
+            drift: rows_of(DriftKind::Disappeared),
+            ..problem(
             "drift",
             format!(
                 "{} contract(s) the plan expects on {} are gone without reaching {} by the plan's own moves or purges: {}; make a new plan from the participants' current state",
@@ -305,9 +353,17 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
                 plan.target(),
                 shown_rows(&standing.gone)
             ),
-        ));
+        )
+        });
     }
-    if standing.gone.is_empty() && standing.appeared.is_empty() {
+    let changed = rows_of(DriftKind::PayloadChanged);
+    if !changed.is_empty() {
+        checked.problems.push(PreflightProblem {
+            message: drift_summary(plan.lost(), &changed),
+            drift: changed,
+            ..problem("drift", String::new())
+        });
+    } else if standing.gone.is_empty() && standing.appeared.is_empty() {
         match payloads_changed(api, plan, expected, &holding, &standing, &target_id).await {
             Ok(true) => checked.problems.push(problem(
                 "drift",
@@ -424,6 +480,7 @@ pub async fn preflight(
                 participant: api.name().to_string(),
                 check: "version",
                 message: e.to_string(),
+                drift: Vec::new(),
             }),
             _ => None,
         })
@@ -442,6 +499,7 @@ pub async fn preflight(
                     participant: "all".into(),
                     check: "registered",
                     message: e.to_string(),
+                    drift: Vec::new(),
                 }],
                 ..Preflight::default()
             };
@@ -507,6 +565,7 @@ pub async fn preflight(
                     orphans.len(),
                     shown(&orphans)
                 ),
+                drift: Vec::new(),
             });
         }
     }
@@ -544,6 +603,7 @@ async fn check_vetting(
         participant: participant.to_string(),
         check: "vetting",
         message,
+        drift: Vec::new(),
     };
     let target_id = match survey::synchronizer_id(apis, plan.target()).await {
         Ok(id) => id,
@@ -631,6 +691,7 @@ fn counter_problems(
                 offenders.len(),
                 listed.join(", ")
             ),
+            drift: Vec::new(),
         });
     }
     problems

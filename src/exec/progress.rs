@@ -2,7 +2,7 @@
 
 use crate::failure::Failure;
 use crate::journal::Event;
-use crate::plan::PhaseKind;
+use crate::plan::{DriftRow, PhaseKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -56,8 +56,8 @@ pub enum Progress {
     },
     PhaseSkipped {
         phase: PhaseKind,
-        /// Why ([`super::DoneBy::reason`]).
-        reason: &'static str,
+        /// Why ([`super::DoneBy::reason`], or not asked for by `--phases`).
+        reason: String,
     },
     Paused {
         before: PhaseKind,
@@ -84,4 +84,15 @@ pub struct RunReport {
     pub error: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
+    /// Rows that changed since the plan was made, when preflight refused for that.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<DriftEntry>,
+}
+
+/// One row that changed on one participant since the plan was made.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftEntry {
+    pub participant: String,
+    #[serde(flatten)]
+    pub row: DriftRow,
 }

@@ -11,7 +11,8 @@ use super::steps::{self, Ctx, StepError};
 use crate::client::ImportMode;
 use crate::failure::{Failure, FailureKind};
 use crate::journal::{
-    self, EventData, Header, JournalError, JournalWriter, ParticipantRef, PreflightResult, RunEnded, RunStarted,
+    self, EventData, Header, JournalError, JournalWriter, ParticipantRef, PinnedRunbook, PlanApproved, PreflightResult,
+    RunEnded, RunStarted,
 };
 use crate::plan::{PhaseKind, Plan, Step};
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,14 +42,44 @@ pub struct RunOptions {
     pub only: Option<String>,
     /// The runbook the plan was read from, named in the run's lock so that a refused
     /// second run can say what is being run.
-    pub runbook: Option<PathBuf>,
+    pub runbook_path: Option<PathBuf>,
     /// Run although a participant still has a working connection to the lost
     /// synchronizer, or new transactions in flight there: both refused otherwise, since
     /// recovering from a synchronizer that is not lost can fork the ledger.
     pub force: bool,
+    /// Run only these phases (`run --phases`); `None`: all. The phases before the first
+    /// of them are taken as done outside this run — by an earlier run, or by hand with the
+    /// console scripts — so preflight accepts the changes they make, as on a resumed run;
+    /// the phases not named are skipped, not recorded as done.
+    pub phases: Option<BTreeSet<PhaseKind>>,
+    /// The runbook file the run executes, pinned beside the journal (recorded with the
+    /// run's start, so the journal holds the plan it ran).
+    pub runbook: Option<PinnedRunbook>,
+    /// How the operator confirmed the plan, recorded before the run starts (the screen
+    /// records its own confirmation and leaves this `None`).
+    pub approval: Option<Approval>,
+}
+
+/// How a run was confirmed on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Approval {
+    /// The operator typed this (the target's alias).
+    Typed(String),
+    /// `--yes`: no one was asked.
+    Unattended,
 }
 
 impl RunOptions {
+    /// Whether this run executes `phase`.
+    pub fn runs(&self, phase: PhaseKind) -> bool {
+        self.phases.as_ref().is_none_or(|p| p.contains(&phase))
+    }
+
+    /// The phases before the first one this run executes ([`RunOptions::phases`]).
+    fn done_elsewhere(&self) -> BTreeSet<PhaseKind> {
+        PhaseKind::ALL.into_iter().take_while(|p| !self.runs(*p)).collect()
+    }
+
     pub fn new(journal: PathBuf, operator: &str) -> RunOptions {
         RunOptions {
             dry_run: false,
@@ -59,8 +90,11 @@ impl RunOptions {
             retry_delay: Duration::from_millis(250),
             import_mode: ImportMode::Validation,
             only: None,
-            runbook: None,
+            runbook_path: None,
             force: false,
+            phases: None,
+            runbook: None,
+            approval: None,
         }
     }
 }
@@ -300,7 +334,7 @@ impl Runner {
             .filter(|p| self.executes(p))
             .cloned()
             .collect();
-        let me = Holder::me(self.options.runbook.as_deref(), &journal, &self.options.operator);
+        let me = Holder::me(self.options.runbook_path.as_deref(), &journal, &self.options.operator);
         let (held, stale) = lock::acquire(&dir, self.plan.incident(), &executed, &me)?;
         Ok((Some(held), stale))
     }
@@ -324,6 +358,21 @@ impl Runner {
             progress: self.progress.clone(),
         };
         let plan = self.plan.clone();
+        if let Some(approval) = self.options.approval.as_ref().filter(|_| !self.options.dry_run) {
+            let (typed, unattended) = match approval {
+                Approval::Typed(t) => (t.clone(), false),
+                Approval::Unattended => (String::new(), true),
+            };
+            journal.record(
+                None,
+                EventData::PlanApproved(PlanApproved {
+                    plan_hash: plan.hash().to_string(),
+                    confirmed_by_typing: typed,
+                    unattended,
+                }),
+            )?;
+        }
+        let pinned = self.options.runbook.clone();
         journal.record(
             None,
             EventData::RunStarted(RunStarted {
@@ -335,6 +384,8 @@ impl Runner {
                 dry_run: self.options.dry_run,
                 resumed,
                 done_phases: done.iter().copied().collect(),
+                runbook: pinned.as_ref().map(|p| p.runbook.clone()),
+                sidecar: pinned.and_then(|p| p.sidecar),
             }),
         )?;
         let outcome = self.execute(&journal, &done, stale).await;
@@ -359,6 +410,19 @@ impl Runner {
                 error: report.error.clone(),
             }),
         )?;
+        // A journal this run opened itself ends with it; one shared with the screen is
+        // sealed when the screen closes.
+        if self.shared_journal.is_none() {
+            let actor = journal::Actor {
+                op: self.options.operator.clone(),
+                node: None,
+            };
+            journal
+                .writer
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .seal(actor, "run")?;
+        }
         journal.progress(Progress::Finished(report.clone()));
         outcome.map(|_| report)
     }
@@ -376,13 +440,15 @@ impl Runner {
             .filter(|(name, _)| self.executes(name))
             .map(|(name, api)| (name.clone(), api.clone()))
             .collect();
-        let mut checks = preflight(plan, &checked, journal_done, self.options.force).await;
+        let assumed: BTreeSet<PhaseKind> = journal_done.union(&self.options.done_elsewhere()).copied().collect();
+        let mut checks = preflight(plan, &checked, &assumed, self.options.force).await;
         checks
             .warnings
             .extend(stale_locks.into_iter().map(|s| PreflightProblem {
                 participant: s.participant,
                 check: "lock",
                 message: s.message,
+                drift: Vec::new(),
             }));
         let text = |list: &[PreflightProblem]| list.iter().map(|p| p.to_string()).collect::<Vec<_>>();
         journal.record(
@@ -444,7 +510,7 @@ impl Runner {
                 )?;
                 journal.progress(Progress::PhaseSkipped {
                     phase: phase.kind,
-                    reason: by.reason(),
+                    reason: by.reason().to_string(),
                 });
                 let mut found_done = 0;
                 for (participant, found) in &checks.already {
@@ -465,6 +531,21 @@ impl Runner {
                         error,
                     })?;
                 }
+                continue;
+            }
+            if !self.options.runs(phase.kind) {
+                journal.record(
+                    None,
+                    EventData::PhaseSkipped {
+                        plan_hash: plan.hash().to_string(),
+                        phase: phase.kind,
+                        reason: "not among the phases asked for (--phases)".into(),
+                    },
+                )?;
+                journal.progress(Progress::PhaseSkipped {
+                    phase: phase.kind,
+                    reason: "not among --phases".into(),
+                });
                 continue;
             }
             if let Some(rx) = control.as_mut() {

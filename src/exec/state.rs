@@ -107,7 +107,7 @@ impl Count {
 
 /// A planned row that is gone or new for reasons the plan does not explain.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct DriftRow {
+pub(super) struct GoneRow {
     pub id: ContractId,
     /// What the participant says became of it.
     pub became: String,
@@ -118,7 +118,7 @@ pub(super) struct DriftRow {
 pub(super) struct Standing {
     /// Expected on the lost synchronizer, gone, and neither moved to the target nor
     /// purged by the plan.
-    pub gone: Vec<DriftRow>,
+    pub gone: Vec<GoneRow>,
     /// Active on the lost synchronizer, neither expected nor imported by the plan.
     pub appeared: Vec<ContractId>,
     pub purged: Count,
@@ -185,7 +185,7 @@ pub(super) fn stand(planned: &Planned, seen: &Observed<'_>) -> Standing {
         if planned.purge.contains(id) && h.on(seen.lost_id) == SyncState::Archived {
             continue;
         }
-        gone.push(DriftRow {
+        gone.push(GoneRow {
             id: id.clone(),
             became: became(&h, seen),
         });

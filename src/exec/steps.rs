@@ -8,6 +8,7 @@ use super::progress::{Progress, StepReport};
 use super::record::SharedJournal;
 use super::retry::{RetryPolicy, Settle, Settled};
 use super::vetting::ByPackage;
+use crate::batch::{INSPECT_BATCH, id_batches};
 use crate::client::{
     self, ClientError, ContractStream, ImportMode, ParticipantApi, SyncState, Validation, merge_inspections,
 };
@@ -283,7 +284,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
             let ids = strings(contract_ids);
             let batch = ctx.plan.batch_size().max(1) as usize;
             let mut done = 0;
-            for chunk in ids.chunks(batch) {
+            for chunk in id_batches(&ids, batch) {
                 let call = Call::PurgeContracts {
                     synchronizer: synchronizer.clone(),
                     ids: chunk.len(),
@@ -333,7 +334,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
             let batch = ctx.plan.batch_size().max(1) as usize;
             let mut done = skipped;
             ctx.advance(phase, p, track, done);
-            for chunk in todo.chunks(batch) {
+            for chunk in id_batches(&todo, batch) {
                 let call = Call::ChangeAssignation {
                     source: source_synchronizer.clone(),
                     target: target_synchronizer.clone(),
@@ -526,7 +527,7 @@ async fn not_yet_on(
 ) -> Result<Vec<String>, StepError> {
     let target = read(ctx, || api.synchronizer_id(target_alias)).await?.logical;
     let mut todo = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(1000) {
+    for chunk in id_batches(ids, INSPECT_BATCH) {
         let histories = merge_inspections(read(ctx, || api.inspect_contracts(&target, chunk)).await?);
         todo.extend(
             chunk
@@ -548,7 +549,7 @@ async fn already_held(
     ids: &[String],
 ) -> Result<HashSet<String>, StepError> {
     let mut held = HashSet::new();
-    for chunk in ids.chunks(1000) {
+    for chunk in id_batches(ids, INSPECT_BATCH) {
         let histories = merge_inspections(read(ctx, || api.inspect_contracts(lost_id, chunk)).await?);
         for (id, h) in histories {
             if h.active_somewhere() || matches!(h.on(lost_id), SyncState::Moved { .. }) {

@@ -4,6 +4,7 @@
 //! failing fixture test (tests/fixtures/journal-v1.jsonl), never a silent change in what
 //! resume, the screen or a report reads.
 
+use super::pins::Pinned;
 use crate::client::ImportMode;
 use crate::plan::{ConnectionValidation, PhaseKind};
 use crate::reconcile::{Decision, StrategyName};
@@ -297,6 +298,11 @@ pub struct RunStarted {
     pub resumed: bool,
     #[serde(default)]
     pub done_phases: Vec<PhaseKind>,
+    /// The runbook the run executes, as it was read (format version 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<Pinned>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sidecar: Option<Pinned>,
 }
 
 /// A run ends (`session.end`); the counts are per participant.
@@ -383,7 +389,8 @@ impl VerifyReport {
     }
 }
 
-/// The comparison the screen showed (`search.result`): counts per class and per participant.
+/// The comparison the screen showed (`search.result`): counts per class and per participant,
+/// and (format version 3) every row of it in a pinned comparison file (`journal::snapshot`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Surveyed {
     pub synchronizer: String,
@@ -391,6 +398,8 @@ pub struct Surveyed {
     pub classes: BTreeMap<String, usize>,
     #[serde(default)]
     pub contracts: BTreeMap<String, usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<Pinned>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -400,13 +409,36 @@ pub struct PlanProposed {
     pub strategy: StrategyName,
     pub moved: usize,
     pub excluded: usize,
+    /// The plan itself, as a runbook (and its sidecar) pinned beside the journal (format
+    /// version 3): the decided and excluded rows with their reasons are in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<Pinned>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sidecar: Option<Pinned>,
+    /// The `sha256` of the pinned comparison the plan was made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey: Option<String>,
 }
 
-/// The operator confirmed a plan by typing the target's alias (`plan.approved`).
+/// The operator confirmed a plan (`plan.approved`): on the screen by typing the target's
+/// alias, on the command line by typing it or with `--yes`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanApproved {
     pub plan_hash: String,
+    /// What was typed; empty when nothing was (`--yes`).
     pub confirmed_by_typing: String,
+    /// Approved without a typed confirmation (`run --yes`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unattended: bool,
+}
+
+/// A front end let go of the journal after a clean end (`session.close`): the seal. A
+/// journal whose last event is not one was cut short, by a crash or by hand, or is still
+/// being written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionClosed {
+    /// `screen`, `plan` or `run`.
+    pub front_end: String,
 }
 
 /// Declares an enum of journal events, each variant with the kind it is written as,
@@ -502,6 +534,7 @@ tagged_events! {
         participant: Option<String>,
     },
     "view.diff" => DiffViewed { contract_id: String },
+    "session.close" => SessionClosed(SessionClosed),
 }
 
 impl EventData {

@@ -28,6 +28,8 @@ fn samples() -> Vec<EventData> {
             dry_run: false,
             resumed: true,
             done_phases: vec![PhaseKind::Isolate],
+            runbook: Some(pinned("runbook")),
+            sidecar: None,
         }),
         EventData::RunEnded(RunEnded {
             plan_hash: "h".into(),
@@ -124,16 +126,21 @@ fn samples() -> Vec<EventData> {
             synchronizer: "lost".into(),
             classes: [("agreed".to_string(), 4)].into(),
             contracts: [("p1".to_string(), 6)].into(),
+            snapshot: Some(pinned("comparison")),
         }),
         EventData::PlanProposed(PlanProposed {
             plan_hash: "h".into(),
             strategy: StrategyName::Union,
             moved: 6,
             excluded: 3,
+            runbook: Some(pinned("runbook")),
+            sidecar: Some(pinned("sidecar")),
+            survey: Some("sha256:cc".into()),
         }),
         EventData::PlanApproved(PlanApproved {
             plan_hash: "h".into(),
             confirmed_by_typing: "new".into(),
+            unattended: false,
         }),
         EventData::StrategyChosen {
             strategy: StrategyName::Union,
@@ -146,7 +153,18 @@ fn samples() -> Vec<EventData> {
         EventData::DiffViewed {
             contract_id: "00aa".into(),
         },
+        EventData::SessionClosed(SessionClosed {
+            front_end: "screen".into(),
+        }),
     ]
+}
+
+fn pinned(kind: &str) -> crate::journal::Pinned {
+    crate::journal::Pinned {
+        file: format!("j.pins/{kind}-ab.bin"),
+        sha256: "sha256:ab".into(),
+        bytes: 3,
+    }
 }
 
 #[test]

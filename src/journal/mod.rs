@@ -1,20 +1,27 @@
 //! The session journal: append-only JSON lines, one event per line, hash-chained. Line 1
 //! is a header (incident, tool version, participants, operator); every later line is an
 //! event whose `prev` is the previous line's hash and whose `hash` is the sha256 of its
-//! own canonical JSON without `hash`. Truncation or tampering breaks the chain and the
-//! reader says where. Plan, execution and verification events are fsynced before the
-//! writer returns; the journal never goes through a lossy logger.
+//! own canonical JSON without `hash`. Tampering breaks the chain and the reader names the
+//! line; a session that ends cleanly seals the journal with a last `session.close` event,
+//! so a journal cut short says so. What is too large for a line (the comparison the
+//! screen showed, the plan it proposed) goes to files pinned by digest beside the journal
+//! (`pins`). Plan, execution and verification events are fsynced before the writer
+//! returns; the journal never goes through a lossy logger.
 
 pub mod event;
+pub mod pins;
 mod reader;
+pub mod report;
+pub mod snapshot;
 mod writer;
 
 pub use event::{
     Call, CallAnswered, CallDescribed, CallSent, DecisionName, EventData, PingResult, PlanApproved, PlanProposed,
-    PreflightResult, Rpc, RunEnded, RunStarted, Skipped, Surveyed, VerifyReport,
+    PreflightResult, Rpc, RunEnded, RunStarted, SessionClosed, Skipped, Surveyed, VerifyReport,
 };
-pub use reader::{Journal, read};
-pub use writer::JournalWriter;
+pub use pins::{PinError, Pinned, PinnedRunbook, Recorded};
+pub use reader::{Checked, Journal, Seal, check, read, verify};
+pub use writer::{Clock, JournalWriter};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -22,8 +29,12 @@ use sha2::{Digest, Sha256};
 
 pub const FORMAT: &str = "recovery-deck-journal";
 /// Version 2 types every event (`event::EventData`) and puts the plan hash on every
-/// phase event; version 1 journals are still read.
-pub const VERSION: u32 = 2;
+/// phase event. Version 3 seals a journal whose session ended cleanly (`session.close`) and
+/// pins what the screen showed and proposed (`search.result` and `plan.proposed` name a
+/// comparison file and a runbook beside the journal). Versions 1 and 2 are still read.
+pub const VERSION: u32 = 3;
+/// The first format version whose sessions seal their journal.
+pub const SEALED_SINCE: u32 = 3;
 /// The oldest format version the reader accepts.
 pub const OLDEST_VERSION: u32 = 1;
 
@@ -130,8 +141,31 @@ pub enum JournalError {
     Io { path: String, source: std::io::Error },
     #[error("journal {path}, line {line}: {message}")]
     Invalid { path: String, line: usize, message: String },
-    #[error("journal {path}: the hash chain breaks at event {seq}: {message}")]
-    Chain { path: String, seq: u64, message: String },
+    #[error("journal {path}, line {line}: the hash chain breaks: {message}")]
+    Chain {
+        path: String,
+        line: usize,
+        seq: u64,
+        message: String,
+    },
+    #[error(
+        "journal {path}, line {line}: the line is incomplete (the file ends in the middle of it: cut short, or the writer died while writing it)"
+    )]
+    Torn { path: String, line: usize },
+    #[error("journal {path} is sealed: the session ended, nothing more is written to it")]
+    Sealed { path: String },
+}
+
+impl JournalError {
+    /// The line of the file the error is about, if it is about one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            JournalError::Invalid { line, .. } | JournalError::Chain { line, .. } | JournalError::Torn { line, .. } => {
+                Some(*line)
+            }
+            JournalError::Io { .. } | JournalError::Sealed { .. } => None,
+        }
+    }
 }
 
 #[cfg(test)]

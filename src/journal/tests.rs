@@ -31,6 +31,8 @@ fn started() -> EventData {
         dry_run: false,
         resumed: false,
         done_phases: Vec::new(),
+        runbook: None,
+        sidecar: None,
     })
 }
 
@@ -195,10 +197,15 @@ fn version_1_screen_journals_still_read_typed() {
         .copied()
         .chain(run.events.iter().map(|e| e.kind.as_str()))
         .collect();
+    // `session.close` (the seal) came with format version 3.
     assert_eq!(
         all,
-        crate::journal::event::KINDS.iter().copied().collect(),
-        "the two v1 fixtures hold every kind"
+        crate::journal::event::KINDS
+            .iter()
+            .copied()
+            .filter(|k| *k != "session.close")
+            .collect(),
+        "the two v1 fixtures hold every kind a v1 journal could"
     );
     let bodies: Vec<&EventData> = j.bodies().collect();
     let has = |f: &dyn Fn(&EventData) -> bool| bodies.iter().any(|e| f(e));
@@ -292,4 +299,90 @@ fn journals_are_private_to_their_owner() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     JournalWriter::append_to(&path).expect("reopen");
     assert_eq!(mode(&path), 0o600);
+}
+
+#[test]
+fn a_clean_end_seals_the_journal_and_nothing_follows_the_seal_from_that_writer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("j.jsonl");
+    let mut w = JournalWriter::create(&path, &header()).expect("create");
+    w.append(op(None), started()).expect("append");
+    assert_eq!(read(&path).expect("read").seal(), Seal::Unsealed, "still running");
+    w.seal(op(None), "run").expect("seal");
+    assert!(w.is_sealed());
+    let err = w.append(op(None), done()).expect_err("sealed");
+    assert!(matches!(err, JournalError::Sealed { .. }), "{err}");
+    let j = verify(&path).expect("whole");
+    assert_eq!(j.seal(), Seal::Sealed);
+    assert!(matches!(&j.events[1].body, Some(EventData::SessionClosed(s)) if s.front_end == "run"));
+    // A rerun continues after the seal; until it seals again the journal is open.
+    let mut w = JournalWriter::append_to(&path).expect("reopen");
+    w.append(op(None), started()).expect("append");
+    assert_eq!(read(&path).expect("read").seal(), Seal::Unsealed);
+    w.seal(op(None), "run").expect("seal");
+    assert_eq!(read(&path).expect("read").seal(), Seal::Sealed);
+}
+
+#[test]
+fn the_strict_reading_refuses_a_torn_line_by_number_where_resume_cuts_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("j.jsonl");
+    write_three(&path);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
+    f.write_all(b"{\"seq\":4,\"ts\":\"2026").expect("torn write");
+    drop(f);
+    assert!(read(&path).expect("lenient").torn_tail);
+    let checked = check(&path).expect("checked");
+    assert_eq!(checked.lines, 5);
+    assert_eq!(checked.journal.events.len(), 3, "what verified before it");
+    let err = verify(&path).expect_err("torn");
+    assert!(matches!(err, JournalError::Torn { line: 5, .. }), "{err}");
+    assert!(err.to_string().contains("line 5"), "{err}");
+}
+
+#[test]
+fn an_edited_header_is_named_as_line_1() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("j.jsonl");
+    write_three(&path);
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        text.replacen("\"operator\":\"alice\"", "\"operator\":\"mallory\"", 1),
+    )
+    .expect("write");
+    let err = verify(&path).expect_err("edited header");
+    assert_eq!(err.line(), Some(1), "{err}");
+    assert!(err.to_string().contains("header"), "{err}");
+}
+
+#[test]
+fn journals_before_version_3_are_read_as_written_before_seals() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal-v1.jsonl");
+    let j = verify(&path).expect("whole");
+    assert_eq!(j.seal(), Seal::BeforeSeals(1));
+}
+
+#[test]
+fn a_stepped_clock_makes_the_same_session_the_same_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start: jiff::Timestamp = "2026-11-03T09:00:00Z".parse().expect("time");
+    let write = |name: &str| {
+        let path = dir.path().join(name);
+        let mut h = header();
+        h.started = start.to_string();
+        h.host = "lab".into();
+        let mut w = JournalWriter::create(&path, &h)
+            .expect("create")
+            .with_clock(Clock::stepped(start, jiff::SignedDuration::from_millis(250)));
+        w.append(op(None), started()).expect("append");
+        w.append(op(Some("participant1")), sent(3)).expect("append");
+        w.seal(op(None), "run").expect("seal");
+        std::fs::read(&path).expect("bytes")
+    };
+    let (a, b) = (write("a.jsonl"), write("b.jsonl"));
+    assert_eq!(a, b);
+    let j = read(&dir.path().join("a.jsonl")).expect("read");
+    assert_eq!(j.events[1].ts, "2026-11-03T09:00:00.500Z");
+    assert_eq!(j.events[2].t, 0.75);
 }

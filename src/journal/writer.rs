@@ -2,7 +2,7 @@
 //! in append mode, and `sync_data` after the events that must survive a crash. The file
 //! is private to its owner (mode 0600, [`crate::private_file`]).
 
-use super::{Actor, Event, EventData, Header, JournalError, event_hash, header_hash};
+use super::{Actor, Event, EventData, Header, JournalError, SessionClosed, event_hash, header_hash};
 use crate::private_file;
 use serde_json::Value;
 use std::fs::{File, OpenOptions};
@@ -18,6 +18,32 @@ pub struct JournalWriter {
     started: Instant,
     /// Seconds of session time already behind us when an existing journal is reopened.
     offset_secs: f64,
+    clock: Clock,
+    /// The seal is written: nothing may follow it from this writer.
+    sealed: bool,
+}
+
+/// Where event times come from.
+#[derive(Debug, Clone)]
+pub enum Clock {
+    System,
+    /// Each event `step` after the one before, the first `step` after `start`: journals whose
+    /// bytes do not depend on when they were written (committed test fixtures).
+    Stepped {
+        start: jiff::Timestamp,
+        step: jiff::SignedDuration,
+        readings: i32,
+    },
+}
+
+impl Clock {
+    pub fn stepped(start: jiff::Timestamp, step: jiff::SignedDuration) -> Clock {
+        Clock::Stepped {
+            start,
+            step,
+            readings: 0,
+        }
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
@@ -45,7 +71,15 @@ impl JournalWriter {
             prev: header_hash(header),
             started: Instant::now(),
             offset_secs: 0.0,
+            clock: Clock::System,
+            sealed: false,
         })
+    }
+
+    /// Takes event times from `clock` from now on.
+    pub fn with_clock(mut self, clock: Clock) -> JournalWriter {
+        self.clock = clock;
+        self
     }
 
     /// Reopens an existing journal to continue it (a resumed run). A line torn by a crash
@@ -70,6 +104,8 @@ impl JournalWriter {
             prev,
             started: Instant::now(),
             offset_secs,
+            clock: Clock::System,
+            sealed: false,
         })
     }
 
@@ -87,14 +123,62 @@ impl JournalWriter {
         Ok(event)
     }
 
+    /// Writes the seal (`session.close`) as the last event of this writer: the session ended
+    /// cleanly. Later appends through this writer are refused; reopening the journal
+    /// ([`JournalWriter::append_to`]) continues it after the seal.
+    pub fn seal(&mut self, actor: Actor, front_end: &str) -> Result<Event, JournalError> {
+        let event = self.append(
+            actor,
+            EventData::SessionClosed(SessionClosed {
+                front_end: front_end.to_string(),
+            }),
+        )?;
+        self.sealed = true;
+        Ok(event)
+    }
+
+    pub fn is_sealed(&self) -> bool {
+        self.sealed
+    }
+
+    /// The time of the last event written (now, for the system clock): for records made
+    /// beside the journal, so that they agree with it.
+    pub fn time(&self) -> jiff::Timestamp {
+        match &self.clock {
+            Clock::System => jiff::Timestamp::now(),
+            Clock::Stepped { start, step, readings } => start.checked_add(*step * *readings).unwrap_or(*start),
+        }
+    }
+
+    /// The event's time (RFC 3339 with milliseconds) and its seconds since the session began.
+    fn now(&mut self) -> (String, f64) {
+        let (now, secs) = match &mut self.clock {
+            Clock::System => (jiff::Timestamp::now(), self.started.elapsed().as_secs_f64()),
+            Clock::Stepped { start, step, readings } => {
+                *readings += 1;
+                let since = *step * *readings;
+                (start.checked_add(since).unwrap_or(*start), since.as_secs_f64())
+            }
+        };
+        (
+            format!("{:.3}", now),
+            ((self.offset_secs + secs) * 1000.0).round() / 1000.0,
+        )
+    }
+
     /// Appends an event of another family (a session log's), already split into its kind
     /// and data.
     pub fn append_raw(&mut self, kind: &str, actor: Actor, data: Value, durable: bool) -> Result<Event, JournalError> {
-        let now = jiff::Timestamp::now();
+        if self.sealed {
+            return Err(JournalError::Sealed {
+                path: self.path.display().to_string(),
+            });
+        }
+        let (ts, t) = self.now();
         let mut event = Event {
             seq: self.seq + 1,
-            ts: format!("{:.3}", now),
-            t: ((self.offset_secs + self.started.elapsed().as_secs_f64()) * 1000.0).round() / 1000.0,
+            ts,
+            t,
             actor,
             kind: kind.to_string(),
             data,

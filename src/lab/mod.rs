@@ -2,6 +2,7 @@
 //! run as separate processes and reproduce recovery scenarios. Front ends never import
 //! this module; they reach lab nodes over gRPC like any participant.
 
+pub mod crash;
 pub mod dialect;
 pub mod ids;
 pub mod node;

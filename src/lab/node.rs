@@ -157,15 +157,20 @@ pub async fn run_participant(args: ParticipantArgs, opts: ServeOptions) -> Resul
                 participant::ConnectivityService(node.clone()),
             ),
         )
+        // Canton's admin server takes requests up to `maxInboundMessageSize`, 10 MiB by
+        // default (`ServerConfig.defaultMaxInboundMessageSize`, see `crate::batch`); tonic's
+        // own default would be 4 MiB. The services that receive contract lists follow Canton.
         .add_service(
             admin::participant_repair_service_server::ParticipantRepairServiceServer::new(participant::RepairService(
                 node.clone(),
-            )),
+            ))
+            .max_decoding_message_size(crate::batch::CANTON_MAX_INBOUND_MESSAGE),
         )
         .add_service(
             admin::participant_inspection_service_server::ParticipantInspectionServiceServer::new(
                 participant::InspectionService(node.clone()),
-            ),
+            )
+            .max_decoding_message_size(crate::batch::CANTON_MAX_INBOUND_MESSAGE),
         )
         .add_service(
             admin::participant_status_service_server::ParticipantStatusServiceServer::new(participant::StatusService(
@@ -279,7 +284,8 @@ pub async fn run_synchronizer(args: SynchronizerArgs, opts: ServeOptions) -> Res
     Ok(())
 }
 
-/// Counts calls per method (the lab's counters) and checks the bearer token.
+/// Counts calls per method (the lab's counters), checks the bearer token, and crashes
+/// the node where a drill armed it to (`crate::lab::crash`).
 #[derive(Clone)]
 struct GuardLayer {
     node: Option<Arc<Node>>,
@@ -306,10 +312,11 @@ struct Guard<S> {
 
 type GuardFuture<R, E> = Pin<Box<dyn std::future::Future<Output = Result<R, E>> + Send>>;
 
-impl<S, B> tower::Service<http::Request<B>> for Guard<S>
+impl<S> tower::Service<http::Request<tonic::body::Body>> for Guard<S>
 where
-    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<tonic::body::Body>>,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -319,10 +326,11 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        if let Some(node) = &self.node {
+    fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
+        let fatal = self.node.as_ref().and_then(|node| {
             node.count_call(req.uri().path());
-        }
+            node.crash.on_call(req.uri().path())
+        });
         if let Some(token) = &self.token {
             let expected = format!("Bearer {token}");
             let given = req.headers().get("authorization").and_then(|v| v.to_str().ok());
@@ -334,6 +342,29 @@ where
                 return Box::pin(async move { Ok(status.into_http()) });
             }
         }
-        Box::pin(self.inner.call(req))
+        use crate::lab::crash::{CutAfter, Fatal, die};
+        let what = req.uri().path().to_string();
+        match fatal {
+            None => Box::pin(self.inner.call(req)),
+            Some(Fatal::OnArrival) => die(&format!("on arrival of {what}")),
+            Some(Fatal::MidRequest(frames)) => {
+                let req = req.map(|b| tonic::body::Body::new(CutAfter::request(b, frames)));
+                Box::pin(self.inner.call(req))
+            }
+            Some(Fatal::BeforeReply) => {
+                let answer = self.inner.call(req);
+                Box::pin(crate::lab::crash::die_once_done(
+                    answer,
+                    format!("after handling {what}, before its reply"),
+                ))
+            }
+            Some(Fatal::MidResponse(frames)) => {
+                let answer = self.inner.call(req);
+                Box::pin(async move {
+                    let response = answer.await?;
+                    Ok(response.map(|b| tonic::body::Body::new(CutAfter::response(b, frames))))
+                })
+            }
+        }
     }
 }

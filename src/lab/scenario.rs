@@ -181,6 +181,8 @@ pub struct LabOptions {
     /// Participants that do not vet the lab's DAR on newDomain when they first connect to
     /// it (a package vetting drill: preflight must refuse what they would move there).
     pub unvetted: Vec<String>,
+    /// Told the number of contracts each bulk transaction of the `large` scenario created.
+    pub staged: Option<tokio::sync::mpsc::UnboundedSender<usize>>,
     /// `diverged`: this many more Ious (Alice pays Bob) created by the transaction whose
     /// verdict reaches participant1 only, each with a payload that does not compress —
     /// so that a union must import a snapshot larger than one ImportAcs message.
@@ -195,6 +197,7 @@ impl Default for LabOptions {
             enable_all_reassignments: false,
             keep_lost: false,
             unvetted: Vec::new(),
+            staged: None,
             diverged_extra: 0,
         }
     }
@@ -239,6 +242,7 @@ pub async fn up_with(
         node.unvetted_on.push(TARGET.to_string());
     }
     let contracts = options.contracts;
+    let staged_to = options.staged.clone();
     let mut lab = tokio::task::spawn_blocking(move || -> Result<Lab, LabError> {
         let mut lab = Lab::create(&dir, layout, launcher)?;
         let names: Vec<String> = lab.layout.nodes.iter().map(|n| n.name.clone()).collect();
@@ -253,7 +257,7 @@ pub async fn up_with(
     .await
     .map_err(|e| LabError::Io(e.to_string()))??;
     let staged = match scenario {
-        Scenario::Large => stage_large(&mut lab, contracts, options.keep_lost).await,
+        Scenario::Large => stage_large(&mut lab, contracts, options.keep_lost, staged_to).await,
         _ => stage(&mut lab, scenario, options.diverged_extra, options.keep_lost).await,
     };
     if let Err(e) = staged {
@@ -368,7 +372,12 @@ async fn connect_all(lab: &Lab, participants: &[&GrpcParticipant]) -> Result<(),
     Ok(())
 }
 
-async fn stage_large(lab: &mut Lab, contracts: usize, keep_lost: bool) -> Result<(), LabError> {
+async fn stage_large(
+    lab: &mut Lab,
+    contracts: usize,
+    keep_lost: bool,
+    staged: Option<tokio::sync::mpsc::UnboundedSender<usize>>,
+) -> Result<(), LabError> {
     let names = ["participant1", "participant2", "participant3"];
     let clients: Vec<GrpcParticipant> = names.iter().map(|n| client(lab, n)).collect::<Result<_, _>>()?;
     let refs: Vec<&GrpcParticipant> = clients.iter().collect();
@@ -385,6 +394,7 @@ async fn stage_large(lab: &mut Lab, contracts: usize, keep_lost: bool) -> Result
         let api = by_name(pp).ok_or_else(|| LabError::Scenario(format!("no participant {pp}")))?;
         let payer_id = ids::party_id(payer, pp);
         let owner_id = ids::party_id(owner, op);
+        let staged = staged.clone();
         jobs.push(async move {
             let mut made = 0;
             while made < n {
@@ -397,6 +407,9 @@ async fn stage_large(lab: &mut Lab, contracts: usize, keep_lost: bool) -> Result
                     .collect();
                 submit(api, &payer_id, commands).await?;
                 made += k;
+                if let Some(s) = &staged {
+                    let _ = s.send(k);
+                }
             }
             Ok::<(), LabError>(())
         });

@@ -4,10 +4,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::reconcile::{Comparison, Selection, SelectionError, SelectionRequest, select};
 
+use super::drift::PayloadTag;
 use super::hash::{plan_hash, snapshot_digest_sorted};
 use super::model::{Action, ConnectionValidation, ExpectedSnapshot, InFlight, Phase, PhaseKind, Plan, Step};
+use crate::batch::id_batches;
 
-/// ChangeAssignation batch size unless the operators choose another.
+/// Contracts per ChangeAssignation (and PurgeContracts) call unless the operators choose
+/// another; a batch is also cut short at [`crate::batch::REQUEST_BYTES`] of ids.
 pub const DEFAULT_BATCH_SIZE: u32 = 500;
 
 pub struct PlanInput<'a> {
@@ -141,6 +144,7 @@ fn expected_snapshots(cmp: &Comparison) -> BTreeMap<String, ExpectedSnapshot> {
             };
             let snapshot = ExpectedSnapshot {
                 active: held().map(|(id, _)| id.clone()).collect(),
+                payloads: Some(held().map(|(_, d)| PayloadTag::from(d)).collect()),
                 digest: snapshot_digest_sorted(held().map(|(id, d)| (&**id, d))),
             };
             (name.clone(), snapshot)
@@ -216,7 +220,7 @@ fn phases(input: &PlanInput<'_>, participants: &[String]) -> Vec<Phase> {
                 },
             );
         }
-        for batch in work.moves.chunks(input.batch_size as usize) {
+        for batch in id_batches(&work.moves, input.batch_size as usize) {
             add(
                 PhaseKind::Move,
                 Action::ChangeAssignation {

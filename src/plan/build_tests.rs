@@ -179,11 +179,21 @@ fn expected_snapshots_match_the_exports_and_detect_drift() {
     }
     let mut p1 = snaps[0].clone();
     p1.contracts.retain(|c| &*c.contract_id != "m1");
-    assert_eq!(ids(&plan.expected("p1").unwrap().check(&p1).disappeared), ["m1"]);
+    let drift = plan.expected("p1").unwrap().check(&p1);
+    let gone: Vec<_> = drift
+        .rows
+        .iter()
+        .map(|r| (r.contract_id.to_string(), r.kind()))
+        .collect();
+    assert_eq!(gone, [("m1".to_string(), DriftKind::Disappeared)]);
     let mut p2 = snaps[1].clone();
+    let changed = p2.contracts[0].contract_id.clone();
     p2.contracts[0].payload_digest = [7; 32];
     let drift = plan.expected("p2").unwrap().check(&p2);
-    assert!(drift.payload_changed && drift.appeared.is_empty());
+    assert_eq!(drift.rows.len(), 1);
+    assert_eq!(drift.rows[0].contract_id, changed);
+    assert_eq!(drift.rows[0].found, Held::Active(Some(PayloadTag::from(&[7; 32]))));
+    assert_eq!(drift.count(DriftKind::PayloadChanged), 1);
 }
 
 #[test]

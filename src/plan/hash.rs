@@ -72,8 +72,17 @@ impl Canon {
 }
 
 /// The plan hash over everything in the plan except the hash itself.
+///
+/// A plan with per-row payload tags (every plan made since runbook version 2) hashes under
+/// the `plan/v2` domain, which covers the tags; a plan read from a version 1 runbook has none
+/// and keeps the `plan/v1` hash it was approved under.
 pub(super) fn plan_hash(plan: &Plan) -> String {
-    let mut c = Canon::new("recovery-deck/plan/v1");
+    let tagged = plan.expected.values().any(|e| e.payloads.is_some());
+    let mut c = Canon::new(if tagged {
+        "recovery-deck/plan/v2"
+    } else {
+        "recovery-deck/plan/v1"
+    });
     c.str(&plan.incident);
     c.str(&plan.lost);
     c.str(&plan.target);
@@ -96,6 +105,14 @@ pub(super) fn plan_hash(plan: &Plan) -> String {
     for (p, e) in &plan.expected {
         c.str(p);
         c.ids(e.active.iter());
+        if tagged {
+            c.bool(e.payloads.is_some());
+            let tags = e.payloads.as_deref().unwrap_or_default();
+            c.u64(tags.len() as u64);
+            for tag in tags {
+                c.u64(tag.0);
+            }
+        }
         c.str(&e.digest);
     }
     c.u64(plan.in_flight.len() as u64);

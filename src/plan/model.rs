@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
-use crate::reconcile::{ContractId, Decision, ExcludedRow, ParticipantSnapshot, Strategy};
+use crate::reconcile::{ContractId, Decision, ExcludedRow, Strategy};
 
-use super::hash::snapshot_digest;
+use super::drift::PayloadTag;
 
 /// Phases run in this order with a barrier between each: every participant finishes a phase
 /// before any participant starts the next.
@@ -179,44 +179,17 @@ pub struct InFlight {
 }
 
 /// What a participant held active on the lost synchronizer when the plan was made. The
-/// executor re-exports before touching anything and refuses to go on if this drifted.
+/// executor re-exports before touching anything and refuses to go on if this drifted
+/// ([`ExpectedSnapshot::check`] names the rows that changed).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpectedSnapshot {
     /// Sorted.
     pub active: Vec<ContractId>,
-    /// [`snapshot_digest`] over the held (id, payload digest) pairs.
+    /// The payload tag of each id in `active`, in the same order. `None` for a plan read
+    /// from a version 1 runbook, which kept only the digest below.
+    pub payloads: Option<Vec<PayloadTag>>,
+    /// [`snapshot_digest`](super::snapshot_digest) over the held (id, payload digest) pairs.
     pub digest: String,
-}
-
-/// Differences between a fresh snapshot and the plan's expectation.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Drift {
-    pub appeared: Vec<ContractId>,
-    pub disappeared: Vec<ContractId>,
-    /// Same ids, but the digest over payloads changed: some payload was modified.
-    pub payload_changed: bool,
-}
-
-impl Drift {
-    pub fn is_none(&self) -> bool {
-        self.appeared.is_empty() && self.disappeared.is_empty() && !self.payload_changed
-    }
-}
-
-impl ExpectedSnapshot {
-    pub fn check(&self, current: &ParticipantSnapshot) -> Drift {
-        let now: BTreeSet<&str> = current.contracts.iter().map(|c| &*c.contract_id).collect();
-        let then: BTreeSet<&str> = self.active.iter().map(|c| &**c).collect();
-        let appeared: Vec<ContractId> = now.difference(&then).map(|s| ContractId::from(*s)).collect();
-        let disappeared: Vec<ContractId> = then.difference(&now).map(|s| ContractId::from(*s)).collect();
-        let payload_changed =
-            appeared.is_empty() && disappeared.is_empty() && snapshot_digest(&current.contracts) != self.digest;
-        Drift {
-            appeared,
-            disappeared,
-            payload_changed,
-        }
-    }
 }
 
 /// A complete, hashed recovery plan. Built by [`super::build_plan`] or loaded from a runbook.

@@ -3,6 +3,7 @@
 //! participant lacks (archived or never seen), and the in-flight counts.
 
 use super::search::SearchFilter;
+use crate::batch::{INSPECT_BATCH, id_batches};
 use crate::client::{
     AcsEntry, ClientError, Contract, IncompleteReassignment, ParticipantApi, SyncState, logical_id, merge_inspections,
 };
@@ -15,9 +16,6 @@ use futures::StreamExt;
 use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-
-/// How many ids go into one InspectCommitmentContracts call.
-const INSPECT_BATCH: usize = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SurveyError {
@@ -193,6 +191,47 @@ pub async fn holding_observed(
     })
 }
 
+/// Payloads of chosen contracts, per participant: `wanted` names, per participant, the ids
+/// and the payload digest the survey saw. A second read of each such participant's active
+/// contracts, keeping only those — the survey itself keeps digests alone, so a million
+/// payloads are never held for the few rows whose holders disagree. A payload whose digest
+/// is no longer the one surveyed (it changed in between) is left out.
+pub async fn payloads_of(
+    apis: &[Arc<dyn ParticipantApi>],
+    synchronizer_id: &str,
+    wanted: &BTreeMap<String, HashMap<ContractId, Digest>>,
+) -> Result<BTreeMap<String, Payloads>, ClientError> {
+    let mut out = BTreeMap::new();
+    for api in apis {
+        let Some(ids) = wanted.get(api.name()).filter(|w| !w.is_empty()) else {
+            continue;
+        };
+        let mut found = Payloads::new();
+        let end = api.ledger_end().await?;
+        if end > 0 {
+            let mut interner = Interner::new();
+            let mut stream = api.active_contracts(end, false).await?;
+            while let Some(entry) = stream.next().await {
+                let AcsEntry::Active(c) = entry? else { continue };
+                if logical_id(c.synchronizer_id()) != synchronizer_id {
+                    continue;
+                }
+                let Some(id) = c.contract_id() else {
+                    continue;
+                };
+                let Some(expected) = ids.get(id) else { continue };
+                if let Some((s, payload)) = summary(&c, &mut interner)
+                    && &s.payload_digest == expected
+                {
+                    found.insert(s.contract_id, payload);
+                }
+            }
+        }
+        out.insert(api.name().to_string(), found);
+    }
+    Ok(out)
+}
+
 /// Checks that every participant runs a Canton release recovery-deck serves, before
 /// anything else is asked: an older release answers the survey's calls laid out
 /// differently (3.3's GetSynchronizerId has the id in another field, so the survey would
@@ -236,7 +275,7 @@ pub async fn inspect(
     let mut inspection = Inspection::new();
     for api in apis {
         let Some(ids) = requests.get(api.name()) else { continue };
-        for batch in ids.chunks(INSPECT_BATCH) {
+        for batch in id_batches(ids, INSPECT_BATCH) {
             let list: Vec<String> = batch.iter().map(|c| c.to_string()).collect();
             let histories = merge_inspections(api.inspect_contracts(synchronizer_id, &list).await?);
             for id in &list {

@@ -67,7 +67,18 @@ pub async fn propose(
     request: &SelectionRequest,
     batch_size: u32,
 ) -> Result<(Plan, Survey), ProposeError> {
-    let s = survey::survey(apis, incident.lost, &SearchFilter::default(), false).await?;
+    propose_observed(apis, incident, request, batch_size, None).await
+}
+
+/// [`propose`], reporting the survey's progress to `observer`.
+pub async fn propose_observed(
+    apis: &[Arc<dyn ParticipantApi>],
+    incident: &Incident<'_>,
+    request: &SelectionRequest,
+    batch_size: u32,
+    observer: Option<survey::Observer>,
+) -> Result<(Plan, Survey), ProposeError> {
+    let s = survey::survey_observed(apis, incident.lost, &SearchFilter::default(), false, observer).await?;
     let plan = plan_from(&s, incident, request, batch_size)?;
     Ok((plan, s))
 }

@@ -63,6 +63,16 @@ impl SearchHit {
 
 /// Active contracts of `api` on the synchronizer with `alias`, sorted by contract id.
 pub async fn search(api: &dyn ParticipantApi, alias: &str, filter: &SearchFilter) -> Result<Vec<SearchHit>> {
+    search_observed(api, alias, filter, &mut |_| {}).await
+}
+
+/// [`search`], telling `read` how many contracts of the stream were read so far.
+pub async fn search_observed(
+    api: &dyn ParticipantApi,
+    alias: &str,
+    filter: &SearchFilter,
+    read: &mut (dyn FnMut(u64) + Send),
+) -> Result<Vec<SearchHit>> {
     // An unsupported release is refused before its answers are misread (see `served`).
     api.canton_line().await?;
     let ids = api.synchronizer_id(alias).await?;
@@ -70,7 +80,10 @@ pub async fn search(api: &dyn ParticipantApi, alias: &str, filter: &SearchFilter
     let mut hits = Vec::new();
     if end > 0 {
         let mut stream = api.active_contracts(end, false).await?;
+        let mut n = 0u64;
         while let Some(c) = stream.next().await {
+            n += 1;
+            read(n);
             // pcs_search lists active contracts only; the survey counts the ones in between.
             let Some(c) = c?.into_active() else { continue };
             if logical_id(c.synchronizer_id()) != ids.logical {

@@ -21,11 +21,13 @@ mod input;
 mod joined;
 mod payload_diff;
 mod popup;
+mod runbook;
 mod selection;
 mod session_keys;
 
 pub use joined::{DeckState, Joined};
 pub use popup::{Ask, Button, ConfirmView, DiffView, Popup, Purpose};
+pub use runbook::Loaded;
 
 /// Ticks (a quarter second each) a flash message stays.
 const FLASH_TICKS: u64 = 24;
@@ -92,6 +94,8 @@ pub struct ParticipantView {
     pub report: Option<ParticipantReport>,
     /// Contracts read so far by the running survey.
     pub reading: Option<usize>,
+    /// What a replay knows in place of a live status (the journal has no status reports).
+    pub recorded: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -134,6 +138,8 @@ pub struct App {
     pub table: TableView,
     pub choice: Choice,
     pub plan: PlanState,
+    /// The plan on screen came from a runbook (`:load`): which, and what drifted since.
+    pub loaded: Option<Loaded>,
     pub plan_view: Scroll,
     pub exec: Option<ExecView>,
     pub show_journal: bool,
@@ -174,6 +180,7 @@ impl App {
             table: TableView::default(),
             choice: Choice::default(),
             plan: PlanState::None,
+            loaded: None,
             plan_view: Scroll::default(),
             exec: None,
             show_journal: false,
@@ -352,6 +359,7 @@ impl App {
 
     fn invalidate_plan(&mut self) {
         self.plan = PlanState::None;
+        self.loaded = None;
         if self.screen == Screen::Plan {
             self.screen = Screen::Main;
         }
@@ -391,9 +399,14 @@ impl App {
                 Vec::new()
             }
             Msg::Survey { generation, result } => self.on_survey(generation, result),
-            Msg::Plan { generation, result } => self.on_plan(generation, result),
+            Msg::SurveyRecorded { generation, record } => self.on_survey_recorded(generation, record),
+            Msg::Plan {
+                generation,
+                result,
+                record,
+            } => self.on_plan(generation, result, record),
             Msg::Recorded(event) => {
-                self.session.push_back(event);
+                self.session.push_back(*event);
                 while self.session.len() > 200 {
                     self.session.pop_front();
                 }
@@ -411,6 +424,12 @@ impl App {
             Msg::LocalPayloads { generation, result } => self.on_local_payloads(generation, result),
             Msg::SessionAnswer { command, result } => self.on_session_answer(command, result),
             Msg::DeckStopped(result) => self.on_deck_stopped(result),
+            Msg::Saved { path, result } => self.on_saved(&path, result),
+            Msg::Loaded {
+                generation,
+                path,
+                result,
+            } => self.on_loaded(generation, path, result),
             Msg::ExecDone(result) => {
                 if let Some(e) = self.exec.as_mut() {
                     e.finished = true;
@@ -450,10 +469,11 @@ impl App {
                         .zip(data.payloads.iter())
                         .map(|(n, p)| (n.clone(), p.len()))
                         .collect(),
+                    snapshot: None,
                 };
                 self.data = Some(data);
                 self.survey = SurveyState::Ready;
-                vec![Effect::Record(EventData::Surveyed(record))]
+                vec![Effect::RecordSurvey { generation, record }]
             }
             Err(e) => {
                 self.survey = SurveyState::Failed(e.clone());
@@ -463,20 +483,40 @@ impl App {
         }
     }
 
-    fn on_plan(&mut self, generation: u64, result: Result<Arc<Plan>, PlanProblem>) -> Vec<Effect> {
+    /// Whatever happened on screen since, the comparison the operator saw goes on the record.
+    fn on_survey_recorded(&mut self, generation: u64, record: Surveyed) -> Vec<Effect> {
+        if generation == self.generation
+            && let Some(d) = self.data.as_mut()
+        {
+            d.snapshot = match &record.snapshot {
+                Some(p) => crate::journal::Recorded::Pinned(p.clone()),
+                None => crate::journal::Recorded::Failed("not written".into()),
+            };
+        }
+        if record.snapshot.is_none() {
+            self.flash(
+                Level::Warn,
+                "the comparison could not be written beside the journal (see the log); its counts are recorded",
+            );
+        }
+        vec![Effect::Record(EventData::Surveyed(record))]
+    }
+
+    fn on_plan(
+        &mut self,
+        generation: u64,
+        result: Result<Arc<Plan>, PlanProblem>,
+        pinned: crate::journal::Recorded<crate::journal::PinnedRunbook>,
+    ) -> Vec<Effect> {
         if generation != self.generation || !matches!(self.plan, PlanState::Building) {
             return Vec::new();
         }
         match result {
             Ok(plan) => {
-                let summary = Box::new(PlanSummary::of(&plan));
-                let record = Effect::Record(EventData::PlanProposed(PlanProposed {
-                    plan_hash: plan.hash().to_string(),
-                    strategy: plan.strategy().kind(),
-                    moved: summary.moved,
-                    excluded: plan.excluded().len(),
-                }));
-                self.plan = PlanState::Ready { plan, summary };
+                let record = self.show_plan(plan, pinned.pinned());
+                if let Some(e) = pinned.failure() {
+                    self.flash(Level::Warn, format!("the plan is not on the record: {e}"));
+                }
                 vec![record]
             }
             Err(problem) => {
@@ -484,6 +524,28 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    /// Puts a plan on screen, ready to execute; the journal records it as proposed.
+    /// Shows `plan` in the preview and returns its record: with the runbook pinned beside
+    /// the journal when there is one, and the survey it was made from.
+    fn show_plan(&mut self, plan: Arc<Plan>, pinned: Option<&crate::journal::PinnedRunbook>) -> Effect {
+        let summary = Box::new(PlanSummary::of(&plan));
+        let record = Effect::Record(EventData::PlanProposed(PlanProposed {
+            plan_hash: plan.hash().to_string(),
+            strategy: plan.strategy().kind(),
+            moved: summary.moved,
+            excluded: plan.excluded().len(),
+            runbook: pinned.map(|r| r.runbook.clone()),
+            sidecar: pinned.and_then(|r| r.sidecar.clone()),
+            survey: self
+                .data
+                .as_ref()
+                .and_then(|d| d.snapshot.pinned())
+                .map(|p| p.sha256.clone()),
+        }));
+        self.plan = PlanState::Ready { plan, summary };
+        record
     }
 
     fn execute(&mut self) -> Vec<Effect> {
@@ -501,6 +563,7 @@ impl App {
             Effect::Record(EventData::PlanApproved(PlanApproved {
                 plan_hash: plan.hash().to_string(),
                 confirmed_by_typing: self.ctx.target.clone(),
+                unattended: false,
             })),
             Effect::Execute { plan },
         ]

@@ -16,7 +16,7 @@ use super::msg::{Effect, Msg, PlanProblem, SurveyData};
 use crate::client::ParticipantApi;
 use crate::exec::{Control, Participants, RunOptions, Runner};
 use crate::failure::{Failure, FailureKind};
-use crate::journal::{Actor, EventData, JournalWriter};
+use crate::journal::{Actor, EventData, JournalWriter, Recorded};
 use crate::survey::Incident;
 use crate::survey::SearchFilter;
 use crate::survey::{self, Payloads};
@@ -115,8 +115,14 @@ pub struct Core {
     /// Effects that ended without answering since the last `settle`.
     unanswered: Vec<String>,
     control: Option<watch::Sender<Control>>,
+    /// Set once the latest survey's comparison is on the record: a plan made from that
+    /// survey waits for it, so the journal has the survey before the plan.
+    survey_recorded: watch::Receiver<bool>,
     /// Something changed since the last frame.
     pub dirty: bool,
+    /// Markers for a recording of the screen, one per decision, until the runtime takes
+    /// them (`None`: nothing records).
+    marks: Option<Vec<String>>,
 }
 
 impl Core {
@@ -131,7 +137,25 @@ impl Core {
             next_ticket: 0,
             unanswered: Vec::new(),
             control: None,
+            survey_recorded: watch::channel(true).1,
             dirty: true,
+            marks: None,
+        }
+    }
+
+    /// Collects a marker for each decision from now on (see [`crate::tui::cast`]).
+    pub fn mark_decisions(&mut self) {
+        self.marks.get_or_insert_with(Vec::new);
+    }
+
+    /// The markers collected since the last call, oldest first.
+    pub fn take_marks(&mut self) -> Vec<String> {
+        self.marks.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn mark(&mut self, body: Option<&EventData>) {
+        if let (Some(marks), Some(label)) = (self.marks.as_mut(), body.and_then(super::cast::marker_for)) {
+            marks.push(label);
         }
     }
 
@@ -160,6 +184,9 @@ impl Core {
         let popup = self.app.popup.is_some();
         if !matches!(msg, Msg::Tick) || self.app.flash.is_some() {
             self.dirty = true;
+        }
+        if let Msg::Exec(crate::exec::Progress::Journal(event)) = &msg {
+            self.mark(event.body.as_ref());
         }
         let effects = self.app.update(msg);
         // A tick may open a question (a payload request that waited for the screen).
@@ -257,6 +284,33 @@ impl Core {
         tokio::spawn(task(reply));
     }
 
+    /// Seals the journal as the screen closes: the session ended cleanly. Not while a run
+    /// is still going — quitting leaves it unfinished, and the journal says so by staying
+    /// unsealed.
+    pub fn close(&mut self) {
+        if self.app.running() {
+            tracing::warn!("the screen closes during a run; the journal stays unsealed");
+            return;
+        }
+        let actor = Actor {
+            op: self.services.operator.clone(),
+            node: None,
+        };
+        let mut journal = self.services.journal.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = journal.seal(actor, "screen") {
+            tracing::error!("journal: {e}");
+        }
+    }
+
+    fn journal_path(&self) -> std::path::PathBuf {
+        self.services
+            .journal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .path()
+            .to_path_buf()
+    }
+
     fn record(&mut self, body: EventData) {
         let actor = Actor {
             op: self.services.operator.clone(),
@@ -270,7 +324,8 @@ impl Core {
             .append(actor, body);
         match result {
             Ok(event) => {
-                self.app.update(Msg::Recorded(event));
+                self.mark(event.body.as_ref());
+                self.app.update(Msg::Recorded(Box::new(event)));
             }
             Err(e) => tracing::error!("journal: {e}"),
         }
@@ -304,29 +359,108 @@ impl Core {
                     reply.answer(Msg::Survey { generation, result });
                 });
             }
+            Effect::RecordSurvey { generation, record } => {
+                let reply = self.issue("record of the survey".to_string());
+                let Some(data) = self.app.data.clone() else {
+                    return reply.answer(Msg::SurveyRecorded { generation, record });
+                };
+                let (done_tx, done_rx) = watch::channel(false);
+                self.survey_recorded = done_rx;
+                let journal = self.journal_path();
+                // At a million rows this is seconds of compression: the view does not wait
+                // for it, only a plan made from this survey does.
+                tokio::task::spawn_blocking(move || {
+                    let payload = |i: usize, id: &str| data.payloads.get(i).and_then(|m| m.get(id)).cloned();
+                    let pinned = crate::journal::snapshot::pin(&journal, &data.comparison, &data.hosted, &payload);
+                    if let Err(e) = &pinned {
+                        tracing::error!("{e}");
+                    }
+                    let record = crate::journal::Surveyed {
+                        snapshot: pinned.ok(),
+                        ..record
+                    };
+                    reply.answer(Msg::SurveyRecorded { generation, record });
+                    let _ = done_tx.send(true);
+                });
+            }
             Effect::BuildPlan { generation, request } => {
                 let reply = self.issue("plan".to_string());
                 let Some(data) = self.app.data.clone() else {
                     let result = Err(PlanProblem::NotCompared);
-                    return reply.answer(Msg::Plan { generation, result });
+                    return reply.answer(Msg::Plan {
+                        generation,
+                        result,
+                        record: Recorded::Nothing,
+                    });
                 };
                 let services = self.services.clone();
+                let journal = self.journal_path();
+                let created = self
+                    .services
+                    .journal
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .time()
+                    .to_string();
+                let mut recorded = self.survey_recorded.clone();
+                tokio::spawn(async move {
+                    // The dropped sender (a record that ended early) counts as done.
+                    let _ = recorded.wait_for(|done| *done).await;
+                    let _ = tokio::task::spawn_blocking(move || {
+                        let incident = Incident {
+                            name: &services.incident,
+                            lost: &services.lost,
+                            target: &services.target,
+                        };
+                        let result = crate::survey::plan_from_parts(
+                            &data.comparison,
+                            &data.in_flight,
+                            &incident,
+                            &request,
+                            services.batch_size,
+                        )
+                        .map(Arc::new)
+                        .map_err(PlanProblem::from);
+                        // The plan on the record before the screen offers to approve it.
+                        let record = match &result {
+                            Ok(plan) => {
+                                let meta = crate::plan::RunbookMeta {
+                                    created,
+                                    proposed_by: services.operator.clone(),
+                                };
+                                crate::journal::pins::pin_plan(&journal, plan, &meta).into()
+                            }
+                            Err(_) => Recorded::Nothing,
+                        };
+                        reply.answer(Msg::Plan {
+                            generation,
+                            result,
+                            record,
+                        });
+                    })
+                    .await;
+                });
+            }
+            Effect::SaveRunbook { plan, path } => {
+                let reply = self.issue(format!("saving {}", path.display()));
+                let meta = crate::plan::RunbookMeta {
+                    created: jiff::Timestamp::now().to_string(),
+                    proposed_by: self.services.operator.clone(),
+                };
                 tokio::task::spawn_blocking(move || {
-                    let incident = Incident {
-                        name: &services.incident,
-                        lost: &services.lost,
-                        target: &services.target,
-                    };
-                    let result = crate::survey::plan_from_parts(
-                        &data.comparison,
-                        &data.in_flight,
-                        &incident,
-                        &request,
-                        services.batch_size,
-                    )
-                    .map(Arc::new)
-                    .map_err(PlanProblem::from);
-                    reply.answer(Msg::Plan { generation, result });
+                    let result = crate::runbook_file::write(&path, &plan, &meta).map_err(|e| e.to_string());
+                    reply.answer(Msg::Saved { path, result });
+                });
+            }
+            Effect::LoadRunbook { generation, path } => {
+                let services = self.services.clone();
+                self.spawn(format!("loading {}", path.display()), move |reply| async move {
+                    let result = load_checked(&services, &path).await;
+                    reply.answer(Msg::Loaded {
+                        generation,
+                        path,
+                        result,
+                    });
                 });
             }
             Effect::Execute { plan } => {
@@ -378,6 +512,36 @@ impl Core {
     }
 }
 
+/// Reads a runbook for `:load`: refused if it is for another incident or other
+/// synchronizers; otherwise its plan with the participants that drifted since.
+async fn load_checked(
+    services: &Services,
+    path: &std::path::Path,
+) -> Result<(Arc<crate::plan::Plan>, Vec<survey::ParticipantDrift>), String> {
+    let owned = path.to_path_buf();
+    let file = tokio::task::spawn_blocking(move || crate::runbook_file::read(&owned))
+        .await
+        .map_err(|e| format!("reading stopped unexpectedly: {e}"))?
+        .map_err(|e| e.to_string())?;
+    let plan = file.loaded.plan;
+    let (theirs, ours) = (
+        (plan.incident(), plan.lost(), plan.target()),
+        (
+            services.incident.as_str(),
+            services.lost.as_str(),
+            services.target.as_str(),
+        ),
+    );
+    if theirs != ours {
+        return Err(format!(
+            "it is a runbook for incident {} ({} → {}), this screen recovers incident {} ({} → {})",
+            theirs.0, theirs.1, theirs.2, ours.0, ours.1, ours.2
+        ));
+    }
+    let drift = survey::drift(&services.apis, &plan).await.map_err(|e| e.to_string())?;
+    Ok((Arc::new(plan), drift))
+}
+
 async fn run_survey(
     services: &Services,
     synchronizer: &str,
@@ -399,6 +563,11 @@ async fn run_survey(
     let result = survey::survey_observed(&services.apis, synchronizer, &SearchFilter::default(), true, Some(otx)).await;
     let _ = forward.await;
     let s = result.map_err(|e| e.failure())?;
+    let hosted: BTreeMap<String, std::collections::BTreeSet<String>> = s
+        .holdings
+        .iter()
+        .map(|h| (h.snapshot.participant.clone(), h.snapshot.hosted_parties.clone()))
+        .collect();
     let incomplete = s.incomplete();
     // Payloads in the comparison's participant order (it sorts participants by name).
     let mut by_name: HashMap<String, Payloads> = s
@@ -416,6 +585,8 @@ async fn run_survey(
         comparison: Arc::new(s.comparison),
         payloads: Arc::new(payloads),
         in_flight: s.in_flight,
+        hosted: Arc::new(hosted),
+        snapshot: Recorded::Nothing,
         incomplete,
     })
 }

@@ -11,7 +11,7 @@ use crate::collab::event::Role;
 use crate::collab::feed::Feed;
 use crate::config::IncidentConfig;
 use crate::journal::{Header, JournalWriter, ParticipantRef};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -57,12 +57,17 @@ pub fn open_journal(
 
 /// Builds the core the terminal runtime (or a test) drives.
 pub fn core(cfg: &IncidentConfig, opts: &TuiOptions) -> Result<Core, LaunchError> {
+    let journal = open_journal(cfg, &opts.journal, &opts.operator)?;
+    core_with(cfg, opts, journal)
+}
+
+/// [`core`] over a journal the caller opened (`opts.journal` is not read).
+pub fn core_with(cfg: &IncidentConfig, opts: &TuiOptions, journal: JournalWriter) -> Result<Core, LaunchError> {
     let apis: Vec<Arc<dyn ParticipantApi>> = cfg
         .participants
         .iter()
         .map(|p| GrpcParticipant::from_config(p).map(|c| Arc::new(c) as Arc<dyn ParticipantApi>))
         .collect::<Result<_, _>>()?;
-    let journal = open_journal(cfg, &opts.journal, &opts.operator)?;
     let mut names: Vec<String> = cfg.participants.iter().map(|p| p.name.clone()).collect();
     names.sort();
     let ctx = Context {
@@ -98,10 +103,11 @@ pub fn core(cfg: &IncidentConfig, opts: &TuiOptions) -> Result<Core, LaunchError
     Ok(Core::new(app, services))
 }
 
-/// Runs the recovery screen until the operator quits.
-pub async fn run(cfg: &IncidentConfig, opts: TuiOptions) -> Result<(), LaunchError> {
+/// Runs the recovery screen until the operator quits; with `record`, also writes an
+/// asciicast recording of it there.
+pub async fn run(cfg: &IncidentConfig, opts: TuiOptions, record: Option<&Path>) -> Result<(), LaunchError> {
     let core = core(cfg, &opts)?;
-    Ok(super::runtime::run(core, &opts.theme).await?)
+    Ok(super::runtime::run_recorded(core, &opts.theme, record).await?)
 }
 
 /// How often a joined screen says it is still there.
@@ -180,7 +186,7 @@ pub fn joined_core(
     Ok(Core::new(app, services))
 }
 
-/// Runs a core (joined or not) until the operator quits.
-pub async fn run_core(core: Core, theme: &Theme) -> Result<(), LaunchError> {
-    Ok(super::runtime::run(core, theme).await?)
+/// Runs a core (joined or not) until the operator quits, recording it to `record` if given.
+pub async fn run_core(core: Core, theme: &Theme, record: Option<&Path>) -> Result<(), LaunchError> {
+    Ok(super::runtime::run_recorded(core, theme, record).await?)
 }

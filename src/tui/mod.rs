@@ -27,12 +27,14 @@ macro_rules! enum_with_all {
 
 pub mod action;
 pub mod app;
+pub mod cast;
 pub mod choice;
 pub mod core;
 pub mod exec_view;
 pub mod keymap;
 pub mod launch;
 pub mod msg;
+pub mod replay;
 pub mod runtime;
 pub mod scroll;
 pub mod table;

@@ -4,12 +4,13 @@ use crate::client::IncompleteReassignment;
 use crate::collab::board::Board;
 use crate::exec::{Control, Progress, RunReport};
 use crate::failure::Failure;
+use crate::journal::{Pinned, PinnedRunbook, Recorded, Surveyed};
 use crate::plan::{InFlight, Plan, PlanError};
 use crate::reconcile::{Comparison, SelectionError, SelectionRequest, UndecidedRow};
 use crate::survey::status::ParticipantReport;
-use crate::survey::{Payloads, ProposeError};
+use crate::survey::{ParticipantDrift, Payloads, ProposeError};
 use ratatui::crossterm::event::KeyEvent;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -20,6 +21,10 @@ pub struct SurveyData {
     /// Per participant (comparison order), the payloads it holds, for diffs.
     pub payloads: Arc<Vec<Payloads>>,
     pub in_flight: BTreeMap<String, InFlight>,
+    /// Each participant's hosted parties (what the comparison file records with the rows).
+    pub hosted: Arc<BTreeMap<String, BTreeSet<String>>>,
+    /// The comparison file pinned beside the journal, once it is written.
+    pub snapshot: Recorded<Pinned>,
     /// Per participant, the contracts it sees between the compared synchronizer and
     /// another (a reassignment cut short): in no row and in no plan, so shown apart.
     pub incomplete: BTreeMap<String, Vec<IncompleteReassignment>>,
@@ -79,10 +84,18 @@ pub enum Msg {
     Plan {
         generation: u64,
         result: Result<Arc<Plan>, PlanProblem>,
+        /// The plan's runbook pinned beside the journal.
+        record: Recorded<PinnedRunbook>,
+    },
+    /// The comparison of a survey is written beside the journal (or could not be), with
+    /// the `search.result` to record.
+    SurveyRecorded {
+        generation: u64,
+        record: Surveyed,
     },
     Exec(Progress),
     /// A session event the journal just recorded.
-    Recorded(crate::journal::Event),
+    Recorded(Box<crate::journal::Event>),
     ExecDone(Result<RunReport, Failure>),
     /// Joined to a session: its state as the feed last saw it.
     Board(Arc<Board>),
@@ -101,6 +114,18 @@ pub enum Msg {
     },
     /// The local deck stopped serving: its part of the run finished, or it failed.
     DeckStopped(Result<RunReport, String>),
+    /// `:save`: the runbook was written (with its sidecar, if any), or why not.
+    Saved {
+        path: PathBuf,
+        result: Result<Option<PathBuf>, String>,
+    },
+    /// `:load`: the runbook's plan and the participants that drifted since it was made,
+    /// or why it was not loaded.
+    Loaded {
+        generation: u64,
+        path: PathBuf,
+        result: Result<(Arc<Plan>, Vec<ParticipantDrift>), String>,
+    },
 }
 
 /// The federated comparison and the in-flight counts from the manifests.
@@ -192,6 +217,11 @@ pub enum Effect {
         generation: u64,
         synchronizer: String,
     },
+    /// Write the comparison just shown beside the journal, then record it.
+    RecordSurvey {
+        generation: u64,
+        record: Surveyed,
+    },
     BuildPlan {
         generation: u64,
         request: SelectionRequest,
@@ -207,6 +237,16 @@ pub enum Effect {
     /// Joined as a node operator: read the local participant's payloads.
     LocalSurvey {
         generation: u64,
+    },
+    /// Write the plan as a runbook at `path`.
+    SaveRunbook {
+        plan: Arc<Plan>,
+        path: PathBuf,
+    },
+    /// Read the runbook at `path` and check it against the participants.
+    LoadRunbook {
+        generation: u64,
+        path: PathBuf,
     },
     /// Joined as a node operator: (re)start the local deck, which publishes the manifest,
     /// answers inspections and runs the participant's part on each go.

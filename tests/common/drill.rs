@@ -3,14 +3,12 @@
 //! participant1, bob for participant2) and an observer (olga), and an incident config per
 //! organisation that holds its own participant only.
 
-use super::{TestLab, holdings};
+use super::TestLab;
 use recovery_deck::config::IncidentConfig;
 use recovery_deck::journal::{self, Journal};
-use recovery_deck::lab::ids;
 use recovery_deck::lab::scenario::{LOST, Scenario, TARGET};
 use recovery_deck::plan::Plan;
 use serde_json::Value;
-use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -279,18 +277,8 @@ impl Drill {
     }
 }
 
-/// Every participant holds on the target exactly what the plan moves for it.
+/// Every participant holds on the target exactly what the plan moves for it, and nothing
+/// on both synchronizers (`super::recovered::assert_recovered`).
 pub async fn assert_recovered(d: &Drill, plan: &Plan) {
-    let (lost, new) = (ids::synchronizer_id(LOST), ids::synchronizer_id(TARGET));
-    for name in plan.participants() {
-        let h = holdings(&d.lab.client(name)).await.expect("export");
-        let on_new = h.get(&new).cloned().unwrap_or_default();
-        let on_lost = h.get(&lost).cloned().unwrap_or_default();
-        let planned: BTreeSet<String> = plan.moved_by(name).iter().map(|c| c.to_string()).collect();
-        assert_eq!(
-            on_new, planned,
-            "{name} holds exactly its planned contracts on the target"
-        );
-        assert!(on_new.is_disjoint(&on_lost), "{name}: nothing on both synchronizers");
-    }
+    super::recovered::assert_recovered(&d.lab.lab, plan).await;
 }

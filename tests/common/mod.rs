@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod drill;
+pub mod faults;
+pub mod recovered;
 pub mod tmux;
 
 use futures::StreamExt;
@@ -191,6 +193,44 @@ pub fn participants(lab: &Lab) -> recovery_deck::exec::Participants {
             (n.name.clone(), api)
         })
         .collect()
+}
+
+/// The diverged lab's union with both decision kinds: purge one archived row, exclude the
+/// other, and purge the row whose payloads differ (neither version can replace the
+/// other: Canton never replaces a stored contract).
+pub fn decided_union(
+    rows: &BTreeMap<recovery_deck::reconcile::RowClass, Vec<String>>,
+) -> recovery_deck::reconcile::SelectionRequest {
+    let archived = rows
+        .get(&recovery_deck::reconcile::RowClass::ArchivedSomewhere)
+        .cloned()
+        .unwrap_or_default();
+    let mismatch = rows
+        .get(&recovery_deck::reconcile::RowClass::PayloadMismatch)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!((archived.len(), mismatch.len()), (2, 1), "{rows:?}");
+    recovery_deck::reconcile::SelectionRequest::new(recovery_deck::reconcile::Strategy::Union)
+        .decide(&archived[0], recovery_deck::reconcile::Decision::Purge)
+        .decide(&archived[1], recovery_deck::reconcile::Decision::Exclude)
+        .decide(&mismatch[0], recovery_deck::reconcile::Decision::Purge)
+}
+
+pub async fn diverged_rows(lab: &Lab) -> BTreeMap<recovery_deck::reconcile::RowClass, Vec<String>> {
+    let apis: Vec<std::sync::Arc<dyn ParticipantApi>> = participants(lab).into_values().collect();
+    let s = recovery_deck::survey::survey(
+        &apis,
+        scenario::LOST,
+        &recovery_deck::survey::SearchFilter::default(),
+        false,
+    )
+    .await
+    .expect("survey");
+    let mut out: BTreeMap<recovery_deck::reconcile::RowClass, Vec<String>> = BTreeMap::new();
+    for row in s.comparison.rows() {
+        out.entry(row.class()).or_default().push(row.contract_id().to_string());
+    }
+    out
 }
 
 /// Surveys the lab now and builds a plan for `request`.

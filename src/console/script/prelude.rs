@@ -132,6 +132,7 @@ pub(super) fn prelude(w: &mut W, plan: &Plan, part: &Part<'_>) {
         "def toCids(ids: Seq[String]): Seq[LfContractId] = ids.map(LfContractId.assertFromString)",
     );
     w.blank();
+    batches_helper(w);
     if w.v2() {
         w.line(
             0,
@@ -428,6 +429,40 @@ fn import_fn(w: &mut W) {
     );
     w.line(2, "println(s\"$me imported ${wanted.size} contracts from $source\")");
     w.line(1, "}");
+    w.line(0, "}");
+    w.blank();
+}
+
+/// `inBatches`: the ids cut the way recovery-deck cuts every request (`crate::batch`), so
+/// the script's batches are the plan's: at most `batchSize` ids and at most
+/// `maxBatchBytes` of them as protobuf strings, whatever their lengths.
+fn batches_helper(w: &mut W) {
+    w.line(
+        0,
+        &format!(
+            "// At most batchSize ids and {} bytes of ids per call: Canton's admin API refuses messages over 10 MiB by default.",
+            crate::batch::REQUEST_BYTES
+        ),
+    );
+    w.line(0, &format!("val maxBatchBytes = {}L", crate::batch::REQUEST_BYTES));
+    w.line(0, "def inBatches(ids: Vector[String]): Vector[Vector[String]] = {");
+    w.line(1, "val out = Vector.newBuilder[Vector[String]]");
+    w.line(1, "var batch = Vector.empty[String]");
+    w.line(1, "var bytes = 0L");
+    w.line(1, "ids.foreach { id =>");
+    w.line(2, "val n = id.getBytes(\"UTF-8\").length.toLong");
+    w.line(2, "var varint = 1L");
+    w.line(2, "while ((n >> (7 * varint)) > 0) varint += 1");
+    w.line(2, "val size = 1L + varint + n");
+    w.line(
+        2,
+        "if (batch.nonEmpty && (batch.size >= batchSize || bytes + size > maxBatchBytes)) { out += batch; batch = Vector.empty; bytes = 0L }",
+    );
+    w.line(2, "batch = batch :+ id");
+    w.line(2, "bytes += size");
+    w.line(1, "}");
+    w.line(1, "if (batch.nonEmpty) out += batch");
+    w.line(1, "out.result()");
     w.line(0, "}");
     w.blank();
 }

@@ -145,7 +145,7 @@ pub(super) fn stage2(w: &mut W, part: &Part<'_>, files: &Files) {
         w.line(
             1,
             &format!(
-                "purge.grouped(batchSize).foreach(batch => participant.repair.purge({s}, toCids(batch), {extra}ignoreAlreadyPurged = {}))",
+                "inBatches(purge).foreach(batch => participant.repair.purge({s}, toCids(batch), {extra}ignoreAlreadyPurged = {}))",
                 p.ignore_already_purged
             ),
         );
@@ -243,7 +243,7 @@ pub(super) fn stage3(w: &mut W, part: &Part<'_>, files: &Files) {
                 lit(&f.digest)
             ),
         );
-        w.line(1, "val batches = moves.grouped(batchSize).toVector");
+        w.line(1, "val batches = inBatches(moves)");
         w.line(1, "batches.zipWithIndex.foreach { case (batch, i) =>");
         w.cite(2, Cmd::Move);
         let call = if w.v2() { "change_domain" } else { "change_assignation" };

@@ -24,7 +24,9 @@ use crate::canton_error::{self, codes};
 use crate::lab::dialect::Dialect;
 use crate::lab::ids;
 use crate::lab::store::{Store, StoreError};
-use crate::wire::lab::{CountersRequest, CountersResponse, participant_control_server};
+use crate::wire::lab::{
+    ArmCrashRequest, ArmCrashResponse, CountersRequest, CountersResponse, participant_control_server,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -69,6 +71,8 @@ pub struct Node {
     conns: Mutex<HashMap<String, Conn>>,
     waiters: Mutex<HashMap<String, oneshot::Sender<Completion>>>,
     counters: Mutex<BTreeMap<String, u64>>,
+    /// Drills arm it to crash the node at a chosen call (`crate::lab::crash`).
+    pub crash: crate::lab::crash::CrashSwitch,
     /// Repairs and connection establishment take turns, as on Canton's shared queue (the
     /// `SimpleExecutionQueue` of participant/sync/SynchronizerConnectionsManager.scala, handed
     /// to participant/admin/repair/RepairService.scala as its `executionQueue`).
@@ -125,6 +129,7 @@ impl Node {
             conns: Mutex::new(HashMap::new()),
             waiters: Mutex::new(HashMap::new()),
             counters: Mutex::new(BTreeMap::new()),
+            crash: Default::default(),
             repair_lock: tokio::sync::Mutex::new(()),
             started: Instant::now(),
             ports: Mutex::new(BTreeMap::new()),
@@ -171,9 +176,15 @@ impl Node {
     }
 
     /// Canton refuses repairs unless every synchronizer is disconnected
-    /// (participant/admin/repair/RepairServiceHelpers.scala, withRepairIndexer).
+    /// (participant/admin/repair/RepairServiceHelpers.scala, withRepairIndexer:
+    /// `connectedSynchronizersLookup.isConnectedToAny`). Only connections that were
+    /// established count: a synchronizer still being retried in the background (a
+    /// restart's reconnect to an unreachable one) is not in Canton's connected lookup.
     pub(crate) fn ensure_all_disconnected(&self, code: canton_error::Code) -> Result<(), Status> {
-        if lock(&self.conns).is_empty() {
+        let connected = lock(&self.conns)
+            .values()
+            .any(|c| c.established.load(std::sync::atomic::Ordering::SeqCst));
+        if !connected {
             Ok(())
         } else {
             Err(canton_error::status(
@@ -221,6 +232,11 @@ impl participant_control_server::ParticipantControl for ControlService {
         Ok(Response::new(CountersResponse {
             calls: self.0.counters().into_iter().collect(),
         }))
+    }
+
+    async fn arm_crash(&self, req: Request<ArmCrashRequest>) -> Result<Response<ArmCrashResponse>, Status> {
+        self.0.crash.arm(req.get_ref()).map_err(Status::invalid_argument)?;
+        Ok(Response::new(ArmCrashResponse {}))
     }
 }
 

@@ -14,7 +14,7 @@ use crate::wire::admin::{
 use crate::wire::ledger::{self, CreatedEvent};
 use futures::StreamExt;
 use prost::Message;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -352,10 +352,15 @@ fn change_assignation(
     let on_target: BTreeSet<String> = sync::parties_on_at(tx, &target, member, as_of)?.into_iter().collect();
     let offset = store::next_offset(tx)?;
     let now = store::now_micros();
+    // A batch holds contracts of a few sets of stakeholders: each set is checked once.
+    let mut hosted_by_set: HashMap<String, bool> = HashMap::new();
+    let away = acs::Change::Unassign { target: target.clone() };
+    let here = acs::Change::Assign { source: source.clone() };
     for c in &req.contracts {
         let id = &c.id;
         let cannot = |why: String| change_error(format!("Cannot change contract assignation: contract {id} {why}."));
-        let src = match acs::activeness(tx, id, &source)? {
+        let (on_source, on_target_state) = acs::activeness_on_both(tx, id, &source, &target)?;
+        let src = match on_source {
             Some(a) if a.status == AcsStatus::Active => a,
             _ if req.skip_inactive => continue,
             None => return Err(cannot("does not exist in source synchronizer".into())),
@@ -367,7 +372,7 @@ fn change_assignation(
                 }));
             }
         };
-        if let Some(t) = acs::activeness(tx, id, &target)? {
+        if let Some(t) = on_target_state {
             let shown = match t.status {
                 AcsStatus::Active => Some(format!("Active({})", t.reassignment_counter)),
                 AcsStatus::Archived => Some("Archived".to_string()),
@@ -379,8 +384,18 @@ fn change_assignation(
                 )));
             }
         }
-        let holders = acs::contract_stakeholders(tx, id)?.unwrap_or_default();
-        if !holders.iter().any(|p| on_target.contains(p)) {
+        let json = acs::contract_stakeholders_json(tx, id)?.unwrap_or_else(|| "[]".to_string());
+        let hosted = match hosted_by_set.get(&json) {
+            Some(&hosted) => hosted,
+            None => {
+                let holders = acs::parse_stakeholders(id, &json)?;
+                let hosted = holders.iter().any(|p| on_target.contains(p));
+                hosted_by_set.insert(json.clone(), hosted);
+                hosted
+            }
+        };
+        if !hosted {
+            let holders = acs::parse_stakeholders(id, &json)?;
             let as_of = jiff::Timestamp::from_microsecond(as_of)
                 .map(|t| t.to_string())
                 .unwrap_or_default();
@@ -391,8 +406,6 @@ fn change_assignation(
         let counter = c.reassignment_counter_override.unwrap_or(src.reassignment_counter + 1);
         // The unassignment carries the counter of the reassignment, as Canton's store does
         // (participant/admin/repair/ChangeAssignation.scala: both sides get the new counter).
-        let away = acs::Change::Unassign { target: target.clone() };
-        let here = acs::Change::Assign { source: source.clone() };
         acs::set_state(tx, id, &source, &away, counter, offset, now)?;
         acs::set_state(tx, id, &target, &here, counter, offset, now)?;
     }

@@ -182,14 +182,9 @@ pub fn decode_blob(bytes: &[u8], contract_id: &str) -> Result<ContractBlob> {
 }
 
 pub fn contract_stakeholders(conn: &Connection, contract_id: &str) -> Result<Option<Vec<String>>> {
-    let json: Option<String> = conn
-        .prepare_cached("SELECT stakeholders FROM contracts WHERE contract_id = ?1")?
-        .query_row([contract_id], |r| r.get(0))
-        .optional()?;
-    json.map(|j| {
-        serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(format!("stakeholders of {contract_id}: {e}")))
-    })
-    .transpose()
+    contract_stakeholders_json(conn, contract_id)?
+        .map(|j| parse_stakeholders(contract_id, &j))
+        .transpose()
 }
 
 pub fn contract_digest(conn: &Connection, contract_id: &str) -> Result<Option<String>> {
@@ -214,6 +209,49 @@ pub fn activeness(conn: &Connection, contract_id: &str, synchronizer_id: &str) -
         })
     })
     .transpose()
+}
+
+/// The contract's state on two synchronizers, read together: one index descent finds
+/// both, as (contract, synchronizer) is the key.
+pub fn activeness_on_both(
+    conn: &Connection,
+    contract_id: &str,
+    first: &str,
+    second: &str,
+) -> Result<(Option<Activeness>, Option<Activeness>)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT synchronizer_id, status, reassignment_counter, target_synchronizer_id FROM activeness
+          WHERE contract_id = ?1 AND synchronizer_id IN (?2, ?3)",
+    )?;
+    let mut rows = stmt.query([contract_id, first, second])?;
+    let mut out = (None, None);
+    while let Some(r) = rows.next()? {
+        let sync: String = r.get(0)?;
+        let state = Activeness {
+            status: Status::parse(&r.get::<_, String>(1)?)?,
+            reassignment_counter: r.get(2)?,
+            target: r.get(3)?,
+        };
+        if sync == first {
+            out.0 = Some(state);
+        } else {
+            out.1 = Some(state);
+        }
+    }
+    Ok(out)
+}
+
+/// The stakeholders of a stored contract as stored (a JSON array), for callers that check
+/// many contracts against the same few sets of parties.
+pub fn contract_stakeholders_json(conn: &Connection, contract_id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT stakeholders FROM contracts WHERE contract_id = ?1")?
+        .query_row([contract_id], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn parse_stakeholders(contract_id: &str, json: &str) -> Result<Vec<String>> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("stakeholders of {contract_id}: {e}")))
 }
 
 /// Every synchronizer the contract has a state on.

@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS activeness (
     target_synchronizer_id TEXT,
     changed_offset INTEGER NOT NULL,
     PRIMARY KEY (contract_id, synchronizer_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS activeness_by_sync ON activeness (synchronizer_id, status);
 CREATE TABLE IF NOT EXISTS acs_log (
     ledger_offset INTEGER NOT NULL,
@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS acs_log (
     change TEXT NOT NULL,
     remote_synchronizer_id TEXT,
     PRIMARY KEY (contract_id, synchronizer_id, ledger_offset)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending_requests (
     request_id TEXT PRIMARY KEY,
     synchronizer_id TEXT NOT NULL,

@@ -82,6 +82,10 @@ pub(super) struct ParticipantDto {
     pub name: String,
     pub in_flight: InFlightDto,
     pub expected_digest: String,
+    /// Version 2 with the ids inline: the payload tag of each id of `expected_active`. With
+    /// a contract table the tags are in the table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_payloads: Option<Vec<String>>,
     pub expected_active: IdList,
 }
 
@@ -149,12 +153,37 @@ pub(super) enum ActionDto {
     },
 }
 
-/// A sorted id list, written inline or as a reference to a section of the sidecar file.
+/// A sorted id list: written inline, or a reference into the sidecar file.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(untagged)]
 pub(super) enum IdList {
     Inline(Vec<String>),
-    Sidecar { sidecar: String, count: u64 },
+    /// Version 1: a whole section of the sidecar.
+    Section(SectionRef),
+    /// Version 2: a run of a set of the contract table.
+    Set(SetRef),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SectionRef {
+    pub sidecar: String,
+    pub count: u64,
+}
+
+/// `count` rows of the set `set`, starting at its `from`th (a move batch); the whole set
+/// when `from` is 0 and `count` its size.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SetRef {
+    pub set: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub from: u64,
+    pub count: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]
@@ -176,10 +205,11 @@ mod tests {
                         source_synchronizer: "a".into(),
                         target_synchronizer: "b".into(),
                         skip_inactive: true,
-                        contract_ids: IdList::Sidecar {
-                            sidecar: "phases.4.steps.1".into(),
+                        contract_ids: IdList::Set(SetRef {
+                            set: "move.0".into(),
+                            from: 500,
                             count: 3,
-                        },
+                        }),
                     },
                 },
                 StepDto {
@@ -198,12 +228,30 @@ mod tests {
         }
         let text = toml::to_string(&Doc { phases: vec![phase] }).unwrap();
         let back: Doc = toml::from_str(&text).unwrap();
+        let v1 = "[[phases]]\nname = \"move\"\n[[phases.steps]]\nparticipant = \"p\"\naction = \"verify\"\nsynchronizer = \"b\"\nping = []\ncontract_ids = { sidecar = \"s\", count = 2 }\n";
+        let old: Doc = toml::from_str(v1).unwrap();
+        assert!(matches!(
+            &old.phases[0].steps[0].action,
+            ActionDto::Verify {
+                contract_ids: IdList::Section(SectionRef { count: 2, .. }),
+                ..
+            }
+        ));
+        let mixed = v1.replace("count = 2", "count = 2, set = \"x\"");
+        assert!(
+            toml::from_str::<Doc>(&mixed).is_err(),
+            "a reference is one kind or the other"
+        );
         let steps = &back.phases[0].steps;
         assert!(matches!(steps[0].action, ActionDto::DisconnectAllSynchronizers));
         assert!(matches!(
             &steps[1].action,
             ActionDto::ChangeAssignation {
-                contract_ids: IdList::Sidecar { count: 3, .. },
+                contract_ids: IdList::Set(SetRef {
+                    from: 500,
+                    count: 3,
+                    ..
+                }),
                 ..
             }
         ));

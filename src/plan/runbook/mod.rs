@@ -1,21 +1,33 @@
-//! Runbook files: a TOML rendering of a plan, pinned by its plan hash, with large id lists
-//! moved to one sidecar text file. Pure string functions; the caller reads and writes files.
+//! Runbook files: a TOML rendering of a plan, pinned by its plan hash. A large plan keeps its
+//! contract ids in one sidecar file, a table with every id once (see `table`), pinned by its
+//! SHA-256. Both are written to and read from streams the caller opens: this module touches
+//! no file itself, and never holds a sidecar's text whole.
+//!
+//! Version 2 (the one written) stores each id once and refers to sets of rows; version 1
+//! (lists written out in full, in named sidecar sections) is still read, and keeps the plan
+//! hash it was approved under.
 
 mod dto;
+mod lines;
 mod read;
-mod sidecar;
+mod rows;
+mod sidecar_v1;
+mod table;
 mod write;
 
-pub use read::{from_runbook, load_runbook, runbook_sidecar};
-pub use write::to_runbook;
+pub use read::{from_runbook, load_runbook, load_runbook_from, runbook_sidecar};
+pub use write::{RunbookWriter, to_runbook};
 
 use super::Plan;
 
 pub const RUNBOOK_FORMAT: &str = "recovery-deck-runbook";
-pub const RUNBOOK_VERSION: i64 = 1;
-/// Above this many contract ids in total, long lists go to the sidecar file.
+/// The version written.
+pub const RUNBOOK_VERSION: i64 = 2;
+/// Versions read.
+pub const RUNBOOK_VERSIONS_READ: [i64; 2] = [1, 2];
+/// Above this many contract ids in all the plan's lists, the ids go to the sidecar file.
 pub const SIDECAR_THRESHOLD: usize = 1000;
-/// In sidecar mode, lists up to this length stay inline so the runbook stays readable.
+/// With a sidecar, lists up to this length stay inline so the runbook stays readable.
 pub const INLINE_MAX: usize = 16;
 
 /// Who made the runbook and when; recorded, but not part of the plan hash, so re-exporting
@@ -47,7 +59,7 @@ pub enum RunbookError {
     #[error("this file is not a recovery-deck runbook (format = {0:?}, expected \"recovery-deck-runbook\")")]
     UnknownFormat(String),
     #[error(
-        "runbook version {0} is not supported (this recovery-deck reads version 1); use the recovery-deck release that wrote it"
+        "runbook version {0} is not supported (this recovery-deck reads versions 1 and 2); use the recovery-deck release that wrote it"
     )]
     UnsupportedVersion(i64),
     #[error("the runbook keeps its contract ids in {file}, which was not provided; put it next to the runbook")]
@@ -72,6 +84,14 @@ pub enum RunbookError {
     Invalid { at: String, problem: String },
     #[error("could not render the runbook: {0}")]
     Render(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl From<std::io::Error> for RunbookError {
+    fn from(e: std::io::Error) -> Self {
+        RunbookError::Io(e.to_string())
+    }
 }
 
 #[cfg(test)]

@@ -1,15 +1,19 @@
 //! Runbook TOML (+ sidecar) -> plan, refusing anything that does not hash to the recorded
-//! plan hash.
+//! plan hash. Reads versions 1 and 2.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::BufRead;
 
+use crate::batch::{REQUEST_BYTES, fits_one_request};
 use crate::reconcile::{ContractId, Decision, ExcludedRow, ExclusionReason, RowClass, Strategy, is_valid_contract_id};
 
 use super::dto::*;
-use super::{LoadedRunbook, RUNBOOK_FORMAT, RUNBOOK_VERSION, RunbookError, RunbookMeta, sidecar};
+use super::lines::verified;
+use super::table::Table;
+use super::{LoadedRunbook, RUNBOOK_FORMAT, RUNBOOK_VERSIONS_READ, RunbookError, RunbookMeta, sidecar_v1, table};
+use crate::plan::PayloadTag;
 use crate::plan::hash::plan_hash;
 use crate::plan::model::{Action, ConnectionValidation, ExpectedSnapshot, InFlight, Phase, PhaseKind, Plan, Step};
-use crate::plan::text_digest;
 
 fn invalid(at: impl Into<String>, problem: impl Into<String>) -> RunbookError {
     RunbookError::Invalid {
@@ -20,7 +24,7 @@ fn invalid(at: impl Into<String>, problem: impl Into<String>) -> RunbookError {
 
 /// The sidecar file a runbook refers to, so the caller knows what to read before loading.
 pub fn runbook_sidecar(text: &str) -> Result<Option<String>, RunbookError> {
-    Ok(parse_doc(text)?.runbook.sidecar.map(|s| s.file))
+    Ok(parse_doc(text)?.0.runbook.sidecar.map(|s| s.file))
 }
 
 /// Loads the plan, refusing a recorded plan hash that its content does not reproduce.
@@ -32,24 +36,25 @@ pub fn from_runbook(text: &str, sidecar: Option<&str>) -> Result<Plan, RunbookEr
 
 /// Like [`from_runbook`], also returning who proposed the plan and when.
 pub fn load_runbook(text: &str, sidecar_text: Option<&str>) -> Result<LoadedRunbook, RunbookError> {
-    let doc = parse_doc(text)?;
-    let sections = match &doc.runbook.sidecar {
-        None => None,
+    let mut bytes = sidecar_text.map(str::as_bytes);
+    load_runbook_from(text, bytes.as_mut().map(|b| b as &mut dyn BufRead))
+}
+
+/// Like [`load_runbook`], reading the sidecar from a stream, line by line.
+pub fn load_runbook_from(text: &str, sidecar: Option<&mut dyn BufRead>) -> Result<LoadedRunbook, RunbookError> {
+    let (doc, version) = parse_doc(text)?;
+    let source = match &doc.runbook.sidecar {
+        None => Source::Inline,
         Some(r) => {
-            let file = &r.file;
-            let text = sidecar_text.ok_or_else(|| RunbookError::MissingSidecar { file: file.clone() })?;
-            let actual = text_digest(text);
-            if actual != r.digest {
-                return Err(RunbookError::SidecarDigestMismatch {
-                    file: file.clone(),
-                    recorded: r.digest.clone(),
-                    actual,
-                });
+            let reader = sidecar.ok_or_else(|| RunbookError::MissingSidecar { file: r.file.clone() })?;
+            if version == 1 {
+                Source::Sections(verified(&r.file, &r.digest, reader, sidecar_v1::parse)?)
+            } else {
+                Source::Table(verified(&r.file, &r.digest, reader, table::read)?)
             }
-            Some(sidecar::parse(file, text)?)
         }
     };
-    let mut ids = Ids { sections };
+    let mut ids = Ids { source };
     let plan = build(&doc, &mut ids)?;
     if plan.hash != doc.runbook.plan_hash {
         return Err(RunbookError::HashMismatch {
@@ -69,7 +74,7 @@ pub fn load_runbook(text: &str, sidecar_text: Option<&str>) -> Result<LoadedRunb
 
 /// Checks format and version before the full shape, so an old or foreign file gets a clear
 /// message instead of a missing-field error.
-fn parse_doc(text: &str) -> Result<RunbookDoc, RunbookError> {
+fn parse_doc(text: &str) -> Result<(RunbookDoc, i64), RunbookError> {
     let table: toml::Table =
         toml::from_str(text).map_err(|e| RunbookError::Toml(crate::config::toml_error(text, &e)))?;
     let header = table.get("runbook").and_then(|v| v.as_table());
@@ -78,9 +83,9 @@ fn parse_doc(text: &str) -> Result<RunbookDoc, RunbookError> {
         return Err(RunbookError::UnknownFormat(format.unwrap_or("<missing>").to_owned()));
     }
     let version = header.and_then(|h| h.get("version")).and_then(|v| v.as_integer());
-    if version != Some(RUNBOOK_VERSION) {
+    let Some(version) = version.filter(|v| RUNBOOK_VERSIONS_READ.contains(v)) else {
         return Err(RunbookError::UnsupportedVersion(version.unwrap_or(0)));
-    }
+    };
     let doc: RunbookDoc = toml::from_str(text).map_err(|e| RunbookError::Toml(crate::config::toml_error(text, &e)))?;
     if let Some(sidecar) = &doc.runbook.sidecar
         && !is_plain_file_name(&sidecar.file)
@@ -91,42 +96,61 @@ fn parse_doc(text: &str) -> Result<RunbookDoc, RunbookError> {
             format!("{:?} must be a plain file name, next to the runbook", sidecar.file),
         ));
     }
-    Ok(doc)
+    Ok((doc, version))
 }
 
 fn is_plain_file_name(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
+/// Where the lists' ids are: all inline, or also in a version 1 sidecar's sections, or in a
+/// version 2 contract table.
+enum Source {
+    Inline,
+    Sections(HashMap<String, Vec<String>>),
+    Table(Table),
+}
+
 struct Ids {
-    sections: Option<HashMap<String, Vec<String>>>,
+    source: Source,
 }
 
 impl Ids {
     fn get(&mut self, list: &IdList, at: &str) -> Result<Vec<ContractId>, RunbookError> {
-        let raw: Vec<String> = match list {
-            IdList::Inline(ids) => ids.clone(),
-            IdList::Sidecar { sidecar, count } => {
-                let Some(sections) = &mut self.sections else {
-                    return Err(invalid(
-                        at,
-                        "refers to a sidecar section but the runbook names no sidecar file",
-                    ));
-                };
+        let raw: Vec<String> = match (list, &mut self.source) {
+            (IdList::Inline(ids), _) => ids.clone(),
+            (IdList::Section(r), Source::Sections(sections)) => {
                 let section_error = |problem: String| RunbookError::SidecarSection {
-                    section: sidecar.clone(),
+                    section: r.sidecar.clone(),
                     problem,
                 };
                 let ids = sections
-                    .remove(sidecar)
+                    .remove(&r.sidecar)
                     .ok_or_else(|| section_error("missing from the sidecar file (or used twice)".into()))?;
-                if ids.len() as u64 != *count {
+                if ids.len() as u64 != r.count {
                     return Err(section_error(format!(
-                        "runbook expects {count} ids, the sidecar has {}",
+                        "runbook expects {} ids, the sidecar has {}",
+                        r.count,
                         ids.len()
                     )));
                 }
                 ids
+            }
+            (IdList::Set(r), Source::Table(table)) => {
+                let rows = rows(table, r)?;
+                return Ok(rows.iter().map(|&row| table.ids[row as usize].clone()).collect());
+            }
+            (IdList::Section(_), _) => {
+                return Err(invalid(
+                    at,
+                    "refers to a version 1 sidecar section, but the runbook has none",
+                ));
+            }
+            (IdList::Set(_), _) => {
+                return Err(invalid(
+                    at,
+                    "refers to a set of the contract table, but the runbook has none",
+                ));
             }
         };
         if let Some(bad) = raw.iter().find(|id| !is_valid_contract_id(id)) {
@@ -139,11 +163,103 @@ impl Ids {
     /// smuggle a second, conflicting entry past the hash.
     fn set(&mut self, list: &IdList, at: &str) -> Result<Vec<ContractId>, RunbookError> {
         let ids = self.get(list, at)?;
-        if ids.windows(2).any(|w| w[0] >= w[1]) {
+        // A run of a set of the table ascends by construction: its rows ascend, and so
+        // do the table's ids.
+        let checked = matches!(list, IdList::Set(_));
+        if !checked && ids.windows(2).any(|w| w[0] >= w[1]) {
             return Err(invalid(at, "contract ids must be sorted and unique"));
         }
         Ok(ids)
     }
+}
+
+/// The rows a reference names: `count` rows of the set from its `from`th.
+fn rows<'t>(table: &'t Table, r: &SetRef) -> Result<&'t [u32], RunbookError> {
+    let section_error = |problem: String| RunbookError::SidecarSection {
+        section: r.set.clone(),
+        problem,
+    };
+    let set = table
+        .sets
+        .get(&r.set)
+        .ok_or_else(|| section_error("no such set in the sidecar file".into()))?;
+    let end = r
+        .from
+        .checked_add(r.count)
+        .filter(|&e| e <= set.len() as u64)
+        .ok_or_else(|| {
+            section_error(format!(
+                "the runbook takes {} rows from row {} of a set of {}",
+                r.count,
+                r.from,
+                set.len()
+            ))
+        })?;
+    Ok(&set[r.from as usize..end as usize])
+}
+
+/// Each participant's expected holding and its payload tags: in the runbook (version 2,
+/// inline), in the contract table (version 2, sidecar), or not kept (version 1).
+fn expected(doc: &RunbookDoc, ids: &mut Ids) -> Result<Vec<ExpectedSnapshot>, RunbookError> {
+    let version = doc.runbook.version;
+    let mut out = Vec::with_capacity(doc.participants.len());
+    let mut in_table = Vec::new();
+    for (i, p) in doc.participants.iter().enumerate() {
+        let at = format!("participants[{i}]");
+        let active = ids.set(&p.expected_active, &format!("{at}.expected_active"))?;
+        let payloads = match (version, &p.expected_payloads, &p.expected_active) {
+            (1, None, _) => None,
+            (2.., Some(tags), IdList::Inline(_)) => {
+                let tags = tags
+                    .iter()
+                    .map(|t| t.parse::<PayloadTag>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| invalid(format!("{at}.expected_payloads"), e))?;
+                if tags.len() != active.len() {
+                    return Err(invalid(
+                        at,
+                        "expected_payloads must have one tag per expected_active id",
+                    ));
+                }
+                Some(tags)
+            }
+            (2.., None, IdList::Set(r)) => {
+                in_table.push((out.len(), r));
+                Some(Vec::new())
+            }
+            _ => {
+                return Err(invalid(
+                    at,
+                    "expected_payloads goes with an inline expected_active list (version 2), and only there",
+                ));
+            }
+        };
+        out.push(ExpectedSnapshot {
+            active,
+            payloads,
+            digest: p.expected_digest.clone(),
+        });
+    }
+    if let Source::Table(table) = &ids.source {
+        if in_table.len() != out.len() {
+            return Err(invalid(
+                "participants",
+                "with a contract table, every expected_active is a set of it",
+            ));
+        }
+        let held = in_table
+            .iter()
+            .map(|(_, r)| rows(table, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let tags = table.payloads(&held).map_err(|problem| RunbookError::SidecarSection {
+            section: "@ids".into(),
+            problem,
+        })?;
+        for ((k, _), tags) in in_table.iter().zip(tags) {
+            out[*k].payloads = Some(tags);
+        }
+    }
+    Ok(out)
 }
 
 fn build(doc: &RunbookDoc, ids: &mut Ids) -> Result<Plan, RunbookError> {
@@ -211,13 +327,8 @@ fn build(doc: &RunbookDoc, ids: &mut Ids) -> Result<Plan, RunbookError> {
 
     let mut expected = BTreeMap::new();
     let mut in_flight = BTreeMap::new();
-    for (i, p) in doc.participants.iter().enumerate() {
+    for (i, (p, snapshot)) in doc.participants.iter().zip(self::expected(doc, ids)?).enumerate() {
         let at = format!("participants[{i}]");
-        let active = ids.get(&p.expected_active, &format!("{at}.expected_active"))?;
-        let snapshot = ExpectedSnapshot {
-            active,
-            digest: p.expected_digest.clone(),
-        };
         if expected.insert(p.name.clone(), snapshot).is_some() {
             return Err(invalid(at, format!("participant {} is listed twice", p.name)));
         }
@@ -360,11 +471,16 @@ fn check_structure(plan: &Plan) -> Result<(), RunbookError> {
                     format!("participant {} is not part of the plan", step.participant),
                 ));
             }
-            let ids = step.action.contract_ids().len();
-            if phase.kind == PhaseKind::Move && ids > plan.batch_size as usize {
+            let ids = step.action.contract_ids();
+            // The rule `build_plan` cuts the moves by (`crate::batch`).
+            if phase.kind == PhaseKind::Move && !fits_one_request(ids, plan.batch_size as usize) {
                 return Err(invalid(
                     at,
-                    format!("{ids} ids exceed the batch size {}", plan.batch_size),
+                    format!(
+                        "{} ids do not fit one request (at most the batch size {} and {REQUEST_BYTES} bytes of ids)",
+                        ids.len(),
+                        plan.batch_size
+                    ),
                 ));
             }
         }

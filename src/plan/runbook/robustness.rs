@@ -52,6 +52,26 @@ static LARGE: LazyLock<Written> = LazyLock::new(|| {
     w
 });
 
+/// A version 1 runbook with its sidecar, as the previous release wrote it.
+static V1: LazyLock<Written> = LazyLock::new(|| {
+    let text = include_str!("fixtures/v1-large.runbook.toml").to_owned();
+    let sidecar = include_str!("fixtures/drill.contracts-62ddf908d7eebeca.txt").to_owned();
+    let plan = from_runbook(&text, Some(&sidecar)).expect("version 1 fixture");
+    Written {
+        plan,
+        text,
+        sidecar: Some(sidecar),
+    }
+});
+
+fn pick(which: u8) -> &'static Written {
+    match which % 3 {
+        0 => &SMALL,
+        1 => &LARGE,
+        _ => &V1,
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Edit {
     DeleteLine(Index),
@@ -87,6 +107,12 @@ fn arb_edit() -> impl proptest::strategy::Strategy<Value = Edit> {
         " ",
         ".",
         "@section ",
+        "@set ",
+        "@ids ",
+        " bits",
+        " list",
+        ":",
+        "-",
         "# ",
         "true",
         "1e9",
@@ -166,7 +192,7 @@ proptest! {
     fn arbitrary_text_is_refused_without_panicking(
         text in prop_oneof![
             any::<String>(),
-            "(\\[runbook\\]\n)?(format = \"recovery-deck-runbook\"\n)?(version = (1|-1|2)\n)?[ -~\n]{0,200}",
+            "(\\[runbook\\]\n)?(format = \"recovery-deck-runbook\"\n)?(version = (1|-1|2|3)\n)?[ -~\n]{0,200}",
         ],
         sidecar in proptest::option::of(any::<String>()),
     ) {
@@ -176,17 +202,17 @@ proptest! {
 
     #[test]
     fn an_edited_runbook_loads_the_written_plan_or_nothing(
-        large in any::<bool>(),
+        which in any::<u8>(),
         edits in vec(arb_edit(), 1..4),
     ) {
-        let original: &Written = if large { &LARGE } else { &SMALL };
+        let original = pick(which);
         let text = edited(&original.text, &edits);
         check(original, &text, original.sidecar.as_deref())?;
     }
 
     #[test]
-    fn an_edited_sidecar_is_refused(edits in vec(arb_edit(), 1..4)) {
-        let original: &Written = &LARGE;
+    fn an_edited_sidecar_is_refused(v1 in any::<bool>(), edits in vec(arb_edit(), 1..4)) {
+        let original: &Written = if v1 { &V1 } else { &LARGE };
         let sidecar = edited(original.sidecar.as_deref().expect("sidecar"), &edits);
         check(original, &original.text, Some(&sidecar))?;
         if sidecar != original.sidecar.as_deref().unwrap_or_default() {
@@ -197,15 +223,21 @@ proptest! {
     /// A forged runbook that re-pins an edited sidecar still fails on the plan hash, and
     /// the sidecar parser itself takes any text.
     #[test]
-    fn a_repinned_sidecar_is_refused(edits in vec(arb_edit(), 1..4), text in any::<String>()) {
-        let original: &Written = &LARGE;
+    fn a_repinned_sidecar_is_refused(v1 in any::<bool>(), edits in vec(arb_edit(), 1..4), text in any::<String>()) {
+        let original: &Written = if v1 { &V1 } else { &LARGE };
         let pinned = original.sidecar.as_deref().expect("sidecar");
         let sidecar = edited(pinned, &edits);
         let forged = original
             .text
             .replace(&crate::plan::text_digest(pinned), &crate::plan::text_digest(&sidecar));
         check(original, &forged, Some(&sidecar))?;
-        let _ = sidecar::parse("f", &text);
-        let _ = sidecar::parse("f", &format!("{}\n{text}", sidecar::MAGIC));
+        let read = |text: &str| {
+            let _ = table::read(&mut lines::HashedLines::new("f", &mut text.as_bytes()));
+            let _ = sidecar_v1::parse(&mut lines::HashedLines::new("f", &mut text.as_bytes()));
+        };
+        read(&text);
+        read(&format!("{}\n{text}", table::MAGIC));
+        read(&format!("{}\n@ids 2\n{text}", table::MAGIC));
+        read(&format!("{}\n{text}", sidecar_v1::MAGIC));
     }
 }

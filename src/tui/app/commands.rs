@@ -20,6 +20,10 @@ pub enum Does {
     Goto,
     /// Joined as the lead: propose the previewed plan, or a runbook file.
     Propose,
+    /// Write the plan on screen as a runbook.
+    Save,
+    /// Read a runbook and show its plan, checked against the participants.
+    Load,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +46,10 @@ impl Command {
             Does::Class => "show only one class of rows",
             Does::Goto => "put the cursor on the first visible contract whose id starts with ID",
             Does::Propose => "in a session, as its lead: propose the previewed plan, or the runbook FILE",
+            Does::Save => "write the previewed plan to FILE as a runbook (as `plan --out` does)",
+            Does::Load => {
+                "show the runbook FILE's plan, after checking it against what the participants hold now (drift)"
+            }
         }
     }
 
@@ -81,6 +89,8 @@ pub const COMMANDS: &[Command] = &[
     command("union", "", Does::Act(Action::StrategyUnion)),
     command("manual", "", Does::Act(Action::StrategyManual)),
     command("plan", "", Does::Act(Action::PlanPreview)),
+    command("save", "FILE", Does::Save),
+    command("load", "FILE", Does::Load),
     command("propose", "[FILE]", Does::Propose),
     command("answer", "", Does::Act(Action::AnswerPayload)),
     command("target", "", Does::Act(Action::CompareTarget)),
@@ -147,6 +157,12 @@ impl App {
             }
             Does::Propose if arg.is_empty() => self.view_action(Action::Propose),
             Does::Propose => self.propose_file(arg),
+            Does::Save | Does::Load if arg.is_empty() => {
+                self.flash(Level::Warn, format!("{} needs a file name", cmd.usage()));
+                Vec::new()
+            }
+            Does::Save => self.save_runbook(arg),
+            Does::Load => self.load_runbook(arg),
             Does::Goto => {
                 let found = self.data.as_ref().is_some_and(|d| self.table.goto(&d.comparison, arg));
                 if found {

@@ -298,6 +298,7 @@ impl App {
                         .map(|(c, n)| (c.as_str().to_string(), n))
                         .collect(),
                     contracts: Default::default(),
+                    snapshot: None,
                 };
                 self.data = Some(SurveyData {
                     comparison: f.comparison,
@@ -306,10 +307,16 @@ impl App {
                     // Manifests carry rows only: a joined screen cannot see another
                     // participant's reassignments cut short (the README says so).
                     incomplete: Default::default(),
+                    // Nor their hosted parties: the pinned comparison has the rows alone.
+                    hosted: Default::default(),
+                    snapshot: crate::journal::Recorded::Nothing,
                 });
                 self.survey = SurveyState::Ready;
                 self.sync_session_plan(false);
-                vec![Effect::Record(EventData::Surveyed(record))]
+                vec![Effect::RecordSurvey {
+                    generation: self.generation,
+                    record,
+                }]
             }
             Err(why) => {
                 j.waiting = Some(why);

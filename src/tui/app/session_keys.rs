@@ -200,6 +200,7 @@ impl App {
                 let mut effects = vec![Effect::Record(EventData::PlanApproved(crate::journal::PlanApproved {
                     plan_hash: plan_hash.clone(),
                     confirmed_by_typing: self.ctx.target.clone(),
+                    unattended: false,
                 }))];
                 effects.extend(self.send(SessionCmd::Approve { plan_hash }));
                 effects

@@ -48,6 +48,7 @@ pub fn journal_line(e: &Event) -> String {
         Some(EventData::PlanApproved(p)) => fit(&p.plan_hash, 24),
         Some(EventData::Surveyed(s)) => serde_json::to_string(&s.classes).unwrap_or_default(),
         Some(EventData::DiffViewed { contract_id }) => fit(contract_id, 24),
+        Some(EventData::SessionClosed(s)) => s.front_end.clone(),
         Some(EventData::ScreenOpened { .. } | EventData::CallDescribed(_)) | None => String::new(),
     };
     format!("#{:<4} {:<16} {:<13} {}", e.seq, e.kind, node, gist)

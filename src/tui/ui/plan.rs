@@ -81,6 +81,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Viewport
                     theme.style(Role::Base),
                 ),
             ]));
+            if let Some(loaded) = &app.loaded {
+                lines.push(Line::from(Span::styled(
+                    format!("loaded from {}", loaded.path.display()),
+                    theme.style(Role::Muted),
+                )));
+                if !loaded.drift.is_empty() {
+                    lines.push(Line::from(Span::styled(
+                        "drifted since the plan was made (a run refuses it; make a new plan):",
+                        theme.style(Role::Danger),
+                    )));
+                    for d in &loaded.drift {
+                        lines.push(Line::from(Span::styled(
+                            format!("  ! {}", d.describe()),
+                            theme.style(Role::Danger),
+                        )));
+                    }
+                }
+            }
             let name_width = 12usize;
             let cell_width =
                 ((area.width as usize).saturating_sub(name_width + 4) / summary.participants.len().max(1)).clamp(8, 30);

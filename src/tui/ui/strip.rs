@@ -30,7 +30,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> Viewport
             Span::raw(" "),
         ];
         match &p.report {
-            None => spans.push(Span::styled("… contacting", theme.style(Role::Muted))),
+            None => spans.push(Span::styled(
+                p.recorded.as_deref().unwrap_or("… contacting").to_string(),
+                theme.style(Role::Muted),
+            )),
             Some(r) if !r.reachable => {
                 spans.push(Span::styled("✗ UNREACHABLE", theme.style(Role::Danger)));
                 if let Some(e) = &r.error {

@@ -319,7 +319,11 @@ async fn lab_participant_control() {
     let rec = Recorder::default();
     let mut c = ParticipantControlClient::new(rec.clone());
     refused(c.counters(lab::CountersRequest::default()).await);
-    rec.assert_paths(&["/recoverydeck.lab.v1.ParticipantControl/Counters"]);
+    refused(c.arm_crash(lab::ArmCrashRequest::default()).await);
+    rec.assert_paths(&[
+        "/recoverydeck.lab.v1.ParticipantControl/Counters",
+        "/recoverydeck.lab.v1.ParticipantControl/ArmCrash",
+    ]);
     assert_eq!(
         lab::participant_control_server::SERVICE_NAME,
         "recoverydeck.lab.v1.ParticipantControl"
