@@ -134,6 +134,14 @@ impl Meter {
         self.write(&line);
     }
 
+    /// Ends the meter without a last line, for work that failed: its error is what the
+    /// operator reads, alone.
+    pub fn abandon(self) {
+        if let Out::Bar(b) = &self.out {
+            b.finish_and_clear();
+        }
+    }
+
     /// Ends the meter with a last line: what was done, in how long, at what rate.
     pub fn finish(mut self) {
         let elapsed = self.start.elapsed();

@@ -52,7 +52,7 @@ pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -
     };
     let (observer, metered) = survey_meter("compare: survey");
     let s = survey::survey_observed(&apis, &alias, &filter, false, Some(observer)).await;
-    let _ = metered.await;
+    end_meter(metered, s.is_ok()).await;
     let s = s?;
     if is_json(format) {
         let mut out = serde_json::to_value(&s.comparison).map_err(|e| Fail(e.to_string()))?;
@@ -71,8 +71,9 @@ pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -
     Ok(ExitCode::SUCCESS)
 }
 
-/// A meter of the contracts a survey has read, over every participant.
-fn survey_meter(label: &str) -> (survey::Observer, tokio::task::JoinHandle<()>) {
+/// A meter of the contracts a survey has read, over every participant; the task hands the
+/// meter back when the survey drops its observer, for [`end_meter`].
+fn survey_meter(label: &str) -> (survey::Observer, tokio::task::JoinHandle<Meter>) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, usize)>();
     let mut meter = Meter::start(label, "contracts", None);
     let task = tokio::spawn(async move {
@@ -81,9 +82,16 @@ fn survey_meter(label: &str) -> (survey::Observer, tokio::task::JoinHandle<()>) 
             read.insert(participant, n);
             meter.set(read.values().sum::<usize>() as u64);
         }
-        meter.finish();
+        meter
     });
     (tx, task)
+}
+
+/// A last progress line only for a survey that succeeded: a refusal stays one line.
+async fn end_meter(metered: tokio::task::JoinHandle<Meter>, ok: bool) {
+    if let Ok(meter) = metered.await {
+        if ok { meter.finish() } else { meter.abandon() }
+    }
 }
 
 /// Contracts between the lost synchronizer and another one (a reassignment cut short):
@@ -179,7 +187,7 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
     };
     let (observer, metered) = survey_meter("plan: survey");
     let proposed = propose_observed(&apis, &incident, &request, args.batch_size, Some(observer)).await;
-    let _ = metered.await;
+    end_meter(metered, proposed.is_ok()).await;
     let (plan, surveyed) = proposed.map_err(|e| match e {
         ProposeError::Selection(e) => Fail(format!(
             "{e}\nDecide each listed row with --decide <ID>=exclude (leave it on {lost}) or --decide <ID>=purge (remove it where it is still active), then plan again."
