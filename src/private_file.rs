@@ -54,13 +54,6 @@ pub fn write_atomically_with<T, E: From<io::Error>>(
     Ok(done)
 }
 
-/// Creates the directory `path` (and its missing parents) private to the owner (mode
-/// 0700), for a directory of incident files; an existing one is left as it is.
-pub fn create_dir(path: &Path) -> io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt as _;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)
-}
-
 /// A private (0600) temporary file in `dir`, for a file written in pieces and then renamed
 /// into place with [`tempfile::NamedTempFile::persist`].
 pub fn temp_in(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile> {

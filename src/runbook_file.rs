@@ -54,7 +54,7 @@ pub fn write(path: &Path, plan: &plan::Plan, meta: &plan::RunbookMeta) -> Result
     // Streamed: a runbook of a million ids is never held whole in memory.
     let mut writer = plan::RunbookWriter::new(plan, meta)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| RunbookFileError::Write {
+        crate::private_file::create_dir_all(dir).map_err(|source| RunbookFileError::Write {
             path: dir.to_path_buf(),
             source,
         })?;
@@ -107,7 +107,7 @@ pub fn write_texts(
         move |source| RunbookFileError::Write { path, source }
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(failed(dir))?;
+        crate::private_file::create_dir_all(dir).map_err(failed(dir))?;
     }
     let mut sidecar_file = None;
     if let Some(side) = sidecar {

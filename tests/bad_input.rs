@@ -143,16 +143,19 @@ fn bad_configs_flags_and_files_are_refused_in_one_line() {
 }
 
 /// An endpoint that is no gRPC server: it answers every connection with bytes that are
-/// not HTTP/2, then hangs up.
+/// not HTTP/2, and keeps the connection open, so the client reads the garbage instead of
+/// finding the connection gone while it still writes its preface.
 fn garbage_server() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("address");
     std::thread::spawn(move || {
+        let mut open = Vec::new();
         for stream in listener.incoming() {
             let Ok(mut s) = stream else { return };
             let mut buf = [0u8; 64];
             let _ = s.read(&mut buf);
             let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\n\x00\xff\x13garbage, not a gRPC answer\n");
+            open.push(s);
         }
     });
     format!("http://{addr}")
@@ -224,11 +227,11 @@ async fn bad_aliases_runbooks_and_journals_are_refused_in_one_line() {
     let runbook = std::fs::read_to_string(d.join("rb.toml")).expect("runbook");
 
     // An edited runbook fails its hash check; an unknown field is refused.
-    let id_line = runbook
+    let batch_line = runbook
         .lines()
-        .find(|l| l.trim_start().starts_with('"') && l.contains("00"))
-        .expect("a contract id line");
-    let edited = runbook.replacen(id_line, &id_line.replacen("00", "01", 1), 1);
+        .find(|l| l.trim_start().starts_with("batch_size = "))
+        .expect("the batch size line");
+    let edited = runbook.replacen(batch_line, "batch_size = 7", 1);
     std::fs::write(d.join("edited.toml"), edited).expect("write");
     refused(
         d,

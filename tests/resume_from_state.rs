@@ -397,7 +397,7 @@ async fn real_drift_is_refused_with_the_rows_named() {
     let short: String = victim.chars().take(20).collect();
     assert!(
         drift[0].starts_with(
-            "participant1 [drift]: 1 contract(s) the plan expects on lostDomain are gone without reaching newDomain"
+            "participant1 [drift]: 1 row(s) changed on lostDomain since the plan was made: 1 contract(s) the plan expects on lostDomain are gone without reaching newDomain"
         ) && drift[0].contains(&format!("{short}… (archived or purged on lostDomain)")),
         "{}",
         drift[0]

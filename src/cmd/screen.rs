@@ -83,7 +83,9 @@ pub fn default_journal(base: &Path, incident: &str, file: &str) -> PathBuf {
 /// is opened in it.
 pub(super) fn journal_dir(journal: &Path) -> Result<(), Fail> {
     match journal.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
-        Some(dir) => crate::private_file::create_dir(dir).map_err(|e| Fail(format!("creating {}: {e}", dir.display()))),
+        Some(dir) => {
+            crate::private_file::create_dir_all(dir).map_err(|e| Fail(format!("creating {}: {e}", dir.display())))
+        }
         None => Ok(()),
     }
 }

@@ -333,10 +333,10 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
             ..problem(
                 "drift",
                 format!(
-                    "{} contract(s) appeared on {} since the plan was made: {}",
-                    standing.appeared.len(),
-                    plan.lost(),
-                    shown(&standing.appeared)
+                    "{n} row(s) changed on {lost} since the plan was made: {n} contract(s) appeared on {lost}: {}",
+                    shown(&standing.appeared),
+                    n = standing.appeared.len(),
+                    lost = plan.lost(),
                 ),
             )
         });
@@ -347,11 +347,11 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
             ..problem(
             "drift",
             format!(
-                "{} contract(s) the plan expects on {} are gone without reaching {} by the plan's own moves or purges: {}; make a new plan from the participants' current state",
-                standing.gone.len(),
-                plan.lost(),
+                "{n} row(s) changed on {lost} since the plan was made: {n} contract(s) the plan expects on {lost} are gone without reaching {} by the plan's own moves or purges: {}; make a new plan from the participants' current state",
                 plan.target(),
-                shown_rows(&standing.gone)
+                shown_rows(&standing.gone),
+                n = standing.gone.len(),
+                lost = plan.lost(),
             ),
         )
         });
