@@ -15,47 +15,16 @@ use recovery_deck::lab::scenario::{LOST, Scenario, TARGET};
 use recovery_deck::plan::{PhaseKind, Plan};
 use recovery_deck::reconcile::{Decision, RowClass, SelectionRequest, Strategy};
 use recovery_deck::survey::SearchFilter;
-use recovery_deck::wire::lab::{CountersRequest, participant_control_client::ParticipantControlClient};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Output};
 
-const MUTATING: [&str; 9] = [
-    "ChangeAssignation",
-    "ImportAcs",
-    "PurgeContracts",
-    "DisconnectSynchronizer",
-    "DisconnectAllSynchronizers",
-    "ModifySynchronizer",
-    "ReconnectSynchronizer",
-    "ConnectSynchronizer",
-    "RegisterSynchronizer",
-];
-
-/// State-changing calls a participant received since it started, from the lab's own count.
-async fn mutating_calls(admin: &str) -> u64 {
-    let mut client = ParticipantControlClient::connect(admin.to_string())
-        .await
-        .expect("control");
-    let counters = client
-        .counters(CountersRequest {})
-        .await
-        .expect("counters")
-        .into_inner();
-    counters
-        .calls
-        .iter()
-        .filter(|(path, _)| MUTATING.iter().any(|m| path.ends_with(&format!("/{m}"))))
-        .map(|(_, n)| n)
-        .sum()
-}
-
 async fn all_mutating_calls(config: &Path) -> BTreeMap<String, u64> {
     let cfg = IncidentConfig::load(config).expect("config");
     let mut out = BTreeMap::new();
     for p in &cfg.participants {
-        out.insert(p.name.clone(), mutating_calls(&p.admin).await);
+        out.insert(p.name.clone(), common::mutating_calls_at(&p.admin).await);
     }
     out
 }

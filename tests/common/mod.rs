@@ -165,9 +165,15 @@ pub const MUTATING: [&str; 9] = [
 
 /// How many state-changing calls a lab participant has received since it started.
 pub async fn mutating_calls(lab: &Lab, name: &str) -> u64 {
+    mutating_calls_at(&lab.endpoint(name).expect("endpoint")).await
+}
+
+/// The same, for the participant whose admin API is at `url`.
+pub async fn mutating_calls_at(url: &str) -> u64 {
     use recovery_deck::wire::lab::{CountersRequest, participant_control_client::ParticipantControlClient};
-    let url = lab.endpoint(name).expect("endpoint");
-    let mut client = ParticipantControlClient::connect(url).await.expect("control");
+    let mut client = ParticipantControlClient::connect(url.to_string())
+        .await
+        .expect("control");
     let counters = client
         .counters(CountersRequest {})
         .await
