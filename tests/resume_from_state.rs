@@ -357,11 +357,7 @@ async fn real_drift_is_refused_with_the_rows_named() {
     let Err(exec::RunError::Preflight(problems)) = &refused else {
         panic!("drift must refuse the run: {refused:?}");
     };
-    let drift: Vec<String> = problems
-        .iter()
-        .filter(|p| p.check == "drift")
-        .map(|p| p.to_string())
-        .collect();
+    let drift = common::problems_of(problems, "drift");
     assert_eq!(drift.len(), 1, "{problems:?}");
     let short: String = victim.chars().take(20).collect();
     assert!(

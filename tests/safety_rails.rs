@@ -232,11 +232,7 @@ async fn a_synchronizer_still_answering_is_refused_unless_forced() {
     let Err(exec::RunError::Preflight(problems)) = &refused else {
         panic!("a synchronizer that answers is not lost: {refused:?}");
     };
-    let connected: Vec<String> = problems
-        .iter()
-        .filter(|p| p.check == "connected")
-        .map(|p| p.to_string())
-        .collect();
+    let connected = common::problems_of(problems, "connected");
     assert_eq!(connected.len(), 2, "{problems:?}");
     for (p, text) in ["participant1", "participant2"].iter().zip(&connected) {
         assert!(
@@ -334,11 +330,7 @@ async fn new_transactions_in_flight_are_refused_unless_forced() {
     let Err(exec::RunError::Preflight(problems)) = &refused else {
         panic!("new transactions in flight must refuse the run: {refused:?}");
     };
-    let in_flight: Vec<String> = problems
-        .iter()
-        .filter(|p| p.check == "in_flight")
-        .map(|p| p.to_string())
-        .collect();
+    let in_flight = common::problems_of(problems, "in_flight");
     assert!(!in_flight.is_empty(), "{problems:?}");
     assert!(
         in_flight[0].starts_with(
@@ -544,11 +536,7 @@ async fn an_unvetted_package_on_the_target_is_refused_before_anything_is_disconn
     let Err(exec::RunError::Preflight(problems)) = &refused else {
         panic!("an unvetted package must refuse the run: {refused:?}");
     };
-    let vetting: Vec<String> = problems
-        .iter()
-        .filter(|p| p.check == "vetting")
-        .map(|p| p.to_string())
-        .collect();
+    let vetting = common::problems_of(problems, "vetting");
     assert_eq!(vetting.len(), 1, "{problems:?}");
     assert!(
         vetting[0].starts_with(&format!(

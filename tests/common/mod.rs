@@ -366,3 +366,12 @@ pub async fn payload_of(api: &dyn ParticipantApi, contract_id: &str) -> serde_js
         .and_then(|mut p| p.remove(contract_id))
         .expect("the participant holds the contract")
 }
+
+/// The preflight problems of one check, as the operator reads them.
+pub fn problems_of(problems: &[recovery_deck::exec::PreflightProblem], check: &str) -> Vec<String> {
+    problems
+        .iter()
+        .filter(|p| p.check == check)
+        .map(|p| p.to_string())
+        .collect()
+}
