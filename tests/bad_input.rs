@@ -181,7 +181,8 @@ fn an_endpoint_that_answers_garbage_is_refused_in_one_line() {
             "--out",
             "x.toml",
         ],
-        &["p1: ParticipantStatus failed", "h2 protocol error"],
+        // hyper names the cause by timing (a protocol error, or the connection gone first).
+        &["p1: ParticipantStatus failed", "transport error"],
     );
 }
 
