@@ -29,6 +29,49 @@ pub fn sidecar_path(runbook: &Path, file_name: &str) -> PathBuf {
     runbook.parent().unwrap_or(Path::new(".")).join(file_name)
 }
 
+/// Loads the runbook at `path` with its sidecar read line by line (never held whole: a
+/// million ids), and says where that sidecar is.
+pub fn load(path: &Path) -> Result<(LoadedRunbook, Option<PathBuf>), RunbookFileError> {
+    let toml = std::fs::read_to_string(path).map_err(|source| RunbookFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let sidecar = plan::runbook_sidecar(&toml)?.map(|name| sidecar_path(path, &name));
+    let loaded = load_streamed(&toml, sidecar.as_deref())?;
+    Ok((loaded, sidecar))
+}
+
+/// Loads the runbook a journal pinned, from the pinned copies.
+pub fn load_pinned(journal: &Path, pinned: &crate::journal::PinnedRunbook) -> Result<LoadedRunbook, RunbookFileError> {
+    let resolve = |pin| {
+        crate::journal::pins::resolve(journal, pin).map_err(|e| RunbookFileError::Read {
+            path: journal.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        })
+    };
+    let path = resolve(&pinned.runbook)?;
+    let toml = std::fs::read_to_string(&path).map_err(|source| RunbookFileError::Read { path, source })?;
+    let sidecar = pinned.sidecar.as_ref().map(resolve).transpose()?;
+    load_streamed(&toml, sidecar.as_deref())
+}
+
+fn load_streamed(toml: &str, sidecar: Option<&Path>) -> Result<LoadedRunbook, RunbookFileError> {
+    let mut reader = match sidecar {
+        Some(p) => {
+            let file = std::fs::File::open(p).map_err(|source| RunbookFileError::Sidecar {
+                path: p.to_path_buf(),
+                source,
+            })?;
+            Some(std::io::BufReader::with_capacity(1 << 16, file))
+        }
+        None => None,
+    };
+    Ok(plan::load_runbook_from(
+        toml,
+        reader.as_mut().map(|r| r as &mut dyn std::io::BufRead),
+    )?)
+}
+
 pub fn read(path: &Path) -> Result<RunbookFile, RunbookFileError> {
     let toml = std::fs::read_to_string(path).map_err(|source| RunbookFileError::Read {
         path: path.to_path_buf(),

@@ -1073,3 +1073,97 @@ fn the_status_bar_follows_the_focus() {
     press(&mut a, "tab");
     assert!(press(&mut a, "p").is_empty() && matches!(a.screen, Screen::Main));
 }
+
+/// The survey keeps digests only: the screen holds no payload until a diff asks for one.
+/// Enter on a row asks for exactly the holders' payloads with the digests surveyed, and
+/// the answer opens the diff; a payload that changed since the survey is not shown as if
+/// it were the one surveyed.
+#[test]
+fn the_diff_reads_the_rows_payloads_on_demand() {
+    let full = survey();
+    let bare = SurveyData {
+        payloads: Arc::new(vec![Payloads::new(); 2]),
+        ..full.clone()
+    };
+    let mut a = loaded_with(false, bare.clone());
+    chars(&mut a, &format!(":goto {}", &id(5)[..6]));
+    key(&mut a, KeyCode::Enter);
+    let screen = text(&render(&mut a, 200, 50, &Theme::preset("dark").expect("dark")));
+    assert!(screen.contains("(not read yet: enter reads it for the diff)"), "{screen}");
+    let effects = press(&mut a, "enter");
+    assert!(a.popup.is_none(), "nothing to show before the payloads arrive");
+    let [
+        Effect::FetchPayloads {
+            generation,
+            synchronizer,
+            wanted,
+            open,
+        },
+    ] = effects.as_slice()
+    else {
+        panic!("one read of the row's payloads: {effects:?}");
+    };
+    assert_eq!(synchronizer, "lostDomain");
+    let row = id(5);
+    assert_eq!(open.as_deref(), Some(row.as_str()));
+    let states = full.comparison.rows().iter().find(|r| &**r.contract_id() == row).expect("row 5");
+    for (i, p) in [P1, P2].into_iter().enumerate() {
+        assert_eq!(
+            wanted.get(p).and_then(|w| w.get(row.as_str())),
+            states.states()[i].digest(),
+            "{p}: its payload, by the digest surveyed"
+        );
+        assert_eq!(wanted[p].len(), 1, "{p}: that row only");
+    }
+    let read = |which: &[usize]| {
+        which
+            .iter()
+            .map(|&i| {
+                let p = [P1, P2][i];
+                let payload = full.payloads[i].get(row.as_str()).cloned().expect("held");
+                (p.to_string(), Payloads::from([(row.as_str().into(), payload)]))
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    // An answer from an earlier survey is dropped.
+    a.update(Msg::Payloads {
+        generation: generation.wrapping_sub(1),
+        open: open.clone(),
+        result: Ok(read(&[0, 1])),
+    });
+    assert!(a.popup.is_none());
+    let effects = a.update(Msg::Payloads {
+        generation: *generation,
+        open: open.clone(),
+        result: Ok(read(&[0, 1])),
+    });
+    let Some(Popup::Diff(view)) = &a.popup else {
+        panic!("the answer opens the diff: {:?}", a.popup);
+    };
+    assert_eq!(view.pairs, vec![(0, 1)]);
+    assert!(view.lines.iter().any(|l| l.tag != recovery_deck::reconcile::diff::DiffTag::Equal));
+    assert!(matches!(effects.as_slice(), [Effect::Record(EventData::DiffViewed { .. })]));
+    // Read once: the same row opens again without another read.
+    key(&mut a, KeyCode::Esc);
+    let again = press(&mut a, "enter");
+    assert!(matches!(a.popup, Some(Popup::Diff(_))), "{again:?}");
+    assert!(!again.iter().any(|e| matches!(e, Effect::FetchPayloads { .. })));
+
+    // participant2's payload changed since the survey: the read leaves it out (its digest
+    // no longer matches), and the diff shows what is known, with a warning.
+    let mut b = loaded_with(false, bare);
+    chars(&mut b, &format!(":goto {}", &id(5)[..6]));
+    key(&mut b, KeyCode::Enter);
+    let effects = press(&mut b, "enter");
+    let [Effect::FetchPayloads { generation, open, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    b.update(Msg::Payloads {
+        generation: *generation,
+        open: open.clone(),
+        result: Ok(read(&[0])),
+    });
+    assert!(matches!(&b.popup, Some(Popup::Diff(v)) if v.pairs == vec![(0, 0)]), "{:?}", b.popup);
+    let warned = b.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(warned.contains("changed since the survey"), "{warned}");
+}

@@ -55,14 +55,18 @@ pub async fn compare(cfg: &IncidentConfig, args: &CompareArgs, format: Format) -
     end_meter(metered, s.is_ok()).await;
     let s = s?;
     if is_json(format) {
-        let mut out = serde_json::to_value(&s.comparison).map_err(|e| Fail(e.to_string()))?;
+        // Streamed from the comparison, rows never copied; the few contracts between
+        // synchronizers go through a `Value` so their keys keep the alphabetical order
+        // the whole output has.
         let incomplete = s.incomplete();
-        if !incomplete.is_empty()
-            && let Some(obj) = out.as_object_mut()
-        {
-            obj.insert("incomplete_reassignments".into(), serde_json::json!(incomplete));
-        }
-        print_json(&out)?;
+        let incomplete = (!incomplete.is_empty())
+            .then(|| serde_json::to_value(&incomplete))
+            .transpose()
+            .map_err(|e| Fail(e.to_string()))?;
+        print_json(&reconcile::WithIncomplete {
+            comparison: &s.comparison,
+            incomplete: incomplete.as_ref(),
+        })?;
     } else {
         outln!("{alias}: {} participants", s.comparison.participants().len());
         print_comparison(&s.comparison);
@@ -199,10 +203,10 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         created: jiff::Timestamp::now().to_string(),
         proposed_by: who.clone(),
     };
-    let (toml, sidecar) = plan::to_runbook(&plan, &meta)?;
     let ids = plan.expected_snapshots().values().map(|e| e.active.len() as u64).sum();
     let mut meter = Meter::start("plan: runbook", "held contract ids", Some(ids));
-    let sidecar_file = crate::runbook_file::write_texts(&args.out, &toml, sidecar.as_ref())?;
+    // Streamed to the files, then pinned from them: the texts are never held whole.
+    let sidecar_file = crate::runbook_file::write(&args.out, &plan, &meta)?;
     meter.set(ids);
     meter.finish();
     let journal = args
@@ -213,8 +217,8 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
         plan: &plan,
         survey: &surveyed,
         selection: &args.selection,
-        runbook: &toml,
-        sidecar: sidecar.as_ref().map(|s| s.text.as_str()),
+        runbook: &args.out,
+        sidecar: sidecar_file.as_deref(),
     };
     record::plan_made(cfg, &apis, &journal, &who, &made)
         .await
@@ -252,19 +256,7 @@ pub async fn plan(cfg: &IncidentConfig, args: &PlanArgs, format: Format) -> Outc
 
 /// Reads a runbook and its sidecar (if it names one), the sidecar line by line.
 pub fn load_runbook(path: &Path) -> Result<plan::LoadedRunbook, Fail> {
-    let toml = std::fs::read_to_string(path).map_err(|e| Fail(format!("reading runbook {}: {e}", path.display())))?;
-    let mut sidecar = match plan::runbook_sidecar(&toml)? {
-        Some(name) => {
-            let p = crate::runbook_file::sidecar_path(path, &name);
-            let file = std::fs::File::open(&p).map_err(|e| Fail(format!("reading sidecar {}: {e}", p.display())))?;
-            Some(std::io::BufReader::with_capacity(1 << 16, file))
-        }
-        None => None,
-    };
-    Ok(plan::load_runbook_from(
-        &toml,
-        sidecar.as_mut().map(|r| r as &mut dyn BufRead),
-    )?)
+    Ok(crate::runbook_file::load(path)?.0)
 }
 
 pub fn default_journal(runbook: &Path, dry_run: bool) -> PathBuf {
@@ -427,7 +419,7 @@ fn print_drift(drift: &[exec::DriftEntry]) {
 }
 
 pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcome {
-    let crate::runbook_file::RunbookFile { toml, sidecar, loaded } = crate::runbook_file::read(&args.runbook)?;
+    let (loaded, sidecar) = crate::runbook_file::load(&args.runbook)?;
     let plan = loaded.plan;
     if plan.incident() != cfg.incident.name {
         eprintln!(
@@ -454,8 +446,22 @@ pub async fn run(cfg: &IncidentConfig, args: &RunArgs, format: Format) -> Outcom
     if !args.phases.is_empty() {
         options.phases = Some(args.phases.iter().copied().collect());
     }
-    // The journal keeps the runbook as it was run, and how the run was confirmed.
-    options.runbook = Some(record::pin_runbook(&journal, &toml, sidecar.as_deref())?);
+    // The journal keeps the runbook as it was run, and how the run was confirmed. The files
+    // are pinned as they are now and the plan that runs is loaded again from the pinned
+    // copies, so a runbook edited since it was read cannot run under another's pin; neither
+    // load holds the sidecar whole.
+    let pinned = record::pin_runbook_files(&journal, &args.runbook, sidecar.as_deref())?;
+    let hash = plan.hash().to_string();
+    drop(plan);
+    let plan = crate::runbook_file::load_pinned(&journal, &pinned)?.plan;
+    if plan.hash() != hash {
+        return Err(Fail(format!(
+            "{} changed while it was being read (plan {hash}, now {}); nothing was changed, run again",
+            args.runbook.display(),
+            plan.hash()
+        )));
+    }
+    options.runbook = Some(pinned);
     options.approval = Some(if args.yes {
         Approval::Unattended
     } else {

@@ -105,9 +105,20 @@ pub fn clients(cfg: &IncidentConfig) -> Result<Vec<Arc<dyn ParticipantApi>>, Fai
         .collect()
 }
 
+/// Prints `value` as pretty JSON, written to stdout as it is serialized: a comparison of a
+/// million rows is never held as one string. Exits quietly on a broken pipe, as [`emit`].
 pub fn print_json(value: &impl serde::Serialize) -> Result<(), Fail> {
-    outln!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Fail(format!("writing JSON to stdout: {e}"))),
+        Ok(()) => Ok(()),
+    }
 }
 
 pub fn is_json(f: Format) -> bool {

@@ -10,9 +10,8 @@ use crate::client::ParticipantApi;
 use crate::config::IncidentConfig;
 use crate::journal::{self, Actor, EventData, JournalWriter, PinnedRunbook, PlanProposed, Surveyed};
 use crate::plan::{Plan, PlanSummary};
-use crate::reconcile::{ContractId, Digest};
 use crate::survey::{self, Survey};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -21,9 +20,9 @@ pub(super) struct PlanMade<'a> {
     pub plan: &'a Plan,
     pub survey: &'a Survey,
     pub selection: &'a SelectionArgs,
-    /// The runbook and sidecar texts as written next to `--out`.
-    pub runbook: &'a str,
-    pub sidecar: Option<&'a str>,
+    /// The runbook and sidecar files as written (`--out`, and the sidecar beside it).
+    pub runbook: &'a Path,
+    pub sidecar: Option<&'a Path>,
 }
 
 /// Opens (or continues) the journal of `cfg`'s incident at `path`, refusing one that
@@ -55,7 +54,7 @@ pub(super) async fn plan_made(
         node: None,
     };
     let comparison = &made.survey.comparison;
-    let payloads = survey::payloads_of(apis, &made.survey.synchronizer_id, &differing(comparison)).await?;
+    let payloads = survey::payloads_of(apis, &made.survey.synchronizer_id, &survey::differing(comparison)).await?;
     let participants = comparison.participants();
     let payload = |i: usize, id: &str| {
         participants
@@ -106,7 +105,7 @@ pub(super) async fn plan_made(
             },
         )?;
     }
-    let pinned = pin_runbook(path, made.runbook, made.sidecar)?;
+    let pinned = pin_runbook_files(path, made.runbook, made.sidecar)?;
     let summary = PlanSummary::of(made.plan);
     writer.append(
         actor(),
@@ -124,30 +123,8 @@ pub(super) async fn plan_made(
     Ok(())
 }
 
-/// Pins a runbook's files beside the journal at `path`.
-pub(super) fn pin_runbook(path: &Path, runbook: &str, sidecar: Option<&str>) -> Result<PinnedRunbook, Fail> {
-    journal::pins::pin_runbook(path, runbook, sidecar)
+/// Pins a runbook's files (as written on disk) beside the journal at `path`.
+pub(super) fn pin_runbook_files(path: &Path, runbook: &Path, sidecar: Option<&Path>) -> Result<PinnedRunbook, Fail> {
+    journal::pins::pin_runbook_files(path, runbook, sidecar)
         .map_err(|e| Fail(format!("pinning the runbook beside {}: {e}", path.display())))
-}
-
-/// Per participant, the rows whose holders disagree on the payload, with the digest the
-/// participant's version had.
-fn differing(comparison: &crate::reconcile::Comparison) -> BTreeMap<String, HashMap<ContractId, Digest>> {
-    let names = comparison.participants();
-    let mut wanted: BTreeMap<String, HashMap<ContractId, Digest>> = BTreeMap::new();
-    for row in comparison.rows() {
-        let versions: BTreeSet<&Digest> = row.states().iter().filter_map(|s| s.digest()).collect();
-        if versions.len() < 2 {
-            continue;
-        }
-        for (name, state) in names.iter().zip(row.states()) {
-            if let Some(d) = state.digest() {
-                wanted
-                    .entry(name.clone())
-                    .or_default()
-                    .insert(row.contract_id().clone(), *d);
-            }
-        }
-    }
-    wanted
 }

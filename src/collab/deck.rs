@@ -243,10 +243,10 @@ impl Deck {
         if !accept {
             return Ok(self.client.answer_payload(request_seq, None, reason).await?);
         }
-        let (holding, _) = self.holding(true).await?;
-        let payload = holding
-            .payloads
-            .and_then(|mut p| p.remove(request.contract_id.as_str()))
+        let api = self.api.as_ref();
+        let lost = api.synchronizer_id(&self.hello.lost).await?.logical;
+        let payload = survey::payload_held(api, &lost, request.contract_id.as_str())
+            .await?
             .ok_or_else(|| {
                 DeckError::Refused(format!(
                     "{} no longer holds {} on {}",

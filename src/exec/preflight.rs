@@ -13,7 +13,7 @@ use super::vetting::{self, ByPackage};
 use crate::client::version::Line;
 use crate::client::{ClientError, ParticipantApi, merge_inspections};
 use crate::plan::{Action, DriftKind, DriftRow, PhaseKind, Plan, snapshot_digest};
-use crate::reconcile::{ContractId, ContractSummary};
+use crate::reconcile::{ContractId, ContractSummary, Stakeholders};
 use crate::survey;
 use crate::survey::SearchFilter;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -511,7 +511,8 @@ pub async fn preflight(
     )
     .await;
     let mut out = Preflight::default();
-    let mut stakeholders: HashMap<ContractId, Vec<String>> = HashMap::new();
+    // The holdings' own interned sets, shared, not copied per contract.
+    let mut stakeholders: HashMap<ContractId, Stakeholders> = HashMap::new();
     let mut hosted: HashMap<String, BTreeSet<String>> = HashMap::new();
     let mut counters: HashMap<String, BTreeMap<ContractId, u64>> = HashMap::new();
     let mut lines: HashMap<String, Line> = HashMap::new();
@@ -529,7 +530,7 @@ pub async fn preflight(
             for c in &h.snapshot.contracts {
                 stakeholders
                     .entry(c.contract_id.clone())
-                    .or_insert_with(|| c.stakeholders.iter().map(|s| s.to_string()).collect());
+                    .or_insert_with(|| c.stakeholders.clone());
             }
             counters.insert(h.snapshot.participant.clone(), h.nonzero_counters);
             hosted.insert(h.snapshot.participant.clone(), h.snapshot.hosted_parties);
@@ -553,7 +554,7 @@ pub async fn preflight(
             .filter(|id| {
                 stakeholders
                     .get(id)
-                    .is_some_and(|s| !s.iter().any(|p| parties.contains(p)))
+                    .is_some_and(|s| !s.iter().any(|p| parties.contains(&**p)))
             })
             .collect();
         if !orphans.is_empty() {

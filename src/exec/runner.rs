@@ -485,6 +485,7 @@ impl Runner {
             },
             import_mode: self.options.import_mode,
             vetting_after_connect: checks.vetting_after_connect.clone(),
+            moved: Default::default(),
         });
         let mut report = RunReport {
             ok: true,

@@ -13,11 +13,11 @@ use crate::client::{
     self, ClientError, ContractStream, ImportMode, ParticipantApi, SyncState, Validation, merge_inspections,
 };
 use crate::failure::{Failure, FailureKind};
-use crate::journal::{Call, CallAnswered, CallDescribed, CallSent, EventData, JournalError, Rpc, Skipped, digest};
+use crate::journal::{Call, CallAnswered, CallDescribed, CallSent, EventData, JournalError, Rpc, Skipped};
 use crate::plan::{Action, ConnectionValidation, PhaseKind, Plan, Step};
 use crate::reconcile::ContractId;
 use futures::StreamExt;
-use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,6 +32,21 @@ pub(super) struct Ctx {
     /// Per participant that never connected to the target before this run: what it must
     /// move there, by package, checked for vetting once init_target has connected it.
     pub vetting_after_connect: BTreeMap<String, ByPackage>,
+    /// Every contract the plan moves, built once for the verifications of all participants.
+    pub moved: std::sync::OnceLock<HashSet<ContractId>>,
+}
+
+impl Ctx {
+    /// Every contract the plan moves, on any participant (the plan's own ids, shared).
+    fn moved(&self) -> &HashSet<ContractId> {
+        self.moved.get_or_init(|| {
+            self.plan
+                .participants()
+                .iter()
+                .flat_map(|n| self.plan.moved_by(n))
+                .collect()
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,8 +73,23 @@ impl StepError {
     }
 }
 
-fn ids_digest(ids: &[String]) -> String {
-    digest(&Value::String(ids.join("\n")))
+/// `journal::digest` of the ids joined by newlines, hashed as it goes: the ids of a
+/// participant's whole import would otherwise be copied twice into one string first.
+fn ids_digest<T: AsRef<str>>(ids: &[T]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"\"");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            hash.update(b"\\n");
+        }
+        // JSON escapes character by character, so the escaped join is the join of the
+        // escaped ids; `to_string` of a string cannot fail.
+        let quoted = serde_json::to_string(id.as_ref()).unwrap_or_default();
+        let inner = quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"'));
+        hash.update(inner.unwrap_or_default().as_bytes());
+    }
+    hash.update(b"\"");
+    format!("sha256:{}", hex::encode(hash.finalize()))
 }
 
 fn strings(ids: &[ContractId]) -> Vec<String> {
@@ -281,10 +311,12 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
             contract_ids,
             ignore_already_purged,
         } => {
-            let ids = strings(contract_ids);
             let batch = ctx.plan.batch_size().max(1) as usize;
             let mut done = 0;
-            for chunk in id_batches(&ids, batch) {
+            for chunk in id_batches(contract_ids, batch) {
+                // One batch of ids as the client takes them, not the whole step's.
+                let chunk = strings(chunk);
+                let chunk = chunk.as_slice();
                 let call = Call::PurgeContracts {
                     synchronizer: synchronizer.clone(),
                     ids: chunk.len(),
@@ -298,7 +330,7 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
                 done += chunk.len();
                 ctx.advance(phase, p, track, done);
             }
-            Ok(report(step, ids.len(), 0))
+            Ok(report(step, contract_ids.len(), 0))
         }
         Action::ImportAcs {
             synchronizer,
@@ -323,18 +355,19 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
             contract_ids,
             skip_inactive,
         } => {
-            let ids = strings(contract_ids);
             let todo = if ctx.dry_run {
-                ids.clone()
+                contract_ids.to_vec()
             } else {
-                not_yet_on(ctx, api.as_ref(), target_synchronizer, &ids).await?
+                not_yet_on(ctx, api.as_ref(), target_synchronizer, contract_ids).await?
             };
-            let skipped = ids.len() - todo.len();
+            let skipped = contract_ids.len() - todo.len();
             skip(ctx, p, phase, Already::OnTarget, skipped).await?;
             let batch = ctx.plan.batch_size().max(1) as usize;
             let mut done = skipped;
             ctx.advance(phase, p, track, done);
             for chunk in id_batches(&todo, batch) {
+                let chunk = strings(chunk);
+                let chunk = chunk.as_slice();
                 let call = Call::ChangeAssignation {
                     source: source_synchronizer.clone(),
                     target: target_synchronizer.clone(),
@@ -369,20 +402,13 @@ pub(super) async fn execute(ctx: &Ctx, phase: PhaseKind, step: &Step, track: Tra
                 });
                 return Ok(report(step, 0, 0));
             }
-            let universe: HashSet<String> = ctx
-                .plan
-                .participants()
-                .iter()
-                .flat_map(|n| ctx.plan.moved_by(n))
-                .map(|c| c.to_string())
-                .collect();
             let result = super::verify::verify(
                 api.as_ref(),
                 &ctx.participants,
                 synchronizer,
-                &strings(contract_ids),
+                contract_ids,
                 ping,
-                &universe,
+                ctx.moved(),
             )
             .await?;
             ctx.journal.record(Some(p), EventData::Verified(result.clone()))?;
@@ -523,16 +549,17 @@ async fn not_yet_on(
     ctx: &Ctx,
     api: &dyn ParticipantApi,
     target_alias: &str,
-    ids: &[String],
-) -> Result<Vec<String>, StepError> {
+    ids: &[ContractId],
+) -> Result<Vec<ContractId>, StepError> {
     let target = read(ctx, || api.synchronizer_id(target_alias)).await?.logical;
     let mut todo = Vec::with_capacity(ids.len());
     for chunk in id_batches(ids, INSPECT_BATCH) {
-        let histories = merge_inspections(read(ctx, || api.inspect_contracts(&target, chunk)).await?);
+        let list = strings(chunk);
+        let histories = merge_inspections(read(ctx, || api.inspect_contracts(&target, &list)).await?);
         todo.extend(
             chunk
                 .iter()
-                .filter(|id| histories.get(id.as_str()).map(|h| h.on(&target)) != Some(SyncState::Active))
+                .filter(|id| histories.get(&***id).map(|h| h.on(&target)) != Some(SyncState::Active))
                 .cloned(),
         );
     }
@@ -546,11 +573,12 @@ async fn already_held(
     ctx: &Ctx,
     api: &dyn ParticipantApi,
     lost_id: &str,
-    ids: &[String],
+    ids: &[ContractId],
 ) -> Result<HashSet<String>, StepError> {
     let mut held = HashSet::new();
     for chunk in id_batches(ids, INSPECT_BATCH) {
-        let histories = merge_inspections(read(ctx, || api.inspect_contracts(lost_id, chunk)).await?);
+        let list = strings(chunk);
+        let histories = merge_inspections(read(ctx, || api.inspect_contracts(lost_id, &list)).await?);
         for (id, h) in histories {
             if h.active_somewhere() || matches!(h.on(lost_id), SyncState::Moved { .. }) {
                 held.insert(id);
@@ -572,29 +600,32 @@ async fn import(
     contract_ids: &[ContractId],
 ) -> Result<StepReport, StepError> {
     let p = step.participant.as_str();
-    let ids = strings(contract_ids);
+    let ids = contract_ids;
     let source_api = ctx.api(source)?.clone();
     let lost_id = read(ctx, || source_api.synchronizer_id(synchronizer)).await?.logical;
     let held = if ctx.dry_run {
         HashSet::new()
     } else {
-        already_held(ctx, api.as_ref(), &lost_id, &ids).await?
+        already_held(ctx, api.as_ref(), &lost_id, ids).await?
     };
-    let todo: Vec<String> = ids.iter().filter(|id| !held.contains(*id)).cloned().collect();
+    // The plan's own ids, shared with the stream that picks them out of the export.
+    let todo: HashSet<ContractId> = ids.iter().filter(|id| !held.contains(&***id)).cloned().collect();
     let skipped = ids.len() - todo.len();
     skip(ctx, p, phase, Already::Held, skipped).await?;
     if todo.is_empty() {
         ctx.advance(phase, p, track, ids.len());
         return Ok(report(step, 0, skipped));
     }
+    let in_order: Vec<&str> = ids.iter().map(|id| &**id).filter(|id| todo.contains(*id)).collect();
     let call = Call::ImportAcs {
         synchronizer: synchronizer.to_string(),
         source: source.to_string(),
         ids: todo.len(),
-        ids_digest: ids_digest(&todo),
+        ids_digest: ids_digest(&in_order),
         mode: ctx.import_mode,
     };
-    let wanted: Arc<HashSet<String>> = Arc::new(todo.iter().cloned().collect());
+    drop(in_order);
+    let wanted: Arc<HashSet<ContractId>> = Arc::new(todo);
     let mode = ctx.import_mode;
     ctx.call_or_describe(phase, p, call, || {
         let source_api = source_api.clone();
@@ -609,12 +640,12 @@ async fn import(
     })
     .await?;
     ctx.advance(phase, p, track, ids.len());
-    Ok(report(step, todo.len(), skipped))
+    Ok(report(step, wanted.len(), skipped))
 }
 
 /// The contracts of `export` whose ids are wanted; fails at the end of the stream (which
 /// cancels the import) when the source no longer holds every one of them.
-fn only(export: ContractStream, wanted: Arc<HashSet<String>>, source: String) -> ContractStream {
+fn only(export: ContractStream, wanted: Arc<HashSet<ContractId>>, source: String) -> ContractStream {
     let expected = wanted.len();
     let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = seen.clone();
@@ -644,4 +675,28 @@ fn only(export: ContractStream, wanted: Arc<HashSet<String>>, source: String) ->
     })
     .filter_map(futures::future::ready);
     filtered.chain(check).boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::digest;
+    use serde_json::Value;
+
+    /// The journal's `ids_digest` of a call stays what it was when the ids were joined
+    /// into one string first, so older journals and the new ones agree.
+    #[test]
+    fn the_ids_digest_is_the_digest_of_the_joined_ids() {
+        let joined = |ids: &[&str]| digest(&Value::String(ids.join("\n")));
+        for ids in [
+            vec![],
+            vec!["00ab"],
+            vec!["00ab", "00cd", "00ef"],
+            vec!["odd\"quote", "back\\slash", "tab\tand\u{1}control", "é"],
+        ] {
+            assert_eq!(ids_digest(&ids), joined(&ids), "{ids:?}");
+        }
+        let arcs: Vec<ContractId> = vec!["00ab".into(), "00cd".into()];
+        assert_eq!(ids_digest(&arcs), joined(&["00ab", "00cd"]));
+    }
 }

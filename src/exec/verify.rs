@@ -8,6 +8,7 @@ use crate::client::logical_id;
 use crate::client::{ClientError, ParticipantApi, SyncState, merge_inspections};
 pub use crate::journal::{PingResult, VerifyReport};
 use futures::StreamExt;
+use crate::reconcile::ContractId;
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
@@ -44,33 +45,45 @@ async fn ping_until_settled(
     })
 }
 
+/// `expected` are the plan's contracts for this participant; `universe` every contract the
+/// plan moves (on any participant), so a contract on the target that the plan never
+/// touched is not reported as unexpected. Both are the plan's own ids: at a million
+/// contracts a copy of each per participant would cost more than the plan itself.
 pub async fn verify(
     api: &dyn ParticipantApi,
     participants: &Participants,
     target_alias: &str,
-    expected: &[String],
+    expected: &[ContractId],
     ping: &[String],
-    universe: &HashSet<String>,
+    universe: &HashSet<ContractId>,
 ) -> Result<VerifyReport, ClientError> {
     let target = api.synchronizer_id(target_alias).await?.logical;
     let mut stream = crate::client::export_at_ledger_end(api, Some(&target)).await?;
-    let mut on_target: BTreeSet<String> = BTreeSet::new();
+    let mut on_target: HashSet<&str> = HashSet::new();
     while let Some(c) = stream.next().await {
         let c = c?;
         if logical_id(c.synchronizer_id()) != target {
             continue;
         }
-        if let Some(id) = c.contract_id()
-            && universe.contains(id)
-        {
-            on_target.insert(id.to_string());
+        if let Some(known) = c.contract_id().and_then(|id| universe.get(id)) {
+            on_target.insert(known);
         }
     }
-    let want: BTreeSet<String> = expected.iter().cloned().collect();
-    let absent: Vec<String> = want.difference(&on_target).cloned().collect();
+    let want: HashSet<&str> = expected.iter().map(|c| &**c).collect();
+    let mut absent: Vec<String> = want
+        .iter()
+        .filter(|id| !on_target.contains(*id))
+        .map(|id| id.to_string())
+        .collect();
+    absent.sort_unstable();
     let archived_since = archived_on(api, &target, &absent).await?;
     let missing: Vec<String> = absent.into_iter().filter(|id| !archived_since.contains(id)).collect();
-    let unexpected: Vec<String> = on_target.difference(&want).cloned().collect();
+    let mut unexpected: Vec<String> = on_target
+        .iter()
+        .filter(|id| !want.contains(*id))
+        .map(|id| id.to_string())
+        .collect();
+    unexpected.sort_unstable();
     let mut pings = Vec::new();
     for other in ping {
         let party = match participants.get(other) {

@@ -164,6 +164,23 @@ pub fn pin_runbook(journal: &Path, toml: &str, sidecar: Option<&str>) -> io::Res
     })
 }
 
+/// [`pin_runbook`] of a runbook's files as written, copied in pieces: the sidecar of a
+/// million ids is never held whole in memory.
+pub fn pin_runbook_files(journal: &Path, runbook: &Path, sidecar: Option<&Path>) -> io::Result<PinnedRunbook> {
+    Ok(PinnedRunbook {
+        runbook: pin_file(journal, "runbook", "toml", runbook)?,
+        sidecar: sidecar
+            .map(|s| pin_file(journal, "sidecar", "txt", s))
+            .transpose()?,
+    })
+}
+
+fn pin_file(journal: &Path, kind: &str, ext: &str, path: &Path) -> io::Result<Pinned> {
+    let mut w = PinWriter::create(journal, kind, ext)?;
+    io::copy(&mut File::open(path)?, &mut w)?;
+    w.finish()
+}
+
 /// Whether something was recorded beside the journal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Recorded<T> {

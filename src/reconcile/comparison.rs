@@ -253,6 +253,18 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// Per participant, how many contracts it holds active (the rows it has a payload in).
+    pub fn held_counts(&self) -> impl Iterator<Item = (String, usize)> + '_ {
+        self.participants.iter().enumerate().map(|(i, name)| {
+            let held = self
+                .rows
+                .iter()
+                .filter(|r| r.states.get(i).is_some_and(ParticipantState::is_held))
+                .count();
+            (name.clone(), held)
+        })
+    }
+
     pub fn synchronizer(&self) -> &str {
         &self.synchronizer
     }

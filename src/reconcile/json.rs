@@ -1,5 +1,7 @@
 //! The `compare --format json` shape (DESIGN §4), streamed straight from the comparison so a
-//! million rows never exist twice in memory.
+//! million rows never exist twice in memory. Keys come in alphabetical order, the order
+//! the command printed them in when it went through a `serde_json::Value`, so scripts that
+//! diff two outputs see no change.
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 
@@ -7,11 +9,33 @@ use super::comparison::{ClassCounts, Comparison, Row};
 
 impl Serialize for Comparison {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut out = s.serialize_struct("Comparison", 4)?;
-        out.serialize_field("synchronizer", &self.synchronizer)?;
-        out.serialize_field("participants", &self.participants)?;
-        out.serialize_field("rows", &Rows(self))?;
-        out.serialize_field("summary", &self.counts)?;
+        WithIncomplete::<()> {
+            comparison: self,
+            incomplete: None,
+        }
+        .serialize(s)
+    }
+}
+
+/// The comparison with the contracts caught between synchronizers beside it
+/// (`incomplete_reassignments`, only when there are some), as `compare` prints it.
+pub struct WithIncomplete<'a, T: Serialize> {
+    pub comparison: &'a Comparison,
+    pub incomplete: Option<&'a T>,
+}
+
+impl<T: Serialize> Serialize for WithIncomplete<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.comparison;
+        let mut out = s.serialize_struct("Comparison", 5)?;
+        match self.incomplete {
+            Some(i) => out.serialize_field("incomplete_reassignments", i)?,
+            None => out.skip_field("incomplete_reassignments")?,
+        }
+        out.serialize_field("participants", &c.participants)?;
+        out.serialize_field("rows", &Rows(c))?;
+        out.serialize_field("summary", &c.counts)?;
+        out.serialize_field("synchronizer", &c.synchronizer)?;
         out.end()
     }
 }
@@ -40,11 +64,11 @@ impl Serialize for RowJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let stakeholders: Vec<&str> = self.row.stakeholders.iter().map(|p| &**p).collect();
         let mut out = s.serialize_struct("Row", 5)?;
-        out.serialize_field("contract_id", &*self.row.contract_id)?;
-        out.serialize_field("template_id", &*self.row.template_id)?;
-        out.serialize_field("stakeholders", &stakeholders)?;
         out.serialize_field("class", self.row.class.as_str())?;
+        out.serialize_field("contract_id", &*self.row.contract_id)?;
         out.serialize_field("per_participant", &PerParticipant(self))?;
+        out.serialize_field("stakeholders", &stakeholders)?;
+        out.serialize_field("template_id", &*self.row.template_id)?;
         out.end()
     }
 }
@@ -64,9 +88,11 @@ impl Serialize for PerParticipant<'_> {
 /// Every class is listed, zeros included, so scripts can index the summary without checks.
 impl Serialize for ClassCounts {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(5))?;
-        for (class, n) in self.iter() {
-            map.serialize_entry(class.as_str(), &n)?;
+        let mut counts: Vec<(&str, usize)> = self.iter().map(|(c, n)| (c.as_str(), n)).collect();
+        counts.sort_unstable();
+        let mut map = s.serialize_map(Some(counts.len()))?;
+        for (class, n) in counts {
+            map.serialize_entry(class, &n)?;
         }
         map.end()
     }
@@ -119,5 +145,34 @@ mod tests {
         assert_eq!(v["rows"][0]["per_participant"]["p2"], "differs");
         assert_eq!(v["rows"][0]["per_participant"]["p1"], "active");
         assert_eq!(v["rows"][0]["class"], "payload_mismatch");
+    }
+
+    /// `compare --format json` printed `serde_json::to_value(&comparison)` (keys sorted) with
+    /// the incomplete reassignments inserted; the streamed output must be those same bytes.
+    #[test]
+    fn the_streamed_output_is_the_value_output_byte_for_byte() {
+        let mut i = Interner::new();
+        let mut snaps = vec![snapshot("p1", &["A"]), snapshot("p2", &["B"]), snapshot("p3", &["C"])];
+        hold(&mut snaps, &mut i, &["p1", "p3"], "c1", &["A", "B", "C"], 1);
+        hold(&mut snaps, &mut i, &["p2"], "c1", &["A", "B", "C"], 2);
+        hold(&mut snaps, &mut i, &["p1"], "c2", &["A", "B"], 1);
+        let cmp = compare("lost", &snaps, &Inspection::new()).unwrap();
+        let before = |extra: Option<&serde_json::Value>| {
+            let mut v = serde_json::to_value(&cmp).unwrap();
+            if let (Some(e), Some(o)) = (extra, v.as_object_mut()) {
+                o.insert("incomplete_reassignments".into(), e.clone());
+            }
+            serde_json::to_string_pretty(&v).unwrap()
+        };
+        let incomplete = json!({"p1": [{"contract_id": "c9", "kind": "unassigned", "source": "a", "target": "b"}]});
+        for extra in [None, Some(&incomplete)] {
+            let streamed = serde_json::to_string_pretty(&WithIncomplete {
+                comparison: &cmp,
+                incomplete: extra,
+            })
+            .unwrap();
+            assert_eq!(streamed, before(extra));
+        }
+        assert_eq!(serde_json::to_string_pretty(&cmp).unwrap(), before(None));
     }
 }

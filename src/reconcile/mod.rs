@@ -17,6 +17,7 @@ mod strategy;
 pub(crate) mod testkit;
 
 pub use align::{CompareError, compare, inspection_requests};
+pub use json::WithIncomplete;
 pub use comparison::{ClassCounts, Comparison, ParticipantState, Row, RowClass, RowFilter, UnknownRowClass};
 pub use model::{
     ContractId, ContractSummary, Digest, Inspection, InspectionResult, Interner, Name, ParticipantSnapshot,

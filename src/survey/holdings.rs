@@ -193,43 +193,107 @@ pub async fn holding_observed(
 
 /// Payloads of chosen contracts, per participant: `wanted` names, per participant, the ids
 /// and the payload digest the survey saw. A second read of each such participant's active
-/// contracts, keeping only those — the survey itself keeps digests alone, so a million
-/// payloads are never held for the few rows whose holders disagree. A payload whose digest
-/// is no longer the one surveyed (it changed in between) is left out.
+/// contracts (all of them at once), keeping only those — the survey itself keeps digests
+/// alone, so a million payloads are never held for the few rows whose holders disagree or
+/// the one row a diff shows. A payload whose digest is no longer the one surveyed (it
+/// changed in between) is left out.
 pub async fn payloads_of(
     apis: &[Arc<dyn ParticipantApi>],
     synchronizer_id: &str,
     wanted: &BTreeMap<String, HashMap<ContractId, Digest>>,
 ) -> Result<BTreeMap<String, Payloads>, ClientError> {
-    let mut out = BTreeMap::new();
-    for api in apis {
-        let Some(ids) = wanted.get(api.name()).filter(|w| !w.is_empty()) else {
-            continue;
+    let reads = apis.iter().filter_map(|api| {
+        let ids = wanted.get(api.name()).filter(|w| !w.is_empty())?;
+        Some(async move {
+            let found = payloads_held(api.as_ref(), synchronizer_id, ids).await?;
+            Ok::<_, ClientError>((api.name().to_string(), found))
+        })
+    });
+    Ok(futures::future::try_join_all(reads).await?.into_iter().collect())
+}
+
+async fn payloads_held(
+    api: &dyn ParticipantApi,
+    synchronizer_id: &str,
+    ids: &HashMap<ContractId, Digest>,
+) -> Result<Payloads, ClientError> {
+    let mut found = Payloads::new();
+    let mut interner = Interner::new();
+    each_active(api, synchronizer_id, &mut |c| {
+        let Some(expected) = c.contract_id().and_then(|id| ids.get(id)) else {
+            return;
         };
-        let mut found = Payloads::new();
-        let end = api.ledger_end().await?;
-        if end > 0 {
-            let mut interner = Interner::new();
-            let mut stream = api.active_contracts(end, false).await?;
-            while let Some(entry) = stream.next().await {
-                let AcsEntry::Active(c) = entry? else { continue };
-                if logical_id(c.synchronizer_id()) != synchronizer_id {
-                    continue;
-                }
-                let Some(id) = c.contract_id() else {
-                    continue;
-                };
-                let Some(expected) = ids.get(id) else { continue };
-                if let Some((s, payload)) = summary(&c, &mut interner)
-                    && &s.payload_digest == expected
-                {
-                    found.insert(s.contract_id, payload);
-                }
+        if let Some((s, payload)) = summary(c, &mut interner)
+            && &s.payload_digest == expected
+        {
+            found.insert(s.contract_id, payload);
+        }
+    })
+    .await?;
+    Ok(found)
+}
+
+/// The payload `api` holds now for `contract_id` on the synchronizer `synchronizer_id`
+/// (logical), if it holds it: one pass over its active contracts, keeping that one.
+pub async fn payload_held(
+    api: &dyn ParticipantApi,
+    synchronizer_id: &str,
+    contract_id: &str,
+) -> Result<Option<serde_json::Value>, ClientError> {
+    let mut found = None;
+    each_active(api, synchronizer_id, &mut |c| {
+        if found.is_none()
+            && c.contract_id() == Some(contract_id)
+            && let Some(ev) = c.created()
+        {
+            found = Some(ev.payload());
+        }
+    })
+    .await?;
+    Ok(found)
+}
+
+/// Hands `each` every contract `api` holds active on `synchronizer_id` (logical), as the
+/// stream delivers them, keeping none.
+async fn each_active(
+    api: &dyn ParticipantApi,
+    synchronizer_id: &str,
+    each: &mut (dyn FnMut(&Contract) + Send),
+) -> Result<(), ClientError> {
+    let end = api.ledger_end().await?;
+    if end > 0 {
+        let mut stream = api.active_contracts(end, false).await?;
+        while let Some(entry) = stream.next().await {
+            let AcsEntry::Active(c) = entry? else { continue };
+            if logical_id(c.synchronizer_id()) == synchronizer_id {
+                each(&c);
             }
         }
-        out.insert(api.name().to_string(), found);
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Per participant, the rows whose holders disagree on the payload, with the digest the
+/// participant's version had: the payloads a comparison file records.
+pub fn differing(comparison: &Comparison) -> BTreeMap<String, HashMap<ContractId, Digest>> {
+    let names = comparison.participants();
+    let mut wanted: BTreeMap<String, HashMap<ContractId, Digest>> = BTreeMap::new();
+    for row in comparison.rows() {
+        let mut states = row.states().iter().filter_map(|s| s.digest());
+        let Some(first) = states.next() else { continue };
+        if states.all(|d| d == first) {
+            continue;
+        }
+        for (name, state) in names.iter().zip(row.states()) {
+            if let Some(d) = state.digest() {
+                wanted
+                    .entry(name.clone())
+                    .or_default()
+                    .insert(row.contract_id().clone(), *d);
+            }
+        }
+    }
+    wanted
 }
 
 /// Checks that every participant runs a Canton release recovery-deck serves, before
@@ -348,14 +412,23 @@ pub async fn survey_observed(
 ) -> Result<Survey, SurveyError> {
     served(apis).await?;
     let id = synchronizer_id(apis, alias).await?;
-    let holdings: Vec<Holding> = futures::future::try_join_all(
+    let mut holdings: Vec<Holding> = futures::future::try_join_all(
         apis.iter()
             .map(|a| holding_observed(a.as_ref(), &id, filter, keep_payloads, observer.as_ref())),
     )
     .await?;
-    let snapshots: Vec<ParticipantSnapshot> = holdings.iter().map(|h| h.snapshot.clone()).collect();
-    let inspection = inspect(apis, &id, &snapshots).await?;
-    let comparison = reconcile::compare(alias, &snapshots, &inspection)?;
+    // Lent to the comparison and given back, not copied: a million summaries twice over
+    // would be the survey's largest cost.
+    let snapshots: Vec<ParticipantSnapshot> = holdings.iter_mut().map(|h| std::mem::take(&mut h.snapshot)).collect();
+    let compared = async {
+        let inspection = inspect(apis, &id, &snapshots).await?;
+        Ok::<_, SurveyError>(reconcile::compare(alias, &snapshots, &inspection)?)
+    }
+    .await;
+    for (h, s) in holdings.iter_mut().zip(snapshots) {
+        h.snapshot = s;
+    }
+    let comparison = compared?;
     let mut in_flight = BTreeMap::new();
     for api in apis {
         let f = api.count_in_flight(&id).await?;

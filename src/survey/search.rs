@@ -63,21 +63,27 @@ impl SearchHit {
 
 /// Active contracts of `api` on the synchronizer with `alias`, sorted by contract id.
 pub async fn search(api: &dyn ParticipantApi, alias: &str, filter: &SearchFilter) -> Result<Vec<SearchHit>> {
-    search_observed(api, alias, filter, &mut |_| {}).await
+    let mut hits = Vec::new();
+    search_each(api, alias, filter, &mut |_| {}, &mut |h| hits.push(h)).await?;
+    hits.sort_by(|a, b| a.contract_id.cmp(&b.contract_id));
+    Ok(hits)
 }
 
-/// [`search`], telling `read` how many contracts of the stream were read so far.
-pub async fn search_observed(
+/// Hands each active contract of `api` on the synchronizer with `alias` to `each` as the
+/// participant streams it, in the participant's order, holding none of them: at a million
+/// contracts the collected payloads would take gigabytes. `read` is told how many
+/// contracts of the stream were read so far.
+pub async fn search_each(
     api: &dyn ParticipantApi,
     alias: &str,
     filter: &SearchFilter,
     read: &mut (dyn FnMut(u64) + Send),
-) -> Result<Vec<SearchHit>> {
+    each: &mut (dyn FnMut(SearchHit) + Send),
+) -> Result<()> {
     // An unsupported release is refused before its answers are misread (see `served`).
     api.canton_line().await?;
     let ids = api.synchronizer_id(alias).await?;
     let end = api.ledger_end().await?;
-    let mut hits = Vec::new();
     if end > 0 {
         let mut stream = api.active_contracts(end, false).await?;
         let mut n = 0u64;
@@ -92,12 +98,11 @@ pub async fn search_observed(
             if let Some(hit) = SearchHit::from_contract(&c, alias)
                 && filter.matches(&hit.template_id, &hit.stakeholders)
             {
-                hits.push(hit);
+                each(hit);
             }
         }
     }
-    hits.sort_by(|a, b| a.contract_id.cmp(&b.contract_id));
-    Ok(hits)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -153,6 +153,9 @@ pub struct App {
     pub session: std::collections::VecDeque<crate::journal::Event>,
     /// Joined to a multi-operator session: who this screen is there, and what it shows.
     pub joined: Option<Joined>,
+    /// A row's payloads can be read from its holders when a diff asks for them: not in a
+    /// replay, which shows what was recorded.
+    pub payloads_on_demand: bool,
 }
 
 impl App {
@@ -191,6 +194,7 @@ impl App {
             quit: false,
             session: std::collections::VecDeque::new(),
             joined: None,
+            payloads_on_demand: true,
         }
     }
 
@@ -422,6 +426,11 @@ impl App {
             Msg::Board(board) => self.on_board(board),
             Msg::Federated(result) => self.on_federated(result),
             Msg::LocalPayloads { generation, result } => self.on_local_payloads(generation, result),
+            Msg::Payloads {
+                generation,
+                open,
+                result,
+            } => self.on_payloads(generation, open, result),
             Msg::SessionAnswer { command, result } => self.on_session_answer(command, result),
             Msg::DeckStopped(result) => self.on_deck_stopped(result),
             Msg::Saved { path, result } => self.on_saved(&path, result),
@@ -462,13 +471,7 @@ impl App {
                         .iter()
                         .map(|(c, n)| (c.as_str().to_string(), n))
                         .collect(),
-                    contracts: data
-                        .comparison
-                        .participants()
-                        .iter()
-                        .zip(data.payloads.iter())
-                        .map(|(n, p)| (n.clone(), p.len()))
-                        .collect(),
+                    contracts: data.comparison.held_counts().collect(),
                     snapshot: None,
                 };
                 self.data = Some(data);

@@ -20,7 +20,7 @@ use crate::journal::{Actor, EventData, JournalWriter, Recorded};
 use crate::survey::Incident;
 use crate::survey::SearchFilter;
 use crate::survey::{self, Payloads};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -367,20 +367,72 @@ impl Core {
                 let (done_tx, done_rx) = watch::channel(false);
                 self.survey_recorded = done_rx;
                 let journal = self.journal_path();
-                // At a million rows this is seconds of compression: the view does not wait
-                // for it, only a plan made from this survey does.
-                tokio::task::spawn_blocking(move || {
-                    let payload = |i: usize, id: &str| data.payloads.get(i).and_then(|m| m.get(id)).cloned();
-                    let pinned = crate::journal::snapshot::pin(&journal, &data.comparison, &data.hosted, &payload);
+                let apis = self.services.apis.clone();
+                // At a million rows this is a second read of the disagreeing holders and
+                // seconds of compression: the view does not wait for it, only a plan made
+                // from this survey does.
+                tokio::spawn(async move {
+                    let read = read_differing(&apis, &data.comparison).await;
+                    let read = match read {
+                        Ok(read) => read,
+                        Err(e) => {
+                            tracing::error!("reading the payloads of the disagreeing rows: {e}");
+                            BTreeMap::new()
+                        }
+                    };
+                    let read = Arc::new(read);
+                    let shown = read.clone();
+                    let pinned = tokio::task::spawn_blocking(move || {
+                        let names = data.comparison.participants();
+                        let payload = |i: usize, id: &str| {
+                            data.payloads
+                                .get(i)
+                                .and_then(|m| m.get(id))
+                                .or_else(|| names.get(i).and_then(|n| read.get(n)).and_then(|m| m.get(id)))
+                                .cloned()
+                        };
+                        crate::journal::snapshot::pin(&journal, &data.comparison, &data.hosted, &payload)
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(format!("writing the comparison file: {e}")));
                     if let Err(e) = &pinned {
                         tracing::error!("{e}");
                     }
+                    // The diff shows the disagreeing rows without reading them again.
+                    let open = None;
+                    let result = Ok(Arc::unwrap_or_clone(shown));
+                    reply.progress().send(Msg::Payloads {
+                        generation,
+                        open,
+                        result,
+                    });
                     let record = crate::journal::Surveyed {
                         snapshot: pinned.ok(),
                         ..record
                     };
                     reply.answer(Msg::SurveyRecorded { generation, record });
                     let _ = done_tx.send(true);
+                });
+            }
+            Effect::FetchPayloads {
+                generation,
+                synchronizer,
+                wanted,
+                open,
+            } => {
+                let apis = self.services.apis.clone();
+                self.spawn(format!("payloads on {synchronizer}"), move |reply| async move {
+                    let result = async {
+                        let id = survey::synchronizer_id(&apis, &synchronizer).await?;
+                        Ok(survey::payloads_of(&apis, &id, &wanted).await?)
+                    }
+                    .await
+                    .map_err(|e: survey::SurveyError| e.failure());
+                    reply.answer(Msg::Payloads {
+                        generation,
+                        open,
+                        result,
+                    });
                 });
             }
             Effect::BuildPlan { generation, request } => {
@@ -542,6 +594,19 @@ async fn load_checked(
     Ok((Arc::new(plan), drift))
 }
 
+/// The payloads of the rows whose holders disagree, read again from those holders.
+async fn read_differing(
+    apis: &[Arc<dyn crate::client::ParticipantApi>],
+    comparison: &crate::reconcile::Comparison,
+) -> Result<BTreeMap<String, Payloads>, survey::SurveyError> {
+    let wanted = survey::differing(comparison);
+    if wanted.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let id = survey::synchronizer_id(apis, comparison.synchronizer()).await?;
+    Ok(survey::payloads_of(apis, &id, &wanted).await?)
+}
+
 async fn run_survey(
     services: &Services,
     synchronizer: &str,
@@ -560,7 +625,7 @@ async fn run_survey(
             }
         })
     };
-    let result = survey::survey_observed(&services.apis, synchronizer, &SearchFilter::default(), true, Some(otx)).await;
+    let result = survey::survey_observed(&services.apis, synchronizer, &SearchFilter::default(), false, Some(otx)).await;
     let _ = forward.await;
     let s = result.map_err(|e| e.failure())?;
     let hosted: BTreeMap<String, std::collections::BTreeSet<String>> = s
@@ -569,18 +634,8 @@ async fn run_survey(
         .map(|h| (h.snapshot.participant.clone(), h.snapshot.hosted_parties.clone()))
         .collect();
     let incomplete = s.incomplete();
-    // Payloads in the comparison's participant order (it sorts participants by name).
-    let mut by_name: HashMap<String, Payloads> = s
-        .holdings
-        .into_iter()
-        .map(|h| (h.snapshot.participant, h.payloads.unwrap_or_default()))
-        .collect();
-    let payloads: Vec<Payloads> = s
-        .comparison
-        .participants()
-        .iter()
-        .map(|n| by_name.remove(n).unwrap_or_default())
-        .collect();
+    // The survey keeps digests: payloads are read when the comparison file or a diff needs them.
+    let payloads = vec![Payloads::new(); s.comparison.participants().len()];
     Ok(SurveyData {
         comparison: Arc::new(s.comparison),
         payloads: Arc::new(payloads),

@@ -6,11 +6,11 @@ use crate::exec::{Control, Progress, RunReport};
 use crate::failure::Failure;
 use crate::journal::{Pinned, PinnedRunbook, Recorded, Surveyed};
 use crate::plan::{InFlight, Plan, PlanError};
-use crate::reconcile::{Comparison, SelectionError, SelectionRequest, UndecidedRow};
+use crate::reconcile::{Comparison, ContractId, Digest, SelectionError, SelectionRequest, UndecidedRow};
 use crate::survey::status::ParticipantReport;
 use crate::survey::{ParticipantDrift, Payloads, ProposeError};
 use ratatui::crossterm::event::KeyEvent;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -18,7 +18,9 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct SurveyData {
     pub comparison: Arc<Comparison>,
-    /// Per participant (comparison order), the payloads it holds, for diffs.
+    /// Per participant (comparison order), the payloads read so far, for diffs: the survey
+    /// keeps digests only, so these are the rows whose holders disagree (read for the
+    /// comparison file) and the rows a diff asked for.
     pub payloads: Arc<Vec<Payloads>>,
     pub in_flight: BTreeMap<String, InFlight>,
     /// Each participant's hosted parties (what the comparison file records with the rows).
@@ -106,6 +108,13 @@ pub enum Msg {
     LocalPayloads {
         generation: u64,
         result: Result<Arc<Payloads>, Failure>,
+    },
+    /// Payloads read from the participants that hold them, per participant; `open`: the
+    /// row whose diff asked for them, shown once they are here.
+    Payloads {
+        generation: u64,
+        open: Option<ContractId>,
+        result: Result<BTreeMap<String, Payloads>, Failure>,
     },
     /// A session command's answer: what the coordinator (or the deck) said.
     SessionAnswer {
@@ -225,6 +234,14 @@ pub enum Effect {
     BuildPlan {
         generation: u64,
         request: SelectionRequest,
+    },
+    /// Read these payloads (per participant: contract id and the digest surveyed) from the
+    /// participants of `synchronizer`; `open` as in [`Msg::Payloads`].
+    FetchPayloads {
+        generation: u64,
+        synchronizer: String,
+        wanted: BTreeMap<String, HashMap<ContractId, Digest>>,
+        open: Option<ContractId>,
     },
     Execute {
         plan: Arc<Plan>,

@@ -68,7 +68,7 @@ impl Replay {
         let keymap = keymap.read_only();
         let player = Player::new(&timeline);
         Replay {
-            app: App::new(ctx.clone(), keymap.clone()),
+            app: shown(ctx.clone(), keymap.clone()),
             timeline,
             player,
             keymap,
@@ -92,7 +92,7 @@ impl Replay {
 
     /// From the start again (the screen state only moves forward).
     pub fn restart(&mut self) {
-        self.app = App::new(self.ctx.clone(), self.keymap.clone());
+        self.app = shown(self.ctx.clone(), self.keymap.clone());
         self.player = Player::new(&self.timeline);
         self.applied = 0;
     }
@@ -193,6 +193,13 @@ impl Replay {
         }
         vec![Line::from(first), Line::from(keys)]
     }
+}
+
+/// The screen a replay draws: it shows what was recorded and reads nothing.
+fn shown(ctx: Context, keymap: Keymap) -> App {
+    let mut app = App::new(ctx, keymap);
+    app.payloads_on_demand = false;
+    app
 }
 
 /// What the live screen did when this happened, done to `app`.

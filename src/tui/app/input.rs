@@ -4,7 +4,6 @@
 
 use super::{App, Button, ConfirmView, Focus, Level, PlanState, Popup, Prompt, PromptKind, Purpose, Screen};
 use crate::exec::Control;
-use crate::journal::EventData;
 use crate::reconcile::{Decision, StrategyName};
 use crate::tui::action::Action;
 use crate::tui::keymap::Layer;
@@ -310,15 +309,7 @@ impl App {
             }
             Action::OpenDiff => {
                 if self.screen == Screen::Main {
-                    if let Some(p) = self.open_diff() {
-                        let id = self
-                            .selected_row()
-                            .map(|r| r.contract_id().to_string())
-                            .unwrap_or_default();
-                        self.popup = Some(p);
-                        return vec![Effect::Record(EventData::DiffViewed { contract_id: id })];
-                    }
-                    self.flash(Level::Warn, "no participant holds a payload for this row");
+                    return self.diff_or_fetch();
                 }
             }
             Action::NextPair => {

@@ -1,14 +1,122 @@
 //! The payload diff: which participants' payloads of a row can be compared, and the
-//! side-by-side lines of one pair. A payload is whatever this screen holds: the survey's
-//! payloads, and in a session the local participant's own and those another operator
+//! side-by-side lines of one pair. A payload is whatever this screen holds: those read
+//! from the participants (the survey keeps digests only, so a row's payloads are read when
+//! its diff is first asked for, and the disagreeing rows' when the comparison is
+//! recorded), and in a session the local participant's own and those another operator
 //! shared.
 
-use super::{App, DiffView, Popup};
-use crate::reconcile::{ParticipantState, diff};
+use super::{App, DiffView, Level, Popup};
+use crate::failure::Failure;
+use crate::journal::EventData;
+use crate::reconcile::{ContractId, Digest, ParticipantState, diff};
+use crate::survey::Payloads;
+use crate::tui::msg::Effect;
 use crate::tui::scroll::Scroll;
 use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 impl App {
+    /// The read of the current row's payloads this screen lacks, or `None` when every
+    /// holder's payload is here (or cannot be read from here: a session screen only has
+    /// what is shared, a replay what was recorded).
+    pub(super) fn payloads_to_fetch(&self) -> Option<Effect> {
+        if self.joined.is_some() || !self.payloads_on_demand {
+            return None;
+        }
+        let d = self.data.as_ref()?;
+        let row = d.comparison.rows().get(self.table.current()?)?;
+        let id = row.contract_id();
+        let mut wanted: BTreeMap<String, HashMap<ContractId, Digest>> = BTreeMap::new();
+        for (i, (name, state)) in d.comparison.participants().iter().zip(row.states()).enumerate() {
+            if let Some(digest) = state.digest()
+                && self.payload_of(i, id).is_none()
+            {
+                wanted.entry(name.clone()).or_default().insert(id.clone(), *digest);
+            }
+        }
+        (!wanted.is_empty()).then(|| Effect::FetchPayloads {
+            generation: self.generation,
+            synchronizer: d.comparison.synchronizer().to_string(),
+            wanted,
+            open: Some(id.clone()),
+        })
+    }
+
+    /// Opens the diff of the current row, reading its payloads first when they are not
+    /// here yet.
+    pub(super) fn diff_or_fetch(&mut self) -> Vec<Effect> {
+        if let Some(fetch) = self.payloads_to_fetch() {
+            if let Effect::FetchPayloads { wanted, .. } = &fetch {
+                let from: Vec<&str> = wanted.keys().map(String::as_str).collect();
+                self.flash(
+                    Level::Info,
+                    format!("reading the row's payloads from {}…", from.join(", ")),
+                );
+            }
+            return vec![fetch];
+        }
+        self.show_diff()
+    }
+
+    fn show_diff(&mut self) -> Vec<Effect> {
+        if let Some(p) = self.open_diff() {
+            let id = self
+                .selected_row()
+                .map(|r| r.contract_id().to_string())
+                .unwrap_or_default();
+            self.popup = Some(p);
+            return vec![Effect::Record(EventData::DiffViewed { contract_id: id })];
+        }
+        self.flash(Level::Warn, "no participant holds a payload for this row");
+        Vec::new()
+    }
+
+    /// Payloads read from the participants join those already here; the diff that asked
+    /// for them opens if its row is still the current one and nothing else is open.
+    pub(super) fn on_payloads(
+        &mut self,
+        generation: u64,
+        open: Option<ContractId>,
+        result: Result<BTreeMap<String, Payloads>, Failure>,
+    ) -> Vec<Effect> {
+        if generation != self.generation {
+            return Vec::new();
+        }
+        let read = match result {
+            Ok(read) => read,
+            Err(e) => {
+                self.flash(Level::Error, format!("reading the payloads failed: {e}"));
+                return Vec::new();
+            }
+        };
+        let Some(d) = self.data.as_mut() else {
+            return Vec::new();
+        };
+        let names = d.comparison.participants().to_vec();
+        let held = Arc::make_mut(&mut d.payloads);
+        held.resize_with(names.len(), Payloads::new);
+        for (i, name) in names.iter().enumerate() {
+            if let Some(p) = read.get(name) {
+                held[i].extend(p.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+        let current = self.selected_row().map(|r| r.contract_id().clone());
+        match open {
+            Some(id) if current.as_ref() == Some(&id) && self.popup.is_none() => {
+                if self.payloads_to_fetch().is_some() {
+                    // Read, but not with the digest surveyed: the participant changed it since.
+                    self.flash(
+                        Level::Warn,
+                        "a holder's payload changed since the survey: compare again to see it",
+                    );
+                }
+                self.show_diff()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The payload of `contract_id` held by the comparison's participant `index`, if this
     /// screen has it.
     pub fn payload_of(&self, index: usize, contract_id: &str) -> Option<&Value> {

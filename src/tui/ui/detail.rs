@@ -1,6 +1,7 @@
 //! The selected row in full under the aligned view: its id, class and decision in the
 //! title, and each distinct payload with the participants that hold it, wrapped, so what
-//! a narrow payload column cuts off can still be read.
+//! a narrow payload column cuts off can still be read (once read: the survey keeps
+//! digests, and a row's payloads are read when its diff is opened).
 
 use super::super::app::{App, Compared};
 use super::super::theme::{Role, Theme};
@@ -51,6 +52,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .map(payload_summary)
             .unwrap_or_else(|| match &app.joined {
                 Some(_) => "(not shared: its holder's operator shares it on request)".into(),
+                // The survey keeps digests only: a payload is read when the diff asks for it.
+                None if app.payloads_on_demand => "(not read yet: enter reads it for the diff)".into(),
                 None => String::new(),
             });
         let lead = vec![Span::styled(
