@@ -115,8 +115,8 @@ fn the_runbook_is_the_plan_the_journal_proposed_approved_and_ran() {
         first_difference(&read("diverged.runbook.toml"), &text)
     );
     assert!(
-        read("diverged.report.md").contains(&format!("`{}…`", short(&hash))),
-        "the report names the plan"
+        read("diverged.report.md").contains(&format!("Plan hash: `{hash}`")),
+        "the report's decision names the plan"
     );
 }
 
@@ -209,10 +209,6 @@ fn no_example_names_a_temporary_directory() {
             assert!(!text.contains(temp), "{} names {temp}", f.display());
         }
     }
-}
-
-fn short(hash: &str) -> String {
-    hash.trim_start_matches("sha256:").chars().take(12).collect()
 }
 
 /// Where two texts first differ, for a failure message a reader can act on.
