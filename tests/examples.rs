@@ -184,7 +184,10 @@ fn the_recording_is_asciicast_v2_with_a_marker_at_each_decision_of_the_journal()
         .filter_map(|e| e.body.as_ref().and_then(recovery_deck::tui::cast::marker_for))
         .collect();
     assert!(decisions.len() >= 6, "a drill with decisions: {decisions:?}");
-    assert_eq!(markers, decisions, "the recording and the journal are of one session; {REGENERATE}");
+    assert_eq!(
+        markers, decisions,
+        "the recording and the journal are of one session; {REGENERATE}"
+    );
 }
 
 #[test]
