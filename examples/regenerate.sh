@@ -19,7 +19,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-out="$here/diverged"
+out="${RECOVERY_DECK_EXAMPLE_DIR:-$here/diverged}"   # where the drill goes (tests use another)
 
 if [ -z "${RECOVERY_DECK_BIN:-}" ]; then
     (cd "$root" && cargo build --quiet --bin recovery-deck)
@@ -57,7 +57,7 @@ wait_for() {
 }
 
 cd "$work"
-"$bin" --progress off lab up --dir lab --scenario diverged --detach >/dev/null
+"$bin" --progress off lab up --dir "$work/lab" --scenario diverged --detach >/dev/null
 
 # Paths relative to $work, so that none of the files names the temporary directory.
 tmux -L "$socket" new-session -d -s drill -x 120 -y 36 \
@@ -102,7 +102,7 @@ screen | grep -q "EXIT=0" || { echo "regenerate.sh: the screen did not exit clea
 "$bin" report diverged.journal.jsonl --out diverged.report.md 2>/dev/null
 "$bin" export-console diverged.runbook.toml --out console-canton3 --dialect 3 >/dev/null
 "$bin" export-console diverged.runbook.toml --out console-canton2 --dialect 2 >/dev/null
-"$bin" lab down --dir lab >/dev/null
+"$bin" lab down --dir "$work/lab" >/dev/null
 
 if grep -rlF "$work" diverged.* console-canton3 console-canton2 >&2; then
     echo "regenerate.sh: the files above name the temporary directory" >&2

@@ -4,7 +4,10 @@
 //! from the journal, the runbook from its plan, the console scripts from the runbook, the
 //! recording's markers from the journal's decisions — and must come out the same, so a change
 //! of any of these formats fails here until the examples are regenerated with
-//! `examples/regenerate.sh` (see examples/README.md).
+//! `examples/regenerate.sh` (see examples/README.md). The script itself is run too, into a
+//! temporary directory, and what it makes must pass the same checks.
+
+mod common;
 
 use recovery_deck::console::{self, Dialect};
 use recovery_deck::journal::{self, EventData, Seal, report};
@@ -14,20 +17,88 @@ use std::path::{Path, PathBuf};
 
 const REGENERATE: &str = "the examples are out of date: run examples/regenerate.sh and commit examples/diverged/";
 
-fn dir() -> PathBuf {
+fn committed() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/diverged")
 }
 
-fn read(name: &str) -> String {
-    std::fs::read_to_string(dir().join(name)).unwrap_or_else(|e| panic!("examples/diverged/{name}: {e}"))
+/// Every check below on the committed drill, one test each.
+mod committed {
+    use super::*;
+
+    #[test]
+    fn the_journal_verifies_is_sealed_and_is_of_the_current_format() {
+        super::the_journal_verifies_is_sealed_and_is_of_the_current_format(&committed());
+    }
+
+    #[test]
+    fn the_report_is_what_report_renders_from_the_journal_today() {
+        super::the_report_is_what_report_renders_from_the_journal_today(&committed());
+    }
+
+    #[test]
+    fn the_runbook_is_the_plan_the_journal_proposed_approved_and_ran() {
+        super::the_runbook_is_the_plan_the_journal_proposed_approved_and_ran(&committed());
+    }
+
+    #[test]
+    fn the_console_scripts_are_what_export_console_writes_for_the_runbook_today() {
+        super::the_console_scripts_are_what_export_console_writes_for_the_runbook_today(&committed());
+    }
+
+    #[test]
+    fn the_recording_is_asciicast_v2_with_a_marker_at_each_decision_of_the_journal() {
+        super::the_recording_is_asciicast_v2_with_a_marker_at_each_decision_of_the_journal(&committed());
+    }
+
+    #[test]
+    fn no_example_names_a_temporary_directory() {
+        super::no_example_names_a_temporary_directory(&committed());
+    }
 }
 
-fn journal_path() -> PathBuf {
-    dir().join("diverged.journal.jsonl")
+/// `examples/regenerate.sh` itself, with the binary under test and into a temporary
+/// directory: it drives the screen over a fresh lab (tmux) and makes a drill that passes
+/// every check the committed one passes, and leaves no lab process behind.
+#[test]
+fn regenerate_sh_makes_a_drill_that_passes_the_same_checks() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("diverged");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/regenerate.sh");
+    let run = std::process::Command::new(&script)
+        .env("RECOVERY_DECK_BIN", env!("CARGO_BIN_EXE_recovery-deck"))
+        .env("RECOVERY_DECK_EXAMPLE_DIR", &out)
+        .env("TMPDIR", tmp.path())
+        .output()
+        .expect("run examples/regenerate.sh");
+    assert!(
+        run.status.success(),
+        "regenerate.sh failed:\n{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        common::tmux::processes_mentioning(&tmp.path().to_string_lossy()),
+        Vec::<u32>::new(),
+        "no lab node outlives the script"
+    );
+    the_journal_verifies_is_sealed_and_is_of_the_current_format(&out);
+    the_report_is_what_report_renders_from_the_journal_today(&out);
+    the_runbook_is_the_plan_the_journal_proposed_approved_and_ran(&out);
+    the_console_scripts_are_what_export_console_writes_for_the_runbook_today(&out);
+    the_recording_is_asciicast_v2_with_a_marker_at_each_decision_of_the_journal(&out);
+    no_example_names_a_temporary_directory(&out);
 }
 
-fn runbook() -> LoadedRunbook {
-    plan::load_runbook(&read("diverged.runbook.toml"), None).expect("the example runbook loads")
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()))
+}
+
+fn journal_path(dir: &Path) -> PathBuf {
+    dir.join("diverged.journal.jsonl")
+}
+
+fn runbook(dir: &Path) -> LoadedRunbook {
+    plan::load_runbook(&read(dir, "diverged.runbook.toml"), None).expect("the example runbook loads")
 }
 
 /// The plan hashes the journal's events name, by kind.
@@ -45,9 +116,8 @@ fn hashes_by_kind(j: &journal::Journal) -> BTreeMap<&'static str, Vec<String>> {
     out
 }
 
-#[test]
-fn the_journal_verifies_is_sealed_and_is_of_the_current_format() {
-    let loaded = report::load(&journal_path()).expect("the example journal has a header");
+fn the_journal_verifies_is_sealed_and_is_of_the_current_format(dir: &Path) {
+    let loaded = report::load(&journal_path(dir)).expect("the example journal has a header");
     assert_eq!(loaded.integrity.problems(), Vec::<String>::new(), "{REGENERATE}");
     assert_eq!(loaded.journal.seal(), Seal::Sealed);
     assert_eq!(loaded.journal.header.format, journal::FORMAT);
@@ -59,33 +129,31 @@ fn the_journal_verifies_is_sealed_and_is_of_the_current_format() {
     );
 }
 
-#[test]
-fn the_report_is_what_report_renders_from_the_journal_today() {
+fn the_report_is_what_report_renders_from_the_journal_today(dir: &Path) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_recovery-deck"))
         .arg("report")
-        .arg(journal_path())
+        .arg(journal_path(dir))
         .output()
         .expect("run the binary");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rendered = String::from_utf8(out.stdout).expect("UTF-8");
-    let committed = read("diverged.report.md");
+    let committed = read(dir, "diverged.report.md");
     assert!(
         rendered.trim_end() == committed.trim_end(),
         "{REGENERATE} (or just the report: recovery-deck report examples/diverged/diverged.journal.jsonl --out examples/diverged/diverged.report.md)\n{}",
         first_difference(&committed, &rendered)
     );
-    let j = journal::read(&journal_path()).expect("journal");
+    let j = journal::read(&journal_path(dir)).expect("journal");
     assert!(
         committed.contains(&format!("Final hash: `{}`", j.final_hash())),
         "the report ends with the journal's final hash"
     );
 }
 
-#[test]
-fn the_runbook_is_the_plan_the_journal_proposed_approved_and_ran() {
-    let loaded = runbook();
+fn the_runbook_is_the_plan_the_journal_proposed_approved_and_ran(dir: &Path) {
+    let loaded = runbook(dir);
     let hash = loaded.plan.hash().to_string();
-    let j = journal::read(&journal_path()).expect("journal");
+    let j = journal::read(&journal_path(dir)).expect("journal");
     let by_kind = hashes_by_kind(&j);
     for kind in ["proposed", "approved", "run"] {
         assert_eq!(
@@ -104,31 +172,30 @@ fn the_runbook_is_the_plan_the_journal_proposed_approved_and_ran() {
             _ => None,
         })
         .expect("the proposal pins its runbook");
-    let pinned = report::read_plan(&journal_path(), &pinned.0, pinned.1.as_ref()).expect("pinned runbook");
+    let pinned = report::read_plan(&journal_path(dir), &pinned.0, pinned.1.as_ref()).expect("pinned runbook");
     assert_eq!(pinned.plan.hash(), hash);
     // Written again by today's code, the runbook is the same file.
     let (text, sidecar) = plan::to_runbook(&loaded.plan, &loaded.meta).expect("render");
     assert!(sidecar.is_none(), "the diverged plan is small: no sidecar");
     assert!(
-        text == read("diverged.runbook.toml"),
+        text == read(dir, "diverged.runbook.toml"),
         "{REGENERATE}\n{}",
-        first_difference(&read("diverged.runbook.toml"), &text)
+        first_difference(&read(dir, "diverged.runbook.toml"), &text)
     );
     assert!(
-        read("diverged.report.md").contains(&format!("Plan hash: `{hash}`")),
+        read(dir, "diverged.report.md").contains(&format!("Plan hash: `{hash}`")),
         "the report's decision names the plan"
     );
 }
 
-#[test]
-fn the_console_scripts_are_what_export_console_writes_for_the_runbook_today() {
-    let plan = runbook().plan;
+fn the_console_scripts_are_what_export_console_writes_for_the_runbook_today(dir: &Path) {
+    let plan = runbook(dir).plan;
     for (dialect, sub) in [
         (Dialect::Canton3, "console-canton3"),
         (Dialect::Canton2, "console-canton2"),
     ] {
         let export = console::export(&plan, dialect).expect("export");
-        let mut committed: Vec<String> = std::fs::read_dir(dir().join(sub))
+        let mut committed: Vec<String> = std::fs::read_dir(dir.join(sub))
             .unwrap_or_else(|e| panic!("{sub}: {e}"))
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
@@ -137,7 +204,7 @@ fn the_console_scripts_are_what_export_console_writes_for_the_runbook_today() {
         made.sort();
         assert_eq!(committed, made, "{sub}: {REGENERATE}");
         for file in export.files() {
-            let on_disk = read(&format!("{sub}/{}", file.name));
+            let on_disk = read(dir, &format!("{sub}/{}", file.name));
             assert!(
                 on_disk == file.text,
                 "{sub}/{}: {REGENERATE}\n{}",
@@ -146,7 +213,7 @@ fn the_console_scripts_are_what_export_console_writes_for_the_runbook_today() {
             );
         }
         for p in &export.participants {
-            let script = read(&format!("{sub}/{}", p.script.name));
+            let script = read(dir, &format!("{sub}/{}", p.script.name));
             assert!(
                 script
                     .lines()
@@ -160,9 +227,8 @@ fn the_console_scripts_are_what_export_console_writes_for_the_runbook_today() {
 
 /// The recording is asciicast v2: a header, then `[time, code, data]` events in time order,
 /// output holding the screen, and one marker per decision the journal recorded, in order.
-#[test]
-fn the_recording_is_asciicast_v2_with_a_marker_at_each_decision_of_the_journal() {
-    let text = read("diverged.cast");
+fn the_recording_is_asciicast_v2_with_a_marker_at_each_decision_of_the_journal(dir: &Path) {
+    let text = read(dir, "diverged.cast");
     let mut lines = text.lines();
     let header: serde_json::Value = serde_json::from_str(lines.next().expect("header")).expect("header is JSON");
     assert_eq!(header["version"], 2);
@@ -177,7 +243,7 @@ fn the_recording_is_asciicast_v2_with_a_marker_at_each_decision_of_the_journal()
         assert!(output.contains(shown), "the screen showed {shown}");
     }
     let markers: Vec<&str> = events.iter().filter(|e| e.1 == "m").map(|e| e.2.as_str()).collect();
-    let j = journal::read(&journal_path()).expect("journal");
+    let j = journal::read(&journal_path(dir)).expect("journal");
     let decisions: Vec<String> = j
         .events
         .iter()
@@ -190,8 +256,7 @@ fn the_recording_is_asciicast_v2_with_a_marker_at_each_decision_of_the_journal()
     );
 }
 
-#[test]
-fn no_example_names_a_temporary_directory() {
+fn no_example_names_a_temporary_directory(dir: &Path) {
     fn walk(path: &Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(path).expect("read dir") {
             let p = entry.expect("entry").path();
@@ -203,7 +268,7 @@ fn no_example_names_a_temporary_directory() {
         }
     }
     let mut files = Vec::new();
-    walk(&dir(), &mut files);
+    walk(dir, &mut files);
     for f in files {
         let Ok(text) = std::fs::read_to_string(&f) else {
             continue; // gzip-compressed pinned comparisons
