@@ -1089,7 +1089,10 @@ fn the_diff_reads_the_rows_payloads_on_demand() {
     chars(&mut a, &format!(":goto {}", &id(5)[..6]));
     key(&mut a, KeyCode::Enter);
     let screen = text(&render(&mut a, 200, 50, &Theme::preset("dark").expect("dark")));
-    assert!(screen.contains("(not read yet: enter reads it for the diff)"), "{screen}");
+    assert!(
+        screen.contains("(not read yet: enter reads it for the diff)"),
+        "{screen}"
+    );
     let effects = press(&mut a, "enter");
     assert!(a.popup.is_none(), "nothing to show before the payloads arrive");
     let [
@@ -1106,7 +1109,12 @@ fn the_diff_reads_the_rows_payloads_on_demand() {
     assert_eq!(synchronizer, "lostDomain");
     let row = id(5);
     assert_eq!(open.as_deref(), Some(row.as_str()));
-    let states = full.comparison.rows().iter().find(|r| &**r.contract_id() == row).expect("row 5");
+    let states = full
+        .comparison
+        .rows()
+        .iter()
+        .find(|r| **r.contract_id() == *row)
+        .expect("row 5");
     for (i, p) in [P1, P2].into_iter().enumerate() {
         assert_eq!(
             wanted.get(p).and_then(|w| w.get(row.as_str())),
@@ -1141,8 +1149,15 @@ fn the_diff_reads_the_rows_payloads_on_demand() {
         panic!("the answer opens the diff: {:?}", a.popup);
     };
     assert_eq!(view.pairs, vec![(0, 1)]);
-    assert!(view.lines.iter().any(|l| l.tag != recovery_deck::reconcile::diff::DiffTag::Equal));
-    assert!(matches!(effects.as_slice(), [Effect::Record(EventData::DiffViewed { .. })]));
+    assert!(
+        view.lines
+            .iter()
+            .any(|l| l.tag != recovery_deck::reconcile::diff::DiffTag::Equal)
+    );
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Record(EventData::DiffViewed { .. })]
+    ));
     // Read once: the same row opens again without another read.
     key(&mut a, KeyCode::Esc);
     let again = press(&mut a, "enter");
@@ -1163,7 +1178,11 @@ fn the_diff_reads_the_rows_payloads_on_demand() {
         open: open.clone(),
         result: Ok(read(&[0])),
     });
-    assert!(matches!(&b.popup, Some(Popup::Diff(v)) if v.pairs == vec![(0, 0)]), "{:?}", b.popup);
+    assert!(
+        matches!(&b.popup, Some(Popup::Diff(v)) if v.pairs == vec![(0, 0)]),
+        "{:?}",
+        b.popup
+    );
     let warned = b.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
     assert!(warned.contains("changed since the survey"), "{warned}");
 }

@@ -7,8 +7,8 @@ use super::retry::{Settle, Settled};
 use crate::client::logical_id;
 use crate::client::{ClientError, ParticipantApi, SyncState, merge_inspections};
 pub use crate::journal::{PingResult, VerifyReport};
-use futures::StreamExt;
 use crate::reconcile::ContractId;
+use futures::StreamExt;
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 

@@ -169,9 +169,7 @@ pub fn pin_runbook(journal: &Path, toml: &str, sidecar: Option<&str>) -> io::Res
 pub fn pin_runbook_files(journal: &Path, runbook: &Path, sidecar: Option<&Path>) -> io::Result<PinnedRunbook> {
     Ok(PinnedRunbook {
         runbook: pin_file(journal, "runbook", "toml", runbook)?,
-        sidecar: sidecar
-            .map(|s| pin_file(journal, "sidecar", "txt", s))
-            .transpose()?,
+        sidecar: sidecar.map(|s| pin_file(journal, "sidecar", "txt", s)).transpose()?,
     })
 }
 

@@ -17,8 +17,8 @@ mod strategy;
 pub(crate) mod testkit;
 
 pub use align::{CompareError, compare, inspection_requests};
-pub use json::WithIncomplete;
 pub use comparison::{ClassCounts, Comparison, ParticipantState, Row, RowClass, RowFilter, UnknownRowClass};
+pub use json::WithIncomplete;
 pub use model::{
     ContractId, ContractSummary, Digest, Inspection, InspectionResult, Interner, Name, ParticipantSnapshot,
     Stakeholders, is_valid_contract_id,

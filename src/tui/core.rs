@@ -625,7 +625,8 @@ async fn run_survey(
             }
         })
     };
-    let result = survey::survey_observed(&services.apis, synchronizer, &SearchFilter::default(), false, Some(otx)).await;
+    let result =
+        survey::survey_observed(&services.apis, synchronizer, &SearchFilter::default(), false, Some(otx)).await;
     let _ = forward.await;
     let s = result.map_err(|e| e.failure())?;
     let hosted: BTreeMap<String, std::collections::BTreeSet<String>> = s
