@@ -28,6 +28,9 @@ fn encoding_failed(participant: &str, e: AcsError) -> ClientError {
     }
 }
 
+/// Compressed bytes fed to the decoder at a time (see [`decode_chunks`]).
+const DECODE_PIECE: usize = 16 * 1024;
+
 /// Turns a stream of ACS snapshot chunks into a stream of contracts.
 pub(super) fn decode_chunks<S>(participant: String, rpc: &'static str, mut chunks: S) -> ContractStream
 where
@@ -49,17 +52,23 @@ where
                     return;
                 }
             };
-            match decoder.feed(&chunk) {
-                Ok(contracts) => {
-                    for c in contracts {
-                        if tx.send(Ok(Contract::from_wire(c))).await.is_err() {
-                            return;
+            // One chunk of a well-compressed snapshot inflates to tens of thousands of
+            // contracts: fed in small pieces, each piece's contracts are handed on before
+            // the next is decoded, so a few hundred are held at a time, not a chunk's worth
+            // per participant (at 200,000 contracts that was most of `run`'s heap).
+            for piece in chunk.chunks(DECODE_PIECE) {
+                match decoder.feed(piece) {
+                    Ok(contracts) => {
+                        for c in contracts {
+                            if tx.send(Ok(Contract::from_wire(c))).await.is_err() {
+                                return;
+                            }
                         }
                     }
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(fail(format!("invalid ACS snapshot: {e}")))).await;
-                    return;
+                    Err(e) => {
+                        let _ = tx.send(Err(fail(format!("invalid ACS snapshot: {e}")))).await;
+                        return;
+                    }
                 }
             }
         }
