@@ -42,7 +42,7 @@ fn a_large_lab_has_the_participants_rows_and_diverged_classes_asked_for() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().to_string_lossy().to_string();
     let lab = LabDir { _tmp: tmp, dir };
-    let up = ok_json(&[
+    let out = run(&[
         "lab",
         "up",
         "--dir",
@@ -56,11 +56,18 @@ fn a_large_lab_has_the_participants_rows_and_diverged_classes_asked_for() {
         "--divergence",
         "0.05",
         "--detach",
-        "--progress",
-        "off",
         "--format",
         "json",
     ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "lab up failed: {err}");
+    // Off a terminal, staging reports plain progress lines and a last line with the rate.
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("lab up: staging: 2,000 contracts in ") && l.ends_with("/s)")),
+        "{err}"
+    );
+    let up: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
     let nodes = up["nodes"].as_array().expect("nodes");
     assert_eq!(nodes.iter().filter(|n| n["kind"] == "participant").count(), 4);
 
