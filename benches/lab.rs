@@ -6,7 +6,8 @@
 //! (default the plan's 500) the batch size of the end-to-end plan; `BENCH_ONLY` (a
 //! comma-separated subset of `survey`, `change_assignation`, `runner`) what is measured;
 //! `BENCH_BASELINE` (another build's `recovery-deck` binary) measures ChangeAssignation on
-//! its nodes too, side by side.
+//! its nodes too, side by side; `BENCH_SURVEY_SIZES` (default `BENCH_CONTRACTS`) the sizes
+//! at which the survey is measured against the streams it reads, one lab each.
 
 mod support;
 
@@ -137,7 +138,8 @@ async fn stream_ledger(api: &dyn ParticipantApi, synchronizer_id: &str) -> Resul
 }
 
 /// (a) Raw streaming of every participant at once (as the survey reads them) vs the survey.
-async fn survey_vs_streaming(report: &mut Report, lab: &BenchLab, reps: Reps) {
+/// `suffix` names the lab's size when several are measured.
+async fn survey_vs_streaming(report: &mut Report, lab: &BenchLab, reps: Reps, suffix: &str) {
     let apis = lab.apis();
     let lost = ids::synchronizer_id(LOST);
     let (export, exported) = support::run_async(reps, || {
@@ -160,21 +162,21 @@ async fn survey_vs_streaming(report: &mut Report, lab: &BenchLab, reps: Reps) {
 
     let (e, l, s) = (export.median(), ledger.median(), survey.median());
     report.add(
-        "stream_export_acs_all",
+        &format!("stream_export_acs_all{suffix}"),
         exported as u64,
         "contracts",
         export,
         json!({"participants": apis.len()}),
     );
     report.add(
-        "stream_ledger_acs_all",
+        &format!("stream_ledger_acs_all{suffix}"),
         listed as u64,
         "contracts",
         ledger,
         json!({"participants": apis.len()}),
     );
     report.add(
-        "survey",
+        &format!("survey{suffix}"),
         held as u64,
         "contracts",
         survey,
@@ -182,7 +184,7 @@ async fn survey_vs_streaming(report: &mut Report, lab: &BenchLab, reps: Reps) {
     );
     let ratio = |a: Duration, b: Duration| (a.as_secs_f64() / b.as_secs_f64() * 1000.0).round() / 1000.0;
     report.figure(
-        "survey_over_streaming",
+        &format!("survey_over_streaming{suffix}"),
         json!({
             "contracts": held,
             "survey_over_ledger_acs": ratio(s, l),
@@ -358,15 +360,37 @@ async fn bench(report: &mut Report, smoke: bool) {
     let baseline = std::env::var_os("BENCH_BASELINE").filter(|_| !smoke).map(PathBuf::from);
     let wanted = |part: &str| only.is_empty() || only.split(',').any(|p| p.trim() == part);
 
-    if wanted("survey") || wanted("change_assignation") {
+    let survey_sizes = if smoke {
+        vec![n]
+    } else {
+        support::env_sizes("BENCH_SURVEY_SIZES", &[n])
+    };
+    // The survey only reads, so at the bench's own size it shares the first lab of the
+    // ChangeAssignation part, before anything moves; other sizes get a lab each.
+    let shares_lab = wanted("change_assignation") && survey_sizes.contains(&n);
+    if wanted("survey") {
+        for &size in survey_sizes.iter().filter(|&&s| !(shares_lab && s == n)) {
+            let lab = BenchLab::up(report, size, &format!("survey{size}")).await;
+            // A million contracts take minutes per survey: fewer repetitions there.
+            let reps = if size >= 500_000 { Reps::new(0, 2, 3, 60) } else { reps };
+            let suffix = if survey_sizes.len() > 1 {
+                format!("/{size}")
+            } else {
+                String::new()
+            };
+            survey_vs_streaming(report, &lab, reps, &suffix).await;
+        }
+    }
+    if wanted("change_assignation") {
         for (i, &batch) in batches.iter().enumerate() {
             let lab = BenchLab::up(report, n, &format!("batch{batch}")).await;
-            // The survey only reads, so it shares the first lab, before anything moves.
-            if i == 0 && wanted("survey") {
-                survey_vs_streaming(report, &lab, reps).await;
-            }
-            if !wanted("change_assignation") {
-                break;
+            if i == 0 && shares_lab && wanted("survey") {
+                let suffix = if survey_sizes.len() > 1 {
+                    format!("/{n}")
+                } else {
+                    String::new()
+                };
+                survey_vs_streaming(report, &lab, reps, &suffix).await;
             }
             change_assignation(report, &lab, batch, "").await;
             drop(lab);

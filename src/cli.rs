@@ -496,9 +496,17 @@ pub enum LabCommand {
         dir: PathBuf,
         #[arg(long, value_enum, default_value_t = Scenario::Seed)]
         scenario: Scenario,
-        /// Number of contracts of the `large` scenario.
+        /// Number of contracts of the `large` scenario (rows of its comparison).
         #[arg(long, default_value_t = crate::lab::scenario::LARGE_DEFAULT)]
         contracts: usize,
+        /// Participants of the `large` scenario (2 to 16; default 3), two parties each.
+        #[arg(long)]
+        participants: Option<usize>,
+        /// Fraction of the `large` scenario's rows diverged as in `diverged` (0 to 1; default
+        /// 0): a third archived on one side, a third missing on one side, a third with
+        /// payloads that differ.
+        #[arg(long)]
+        divergence: Option<f64>,
         /// Which Canton release line the participants follow (ImportAcs validation,
         /// reassignment counters, the version they report).
         #[arg(long, value_enum, default_value_t = Dialect::V3_5)]

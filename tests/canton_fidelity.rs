@@ -499,6 +499,7 @@ async fn an_assignment_seen_without_its_unassignment_is_incomplete_assigned() {
     control
         .arm_partial_delivery(ArmPartialDeliveryRequest {
             deliver_to: vec![ids::participant_member("participant1")],
+            ..ArmPartialDeliveryRequest::default()
         })
         .await
         .expect("arm");

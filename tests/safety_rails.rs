@@ -276,7 +276,7 @@ async fn new_transactions_in_flight_are_refused_unless_forced() {
         .await
         .expect("control");
     control
-        .arm_partial_delivery(ArmPartialDeliveryRequest { deliver_to: vec![] })
+        .arm_partial_delivery(ArmPartialDeliveryRequest::default())
         .await
         .expect("arm");
     let p1 = lab.client("participant1");

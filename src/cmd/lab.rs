@@ -83,15 +83,24 @@ pub async fn run(cmd: LabCommand, format: Format) -> Outcome {
             dir,
             scenario,
             contracts,
+            participants,
+            divergence,
             canton,
             enable_all_reassignments,
             keep_lost,
             unvetted,
             detach,
         } => {
+            if scenario != scenario::Scenario::Large && (participants.is_some() || divergence.is_some()) {
+                return Err(Fail(
+                    "--participants and --divergence shape the large scenario only (--scenario large)".into(),
+                ));
+            }
             let (staged, mut created) = tokio::sync::mpsc::unbounded_channel::<usize>();
             let options = scenario::LabOptions {
                 contracts,
+                participants: participants.unwrap_or(scenario::large::DEFAULT_PARTICIPANTS),
+                divergence: divergence.unwrap_or(0.0),
                 canton,
                 enable_all_reassignments,
                 staged: (scenario == scenario::Scenario::Large).then_some(staged),

@@ -16,9 +16,10 @@
 //!   participant1 only before it dies. participant1 holds the 170 Iou on lostDomain with
 //!   reassignment counter 1; participant2 sees it unassigned from newDomain and never
 //!   assigned. Both disconnect newDomain again (manual_connect).
-//! - `large`: three participants hosting two parties each, N Ious (default 100,000) across
-//!   the party pairs on lostDomain, created in bulk transactions; newDomain registered;
-//!   lostDomain lost. The scale and fault-drill workload.
+//! - `large`: K participants (default 3) hosting two parties each, N Ious (default
+//!   100,000) across the party pairs on lostDomain, created in bulk transactions, a
+//!   fraction F of them (default 0) diverged as in `diverged` ([`large`]); newDomain
+//!   registered; lostDomain lost. The scale and fault-drill workload.
 //!
 //! With `keep_lost` ([`LabOptions`]) lostDomain is not lost: it keeps running with the
 //! participants connected, the state in which a recovery must be refused (it would fork
@@ -44,8 +45,10 @@ use prost::Message;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+pub mod large;
 mod reassigning;
 
+pub use large::Shape;
 pub use reassigning::{assign, unassign};
 
 pub const LOST: &str = "lostDomain";
@@ -62,16 +65,6 @@ pub enum Scenario {
 
 /// Default size of the `large` scenario.
 pub const LARGE_DEFAULT: usize = 100_000;
-/// Creates per bulk transaction in the `large` scenario.
-const BULK: usize = 250;
-
-/// The party pairs of the `large` scenario: (payer participant, payer, owner participant, owner).
-const LARGE_PAIRS: [(&str, &str, &str, &str); 4] = [
-    ("participant1", "Alice", "participant2", "Bob"),
-    ("participant2", "Erin", "participant3", "Carol"),
-    ("participant3", "Frank", "participant1", "Dave"),
-    ("participant1", "Dave", "participant2", "Erin"),
-];
 
 impl Scenario {
     pub fn name(self) -> &'static str {
@@ -83,7 +76,8 @@ impl Scenario {
         }
     }
 
-    fn layout(self) -> Layout {
+    /// The nodes of the scenario; `participants` counts those of `large` only.
+    fn layout(self, participants: usize) -> Layout {
         let participant = |name: &str, parties: &[&str]| NodeSpec {
             name: name.into(),
             kind: NodeKind::Participant,
@@ -111,11 +105,13 @@ impl Scenario {
                 participant("participant1", &["Alice", "Charlie"]),
                 participant("participant2", &["Bob"]),
             ],
-            Scenario::Large => vec![
-                participant("participant1", &["Alice", "Dave"]),
-                participant("participant2", &["Bob", "Erin"]),
-                participant("participant3", &["Carol", "Frank"]),
-            ],
+            Scenario::Large => large::participants(participants)
+                .iter()
+                .map(|(name, parties)| {
+                    let parties: Vec<&str> = parties.iter().map(String::as_str).collect();
+                    participant(name, &parties)
+                })
+                .collect(),
         };
         let mut nodes = vec![synchronizer(LOST), synchronizer(TARGET)];
         nodes.extend(participants);
@@ -173,6 +169,10 @@ pub fn client(lab: &Lab, name: &str) -> Result<GrpcParticipant, LabError> {
 pub struct LabOptions {
     /// Size of the `large` scenario.
     pub contracts: usize,
+    /// Participants of the `large` scenario (at least 2).
+    pub participants: usize,
+    /// Fraction of the `large` scenario's rows diverged, 0 ≤ F ≤ 1.
+    pub divergence: f64,
     pub canton: Dialect,
     pub enable_all_reassignments: bool,
     /// lostDomain is not lost: it keeps running and the participants stay connected to it
@@ -193,6 +193,8 @@ impl Default for LabOptions {
     fn default() -> Self {
         LabOptions {
             contracts: LARGE_DEFAULT,
+            participants: large::DEFAULT_PARTICIPANTS,
+            divergence: 0.0,
             canton: Dialect::default(),
             enable_all_reassignments: false,
             keep_lost: false,
@@ -225,7 +227,20 @@ pub async fn up_with(
     launcher: Launcher,
 ) -> Result<Lab, LabError> {
     let dir = dir.to_path_buf();
-    let mut layout = scenario.layout();
+    let shape = Shape {
+        contracts: options.contracts,
+        participants: options.participants,
+        divergence: options.divergence,
+    };
+    if scenario == Scenario::Large {
+        shape.validate().map_err(LabError::Refused)?;
+        if options.keep_lost && shape.divergence > 0.0 {
+            return Err(LabError::Refused(
+                "--divergence needs lostDomain lost: it cannot go with --keep-lost".into(),
+            ));
+        }
+    }
+    let mut layout = scenario.layout(shape.participants);
     layout.canton = options.canton;
     layout.enable_all_reassignments = options.enable_all_reassignments;
     for name in &options.unvetted {
@@ -241,7 +256,6 @@ pub async fn up_with(
             })?;
         node.unvetted_on.push(TARGET.to_string());
     }
-    let contracts = options.contracts;
     let staged_to = options.staged.clone();
     let mut lab = tokio::task::spawn_blocking(move || -> Result<Lab, LabError> {
         let mut lab = Lab::create(&dir, layout, launcher)?;
@@ -257,7 +271,7 @@ pub async fn up_with(
     .await
     .map_err(|e| LabError::Io(e.to_string()))??;
     let staged = match scenario {
-        Scenario::Large => stage_large(&mut lab, contracts, options.keep_lost, staged_to).await,
+        Scenario::Large => large::stage(&mut lab, &shape, options.keep_lost, staged_to).await,
         _ => stage(&mut lab, scenario, options.diverged_extra, options.keep_lost).await,
     };
     if let Err(e) = staged {
@@ -372,59 +386,6 @@ async fn connect_all(lab: &Lab, participants: &[&GrpcParticipant]) -> Result<(),
     Ok(())
 }
 
-async fn stage_large(
-    lab: &mut Lab,
-    contracts: usize,
-    keep_lost: bool,
-    staged: Option<tokio::sync::mpsc::UnboundedSender<usize>>,
-) -> Result<(), LabError> {
-    let names = ["participant1", "participant2", "participant3"];
-    let clients: Vec<GrpcParticipant> = names.iter().map(|n| client(lab, n)).collect::<Result<_, _>>()?;
-    let refs: Vec<&GrpcParticipant> = clients.iter().collect();
-    connect_all(lab, &refs).await?;
-    let by_name = |n: &str| names.iter().position(|x| *x == n).map(|i| &clients[i]);
-    // Each pair creates its share in bulk transactions; the pairs run in parallel so that
-    // every participant submits concurrently.
-    let per_pair = contracts.div_ceil(LARGE_PAIRS.len());
-    let mut remaining = contracts;
-    let mut jobs = Vec::new();
-    for (i, (pp, payer, op, owner)) in LARGE_PAIRS.iter().enumerate() {
-        let n = per_pair.min(remaining);
-        remaining -= n;
-        let api = by_name(pp).ok_or_else(|| LabError::Scenario(format!("no participant {pp}")))?;
-        let payer_id = ids::party_id(payer, pp);
-        let owner_id = ids::party_id(owner, op);
-        let staged = staged.clone();
-        jobs.push(async move {
-            let mut made = 0;
-            while made < n {
-                let k = BULK.min(n - made);
-                let commands = (0..k)
-                    .map(|j| {
-                        let amount = format!("{}.{:02}", 1 + (made + j) % 1000, i);
-                        templates::create_iou_command(&payer_id, &owner_id, &amount, "USD")
-                    })
-                    .collect();
-                submit(api, &payer_id, commands).await?;
-                made += k;
-                if let Some(s) = &staged {
-                    let _ = s.send(k);
-                }
-            }
-            Ok::<(), LabError>(())
-        });
-    }
-    futures::future::try_join_all(jobs).await?;
-    if keep_lost {
-        return Ok(());
-    }
-    lab.lose(LOST)?;
-    for p in &clients {
-        wait_unhealthy(p, LOST).await?;
-    }
-    Ok(())
-}
-
 async fn submit(p: &GrpcParticipant, act_as: &str, commands: Vec<LedgerCommand>) -> Result<(), LabError> {
     p.submit_and_wait(Submission {
         act_as: vec![act_as.to_string()],
@@ -484,6 +445,7 @@ async fn diverge(lab: &Lab, p1: &GrpcParticipant, alice: &str, bob: &str, extra:
     control
         .arm_partial_delivery(ArmPartialDeliveryRequest {
             deliver_to: vec![ids::participant_member("participant1")],
+            ..ArmPartialDeliveryRequest::default()
         })
         .await
         .map_err(|e| LabError::Scenario(format!("arming lostDomain: {}", e.message())))?;

@@ -352,6 +352,8 @@ fn change_assignation(
     let on_target: BTreeSet<String> = sync::parties_on_at(tx, &target, member, as_of)?.into_iter().collect();
     let offset = store::next_offset(tx)?;
     let now = store::now_micros();
+    let source_key = acs::sync_key_or_new(tx, &source)?;
+    let target_key = acs::sync_key_or_new(tx, &target)?;
     // A batch holds contracts of a few sets of stakeholders: each set is checked once.
     let mut hosted_by_set: HashMap<String, bool> = HashMap::new();
     let away = acs::Change::Unassign { target: target.clone() };
@@ -359,8 +361,15 @@ fn change_assignation(
     for c in &req.contracts {
         let id = &c.id;
         let cannot = |why: String| change_error(format!("Cannot change contract assignation: contract {id} {why}."));
-        let (on_source, on_target_state) = acs::activeness_on_both(tx, id, &source, &target)?;
-        let src = match on_source {
+        // One statement finds the contract, its stakeholders and both of its states.
+        let Some(found) = acs::find_on_both(tx, id, source_key, target_key)? else {
+            if req.skip_inactive {
+                continue;
+            }
+            return Err(cannot("does not exist in source synchronizer".into()));
+        };
+        let (key, json, on_target_state) = (found.key, found.stakeholders_json, found.on_second);
+        let src = match found.on_first {
             Some(a) if a.status == AcsStatus::Active => a,
             _ if req.skip_inactive => continue,
             None => return Err(cannot("does not exist in source synchronizer".into())),
@@ -384,7 +393,6 @@ fn change_assignation(
                 )));
             }
         }
-        let json = acs::contract_stakeholders_json(tx, id)?.unwrap_or_else(|| "[]".to_string());
         let hosted = match hosted_by_set.get(&json) {
             Some(&hosted) => hosted,
             None => {
@@ -406,8 +414,8 @@ fn change_assignation(
         let counter = c.reassignment_counter_override.unwrap_or(src.reassignment_counter + 1);
         // The unassignment carries the counter of the reassignment, as Canton's store does
         // (participant/admin/repair/ChangeAssignation.scala: both sides get the new counter).
-        acs::set_state(tx, id, &source, &away, counter, offset, now)?;
-        acs::set_state(tx, id, &target, &here, counter, offset, now)?;
+        acs::set_state_by_key(tx, key, source_key, &away, counter, offset, now)?;
+        acs::set_state_by_key(tx, key, target_key, &here, counter, offset, now)?;
     }
     Ok(())
 }

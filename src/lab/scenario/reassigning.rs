@@ -171,6 +171,7 @@ pub(super) async fn cut_short(lab: &Lab, p1: &GrpcParticipant, p2: &GrpcParticip
     control
         .arm_partial_delivery(ArmPartialDeliveryRequest {
             deliver_to: vec![ids::participant_member("participant1")],
+            ..ArmPartialDeliveryRequest::default()
         })
         .await
         .map_err(|e| LabError::Scenario(format!("arming lostDomain: {}", e.message())))?;

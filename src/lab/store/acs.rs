@@ -142,30 +142,29 @@ pub enum ContractInsert {
     Conflict,
 }
 
-/// Stores the contract's payload unless the same payload is already stored.
+/// Stores the contract's payload unless the same payload is already stored. A new
+/// contract costs one insert: the id is looked up only when it is already taken.
 pub fn upsert_contract(conn: &Connection, blob: &ContractBlob) -> Result<ContractInsert> {
     let digest = ids::payload_digest(blob);
-    let existing: Option<String> = conn
-        .prepare_cached("SELECT digest FROM contracts WHERE contract_id = ?1")?
-        .query_row([&blob.contract_id], |r| r.get(0))
-        .optional()?;
-    match existing {
+    let holders = serde_json::to_string(&stakeholders(blob)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO contracts (contract_id, blob, template, stakeholders, digest) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(contract_id) DO NOTHING",
+        )?
+        .execute(params![
+            blob.contract_id,
+            blob.encode_to_vec(),
+            template_name(blob),
+            holders,
+            digest
+        ])?;
+    if inserted == 1 {
+        return Ok(ContractInsert::New);
+    }
+    match contract_digest(conn, &blob.contract_id)? {
         Some(d) if d == digest => Ok(ContractInsert::Same),
-        Some(_) => Ok(ContractInsert::Conflict),
-        None => {
-            let holders = serde_json::to_string(&stakeholders(blob)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            conn.prepare_cached(
-                "INSERT INTO contracts (contract_id, blob, template, stakeholders, digest) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
-                blob.contract_id,
-                blob.encode_to_vec(),
-                template_name(blob),
-                holders,
-                digest
-            ])?;
-            Ok(ContractInsert::New)
-        }
+        _ => Ok(ContractInsert::Conflict),
     }
 }
 
@@ -194,51 +193,133 @@ pub fn contract_digest(conn: &Connection, contract_id: &str) -> Result<Option<St
         .optional()?)
 }
 
+/// The store's integer key of a contract (its row in the contract store), which every
+/// state and log row refers to instead of the 134-character id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContractKey(i64);
+
+/// The store's integer key of a synchronizer id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncKey(i64);
+
+pub fn contract_key(conn: &Connection, contract_id: &str) -> Result<Option<ContractKey>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM contracts WHERE contract_id = ?1")?
+        .query_row([contract_id], |r| r.get(0))
+        .optional()?
+        .map(ContractKey))
+}
+
+/// The key of a synchronizer id, if any state was ever recorded on it.
+pub fn sync_key(conn: &Connection, synchronizer_id: &str) -> Result<Option<SyncKey>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM sync_keys WHERE synchronizer_id = ?1")?
+        .query_row([synchronizer_id], |r| r.get(0))
+        .optional()?
+        .map(SyncKey))
+}
+
+/// The key of a synchronizer id, allocated on first use (inside the caller's transaction).
+pub fn sync_key_or_new(conn: &Connection, synchronizer_id: &str) -> Result<SyncKey> {
+    if let Some(k) = sync_key(conn, synchronizer_id)? {
+        return Ok(k);
+    }
+    conn.prepare_cached("INSERT INTO sync_keys (synchronizer_id) VALUES (?1)")?
+        .execute([synchronizer_id])?;
+    Ok(SyncKey(conn.last_insert_rowid()))
+}
+
+/// Every synchronizer id by its key.
+fn sync_names(conn: &Connection) -> Result<std::collections::HashMap<i64, String>> {
+    let mut stmt = conn.prepare_cached("SELECT id, synchronizer_id FROM sync_keys")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+fn sync_name(names: &std::collections::HashMap<i64, String>, key: i64) -> Result<String> {
+    names
+        .get(&key)
+        .cloned()
+        .ok_or_else(|| StoreError::Corrupt(format!("synchronizer key {key} has no id")))
+}
+
+fn activeness_row(status: &str, counter: i64, target: Option<String>) -> Result<Activeness> {
+    Ok(Activeness {
+        status: Status::parse(status)?,
+        reassignment_counter: counter,
+        target,
+    })
+}
+
 pub fn activeness(conn: &Connection, contract_id: &str, synchronizer_id: &str) -> Result<Option<Activeness>> {
     let row: Option<(String, i64, Option<String>)> = conn
         .prepare_cached(
-            "SELECT status, reassignment_counter, target_synchronizer_id FROM activeness WHERE contract_id = ?1 AND synchronizer_id = ?2",
+            "SELECT a.status, a.reassignment_counter, a.target_synchronizer_id
+               FROM contracts c JOIN activeness a ON a.cid = c.id
+              WHERE c.contract_id = ?1 AND a.sync = (SELECT id FROM sync_keys WHERE synchronizer_id = ?2)",
         )?
-        .query_row([contract_id, synchronizer_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    row.map(|(s, c, t)| {
-        Ok(Activeness {
-            status: Status::parse(&s)?,
-            reassignment_counter: c,
-            target: t,
+        .query_row([contract_id, synchronizer_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
-    })
-    .transpose()
+        .optional()?;
+    row.map(|(s, c, t)| activeness_row(&s, c, t)).transpose()
 }
 
-/// The contract's state on two synchronizers, read together: one index descent finds
-/// both, as (contract, synchronizer) is the key.
+/// A stored contract as a repair finds it: its key, its stakeholders (as stored, a JSON
+/// array) and its state on two synchronizers, read in one statement.
+pub struct Found {
+    pub key: ContractKey,
+    pub stakeholders_json: String,
+    pub on_first: Option<Activeness>,
+    pub on_second: Option<Activeness>,
+}
+
+/// The contract and its state on `first` and `second`; `None` when the store does not
+/// hold it.
+pub fn find_on_both(conn: &Connection, contract_id: &str, first: SyncKey, second: SyncKey) -> Result<Option<Found>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.id, c.stakeholders, a.sync, a.status, a.reassignment_counter, a.target_synchronizer_id
+           FROM contracts c LEFT JOIN activeness a ON a.cid = c.id AND a.sync IN (?2, ?3)
+          WHERE c.contract_id = ?1",
+    )?;
+    let mut rows = stmt.query(params![contract_id, first.0, second.0])?;
+    let mut found: Option<Found> = None;
+    while let Some(r) = rows.next()? {
+        let f = found.get_or_insert(Found {
+            key: ContractKey(r.get(0)?),
+            stakeholders_json: r.get(1)?,
+            on_first: None,
+            on_second: None,
+        });
+        let Some(sync) = r.get::<_, Option<i64>>(2)? else {
+            continue;
+        };
+        let state = activeness_row(&r.get::<_, String>(3)?, r.get(4)?, r.get(5)?)?;
+        if sync == first.0 {
+            f.on_first = Some(state);
+        } else {
+            f.on_second = Some(state);
+        }
+    }
+    Ok(found)
+}
+
+/// The contract's state on two synchronizers, read together.
 pub fn activeness_on_both(
     conn: &Connection,
     contract_id: &str,
     first: &str,
     second: &str,
 ) -> Result<(Option<Activeness>, Option<Activeness>)> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT synchronizer_id, status, reassignment_counter, target_synchronizer_id FROM activeness
-          WHERE contract_id = ?1 AND synchronizer_id IN (?2, ?3)",
-    )?;
-    let mut rows = stmt.query([contract_id, first, second])?;
-    let mut out = (None, None);
-    while let Some(r) = rows.next()? {
-        let sync: String = r.get(0)?;
-        let state = Activeness {
-            status: Status::parse(&r.get::<_, String>(1)?)?,
-            reassignment_counter: r.get(2)?,
-            target: r.get(3)?,
-        };
-        if sync == first {
-            out.0 = Some(state);
-        } else {
-            out.1 = Some(state);
-        }
-    }
-    Ok(out)
+    let (Some(a), Some(b)) = (sync_key(conn, first)?, sync_key(conn, second)?) else {
+        return Ok((
+            activeness(conn, contract_id, first)?,
+            activeness(conn, contract_id, second)?,
+        ));
+    };
+    Ok(find_on_both(conn, contract_id, a, b)?
+        .map(|f| (f.on_first, f.on_second))
+        .unwrap_or((None, None)))
 }
 
 /// The stakeholders of a stored contract as stored (a JSON array), for callers that check
@@ -257,7 +338,9 @@ pub fn parse_stakeholders(contract_id: &str, json: &str) -> Result<Vec<String>> 
 /// Every synchronizer the contract has a state on.
 pub fn all_states(conn: &Connection, contract_id: &str) -> Result<Vec<(String, Activeness)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT synchronizer_id, status, reassignment_counter, target_synchronizer_id FROM activeness WHERE contract_id = ?1 ORDER BY synchronizer_id",
+        "SELECT s.synchronizer_id, a.status, a.reassignment_counter, a.target_synchronizer_id
+           FROM contracts c JOIN activeness a ON a.cid = c.id JOIN sync_keys s ON s.id = a.sync
+          WHERE c.contract_id = ?1 ORDER BY s.synchronizer_id",
     )?;
     let rows = stmt.query_map([contract_id], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?))
@@ -265,24 +348,34 @@ pub fn all_states(conn: &Connection, contract_id: &str) -> Result<Vec<(String, A
     let mut out = Vec::new();
     for row in rows {
         let (sync, s, c, t) = row?;
-        out.push((
-            sync,
-            Activeness {
-                status: Status::parse(&s)?,
-                reassignment_counter: c,
-                target: t,
-            },
-        ));
+        out.push((sync, activeness_row(&s, c, t)?));
     }
     Ok(out)
 }
 
 /// Records a change of the contract's activeness on a synchronizer (inside the caller's
-/// transaction): the current state and the history.
+/// transaction): the current state and the history. The contract must be stored.
 pub fn set_state(
     conn: &Connection,
     contract_id: &str,
     synchronizer_id: &str,
+    change: &Change,
+    reassignment_counter: i64,
+    offset: i64,
+    record_time: i64,
+) -> Result<()> {
+    let key = contract_key(conn, contract_id)?
+        .ok_or_else(|| StoreError::Corrupt(format!("a state change for {contract_id}, which is not stored")))?;
+    let sync = sync_key_or_new(conn, synchronizer_id)?;
+    set_state_by_key(conn, key, sync, change, reassignment_counter, offset, record_time)
+}
+
+/// [`set_state`] by keys. The log is keyed by offset, so a change appends to it; the
+/// history of one contract is found through a small index of integers.
+pub fn set_state_by_key(
+    conn: &Connection,
+    key: ContractKey,
+    sync: SyncKey,
     change: &Change,
     reassignment_counter: i64,
     offset: i64,
@@ -294,28 +387,28 @@ pub fn set_state(
         _ => None,
     };
     conn.prepare_cached(
-        "INSERT INTO activeness (contract_id, synchronizer_id, status, reassignment_counter, target_synchronizer_id, changed_offset)
+        "INSERT INTO activeness (cid, sync, status, reassignment_counter, target_synchronizer_id, changed_offset)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT(contract_id, synchronizer_id) DO UPDATE SET status = excluded.status,
+         ON CONFLICT(cid, sync) DO UPDATE SET status = excluded.status,
            reassignment_counter = excluded.reassignment_counter,
            target_synchronizer_id = excluded.target_synchronizer_id, changed_offset = excluded.changed_offset",
     )?
     .execute(params![
-        contract_id,
-        synchronizer_id,
+        key.0,
+        sync.0,
         status.as_str(),
         reassignment_counter,
         target,
         offset
     ])?;
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO acs_log (ledger_offset, contract_id, synchronizer_id, status, reassignment_counter, record_time, change, remote_synchronizer_id)
+        "INSERT OR REPLACE INTO acs_log (ledger_offset, cid, sync, status, reassignment_counter, record_time, change, remote_synchronizer_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         offset,
-        contract_id,
-        synchronizer_id,
+        key.0,
+        sync.0,
         status.as_str(),
         reassignment_counter,
         record_time,
@@ -342,33 +435,42 @@ pub fn for_each_active(
     mut visit: impl FnMut(ActiveEntry) -> Result<bool>,
 ) -> Result<()> {
     let at_end = offset >= super::ledger_end(conn)?;
+    let names = sync_names(conn)?;
+    let only = match synchronizer_id {
+        None => None,
+        Some(id) => match names.iter().find(|(_, n)| n.as_str() == id) {
+            Some((k, _)) => Some(*k),
+            None => return Ok(()),
+        },
+    };
+    // CROSS JOIN keeps the contracts as the outer loop, read in contract id order through
+    // their id index, so no sort is needed whatever the size.
     let sql = if at_end {
-        "SELECT c.contract_id, c.blob, a.synchronizer_id, a.reassignment_counter
-           FROM activeness a JOIN contracts c ON c.contract_id = a.contract_id
-          WHERE a.status = 'active' AND (?1 IS NULL OR a.synchronizer_id = ?1)
-          ORDER BY c.contract_id, a.synchronizer_id"
+        "SELECT c.contract_id, c.blob, a.sync, a.reassignment_counter
+           FROM contracts c CROSS JOIN activeness a ON a.cid = c.id
+          WHERE a.status = 'active' AND (?1 IS NULL OR a.sync = ?1)
+          ORDER BY c.contract_id, a.sync"
     } else {
-        "SELECT c.contract_id, c.blob, l.synchronizer_id, l.reassignment_counter
-           FROM acs_log l JOIN contracts c ON c.contract_id = l.contract_id
-          WHERE (?1 IS NULL OR l.synchronizer_id = ?1)
+        "SELECT c.contract_id, c.blob, l.sync, l.reassignment_counter
+           FROM contracts c CROSS JOIN acs_log l ON l.cid = c.id
+          WHERE (?1 IS NULL OR l.sync = ?1)
             AND l.ledger_offset = (SELECT MAX(x.ledger_offset) FROM acs_log x
-                                    WHERE x.contract_id = l.contract_id AND x.synchronizer_id = l.synchronizer_id
-                                      AND x.ledger_offset <= ?2)
+                                    WHERE x.cid = l.cid AND x.sync = l.sync AND x.ledger_offset <= ?2)
             AND l.status = 'active'
-          ORDER BY c.contract_id, l.synchronizer_id"
+          ORDER BY c.contract_id, l.sync"
     };
     let mut stmt = conn.prepare(sql)?;
     let mut rows = if at_end {
-        stmt.query(params![synchronizer_id])?
+        stmt.query(params![only])?
     } else {
-        stmt.query(params![synchronizer_id, offset])?
+        stmt.query(params![only, offset])?
     };
     while let Some(r) = rows.next()? {
         let id: String = r.get(0)?;
         let bytes: Vec<u8> = r.get(1)?;
         let entry = ActiveEntry {
             blob: decode_blob(&bytes, &id)?,
-            synchronizer_id: r.get(2)?,
+            synchronizer_id: sync_name(&names, r.get(2)?)?,
             reassignment_counter: r.get(3)?,
         };
         if !visit(entry)? {
@@ -382,8 +484,9 @@ pub fn for_each_active(
 /// in log order.
 pub fn history(conn: &Connection, contract_id: &str) -> Result<Vec<(String, Logged)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT synchronizer_id, change, remote_synchronizer_id, reassignment_counter, record_time
-           FROM acs_log WHERE contract_id = ?1 ORDER BY synchronizer_id, ledger_offset",
+        "SELECT s.synchronizer_id, l.change, l.remote_synchronizer_id, l.reassignment_counter, l.record_time
+           FROM contracts c JOIN acs_log l ON l.cid = c.id JOIN sync_keys s ON s.id = l.sync
+          WHERE c.contract_id = ?1 ORDER BY s.synchronizer_id, l.ledger_offset",
     )?;
     let rows = stmt.query_map([contract_id], |r| {
         Ok((
@@ -412,7 +515,9 @@ pub fn history(conn: &Connection, contract_id: &str) -> Result<Vec<(String, Logg
 /// Active contract ids on a synchronizer (for tests and drills).
 pub fn active_ids(conn: &Connection, synchronizer_id: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT contract_id FROM activeness WHERE synchronizer_id = ?1 AND status = 'active' ORDER BY contract_id",
+        "SELECT c.contract_id FROM activeness a JOIN contracts c ON c.id = a.cid
+          WHERE a.sync = (SELECT id FROM sync_keys WHERE synchronizer_id = ?1) AND a.status = 'active'
+          ORDER BY c.contract_id",
     )?;
     let rows = stmt.query_map([synchronizer_id], |r| r.get(0))?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)

@@ -47,34 +47,39 @@ CREATE TABLE IF NOT EXISTS topology (
     effective_micros INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (synchronizer_id, party, participant)
 );
+-- Contracts are keyed by an integer in the order they were stored, so that states and
+-- log rows refer to a small key and a new contract appends to every table but the id index.
 CREATE TABLE IF NOT EXISTS contracts (
-    contract_id TEXT PRIMARY KEY,
+    id INTEGER PRIMARY KEY,
+    contract_id TEXT NOT NULL UNIQUE,
     blob BLOB NOT NULL,
     template TEXT NOT NULL,
     stakeholders TEXT NOT NULL,
     digest TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sync_keys (id INTEGER PRIMARY KEY, synchronizer_id TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS activeness (
-    contract_id TEXT NOT NULL,
-    synchronizer_id TEXT NOT NULL,
+    cid INTEGER NOT NULL,
+    sync INTEGER NOT NULL,
     status TEXT NOT NULL,
     reassignment_counter INTEGER NOT NULL,
     target_synchronizer_id TEXT,
     changed_offset INTEGER NOT NULL,
-    PRIMARY KEY (contract_id, synchronizer_id)
+    PRIMARY KEY (cid, sync)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS activeness_by_sync ON activeness (synchronizer_id, status);
+-- The log is keyed by offset: every change appends to it.
 CREATE TABLE IF NOT EXISTS acs_log (
     ledger_offset INTEGER NOT NULL,
-    contract_id TEXT NOT NULL,
-    synchronizer_id TEXT NOT NULL,
+    cid INTEGER NOT NULL,
+    sync INTEGER NOT NULL,
     status TEXT NOT NULL,
     reassignment_counter INTEGER NOT NULL,
     record_time INTEGER NOT NULL,
     change TEXT NOT NULL,
     remote_synchronizer_id TEXT,
-    PRIMARY KEY (contract_id, synchronizer_id, ledger_offset)
+    PRIMARY KEY (ledger_offset, cid, sync)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS acs_log_by_contract ON acs_log (cid, sync, ledger_offset);
 CREATE TABLE IF NOT EXISTS pending_requests (
     request_id TEXT PRIMARY KEY,
     synchronizer_id TEXT NOT NULL,
@@ -104,6 +109,9 @@ CREATE TABLE IF NOT EXISTS reassignments (
 );
 "#;
 
+/// The layout of the tables; a store of another layout is refused rather than misread.
+const STORE_VERSION: i64 = 2;
+
 pub struct Store {
     conn: Connection,
 }
@@ -125,7 +133,18 @@ impl Store {
         // Durability is unchanged: each commit still syncs the WAL before it is acknowledged.
         conn.pragma_update(None, "wal_autocheckpoint", 16384)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let empty: bool = conn.query_row("SELECT COUNT(*) = 0 FROM sqlite_master", [], |r| r.get(0))?;
+        if !empty && version != STORE_VERSION {
+            return Err(StoreError::Corrupt(format!(
+                "{} was written by another version of the lab (store version {version}, this one reads {STORE_VERSION}): start a new lab",
+                path.display()
+            )));
+        }
         conn.execute_batch(SCHEMA)?;
+        if empty {
+            conn.pragma_update(None, "user_version", STORE_VERSION)?;
+        }
         Ok(Store { conn })
     }
 

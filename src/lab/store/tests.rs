@@ -148,3 +148,65 @@ fn pending_requests_count_as_in_flight_until_taken() {
     assert!(pending::remove_submission(s.conn(), "sub1").expect("remove"));
     assert_eq!(s.in_flight("lost::1").expect("count"), (0, 0));
 }
+
+#[test]
+fn a_store_of_another_layout_is_refused_not_misread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("p.db");
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.execute_batch("CREATE TABLE contracts (contract_id TEXT PRIMARY KEY, blob BLOB NOT NULL);")
+            .expect("an older layout");
+    }
+    let err = Store::open(&path).err().expect("refused");
+    assert!(err.to_string().contains("another version of the lab"), "{err}");
+    let fresh = dir.path().join("fresh.db");
+    Store::open(&fresh).expect("a new store");
+    Store::open(&fresh).expect("and again, as readers open it");
+}
+
+#[test]
+fn states_and_the_log_refer_to_contracts_by_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(&dir.path().join("p.db")).expect("open");
+    let (a, b) = (blob(1), blob(2));
+    let tx = s.conn().transaction().expect("tx");
+    for c in [&a, &b] {
+        acs::upsert_contract(&tx, c).expect("insert");
+    }
+    let off = next_offset(&tx).expect("offset");
+    acs::set_state(&tx, &a.contract_id, "lost", &Change::Create, 0, off, 1).expect("a");
+    acs::set_state(&tx, &b.contract_id, "lost", &Change::Create, 0, off, 1).expect("b");
+    let (lost, new) = (
+        acs::sync_key_or_new(&tx, "lost").expect("lost"),
+        acs::sync_key_or_new(&tx, "new").expect("new"),
+    );
+    assert_eq!(acs::sync_key(&tx, "lost").expect("read"), Some(lost));
+    assert_ne!(lost, new);
+    let found = acs::find_on_both(&tx, &a.contract_id, lost, new)
+        .expect("read")
+        .expect("stored");
+    assert_eq!(found.on_first.map(|s| s.status), Some(Status::Active));
+    assert_eq!(found.on_second, None);
+    assert_eq!(
+        acs::parse_stakeholders(&a.contract_id, &found.stakeholders_json).expect("json"),
+        vec!["A::1".to_string(), "B::2".to_string()]
+    );
+    assert!(acs::find_on_both(&tx, "00ff", lost, new).expect("read").is_none());
+    let err = acs::set_state(&tx, "00ff", "lost", &Change::Archive, 0, off, 1).expect_err("not stored");
+    assert!(err.to_string().contains("not stored"), "{err}");
+    tx.commit().expect("commit");
+    assert_eq!(
+        acs::activeness_on_both(s.conn(), &b.contract_id, "lost", "new").expect("both"),
+        (
+            Some(Activeness {
+                status: Status::Active,
+                reassignment_counter: 0,
+                target: None
+            }),
+            None
+        )
+    );
+    assert_eq!(acs::all_states(s.conn(), &b.contract_id).expect("all").len(), 1);
+    assert_eq!(acs::active_ids(s.conn(), "new").expect("none"), Vec::<String>::new());
+}

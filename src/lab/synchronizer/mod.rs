@@ -24,9 +24,19 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 struct PendingVerdict {
+    submitter: String,
     recipients: Vec<String>,
     confirmers: BTreeSet<String>,
     approvals: BTreeSet<String>,
+}
+
+/// How the synchronizer dies while delivering verdicts (a drill armed by its control
+/// service): the next `remaining` verdicts reach only `deliver_to` (and, with
+/// `to_submitter`, each request's submitter), then it halts.
+struct Armed {
+    deliver_to: Vec<String>,
+    to_submitter: bool,
+    remaining: u32,
 }
 
 pub struct SynchronizerNode {
@@ -34,7 +44,7 @@ pub struct SynchronizerNode {
     store: Mutex<SyncStore>,
     latest: watch::Sender<i64>,
     mediator: Mutex<HashMap<String, PendingVerdict>>,
-    armed: Mutex<Option<Vec<String>>>,
+    armed: Mutex<Option<Armed>>,
     halted: AtomicBool,
     confirmation_timeout: Duration,
 }
@@ -113,17 +123,29 @@ impl SynchronizerNode {
             return Ok(());
         };
         let mut recipients = pending.recipients;
-        let armed = lock(&self.armed).take();
-        if let Some(deliver_to) = &armed {
-            recipients.retain(|r| deliver_to.contains(r));
-        }
+        // Whether this verdict is the last one delivered before the synchronizer dies.
+        let halt = {
+            let mut armed = lock(&self.armed);
+            match armed.as_mut() {
+                None => false,
+                Some(arm) => {
+                    recipients.retain(|r| arm.deliver_to.contains(r) || (arm.to_submitter && *r == pending.submitter));
+                    arm.remaining = arm.remaining.saturating_sub(1);
+                    let last = arm.remaining == 0;
+                    if last {
+                        *armed = None;
+                    }
+                    last
+                }
+            }
+        };
         let verdict = Verdict {
             request_id: request_id.to_string(),
             approved,
             reason,
         };
         self.sequence(Payload::Verdict(verdict), &recipients)?;
-        if armed.is_some() {
+        if halt {
             // The synchronizer "dies" right after this partial delivery.
             blocking(|| lock(&self.store).set_halted()).map_err(internal)?;
             self.halted.store(true, Ordering::SeqCst);
@@ -257,6 +279,7 @@ impl lab::sequencer_server::Sequencer for SequencerService {
         lock(&node.mediator).insert(
             request_id.clone(),
             PendingVerdict {
+                submitter: request.submitter.clone(),
                 recipients: recipients.clone(),
                 confirmers: hosts,
                 approvals: BTreeSet::new(),
@@ -318,7 +341,12 @@ impl lab::synchronizer_control_server::SynchronizerControl for ControlService {
         req: Request<ArmPartialDeliveryRequest>,
     ) -> Result<Response<ArmPartialDeliveryResponse>, Status> {
         self.0.ensure_alive()?;
-        *lock(&self.0.armed) = Some(req.into_inner().deliver_to);
+        let req = req.into_inner();
+        *lock(&self.0.armed) = Some(Armed {
+            deliver_to: req.deliver_to,
+            to_submitter: req.to_submitter,
+            remaining: req.verdicts.max(1),
+        });
         Ok(Response::new(ArmPartialDeliveryResponse {}))
     }
 
