@@ -350,3 +350,95 @@ async fn a_missing_or_altered_sidecar_is_refused_in_one_line() {
         &[&format!("reading sidecar {name}: No such file or directory")],
     );
 }
+
+/// Each field of the incident config malformed in turn: a wrong type, a value the field
+/// cannot take, or fields that contradict each other.
+#[test]
+fn every_malformed_config_field_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let participant =
+        "[[participants]]\nname = \"p1\"\nadmin = \"http://127.0.0.1:1\"\nledger = \"http://127.0.0.1:1\"\n";
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "wrong type",
+            GOOD.replace("ledger = ", "timeout_secs = \"ten\"\nledger = "),
+            "line 9, column 16: invalid type: string \"ten\", expected u64",
+        ),
+        (
+            "negative timeout",
+            GOOD.replace("ledger = ", "repair_timeout_secs = -5\nledger = "),
+            "line 9, column 23: invalid value: integer `-5`, expected u64",
+        ),
+        (
+            "not a boolean",
+            GOOD.replace("ledger = ", "enable_all_ledger_api_reassignments = \"yes\"\nledger = "),
+            "invalid type: string \"yes\", expected a boolean",
+        ),
+        (
+            "same lost and target",
+            GOOD.replace("target = \"newDomain\"", "target = \"lostDomain\""),
+            "incident.lost and incident.target are both \"lostDomain\"; the replacement must be another synchronizer",
+        ),
+        (
+            "empty alias",
+            GOOD.replace("lost = \"lostDomain\"", "lost = \" \""),
+            "incident.lost must name a synchronizer alias",
+        ),
+        (
+            "empty incident name",
+            GOOD.replace("name = \"t\"", "name = \"\""),
+            "incident.name",
+        ),
+        (
+            "no participants",
+            GOOD[..GOOD.find("[[participants]]").expect("participants")].to_string(),
+            "at least one [[participants]] entry is required",
+        ),
+        (
+            "a participant listed twice",
+            format!("{GOOD}\n{participant}"),
+            "participant \"p1\" is listed twice",
+        ),
+        (
+            "empty participant name",
+            GOOD.replace("name = \"p1\"", "name = \"\""),
+            "participant name must not be empty",
+        ),
+        (
+            "ledger endpoint not a URL",
+            GOOD.replace("ledger = \"http://127.0.0.1:1\"", "ledger = \"127.0.0.1:1\""),
+            "participant p1: ledger endpoint \"127.0.0.1:1\" must start with http:// or https://",
+        ),
+        (
+            "token file and variable both",
+            GOOD.replace("name = \"p1\"", "name = \"p1\"\ntoken_file = \"a\"\ntoken_env = \"B\""),
+            "participant p1: set token_file or token_env, not both",
+        ),
+        (
+            "a token where its variable's name goes",
+            GOOD.replace("name = \"p1\"", "name = \"p1\"\ntoken_env = \"eyJhbGciOi.J9x\""),
+            "participant p1: token_env must be the name of an environment variable (letters, digits, _), not the token",
+        ),
+        (
+            "a token variable that is not set",
+            GOOD.replace(
+                "name = \"p1\"",
+                "name = \"p1\"\ntoken_env = \"RECOVERY_DECK_BAD_INPUT_UNSET\"",
+            ),
+            "p1: environment variable RECOVERY_DECK_BAD_INPUT_UNSET (token_env) is not set",
+        ),
+        (
+            "a TLS CA file that is not there",
+            GOOD.replace("http://", "https://")
+                .replace("name = \"p1\"", "name = \"p1\"\ntls_ca = \"nope.pem\""),
+            "p1: TLS CA",
+        ),
+    ];
+    for (what, text, says) in cases {
+        let file = format!("{}.toml", what.replace(' ', "-"));
+        std::fs::write(d.join(&file), text).expect("write");
+        let line = refused(d, &["compare", "--config", &file], &[says]);
+        assert!(!line.contains("eyJhbGciOi"), "{what}: the token is quoted: {line}");
+    }
+}

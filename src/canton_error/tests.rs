@@ -222,6 +222,35 @@ mod robustness {
             prop_assert_eq!(e.cause, cause.trim());
         }
 
+        /// A participant that answers garbage may send any `grpc-status-details-bin`: the
+        /// details of a real Canton status with bytes changed, or bytes at random.
+        #[test]
+        fn any_status_details_are_read_or_ignored(
+            code in 0i32..17,
+            message in prop_oneof![any::<String>(), tricky()],
+            random in any::<bool>(),
+            bytes in proptest::collection::vec(any::<u8>(), 0..256),
+            flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..8),
+        ) {
+            let details = if random {
+                bytes
+            } else {
+                let mut real = status(codes::UNAUTHENTICATED, message.clone()).details().to_vec();
+                for (at, with) in flips {
+                    if !real.is_empty() {
+                        let i = at % real.len();
+                        real[i] ^= with;
+                    }
+                }
+                real
+            };
+            let st = tonic::Status::with_details(tonic::Code::from_i32(code), message, details.into());
+            if let Some(e) = from_status(&st) {
+                let _ = e.to_string();
+            }
+            let _ = crate::client::ClientError::from_status("p", "Ping", st).to_string();
+        }
+
         #[test]
         fn statuses_the_lab_builds_parse_back(cause in prop_oneof![any::<String>(), tricky()]) {
             let st = status(codes::IMPORT_ACS_ERROR, cause.clone());
