@@ -1,7 +1,7 @@
 //! `replay`: the recovery screen played back from the committed fixture journal (a real
 //! session on the diverged lab, see tests/report.rs), driven by the player's keys to its
 //! decisions and snapshotted there through ratatui's TestBackend; and the refusals of a
-//! tampered journal or a changed pinned file, naming the line.
+//! tampered or cut-off journal or a changed pinned file, naming the line.
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -202,6 +202,31 @@ fn a_tampered_journal_or_pinned_file_is_refused_naming_the_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains("refusing to replay") && err.contains("line 9:"), "{err}");
+}
+
+/// A journal cut off in the middle of a line (a copy that stopped short) is refused as
+/// `report` refuses it, naming the line: the replay would otherwise end early without saying so.
+#[test]
+fn a_journal_cut_in_a_line_is_refused_naming_that_line() {
+    let (_tmp, journal) = copy_fixture();
+    let original = std::fs::read(&journal).expect("read");
+    let ends: Vec<usize> = original
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i)
+        .collect();
+    for line in [2, ends.len() / 2, ends.len()] {
+        let (start, end) = (ends[line - 2] + 1, ends[line - 1]);
+        std::fs::write(&journal, &original[..(start + end) / 2]).expect("write");
+        let out = run_replay(&[journal.to_str().expect("utf-8")]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "cut in line {line}");
+        assert!(
+            err.contains("refusing to replay") && err.contains(&format!("line {line}:")) && err.contains("incomplete"),
+            "cut in line {line}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@ use crate::reconcile::testkit::{hold, snapshot};
 use crate::reconcile::{Inspection, Interner, SelectionRequest, Strategy, compare};
 
 use super::canton::NOT_USED;
+use super::files::slug;
 use super::*;
 
 /// The plan tests' union fixture with batches of 2: p1 purges d1 and x1 and imports d1 from
