@@ -208,6 +208,18 @@ mod robustness {
         }
 
         #[test]
+        fn redacted_messages_parse_as_redacted_without_a_code(
+            correlation in "[0-9a-f]{8}",
+            tid in "[0-9a-f]{32}",
+        ) {
+            // Found by the canton_error_parse fuzz target on its own seed: the target
+            // asserted that every parsed message starts with its code.
+            let message = format!("{REDACTED_PREFIX} {correlation} with tid {tid}");
+            let e = parse(&message).expect("a redacted message");
+            prop_assert!(e.redacted && e.code.is_empty(), "{:?}", e);
+        }
+
+        #[test]
         fn canton_messages_round_trip(
             code in "[A-Z][A-Z0-9_]{0,30}",
             category in any::<u8>(),
