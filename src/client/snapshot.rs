@@ -28,6 +28,25 @@ fn encoding_failed(participant: &str, e: AcsError) -> ClientError {
     }
 }
 
+/// A transport failure after part of the snapshot arrived says how far it got: the
+/// participant's answer stopped part way, not before it began.
+fn broke_off(e: ClientError, fed: bool, contracts: u64) -> ClientError {
+    match e {
+        ClientError::Grpc {
+            participant,
+            rpc,
+            grpc,
+            message,
+        } if fed => ClientError::Grpc {
+            participant,
+            rpc,
+            grpc,
+            message: format!("{message}; the snapshot broke off after {contracts} contract(s)"),
+        },
+        other => other,
+    }
+}
+
 /// Turns a stream of ACS snapshot chunks into a stream of contracts.
 pub(super) fn decode_chunks<S>(participant: String, rpc: &'static str, mut chunks: S) -> ContractStream
 where
@@ -36,6 +55,7 @@ where
     let (tx, rx) = mpsc::channel::<Result<Contract>>(256);
     tokio::spawn(async move {
         let mut decoder = AcsDecoder::new();
+        let mut fed = false;
         let fail = |m: String| ClientError::Protocol {
             participant: participant.clone(),
             rpc,
@@ -45,10 +65,12 @@ where
             let chunk = match chunk {
                 Ok(c) => c,
                 Err(s) => {
-                    let _ = tx.send(Err(ClientError::from_status(&participant, rpc, s))).await;
+                    let e = ClientError::from_status(&participant, rpc, s);
+                    let _ = tx.send(Err(broke_off(e, fed, decoder.records()))).await;
                     return;
                 }
             };
+            fed = true;
             match decoder.feed(&chunk) {
                 Ok(contracts) => {
                     for c in contracts {
