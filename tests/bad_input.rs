@@ -34,6 +34,7 @@ fn refused(dir: &Path, args: &[&str], says: &[&str]) -> String {
     for s in says {
         assert!(first.contains(s), "{args:?} should say {s:?}: {first}");
     }
+    eprintln!("{args:?}: {first}");
     first
 }
 
@@ -245,6 +246,43 @@ async fn bad_aliases_runbooks_and_journals_are_refused_in_one_line() {
         &["run", "--config", c, "unknown.toml", "--yes"],
         &["line 1, column 1: unknown field `colour`"],
     );
+    // A runbook of a format this release does not read.
+    let version_line = runbook
+        .lines()
+        .find(|l| l.starts_with("version = "))
+        .expect("the runbook's version line");
+    std::fs::write(d.join("newer.toml"), runbook.replacen(version_line, "version = 99", 1)).expect("write");
+    refused(
+        d,
+        &["run", "--config", c, "newer.toml", "--yes"],
+        &["runbook version 99 is not supported"],
+    );
+
+    // A journal edited after the fact, and one of a newer format: `report` and `run`
+    // refuse both, naming what is wrong.
+    let out = run(
+        d,
+        &["run", "--config", c, "rb.toml", "--dry-run", "--journal", "dry.jsonl"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let journal = std::fs::read_to_string(d.join("dry.jsonl")).expect("journal");
+    let lines: Vec<&str> = journal.lines().collect();
+    assert!(lines.len() > 3, "a dry run journals its steps: {journal}");
+    let mut edited = lines.clone();
+    let second_event = edited[2].replacen("\"ts\":\"2", "\"ts\":\"1", 1);
+    assert_ne!(second_event, edited[2], "{}", edited[2]);
+    edited[2] = &second_event;
+    std::fs::write(d.join("edited.jsonl"), edited.join("\n") + "\n").expect("write");
+    refused(d, &["report", "edited.jsonl"], &["edited.jsonl", "event 2"]);
+    refused(
+        d,
+        &["run", "--config", c, "rb.toml", "--yes", "--journal", "edited.jsonl"],
+        &["edited.jsonl", "event 2"],
+    );
+    let mut header: serde_json::Value = serde_json::from_str(lines[0]).expect("header");
+    header["version"] = serde_json::json!(99);
+    std::fs::write(d.join("newer.jsonl"), format!("{header}\n")).expect("write");
+    refused(d, &["report", "newer.jsonl"], &["newer.jsonl", "format version 99"]);
 
     // A journal that is not one, and one of another plan.
     std::fs::write(d.join("garbage.jsonl"), "this is not a journal\n").expect("write");
@@ -264,4 +302,143 @@ async fn bad_aliases_runbooks_and_journals_are_refused_in_one_line() {
         &["run", "--config", c, "rb.toml", "--yes", "--journal", "foreign.jsonl"],
         &["foreign.jsonl", "another-incident"],
     );
+}
+
+/// A runbook whose contract ids live in a sidecar, with the sidecar missing or changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_or_altered_sidecar_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lab = recovery_deck::lab::scenario::up_sized(dir.path(), Scenario::Large, 1_100, common::launcher())
+        .await
+        .expect("lab");
+    let lab = TestLab { lab, dir };
+    let d = lab.dir.path();
+    let cfg = lab.lab.incident_path().display().to_string();
+    let c = cfg.as_str();
+    let plan = common::plan_for(
+        &lab.lab,
+        &recovery_deck::reconcile::SelectionRequest::new(recovery_deck::reconcile::Strategy::Intersection),
+        500,
+    )
+    .await;
+    let meta = recovery_deck::plan::RunbookMeta {
+        created: "2026-12-07T09:00:00Z".into(),
+        proposed_by: "tester".into(),
+    };
+    let sidecar = recovery_deck::runbook_file::write(&d.join("big.toml"), &plan, &meta)
+        .expect("write")
+        .expect("a plan this large keeps its ids in a sidecar");
+    let name = sidecar.file_name().expect("name").to_string_lossy().to_string();
+    let text = std::fs::read_to_string(&sidecar).expect("sidecar");
+
+    // One id changed: the pinned digest no longer matches.
+    let lines: Vec<&str> = text.lines().collect();
+    let last = lines.last().expect("an id");
+    let flipped = if last.ends_with('0') { "1" } else { "0" };
+    let changed = text.replacen(last, &format!("{}{flipped}", &last[..last.len() - 1]), 1);
+    assert_ne!(changed, text);
+    std::fs::write(&sidecar, changed).expect("write");
+    refused(
+        d,
+        &["run", "--config", c, "big.toml", "--yes"],
+        &[&format!("sidecar {name} was changed after the plan was made")],
+    );
+    std::fs::remove_file(&sidecar).expect("remove");
+    refused(
+        d,
+        &["run", "--config", c, "big.toml", "--yes"],
+        &[&format!("reading sidecar {name}: No such file or directory")],
+    );
+}
+
+/// Each field of the incident config malformed in turn: a wrong type, a value the field
+/// cannot take, or fields that contradict each other.
+#[test]
+fn every_malformed_config_field_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let participant =
+        "[[participants]]\nname = \"p1\"\nadmin = \"http://127.0.0.1:1\"\nledger = \"http://127.0.0.1:1\"\n";
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "wrong type",
+            GOOD.replace("ledger = ", "timeout_secs = \"ten\"\nledger = "),
+            "line 9, column 16: invalid type: string \"ten\", expected u64",
+        ),
+        (
+            "negative timeout",
+            GOOD.replace("ledger = ", "repair_timeout_secs = -5\nledger = "),
+            "line 9, column 23: invalid value: integer `-5`, expected u64",
+        ),
+        (
+            "not a boolean",
+            GOOD.replace("ledger = ", "enable_all_ledger_api_reassignments = \"yes\"\nledger = "),
+            "invalid type: string \"yes\", expected a boolean",
+        ),
+        (
+            "same lost and target",
+            GOOD.replace("target = \"newDomain\"", "target = \"lostDomain\""),
+            "incident.lost and incident.target are both \"lostDomain\"; the replacement must be another synchronizer",
+        ),
+        (
+            "empty alias",
+            GOOD.replace("lost = \"lostDomain\"", "lost = \" \""),
+            "incident.lost must name a synchronizer alias",
+        ),
+        (
+            "empty incident name",
+            GOOD.replace("name = \"t\"", "name = \"\""),
+            "incident.name",
+        ),
+        (
+            "no participants",
+            GOOD[..GOOD.find("[[participants]]").expect("participants")].to_string(),
+            "at least one [[participants]] entry is required",
+        ),
+        (
+            "a participant listed twice",
+            format!("{GOOD}\n{participant}"),
+            "participant \"p1\" is listed twice",
+        ),
+        (
+            "empty participant name",
+            GOOD.replace("name = \"p1\"", "name = \"\""),
+            "participant name must not be empty",
+        ),
+        (
+            "ledger endpoint not a URL",
+            GOOD.replace("ledger = \"http://127.0.0.1:1\"", "ledger = \"127.0.0.1:1\""),
+            "participant p1: ledger endpoint \"127.0.0.1:1\" must start with http:// or https://",
+        ),
+        (
+            "token file and variable both",
+            GOOD.replace("name = \"p1\"", "name = \"p1\"\ntoken_file = \"a\"\ntoken_env = \"B\""),
+            "participant p1: set token_file or token_env, not both",
+        ),
+        (
+            "a token where its variable's name goes",
+            GOOD.replace("name = \"p1\"", "name = \"p1\"\ntoken_env = \"eyJhbGciOi.J9x\""),
+            "participant p1: token_env must be the name of an environment variable (letters, digits, _), not the token",
+        ),
+        (
+            "a token variable that is not set",
+            GOOD.replace(
+                "name = \"p1\"",
+                "name = \"p1\"\ntoken_env = \"RECOVERY_DECK_BAD_INPUT_UNSET\"",
+            ),
+            "p1: environment variable RECOVERY_DECK_BAD_INPUT_UNSET (token_env) is not set",
+        ),
+        (
+            "a TLS CA file that is not there",
+            GOOD.replace("http://", "https://")
+                .replace("name = \"p1\"", "name = \"p1\"\ntls_ca = \"nope.pem\""),
+            "p1: TLS CA",
+        ),
+    ];
+    for (what, text, says) in cases {
+        let file = format!("{}.toml", what.replace(' ', "-"));
+        std::fs::write(d.join(&file), text).expect("write");
+        let line = refused(d, &["compare", "--config", &file], &[says]);
+        assert!(!line.contains("eyJhbGciOi"), "{what}: the token is quoted: {line}");
+    }
 }

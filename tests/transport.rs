@@ -183,3 +183,107 @@ async fn a_token_from_the_environment_is_sent() {
     let err = GrpcParticipant::from_config(&cfg).err().expect("unset variable");
     assert!(err.to_string().contains("RECOVERY_DECK_TEST_TOKEN_UNSET"), "{err}");
 }
+
+/// An incident config for the `secure` participant of `info`, trusting `ca` and sending
+/// the token in `token_file`; returns its path.
+fn incident_toml(dir: &Path, name: &str, info: &node::NodeInfo, ca: &Path, token_file: &Path) -> String {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            "[incident]\nname = \"tls\"\nlost = \"lostDomain\"\ntarget = \"newDomain\"\n\n\
+             [[participants]]\nname = \"secure\"\nadmin = \"https://127.0.0.1:{}\"\n\
+             ledger = \"https://127.0.0.1:{}\"\ntls_ca = {:?}\ntls_domain = \"participant.lab.test\"\n\
+             token_file = {:?}\ntimeout_secs = 5\n",
+            info.port,
+            info.ledger_port.expect("ledger port"),
+            ca.display().to_string(),
+            token_file.display().to_string(),
+        ),
+    )
+    .expect("write config");
+    path.display().to_string()
+}
+
+/// The binary's one `error:` line for `args`, which must fail without a panic.
+fn refused_line(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_recovery-deck"))
+        .args(args)
+        .output()
+        .expect("run the binary");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "{args:?} must fail: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: one line: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    stderr.trim().to_string()
+}
+
+/// Through the binary: a participant whose certificate another CA signed, a token that is
+/// not the participant's, and a JWT that expired while the operator worked (the
+/// participant refuses it as Canton does, as it refuses a wrong one; the client says it
+/// expired) are each refused in one line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_ca_a_wrong_token_and_an_expired_token_are_refused_by_the_binary_in_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ca, cert, key) = common::ca_and_server(dir.path());
+    let expires = jiff::Timestamp::now().as_second() + 3;
+    let token = dir.path().join("p.token");
+    let jwt = recovery_deck::client::jwt::unsigned(&serde_json::json!({"sub": "operator", "exp": expires}));
+    std::fs::write(&token, format!("{jwt}\n")).expect("token");
+    let (_node, info) = start_participant(dir.path(), &cert, &key, &token);
+    let good = incident_toml(dir.path(), "good.toml", &info, &ca, &token);
+
+    let other_dir = tempfile::tempdir().expect("tempdir");
+    let (other_ca, _, _) = common::ca_and_server(other_dir.path());
+    let wrong = incident_toml(dir.path(), "wrong-ca.toml", &info, &other_ca, &token);
+    let line = refused_line(&["compare", "--config", &wrong]);
+    // rustls names the cause by what it found (BadSignature: both test CAs have the same
+    // empty name, so the certificate names the other CA as its issuer).
+    for part in [
+        "secure: ParticipantStatus failed (Unavailable)",
+        "invalid peer certificate",
+    ] {
+        assert!(line.contains(part), "a wrong CA should say {part:?}: {line}");
+    }
+    eprintln!("wrong CA: {line}");
+
+    // Another token: Canton's redacted UNAUTHENTICATED, with nothing said of expiry.
+    let other_token = dir.path().join("other.token");
+    std::fs::write(&other_token, "not-the-token\n").expect("token");
+    let wrong_token = incident_toml(dir.path(), "wrong-token.toml", &info, &ca, &other_token);
+    let line = refused_line(&["compare", "--config", &wrong_token]);
+    assert!(
+        line.contains("secure: ParticipantStatus failed: unauthenticated: the token is missing, invalid or expired"),
+        "{line}"
+    );
+    assert!(
+        !line.contains("expired at") && !line.contains("not-the-token"),
+        "{line}"
+    );
+    eprintln!("wrong token: {line}");
+
+    // While the token is valid the participant answers; once it expired, it refuses.
+    let status = Command::new(env!("CARGO_BIN_EXE_recovery-deck"))
+        .args(["status", "--config", &good])
+        .output()
+        .expect("status");
+    assert!(
+        status.status.success(),
+        "the token is valid for a few seconds: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    while jiff::Timestamp::now().as_second() <= expires {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let line = refused_line(&["compare", "--config", &good]);
+    for part in [
+        "secure: ParticipantStatus failed",
+        "the bearer token expired at",
+        "ago): get a new one",
+    ] {
+        assert!(line.contains(part), "an expired token should say {part:?}: {line}");
+    }
+    assert!(!line.contains(&jwt), "the token is never quoted: {line}");
+    eprintln!("expired token: {line}");
+}

@@ -208,6 +208,18 @@ mod robustness {
         }
 
         #[test]
+        fn redacted_messages_parse_as_redacted_without_a_code(
+            correlation in "[0-9a-f]{8}",
+            tid in "[0-9a-f]{32}",
+        ) {
+            // Found by the canton_error_parse fuzz target on its own seed: the target
+            // asserted that every parsed message starts with its code.
+            let message = format!("{REDACTED_PREFIX} {correlation} with tid {tid}");
+            let e = parse(&message).expect("a redacted message");
+            prop_assert!(e.redacted && e.code.is_empty(), "{:?}", e);
+        }
+
+        #[test]
         fn canton_messages_round_trip(
             code in "[A-Z][A-Z0-9_]{0,30}",
             category in any::<u8>(),
@@ -220,6 +232,35 @@ mod robustness {
             prop_assert_eq!(e.category, Category::from_id(category));
             prop_assert_eq!(e.correlation, correlation.trim());
             prop_assert_eq!(e.cause, cause.trim());
+        }
+
+        /// A participant that answers garbage may send any `grpc-status-details-bin`: the
+        /// details of a real Canton status with bytes changed, or bytes at random.
+        #[test]
+        fn any_status_details_are_read_or_ignored(
+            code in 0i32..17,
+            message in prop_oneof![any::<String>(), tricky()],
+            random in any::<bool>(),
+            bytes in proptest::collection::vec(any::<u8>(), 0..256),
+            flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..8),
+        ) {
+            let details = if random {
+                bytes
+            } else {
+                let mut real = status(codes::UNAUTHENTICATED, message.clone()).details().to_vec();
+                for (at, with) in flips {
+                    if !real.is_empty() {
+                        let i = at % real.len();
+                        real[i] ^= with;
+                    }
+                }
+                real
+            };
+            let st = tonic::Status::with_details(tonic::Code::from_i32(code), message, details.into());
+            if let Some(e) = from_status(&st) {
+                let _ = e.to_string();
+            }
+            let _ = crate::client::ClientError::from_status("p", "Ping", st).to_string();
         }
 
         #[test]

@@ -6,12 +6,14 @@ use crate::canton_error::{self, CantonError, Category};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("{participant}: {rpc} failed: {canton}")]
+    #[error("{participant}: {rpc} failed: {canton}{}", hint.as_deref().map(|h| format!("; {h}")).unwrap_or_default())]
     Canton {
         participant: String,
         rpc: &'static str,
         grpc: tonic::Code,
         canton: Box<CantonError>,
+        /// What the client knows that explains a refusal the participant kept to itself.
+        hint: Option<String>,
     },
     #[error("{participant}: {rpc} failed ({grpc:?}): {message}")]
     Grpc {
@@ -55,6 +57,7 @@ impl ClientError {
                 rpc,
                 grpc: status.code(),
                 canton: Box::new(canton),
+                hint: None,
             },
             None => ClientError::Grpc {
                 participant: participant.to_string(),
@@ -71,6 +74,8 @@ impl ClientError {
                         let cause = crate::error_chain::chain(cause);
                         if top.contains(&cause) {
                             top.to_string()
+                        } else if cause.contains(top) {
+                            cause
                         } else {
                             format!("{top}: {cause}")
                         }
@@ -79,6 +84,34 @@ impl ClientError {
                     None => status.message().to_string(),
                 },
             },
+        }
+    }
+
+    /// An UNAUTHENTICATED refusal, explained when the token sent is a JWT that had expired
+    /// by `now` (its `expiry`): Canton refuses an expired token as it refuses a wrong one,
+    /// with the cause redacted (see `jwt::expired`), so only the client can say which.
+    pub fn token_expired(self, expiry: Option<jiff::Timestamp>, now: jiff::Timestamp) -> ClientError {
+        match (self, expiry) {
+            (
+                ClientError::Canton {
+                    participant,
+                    rpc,
+                    grpc: tonic::Code::Unauthenticated,
+                    canton,
+                    hint: None,
+                },
+                Some(exp),
+            ) if exp <= now => ClientError::Canton {
+                participant,
+                rpc,
+                grpc: tonic::Code::Unauthenticated,
+                canton,
+                hint: Some(format!(
+                    "the bearer token expired at {exp} ({:#} ago): get a new one",
+                    jiff::SignedDuration::from_secs(now.as_second() - exp.as_second())
+                )),
+            },
+            (e, _) => e,
         }
     }
 
@@ -180,6 +213,37 @@ mod tests {
                 "participant1: ChangeAssignation failed: CONTRACT_ASSIGNATION_CHANGE_ERROR: There are still"
             ),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn only_an_unauthenticated_refusal_of_an_expired_token_says_it_expired() {
+        let ts = |s: i64| jiff::Timestamp::from_second(s).expect("timestamp");
+        let refused = || {
+            ClientError::from_status(
+                "p1",
+                "ParticipantStatus",
+                status(codes::UNAUTHENTICATED, "The command is missing a (valid) JWT token"),
+            )
+        };
+        let text = refused().token_expired(Some(ts(1_000)), ts(1_090)).to_string();
+        assert!(text.starts_with("p1: ParticipantStatus failed: "), "{text}");
+        assert!(
+            text.ends_with("; the bearer token expired at 1970-01-01T00:16:40Z (1m 30s ago): get a new one"),
+            "{text}"
+        );
+        // Not yet expired, no expiry known, or another refusal: left as it was.
+        for e in [
+            refused().token_expired(Some(ts(1_000)), ts(999)),
+            refused().token_expired(None, ts(1_090)),
+            ClientError::from_status("p1", "Ping", status(codes::SERVICE_INTERNAL_ERROR, "x"))
+                .token_expired(Some(ts(1_000)), ts(1_090)),
+        ] {
+            assert!(!e.to_string().contains("expired at"), "{e}");
+        }
+        assert_eq!(
+            refused().token_expired(Some(ts(1_000)), ts(1_090)).grpc_code(),
+            Some(tonic::Code::Unauthenticated)
         );
     }
 

@@ -5,7 +5,7 @@
 use super::raw;
 use super::snapshot::{self, decode_chunks};
 use super::sync_config::SynchronizerConfig;
-use super::transport::{AuthChannel, authenticated};
+use super::transport::{AuthChannel, authenticated, token_of};
 use super::{AcsStream, ClientError, Contract, ContractStream, ParticipantApi, Result, Submission, types::*};
 use crate::config::ParticipantConfig;
 use crate::wire::admin::{
@@ -49,15 +49,19 @@ pub struct GrpcParticipant {
     timeout: Duration,
     repair_timeout: Duration,
     enable_all_reassignments: bool,
+    /// When the bearer token expires, if it says (a JWT's `exp`).
+    token_expiry: Option<jiff::Timestamp>,
 }
 
 impl GrpcParticipant {
     /// Builds a client from the incident config; no connection is made until the first call.
     pub fn from_config(cfg: &ParticipantConfig) -> Result<GrpcParticipant> {
+        let token = token_of(cfg)?;
         Ok(GrpcParticipant {
             name: cfg.name.clone(),
-            admin: authenticated(&cfg.name, &cfg.admin, cfg)?,
-            ledger: authenticated(&cfg.name, &cfg.ledger, cfg)?,
+            admin: authenticated(&cfg.name, &cfg.admin, cfg, token.as_ref())?,
+            ledger: authenticated(&cfg.name, &cfg.ledger, cfg, token.as_ref())?,
+            token_expiry: token.and_then(|t| t.expiry),
             timeout: cfg.timeout_secs.map(Duration::from_secs).unwrap_or(DEFAULT_TIMEOUT),
             repair_timeout: cfg
                 .repair_timeout_secs
@@ -79,7 +83,7 @@ impl GrpcParticipant {
     }
 
     fn err(&self, rpc: &'static str) -> impl Fn(tonic::Status) -> ClientError + '_ {
-        move |s| ClientError::from_status(&self.name, rpc, s)
+        move |s| ClientError::from_status(&self.name, rpc, s).token_expired(self.token_expiry, jiff::Timestamp::now())
     }
 
     fn protocol(&self, rpc: &'static str, message: impl Into<String>) -> ClientError {

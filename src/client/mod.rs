@@ -7,6 +7,7 @@ mod contract;
 mod error;
 mod grpc;
 mod history;
+pub mod jwt;
 mod raw;
 mod snapshot;
 pub mod sync_config;

@@ -31,6 +31,25 @@ fn encoding_failed(participant: &str, e: AcsError) -> ClientError {
 /// Compressed bytes fed to the decoder at a time (see [`decode_chunks`]).
 const DECODE_PIECE: usize = 16 * 1024;
 
+/// A transport failure after part of the snapshot arrived says how far it got: the
+/// participant's answer stopped part way, not before it began.
+fn broke_off(e: ClientError, fed: bool, contracts: u64) -> ClientError {
+    match e {
+        ClientError::Grpc {
+            participant,
+            rpc,
+            grpc,
+            message,
+        } if fed => ClientError::Grpc {
+            participant,
+            rpc,
+            grpc,
+            message: format!("{message}; the snapshot broke off after {contracts} contract(s)"),
+        },
+        other => other,
+    }
+}
+
 /// Turns a stream of ACS snapshot chunks into a stream of contracts.
 pub(super) fn decode_chunks<S>(participant: String, rpc: &'static str, mut chunks: S) -> ContractStream
 where
@@ -39,6 +58,7 @@ where
     let (tx, rx) = mpsc::channel::<Result<Contract>>(256);
     tokio::spawn(async move {
         let mut decoder = AcsDecoder::new();
+        let mut fed = false;
         let fail = |m: String| ClientError::Protocol {
             participant: participant.clone(),
             rpc,
@@ -48,7 +68,8 @@ where
             let chunk = match chunk {
                 Ok(c) => c,
                 Err(s) => {
-                    let _ = tx.send(Err(ClientError::from_status(&participant, rpc, s))).await;
+                    let e = ClientError::from_status(&participant, rpc, s);
+                    let _ = tx.send(Err(broke_off(e, fed, decoder.records()))).await;
                     return;
                 }
             };
@@ -56,6 +77,7 @@ where
             // contracts: fed in small pieces, each piece's contracts are handed on before
             // the next is decoded, so a few hundred are held at a time, not a chunk's worth
             // per participant (at 200,000 contracts that was most of `run`'s heap).
+            fed = true;
             for piece in chunk.chunks(DECODE_PIECE) {
                 match decoder.feed(piece) {
                     Ok(contracts) => {

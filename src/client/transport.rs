@@ -26,12 +26,24 @@ impl Interceptor for Bearer {
     }
 }
 
-/// The participant's channel to `url`, carrying its token.
-pub(super) fn authenticated(name: &str, url: &str, cfg: &ParticipantConfig) -> Result<AuthChannel> {
+/// The participant's channel to `url`, carrying `token` (see [`token_of`]).
+pub(super) fn authenticated(
+    name: &str,
+    url: &str,
+    cfg: &ParticipantConfig,
+    token: Option<&Token>,
+) -> Result<AuthChannel> {
     Ok(InterceptedService::new(
         channel(name, url, cfg)?,
-        Bearer(token_of(cfg)?),
+        Bearer(token.map(|t| t.header.clone())),
     ))
+}
+
+/// A participant's bearer token: the header every call carries, and when the token says
+/// it expires.
+pub(super) struct Token {
+    header: MetadataValue<Ascii>,
+    pub(super) expiry: Option<jiff::Timestamp>,
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -66,7 +78,7 @@ fn channel(name: &str, url: &str, cfg: &ParticipantConfig) -> Result<Channel> {
     Ok(endpoint.connect_lazy())
 }
 
-fn token_of(cfg: &ParticipantConfig) -> Result<Option<MetadataValue<Ascii>>> {
+pub(super) fn token_of(cfg: &ParticipantConfig) -> Result<Option<Token>> {
     let setup = |message: String| ClientError::Setup {
         participant: cfg.name.clone(),
         message,
@@ -87,7 +99,10 @@ fn token_of(cfg: &ParticipantConfig) -> Result<Option<MetadataValue<Ascii>>> {
             .parse()
             .map_err(|_| setup("the bearer token contains characters not allowed in a header".into()))?;
         value.set_sensitive(true);
-        Ok(value)
+        Ok(Token {
+            header: value,
+            expiry: super::jwt::expiry(&t),
+        })
     })
     .transpose()
 }

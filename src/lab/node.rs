@@ -334,7 +334,14 @@ where
         if let Some(token) = &self.token {
             let expected = format!("Bearer {token}");
             let given = req.headers().get("authorization").and_then(|v| v.to_str().ok());
-            if given != Some(expected.as_str()) {
+            // An expired JWT is no token at all to Canton: its verifier (auth0's, through
+            // base/daml-jwt/.../JwtVerifier.scala, `verify`) fails on it, AuthServiceJWT.scala
+            // then yields `ClaimSet.Unauthenticated`, and the call is refused as a wrong
+            // token is (AuthorizationChecksErrors.Unauthenticated.MissingJwtToken, redacted).
+            // ACCESS_TOKEN_EXPIRED is only for a stream that outlives its token
+            // (UserBasedOngoingAuthorization.scala), which the lab does not model.
+            let expired = crate::client::jwt::expired(token, jiff::Timestamp::now());
+            if given != Some(expected.as_str()) || expired {
                 let status = crate::canton_error::status(
                     crate::canton_error::codes::UNAUTHENTICATED,
                     "The command is missing a (valid) JWT token",

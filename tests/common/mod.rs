@@ -5,6 +5,7 @@
 
 pub mod drill;
 pub mod faults;
+pub mod misbehaving;
 pub mod recovered;
 pub mod tmux;
 
