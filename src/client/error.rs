@@ -268,7 +268,10 @@ mod tests {
         );
         assert_eq!(expired.code(), tonic::Code::Aborted);
         let e = ClientError::from_status("p1", "GetActiveContracts", expired);
-        assert!(e.category().is_some_and(Category::is_retryable), "Canton calls it retryable");
+        assert!(
+            e.category().is_some_and(Category::is_retryable),
+            "Canton calls it retryable"
+        );
         assert_eq!(e.retry_after(), None, "the same token would only be refused again");
         let text = e.to_string();
         assert!(!text.contains('\n'), "{text}");
