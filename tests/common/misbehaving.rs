@@ -1,7 +1,7 @@
 //! A participant that answers ExportAcs with garbage: a loopback gRPC server in front of a
 //! lab participant's admin API that forwards every call unchanged, except ExportAcs, which
 //! it answers — while a [`Garbage`] is set — with the participant's own snapshot spoilt
-//! the way a broken participant or a broken network would spoil it.
+//! (or stalled) the way a broken participant or a broken network would spoil it.
 
 use bytes::Bytes;
 use flate2::Compression;
@@ -43,6 +43,9 @@ pub enum Garbage {
     /// The first half of the snapshot, then the HTTP/2 stream reset: the answer stops
     /// in the middle of a record.
     StopsMidRecord,
+    /// The first half of the snapshot, then nothing: the stream neither sends nor ends,
+    /// as a participant that hangs mid-export would keep it.
+    Stalls,
 }
 
 pub struct MisbehavingParticipant {
@@ -196,7 +199,9 @@ impl ParticipantRepairService for Spoiler {
             snapshot.len()
         );
         let spoilt = match garbage {
-            Garbage::TruncatedGzip | Garbage::StopsMidRecord => snapshot[..snapshot.len() / 2].to_vec(),
+            Garbage::TruncatedGzip | Garbage::StopsMidRecord | Garbage::Stalls => {
+                snapshot[..snapshot.len() / 2].to_vec()
+            }
             Garbage::WrongVersion => gzip(&with_version(&gunzip(&snapshot), 31)),
             Garbage::OversizedRecord => {
                 let mut records = gunzip(&snapshot);
@@ -211,7 +216,12 @@ impl ParticipantRepairService for Spoiler {
             .chunks(spoilt.len().div_ceil(3))
             .map(|c| Ok(ExportAcsResponse { chunk: c.to_vec() }))
             .collect();
-        Ok(tonic::Response::new(futures::stream::iter(chunks).boxed()))
+        let answer = futures::stream::iter(chunks);
+        Ok(tonic::Response::new(if garbage == Garbage::Stalls {
+            answer.chain(futures::stream::pending()).boxed()
+        } else {
+            answer.boxed()
+        }))
     }
 
     async fn import_acs(
