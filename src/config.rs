@@ -55,7 +55,9 @@ pub struct ParticipantConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repair_timeout_secs: Option<u64>,
     /// Deadline between two messages of a streamed read (ExportAcs, GetActiveContracts),
-    /// in seconds (default 60): a participant that stalls mid-stream fails the read.
+    /// in seconds (default 60): a participant that stalls mid-stream fails the read. An
+    /// export's first message waits `repair_timeout_secs` (Canton prepares the whole
+    /// snapshot before it sends any of it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream_idle_secs: Option<u64>,
     /// The participant runs with Canton's `enable-all-ledger-api-reassignments` (3.5 and

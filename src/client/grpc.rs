@@ -2,7 +2,7 @@
 //! TLS with the participant's own CA, the bearer token on every call (added by the
 //! channel, see `transport`) and a deadline per call kind.
 
-use super::idle::{DEFAULT_STREAM_IDLE, idle_deadline};
+use super::idle::{DEFAULT_STREAM_IDLE, Patience, idle_deadline};
 use super::raw;
 use super::snapshot::{self, broke_off, decode_chunks};
 use super::sync_config::SynchronizerConfig;
@@ -368,7 +368,16 @@ impl ParticipantApi for GrpcParticipant {
             .await
             .map_err(self.err("ExportAcs"))?
             .into_inner();
-        let stream = idle_deadline(answer, self.stream_idle).map(|r| r.map(|c| c.chunk));
+        // Canton writes the whole snapshot before it sends its first chunk
+        // (GrpcParticipantRepairService.exportAcs: GrpcStreamingUtils.streamToClient into a
+        // ByteArrayOutputStream, release-line-3.4 and 3.5), so the first message may take as
+        // long as a repair call; the next ones are only sent.
+        let patience = Patience {
+            first: self.repair_timeout,
+            first_from: "repair_timeout_secs, the wait for an export's first message",
+            next: self.stream_idle,
+        };
+        let stream = idle_deadline(answer, patience).map(|r| r.map(|c| c.chunk));
         Ok(decode_chunks(self.name.clone(), "ExportAcs", stream))
     }
 
@@ -588,7 +597,7 @@ impl ParticipantApi for GrpcParticipant {
             .map_err(self.err("GetActiveContracts"))?
             .into_inner();
         let mut read = 0u64;
-        let stream = idle_deadline(answer, self.stream_idle).filter_map(move |r| {
+        let stream = idle_deadline(answer, Patience::even(self.stream_idle)).filter_map(move |r| {
             let out = match r {
                 Ok(resp) => {
                     read += 1;

@@ -1,40 +1,66 @@
-//! A deadline between the messages of a streamed read (ExportAcs, GetActiveContracts):
-//! such a stream has no deadline of its own, since its length depends on the data, so a
+//! Deadlines on the messages of a streamed read (ExportAcs, GetActiveContracts): such a
+//! stream has no deadline of its own, since its length depends on the data, so a
 //! participant that neither sends nor ends it would keep the client waiting forever.
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use std::time::Duration;
 
-/// How long a streamed read may go without a message when the participant's config does
-/// not say (`stream_idle_secs`): Canton sends an export as it reads it, so a minute without
-/// a message is a participant that stalled, not one that is busy.
+/// How long a streamed read may go without its next message when the participant's config
+/// does not say (`stream_idle_secs`).
 pub(super) const DEFAULT_STREAM_IDLE: Duration = Duration::from_secs(60);
 
-/// `stream`, ended by a DEADLINE_EXCEEDED status once `idle` passes without a message.
-/// Only the wait for the participant counts, not the time the reader takes with what it
-/// got. Dropping the inner stream cancels the call, so the participant stops sending too.
-pub(super) fn idle_deadline<S, T>(stream: S, idle: Duration) -> BoxStream<'static, Result<T, tonic::Status>>
+/// How long a streamed read waits for each message.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Patience {
+    /// For the first message, and the setting that says so (for the error).
+    pub first: Duration,
+    pub first_from: &'static str,
+    /// For each message after it (`stream_idle_secs`).
+    pub next: Duration,
+}
+
+impl Patience {
+    /// The same wait for every message.
+    pub fn even(idle: Duration) -> Patience {
+        Patience {
+            first: idle,
+            first_from: "stream_idle_secs",
+            next: idle,
+        }
+    }
+}
+
+/// `stream`, ended by a DEADLINE_EXCEEDED status once a message is awaited longer than
+/// `patience` allows. Only the wait for the participant counts, not the time the reader
+/// takes with what it got. Dropping the inner stream cancels the call, so the participant
+/// stops sending too.
+pub(super) fn idle_deadline<S, T>(stream: S, patience: Patience) -> BoxStream<'static, Result<T, tonic::Status>>
 where
     S: futures::Stream<Item = Result<T, tonic::Status>> + Send + Unpin + 'static,
     T: Send + 'static,
 {
     futures::stream::unfold(Some((stream, false)), move |state| async move {
         let (mut stream, seen) = state?;
-        match tokio::time::timeout(idle, stream.next()).await {
+        let wait = if seen { patience.next } else { patience.first };
+        match tokio::time::timeout(wait, stream.next()).await {
             Ok(Some(item)) => Some((item, Some((stream, true)))),
             Ok(None) => None,
-            Err(_) => Some((Err(stalled(idle, seen)), None)),
+            Err(_) => Some((Err(stalled(patience, seen)), None)),
         }
     })
     .boxed()
 }
 
-fn stalled(idle: Duration, seen: bool) -> tonic::Status {
+fn stalled(patience: Patience, seen: bool) -> tonic::Status {
+    let (what, wait, from) = if seen {
+        ("nothing more", patience.next, "stream_idle_secs")
+    } else {
+        ("nothing", patience.first, patience.first_from)
+    };
     tonic::Status::deadline_exceeded(format!(
-        "the participant sent {} for {} s (the participant's stream_idle_secs)",
-        if seen { "nothing more" } else { "nothing" },
-        idle.as_secs_f64()
+        "the participant sent {what} for {} s (the participant's {from})",
+        wait.as_secs_f64()
     ))
 }
 
@@ -47,9 +73,11 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_stream_that_stalls_ends_with_a_deadline_naming_the_wait() {
+    async fn a_stream_that_stalls_ends_with_a_deadline_naming_the_wait_and_its_setting() {
         let stalls = items(2).chain(futures::stream::pending());
-        let got: Vec<_> = idle_deadline(stalls, Duration::from_secs(7)).collect().await;
+        let got: Vec<_> = idle_deadline(stalls, Patience::even(Duration::from_secs(7)))
+            .collect()
+            .await;
         assert_eq!(got.len(), 3, "{got:?}");
         assert_eq!(got[1].as_ref().ok(), Some(&1));
         let end = got[2].as_ref().expect_err("the stall ends it");
@@ -60,11 +88,36 @@ mod tests {
         );
 
         let silent = futures::stream::pending::<Result<u32, tonic::Status>>();
-        let got: Vec<_> = idle_deadline(silent, Duration::from_millis(1500)).collect().await;
+        let patience = Patience {
+            first: Duration::from_millis(1500),
+            first_from: "repair_timeout_secs",
+            next: Duration::from_secs(1),
+        };
+        let got: Vec<_> = idle_deadline(silent, patience).collect().await;
         let end = got[0].as_ref().expect_err("the stall ends it");
-        assert!(
-            end.message().starts_with("the participant sent nothing for 1.5 s"),
-            "{end:?}"
+        assert_eq!(
+            end.message(),
+            "the participant sent nothing for 1.5 s (the participant's repair_timeout_secs)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_message_may_take_longer_than_the_next() {
+        // ExportAcs: Canton prepares the whole snapshot before its first message.
+        let late = futures::stream::once(async {
+            tokio::time::sleep(Duration::from_secs(50)).await;
+            Ok::<u32, tonic::Status>(0)
+        })
+        .chain(items(2));
+        let patience = Patience {
+            first: Duration::from_secs(60),
+            first_from: "repair_timeout_secs",
+            next: Duration::from_secs(5),
+        };
+        let got: Vec<_> = idle_deadline(Box::pin(late), patience).collect().await;
+        assert_eq!(
+            got.into_iter().map(|r| r.expect("no stall")).collect::<Vec<_>>(),
+            [0, 0, 1]
         );
     }
 
@@ -76,7 +129,9 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(5)).await;
             i
         });
-        let got: Vec<_> = idle_deadline(Box::pin(slow), Duration::from_secs(6)).collect().await;
+        let got: Vec<_> = idle_deadline(Box::pin(slow), Patience::even(Duration::from_secs(6)))
+            .collect()
+            .await;
         assert_eq!(
             got.into_iter().map(|r| r.expect("no stall")).collect::<Vec<_>>(),
             [0, 1, 2, 3]
