@@ -80,8 +80,8 @@ pub(crate) async fn process_event(
                     let done = match pending::take_request(&tx, &v.request_id)? {
                         None => None,
                         Some(p) => {
-                            let tr = p.request.transaction.clone().unwrap_or_default();
                             let ours = p.request.submitter == uid;
+                            let tr = p.request.transaction.unwrap_or_default();
                             let offset = if v.approved && p.approved {
                                 apply(&tx, &sync_id, &tr, &hosted, ts, ours)?
                             } else if ours {
@@ -92,7 +92,7 @@ pub(crate) async fn process_event(
                             if ours {
                                 pending::remove_submission(&tx, &p.request.submission_id)?;
                                 Some((
-                                    p.request.submission_id.clone(),
+                                    p.request.submission_id,
                                     Completion {
                                         update_id: tr.update_id.clone(),
                                         offset: offset.unwrap_or(0),
@@ -143,7 +143,8 @@ fn validate(
     request: &ConfirmationRequest,
     hosted: &BTreeSet<String>,
 ) -> store::Result<(Vec<String>, Result<(), String>)> {
-    let tx = request.transaction.clone().unwrap_or_default();
+    let none = LabTransaction::default();
+    let tx = request.transaction.as_ref().unwrap_or(&none);
     let locked_now = pending::locked_contracts(conn)?;
     let mut locks = Vec::new();
     for input in &tx.inputs {

@@ -27,12 +27,17 @@ use crate::value;
 use crate::wire::lab::{
     ArmPartialDeliveryRequest, ContractBlob, synchronizer_control_client::SynchronizerControlClient,
 };
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use prost::Message;
 use std::collections::BTreeMap;
 
-/// Creates (or archivals) per transaction.
+/// Archivals or creates per transaction of the diverging phase (a small share of the rows).
 const BULK: usize = 250;
+/// Bulk creates each pair keeps in flight. One at a time, a pair's transactions form a
+/// chain of synchronous steps (submission, sequencing, two confirmations, the verdict,
+/// each committed to disk) and the nodes wait on each other's fsyncs; with a few in flight
+/// each node always has work queued.
+const IN_FLIGHT: usize = 3;
 /// The most participants a `large` lab may have (each is a process of its own).
 pub const MAX_PARTICIPANTS: usize = 16;
 pub const DEFAULT_PARTICIPANTS: usize = 3;
@@ -177,6 +182,40 @@ fn plan(shape: &Shape, pairs: usize) -> Vec<Work> {
         .collect()
 }
 
+/// The amount of pair `pair`'s `n`-th bulk Iou.
+fn bulk_amount(n: usize, pair: usize) -> String {
+    format!("{}.{:02}", 1 + n % 1000, pair % 100)
+}
+
+/// How many of a pair's Ious one bulk transaction creates: as many as fit in
+/// [`crate::batch::REQUEST_BYTES`] of created contracts, the project's one rule for how much
+/// contract data a request carries. The largest message a transaction becomes is the
+/// confirmation request the synchronizer sends each participant, which holds every created
+/// contract with its id; the rule keeps it far under the gRPC limits (tonic's 4 MiB
+/// default on the sequencer's stream, Canton's 10 MiB) whatever the party ids' lengths.
+fn creates_per_transaction(payer: &str, owner: &str) -> usize {
+    let Some(widest) = bulk_contract(payer, owner, 999, 99) else {
+        return BULK;
+    };
+    // A repeated message field adds its tag and length to each contract.
+    let bytes = widest.encoded_len() + 1 + prost::length_delimiter_len(widest.encoded_len());
+    (crate::batch::REQUEST_BYTES / bytes).max(1)
+}
+
+/// Pair `pair`'s `n`-th bulk Iou as the payer's participant creates it, with an id.
+fn bulk_contract(payer: &str, owner: &str, n: usize, pair: usize) -> Option<ContractBlob> {
+    let command = templates::create_iou_command(payer, owner, &bulk_amount(n, pair), "USD").to_wire();
+    let act_as = std::collections::BTreeSet::from([payer.to_string()]);
+    let created = templates::interpret(&[command], &act_as, |_| None)
+        .ok()?
+        .created
+        .into_iter()
+        .next()?;
+    let mut blob = created.into_blob(i64::MAX);
+    blob.contract_id = ids::contract_id(&[b"size"], &blob);
+    Some(blob)
+}
+
 /// The currency of the Ious whose copy the owner's operator edits after the loss.
 const EDITED: &str = "EUR";
 
@@ -201,22 +240,27 @@ pub(super) async fn stage(
         let (payer, owner) = (party(pair.payer_at, &pair.payer), party(pair.owner_at, &pair.owner));
         let staged = staged.clone();
         async move {
-            let mut made = 0;
-            while made < w.bulk {
-                let k = BULK.min(w.bulk - made);
-                let commands = (0..k)
-                    .map(|j| {
-                        let amount = format!("{}.{:02}", 1 + (made + j) % 1000, i % 100);
-                        templates::create_iou_command(&payer, &owner, &amount, "USD")
-                    })
-                    .collect();
-                submit(api, &payer, commands).await?;
-                made += k;
-                if let Some(s) = &staged {
-                    let _ = s.send(k);
-                }
-            }
-            Ok::<(), LabError>(())
+            let (payer, owner) = (&payer, &owner);
+            let per_transaction = creates_per_transaction(payer, owner);
+            let transactions = (0..w.bulk)
+                .step_by(per_transaction)
+                .map(|start| start..w.bulk.min(start + per_transaction));
+            futures::stream::iter(transactions)
+                .map(|rows| async move {
+                    let k = rows.len();
+                    let commands = rows
+                        .map(|n| templates::create_iou_command(payer, owner, &bulk_amount(n, i), "USD"))
+                        .collect();
+                    submit(api, payer, commands).await.map(|()| k)
+                })
+                .buffered(IN_FLIGHT)
+                .try_for_each(|k| {
+                    if let Some(s) = &staged {
+                        let _ = s.send(k);
+                    }
+                    futures::future::ready(Ok(()))
+                })
+                .await
         }
     });
     futures::future::try_join_all(jobs).await?;
@@ -354,38 +398,21 @@ async fn ious_of(
 /// it lacks with an edited amount, through ACCEPT imports (which check no contract id),
 /// as in `diverged`; the owner's participant is left disconnected from lostDomain.
 async fn hand_edited_copies(clients: &[GrpcParticipant], pairs: &[Pair], work: &[Work]) -> Result<(), LabError> {
-    let lost_id = ids::synchronizer_id(LOST);
-    let party = |at: usize, hint: &str| ids::party_id(hint, &participant_name(at));
-    // Per owner participant, the edited copies it imports; read once per payer participant.
-    let mut copies: BTreeMap<usize, Vec<Contract>> = BTreeMap::new();
     let payers: std::collections::BTreeSet<usize> = pairs
         .iter()
         .zip(work)
         .filter(|(_, w)| w.mismatched > 0)
         .map(|(p, _)| p.payer_at)
         .collect();
-    for at in payers {
-        let mut export = crate::client::export_at_ledger_end(&clients[at], Some(&lost_id))
-            .await
-            .map_err(step("exporting for the hand-edited copies"))?;
-        while let Some(c) = export.next().await {
-            let c = c.map_err(step("exporting for the hand-edited copies"))?;
-            let wire = c.into_wire();
-            let Some((payer, owner, currency)) = iou_parties(&wire) else {
-                continue;
-            };
-            if currency != EDITED {
-                continue;
-            }
-            let Some(pair) = pairs.iter().zip(work).find(|(p, w)| {
-                w.mismatched > 0
-                    && p.payer_at == at
-                    && party(p.payer_at, &p.payer) == payer
-                    && party(p.owner_at, &p.owner) == owner
-            }) else {
-                continue;
-            };
-            copies.entry(pair.0.owner_at).or_default().push(edited(wire)?);
+    // Each payer's participant is read once, all at the same time: every read scans that
+    // participant's whole ACS, and the participants are processes of their own.
+    let reads = payers
+        .into_iter()
+        .map(|at| edited_copies_from(&clients[at], at, pairs, work));
+    let mut copies: BTreeMap<usize, Vec<Contract>> = BTreeMap::new();
+    for found in futures::future::try_join_all(reads).await? {
+        for (owner_at, contract) in found {
+            copies.entry(owner_at).or_default().push(contract);
         }
     }
     for (at, contracts) in copies {
@@ -394,11 +421,63 @@ async fn hand_edited_copies(clients: &[GrpcParticipant], pairs: &[Pair], work: &
             .await
             .map_err(step("disconnecting lostDomain for a hand-made import"))?;
         let stream = futures::stream::iter(contracts.into_iter().map(Ok)).boxed();
-        p.import_acs(&lost_id, ImportMode::Accept, stream)
+        p.import_acs(&lost_id(), ImportMode::Accept, stream)
             .await
             .map_err(step("the hand-made import"))?;
     }
     Ok(())
+}
+
+fn lost_id() -> String {
+    ids::synchronizer_id(LOST)
+}
+
+/// The edited copies of the `EUR` Ious participant `at` created as a payer, each with the
+/// owner participant that imports it. Read from the Ledger API's ACS with the created
+/// event blobs, the same contracts an export at the ledger end holds, without the
+/// export's compression of the whole ACS.
+async fn edited_copies_from(
+    p: &GrpcParticipant,
+    at: usize,
+    pairs: &[Pair],
+    work: &[Work],
+) -> Result<Vec<(usize, Contract)>, LabError> {
+    let lost_id = lost_id();
+    let party = |at: usize, hint: &str| ids::party_id(hint, &participant_name(at));
+    let mut out = Vec::new();
+    let end = p.ledger_end().await.map_err(step("ledger end"))?;
+    let mut stream = p
+        .active_contracts(end, true)
+        .await
+        .map_err(step("reading the ACS for the hand-edited copies"))?;
+    while let Some(c) = stream.next().await {
+        let Some(c) = c
+            .map_err(step("reading the ACS for the hand-edited copies"))?
+            .into_active()
+        else {
+            continue;
+        };
+        let wire = c.into_wire();
+        if wire.synchronizer_id != lost_id {
+            continue;
+        }
+        let Some((payer, owner, currency)) = iou_parties(&wire) else {
+            continue;
+        };
+        if currency != EDITED {
+            continue;
+        }
+        let Some(pair) = pairs.iter().zip(work).find(|(pr, w)| {
+            w.mismatched > 0
+                && pr.payer_at == at
+                && party(pr.payer_at, &pr.payer) == payer
+                && party(pr.owner_at, &pr.owner) == owner
+        }) else {
+            continue;
+        };
+        out.push((pair.0.owner_at, edited(wire)?));
+    }
+    Ok(out)
 }
 
 /// The contract with its amount changed, blob and arguments alike, under the same id.
@@ -487,6 +566,32 @@ mod tests {
             plan(&none, 5).iter().map(Work::diverging_transactions).sum::<usize>(),
             0
         );
+    }
+
+    #[test]
+    fn a_bulk_transaction_carries_as_many_creates_as_fit_in_one_request() {
+        for hint in ["Alice".to_string(), "p".repeat(300), "q".repeat(3 << 20)] {
+            let payer = ids::party_id(&hint, "participant1");
+            let owner = ids::party_id(&format!("{hint}2"), "participant2");
+            let k = creates_per_transaction(&payer, &owner);
+            let created: Vec<ContractBlob> = (0..k)
+                .map(|n| bulk_contract(&payer, &owner, n, 99).expect("an Iou"))
+                .collect();
+            let tx = crate::wire::lab::LabTransaction {
+                created,
+                ..Default::default()
+            };
+            let bytes = tx.encoded_len();
+            assert!(
+                k == 1 || bytes <= crate::batch::REQUEST_BYTES,
+                "{k} creates take {bytes} bytes"
+            );
+            assert!(bytes < 4 << 20 || k == 1, "under tonic's default message limit");
+            if hint.len() < 10 {
+                assert!(k >= 1000, "short party ids: {k} creates per transaction");
+                assert!(bytes > crate::batch::REQUEST_BYTES * 9 / 10, "nearly full: {bytes}");
+            }
+        }
     }
 
     #[test]

@@ -247,20 +247,26 @@ impl lab::sequencer_server::Sequencer for SequencerService {
         if request.request_id.is_empty() {
             return Err(Status::invalid_argument("request_id is required"));
         }
-        let tx = request.transaction.clone().unwrap_or_default();
         let mut informees: BTreeSet<String> = BTreeSet::new();
-        for i in &tx.inputs {
-            informees.extend(i.stakeholders.iter().cloned());
-        }
-        for c in &tx.created {
-            informees.extend(c.signatories.iter().cloned());
-            informees.extend(c.observers.iter().cloned());
-        }
-        informees.extend(tx.ping_parties.iter().cloned());
-        for r in &tx.reassignments {
-            if let Some(c) = &r.contract {
-                informees.extend(c.signatories.iter().chain(&c.observers).cloned());
-            }
+        if let Some(tx) = &request.transaction {
+            // Borrowed: a bulk transaction's parties repeat, so only the distinct ones are copied.
+            let mut seen: BTreeSet<&str> = BTreeSet::new();
+            seen.extend(tx.inputs.iter().flat_map(|i| &i.stakeholders).map(String::as_str));
+            seen.extend(
+                tx.created
+                    .iter()
+                    .flat_map(|c| c.signatories.iter().chain(&c.observers))
+                    .map(String::as_str),
+            );
+            seen.extend(tx.ping_parties.iter().map(String::as_str));
+            seen.extend(
+                tx.reassignments
+                    .iter()
+                    .filter_map(|r| r.contract.as_ref())
+                    .flat_map(|c| c.signatories.iter().chain(&c.observers))
+                    .map(String::as_str),
+            );
+            informees.extend(seen.into_iter().map(str::to_string));
         }
         let (mut hosts, unknown) = node.hosts_of(&informees)?;
         if !unknown.is_empty() {
