@@ -252,8 +252,8 @@ fn activeness_row(status: &str, counter: i64, target: Option<String>) -> Result<
 }
 
 pub fn activeness(conn: &Connection, contract_id: &str, synchronizer_id: &str) -> Result<Option<Activeness>> {
-    // Statements on one table each: a join with a bound parameter is planned again on every
-    // execution by this SQLite (see `find_on_both`), and repairs ask this per contract.
+    // Statements on one table each: this SQLite prepared the join again on every execution
+    // (see `find_on_both`), and repairs ask this per contract.
     let (Some(key), Some(sync)) = (contract_key(conn, contract_id)?, sync_key(conn, synchronizer_id)?) else {
         return Ok(None);
     };
@@ -293,9 +293,9 @@ pub struct Found {
 /// The contract and its state on `first` and `second`; `None` when the store does not
 /// hold it.
 pub fn find_on_both(conn: &Connection, contract_id: &str, first: SyncKey, second: SyncKey) -> Result<Option<Found>> {
-    // Two single-table statements, not one join: SQLite (3.5x, built with STAT4) planned
-    // the join again on every execution once its parameter was rebound, which was most of
-    // a ChangeAssignation's CPU (`lookups_are_planned_once` checks).
+    // Two single-table statements, not one join: the bundled SQLite prepared the join again
+    // on every execution (as it does a statement with an ORDER BY here), which was most of a
+    // ChangeAssignation's CPU. `lookups_are_planned_once` counts the re-prepares.
     let found: Option<(i64, String)> = conn
         .prepare_cached(FIND_CONTRACT)?
         .query_row([contract_id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -498,34 +498,47 @@ pub fn for_each_active(
 /// Every logged change of the contract, per synchronizer (unpruned: the lab never prunes),
 /// in log order.
 pub fn history(conn: &Connection, contract_id: &str) -> Result<Vec<(String, Logged)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT s.synchronizer_id, l.change, l.remote_synchronizer_id, l.reassignment_counter, l.record_time
-           FROM contracts c JOIN acs_log l ON l.cid = c.id JOIN sync_keys s ON s.id = l.sync
-          WHERE c.contract_id = ?1 ORDER BY s.synchronizer_id, l.ledger_offset",
-    )?;
-    let rows = stmt.query_map([contract_id], |r| {
+    // Single-table statements sorted here, as in `find_on_both`: the join (and an ORDER BY)
+    // was prepared again on every execution, and InspectCommitmentContracts asks this for
+    // every id it is given.
+    let Some(key) = contract_key(conn, contract_id)? else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(HISTORY)?;
+    let rows = stmt.query_map([key.0], |r| {
         Ok((
-            r.get::<_, String>(0)?,
+            r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, Option<String>>(2)?,
             r.get::<_, i64>(3)?,
             r.get::<_, i64>(4)?,
+            r.get::<_, i64>(5)?,
         ))
     })?;
     let mut out = Vec::new();
+    let mut names: Option<std::collections::HashMap<i64, String>> = None;
     for row in rows {
-        let (sync, change, remote, counter, record_time) = row?;
-        out.push((
-            sync,
-            Logged {
-                change: Change::parse(&change, remote)?,
-                reassignment_counter: counter,
-                record_time,
-            },
-        ));
+        let (sync, change, remote, counter, record_time, offset) = row?;
+        let names = match &mut names {
+            Some(n) => n,
+            None => names.insert(sync_names(conn)?),
+        };
+        let logged = Logged {
+            change: Change::parse(&change, remote)?,
+            reassignment_counter: counter,
+            record_time,
+        };
+        out.push((sync_name(names, sync)?, offset, logged));
     }
-    Ok(out)
+    // By synchronizer id, each in log order.
+    out.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    Ok(out.into_iter().map(|(sync, _, logged)| (sync, logged)).collect())
 }
+
+/// No ORDER BY: with one, this SQLite planned the statement again on every execution too.
+pub(crate) const HISTORY: &str =
+    "SELECT sync, change, remote_synchronizer_id, reassignment_counter, record_time, ledger_offset
+   FROM acs_log WHERE cid = ?1";
 
 /// Active contract ids on a synchronizer (for tests and drills).
 pub fn active_ids(conn: &Connection, synchronizer_id: &str) -> Result<Vec<String>> {

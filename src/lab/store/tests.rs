@@ -225,7 +225,8 @@ fn lookups_are_planned_once() {
         }
     }
     let unassign = Change::Unassign { target: "new".into() };
-    acs::set_state(&tx, &blobs[0].contract_id, "lost", &unassign, 1, off, 1).expect("moved");
+    let later = next_offset(&tx).expect("offset");
+    acs::set_state(&tx, &blobs[0].contract_id, "lost", &unassign, 1, later, 2).expect("moved");
     let (lost, new) = (
         acs::sync_key_or_new(&tx, "lost").expect("lost"),
         acs::sync_key_or_new(&tx, "new").expect("new"),
@@ -253,7 +254,20 @@ fn lookups_are_planned_once() {
     assert_eq!(acs::activeness(&tx, &blobs[1].contract_id, "new").expect("read"), None);
     // A join with a bound parameter was planned anew on every execution (SQLite with
     // STAT4): most of a ChangeAssignation's CPU. The per-contract lookups keep their plan.
-    for sql in [acs::FIND_CONTRACT, acs::STATES_OF] {
+    for b in &blobs {
+        let history = acs::history(&tx, &b.contract_id).expect("history");
+        let syncs: Vec<&str> = history.iter().map(|(s, _)| s.as_str()).collect();
+        let expected: &[&str] = if b == &blobs[0] {
+            &["lost", "lost", "other"]
+        } else {
+            &["lost", "other"]
+        };
+        assert_eq!(syncs, expected, "by synchronizer id, each in log order");
+    }
+    let moved = acs::history(&tx, &blobs[0].contract_id).expect("history");
+    assert!(matches!(moved[0].1.change, Change::Create) && matches!(moved[1].1.change, Change::Unassign { .. }));
+    assert!(acs::history(&tx, "00ff").expect("history").is_empty());
+    for sql in [acs::FIND_CONTRACT, acs::STATES_OF, acs::HISTORY] {
         let stmt = tx.prepare_cached(sql).expect("cached");
         assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0, "{sql}");
     }
