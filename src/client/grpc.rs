@@ -2,11 +2,12 @@
 //! TLS with the participant's own CA, the bearer token on every call (added by the
 //! channel, see `transport`) and a deadline per call kind.
 
+use super::idle::{DEFAULT_STREAM_IDLE, Patience, idle_deadline};
 use super::raw;
 use super::snapshot::{self, decode_chunks};
 use super::sync_config::SynchronizerConfig;
 use super::transport::{AuthChannel, authenticated, token_of};
-use super::{AcsStream, ClientError, Contract, ContractStream, ParticipantApi, Result, Submission, types::*};
+use super::{AcsStream, ClientError, ContractStream, ParticipantApi, Result, Submission, types::*};
 use crate::config::ParticipantConfig;
 use crate::wire::admin::{
     self, ChangeAssignationRequest, CountInFlightRequest, DisconnectAllSynchronizersRequest,
@@ -22,14 +23,6 @@ use crate::wire::admin::{
     register_synchronizer_request::SynchronizerConnection,
     synchronizer_connectivity_service_client::SynchronizerConnectivityServiceClient,
 };
-use crate::wire::ledger::{
-    self, EventFormat, Filters, GetActiveContractsRequest, GetLedgerEndRequest, SubmitAndWaitRequest,
-    command_service_client::CommandServiceClient, cumulative_filter::IdentifierFilter,
-    get_active_contracts_response::ContractEntry, state_service_client::StateServiceClient,
-};
-use crate::wire::ledger_admin::{
-    ListKnownPartiesRequest, party_management_service_client::PartyManagementServiceClient,
-};
 use crate::wire::pruning::GetParticipantScheduleRequest;
 use crate::wire::sequencer::SequencerConnectionValidation;
 use crate::wire::version::{UntypedVersionedMessage, untyped_versioned_message::Wrapper};
@@ -37,6 +30,9 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use prost::Message;
 use std::time::Duration;
+
+mod ledger;
+mod topology;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_REPAIR_TIMEOUT: Duration = Duration::from_secs(600);
@@ -48,6 +44,8 @@ pub struct GrpcParticipant {
     ledger: AuthChannel,
     timeout: Duration,
     repair_timeout: Duration,
+    /// The longest wait for the next message of a streamed read.
+    stream_idle: Duration,
     enable_all_reassignments: bool,
     /// When the bearer token expires, if it says (a JWT's `exp`).
     token_expiry: Option<jiff::Timestamp>,
@@ -67,6 +65,10 @@ impl GrpcParticipant {
                 .repair_timeout_secs
                 .map(Duration::from_secs)
                 .unwrap_or(DEFAULT_REPAIR_TIMEOUT),
+            stream_idle: cfg
+                .stream_idle_secs
+                .map(Duration::from_secs)
+                .unwrap_or(DEFAULT_STREAM_IDLE),
             enable_all_reassignments: cfg.enable_all_ledger_api_reassignments,
         })
     }
@@ -77,7 +79,8 @@ impl GrpcParticipant {
         r
     }
 
-    /// A request without a deadline, for streams whose length depends on the data.
+    /// A request without a deadline, for streams whose length depends on the data (their
+    /// answers are read under [`idle_deadline`] instead).
     fn stream_req<T>(&self, msg: T) -> tonic::Request<T> {
         tonic::Request::new(msg)
     }
@@ -132,40 +135,6 @@ impl GrpcParticipant {
     fn repair(&self) -> ParticipantRepairServiceClient<AuthChannel> {
         ParticipantRepairServiceClient::new(self.admin.clone()).max_decoding_message_size(64 << 20)
     }
-}
-
-fn undecodable(participant: &str, what: &str, e: prost::DecodeError) -> ClientError {
-    ClientError::Protocol {
-        participant: participant.to_string(),
-        rpc: "GetActiveContracts",
-        message: format!("undecodable {what}: {e}"),
-    }
-}
-
-fn incomplete_unassigned(participant: &str, u: ledger::IncompleteUnassigned) -> Result<AcsEntry> {
-    let event = ledger::UnassignedEvent::decode(u.unassigned_event.as_slice())
-        .map_err(|e| undecodable(participant, "incomplete_unassigned", e))?;
-    let contract_id = match u.created_event {
-        Some(c) if !c.contract_id.is_empty() => c.contract_id,
-        _ => event.contract_id,
-    };
-    Ok(AcsEntry::Incomplete(IncompleteReassignment {
-        contract_id,
-        kind: IncompleteKind::Unassigned,
-        source: super::logical_id(&event.source).to_string(),
-        target: super::logical_id(&event.target).to_string(),
-    }))
-}
-
-fn incomplete_assigned(participant: &str, a: ledger::IncompleteAssigned) -> Result<AcsEntry> {
-    let event = ledger::AssignedEvent::decode(a.assigned_event.as_slice())
-        .map_err(|e| undecodable(participant, "incomplete_assigned", e))?;
-    Ok(AcsEntry::Incomplete(IncompleteReassignment {
-        contract_id: event.created_event.map(|c| c.contract_id).unwrap_or_default(),
-        kind: IncompleteKind::Assigned,
-        source: super::logical_id(&event.source).to_string(),
-        target: super::logical_id(&event.target).to_string(),
-    }))
 }
 
 fn inspected(state: Option<State>) -> InspectedState {
@@ -354,13 +323,22 @@ impl ParticipantApi for GrpcParticipant {
             contract_synchronizer_renames: Default::default(),
             excluded_stakeholder_ids: Vec::new(),
         };
-        let stream = self
+        let answer = self
             .repair()
             .export_acs(self.stream_req(req))
             .await
             .map_err(self.err("ExportAcs"))?
-            .into_inner()
-            .map(|r| r.map(|c| c.chunk));
+            .into_inner();
+        // Canton writes the whole snapshot before it sends its first chunk
+        // (GrpcParticipantRepairService.exportAcs: GrpcStreamingUtils.streamToClient into a
+        // ByteArrayOutputStream, release-line-3.4 and 3.5), so the first message may take as
+        // long as a repair call; the next ones are only sent.
+        let patience = Patience {
+            first: self.repair_timeout,
+            first_from: "repair_timeout_secs, the wait for an export's first message",
+            next: self.stream_idle,
+        };
+        let stream = idle_deadline(answer, patience).map(|r| r.map(|c| c.chunk));
         Ok(decode_chunks(self.name.clone(), "ExportAcs", stream))
     }
 
@@ -548,151 +526,23 @@ impl ParticipantApi for GrpcParticipant {
     }
 
     async fn ledger_end(&self) -> Result<i64> {
-        let resp = StateServiceClient::new(self.ledger.clone())
-            .get_ledger_end(self.req(GetLedgerEndRequest {}, self.timeout))
-            .await
-            .map_err(self.err("GetLedgerEnd"))?;
-        Ok(resp.into_inner().offset)
+        self.read_ledger_end().await
     }
 
     async fn active_contracts(&self, offset: i64, include_blob: bool) -> Result<AcsStream> {
-        let wildcard = ledger::CumulativeFilter {
-            identifier_filter: Some(IdentifierFilter::WildcardFilter(ledger::WildcardFilter {
-                include_created_event_blob: include_blob,
-            })),
-        };
-        let req = GetActiveContractsRequest {
-            active_at_offset: offset,
-            event_format: Some(EventFormat {
-                filters_by_party: Default::default(),
-                filters_for_any_party: Some(Filters {
-                    cumulative: vec![wildcard],
-                }),
-                verbose: true,
-            }),
-            stream_continuation_token: None,
-        };
-        let name = self.name.clone();
-        let stream = StateServiceClient::new(self.ledger.clone())
-            .max_decoding_message_size(64 << 20)
-            .get_active_contracts(self.stream_req(req))
-            .await
-            .map_err(self.err("GetActiveContracts"))?
-            .into_inner()
-            .filter_map(move |r| {
-                let out = match r {
-                    Ok(resp) => match resp.contract_entry {
-                        Some(ContractEntry::ActiveContract(c)) => Some(Ok(AcsEntry::Active(Contract::from_wire(c)))),
-                        Some(ContractEntry::IncompleteUnassigned(u)) => Some(incomplete_unassigned(&name, u)),
-                        Some(ContractEntry::IncompleteAssigned(a)) => Some(incomplete_assigned(&name, a)),
-                        None => None,
-                    },
-                    Err(s) => Some(Err(ClientError::from_status(&name, "GetActiveContracts", s))),
-                };
-                futures::future::ready(out)
-            });
-        Ok(stream.boxed())
+        self.read_active_contracts(offset, include_blob).await
     }
 
     async fn known_parties(&self) -> Result<Vec<KnownParty>> {
-        let mut out = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let req = ListKnownPartiesRequest {
-                identity_provider_id: String::new(),
-                page_token: page_token.clone(),
-                page_size: 0,
-                filter_party: String::new(),
-            };
-            let resp = PartyManagementServiceClient::new(self.ledger.clone())
-                .list_known_parties(self.req(req, self.timeout))
-                .await
-                .map_err(self.err("ListKnownParties"))?
-                .into_inner();
-            out.extend(resp.party_details.into_iter().map(|p| KnownParty {
-                party: p.party,
-                is_local: p.is_local,
-            }));
-            if resp.next_page_token.is_empty() || resp.next_page_token == page_token {
-                return Ok(out);
-            }
-            page_token = resp.next_page_token;
-        }
+        self.list_known_parties().await
     }
 
     async fn submit_and_wait(&self, submission: Submission) -> Result<SubmitOutcome> {
-        let commands = submission.to_wire(USER_ID, uuid::Uuid::new_v4().to_string());
-        let resp = CommandServiceClient::new(self.ledger.clone())
-            .submit_and_wait(self.req(
-                SubmitAndWaitRequest {
-                    commands: Some(commands),
-                },
-                self.timeout,
-            ))
-            .await
-            .map_err(self.err("SubmitAndWait"))?
-            .into_inner();
-        Ok(SubmitOutcome {
-            update_id: resp.update_id,
-            completion_offset: resp.completion_offset,
-        })
+        self.submit_on_ledger(submission).await
     }
 
     async fn vetted_packages(&self, synchronizer_id: &str) -> Result<Option<std::collections::BTreeSet<String>>> {
-        use crate::wire::protocol::enums::TopologyChangeOp;
-        use crate::wire::topology_admin::{
-            BaseQuery, ListVettedPackagesRequest, StoreId, Synchronizer, base_query::TimeQuery, store_id, synchronizer,
-            topology_manager_read_service_client::TopologyManagerReadServiceClient,
-        };
-        const RPC: &str = "ListVettedPackages";
-        let uid = self.status().await?.uid;
-        let request = ListVettedPackagesRequest {
-            base_query: Some(BaseQuery {
-                store: Some(StoreId {
-                    store: Some(store_id::Store::Synchronizer(Synchronizer {
-                        kind: Some(synchronizer::Kind::Id(synchronizer_id.to_string())),
-                    })),
-                }),
-                proposals: false,
-                operation: TopologyChangeOp::AddReplace as i32,
-                time_query: Some(TimeQuery::HeadState(())),
-                filter_signed_key: String::new(),
-                protocol_version: None,
-            }),
-            filter_participant: uid.clone(),
-        };
-        let answer = TopologyManagerReadServiceClient::new(self.admin.clone())
-            .list_vetted_packages(self.req(request, self.timeout))
-            .await
-            .map_err(self.err(RPC));
-        let results = match answer {
-            Ok(r) => r.into_inner().results,
-            // Canton's answer for a synchronizer store the participant does not have
-            // (GrpcTopologyServiceUtil.collectActiveStores, release-line-3.5).
-            Err(e) if e.canton_code() == Some("TOPOLOGY_STORE_NOT_FOUND") => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let now = std::time::SystemTime::now();
-        let in_force = |from: &Option<prost_types::Timestamp>, until: &Option<prost_types::Timestamp>| {
-            let at = |t: &prost_types::Timestamp| std::time::SystemTime::try_from(*t).ok();
-            from.as_ref().and_then(at).is_none_or(|f| f <= now) && until.as_ref().and_then(at).is_none_or(|u| now < u)
-        };
-        let mut vetted = std::collections::BTreeSet::new();
-        for item in results.into_iter().filter_map(|r| r.item) {
-            // The filter matches uids by prefix: keep this participant's own mapping.
-            if item.participant_uid != uid {
-                continue;
-            }
-            #[allow(deprecated)]
-            vetted.extend(item.package_ids);
-            vetted.extend(
-                item.packages
-                    .into_iter()
-                    .filter(|p| in_force(&p.valid_from_inclusive, &p.valid_until_exclusive))
-                    .map(|p| p.package_id),
-            );
-        }
-        Ok(Some(vetted))
+        self.read_vetted_packages(synchronizer_id).await
     }
 
     async fn pruning_schedule(&self) -> Result<Option<PruningSchedule>> {
