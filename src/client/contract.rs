@@ -85,6 +85,11 @@ impl<'a> Created<'a> {
             .map(value::record_to_json)
             .unwrap_or(serde_json::Value::Null)
     }
+
+    /// [`Created::payload`] as a serializer writes it, without building it.
+    pub fn arguments_json(&self) -> Option<value::RecordJson<'a>> {
+        self.0.create_arguments.as_ref().map(value::RecordJson)
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 use super::search::SearchFilter;
 use crate::batch::{INSPECT_BATCH, id_batches};
 use crate::client::{
-    AcsEntry, ClientError, Contract, IncompleteReassignment, ParticipantApi, SyncState, logical_id, merge_inspections,
+    AcsEntry, ClientError, Contract, Created, IncompleteReassignment, ParticipantApi, SyncState, logical_id,
+    merge_inspections,
 };
 use crate::failure::{Failure, FailureKind};
 use crate::plan;
@@ -68,33 +69,80 @@ pub struct Holding {
 
 /// What a payload digest covers: template, arguments and parties, in canonical JSON, so
 /// encoding details of either side (labels, record ids) cannot make equal payloads differ.
+/// Journals and comparison files pin these digests, so the bytes hashed never change:
+/// `{"observers":[…],"payload":…,"signatories":[…],"template":"…"}`, parties sorted,
+/// objects keyed in byte order, as `serde_json` writes a `Value`.
 pub fn payload_digest(
     template: &str,
     payload: &serde_json::Value,
     signatories: &[String],
     observers: &[String],
 ) -> Digest {
-    let mut sigs = signatories.to_vec();
-    sigs.sort();
-    let mut obs = observers.to_vec();
-    obs.sort();
-    let canonical = serde_json::json!({
-        "template": template,
-        "payload": payload,
-        "signatories": sigs,
-        "observers": obs,
-    });
-    Sha256::digest(canonical.to_string().as_bytes()).into()
+    canonical_digest(template, payload, signatories, observers)
 }
 
-fn summary(c: &Contract, interner: &mut Interner) -> Option<(ContractSummary, serde_json::Value)> {
+/// [`payload_digest`] of a contract as it came off the wire, written straight into the
+/// hash: no JSON tree, no text, no copy of the parties.
+pub fn contract_digest(ev: &Created<'_>, template: &str) -> Digest {
+    canonical_digest(template, &ev.arguments_json(), ev.signatories(), ev.observers())
+}
+
+fn canonical_digest(
+    template: &str,
+    payload: &impl serde::Serialize,
+    signatories: &[String],
+    observers: &[String],
+) -> Digest {
+    #[derive(serde::Serialize)]
+    struct Canonical<'a, P> {
+        observers: Vec<&'a str>,
+        payload: P,
+        signatories: Vec<&'a str>,
+        template: &'a str,
+    }
+    fn sorted(parties: &[String]) -> Vec<&str> {
+        let mut v: Vec<&str> = parties.iter().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+    let canonical = Canonical {
+        observers: sorted(observers),
+        payload,
+        signatories: sorted(signatories),
+        template,
+    };
+    let mut hasher = Hashing(Sha256::new());
+    // Writing into a hasher cannot fail, nor can these values (string keys only).
+    let _ = serde_json::to_writer(&mut hasher, &canonical);
+    hasher.0.finalize().into()
+}
+
+/// Feeds what is written to the hash.
+struct Hashing(Sha256);
+
+impl std::io::Write for Hashing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The contract's summary, and its template's name.
+fn summary(c: &Contract, interner: &mut Interner) -> Option<ContractSummary> {
     let ev = c.created()?;
     let template = ev.template();
-    let payload = ev.payload();
-    let digest = payload_digest(&template, &payload, ev.signatories(), ev.observers());
+    let digest = contract_digest(&ev, &template);
     let stakeholders = interner.stakeholders(ev.signatories().iter().chain(ev.observers()));
-    let s = ContractSummary::new(ev.contract_id(), interner.name(&template), stakeholders, digest);
-    Some((s, payload))
+    Some(ContractSummary::new(
+        ev.contract_id(),
+        interner.name(&template),
+        stakeholders,
+        digest,
+    ))
 }
 
 /// Progress of a survey: contracts read so far from one participant.
@@ -149,15 +197,16 @@ pub async fn holding_observed(
             {
                 nonzero_counters.insert(ContractId::from(id), c.reassignment_counter());
             }
-            let Some((s, payload)) = summary(&c, &mut interner) else {
+            let Some(s) = summary(&c, &mut interner) else {
                 continue;
             };
-            let parties: Vec<String> = s.stakeholders.iter().map(|p| p.to_string()).collect();
-            if !filter.matches(&s.template_id, &parties) {
+            if !filter.matches(&s.template_id, s.stakeholders.iter().map(|p| &**p)) {
                 continue;
             }
-            if let Some(p) = payloads.as_mut() {
-                p.insert(s.contract_id.clone(), payload);
+            if let Some(p) = payloads.as_mut()
+                && let Some(ev) = c.created()
+            {
+                p.insert(s.contract_id.clone(), ev.payload());
             }
             if let Some(package) = c.created().and_then(|e| e.package_id()) {
                 match packages.get_mut(package) {
@@ -223,10 +272,11 @@ async fn payloads_held(
         let Some(expected) = c.contract_id().and_then(|id| ids.get(id)) else {
             return;
         };
-        if let Some((s, payload)) = summary(c, &mut interner)
+        if let Some(s) = summary(c, &mut interner)
             && &s.payload_digest == expected
+            && let Some(ev) = c.created()
         {
-            found.insert(s.contract_id, payload);
+            found.insert(s.contract_id, ev.payload());
         }
     })
     .await?;
@@ -446,4 +496,72 @@ pub async fn survey_observed(
         comparison,
         in_flight,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{nested, numeric, party, record, text};
+    use crate::wire::ledger;
+
+    fn iou() -> Contract {
+        Contract::from_wire(ledger::ActiveContract {
+            created_event: Some(ledger::CreatedEvent {
+                contract_id: "00aa".into(),
+                template_id: Some(ledger::Identifier {
+                    package_id: "pkg".into(),
+                    module_name: "Iou".into(),
+                    entity_name: "Iou".into(),
+                }),
+                create_arguments: Some(record(vec![
+                    ("payer", party("Alice::1220ab")),
+                    ("owner", party("Bob::1220cd")),
+                    (
+                        "amount",
+                        nested(record(vec![
+                            ("value", numeric("100.0000000000")),
+                            ("currency", text("USD")),
+                        ])),
+                    ),
+                ])),
+                signatories: vec!["Alice::1220ab".into()],
+                observers: vec!["Carol::1220ef".into(), "Bob::1220cd".into()],
+                ..Default::default()
+            }),
+            synchronizer_id: "lost::1220".into(),
+            reassignment_counter: 0,
+        })
+    }
+
+    /// Journals, comparison files and collaboration manifests pin these digests: the value
+    /// of a known contract is written here once and must never change.
+    #[test]
+    fn a_contract_digest_is_pinned() {
+        let c = iou();
+        let ev = c.created().expect("created");
+        let pinned = "79d2f1bb91c1180e367adb29e2dde9cd9223aff9e3feacdfd72f49a445714335";
+        assert_eq!(hex::encode(contract_digest(&ev, &ev.template())), pinned);
+        let from_json = payload_digest(&ev.template(), &ev.payload(), ev.signatories(), ev.observers());
+        assert_eq!(hex::encode(from_json), pinned);
+        // The text that is hashed, as the digest was first defined.
+        let canonical = serde_json::json!({
+            "template": "Iou:Iou",
+            "payload": ev.payload(),
+            "signatories": ["Alice::1220ab"],
+            "observers": ["Bob::1220cd", "Carol::1220ef"],
+        });
+        assert_eq!(hex::encode(Sha256::digest(canonical.to_string().as_bytes())), pinned);
+    }
+
+    #[test]
+    fn a_summary_carries_the_wire_digest() {
+        let c = iou();
+        let mut interner = Interner::new();
+        let s = summary(&c, &mut interner).expect("summary");
+        let ev = c.created().expect("created");
+        let expected = payload_digest("Iou:Iou", &ev.payload(), ev.signatories(), ev.observers());
+        assert_eq!(s.payload_digest, expected);
+        assert_eq!(&*s.template_id, "Iou:Iou");
+        assert_eq!(s.stakeholders.len(), 3);
+    }
 }

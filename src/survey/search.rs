@@ -17,7 +17,7 @@ pub struct SearchFilter {
 }
 
 impl SearchFilter {
-    pub fn matches(&self, template: &str, stakeholders: &[String]) -> bool {
+    pub fn matches<'a>(&self, template: &str, mut stakeholders: impl Iterator<Item = &'a str>) -> bool {
         let template_ok = self
             .template_prefix
             .as_deref()
@@ -26,7 +26,7 @@ impl SearchFilter {
         let party_ok = self
             .party
             .as_deref()
-            .is_none_or(|p| stakeholders.iter().any(|s| s.starts_with(p)));
+            .is_none_or(|p| stakeholders.any(|s| s.starts_with(p)));
         template_ok && party_ok
     }
 }
@@ -96,7 +96,7 @@ pub async fn search_each(
                 continue;
             }
             if let Some(hit) = SearchHit::from_contract(&c, alias)
-                && filter.matches(&hit.template_id, &hit.stakeholders)
+                && filter.matches(&hit.template_id, hit.stakeholders.iter().map(String::as_str))
             {
                 each(hit);
             }
@@ -115,15 +115,15 @@ mod tests {
             template_prefix: Some("^Iou".into()),
             party: None,
         };
-        assert!(f.matches("Iou:Iou", &[]));
-        assert!(f.matches("Iou:GetCash", &[]));
-        assert!(!f.matches("LockIou:LockedIou", &[]));
-        assert!(!f.matches("Paint:PaintHouse", &[]));
+        assert!(f.matches("Iou:Iou", std::iter::empty()));
+        assert!(f.matches("Iou:GetCash", std::iter::empty()));
+        assert!(!f.matches("LockIou:LockedIou", std::iter::empty()));
+        assert!(!f.matches("Paint:PaintHouse", std::iter::empty()));
         let exact = SearchFilter {
             template_prefix: Some("Iou:GetCash".into()),
             party: None,
         };
-        assert!(!exact.matches("Iou:Iou", &[]));
+        assert!(!exact.matches("Iou:Iou", std::iter::empty()));
     }
 
     #[test]
@@ -132,7 +132,7 @@ mod tests {
             template_prefix: None,
             party: Some("Alice".into()),
         };
-        assert!(f.matches("Iou:Iou", &["Alice::1220ab".into(), "Bob::1220cd".into()]));
-        assert!(!f.matches("Iou:Iou", &["Bob::1220cd".into()]));
+        assert!(f.matches("Iou:Iou", ["Alice::1220ab", "Bob::1220cd"].into_iter()));
+        assert!(!f.matches("Iou:Iou", ["Bob::1220cd"].into_iter()));
     }
 }

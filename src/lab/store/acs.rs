@@ -252,21 +252,37 @@ fn activeness_row(status: &str, counter: i64, target: Option<String>) -> Result<
 }
 
 pub fn activeness(conn: &Connection, contract_id: &str, synchronizer_id: &str) -> Result<Option<Activeness>> {
-    let row: Option<(String, i64, Option<String>)> = conn
-        .prepare_cached(
-            "SELECT a.status, a.reassignment_counter, a.target_synchronizer_id
-               FROM contracts c JOIN activeness a ON a.cid = c.id
-              WHERE c.contract_id = ?1 AND a.sync = (SELECT id FROM sync_keys WHERE synchronizer_id = ?2)",
-        )?
-        .query_row([contract_id, synchronizer_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()?;
-    row.map(|(s, c, t)| activeness_row(&s, c, t)).transpose()
+    // Statements on one table each: this SQLite prepared the join again on every execution
+    // (see `find_on_both`), and repairs ask this per contract.
+    let (Some(key), Some(sync)) = (contract_key(conn, contract_id)?, sync_key(conn, synchronizer_id)?) else {
+        return Ok(None);
+    };
+    Ok(states_of(conn, key)?
+        .into_iter()
+        .find_map(|(k, state)| (k == sync.0).then_some(state)))
 }
 
+/// Every state of a contract, by synchronizer key.
+fn states_of(conn: &Connection, key: ContractKey) -> Result<Vec<(i64, Activeness)>> {
+    let mut stmt = conn.prepare_cached(STATES_OF)?;
+    let mut rows = stmt.query([key.0])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push((
+            r.get(0)?,
+            activeness_row(&r.get::<_, String>(1)?, r.get(2)?, r.get(3)?)?,
+        ));
+    }
+    Ok(out)
+}
+
+pub(crate) const STATES_OF: &str =
+    "SELECT sync, status, reassignment_counter, target_synchronizer_id FROM activeness WHERE cid = ?1";
+
+pub(crate) const FIND_CONTRACT: &str = "SELECT id, stakeholders FROM contracts WHERE contract_id = ?1";
+
 /// A stored contract as a repair finds it: its key, its stakeholders (as stored, a JSON
-/// array) and its state on two synchronizers, read in one statement.
+/// array) and its state on two synchronizers.
 pub struct Found {
     pub key: ContractKey,
     pub stakeholders_json: String,
@@ -277,31 +293,30 @@ pub struct Found {
 /// The contract and its state on `first` and `second`; `None` when the store does not
 /// hold it.
 pub fn find_on_both(conn: &Connection, contract_id: &str, first: SyncKey, second: SyncKey) -> Result<Option<Found>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT c.id, c.stakeholders, a.sync, a.status, a.reassignment_counter, a.target_synchronizer_id
-           FROM contracts c LEFT JOIN activeness a ON a.cid = c.id AND a.sync IN (?2, ?3)
-          WHERE c.contract_id = ?1",
-    )?;
-    let mut rows = stmt.query(params![contract_id, first.0, second.0])?;
-    let mut found: Option<Found> = None;
-    while let Some(r) = rows.next()? {
-        let f = found.get_or_insert(Found {
-            key: ContractKey(r.get(0)?),
-            stakeholders_json: r.get(1)?,
-            on_first: None,
-            on_second: None,
-        });
-        let Some(sync) = r.get::<_, Option<i64>>(2)? else {
-            continue;
-        };
-        let state = activeness_row(&r.get::<_, String>(3)?, r.get(4)?, r.get(5)?)?;
+    // Two single-table statements, not one join: the bundled SQLite prepared the join again
+    // on every execution (as it does a statement with an ORDER BY here), which was most of a
+    // ChangeAssignation's CPU. `lookups_are_planned_once` counts the re-prepares.
+    let found: Option<(i64, String)> = conn
+        .prepare_cached(FIND_CONTRACT)?
+        .query_row([contract_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((key, stakeholders_json)) = found else {
+        return Ok(None);
+    };
+    let mut found = Found {
+        key: ContractKey(key),
+        stakeholders_json,
+        on_first: None,
+        on_second: None,
+    };
+    for (sync, state) in states_of(conn, found.key)? {
         if sync == first.0 {
-            f.on_first = Some(state);
-        } else {
-            f.on_second = Some(state);
+            found.on_first = Some(state);
+        } else if sync == second.0 {
+            found.on_second = Some(state);
         }
     }
-    Ok(found)
+    Ok(Some(found))
 }
 
 /// The contract's state on two synchronizers, read together.
@@ -483,34 +498,47 @@ pub fn for_each_active(
 /// Every logged change of the contract, per synchronizer (unpruned: the lab never prunes),
 /// in log order.
 pub fn history(conn: &Connection, contract_id: &str) -> Result<Vec<(String, Logged)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT s.synchronizer_id, l.change, l.remote_synchronizer_id, l.reassignment_counter, l.record_time
-           FROM contracts c JOIN acs_log l ON l.cid = c.id JOIN sync_keys s ON s.id = l.sync
-          WHERE c.contract_id = ?1 ORDER BY s.synchronizer_id, l.ledger_offset",
-    )?;
-    let rows = stmt.query_map([contract_id], |r| {
+    // Single-table statements sorted here, as in `find_on_both`: the join (and an ORDER BY)
+    // was prepared again on every execution, and InspectCommitmentContracts asks this for
+    // every id it is given.
+    let Some(key) = contract_key(conn, contract_id)? else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(HISTORY)?;
+    let rows = stmt.query_map([key.0], |r| {
         Ok((
-            r.get::<_, String>(0)?,
+            r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, Option<String>>(2)?,
             r.get::<_, i64>(3)?,
             r.get::<_, i64>(4)?,
+            r.get::<_, i64>(5)?,
         ))
     })?;
     let mut out = Vec::new();
+    let mut names: Option<std::collections::HashMap<i64, String>> = None;
     for row in rows {
-        let (sync, change, remote, counter, record_time) = row?;
-        out.push((
-            sync,
-            Logged {
-                change: Change::parse(&change, remote)?,
-                reassignment_counter: counter,
-                record_time,
-            },
-        ));
+        let (sync, change, remote, counter, record_time, offset) = row?;
+        let names = match &mut names {
+            Some(n) => n,
+            None => names.insert(sync_names(conn)?),
+        };
+        let logged = Logged {
+            change: Change::parse(&change, remote)?,
+            reassignment_counter: counter,
+            record_time,
+        };
+        out.push((sync_name(names, sync)?, offset, logged));
     }
-    Ok(out)
+    // By synchronizer id, each in log order.
+    out.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    Ok(out.into_iter().map(|(sync, _, logged)| (sync, logged)).collect())
 }
+
+/// No ORDER BY: with one, this SQLite planned the statement again on every execution too.
+pub(crate) const HISTORY: &str =
+    "SELECT sync, change, remote_synchronizer_id, reassignment_counter, record_time, ledger_offset
+   FROM acs_log WHERE cid = ?1";
 
 /// Active contract ids on a synchronizer (for tests and drills).
 pub fn active_ids(conn: &Connection, synchronizer_id: &str) -> Result<Vec<String>> {

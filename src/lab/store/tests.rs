@@ -210,3 +210,65 @@ fn states_and_the_log_refer_to_contracts_by_key() {
     assert_eq!(acs::all_states(s.conn(), &b.contract_id).expect("all").len(), 1);
     assert_eq!(acs::active_ids(s.conn(), "new").expect("none"), Vec::<String>::new());
 }
+
+#[test]
+fn lookups_are_planned_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Store::open(&dir.path().join("p.db")).expect("open");
+    let tx = s.conn().transaction().expect("tx");
+    let blobs: Vec<_> = (1..=4).map(blob).collect();
+    let off = next_offset(&tx).expect("offset");
+    for b in &blobs {
+        acs::upsert_contract(&tx, b).expect("insert");
+        for sync in ["lost", "other"] {
+            acs::set_state(&tx, &b.contract_id, sync, &Change::Create, 0, off, 1).expect("state");
+        }
+    }
+    let unassign = Change::Unassign { target: "new".into() };
+    let later = next_offset(&tx).expect("offset");
+    acs::set_state(&tx, &blobs[0].contract_id, "lost", &unassign, 1, later, 2).expect("moved");
+    let (lost, new) = (
+        acs::sync_key_or_new(&tx, "lost").expect("lost"),
+        acs::sync_key_or_new(&tx, "new").expect("new"),
+    );
+    for (i, b) in blobs.iter().enumerate() {
+        // Other parameters each time, as a ChangeAssignation batch binds them.
+        let (first, second) = if i % 2 == 0 { (lost, new) } else { (new, lost) };
+        let found = acs::find_on_both(&tx, &b.contract_id, first, second)
+            .expect("read")
+            .expect("stored");
+        let on_lost = if i % 2 == 0 { &found.on_first } else { &found.on_second };
+        let on_new = if i % 2 == 0 { &found.on_second } else { &found.on_first };
+        let expected = if i == 0 { Status::Unassigned } else { Status::Active };
+        assert_eq!(on_lost.as_ref().map(|a| a.status), Some(expected), "{i}");
+        assert_eq!(
+            on_new, &None,
+            "the state on a third synchronizer is not taken for the target's"
+        );
+        let sync = if i % 2 == 0 { "lost" } else { "other" };
+        let state = acs::activeness(&tx, &b.contract_id, sync).expect("read");
+        let expected = if i == 0 { Status::Unassigned } else { Status::Active };
+        assert_eq!(state.map(|a| a.status), Some(expected), "{i} on {sync}");
+    }
+    assert_eq!(acs::activeness(&tx, "00ff", "lost").expect("read"), None);
+    assert_eq!(acs::activeness(&tx, &blobs[1].contract_id, "new").expect("read"), None);
+    // A join with a bound parameter was planned anew on every execution (SQLite with
+    // STAT4): most of a ChangeAssignation's CPU. The per-contract lookups keep their plan.
+    for b in &blobs {
+        let history = acs::history(&tx, &b.contract_id).expect("history");
+        let syncs: Vec<&str> = history.iter().map(|(s, _)| s.as_str()).collect();
+        let expected: &[&str] = if b == &blobs[0] {
+            &["lost", "lost", "other"]
+        } else {
+            &["lost", "other"]
+        };
+        assert_eq!(syncs, expected, "by synchronizer id, each in log order");
+    }
+    let moved = acs::history(&tx, &blobs[0].contract_id).expect("history");
+    assert!(matches!(moved[0].1.change, Change::Create) && matches!(moved[1].1.change, Change::Unassign { .. }));
+    assert!(acs::history(&tx, "00ff").expect("history").is_empty());
+    for sql in [acs::FIND_CONTRACT, acs::STATES_OF, acs::HISTORY] {
+        let stmt = tx.prepare_cached(sql).expect("cached");
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0, "{sql}");
+    }
+}
