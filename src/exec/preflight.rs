@@ -8,14 +8,14 @@
 //! is read from the participants, so a run resumes from any journal, or none.
 
 use super::Participants;
+use super::held::{self, Holds};
 use super::state::{self, DoneBy, GoneRow, Observed, Planned, Standing};
 use super::vetting::{self, ByPackage};
 use crate::client::version::Line;
 use crate::client::{ClientError, ParticipantApi, merge_inspections};
-use crate::plan::{Action, DriftKind, DriftRow, PhaseKind, Plan, snapshot_digest};
-use crate::reconcile::{ContractId, ContractSummary, Stakeholders};
+use crate::plan::{Action, DriftKind, DriftRow, PhaseKind, Plan, snapshot_digest_sorted};
+use crate::reconcile::ContractId;
 use crate::survey;
-use crate::survey::SearchFilter;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
@@ -110,10 +110,10 @@ pub struct Preflight {
 
 /// What preflight learned of one participant.
 #[derive(Default)]
-struct Checked {
+struct Checked<'p> {
     problems: Vec<PreflightProblem>,
     warnings: Vec<PreflightProblem>,
-    holding: Option<survey::Holding>,
+    holds: Option<Holds<'p>>,
     line: Option<Line>,
     standing: Option<Standing>,
 }
@@ -131,7 +131,7 @@ async fn histories(
     Ok(out)
 }
 
-async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>, force: bool) -> Checked {
+async fn check_one<'p>(plan: &'p Plan, api: &dyn ParticipantApi, lost_id: Option<&str>, force: bool) -> Checked<'p> {
     let name = api.name().to_string();
     let problem = |check: &'static str, message: String| PreflightProblem {
         participant: name.clone(),
@@ -254,7 +254,9 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
         }
         Err(e) => checked.problems.push(problem("in_flight", e.to_string())),
     }
-    let holding = match survey::holding(api, lost_id, &SearchFilter::default(), false).await {
+    let planned = Planned::of(plan, &name);
+    let expected_ids = plan.expected(&name).map_or(&[][..], |e| &e.active[..]);
+    let holds = match held::read(api, lost_id, expected_ids, &planned.import).await {
         Ok(h) => h,
         Err(e) => {
             checked.problems.push(problem("drift", e.to_string()));
@@ -266,17 +268,10 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
             "drift",
             "the plan has no expected holdings for this participant".into(),
         ));
-        checked.holding = Some(holding);
+        checked.holds = Some(holds);
         return checked;
     };
-    let planned = Planned::of(plan, &name);
-    let on_lost: BTreeSet<ContractId> = holding
-        .snapshot
-        .contracts
-        .iter()
-        .map(|c| c.contract_id.clone())
-        .collect();
-    let to_inspect = Observed::to_inspect(&expected.active, &on_lost, &planned);
+    let to_inspect = Observed::to_inspect(&expected.active, &holds, &planned);
     // The target's id is only needed to read what became of contracts no longer held.
     let target_id = if to_inspect.is_empty() {
         String::new()
@@ -285,7 +280,7 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
             Ok(ids) => ids.logical,
             Err(e) => {
                 checked.problems.push(problem("drift", e.to_string()));
-                checked.holding = Some(holding);
+                checked.holds = Some(holds);
                 return checked;
             }
         }
@@ -294,7 +289,7 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
         Ok(h) => h,
         Err(e) => {
             checked.problems.push(problem("drift", e.to_string()));
-            checked.holding = Some(holding);
+            checked.holds = Some(holds);
             return checked;
         }
     };
@@ -304,7 +299,7 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
         lost_alias: plan.lost(),
         target_alias: plan.target(),
         expected: &expected.active,
-        on_lost,
+        on_lost: &holds,
         histories,
         registered,
         connected,
@@ -312,7 +307,7 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
     let standing = state::stand(&planned, &seen);
     // The rows the plan names, for the drift table: of those that changed on the lost
     // synchronizer, the ones the participants' state does not explain by the plan's work.
-    let check = expected.check(&holding.snapshot);
+    let check = expected.check_sorted(|| holds.sorted());
     let gone_ids: BTreeSet<&ContractId> = standing.gone.iter().map(|r| &r.id).collect();
     let rows_of = |kind: DriftKind| -> Vec<DriftRow> {
         check
@@ -364,7 +359,7 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
             ..problem("drift", String::new())
         });
     } else if standing.gone.is_empty() && standing.appeared.is_empty() {
-        match payloads_changed(api, plan, expected, &holding, &standing, &target_id).await {
+        match payloads_changed(api, plan, expected, &holds, &standing, &target_id).await {
             Ok(true) => checked.problems.push(problem(
                 "drift",
                 "the same contracts are there but a payload changed since the plan was made".into(),
@@ -373,7 +368,7 @@ async fn check_one(plan: &Plan, api: &dyn ParticipantApi, lost_id: Option<&str>,
             Err(e) => checked.problems.push(problem("drift", e.to_string())),
         }
     }
-    checked.holding = Some(holding);
+    checked.holds = Some(holds);
     checked.standing = Some(standing);
     checked
 }
@@ -408,49 +403,44 @@ fn pruning_warning(s: &crate::client::PruningSchedule) -> String {
 }
 
 /// Whether the payloads differ from the plan's digest over (id, payload) pairs. Contracts
-/// the plan moved are read on the target; once some were purged, or archived on the
-/// target by later workflows, their payloads are gone and the digest cannot be
-/// recomputed, so only the id checks above stand.
+/// the plan moved are read on the target, streamed for their digests alone; once some were
+/// purged, or archived on the target by later workflows, their payloads are gone and the
+/// digest cannot be recomputed, so only the id checks above stand.
 async fn payloads_changed(
     api: &dyn ParticipantApi,
     plan: &Plan,
     expected: &crate::plan::ExpectedSnapshot,
-    holding: &survey::Holding,
+    holds: &Holds<'_>,
     standing: &Standing,
     target_id: &str,
 ) -> Result<bool, ClientError> {
-    let wanted: BTreeSet<&str> = expected.active.iter().map(|c| &**c).collect();
-    let mut pairs: Vec<ContractSummary> = holding
-        .snapshot
-        .contracts
-        .iter()
-        .filter(|c| wanted.contains(&*c.contract_id))
-        .cloned()
-        .collect();
-    if pairs.len() < wanted.len() {
-        if !standing.payloads_visible {
-            return Ok(false);
-        }
-        let on_target = survey::holding(api, target_id, &SearchFilter::default(), false).await?;
-        pairs.extend(
-            on_target
-                .snapshot
-                .contracts
-                .into_iter()
-                .filter(|c| wanted.contains(&*c.contract_id)),
-        );
-        if pairs.len() != wanted.len() {
-            tracing::warn!(
-                "{}: {} of the {} contracts planned on {} are visible; payloads not compared",
-                api.name(),
-                pairs.len(),
-                wanted.len(),
-                plan.lost()
-            );
-            return Ok(false);
-        }
+    let on_lost = holds.expected_digests().filter(|(_, d)| d.is_some()).count();
+    if on_lost == expected.active.len() {
+        let pairs = holds.expected_digests().filter_map(|(id, d)| Some((&**id, d?)));
+        return Ok(snapshot_digest_sorted(pairs) != expected.digest);
     }
-    Ok(snapshot_digest(&pairs) != expected.digest)
+    if !standing.payloads_visible {
+        return Ok(false);
+    }
+    let elsewhere = held::digests_elsewhere(api, target_id, holds).await?;
+    let pairs = || {
+        holds
+            .expected_digests()
+            .zip(&elsewhere)
+            .filter_map(|((id, here), there)| Some((&**id, here.or(there.as_ref())?)))
+    };
+    let found = pairs().count();
+    if found != expected.active.len() {
+        tracing::warn!(
+            "{}: {} of the {} contracts planned on {} are visible; payloads not compared",
+            api.name(),
+            found,
+            expected.active.len(),
+            plan.lost()
+        );
+        return Ok(false);
+    }
+    Ok(snapshot_digest_sorted(pairs()) != expected.digest)
 }
 
 /// Runs every check; an empty problem list means the run may start. `journal_done` are
@@ -511,13 +501,11 @@ pub async fn preflight(
     )
     .await;
     let mut out = Preflight::default();
-    // The holdings' own interned sets, shared, not copied per contract.
-    let mut stakeholders: HashMap<ContractId, Stakeholders> = HashMap::new();
-    let mut hosted: HashMap<String, BTreeSet<String>> = HashMap::new();
-    let mut counters: HashMap<String, BTreeMap<ContractId, u64>> = HashMap::new();
+    // What each participant holds, in plan order: a contract's stakeholders and package are
+    // those the first participant holding it reports.
+    let mut held: Vec<(String, Holds<'_>)> = Vec::new();
     let mut lines: HashMap<String, Line> = HashMap::new();
     let mut standings = Vec::new();
-    let mut packages: Vec<ByPackage> = Vec::new();
     let mut to_move: Vec<(usize, Vec<ContractId>)> = Vec::new();
     for (i, (api, checked)) in apis.iter().zip(results).enumerate() {
         let name = api.name().to_string();
@@ -526,18 +514,11 @@ pub async fn preflight(
         if let Some(line) = checked.line {
             lines.insert(name.clone(), line);
         }
-        if let Some(h) = checked.holding {
-            for c in &h.snapshot.contracts {
-                stakeholders
-                    .entry(c.contract_id.clone())
-                    .or_insert_with(|| c.stakeholders.clone());
-            }
-            counters.insert(h.snapshot.participant.clone(), h.nonzero_counters);
-            hosted.insert(h.snapshot.participant.clone(), h.snapshot.hosted_parties);
-            packages.push(h.packages);
+        if let Some(h) = checked.holds {
+            held.push((name.clone(), h));
         }
-        if let Some(s) = checked.standing {
-            to_move.push((i, s.to_move.clone()));
+        if let Some(mut s) = checked.standing {
+            to_move.push((i, std::mem::take(&mut s.to_move)));
             let already = [PhaseKind::Purge, PhaseKind::Import, PhaseKind::Move]
                 .into_iter()
                 .map(|p| (p, s.already(p)))
@@ -546,16 +527,13 @@ pub async fn preflight(
             standings.push(s);
         }
     }
+    let stakeholders_of = |id: &str| held.iter().find_map(|(_, h)| h.stakeholders(id));
     // Each participant must still host a stakeholder of everything it is to move.
-    for (name, parties) in &hosted {
+    for (name, h) in &held {
         let orphans: Vec<ContractId> = plan
             .moved_by(name)
             .into_iter()
-            .filter(|id| {
-                stakeholders
-                    .get(id)
-                    .is_some_and(|s| !s.iter().any(|p| parties.contains(&**p)))
-            })
+            .filter(|id| stakeholders_of(id).is_some_and(|s| !s.iter().any(|p| h.hosted.contains(p))))
             .collect();
         if !orphans.is_empty() {
             out.problems.push(PreflightProblem {
@@ -573,10 +551,10 @@ pub async fn preflight(
     if standings.len() == apis.len() {
         out.done = state::done_phases(&standings, journal_done);
     }
-    check_vetting(plan, &apis, &packages, &to_move, &mut out).await;
+    check_vetting(plan, &apis, &held, &to_move, &mut out).await;
     if !out.done.contains_key(&PhaseKind::Import) {
         out.problems
-            .extend(counter_problems(plan, participants, &lines, &counters));
+            .extend(counter_problems(plan, participants, &lines, &held));
     }
     out
 }
@@ -587,14 +565,14 @@ pub async fn preflight(
 async fn check_vetting(
     plan: &Plan,
     apis: &[std::sync::Arc<dyn ParticipantApi>],
-    packages: &[ByPackage],
+    held: &[(String, Holds<'_>)],
     to_move: &[(usize, Vec<ContractId>)],
     out: &mut Preflight,
 ) {
-    let holdings: Vec<&ByPackage> = packages.iter().collect();
+    let package_of = |id: &str| held.iter().find_map(|(_, h)| h.package(id));
     let needed: Vec<(usize, ByPackage)> = to_move
         .iter()
-        .map(|(i, ids)| (*i, vetting::by_package(ids, &holdings)))
+        .map(|(i, ids)| (*i, vetting::by_package(ids, &package_of)))
         .filter(|(_, by)| !by.is_empty())
         .collect();
     if needed.is_empty() {
@@ -643,8 +621,13 @@ fn counter_problems(
     plan: &Plan,
     participants: &Participants,
     lines: &HashMap<String, Line>,
-    counters: &HashMap<String, BTreeMap<ContractId, u64>>,
+    held: &[(String, Holds<'_>)],
 ) -> Vec<PreflightProblem> {
+    let counters = |participant: &str| {
+        held.iter()
+            .find(|(name, _)| name == participant)
+            .map(|(_, h)| &h.nonzero_counters)
+    };
     let mut problems = Vec::new();
     for step in plan.phase(PhaseKind::Import).into_iter().flat_map(|p| &p.steps) {
         let Action::ImportAcs {
@@ -655,7 +638,7 @@ fn counter_problems(
         else {
             continue;
         };
-        let (Some(line), Some(held)) = (lines.get(&step.participant), counters.get(source_participant)) else {
+        let (Some(line), Some(held)) = (lines.get(&step.participant), counters(source_participant)) else {
             continue;
         };
         let enabled = participants

@@ -87,6 +87,13 @@ pub fn payload_digest(
     Sha256::digest(canonical.to_string().as_bytes()).into()
 }
 
+/// The payload digest of a contract as the survey computes it ([`payload_digest`]);
+/// `None` for an entry without its created event.
+pub fn digest_of(c: &Contract) -> Option<Digest> {
+    let ev = c.created()?;
+    Some(payload_digest(&ev.template(), &ev.payload(), ev.signatories(), ev.observers()))
+}
+
 fn summary(c: &Contract, interner: &mut Interner) -> Option<(ContractSummary, serde_json::Value)> {
     let ev = c.created()?;
     let template = ev.template();
@@ -255,7 +262,7 @@ pub async fn payload_held(
 
 /// Hands `each` every contract `api` holds active on `synchronizer_id` (logical), as the
 /// stream delivers them, keeping none.
-async fn each_active(
+pub async fn each_active(
     api: &dyn ParticipantApi,
     synchronizer_id: &str,
     each: &mut (dyn FnMut(&Contract) + Send),
