@@ -10,7 +10,8 @@ use crate::client::{
 use crate::failure::{Failure, FailureKind};
 use crate::plan;
 use crate::reconcile::{
-    self, Comparison, ContractId, ContractSummary, Digest, Inspection, InspectionResult, Interner, ParticipantSnapshot,
+    self, Comparison, ContractId, ContractSummary, Digest, IdPool, Inspection, InspectionResult, Interner,
+    ParticipantSnapshot,
 };
 use futures::StreamExt;
 use sha2::{Digest as _, Sha256};
@@ -58,12 +59,6 @@ pub struct Holding {
     /// not yet assigned): not in the snapshot, and shown to the operators rather than
     /// silently dropped.
     pub incomplete: Vec<IncompleteReassignment>,
-    /// Contracts whose reassignment counter is not 0 (most Canton versions refuse to
-    /// import those), with the counter.
-    pub nonzero_counters: BTreeMap<ContractId, u64>,
-    /// The contracts by the package of their template, whose vetting decides whether
-    /// they can be used where they are moved.
-    pub packages: BTreeMap<String, Vec<ContractId>>,
 }
 
 /// What a payload digest covers: template, arguments and parties, in canonical JSON, so
@@ -91,16 +86,26 @@ pub fn payload_digest(
 /// `None` for an entry without its created event.
 pub fn digest_of(c: &Contract) -> Option<Digest> {
     let ev = c.created()?;
-    Some(payload_digest(&ev.template(), &ev.payload(), ev.signatories(), ev.observers()))
+    Some(payload_digest(
+        &ev.template(),
+        &ev.payload(),
+        ev.signatories(),
+        ev.observers(),
+    ))
 }
 
-fn summary(c: &Contract, interner: &mut Interner) -> Option<(ContractSummary, serde_json::Value)> {
+fn summary(
+    c: &Contract,
+    interner: &mut Interner,
+    ids: Option<&IdPool>,
+) -> Option<(ContractSummary, serde_json::Value)> {
     let ev = c.created()?;
     let template = ev.template();
     let payload = ev.payload();
     let digest = payload_digest(&template, &payload, ev.signatories(), ev.observers());
     let stakeholders = interner.stakeholders(ev.signatories().iter().chain(ev.observers()));
-    let s = ContractSummary::new(ev.contract_id(), interner.name(&template), stakeholders, digest);
+    let id = ids.map_or_else(|| ContractId::from(ev.contract_id()), |pool| pool.id(ev.contract_id()));
+    let s = ContractSummary::new(id, interner.name(&template), stakeholders, digest);
     Some((s, payload))
 }
 
@@ -128,14 +133,25 @@ pub async fn holding_observed(
     keep_payloads: bool,
     observer: Option<&Observer>,
 ) -> Result<Holding, ClientError> {
+    holding_pooled(api, synchronizer_id, filter, keep_payloads, observer, None).await
+}
+
+/// [`holding_observed`], its ids from `ids` when several participants' holdings are read
+/// together.
+async fn holding_pooled(
+    api: &dyn ParticipantApi,
+    synchronizer_id: &str,
+    filter: &SearchFilter,
+    keep_payloads: bool,
+    observer: Option<&Observer>,
+    ids: Option<&IdPool>,
+) -> Result<Holding, ClientError> {
     let hosted = api.hosted_parties().await?;
     let end = api.ledger_end().await?;
     let mut interner = Interner::new();
     let mut contracts = Vec::new();
     let mut payloads = keep_payloads.then(HashMap::new);
     let mut incomplete = Vec::new();
-    let mut nonzero_counters = BTreeMap::new();
-    let mut packages: BTreeMap<String, Vec<ContractId>> = BTreeMap::new();
     if end > 0 {
         let mut stream = api.active_contracts(end, false).await?;
         while let Some(entry) = stream.next().await {
@@ -151,12 +167,7 @@ pub async fn holding_observed(
             if logical_id(c.synchronizer_id()) != synchronizer_id {
                 continue;
             }
-            if c.reassignment_counter() != 0
-                && let Some(id) = c.contract_id()
-            {
-                nonzero_counters.insert(ContractId::from(id), c.reassignment_counter());
-            }
-            let Some((s, payload)) = summary(&c, &mut interner) else {
+            let Some((s, payload)) = summary(&c, &mut interner, ids) else {
                 continue;
             };
             let parties: Vec<String> = s.stakeholders.iter().map(|p| p.to_string()).collect();
@@ -165,14 +176,6 @@ pub async fn holding_observed(
             }
             if let Some(p) = payloads.as_mut() {
                 p.insert(s.contract_id.clone(), payload);
-            }
-            if let Some(package) = c.created().and_then(|e| e.package_id()) {
-                match packages.get_mut(package) {
-                    Some(ids) => ids.push(s.contract_id.clone()),
-                    None => {
-                        packages.insert(package.to_string(), vec![s.contract_id.clone()]);
-                    }
-                }
             }
             contracts.push(s);
             if contracts.len() % REPORT_EVERY == 0
@@ -193,8 +196,6 @@ pub async fn holding_observed(
         },
         payloads,
         incomplete,
-        nonzero_counters,
-        packages,
     })
 }
 
@@ -230,7 +231,7 @@ async fn payloads_held(
         let Some(expected) = c.contract_id().and_then(|id| ids.get(id)) else {
             return;
         };
-        if let Some((s, payload)) = summary(c, &mut interner)
+        if let Some((s, payload)) = summary(c, &mut interner, None)
             && &s.payload_digest == expected
         {
             found.insert(s.contract_id, payload);
@@ -419,11 +420,13 @@ pub async fn survey_observed(
 ) -> Result<Survey, SurveyError> {
     served(apis).await?;
     let id = synchronizer_id(apis, alias).await?;
+    let pool = IdPool::new();
     let mut holdings: Vec<Holding> = futures::future::try_join_all(
         apis.iter()
-            .map(|a| holding_observed(a.as_ref(), &id, filter, keep_payloads, observer.as_ref())),
+            .map(|a| holding_pooled(a.as_ref(), &id, filter, keep_payloads, observer.as_ref(), Some(&pool))),
     )
     .await?;
+    drop(pool);
     // Lent to the comparison and given back, not copied: a million summaries twice over
     // would be the survey's largest cost.
     let snapshots: Vec<ParticipantSnapshot> = holdings.iter_mut().map(|h| std::mem::take(&mut h.snapshot)).collect();
