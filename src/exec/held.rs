@@ -302,11 +302,18 @@ mod tests {
         assert_eq!(sorted, [("a", 4), ("d", 2), ("i", 3), ("z", 1)]);
         assert_eq!(h.stakeholders("d"), Some(&["Alice".to_string(), "Bob".to_string()][..]));
         assert_eq!(h.package("a"), Some("pkg"));
-        assert_eq!(h.sets.len(), 2, "Alice and Bob's set once for four contracts, Carol's once");
+        assert_eq!(
+            h.sets.len(),
+            2,
+            "Alice and Bob's set once for four contracts, Carol's once"
+        );
         h.counter("b", 0, &known);
         h.counter("b", 2, &known);
         assert_eq!(h.nonzero_counters.len(), 1);
-        assert!(std::sync::Arc::ptr_eq(h.nonzero_counters.keys().next().expect("b"), &expected[0]));
+        assert!(std::sync::Arc::ptr_eq(
+            h.nonzero_counters.keys().next().expect("b"),
+            &expected[0]
+        ));
     }
 
     fn plan_of(rows: &[(&str, u8)]) -> ExpectedSnapshot {

@@ -553,8 +553,7 @@ pub async fn preflight(
     }
     check_vetting(plan, &apis, &held, &to_move, &mut out).await;
     if !out.done.contains_key(&PhaseKind::Import) {
-        out.problems
-            .extend(counter_problems(plan, participants, &lines, &held));
+        out.problems.extend(counter_problems(plan, participants, &lines, &held));
     }
     out
 }

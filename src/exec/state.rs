@@ -208,8 +208,7 @@ pub(super) fn stand(planned: &Planned, seen: &Observed<'_>) -> Standing {
             h.active_somewhere() || matches!(h.on(seen.lost_id), SyncState::Moved { .. })
         }
     };
-    let purged =
-        |id: &ContractId| !seen.on_lost.holds(id) && seen.history(id).on(seen.lost_id) == SyncState::Archived;
+    let purged = |id: &ContractId| !seen.on_lost.holds(id) && seen.history(id).on(seen.lost_id) == SyncState::Archived;
     Standing {
         gone,
         appeared,
