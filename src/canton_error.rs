@@ -211,6 +211,9 @@ pub mod codes {
         UNAUTHENTICATED = AuthInterceptorInvalidAuthenticationCredentials;
         // ledger/error/CommonErrors.scala: redacted on the wire.
         SERVICE_INTERNAL_ERROR = SystemInternalAssumptionViolated;
+        // base/.../auth/AuthorizationChecksErrors.scala: a stream that outlives its token
+        // ends with it (ledger-api-core/.../auth/UserBasedOngoingAuthorization.scala).
+        ACCESS_TOKEN_EXPIRED = ContentionOnSharedResources;
     }
 }
 

@@ -54,6 +54,12 @@ pub struct ParticipantConfig {
     /// Deadline for repair calls, in seconds (default 600).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repair_timeout_secs: Option<u64>,
+    /// Deadline between two messages of a streamed read (ExportAcs, GetActiveContracts),
+    /// in seconds (default 60): a participant that stalls mid-stream fails the read. An
+    /// export's first message waits `repair_timeout_secs` (Canton prepares the whole
+    /// snapshot before it sends any of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_idle_secs: Option<u64>,
     /// The participant runs with Canton's `enable-all-ledger-api-reassignments` (3.5 and
     /// later), so it accepts imports of contracts whose reassignment counter is not 0.
     /// Without it, preflight refuses such imports before anything is disconnected.
@@ -126,6 +132,12 @@ impl IncidentConfig {
                         p.name
                     ));
                 }
+            }
+            if p.stream_idle_secs == Some(0) {
+                return Err(format!(
+                    "participant {}: stream_idle_secs must be at least 1 (the seconds a streamed read may go without a message)",
+                    p.name
+                ));
             }
             if p.token_file.is_some() && p.token_env.is_some() {
                 return Err(format!("participant {}: set token_file or token_env, not both", p.name));

@@ -22,20 +22,31 @@ fn run(dir: &Path, args: &[&str]) -> Output {
 }
 
 /// The command fails with a non-zero exit and a first stderr line that starts with
-/// `error: ` and holds every one of `says`; returns that line.
+/// `error: ` and holds every one of `says`; returns that line. `what` names the case in
+/// every failure.
 #[track_caller]
-fn refused(dir: &Path, args: &[&str], says: &[&str]) -> String {
+fn refused(dir: &Path, what: &str, args: &[&str], says: &[&str]) -> String {
     let out = run(dir, args);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!out.status.success(), "{args:?} must fail: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert!(!out.status.success(), "{what}: {args:?} must fail: {stderr}");
+    assert!(!stderr.contains("panicked"), "{what}: {args:?} panicked: {stderr}");
     let first = stderr.lines().next().unwrap_or("").to_string();
-    assert!(first.starts_with("error: "), "{args:?}: {stderr}");
+    assert!(first.starts_with("error: "), "{what}: {args:?}: {stderr}");
     for s in says {
-        assert!(first.contains(s), "{args:?} should say {s:?}: {first}");
+        assert!(first.contains(s), "{what}: {args:?} should say {s:?}: {first}");
     }
-    eprintln!("{args:?}: {first}");
+    eprintln!("{what}: {args:?}: {first}");
     first
+}
+
+/// A table of refusals: `(what the case is, the command line, what its error line says)`.
+type Refusals<'a> = [(&'a str, &'a [&'a str], &'a [&'a str])];
+
+#[track_caller]
+fn all_refused(dir: &Path, cases: &Refusals<'_>) {
+    for (what, args, says) in cases {
+        refused(dir, what, args, says);
+    }
 }
 
 const GOOD: &str = "[incident]\nname = \"t\"\nlost = \"lostDomain\"\ntarget = \"newDomain\"\n\n\
@@ -62,84 +73,97 @@ fn bad_configs_flags_and_files_are_refused_in_one_line() {
         &GOOD.replace("name = \"p1\"", "name = \"p1\"\ntoken_file = \"nosuch.token\""),
     );
 
-    refused(
-        d,
-        &["status", "--config", "nosuch.toml"],
-        &["cannot read incident config nosuch.toml"],
-    );
-    refused(
-        d,
-        &["status", "--config", "malformed.toml"],
-        &["incident config malformed.toml is not valid: line 1, column 10"],
-    );
-    refused(
-        d,
-        &["status", "--config", "unknown.toml"],
-        &["line 9, column 1: unknown field `colour`"],
-    );
-    refused(d, &["status", "--config", "missing.toml"], &["missing field `lost`"]);
-    refused(
-        d,
-        &["status", "--config", "badurl.toml"],
-        &["admin endpoint \"not a url\" must start with http:// or https://"],
-    );
-    refused(
-        d,
-        &["status", "--config", "notoken.toml"],
-        &["p1: token file nosuch.token: No such file or directory"],
-    );
-    refused(
+    all_refused(
         d,
         &[
-            "plan",
-            "--config",
-            "good.toml",
-            "--strategy",
-            "nonsense",
-            "--out",
-            "x.toml",
+            (
+                "no config file",
+                &["status", "--config", "nosuch.toml"],
+                &["cannot read incident config nosuch.toml"],
+            ),
+            (
+                "malformed TOML",
+                &["status", "--config", "malformed.toml"],
+                &["incident config malformed.toml is not valid: line 1, column 10"],
+            ),
+            (
+                "unknown field",
+                &["status", "--config", "unknown.toml"],
+                &["line 9, column 1: unknown field `colour`"],
+            ),
+            (
+                "missing field",
+                &["status", "--config", "missing.toml"],
+                &["missing field `lost`"],
+            ),
+            (
+                "endpoint not a URL",
+                &["status", "--config", "badurl.toml"],
+                &["admin endpoint \"not a url\" must start with http:// or https://"],
+            ),
+            (
+                "token file not there",
+                &["status", "--config", "notoken.toml"],
+                &["p1: token file nosuch.token: No such file or directory"],
+            ),
+            (
+                "unknown strategy",
+                &[
+                    "plan",
+                    "--config",
+                    "good.toml",
+                    "--strategy",
+                    "nonsense",
+                    "--out",
+                    "x.toml",
+                ],
+                &["invalid value 'nonsense' for '--strategy"],
+            ),
+            (
+                "malformed decision",
+                &[
+                    "plan",
+                    "--config",
+                    "good.toml",
+                    "--strategy",
+                    "union",
+                    "--decide",
+                    "foo",
+                    "--out",
+                    "x.toml",
+                ],
+                &["--decide \"foo\": expected ID=exclude or ID=purge"],
+            ),
+            (
+                "unknown command",
+                &["frobnicate"],
+                &["unrecognized subcommand 'frobnicate'"],
+            ),
+            (
+                "no runbook file",
+                &["run", "--config", "good.toml", "nosuch.runbook.toml"],
+                &["reading runbook nosuch.runbook.toml: No such file or directory"],
+            ),
+            (
+                "not a runbook",
+                &["run", "--config", "good.toml", "good.toml"],
+                &["this file is not a recovery-deck runbook"],
+            ),
+            // Nothing listens on port 1.
+            (
+                "participant unreachable",
+                &[
+                    "plan",
+                    "--config",
+                    "good.toml",
+                    "--strategy",
+                    "intersection",
+                    "--out",
+                    "x.toml",
+                ],
+                &["p1: ParticipantStatus failed (Unavailable)", "Connection refused"],
+            ),
         ],
-        &["invalid value 'nonsense' for '--strategy"],
-    );
-    refused(
-        d,
-        &[
-            "plan",
-            "--config",
-            "good.toml",
-            "--strategy",
-            "union",
-            "--decide",
-            "foo",
-            "--out",
-            "x.toml",
-        ],
-        &["--decide \"foo\": expected ID=exclude or ID=purge"],
-    );
-    refused(d, &["frobnicate"], &["unrecognized subcommand 'frobnicate'"]);
-    refused(
-        d,
-        &["run", "--config", "good.toml", "nosuch.runbook.toml"],
-        &["reading runbook nosuch.runbook.toml: No such file or directory"],
-    );
-    refused(
-        d,
-        &["run", "--config", "good.toml", "good.toml"],
-        &["this file is not a recovery-deck runbook"],
-    );
-    // Nothing listens on port 1.
-    refused(
-        d,
-        &[
-            "plan",
-            "--config",
-            "good.toml",
-            "--strategy",
-            "intersection",
-            "--out",
-            "x.toml",
-        ],
-        &["p1: ParticipantStatus failed (Unavailable)", "Connection refused"],
     );
 }
 
@@ -173,6 +197,7 @@ fn an_endpoint_that_answers_garbage_is_refused_in_one_line() {
     .expect("write");
     refused(
         dir.path(),
+        "an endpoint that answers garbage",
         &[
             "plan",
             "--config",
@@ -193,34 +218,6 @@ async fn bad_aliases_runbooks_and_journals_are_refused_in_one_line() {
     let d = lab.dir.path();
     let cfg = lab.lab.incident_path().display().to_string();
     let c = cfg.as_str();
-    refused(
-        d,
-        &[
-            "search",
-            "--config",
-            c,
-            "--participant",
-            "nobody",
-            "--synchronizer",
-            "lostDomain",
-        ],
-        &["no participant \"nobody\" in the incident config (known: participant1, participant2)"],
-    );
-    refused(
-        d,
-        &[
-            "plan",
-            "--config",
-            c,
-            "--strategy",
-            "intersection",
-            "--from",
-            "nosuch",
-            "--out",
-            "x.toml",
-        ],
-        &["SYNC_SERVICE_UNKNOWN_SYNCHRONIZER: The synchronizer with alias nosuch is unknown"],
-    );
     let out = run(
         d,
         &["plan", "--config", c, "--strategy", "intersection", "--out", "rb.toml"],
@@ -228,38 +225,22 @@ async fn bad_aliases_runbooks_and_journals_are_refused_in_one_line() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let runbook = std::fs::read_to_string(d.join("rb.toml")).expect("runbook");
 
-    // An edited runbook fails its hash check; an unknown field is refused.
+    // An edited runbook, one with an unknown field, one of a format this release does
+    // not read.
     let batch_line = runbook
         .lines()
         .find(|l| l.trim_start().starts_with("batch_size = "))
         .expect("the batch size line");
-    let edited = runbook.replacen(batch_line, "batch_size = 7", 1);
-    std::fs::write(d.join("edited.toml"), edited).expect("write");
-    refused(
-        d,
-        &["run", "--config", c, "edited.toml", "--yes"],
-        &["plan hash mismatch: the runbook records sha256:"],
-    );
+    std::fs::write(d.join("edited.toml"), runbook.replacen(batch_line, "batch_size = 7", 1)).expect("write");
     std::fs::write(d.join("unknown.toml"), format!("colour = \"red\"\n{runbook}")).expect("write");
-    refused(
-        d,
-        &["run", "--config", c, "unknown.toml", "--yes"],
-        &["line 1, column 1: unknown field `colour`"],
-    );
-    // A runbook of a format this release does not read.
     let version_line = runbook
         .lines()
         .find(|l| l.starts_with("version = "))
         .expect("the runbook's version line");
     std::fs::write(d.join("newer.toml"), runbook.replacen(version_line, "version = 99", 1)).expect("write");
-    refused(
-        d,
-        &["run", "--config", c, "newer.toml", "--yes"],
-        &["runbook version 99 is not supported"],
-    );
 
-    // A journal edited after the fact, and one of a newer format: `report` and `run`
-    // refuse both, naming what is wrong.
+    // A journal edited after the fact, one of a newer format, one that is not a journal
+    // and one of another incident.
     let out = run(
         d,
         &["run", "--config", c, "rb.toml", "--dry-run", "--journal", "dry.jsonl"],
@@ -273,34 +254,88 @@ async fn bad_aliases_runbooks_and_journals_are_refused_in_one_line() {
     assert_ne!(second_event, edited[2], "{}", edited[2]);
     edited[2] = &second_event;
     std::fs::write(d.join("edited.jsonl"), edited.join("\n") + "\n").expect("write");
-    refused(d, &["report", "edited.jsonl"], &["edited.jsonl", "event 2"]);
-    refused(
-        d,
-        &["run", "--config", c, "rb.toml", "--yes", "--journal", "edited.jsonl"],
-        &["edited.jsonl", "event 2"],
-    );
     let mut header: serde_json::Value = serde_json::from_str(lines[0]).expect("header");
     header["version"] = serde_json::json!(99);
     std::fs::write(d.join("newer.jsonl"), format!("{header}\n")).expect("write");
-    refused(d, &["report", "newer.jsonl"], &["newer.jsonl", "format version 99"]);
-
-    // A journal that is not one, and one of another plan.
     std::fs::write(d.join("garbage.jsonl"), "this is not a journal\n").expect("write");
-    refused(
-        d,
-        &["run", "--config", c, "rb.toml", "--yes", "--journal", "garbage.jsonl"],
-        &["garbage.jsonl"],
-    );
-    // A journal of another incident.
     recovery_deck::journal::JournalWriter::create(
         &d.join("foreign.jsonl"),
         &recovery_deck::journal::Header::new("another-incident", "someone", Vec::new()),
     )
     .expect("journal");
-    refused(
+
+    all_refused(
         d,
-        &["run", "--config", c, "rb.toml", "--yes", "--journal", "foreign.jsonl"],
-        &["foreign.jsonl", "another-incident"],
+        &[
+            (
+                "unknown participant",
+                &[
+                    "search",
+                    "--config",
+                    c,
+                    "--participant",
+                    "nobody",
+                    "--synchronizer",
+                    "lostDomain",
+                ],
+                &["no participant \"nobody\" in the incident config (known: participant1, participant2)"],
+            ),
+            (
+                "unknown synchronizer alias",
+                &[
+                    "plan",
+                    "--config",
+                    c,
+                    "--strategy",
+                    "intersection",
+                    "--from",
+                    "nosuch",
+                    "--out",
+                    "x.toml",
+                ],
+                &["SYNC_SERVICE_UNKNOWN_SYNCHRONIZER: The synchronizer with alias nosuch is unknown"],
+            ),
+            (
+                "edited runbook",
+                &["run", "--config", c, "edited.toml", "--yes"],
+                &["plan hash mismatch: the runbook records sha256:"],
+            ),
+            (
+                "unknown runbook field",
+                &["run", "--config", c, "unknown.toml", "--yes"],
+                &["line 1, column 1: unknown field `colour`"],
+            ),
+            (
+                "newer runbook",
+                &["run", "--config", c, "newer.toml", "--yes"],
+                &["runbook version 99 is not supported"],
+            ),
+            (
+                "edited journal, report",
+                &["report", "edited.jsonl"],
+                &["edited.jsonl", "event 2"],
+            ),
+            (
+                "edited journal, run",
+                &["run", "--config", c, "rb.toml", "--yes", "--journal", "edited.jsonl"],
+                &["edited.jsonl", "event 2"],
+            ),
+            (
+                "newer journal",
+                &["report", "newer.jsonl"],
+                &["newer.jsonl", "format version 99"],
+            ),
+            (
+                "not a journal",
+                &["run", "--config", c, "rb.toml", "--yes", "--journal", "garbage.jsonl"],
+                &["garbage.jsonl"],
+            ),
+            (
+                "journal of another incident",
+                &["run", "--config", c, "rb.toml", "--yes", "--journal", "foreign.jsonl"],
+                &["foreign.jsonl", "another-incident"],
+            ),
+        ],
     );
 }
 
@@ -340,12 +375,14 @@ async fn a_missing_or_altered_sidecar_is_refused_in_one_line() {
     std::fs::write(&sidecar, changed).expect("write");
     refused(
         d,
+        "altered sidecar",
         &["run", "--config", c, "big.toml", "--yes"],
         &[&format!("sidecar {name} was changed after the plan was made")],
     );
     std::fs::remove_file(&sidecar).expect("remove");
     refused(
         d,
+        "missing sidecar",
         &["run", "--config", c, "big.toml", "--yes"],
         &[&format!("reading sidecar {name}: No such file or directory")],
     );
@@ -369,6 +406,11 @@ fn every_malformed_config_field_is_refused_in_one_line() {
             "negative timeout",
             GOOD.replace("ledger = ", "repair_timeout_secs = -5\nledger = "),
             "line 9, column 23: invalid value: integer `-5`, expected u64",
+        ),
+        (
+            "an idle deadline of zero",
+            GOOD.replace("ledger = ", "stream_idle_secs = 0\nledger = "),
+            "participant p1: stream_idle_secs must be at least 1",
         ),
         (
             "not a boolean",
@@ -438,7 +480,7 @@ fn every_malformed_config_field_is_refused_in_one_line() {
     for (what, text, says) in cases {
         let file = format!("{}.toml", what.replace(' ', "-"));
         std::fs::write(d.join(&file), text).expect("write");
-        let line = refused(d, &["compare", "--config", &file], &[says]);
+        let line = refused(d, what, &["compare", "--config", &file], &[says]);
         assert!(!line.contains("eyJhbGciOi"), "{what}: the token is quoted: {line}");
     }
 }

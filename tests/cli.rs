@@ -2,27 +2,12 @@
 //! and `search` with their JSON shapes, fault drills, and a `lab down` that leaves no
 //! process behind.
 
+mod common;
+
+use common::binary::{ok_json, run};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recovery-deck"))
-        .args(args)
-        .output()
-        .expect("run the binary")
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON output")
-}
 
 fn pids(dir: &Path) -> Vec<u32> {
     ["lostDomain", "newDomain", "participant1", "participant2"]

@@ -6,25 +6,13 @@
 mod common;
 
 use common::TestLab;
+use common::binary::{last_json, run};
 use futures::StreamExt;
 use recovery_deck::client::{ImportMode, ParticipantApi};
 use recovery_deck::lab::ids;
 use recovery_deck::lab::scenario::{LOST, Scenario};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
-
-fn bin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recovery-deck"))
-        .args(args)
-        .output()
-        .expect("run the binary")
-}
-
-fn last_json(out: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(stdout.lines().last().expect("a final line")).expect("JSON final line")
-}
 
 /// `(participant, contract, change)` of every drift row in a report.
 fn drift_rows(report: &Value) -> BTreeSet<(String, String, String)> {
@@ -47,7 +35,7 @@ async fn a_dry_run_lists_exactly_the_rows_that_changed_and_fails() {
     let config = lab.lab.incident_path().to_string_lossy().to_string();
     let runbook = lab.dir.path().join("drill.runbook.toml").to_string_lossy().to_string();
 
-    let cmp = bin(&["compare", "--config", &config, "--format", "json"]);
+    let cmp = run(&["compare", "--config", &config, "--format", "json"]);
     assert!(cmp.status.success(), "{}", String::from_utf8_lossy(&cmp.stderr));
     let cmp: Value = serde_json::from_slice(&cmp.stdout).expect("compare JSON");
     let rows = cmp["rows"].as_array().expect("rows");
@@ -69,7 +57,7 @@ async fn a_dry_run_lists_exactly_the_rows_that_changed_and_fails() {
         })
         .expect("a missing row");
 
-    let plan = bin(&[
+    let plan = run(&[
         "plan",
         "--config",
         &config,
@@ -81,7 +69,7 @@ async fn a_dry_run_lists_exactly_the_rows_that_changed_and_fails() {
     assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
 
     // Nothing changed: the dry run passes and lists no drift.
-    let dry = bin(&["run", "--config", &config, &runbook, "--dry-run", "--format", "json"]);
+    let dry = run(&["run", "--config", &config, &runbook, "--dry-run", "--format", "json"]);
     assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
     let report = last_json(&dry);
     assert_eq!(report["ok"], true);
@@ -119,7 +107,7 @@ async fn a_dry_run_lists_exactly_the_rows_that_changed_and_fails() {
     ]
     .into();
 
-    let dry = bin(&["run", "--config", &config, &runbook, "--dry-run", "--format", "json"]);
+    let dry = run(&["run", "--config", &config, &runbook, "--dry-run", "--format", "json"]);
     assert!(!dry.status.success(), "drift fails the dry run");
     let report = last_json(&dry);
     assert_eq!(report["ok"], false);
@@ -145,7 +133,7 @@ async fn a_dry_run_lists_exactly_the_rows_that_changed_and_fails() {
     );
 
     // The same as a table on a terminal's worth of text: one line per changed row.
-    let dry = bin(&["run", "--config", &config, &runbook, "--dry-run"]);
+    let dry = run(&["run", "--config", &config, &runbook, "--dry-run"]);
     assert!(!dry.status.success());
     let text = String::from_utf8_lossy(&dry.stdout);
     let table: Vec<&str> = text

@@ -1,10 +1,11 @@
 //! A participant that answers ExportAcs with garbage, through the real binary: `run`
 //! exports the source's contracts for an import, and a source behind
 //! `common::misbehaving` answers with a truncated gzip stream, a wrong snapshot version,
-//! an oversized record, an oversized gRPC message and a stream that stops mid-record. Each
-//! stops the run with one `error:` line naming the source and what is wrong, a non-zero
-//! exit and no panic; the receiver applies none of it, and once the source answers
-//! honestly the same runbook finishes the recovery.
+//! an oversized record, an oversized gRPC message, a stream that stops mid-record and one
+//! that stalls (past the source's `stream_idle_secs`). Each stops the run with one
+//! `error:` line naming the source and what is wrong, a non-zero exit and no panic; the
+//! receiver applies none of it, and once the source answers honestly the same runbook
+//! finishes the recovery. A Ledger API ACS read that stalls fails `search` alike.
 
 mod common;
 
@@ -81,9 +82,13 @@ async fn an_export_answered_with_garbage_stops_the_run_in_one_line_naming_the_so
     // The source's admin API is reached through the misbehaving server.
     let admin = lab.lab.endpoint(source).expect("endpoint");
     let garbage = misbehaving_participant(&admin).await;
+    // A short idle deadline, so that the stalled export fails quickly.
     let config = std::fs::read_to_string(lab.lab.incident_path())
         .expect("config")
-        .replace(&format!("\"{admin}\""), &format!("\"{}\"", garbage.url));
+        .replace(
+            &format!("admin = \"{admin}\""),
+            &format!("admin = \"{}\"\nstream_idle_secs = 2", garbage.url),
+        );
     assert!(config.contains(&garbage.url), "{config}");
     std::fs::write(dir.join("garbage.toml"), config).expect("write config");
     let run = args(&[
@@ -105,9 +110,16 @@ async fn an_export_answered_with_garbage_stops_the_run_in_one_line_naming_the_so
         ),
         (Garbage::OversizedMessage, "decoded message length too large"),
         (Garbage::StopsMidRecord, "the snapshot broke off after"),
+        (
+            Garbage::Stalls,
+            "ExportAcs failed (DeadlineExceeded): the participant sent nothing more for 2 s (the participant's stream_idle_secs); the snapshot broke off after",
+        ),
     ] {
         garbage.answer_with(answer);
-        let out = binary(dir, run.clone()).await;
+        // A stall the client does not notice would hang here: bounded, it fails instead.
+        let out = tokio::time::timeout(std::time::Duration::from_secs(120), binary(dir, run.clone()))
+            .await
+            .unwrap_or_else(|_| panic!("{answer:?}: the run did not end within 120 s"));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{answer:?} must stop the run: {stderr}");
         assert!(!stderr.contains("panicked"), "{answer:?}: {stderr}");
@@ -138,4 +150,47 @@ async fn an_export_answered_with_garbage_stops_the_run_in_one_line_naming_the_so
         "{imported:?}"
     );
     assert_recovered_once(&lab.lab, &plan, &[&journal]).await;
+}
+
+/// The Ledger API's ACS stream has the same idle deadline: a participant whose
+/// GetActiveContracts stalls fails `search` in one line, past its `stream_idle_secs`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_acs_read_fails_in_one_line_naming_the_participant_and_the_wait() {
+    let lab = TestLab::up(Scenario::Seed).await;
+    let dir = lab.dir.path();
+    let ledger = lab.lab.ledger_endpoint("participant1").expect("ledger endpoint");
+    let stalling = misbehaving_participant(&ledger).await;
+    stalling.answer_with(Garbage::Stalls);
+    let config = std::fs::read_to_string(lab.lab.incident_path())
+        .expect("config")
+        .replace(
+            &format!("ledger = \"{ledger}\""),
+            &format!("ledger = \"{}\"\nstream_idle_secs = 2", stalling.url),
+        );
+    assert!(config.contains(&stalling.url), "{config}");
+    std::fs::write(dir.join("stalling.toml"), config).expect("write config");
+    let search = args(&[
+        "search",
+        "--config",
+        "stalling.toml",
+        "--participant",
+        "participant1",
+        "--synchronizer",
+        "lostDomain",
+    ]);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(120), binary(dir, search))
+        .await
+        .expect("the stalled read ends within 120 s");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a stalled read must fail: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "one error line: {stderr}");
+    for part in [
+        "participant1: GetActiveContracts failed (DeadlineExceeded): the participant sent nothing",
+        "for 2 s (the participant's stream_idle_secs)",
+    ] {
+        assert!(errors[0].contains(part), "should say {part:?}: {}", errors[0]);
+    }
+    eprintln!("{}", errors[0]);
 }

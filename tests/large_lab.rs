@@ -4,26 +4,11 @@
 //! was asked, within the documented rounding (`round(F × N)` rows, split evenly into
 //! archived, missing and differing, the remainder to the first).
 
+mod common;
+
+use common::binary::{ok_json, run};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recovery-deck"))
-        .args(args)
-        .output()
-        .expect("run the binary")
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON output")
-}
 
 /// A detached lab, stopped when dropped.
 struct LabDir {

@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::{TestLab, holdings, participants, plan_for};
+use common::binary::{last_json, run};
+use common::{TestLab, decided_union, diverged_rows, holdings, participants, plan_for};
 use recovery_deck::client::ParticipantApi;
 use recovery_deck::config::IncidentConfig;
 use recovery_deck::exec::{self, Progress, RunOptions, Runner};
@@ -13,54 +14,15 @@ use recovery_deck::journal;
 use recovery_deck::lab::ids;
 use recovery_deck::lab::scenario::{LOST, Scenario, TARGET};
 use recovery_deck::plan::{PhaseKind, Plan};
-use recovery_deck::reconcile::{Decision, RowClass, SelectionRequest, Strategy};
-use recovery_deck::survey::SearchFilter;
-use serde_json::Value;
+use recovery_deck::reconcile::{SelectionRequest, Strategy};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Output};
 
 async fn all_mutating_calls(config: &Path) -> BTreeMap<String, u64> {
     let cfg = IncidentConfig::load(config).expect("config");
     let mut out = BTreeMap::new();
     for p in &cfg.participants {
         out.insert(p.name.clone(), common::mutating_calls_at(&p.admin).await);
-    }
-    out
-}
-
-fn bin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recovery-deck"))
-        .args(args)
-        .output()
-        .expect("run the binary")
-}
-
-fn last_json(out: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(stdout.lines().last().expect("a final line")).expect("JSON final line")
-}
-
-/// The diverged lab's union, decided: purge one archived row, exclude the other, purge the
-/// row whose payloads differ. Purges, imports and moves all take part.
-fn decided_union(rows: &BTreeMap<RowClass, Vec<String>>) -> SelectionRequest {
-    let archived = rows.get(&RowClass::ArchivedSomewhere).cloned().unwrap_or_default();
-    let mismatch = rows.get(&RowClass::PayloadMismatch).cloned().unwrap_or_default();
-    assert_eq!((archived.len(), mismatch.len()), (2, 1), "{rows:?}");
-    SelectionRequest::new(Strategy::Union)
-        .decide(&archived[0], Decision::Purge)
-        .decide(&archived[1], Decision::Exclude)
-        .decide(&mismatch[0], Decision::Purge)
-}
-
-async fn rows(lab: &TestLab) -> BTreeMap<RowClass, Vec<String>> {
-    let apis: Vec<std::sync::Arc<dyn ParticipantApi>> = participants(&lab.lab).into_values().collect();
-    let s = recovery_deck::survey::survey(&apis, LOST, &SearchFilter::default(), false)
-        .await
-        .expect("survey");
-    let mut out: BTreeMap<RowClass, Vec<String>> = BTreeMap::new();
-    for row in s.comparison.rows() {
-        out.entry(row.class()).or_default().push(row.contract_id().to_string());
     }
     out
 }
@@ -94,7 +56,7 @@ async fn a_finished_runbook_run_again_from_a_fresh_journal_reports_it_complete()
     let lab = TestLab::up(Scenario::Diverged).await;
     let dir = lab.dir.path().to_path_buf();
     let config = lab.lab.incident_path();
-    let rows = rows(&lab).await;
+    let rows = diverged_rows(&lab.lab).await;
     let plan = plan_for(&lab.lab, &decided_union(&rows), 500).await;
     let runbook = dir.join("union.runbook.toml");
     let meta = recovery_deck::plan::RunbookMeta {
@@ -109,16 +71,16 @@ async fn a_finished_runbook_run_again_from_a_fresh_journal_reports_it_complete()
         runbook.to_string_lossy().to_string(),
     );
 
-    let first = bin(&["run", "--config", &config_s, &runbook_s, "--yes"]);
+    let first = run(&["run", "--config", &config_s, &runbook_s, "--yes"]);
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     assert_eq!(last_json(&first)["moved"]["participant2"], 6);
     // Business goes on on the target: the workflow archives moved Ious (Call).
-    let wf = bin(&["lab", "workflow", "--dir", &dir.to_string_lossy()]);
+    let wf = run(&["lab", "workflow", "--dir", &dir.to_string_lossy()]);
     assert!(wf.status.success(), "{}", String::from_utf8_lossy(&wf.stdout));
 
     let before = all_mutating_calls(&config).await;
     let fresh = dir.join("second-laptop.journal.jsonl");
-    let again = bin(&[
+    let again = run(&[
         "run",
         "--config",
         &config_s,
@@ -196,7 +158,7 @@ async fn run_until(lab: &TestLab, plan: &Plan, options: RunOptions, stop_after: 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_stopped_after_its_imports_finishes_from_state_with_its_journal_deleted() {
     let lab = TestLab::up(Scenario::Diverged).await;
-    let rows = rows(&lab).await;
+    let rows = diverged_rows(&lab.lab).await;
     let plan = plan_for(&lab.lab, &decided_union(&rows), 500).await;
     let journal_path = lab.dir.path().join("lost.journal.jsonl");
     let options = RunOptions::new(journal_path.clone(), "tester");

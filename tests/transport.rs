@@ -70,6 +70,7 @@ fn config(info: &node::NodeInfo, ca: Option<&Path>, token_file: Option<&Path>) -
         operator: None,
         timeout_secs: Some(5),
         repair_timeout_secs: None,
+        stream_idle_secs: None,
         enable_all_ledger_api_reassignments: false,
     }
 }
@@ -178,6 +179,7 @@ async fn a_token_from_the_environment_is_sent() {
         operator: None,
         timeout_secs: None,
         repair_timeout_secs: None,
+        stream_idle_secs: None,
         enable_all_ledger_api_reassignments: false,
     };
     let err = GrpcParticipant::from_config(&cfg).err().expect("unset variable");

@@ -48,6 +48,17 @@ fn deadline_as_such(status: tonic::Status) -> tonic::Status {
     }
 }
 
+/// Canton ends a stream that outlives its bearer token with ACCESS_TOKEN_EXPIRED
+/// (`UserBasedOngoingAuthorization.scala`, release-line-3.5) in a category it calls
+/// retryable (`AuthorizationChecksErrors.scala`: ContentionOnSharedResources): a client that
+/// renews its token may restart the stream. This client sends the token it was configured
+/// with, so a retry can only be refused again: the operator has to renew it.
+fn needs_a_new_token(canton: &CantonError) -> bool {
+    canton.code == canton_error::codes::ACCESS_TOKEN_EXPIRED.id
+}
+
+const RENEW_TOKEN: &str = "the bearer token expired while the call was running: renew the participant's token (its token_file or token_env in the incident config) and run again";
+
 impl ClientError {
     pub fn from_status(participant: &str, rpc: &'static str, status: tonic::Status) -> ClientError {
         let status = deadline_as_such(status);
@@ -56,8 +67,8 @@ impl ClientError {
                 participant: participant.to_string(),
                 rpc,
                 grpc: status.code(),
+                hint: needs_a_new_token(&canton).then(|| RENEW_TOKEN.to_string()),
                 canton: Box::new(canton),
-                hint: None,
             },
             None => ClientError::Grpc {
                 participant: participant.to_string(),
@@ -154,7 +165,7 @@ impl ClientError {
     /// is a refusal that retrying would only repeat.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
-            ClientError::Canton { canton, .. } if canton.is_retryable() => {
+            ClientError::Canton { canton, .. } if canton.is_retryable() && !needs_a_new_token(canton) => {
                 Some(canton.retry_after.unwrap_or(std::time::Duration::from_secs(1)))
             }
             ClientError::Grpc {
@@ -245,6 +256,34 @@ mod tests {
             refused().token_expired(Some(ts(1_000)), ts(1_090)).grpc_code(),
             Some(tonic::Code::Unauthenticated)
         );
+    }
+
+    #[test]
+    fn a_stream_ended_by_an_expired_token_is_not_retried_and_says_to_renew_it() {
+        // What UserBasedOngoingAuthorization sends when a stream outlives its token: a
+        // retryable category, with a RetryInfo.
+        let expired = status(
+            codes::ACCESS_TOKEN_EXPIRED,
+            "Claims were valid until 2026-12-07T10:00:00Z, current time is 2026-12-07T10:00:05Z",
+        );
+        assert_eq!(expired.code(), tonic::Code::Aborted);
+        let e = ClientError::from_status("p1", "GetActiveContracts", expired);
+        assert!(
+            e.category().is_some_and(Category::is_retryable),
+            "Canton calls it retryable"
+        );
+        assert_eq!(e.retry_after(), None, "the same token would only be refused again");
+        let text = e.to_string();
+        assert!(!text.contains('\n'), "{text}");
+        assert!(
+            text.starts_with("p1: GetActiveContracts failed: ACCESS_TOKEN_EXPIRED: Claims were valid until"),
+            "{text}"
+        );
+        assert!(text.ends_with("; the bearer token expired while the call was running: renew the participant's token (its token_file or token_env in the incident config) and run again"), "{text}");
+        // The same category under another code is still retried.
+        let contention = ClientError::from_status("p1", "ImportAcs", status(codes::SEQUENCER_REQUEST_FAILED, "busy"));
+        assert!(contention.retry_after().is_some());
+        assert!(!contention.to_string().contains("renew"), "{contention}");
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! TLS with the participant's own CA, the bearer token on every call (added by the
 //! channel, see `transport`) and a deadline per call kind.
 
+use super::idle::{DEFAULT_STREAM_IDLE, Patience, idle_deadline};
 use super::raw;
-use super::snapshot::{self, decode_chunks};
+use super::snapshot::{self, broke_off, decode_chunks};
 use super::sync_config::SynchronizerConfig;
 use super::transport::{AuthChannel, authenticated, token_of};
 use super::{AcsStream, ClientError, Contract, ContractStream, ParticipantApi, Result, Submission, types::*};
@@ -48,6 +49,8 @@ pub struct GrpcParticipant {
     ledger: AuthChannel,
     timeout: Duration,
     repair_timeout: Duration,
+    /// The longest wait for the next message of a streamed read.
+    stream_idle: Duration,
     enable_all_reassignments: bool,
     /// When the bearer token expires, if it says (a JWT's `exp`).
     token_expiry: Option<jiff::Timestamp>,
@@ -67,6 +70,10 @@ impl GrpcParticipant {
                 .repair_timeout_secs
                 .map(Duration::from_secs)
                 .unwrap_or(DEFAULT_REPAIR_TIMEOUT),
+            stream_idle: cfg
+                .stream_idle_secs
+                .map(Duration::from_secs)
+                .unwrap_or(DEFAULT_STREAM_IDLE),
             enable_all_reassignments: cfg.enable_all_ledger_api_reassignments,
         })
     }
@@ -77,7 +84,8 @@ impl GrpcParticipant {
         r
     }
 
-    /// A request without a deadline, for streams whose length depends on the data.
+    /// A request without a deadline, for streams whose length depends on the data (their
+    /// answers are read under [`idle_deadline`] instead).
     fn stream_req<T>(&self, msg: T) -> tonic::Request<T> {
         tonic::Request::new(msg)
     }
@@ -354,13 +362,22 @@ impl ParticipantApi for GrpcParticipant {
             contract_synchronizer_renames: Default::default(),
             excluded_stakeholder_ids: Vec::new(),
         };
-        let stream = self
+        let answer = self
             .repair()
             .export_acs(self.stream_req(req))
             .await
             .map_err(self.err("ExportAcs"))?
-            .into_inner()
-            .map(|r| r.map(|c| c.chunk));
+            .into_inner();
+        // Canton writes the whole snapshot before it sends its first chunk
+        // (GrpcParticipantRepairService.exportAcs: GrpcStreamingUtils.streamToClient into a
+        // ByteArrayOutputStream, release-line-3.4 and 3.5), so the first message may take as
+        // long as a repair call; the next ones are only sent.
+        let patience = Patience {
+            first: self.repair_timeout,
+            first_from: "repair_timeout_secs, the wait for an export's first message",
+            next: self.stream_idle,
+        };
+        let stream = idle_deadline(answer, patience).map(|r| r.map(|c| c.chunk));
         Ok(decode_chunks(self.name.clone(), "ExportAcs", stream))
     }
 
@@ -573,24 +590,31 @@ impl ParticipantApi for GrpcParticipant {
             stream_continuation_token: None,
         };
         let name = self.name.clone();
-        let stream = StateServiceClient::new(self.ledger.clone())
+        let answer = StateServiceClient::new(self.ledger.clone())
             .max_decoding_message_size(64 << 20)
             .get_active_contracts(self.stream_req(req))
             .await
             .map_err(self.err("GetActiveContracts"))?
-            .into_inner()
-            .filter_map(move |r| {
-                let out = match r {
-                    Ok(resp) => match resp.contract_entry {
+            .into_inner();
+        let mut read = 0u64;
+        let stream = idle_deadline(answer, Patience::even(self.stream_idle)).filter_map(move |r| {
+            let out = match r {
+                Ok(resp) => {
+                    read += 1;
+                    match resp.contract_entry {
                         Some(ContractEntry::ActiveContract(c)) => Some(Ok(AcsEntry::Active(Contract::from_wire(c)))),
                         Some(ContractEntry::IncompleteUnassigned(u)) => Some(incomplete_unassigned(&name, u)),
                         Some(ContractEntry::IncompleteAssigned(a)) => Some(incomplete_assigned(&name, a)),
                         None => None,
-                    },
-                    Err(s) => Some(Err(ClientError::from_status(&name, "GetActiveContracts", s))),
-                };
-                futures::future::ready(out)
-            });
+                    }
+                }
+                Err(s) => {
+                    let e = ClientError::from_status(&name, "GetActiveContracts", s);
+                    Some(Err(broke_off(e, read > 0, read)))
+                }
+            };
+            futures::future::ready(out)
+        });
         Ok(stream.boxed())
     }
 

@@ -7,6 +7,7 @@ mod contract;
 mod error;
 mod grpc;
 mod history;
+mod idle;
 pub mod jwt;
 mod raw;
 mod snapshot;

@@ -31,9 +31,9 @@ fn encoding_failed(participant: &str, e: AcsError) -> ClientError {
 /// Compressed bytes fed to the decoder at a time (see [`decode_chunks`]).
 const DECODE_PIECE: usize = 16 * 1024;
 
-/// A transport failure after part of the snapshot arrived says how far it got: the
-/// participant's answer stopped part way, not before it began.
-fn broke_off(e: ClientError, fed: bool, contracts: u64) -> ClientError {
+/// A transport failure (or a stall) after part of the snapshot arrived says how far it
+/// got: the participant's answer stopped part way, not before it began.
+pub(super) fn broke_off(e: ClientError, fed: bool, contracts: u64) -> ClientError {
     match e {
         ClientError::Grpc {
             participant,

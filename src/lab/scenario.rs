@@ -143,6 +143,7 @@ pub fn incident_config(lab: &Lab) -> Result<IncidentConfig, LabError> {
             operator: None,
             timeout_secs: None,
             repair_timeout_secs: None,
+            stream_idle_secs: None,
             enable_all_ledger_api_reassignments: lab.layout.enable_all_reassignments,
         });
     }

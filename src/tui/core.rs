@@ -7,19 +7,23 @@
 //! so idle is simply "none outstanding", and an effect that never answers is named by
 //! [`Core::settle`] instead of hanging it.
 
+mod reply;
 mod session;
+mod work;
 
+use reply::{Envelope, Reply};
+pub use reply::{Ticket, Unsettled};
 pub use session::SessionLink;
+use work::{load_checked, read_differing, run_survey};
 
 use super::app::App;
-use super::msg::{Effect, Msg, PlanProblem, SurveyData};
+use super::msg::{Effect, Msg, PlanProblem};
 use crate::client::ParticipantApi;
 use crate::exec::{Control, Participants, RunOptions, Runner};
 use crate::failure::{Failure, FailureKind};
 use crate::journal::{Actor, EventData, JournalWriter, Recorded};
+use crate::survey;
 use crate::survey::Incident;
-use crate::survey::SearchFilter;
-use crate::survey::{self, Payloads};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,67 +46,6 @@ pub struct Services {
 /// How long [`Core::settle`] waits without any message before it gives up on the
 /// effects still outstanding.
 pub const QUIET_LIMIT: Duration = Duration::from_secs(60);
-
-/// Names one effect the core started, from dispatch until its answer is handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Ticket(u64);
-
-/// What a running effect sends back.
-enum Envelope {
-    /// Something to show while it runs (survey counts, execution progress).
-    Progress(Msg),
-    /// Its answer, which settles the ticket.
-    Answer(Ticket, Msg),
-    /// It ended without answering (a task that returned early or panicked).
-    Unanswered(Ticket),
-}
-
-/// The sending half a running effect holds: progress any number of times, its answer
-/// once. Dropped without an answer it reports the effect as unanswered, so a forgotten
-/// answer fails [`Core::settle`] instead of leaving everyone waiting.
-struct Reply {
-    ticket: Ticket,
-    tx: mpsc::UnboundedSender<Envelope>,
-    answered: bool,
-}
-
-impl Reply {
-    fn progress(&self) -> ProgressTx {
-        ProgressTx(self.tx.clone())
-    }
-
-    fn answer(mut self, msg: Msg) {
-        self.answered = true;
-        let _ = self.tx.send(Envelope::Answer(self.ticket, msg));
-    }
-}
-
-impl Drop for Reply {
-    fn drop(&mut self) {
-        if !self.answered {
-            let _ = self.tx.send(Envelope::Unanswered(self.ticket));
-        }
-    }
-}
-
-/// Progress messages of a running effect, from any task it spawns.
-#[derive(Clone)]
-struct ProgressTx(mpsc::UnboundedSender<Envelope>);
-
-impl ProgressTx {
-    fn send(&self, msg: Msg) {
-        let _ = self.0.send(Envelope::Progress(msg));
-    }
-}
-
-/// Why [`Core::settle`] gave up.
-#[derive(Debug, thiserror::Error)]
-pub enum Unsettled {
-    #[error("effects ended without answering: {}", .0.join(", "))]
-    Unanswered(Vec<String>),
-    #[error("no message for {} s while waiting for: {}", .waited.as_secs_f64(), .outstanding.join(", "))]
-    Silent { waited: Duration, outstanding: Vec<String> },
-}
 
 pub struct Core {
     pub app: App,
@@ -267,11 +210,7 @@ impl Core {
         self.next_ticket += 1;
         let ticket = Ticket(self.next_ticket);
         self.outstanding.insert(ticket, format!("{what} (ticket {})", ticket.0));
-        Reply {
-            ticket,
-            tx: self.tx.clone(),
-            answered: false,
-        }
+        Reply::new(ticket, self.tx.clone())
     }
 
     /// Starts an effect as a task that answers through its reply.
@@ -564,177 +503,5 @@ impl Core {
     }
 }
 
-/// Reads a runbook for `:load`: refused if it is for another incident or other
-/// synchronizers; otherwise its plan with the participants that drifted since.
-async fn load_checked(
-    services: &Services,
-    path: &std::path::Path,
-) -> Result<(Arc<crate::plan::Plan>, Vec<survey::ParticipantDrift>), String> {
-    let owned = path.to_path_buf();
-    let file = tokio::task::spawn_blocking(move || crate::runbook_file::read(&owned))
-        .await
-        .map_err(|e| format!("reading stopped unexpectedly: {e}"))?
-        .map_err(|e| e.to_string())?;
-    let plan = file.loaded.plan;
-    let (theirs, ours) = (
-        (plan.incident(), plan.lost(), plan.target()),
-        (
-            services.incident.as_str(),
-            services.lost.as_str(),
-            services.target.as_str(),
-        ),
-    );
-    if theirs != ours {
-        return Err(format!(
-            "it is a runbook for incident {} ({} → {}), this screen recovers incident {} ({} → {})",
-            theirs.0, theirs.1, theirs.2, ours.0, ours.1, ours.2
-        ));
-    }
-    let drift = survey::drift(&services.apis, &plan).await.map_err(|e| e.to_string())?;
-    Ok((Arc::new(plan), drift))
-}
-
-/// The payloads of the rows whose holders disagree, read again from those holders.
-async fn read_differing(
-    apis: &[Arc<dyn crate::client::ParticipantApi>],
-    comparison: &crate::reconcile::Comparison,
-) -> Result<BTreeMap<String, Payloads>, survey::SurveyError> {
-    let wanted = survey::differing(comparison);
-    if wanted.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let id = survey::synchronizer_id(apis, comparison.synchronizer()).await?;
-    Ok(survey::payloads_of(apis, &id, &wanted).await?)
-}
-
-async fn run_survey(
-    services: &Services,
-    synchronizer: &str,
-    generation: u64,
-    progress: ProgressTx,
-) -> Result<SurveyData, Failure> {
-    let (otx, mut orx) = mpsc::unbounded_channel();
-    let forward = {
-        tokio::spawn(async move {
-            while let Some((participant, contracts)) = orx.recv().await {
-                progress.send(Msg::SurveyProgress {
-                    generation,
-                    participant,
-                    contracts,
-                });
-            }
-        })
-    };
-    let result =
-        survey::survey_observed(&services.apis, synchronizer, &SearchFilter::default(), false, Some(otx)).await;
-    let _ = forward.await;
-    let s = result.map_err(|e| e.failure())?;
-    let hosted: BTreeMap<String, std::collections::BTreeSet<String>> = s
-        .holdings
-        .iter()
-        .map(|h| (h.snapshot.participant.clone(), h.snapshot.hosted_parties.clone()))
-        .collect();
-    let incomplete = s.incomplete();
-    // The survey keeps digests: payloads are read when the comparison file or a diff needs them.
-    let payloads = vec![Payloads::new(); s.comparison.participants().len()];
-    Ok(SurveyData {
-        comparison: Arc::new(s.comparison),
-        payloads: Arc::new(payloads),
-        in_flight: s.in_flight,
-        hosted: Arc::new(hosted),
-        snapshot: Recorded::Nothing,
-        incomplete,
-    })
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::journal::Header;
-    use crate::tui::app::Context;
-    use crate::tui::keymap::Keymap;
-
-    /// A core over no participants, journaling into a temporary file.
-    fn core(dir: &tempfile::TempDir) -> Core {
-        let ctx = Context {
-            incident: "test".into(),
-            lost: "lost".into(),
-            target: "target".into(),
-            operator: "op".into(),
-            participants: Vec::new(),
-            read_only: false,
-            theme: "dark".into(),
-        };
-        let path = dir.path().join("test.journal.jsonl");
-        let journal = JournalWriter::create(&path, &Header::new("test", "op", Vec::new())).expect("journal");
-        let services = Services {
-            apis: Vec::new(),
-            incident: "test".into(),
-            lost: "lost".into(),
-            target: "target".into(),
-            operator: "op".into(),
-            endpoints: BTreeMap::new(),
-            journal: Arc::new(Mutex::new(journal)),
-            batch_size: 500,
-            session: None,
-        };
-        Core::new(App::new(ctx, Keymap::defaults()), services)
-    }
-
-    #[tokio::test]
-    async fn answers_settle_their_tickets_and_progress_does_not() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut core = core(&dir);
-        let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
-        core.spawn("slow".into(), |reply| async move {
-            reply.progress().send(Msg::Tick);
-            let _ = go_rx.await;
-            reply.answer(Msg::Tick);
-        });
-        assert!(core.next().await, "the progress message arrives");
-        assert_eq!(core.outstanding(), ["slow (ticket 1)"], "progress settles nothing");
-        assert!(!core.idle());
-        let _ = go_tx.send(());
-        core.settle().await.expect("answered");
-        assert!(core.idle());
-    }
-
-    #[tokio::test]
-    async fn a_forgotten_answer_fails_settle_naming_the_effect() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut core = core(&dir);
-        core.spawn("forgetful".into(), |reply| async move { drop(reply) });
-        let err = core.settle().await.expect_err("an unanswered effect is an error");
-        assert!(matches!(err, Unsettled::Unanswered(_)), "{err}");
-        assert!(err.to_string().contains("forgetful (ticket 1)"), "{err}");
-        assert!(core.idle(), "its ticket is gone, so nothing waits for it any more");
-        core.settle().await.expect("reported once");
-    }
-
-    #[tokio::test]
-    async fn an_effect_that_never_answers_fails_settle_within_its_bound() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut core = core(&dir);
-        core.spawn("stuck".into(), |reply| async move {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            reply.answer(Msg::Tick);
-        });
-        let err = core
-            .settle_within(Duration::from_millis(50))
-            .await
-            .expect_err("silence is an error");
-        assert!(matches!(err, Unsettled::Silent { .. }), "{err}");
-        assert!(err.to_string().contains("stuck (ticket 1)"), "{err}");
-    }
-
-    #[tokio::test]
-    async fn a_plan_asked_for_without_a_comparison_is_answered() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut core = core(&dir);
-        core.dispatch(Effect::BuildPlan {
-            generation: 0,
-            request: crate::reconcile::SelectionRequest::default(),
-        });
-        core.settle().await.expect("answered at once, not left outstanding");
-    }
-}
+mod tests;

@@ -117,6 +117,9 @@ fn canton_advice(code: Option<Code>, rpc: Option<&str>) -> &'static str {
         (Some(codes::SYNCHRONIZER_IS_NOT_AVAILABLE | codes::SYNC_SERVICE_BAD_CONNECTIVITY), _) => {
             "The participant cannot reach the synchronizer's sequencers. Check the sequencer endpoints from the participant's host, then execute again."
         }
+        (Some(codes::ACCESS_TOKEN_EXPIRED), _) => {
+            "The token expired while the call was running. Renew the token file or variable for this participant, then execute again."
+        }
         (Some(codes::SYNC_SERVICE_SYNCHRONIZERS_MUST_BE_OFFLINE), _) => {
             "A synchronizer is still connected. Execute again: the run disconnects before repairing."
         }
@@ -289,6 +292,8 @@ mod tests {
         assert!(advice(&refused).contains("refused a repair"));
         let token = from_status(status(codes::UNAUTHENTICATED, "hidden"));
         assert!(advice(&token).contains("token"), "{}", advice(&token));
+        let expired = from_status(status(codes::ACCESS_TOKEN_EXPIRED, "Claims were valid until …"));
+        assert!(advice(&expired).contains("Renew the token"), "{}", advice(&expired));
         // The wording of a transport error does not matter, its gRPC code does.
         let down = from_status(tonic::Status::unavailable("connection reset by peer"));
         assert!(advice(&down).contains("unreachable"));

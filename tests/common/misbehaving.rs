@@ -1,7 +1,8 @@
 //! A participant that answers ExportAcs with garbage: a loopback gRPC server in front of a
-//! lab participant's admin API that forwards every call unchanged, except ExportAcs, which
+//! lab participant's admin API (or its Ledger API, for a stalled GetActiveContracts) that
+//! forwards every call unchanged, except ExportAcs, which
 //! it answers — while a [`Garbage`] is set — with the participant's own snapshot spoilt
-//! the way a broken participant or a broken network would spoil it.
+//! (or stalled) the way a broken participant or a broken network would spoil it.
 
 use bytes::Bytes;
 use flate2::Compression;
@@ -26,6 +27,7 @@ use std::task::{Context, Poll};
 use tonic::transport::Channel;
 
 const EXPORT_ACS: &str = "/com.digitalasset.canton.admin.participant.v30.ParticipantRepairService/ExportAcs";
+const GET_ACTIVE_CONTRACTS: &str = "/com.daml.ledger.api.v2.StateService/GetActiveContracts";
 
 /// How ExportAcs answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +45,10 @@ pub enum Garbage {
     /// The first half of the snapshot, then the HTTP/2 stream reset: the answer stops
     /// in the middle of a record.
     StopsMidRecord,
+    /// The first half of the snapshot, then nothing: the stream neither sends nor ends,
+    /// as a participant that hangs mid-export would keep it. In front of a Ledger API,
+    /// GetActiveContracts stalls alike: its first data frame, then nothing.
+    Stalls,
 }
 
 pub struct MisbehavingParticipant {
@@ -135,6 +141,13 @@ impl tower::Service<http::Request<tonic::body::Body>> for Forward {
     fn call(&mut self, req: http::Request<tonic::body::Body>) -> Answer {
         let garbage = *self.garbage.lock().expect("lock");
         let mut upstream = self.upstream.clone();
+        if req.uri().path() == GET_ACTIVE_CONTRACTS && garbage == Garbage::Stalls {
+            return Box::pin(async move {
+                futures::future::poll_fn(|cx| tower::Service::poll_ready(&mut upstream, cx)).await?;
+                let answer = tower::Service::call(&mut upstream, req).await?;
+                Ok(answer.map(|b| tonic::body::Body::new(Stall(b, false))))
+            });
+        }
         if req.uri().path() != EXPORT_ACS || garbage == Garbage::None {
             return Box::pin(async move {
                 futures::future::poll_fn(|cx| tower::Service::poll_ready(&mut upstream, cx)).await?;
@@ -196,7 +209,9 @@ impl ParticipantRepairService for Spoiler {
             snapshot.len()
         );
         let spoilt = match garbage {
-            Garbage::TruncatedGzip | Garbage::StopsMidRecord => snapshot[..snapshot.len() / 2].to_vec(),
+            Garbage::TruncatedGzip | Garbage::StopsMidRecord | Garbage::Stalls => {
+                snapshot[..snapshot.len() / 2].to_vec()
+            }
             Garbage::WrongVersion => gzip(&with_version(&gunzip(&snapshot), 31)),
             Garbage::OversizedRecord => {
                 let mut records = gunzip(&snapshot);
@@ -211,7 +226,12 @@ impl ParticipantRepairService for Spoiler {
             .chunks(spoilt.len().div_ceil(3))
             .map(|c| Ok(ExportAcsResponse { chunk: c.to_vec() }))
             .collect();
-        Ok(tonic::Response::new(futures::stream::iter(chunks).boxed()))
+        let answer = futures::stream::iter(chunks);
+        Ok(tonic::Response::new(if garbage == Garbage::Stalls {
+            answer.chain(futures::stream::pending()).boxed()
+        } else {
+            answer.boxed()
+        }))
     }
 
     async fn import_acs(
@@ -297,6 +317,34 @@ impl http_body::Body for BreakOff {
             Poll::Ready(_) => {
                 self.1 = Some(Box::pin(tokio::time::sleep(std::time::Duration::from_millis(300))));
                 self.poll_frame(cx)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// The first data frame of a body, then nothing: neither more data nor the trailers that
+/// end a gRPC answer, as a participant that hangs mid-answer keeps its stream. Never woken
+/// again: the client gives up, and its reset drops the body.
+struct Stall(tonic::body::Body, bool);
+
+impl http_body::Body for Stall {
+    type Data = Bytes;
+    type Error = tonic::Status;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, tonic::Status>>> {
+        if self.1 {
+            return Poll::Pending;
+        }
+        match Pin::new(&mut self.0).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) if frame.is_data() => {
+                self.1 = true;
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(_) => {
+                self.1 = true;
+                Poll::Pending
             }
             Poll::Pending => Poll::Pending,
         }
