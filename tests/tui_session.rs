@@ -97,8 +97,6 @@ fn holdings() -> [(Holding, Payloads); 2] {
                     },
                     payloads: None,
                     incomplete: Vec::new(),
-                    nonzero_counters: BTreeMap::new(),
-                    packages: BTreeMap::new(),
                 },
                 payloads,
             )
@@ -343,15 +341,88 @@ fn joined_screen(log: &Log, role: Role) -> App {
     let mut a = app(role, operator, participant);
     a.update(Msg::Board(log.board()));
     a.update(Msg::Federated(Ok(federated(log))));
-    if role == Role::NodeOperator {
-        let generation = a.generation;
-        let [(_, local), _] = holdings();
-        a.update(Msg::LocalPayloads {
-            generation,
-            result: Ok(Arc::new(local)),
-        });
-    }
     a
+}
+
+/// The payload reads among `effects`: (participant, contract id, digest) asked for, and
+/// the row whose diff opens once they are here.
+fn fetched(effects: &[Effect]) -> Vec<(String, String, [u8; 32], Option<String>)> {
+    effects
+        .iter()
+        .flat_map(|e| match e {
+            Effect::FetchPayloads { wanted, open, .. } => wanted
+                .iter()
+                .flat_map(|(p, ids)| {
+                    ids.iter()
+                        .map(|(id, d)| (p.clone(), id.to_string(), *d, open.as_ref().map(|o| o.to_string())))
+                })
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// What the core answers to a read of participant1's payload of `row`: the payload it
+/// holds now.
+fn local_read(a: &App, row: &str) -> Msg {
+    let [(_, local), _] = holdings();
+    let read: BTreeMap<String, Payloads> = [(
+        P1.to_string(),
+        local.into_iter().filter(|(id, _)| &**id == row).collect(),
+    )]
+    .into();
+    Msg::Payloads {
+        generation: a.generation,
+        open: Some(row.into()),
+        result: Ok(read),
+    }
+}
+
+/// A node operator's screen holds no payload until a diff asks for one, and then reads
+/// its own participant's alone (the others' travel only when shared), with the digest the
+/// comparison shows; the diff opens once it is here. Refreshing drops what was read.
+#[test]
+fn a_node_operator_s_screen_reads_its_own_payloads_on_demand_only() {
+    let log = surveyed();
+    let mut alice = joined_screen(&log, Role::NodeOperator);
+    let refreshed = press(&mut alice, "r");
+    assert!(
+        fetched(&refreshed).is_empty(),
+        "no payload is read up front: {refreshed:?}"
+    );
+    press(&mut alice, ":");
+    typed(&mut alice, "class mismatch");
+    press(&mut alice, "enter");
+    let row = id(5);
+    let asked = fetched(&press(&mut alice, "enter"));
+    let d = alice.data.as_ref().expect("comparison");
+    let r = d.comparison.row(&row).expect("the mismatched row");
+    let mine = *r.state(0).and_then(|s| s.digest()).expect("participant1 holds it");
+    assert_eq!(asked, vec![(P1.to_string(), row.clone(), mine, Some(row.clone()))]);
+    assert!(alice.popup.is_none(), "the diff waits for the payload");
+    alice.update(local_read(&alice, &row));
+    let Some(Popup::Diff(d)) = &alice.popup else {
+        panic!("the payload read opens the diff: {:?}", alice.popup);
+    };
+    assert_eq!(d.pairs, vec![(0, 0)], "participant1's own payload only");
+    press(&mut alice, "esc");
+    assert!(fetched(&press(&mut alice, "enter")).is_empty(), "read once, kept");
+    press(&mut alice, "esc");
+    press(&mut alice, "r");
+    assert_eq!(
+        fetched(&press(&mut alice, "enter")).len(),
+        1,
+        "a refresh reads it again"
+    );
+
+    // Neither the lead nor an observer reads any participant.
+    for role in [Role::Lead, Role::Observer] {
+        let mut a = joined_screen(&log, role);
+        press(&mut a, ":");
+        typed(&mut a, "class mismatch");
+        press(&mut a, "enter");
+        assert!(fetched(&press(&mut a, "enter")).is_empty(), "{role:?}");
+    }
 }
 
 fn press(a: &mut App, name: &str) -> Vec<Effect> {
@@ -660,8 +731,9 @@ fn a_mismatched_payload_is_shared_only_with_consent_and_opens_in_the_diff() {
         }
         other => panic!("{other:?}"),
     }
-    // Only the local copy is here: the diff shows it alone.
-    press(&mut alice, "enter");
+    // Only the local copy is here, read when the diff asks: the diff shows it alone.
+    assert_eq!(fetched(&press(&mut alice, "enter")).len(), 1);
+    alice.update(local_read(&alice, &row));
     let Some(Popup::Diff(d)) = &alice.popup else {
         panic!("{:?}", alice.popup);
     };

@@ -80,12 +80,7 @@ pub(super) async fn plan_made(
                 .iter()
                 .map(|(c, n)| (c.as_str().to_string(), n))
                 .collect(),
-            contracts: made
-                .survey
-                .holdings
-                .iter()
-                .map(|h| (h.snapshot.participant.clone(), h.snapshot.contracts.len()))
-                .collect(),
+            contracts: comparison.held_counts().collect(),
             snapshot: Some(snapshot),
         }),
     )?;

@@ -98,19 +98,20 @@ impl Deck {
         })
     }
 
-    /// What the participant holds on the lost synchronizer (with the payloads when
-    /// `payloads`), and the lost synchronizer's id as it knows it.
-    pub async fn holding(&self, payloads: bool) -> Result<(Holding, String), DeckError> {
+    /// What the participant holds on the lost synchronizer (digests, no payloads: the
+    /// screen reads a payload when its diff asks for it), and the lost synchronizer's id
+    /// as it knows it.
+    pub async fn holding(&self) -> Result<(Holding, String), DeckError> {
         let api = self.api.as_ref();
         let lost = api.synchronizer_id(&self.hello.lost).await?.logical;
-        let holding = survey::holding(api, &lost, &SearchFilter::default(), payloads).await?;
+        let holding = survey::holding(api, &lost, &SearchFilter::default(), false).await?;
         Ok((holding, lost))
     }
 
     /// Surveys the participant's holdings on the lost synchronizer.
     pub async fn survey(&self) -> Result<Manifest, DeckError> {
         let api = self.api.as_ref();
-        let (holding, lost) = self.holding(false).await?;
+        let (holding, lost) = self.holding().await?;
         let f = api.count_in_flight(&lost).await?;
         let in_flight = InFlight {
             pending_submissions: f.pending_submissions,

@@ -6,6 +6,7 @@
 //! done (`state`), and within a phase what is left (contracts already on the target are
 //! not sent again).
 
+mod held;
 mod lock;
 mod preflight;
 mod progress;

@@ -6,6 +6,7 @@
 //! The participants are the source of truth, so that a run can be finished from any
 //! machine, with any journal or none: a journal only adds the story.
 
+use super::held::Holds;
 use crate::client::{ConnectedSynchronizer, ContractHistory, RegisteredSynchronizer, SyncState};
 use crate::plan::{Action, PhaseKind, Plan};
 use crate::reconcile::ContractId;
@@ -38,7 +39,7 @@ impl Planned {
 }
 
 /// What was read from one participant.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(super) struct Observed<'a> {
     /// Logical ids.
     pub lost_id: &'a str,
@@ -48,7 +49,7 @@ pub(super) struct Observed<'a> {
     /// What the plan expected on the lost synchronizer (sorted).
     pub expected: &'a [ContractId],
     /// Active on the lost synchronizer now.
-    pub on_lost: BTreeSet<ContractId>,
+    pub on_lost: &'a Holds<'a>,
     /// InspectCommitmentContracts, merged, for the ids whose fate the holding alone cannot
     /// tell: those gone from the lost synchronizer, and planned imports not held there.
     pub histories: BTreeMap<String, ContractHistory>,
@@ -58,9 +59,9 @@ pub(super) struct Observed<'a> {
 
 impl Observed<'_> {
     /// The ids [`Observed::histories`] must cover.
-    pub fn to_inspect(expected: &[ContractId], on_lost: &BTreeSet<ContractId>, planned: &Planned) -> Vec<String> {
-        let gone = expected.iter().filter(|id| !on_lost.contains(*id));
-        let not_held = planned.import.iter().filter(|id| !on_lost.contains(*id));
+    pub fn to_inspect(expected: &[ContractId], on_lost: &Holds<'_>, planned: &Planned) -> Vec<String> {
+        let gone = expected.iter().filter(|id| !on_lost.holds(id));
+        let not_held = planned.import.iter().filter(|id| !on_lost.holds(id));
         let ids: BTreeSet<&ContractId> = gone.chain(not_held).collect();
         ids.into_iter().map(|id| id.to_string()).collect()
     }
@@ -73,7 +74,7 @@ impl Observed<'_> {
     /// been archived there since, by a workflow after the recovery), and it is not active
     /// on the lost synchronizer.
     fn reached_target(&self, id: &ContractId) -> bool {
-        if self.on_lost.contains(id) {
+        if self.on_lost.holds(id) {
             return false;
         }
         let h = self.history(id);
@@ -172,10 +173,9 @@ fn became(h: &ContractHistory, lost: &Observed<'_>) -> String {
 
 /// Reads one participant's state against its part of the plan.
 pub(super) fn stand(planned: &Planned, seen: &Observed<'_>) -> Standing {
-    let expected: BTreeSet<&ContractId> = seen.expected.iter().collect();
     let mut gone = Vec::new();
     let mut payloads_visible = true;
-    for id in seen.expected.iter().filter(|id| !seen.on_lost.contains(*id)) {
+    for id in seen.expected.iter().filter(|id| !seen.on_lost.holds(id)) {
         let h = seen.history(id);
         if planned.moves.contains(id) && seen.reached_target(id) {
             payloads_visible &= h.on(seen.target_id) == SyncState::Active;
@@ -192,8 +192,8 @@ pub(super) fn stand(planned: &Planned, seen: &Observed<'_>) -> Standing {
     }
     let appeared = seen
         .on_lost
-        .iter()
-        .filter(|id| !expected.contains(id) && !planned.import.contains(*id))
+        .unexpected()
+        .filter(|id| !planned.import.contains(*id))
         .cloned()
         .collect();
     let count = |ids: &BTreeSet<ContractId>, done: &dyn Fn(&ContractId) -> bool| Count {
@@ -203,13 +203,12 @@ pub(super) fn stand(planned: &Planned, seen: &Observed<'_>) -> Standing {
     // Held: active on the lost synchronizer, or imported and moved on since (the same
     // rule as the import step's own skip, `steps::already_held`).
     let held = |id: &ContractId| {
-        seen.on_lost.contains(id) || {
+        seen.on_lost.holds(id) || {
             let h = seen.history(id);
             h.active_somewhere() || matches!(h.on(seen.lost_id), SyncState::Moved { .. })
         }
     };
-    let purged =
-        |id: &ContractId| !seen.on_lost.contains(id) && seen.history(id).on(seen.lost_id) == SyncState::Archived;
+    let purged = |id: &ContractId| !seen.on_lost.holds(id) && seen.history(id).on(seen.lost_id) == SyncState::Archived;
     Standing {
         gone,
         appeared,

@@ -20,26 +20,18 @@
 
 use crate::client::{ClientError, ParticipantApi};
 use crate::reconcile::ContractId;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Contracts by package.
 pub(super) type ByPackage = BTreeMap<String, Vec<ContractId>>;
 
-/// The packages of `to_move`, as the holdings (by package) say; contracts whose package
+/// The packages of `to_move`, as `package_of` (the holdings) says; contracts whose package
 /// no holding shows (an import from a participant this run does not read) are left out.
-pub(super) fn by_package(to_move: &[ContractId], holdings: &[&ByPackage]) -> ByPackage {
-    let mut package_of: HashMap<&str, &str> = HashMap::new();
-    for holding in holdings {
-        for (package, ids) in *holding {
-            for id in ids {
-                package_of.entry(&**id).or_insert(package.as_str());
-            }
-        }
-    }
+pub(super) fn by_package<'a>(to_move: &[ContractId], package_of: &dyn Fn(&str) -> Option<&'a str>) -> ByPackage {
     let mut out = ByPackage::new();
     for id in to_move {
-        if let Some(package) = package_of.get(&**id) {
-            out.entry((*package).to_string()).or_default().push(id.clone());
+        if let Some(package) = package_of(id) {
+            out.entry(package.to_string()).or_default().push(id.clone());
         }
     }
     out
@@ -88,7 +80,14 @@ mod tests {
         let mine: ByPackage = [("pkgA".to_string(), vec![ContractId::from("a"), ContractId::from("b")])].into();
         let source: ByPackage = [("pkgB".to_string(), vec![ContractId::from("i")])].into();
         let to_move = [ContractId::from("a"), ContractId::from("i"), ContractId::from("x")];
-        let got = by_package(&to_move, &[&mine, &source]);
+        let package_of = |id: &str| {
+            [&mine, &source].into_iter().find_map(|held| {
+                held.iter()
+                    .find(|(_, ids)| ids.iter().any(|i| &**i == id))
+                    .map(|(p, _)| p.as_str())
+            })
+        };
+        let got = by_package(&to_move, &package_of);
         assert_eq!(
             got,
             [

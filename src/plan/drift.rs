@@ -167,16 +167,26 @@ impl ExpectedSnapshot {
             .collect();
         now.sort_unstable_by(|a, b| a.0.cmp(b.0));
         now.dedup_by(|a, b| a.0 == b.0);
+        self.check_sorted(|| now.iter().copied())
+    }
+
+    /// [`ExpectedSnapshot::check`] over (id, payload digest) pairs sorted by id, without
+    /// duplicates, that `now` yields afresh on each call (at most twice): a holding kept
+    /// in any compact form is checked without first being copied into a list.
+    pub fn check_sorted<'a, I>(&self, now: impl Fn() -> I) -> Drift
+    where
+        I: Iterator<Item = (&'a str, &'a Digest)>,
+    {
         let tag = |k: usize| self.payloads.as_ref().and_then(|p| p.get(k)).copied();
         let mut rows = Vec::new();
-        let (mut i, mut j) = (0, 0);
-        while i < self.active.len() || j < now.len() {
+        let mut i = 0;
+        let mut here = now().peekable();
+        while i < self.active.len() || here.peek().is_some() {
             let then = self.active.get(i).map(|id| &**id);
-            let here = now.get(j);
-            match (then, here) {
-                (Some(t), Some((n, d))) if t == *n => {
+            match (then, here.peek().copied()) {
+                (Some(t), Some((n, d))) if t == n => {
                     let was = tag(i);
-                    let is = PayloadTag::from(*d);
+                    let is = PayloadTag::from(d);
                     if was.is_some_and(|w| w != is) {
                         rows.push(DriftRow {
                             contract_id: self.active[i].clone(),
@@ -185,9 +195,9 @@ impl ExpectedSnapshot {
                         });
                     }
                     i += 1;
-                    j += 1;
+                    here.next();
                 }
-                (Some(t), n) if n.is_none_or(|(n, _)| t < *n) => {
+                (Some(t), n) if n.is_none_or(|(n, _)| t < n) => {
                     rows.push(DriftRow {
                         contract_id: self.active[i].clone(),
                         expected: Held::Active(tag(i)),
@@ -197,16 +207,16 @@ impl ExpectedSnapshot {
                 }
                 (_, Some((n, d))) => {
                     rows.push(DriftRow {
-                        contract_id: ContractId::from(*n),
+                        contract_id: ContractId::from(n),
                         expected: Held::Absent,
-                        found: Held::Active(Some(PayloadTag::from(*d))),
+                        found: Held::Active(Some(PayloadTag::from(d))),
                     });
-                    j += 1;
+                    here.next();
                 }
                 (_, None) => break,
             }
         }
-        let unnamed_payload_change = rows.is_empty() && snapshot_digest_sorted(now) != self.digest;
+        let unnamed_payload_change = rows.is_empty() && snapshot_digest_sorted(now()) != self.digest;
         Drift {
             rows,
             unnamed_payload_change,

@@ -20,7 +20,7 @@ pub use align::{CompareError, compare, inspection_requests};
 pub use comparison::{ClassCounts, Comparison, ParticipantState, Row, RowClass, RowFilter, UnknownRowClass};
 pub use json::WithIncomplete;
 pub use model::{
-    ContractId, ContractSummary, Digest, Inspection, InspectionResult, Interner, Name, ParticipantSnapshot,
+    ContractId, ContractSummary, Digest, IdPool, Inspection, InspectionResult, Interner, Name, ParticipantSnapshot,
     Stakeholders, is_valid_contract_id,
 };
 pub use select_error::{IdSource, SelectionError, SelectionProblem, UndecidedRow};

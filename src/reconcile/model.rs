@@ -108,6 +108,32 @@ impl Interner {
     }
 }
 
+/// Shares contract ids across the participants' snapshots of one survey: each
+/// participant's export yields its own copy of an id they all hold, and at a million
+/// contracts those copies were the survey's largest cost; with the pool one allocation
+/// serves every participant (and the comparison's row). The participants stream
+/// concurrently, hence the lock; dropped after the survey, it frees only its index.
+#[derive(Debug, Default)]
+pub struct IdPool(std::sync::Mutex<std::collections::HashSet<ContractId>>);
+
+impl IdPool {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The pool's allocation of `id`, made on first sight.
+    pub fn id(&self, id: &str) -> ContractId {
+        // A panic while holding the lock leaves the set intact (insert is the only write).
+        let mut ids = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(existing) = ids.get(id) {
+            return existing.clone();
+        }
+        let fresh: ContractId = Arc::from(id);
+        ids.insert(fresh.clone());
+        fresh
+    }
+}
+
 /// What InspectCommitmentContracts reported for an id a participant does not hold.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InspectionResult {
@@ -163,6 +189,16 @@ mod tests {
         assert!(Arc::ptr_eq(&s1, &s2));
         assert_eq!(&*s1, &[Arc::from("Alice"), Arc::from("Bob")] as &[Name]);
         assert_eq!(i.distinct_names(), 3);
+    }
+
+    #[test]
+    fn the_id_pool_gives_every_participant_one_allocation_per_id() {
+        let pool = IdPool::new();
+        let first = pool.id("00ab12");
+        let again = pool.id(&String::from("00ab12"));
+        assert!(Arc::ptr_eq(&first, &again));
+        assert!(!Arc::ptr_eq(&first, &pool.id("00ab13")));
+        assert_eq!(&*first, "00ab12");
     }
 
     #[test]

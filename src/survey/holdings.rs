@@ -11,7 +11,8 @@ use crate::client::{
 use crate::failure::{Failure, FailureKind};
 use crate::plan;
 use crate::reconcile::{
-    self, Comparison, ContractId, ContractSummary, Digest, Inspection, InspectionResult, Interner, ParticipantSnapshot,
+    self, Comparison, ContractId, ContractSummary, Digest, IdPool, Inspection, InspectionResult, Interner,
+    ParticipantSnapshot,
 };
 use futures::StreamExt;
 use sha2::{Digest as _, Sha256};
@@ -59,12 +60,6 @@ pub struct Holding {
     /// not yet assigned): not in the snapshot, and shown to the operators rather than
     /// silently dropped.
     pub incomplete: Vec<IncompleteReassignment>,
-    /// Contracts whose reassignment counter is not 0 (most Canton versions refuse to
-    /// import those), with the counter.
-    pub nonzero_counters: BTreeMap<ContractId, u64>,
-    /// The contracts by the package of their template, whose vetting decides whether
-    /// they can be used where they are moved.
-    pub packages: BTreeMap<String, Vec<ContractId>>,
 }
 
 /// What a payload digest covers: template, arguments and parties, in canonical JSON, so
@@ -131,18 +126,22 @@ impl std::io::Write for Hashing {
     }
 }
 
-/// The contract's summary, and its template's name.
-fn summary(c: &Contract, interner: &mut Interner) -> Option<ContractSummary> {
+/// The payload digest of a contract as the survey computes it ([`payload_digest`]);
+/// `None` for an entry without its created event.
+pub fn digest_of(c: &Contract) -> Option<Digest> {
+    let ev = c.created()?;
+    Some(contract_digest(&ev, &ev.template()))
+}
+
+/// The contract's summary, its id from `ids` when several participants' holdings are read
+/// together.
+fn summary(c: &Contract, interner: &mut Interner, ids: Option<&IdPool>) -> Option<ContractSummary> {
     let ev = c.created()?;
     let template = ev.template();
     let digest = contract_digest(&ev, &template);
     let stakeholders = interner.stakeholders(ev.signatories().iter().chain(ev.observers()));
-    Some(ContractSummary::new(
-        ev.contract_id(),
-        interner.name(&template),
-        stakeholders,
-        digest,
-    ))
+    let id = ids.map_or_else(|| ContractId::from(ev.contract_id()), |pool| pool.id(ev.contract_id()));
+    Some(ContractSummary::new(id, interner.name(&template), stakeholders, digest))
 }
 
 /// Progress of a survey: contracts read so far from one participant.
@@ -169,14 +168,25 @@ pub async fn holding_observed(
     keep_payloads: bool,
     observer: Option<&Observer>,
 ) -> Result<Holding, ClientError> {
+    holding_pooled(api, synchronizer_id, filter, keep_payloads, observer, None).await
+}
+
+/// [`holding_observed`], its ids from `ids` when several participants' holdings are read
+/// together.
+async fn holding_pooled(
+    api: &dyn ParticipantApi,
+    synchronizer_id: &str,
+    filter: &SearchFilter,
+    keep_payloads: bool,
+    observer: Option<&Observer>,
+    ids: Option<&IdPool>,
+) -> Result<Holding, ClientError> {
     let hosted = api.hosted_parties().await?;
     let end = api.ledger_end().await?;
     let mut interner = Interner::new();
     let mut contracts = Vec::new();
     let mut payloads = keep_payloads.then(HashMap::new);
     let mut incomplete = Vec::new();
-    let mut nonzero_counters = BTreeMap::new();
-    let mut packages: BTreeMap<String, Vec<ContractId>> = BTreeMap::new();
     if end > 0 {
         let mut stream = api.active_contracts(end, false).await?;
         while let Some(entry) = stream.next().await {
@@ -192,12 +202,7 @@ pub async fn holding_observed(
             if logical_id(c.synchronizer_id()) != synchronizer_id {
                 continue;
             }
-            if c.reassignment_counter() != 0
-                && let Some(id) = c.contract_id()
-            {
-                nonzero_counters.insert(ContractId::from(id), c.reassignment_counter());
-            }
-            let Some(s) = summary(&c, &mut interner) else {
+            let Some(s) = summary(&c, &mut interner, ids) else {
                 continue;
             };
             if !filter.matches(&s.template_id, s.stakeholders.iter().map(|p| &**p)) {
@@ -207,14 +212,6 @@ pub async fn holding_observed(
                 && let Some(ev) = c.created()
             {
                 p.insert(s.contract_id.clone(), ev.payload());
-            }
-            if let Some(package) = c.created().and_then(|e| e.package_id()) {
-                match packages.get_mut(package) {
-                    Some(ids) => ids.push(s.contract_id.clone()),
-                    None => {
-                        packages.insert(package.to_string(), vec![s.contract_id.clone()]);
-                    }
-                }
             }
             contracts.push(s);
             if contracts.len() % REPORT_EVERY == 0
@@ -235,8 +232,6 @@ pub async fn holding_observed(
         },
         payloads,
         incomplete,
-        nonzero_counters,
-        packages,
     })
 }
 
@@ -272,7 +267,7 @@ async fn payloads_held(
         let Some(expected) = c.contract_id().and_then(|id| ids.get(id)) else {
             return;
         };
-        if let Some(s) = summary(c, &mut interner)
+        if let Some(s) = summary(c, &mut interner, None)
             && &s.payload_digest == expected
             && let Some(ev) = c.created()
         {
@@ -305,7 +300,7 @@ pub async fn payload_held(
 
 /// Hands `each` every contract `api` holds active on `synchronizer_id` (logical), as the
 /// stream delivers them, keeping none.
-async fn each_active(
+pub async fn each_active(
     api: &dyn ParticipantApi,
     synchronizer_id: &str,
     each: &mut (dyn FnMut(&Contract) + Send),
@@ -462,11 +457,13 @@ pub async fn survey_observed(
 ) -> Result<Survey, SurveyError> {
     served(apis).await?;
     let id = synchronizer_id(apis, alias).await?;
+    let pool = IdPool::new();
     let mut holdings: Vec<Holding> = futures::future::try_join_all(
         apis.iter()
-            .map(|a| holding_observed(a.as_ref(), &id, filter, keep_payloads, observer.as_ref())),
+            .map(|a| holding_pooled(a.as_ref(), &id, filter, keep_payloads, observer.as_ref(), Some(&pool))),
     )
     .await?;
+    drop(pool);
     // Lent to the comparison and given back, not copied: a million summaries twice over
     // would be the survey's largest cost.
     let snapshots: Vec<ParticipantSnapshot> = holdings.iter_mut().map(|h| std::mem::take(&mut h.snapshot)).collect();
@@ -557,7 +554,7 @@ mod tests {
     fn a_summary_carries_the_wire_digest() {
         let c = iou();
         let mut interner = Interner::new();
-        let s = summary(&c, &mut interner).expect("summary");
+        let s = summary(&c, &mut interner, None).expect("summary");
         let ev = c.created().expect("created");
         let expected = payload_digest("Iou:Iou", &ev.payload(), ev.signatories(), ev.observers());
         assert_eq!(s.payload_digest, expected);

@@ -11,8 +11,8 @@ pub mod status;
 
 pub use drift::{DriftError, ParticipantDrift, drift};
 pub use holdings::{
-    Holding, Observer, Payloads, Survey, SurveyError, differing, holding, holding_observed, in_no_row, inspect,
-    payload_digest, payload_held, payloads_of, served, survey, survey_observed, synchronizer_id,
+    Holding, Observer, Payloads, Survey, SurveyError, differing, digest_of, each_active, holding, holding_observed,
+    in_no_row, inspect, payload_digest, payload_held, payloads_of, served, survey, survey_observed, synchronizer_id,
 };
 pub use propose::{Incident, ProposeError, plan_from, plan_from_parts, propose, propose_observed};
 pub use search::{SearchFilter, SearchHit};

@@ -60,7 +60,8 @@ pub fn plan_from_parts(
     })?)
 }
 
-/// Surveys the participants now and builds the plan for `request`.
+/// Surveys the participants now and builds the plan for `request`. The survey comes back
+/// with its comparison, its snapshots' contract lists emptied.
 pub async fn propose(
     apis: &[Arc<dyn ParticipantApi>],
     incident: &Incident<'_>,
@@ -78,7 +79,13 @@ pub async fn propose_observed(
     batch_size: u32,
     observer: Option<survey::Observer>,
 ) -> Result<(Plan, Survey), ProposeError> {
-    let s = survey::survey_observed(apis, incident.lost, &SearchFilter::default(), false, observer).await?;
+    let mut s = survey::survey_observed(apis, incident.lost, &SearchFilter::default(), false, observer).await?;
+    // The comparison holds all the plan is built from: the snapshots' lists go before the
+    // plan is built beside it (at a million contracts, some 80 bytes a contract and
+    // participant).
+    for h in &mut s.holdings {
+        h.snapshot.contracts = Vec::new();
+    }
     let plan = plan_from(&s, incident, request, batch_size)?;
     Ok((plan, s))
 }

@@ -425,7 +425,6 @@ impl App {
             }
             Msg::Board(board) => self.on_board(board),
             Msg::Federated(result) => self.on_federated(result),
-            Msg::LocalPayloads { generation, result } => self.on_local_payloads(generation, result),
             Msg::Payloads {
                 generation,
                 open,

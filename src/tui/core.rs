@@ -274,7 +274,7 @@ impl Core {
         match effect {
             Effect::Quit => {}
             Effect::Record(body) => self.record(body),
-            Effect::Session(_) | Effect::LocalSurvey { .. } | Effect::ServeDeck => self.dispatch_session(effect),
+            Effect::Session(_) | Effect::ServeDeck => self.dispatch_session(effect),
             Effect::Control(c) => {
                 if let Some(ctl) = &self.control {
                     let _ = ctl.send(c);

@@ -104,11 +104,6 @@ pub enum Msg {
     /// Joined: the comparison built from every participant's manifest (or why there is
     /// none yet), again whenever a manifest or an answer changes.
     Federated(Result<Federated, String>),
-    /// Joined as a node operator: the payloads the local participant holds, for diffs.
-    LocalPayloads {
-        generation: u64,
-        result: Result<Arc<Payloads>, Failure>,
-    },
     /// Payloads read from the participants that hold them, per participant; `open`: the
     /// row whose diff asked for them, shown once they are here.
     Payloads {
@@ -251,10 +246,6 @@ pub enum Effect {
     Record(crate::journal::EventData),
     /// Joined: send a command to the session.
     Session(SessionCmd),
-    /// Joined as a node operator: read the local participant's payloads.
-    LocalSurvey {
-        generation: u64,
-    },
     /// Write the plan as a runbook at `path`.
     SaveRunbook {
         plan: Arc<Plan>,

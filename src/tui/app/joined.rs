@@ -9,7 +9,6 @@ use super::{App, Ask, Button, Level, PlanState, Popup, Screen, SurveyState};
 use crate::collab::board::Board;
 use crate::collab::event::Role;
 use crate::exec::{Progress, RunReport};
-use crate::failure::Failure;
 use crate::journal::{EventData, Surveyed};
 use crate::plan::PlanSummary;
 use crate::survey::Payloads;
@@ -49,8 +48,6 @@ pub struct Joined {
     /// Why there is no comparison yet (manifests or answers still missing).
     pub waiting: Option<String>,
     pub deck: DeckState,
-    /// The local participant's payloads (a node operator's), for diffs.
-    local: Option<Arc<Payloads>>,
     /// Payload requests whose question was closed unanswered; `s` asks again.
     pub(super) dismissed: BTreeSet<u64>,
     /// Contracts whose payload this screen asked for and has not shown yet.
@@ -73,7 +70,6 @@ impl Joined {
             coordinator: coordinator.to_string(),
             board: None,
             waiting: None,
-            local: None,
             dismissed: BTreeSet::new(),
             awaiting: BTreeSet::new(),
             sending: 0,
@@ -89,14 +85,9 @@ impl Joined {
         }
     }
 
-    /// A payload this screen holds for `participant`: the local one's own, or one its
-    /// operator shared.
+    /// A payload `participant`'s operator shared in the session (the local participant's
+    /// own are read from it, as on the main screen).
     pub fn payload(&self, participant: &str, contract_id: &str) -> Option<&serde_json::Value> {
-        if self.participant.as_deref() == Some(participant)
-            && let Some(p) = self.local.as_ref().and_then(|l| l.get(contract_id))
-        {
-            return Some(p);
-        }
         self.board.as_ref()?.shared_payload(participant, contract_id)
     }
 }
@@ -131,19 +122,17 @@ impl App {
         if j.role != Role::NodeOperator {
             return Vec::new();
         }
-        let mut effects = vec![Effect::LocalSurvey {
-            generation: self.generation,
-        }];
+        let mut effects = Vec::new();
         // A deck that stopped, or whose part of a run is over, serves again (for the next
         // plan of the session).
         if matches!(j.deck, DeckState::Stopped(_) | DeckState::Finished { .. }) {
             j.deck = DeckState::Serving;
             effects.push(Effect::ServeDeck);
         }
-        for p in &mut self.participants {
-            if j.participant.as_deref() == Some(p.name.as_str()) {
-                p.reading = Some(0);
-            }
+        // Payloads are read from the participant when a diff asks for them (`payload_diff`);
+        // those read before may have changed there since.
+        if let Some(d) = self.data.as_mut() {
+            d.payloads = Arc::new(vec![Payloads::new(); d.comparison.participants().len()]);
         }
         effects
     }
@@ -326,24 +315,6 @@ impl App {
                 Vec::new()
             }
         }
-    }
-
-    pub(super) fn on_local_payloads(&mut self, generation: u64, result: Result<Arc<Payloads>, Failure>) -> Vec<Effect> {
-        if generation != self.generation {
-            return Vec::new();
-        }
-        for p in &mut self.participants {
-            p.reading = None;
-        }
-        match result {
-            Ok(payloads) => {
-                if let Some(j) = self.joined.as_mut() {
-                    j.local = Some(payloads);
-                }
-            }
-            Err(e) => self.flash(Level::Error, format!("reading your participant failed: {e}")),
-        }
-        Vec::new()
     }
 
     pub(super) fn on_session_answer(&mut self, command: &'static str, result: Result<String, String>) -> Vec<Effect> {

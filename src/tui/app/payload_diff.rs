@@ -2,8 +2,8 @@
 //! side-by-side lines of one pair. A payload is whatever this screen holds: those read
 //! from the participants (the survey keeps digests only, so a row's payloads are read when
 //! its diff is first asked for, and the disagreeing rows' when the comparison is
-//! recorded), and in a session the local participant's own and those another operator
-//! shared.
+//! recorded), and in a session the local participant's own (read the same way, when its
+//! diff is asked for) and those another operator shared.
 
 use super::{App, DiffView, Level, Popup};
 use crate::failure::Failure;
@@ -18,18 +18,24 @@ use std::sync::Arc;
 
 impl App {
     /// The read of the current row's payloads this screen lacks, or `None` when every
-    /// holder's payload is here (or cannot be read from here: a session screen only has
-    /// what is shared, a replay what was recorded).
+    /// holder's payload is here (or cannot be read from here: a session screen reads its
+    /// own participant's alone, the others' come when shared; a replay has what was
+    /// recorded).
     pub(super) fn payloads_to_fetch(&self) -> Option<Effect> {
-        if self.joined.is_some() || !self.payloads_on_demand {
+        if !self.payloads_on_demand {
             return None;
         }
+        let readable = |name: &str| match &self.joined {
+            Some(j) => j.participant.as_deref() == Some(name),
+            None => true,
+        };
         let d = self.data.as_ref()?;
         let row = d.comparison.rows().get(self.table.current()?)?;
         let id = row.contract_id();
         let mut wanted: BTreeMap<String, HashMap<ContractId, Digest>> = BTreeMap::new();
         for (i, (name, state)) in d.comparison.participants().iter().zip(row.states()).enumerate() {
             if let Some(digest) = state.digest()
+                && readable(name)
                 && self.payload_of(i, id).is_none()
             {
                 wanted.entry(name.clone()).or_default().insert(id.clone(), *digest);

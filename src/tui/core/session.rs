@@ -7,11 +7,10 @@
 use super::{Core, Envelope};
 use crate::collab::board::{Board, Pending, SurveyMark};
 use crate::collab::client::{Hello, SessionClient};
-use crate::collab::deck::{Deck, DeckError, DeckOptions};
+use crate::collab::deck::{Deck, DeckOptions};
 use crate::collab::feed::Feed;
 use crate::collab::manifest;
 use crate::collab::state::SessionState;
-use crate::failure::{Failure, FailureKind};
 use crate::plan::{self, RunbookMeta};
 use crate::tui::msg::{Effect, Federated, Msg, SessionCmd};
 use crate::tui::ui::text::short_hash;
@@ -45,13 +44,6 @@ async fn survey_of(s: SessionState) -> (Pending, Result<Federated, String>) {
     })
     .await;
     worked.unwrap_or_else(|e| (Pending::new(), Err(format!("building the comparison stopped: {e}"))))
-}
-
-fn deck_failure(e: DeckError) -> Failure {
-    match e {
-        DeckError::Client(c) => Failure::from(c),
-        other => Failure::new(FailureKind::Internal, None, other.to_string()),
-    }
 }
 
 impl Core {
@@ -118,17 +110,6 @@ impl Core {
             return;
         };
         match effect {
-            Effect::LocalSurvey { generation } => {
-                let Some(deck) = link.deck.clone() else { return };
-                self.spawn(format!("survey of {}", deck.participant), move |reply| async move {
-                    let result = deck
-                        .holding(true)
-                        .await
-                        .map(|(h, _)| Arc::new(h.payloads.unwrap_or_default()))
-                        .map_err(deck_failure);
-                    reply.answer(Msg::LocalPayloads { generation, result });
-                });
-            }
             Effect::ServeDeck => {
                 let Some(deck) = link.deck.clone() else { return };
                 let tx = self.tx.clone();

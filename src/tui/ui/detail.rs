@@ -51,6 +51,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .find_map(|i| app.payload_of(*i, row.contract_id()))
             .map(payload_summary)
             .unwrap_or_else(|| match &app.joined {
+                // The local participant's own: read like the main screen's, when asked.
+                Some(j)
+                    if at
+                        .iter()
+                        .any(|i| j.participant.as_deref() == names.get(*i).map(String::as_str)) =>
+                {
+                    "(not read yet: enter reads it for the diff)".into()
+                }
                 Some(_) => "(not shared: its holder's operator shares it on request)".into(),
                 // The survey keeps digests only: a payload is read when the diff asks for it.
                 None if app.payloads_on_demand => "(not read yet: enter reads it for the diff)".into(),
