@@ -92,6 +92,37 @@ impl<'a> Created<'a> {
     }
 }
 
+/// A created contract for other modules' tests, built without their naming the wire.
+#[cfg(test)]
+impl Contract {
+    pub(crate) fn for_test(
+        contract_id: &str,
+        (package_id, module_name, entity_name): (&str, &str, &str),
+        arguments: ledger::Record,
+        signatories: &[&str],
+        observers: &[&str],
+        synchronizer_id: &str,
+    ) -> Contract {
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        Contract(ledger::ActiveContract {
+            created_event: Some(ledger::CreatedEvent {
+                contract_id: contract_id.into(),
+                template_id: Some(ledger::Identifier {
+                    package_id: package_id.into(),
+                    module_name: module_name.into(),
+                    entity_name: entity_name.into(),
+                }),
+                create_arguments: Some(arguments),
+                signatories: owned(signatories),
+                observers: owned(observers),
+                ..Default::default()
+            }),
+            synchronizer_id: synchronizer_id.into(),
+            reassignment_counter: 0,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -499,35 +499,26 @@ pub async fn survey_observed(
 mod tests {
     use super::*;
     use crate::value::{nested, numeric, party, record, text};
-    use crate::wire::ledger;
 
     fn iou() -> Contract {
-        Contract::from_wire(ledger::ActiveContract {
-            created_event: Some(ledger::CreatedEvent {
-                contract_id: "00aa".into(),
-                template_id: Some(ledger::Identifier {
-                    package_id: "pkg".into(),
-                    module_name: "Iou".into(),
-                    entity_name: "Iou".into(),
-                }),
-                create_arguments: Some(record(vec![
-                    ("payer", party("Alice::1220ab")),
-                    ("owner", party("Bob::1220cd")),
-                    (
-                        "amount",
-                        nested(record(vec![
-                            ("value", numeric("100.0000000000")),
-                            ("currency", text("USD")),
-                        ])),
-                    ),
-                ])),
-                signatories: vec!["Alice::1220ab".into()],
-                observers: vec!["Carol::1220ef".into(), "Bob::1220cd".into()],
-                ..Default::default()
-            }),
-            synchronizer_id: "lost::1220".into(),
-            reassignment_counter: 0,
-        })
+        Contract::for_test(
+            "00aa",
+            ("pkg", "Iou", "Iou"),
+            record(vec![
+                ("payer", party("Alice::1220ab")),
+                ("owner", party("Bob::1220cd")),
+                (
+                    "amount",
+                    nested(record(vec![
+                        ("value", numeric("100.0000000000")),
+                        ("currency", text("USD")),
+                    ])),
+                ),
+            ]),
+            &["Alice::1220ab"],
+            &["Carol::1220ef", "Bob::1220cd"],
+            "lost::1220",
+        )
     }
 
     /// Journals, comparison files and collaboration manifests pin these digests: the value
